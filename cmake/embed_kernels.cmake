@@ -1,0 +1,20 @@
+# Turns kernels/common.h and kernels/<name>.cl into a C table of byte arrays
+# keyed by file name. Run by CMake in script mode at build time, so editing a
+# .cl file re-embeds it. Inputs: KERNEL_DIR, FILES (;-list of file names), OUTPUT.
+set(body "/* Generated from kernels/ by cmake/embed_kernels.cmake; do not edit. */\n")
+string(APPEND body "#include \"program.h\"\n\n")
+set(table "")
+foreach(file IN LISTS FILES)
+  string(MAKE_C_IDENTIFIER "${file}" id)
+  file(READ "${KERNEL_DIR}/${file}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "((0x..,){16})" "\\1\n" bytes "${bytes}")
+  string(APPEND body "static const unsigned char src_${id}[${len} + 1] = {\n${bytes}0x00};\n\n")
+  string(APPEND table "    {\"${file}\", (const char *)src_${id}, ${len}},\n")
+endforeach()
+string(APPEND body "const clcnn_embedded_source clcnn_embedded_sources[] = {\n${table}    {0, 0, 0}\n};\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUTPUT}.tmp")

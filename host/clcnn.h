@@ -1,0 +1,103 @@
+/* clcnn: the building blocks of convolutional networks (zero padding,
+ * convolution forward/backward, max/average pooling forward/backward) as
+ * OpenCL kernels, driven from C.
+ *
+ * Layout is NHWC; weights are (f_h, f_w, n_C_prev, n_C), bias (1, 1, 1, n_C).
+ * Every op validates all of its arguments before it enqueues anything; on
+ * error it writes nothing and leaves a one-line message in the context
+ * (clcnn_context_last_error). Ops are enqueued on the context's in-order
+ * queue and return without waiting; clcnn_tensor_read and
+ * clcnn_context_finish wait.
+ *
+ * Threads: a context and its tensors belong to one thread at a time;
+ * separate contexts may be used from separate threads concurrently. */
+#ifndef CLCNN_H
+#define CLCNN_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CLCNN_BUILDING) && defined(__GNUC__)
+#define CLCNN_API __attribute__((visibility("default")))
+#else
+#define CLCNN_API
+#endif
+
+#define CLCNN_VERSION_MAJOR 0
+#define CLCNN_VERSION_MINOR 1
+#define CLCNN_VERSION_PATCH 0
+#define CLCNN_VERSION_STRING "0.1.0"
+
+typedef enum clcnn_status {
+    CLCNN_OK = 0,
+    CLCNN_ERROR_INVALID_ARGUMENT = 1, /* NULL, stride < 1, pad < 0, f < 1, unknown mode, aliasing */
+    CLCNN_ERROR_SHAPE = 2,            /* dims disagree, window too large, size overflow */
+    CLCNN_ERROR_NO_DEVICE = 3,
+    CLCNN_ERROR_UNSUPPORTED = 4,      /* e.g. FLOAT64 on a device without cl_khr_fp64 */
+    CLCNN_ERROR_OUT_OF_MEMORY = 5,    /* host or device allocation failed */
+    CLCNN_ERROR_KERNEL_BUILD = 6,     /* a .cl file failed to build; message holds the build log */
+    CLCNN_ERROR_OPENCL = 7            /* any other OpenCL error; message names it (CL_...) */
+} clcnn_status;
+
+typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1 } clcnn_dtype;
+typedef enum clcnn_pool_mode { CLCNN_POOL_MAX = 0, CLCNN_POOL_AVERAGE = 1 } clcnn_pool_mode;
+
+typedef struct clcnn_context clcnn_context;
+typedef struct clcnn_tensor clcnn_tensor;
+
+/* A static, never-NULL name for a status ("CLCNN_ERROR_SHAPE: ..."). */
+CLCNN_API const char *clcnn_status_string(clcnn_status status);
+/* "0.1.0" */
+CLCNN_API const char *clcnn_version(void);
+
+/* device: NULL (CLCNN_DEVICE, else the first GPU, accelerator, CPU),
+ * "gpu", "cpu", "P:D", or a case-insensitive substring of
+ * "platform name" + " " + "device name". */
+CLCNN_API clcnn_status clcnn_context_create(const char *device, clcnn_context **ctx);
+CLCNN_API void clcnn_context_destroy(clcnn_context *ctx);             /* NULL is a no-op */
+CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
+CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
+CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
+/* Whether the context's device can run CLCNN_FLOAT64 (cl_khr_fp64). */
+CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype);
+
+/* A dim of 0, a size that overflows size_t or exceeds the device's largest
+ * allocation is CLCNN_ERROR_SHAPE. The contents start undefined. */
+CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype,
+                                           const size_t dims[4], clcnn_tensor **tensor);
+CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor);            /* NULL is a no-op */
+CLCNN_API void clcnn_tensor_dims(const clcnn_tensor *tensor, size_t dims[4]);
+CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor);
+/* bytes must be exactly the tensor's size (elements * 4 or 8). */
+CLCNN_API clcnn_status clcnn_tensor_write(clcnn_tensor *tensor, const void *src, size_t bytes);
+CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t bytes);
+
+/* x_pad = x with `pad` zeros around H and W: (m, n_H + 2pad, n_W + 2pad, n_C). */
+CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
+                                      clcnn_tensor *x_pad);
+/* z = conv(a_prev, w) + b; padding is implicit (never materialised). */
+CLCNN_API clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                          const clcnn_tensor *w, const clcnn_tensor *b,
+                                          int stride, int pad, clcnn_tensor *z);
+/* Gradients of conv_forward; any of da_prev, dw, db may be NULL (not
+ * computed), not all three. They are overwritten, not accumulated. */
+CLCNN_API clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
+                                           const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                           int stride, int pad, clcnn_tensor *da_prev,
+                                           clcnn_tensor *dw, clcnn_tensor *db);
+CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                          int f, int stride, clcnn_pool_mode mode,
+                                          clcnn_tensor *a);
+/* Max mode gives each window's gradient to its first maximum in row-major
+ * (h, then w) order. */
+CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
+                                           const clcnn_tensor *a_prev, int f, int stride,
+                                           clcnn_pool_mode mode, clcnn_tensor *da_prev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,58 @@
+/* The CPU reference: the numpy walkthrough's functions in plain C, double
+ * precision, same names prefixed clcnn_ref_. It is the oracle of the tests
+ * and of `clcnn check`. It needs no OpenCL. Unlike the walkthrough, its
+ * conv_backward writes dA_prev, and its max-pool backward (and the mask)
+ * give the gradient to the first maximum of a window in row-major order.
+ *
+ * All arrays are dense, row-major; 4-D tensors are NHWC and carry their dims
+ * as size_t[4]. Arguments are assumed valid (the library validates; the
+ * reference computes). */
+#ifndef CLCNN_REFERENCE_H
+#define CLCNN_REFERENCE_H
+
+#include <stddef.h>
+#include "clcnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Output dims of a convolution / pooling; return 0, or -1 if the window does
+ * not fit or an argument is out of range (stride < 1, pad < 0, f < 1). */
+CLCNN_API int clcnn_ref_conv_output_dims(const size_t a_dims[4], const size_t w_dims[4],
+                                         int stride, int pad, size_t z_dims[4]);
+CLCNN_API int clcnn_ref_pool_output_dims(const size_t a_dims[4], int f, int stride,
+                                         size_t out_dims[4]);
+
+/* x (m, n_H, n_W, n_C) -> x_pad (m, n_H + 2pad, n_W + 2pad, n_C) */
+CLCNN_API void clcnn_ref_zero_pad(const double *x, const size_t x_dims[4], int pad,
+                                  double *x_pad);
+/* sum(a_slice_prev * w) + b over n elements (a window of f*f*n_C_prev). */
+CLCNN_API double clcnn_ref_conv_single_step(const double *a_slice_prev, const double *w,
+                                            double b, size_t n);
+/* z (m, n_H, n_W, n_C) from a_prev (m, n_H_prev, n_W_prev, n_C_prev),
+ * w (f_h, f_w, n_C_prev, n_C), b (n_C). */
+CLCNN_API void clcnn_ref_conv_forward(const double *a_prev, const size_t a_dims[4],
+                                      const double *w, const size_t w_dims[4],
+                                      const double *b, int stride, int pad, double *z);
+/* Any of da_prev (a_dims), dw (w_dims), db (n_C) may be NULL. */
+CLCNN_API void clcnn_ref_conv_backward(const double *dz, const double *a_prev,
+                                       const size_t a_dims[4], const double *w,
+                                       const size_t w_dims[4], int stride, int pad,
+                                       double *da_prev, double *dw, double *db);
+/* mask (n_h, n_w): 1 at the first maximum of x in row-major order, 0 elsewhere. */
+CLCNN_API void clcnn_ref_create_mask_from_window(const double *x, size_t n_h, size_t n_w,
+                                                 double *mask);
+/* a (n_h, n_w) = dz / (n_h * n_w) everywhere. */
+CLCNN_API void clcnn_ref_distribute_value(double dz, size_t n_h, size_t n_w, double *a);
+CLCNN_API void clcnn_ref_pool_forward(const double *a_prev, const size_t a_dims[4], int f,
+                                      int stride, clcnn_pool_mode mode, double *a);
+/* da has the pool output dims; da_prev has a_dims. */
+CLCNN_API void clcnn_ref_pool_backward(const double *da, const double *a_prev,
+                                       const size_t a_dims[4], int f, int stride,
+                                       clcnn_pool_mode mode, double *da_prev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,154 @@
+/* Contexts: one device, one in-order queue, the program cache, a reusable
+ * workspace and the last error message. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static char *dup_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return NULL;
+    char *copy = malloc(strlen(v) + 1);
+    if (copy)
+        strcpy(copy, v);
+    return copy;
+}
+
+static void query_device(clcnn_context *ctx)
+{
+    char ext[8192] = "";
+    char pname[128] = "";
+    char dname[128] = "";
+    size_t wg = 1;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof ctx->device_type, &ctx->device_type, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof ctx->compute_units, &ctx->compute_units, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
+    clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
+    ctx->max_work_group_size = wg ? wg : 1;
+    ctx->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+    if (ctx->compute_units == 0)
+        ctx->compute_units = 1;
+    strncpy(ctx->device_name, dname, sizeof ctx->device_name - 1);
+    size_t used = strlen(ctx->device_name);
+    if (used + 4 + strlen(pname) < sizeof ctx->device_name) {
+        strcat(ctx->device_name, " (");
+        strcat(ctx->device_name, pname);
+        strcat(ctx->device_name, ")");
+    }
+}
+
+clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
+{
+    if (out == NULL)
+        return CLCNN_ERROR_INVALID_ARGUMENT;
+    /* On failure *out still gets a context that holds only the error
+     * message, so the caller can read why; destroy it as usual. */
+    clcnn_context *ctx = calloc(1, sizeof *ctx);
+    *out = ctx;
+    if (ctx == NULL)
+        return CLCNN_ERROR_OUT_OF_MEMORY;
+    clcnn_status st = clcnn__select_device(ctx, device);
+    if (st != CLCNN_OK)
+        return st;
+    query_device(ctx);
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
+    ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, "context_create", "clCreateContext", err);
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &err);
+    if (err != CL_SUCCESS) {
+        clReleaseContext(ctx->context);
+        ctx->context = NULL;
+        ctx->queue = NULL;
+        return clcnn__cl_fail(ctx, "context_create", "clCreateCommandQueue", err);
+    }
+    ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
+    ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
+    clcnn__default_tuning(ctx, &ctx->tuning);
+    ctx->last_error[0] = '\0';
+    return CLCNN_OK;
+}
+
+void clcnn_context_destroy(clcnn_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    if (ctx->queue)
+        clFinish(ctx->queue);
+    clcnn__release_programs(ctx);
+    for (int s = 0; s < CLCNN_WORKSPACE_SLOTS; s++)
+        if (ctx->workspace[s])
+            clReleaseMemObject(ctx->workspace[s]);
+    if (ctx->queue)
+        clReleaseCommandQueue(ctx->queue);
+    if (ctx->context)
+        clReleaseContext(ctx->context);
+    free(ctx->kernel_dir);
+    free(ctx->extra_options);
+    free(ctx);
+}
+
+const char *clcnn_context_device_name(const clcnn_context *ctx)
+{
+    return ctx ? ctx->device_name : "";
+}
+
+const char *clcnn_context_last_error(const clcnn_context *ctx)
+{
+    return ctx ? ctx->last_error : "no context (NULL): clcnn_context_create could not allocate one";
+}
+
+int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype)
+{
+    if (ctx == NULL || ctx->queue == NULL)
+        return 0;
+    return dtype == CLCNN_FLOAT32 || (dtype == CLCNN_FLOAT64 && ctx->has_fp64);
+}
+
+clcnn_status clcnn_context_finish(clcnn_context *ctx)
+{
+    clcnn_status st = clcnn__check_context(ctx, "context_finish");
+    if (st != CLCNN_OK)
+        return st;
+    cl_int err = clFinish(ctx->queue);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, "context_finish", "clFinish", err);
+}
+
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size_t bytes, cl_mem *out)
+{
+    if (bytes == 0)
+        bytes = 1;
+    if (ctx->workspace_bytes[slot] < bytes) {
+        if (bytes > ctx->max_alloc)
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                               "%s: needs a workspace of %zu bytes, over the device's "
+                               "CL_DEVICE_MAX_MEM_ALLOC_SIZE of %llu bytes",
+                               op, bytes, (unsigned long long)ctx->max_alloc);
+        cl_int err;
+        cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS)
+            return clcnn__cl_fail(ctx, op, "allocating the workspace", err);
+        /* Kernels already enqueued keep the old buffer alive until they end. */
+        if (ctx->workspace[slot])
+            clReleaseMemObject(ctx->workspace[slot]);
+        ctx->workspace[slot] = mem;
+        ctx->workspace_bytes[slot] = bytes;
+    }
+    *out = ctx->workspace[slot];
+    return CLCNN_OK;
+}
+
+size_t clcnn__workspace_total(const clcnn_context *ctx)
+{
+    size_t total = 0;
+    for (int s = 0; s < CLCNN_WORKSPACE_SLOTS; s++)
+        total += ctx->workspace_bytes[s];
+    return total;
+}

@@ -1,0 +1,276 @@
+/* Convolution forward and backward: validation, then the kernels of
+ * conv_forward.cl, conv_backward_data.cl, conv_backward_filter.cl and
+ * conv_backward_bias.cl. Everything that can fail (checks, kernel builds,
+ * workspace) happens before the first enqueue. */
+#include <limits.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+typedef struct conv_shape {
+    int m, n_H_prev, n_W_prev, n_C_prev;
+    int f_h, f_w, n_C;
+    int n_H, n_W;
+    int stride, pad;
+    int n_pixels; /* m * n_H * n_W: rows of the implicit GEMM */
+} conv_shape;
+
+/* Checks a_prev, w, stride and pad, and derives the output shape. */
+static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                  const clcnn_tensor *w, int stride, int pad, conv_shape *s)
+{
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)) ||
+        (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)))
+        return st;
+    if (stride < 1)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: stride is %d; it must be at least 1", op, stride);
+    if (pad < 0)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: pad is %d; it must be at least 0", op, pad);
+    const size_t *ad = a_prev->dims, *wd = w->dims;
+    if (wd[2] != ad[3])
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: w has %zu input channels (dims[2]) but a_prev has %zu",
+                           op, wd[2], ad[3]);
+    /* Tensors hold < 2^31 elements, so each dim fits an int; the padded
+     * extent is checked in wider arithmetic. */
+    long long padded_h = (long long)ad[1] + 2LL * pad, padded_w = (long long)ad[2] + 2LL * pad;
+    if (padded_h > INT_MAX / 2 || padded_w > INT_MAX / 2)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: pad %d makes the padded input %lld x %lld, too large",
+                           op, pad, padded_h, padded_w);
+    if ((long long)wd[0] > padded_h || (long long)wd[1] > padded_w)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: the %zu x %zu window is larger than the padded input %lld x %lld "
+                           "(a_prev %zu x %zu, pad %d)",
+                           op, wd[0], wd[1], padded_h, padded_w, ad[1], ad[2], pad);
+    s->m = (int)ad[0];
+    s->n_H_prev = (int)ad[1];
+    s->n_W_prev = (int)ad[2];
+    s->n_C_prev = (int)ad[3];
+    s->f_h = (int)wd[0];
+    s->f_w = (int)wd[1];
+    s->n_C = (int)wd[3];
+    s->stride = stride;
+    s->pad = pad;
+    s->n_H = (int)((padded_h - s->f_h) / stride + 1);
+    s->n_W = (int)((padded_w - s->f_w) / stride + 1);
+    long long pixels = (long long)s->m * s->n_H * s->n_W;
+    if (pixels * s->n_C > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: the output %d x %d x %d x %d has over %d elements (32-bit indexing); split the batch",
+                           op, s->m, s->n_H, s->n_W, s->n_C, INT_MAX);
+    s->n_pixels = (int)pixels;
+    return CLCNN_OK;
+}
+
+/* The widest vector up to the tuned one that the channel count can use. */
+static int vector_for(int tuned, int channels)
+{
+    int v = tuned;
+    while (v > 1 && v / 2 >= channels)
+        v /= 2;
+    return v;
+}
+
+clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                const clcnn_tensor *b, int stride, int pad, clcnn_tensor *z)
+{
+    static const char op[] = "conv_forward";
+    conv_shape s;
+    clcnn_status st = conv_validate(ctx, op, a_prev, w, stride, pad, &s);
+    if (st != CLCNN_OK)
+        return st;
+    const clcnn_dtype dt = a_prev->dtype;
+    const size_t b_dims[4] = {1, 1, 1, (size_t)s.n_C};
+    const size_t z_dims[4] = {(size_t)s.m, (size_t)s.n_H, (size_t)s.n_W, (size_t)s.n_C};
+    if ((st = clcnn__check_tensor(ctx, op, "b", b, dt)) || (st = clcnn__check_dims(ctx, op, "b", b, b_dims)) ||
+        (st = clcnn__check_tensor(ctx, op, "z", z, dt)) || (st = clcnn__check_dims(ctx, op, "z", z, z_dims)) ||
+        (st = clcnn__check_distinct(ctx, op, "z", z, "a_prev", a_prev)) ||
+        (st = clcnn__check_distinct(ctx, op, "z", z, "w", w)) ||
+        (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
+        return st;
+
+    const clcnn_tuning *t = &ctx->tuning;
+    const int vec = vector_for(t->conv_vector, s.n_C), tile = t->conv_tile_pixels;
+    char options[128];
+    snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
+    cl_kernel k;
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
+        return st;
+    const clcnn_arg args[] = {
+        CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b->mem), CLCNN_ARG(z->mem),
+        CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
+        CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W),
+        CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(s.n_pixels)};
+    const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)tile), clcnn__div_up((size_t)s.n_C, (size_t)vec)};
+    const size_t local[2] = {(size_t)t->conv_local, 1};
+    if ((st = clcnn__set_args(ctx, op, k, args, (int)(sizeof args / sizeof args[0]))))
+        return st;
+    return clcnn__launch(ctx, op, k, 2, global, local);
+}
+
+/* The chunking of a reduction over n_pixels: a fixed function of the shape
+ * and the device's tuning, so results are reproducible. */
+static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
+{
+    int chunks = (int)clcnn__div_up((size_t)n_pixels, (size_t)min_per_chunk);
+    if (chunks > max_chunks)
+        chunks = max_chunks;
+    if (chunks < 1)
+        chunks = 1;
+    return (int)clcnn__div_up((size_t)n_pixels, (size_t)chunks);
+}
+
+typedef struct backward_plan {
+    cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
+    cl_mem wt, filter_part, bias_part;
+    int vec_data, vec_filter, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
+} backward_plan;
+
+/* Builds every kernel and sizes every workspace the call needs, so that
+ * nothing can fail once the first kernel is enqueued. */
+static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                  int want_data, int want_filter, int want_bias, backward_plan *p)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    const size_t elem = clcnn__dtype_size(dt);
+    const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C_prev * s->n_C;
+    char options[128];
+    clcnn_status st;
+    if (want_data) {
+        p->vec_data = vector_for(t->conv_vector, s->n_C_prev);
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", t->conv_tile_pixels, p->vec_data);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
+                                    &p->transpose)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data",
+                                    &p->data)) ||
+            (st = clcnn__workspace(ctx, op, 0, w_count * elem, &p->wt)))
+            return st;
+    }
+    if (want_filter) {
+        p->vec_filter = vector_for(t->conv_vector, s->n_C);
+        p->filter_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 64);
+        p->filter_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->filter_chunk);
+        snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", t->filter_tile_rows, p->vec_filter);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "conv_backward_filter",
+                                    &p->filter)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
+                                    &p->filter_sum)))
+            return st;
+        if ((size_t)p->filter_chunks * w_count > INT_MAX)
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: dW's %d partial sums of %zu elements pass 32-bit indexing",
+                               op, p->filter_chunks, w_count);
+        if ((st = clcnn__workspace(ctx, op, 1, (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
+            return st;
+    }
+    if (want_bias) {
+        p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 256);
+        p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, "", "conv_backward_bias", &p->bias)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, "", "bias_sum_chunks", &p->bias_sum)) ||
+            (st = clcnn__workspace(ctx, op, 2, (size_t)p->bias_chunks * s->n_C * elem, &p->bias_part)))
+            return st;
+    }
+    return CLCNN_OK;
+}
+
+static clcnn_status sum_chunks(clcnn_context *ctx, const char *op, cl_kernel k, cl_mem part, cl_mem out, int n,
+                               int chunks)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(part), CLCNN_ARG(out), CLCNN_ARG(n), CLCNN_ARG(chunks)};
+    const size_t global[1] = {(size_t)n}, local[1] = {(size_t)ctx->tuning.elementwise_local};
+    clcnn_status st = clcnn__set_args(ctx, op, k, args, 4);
+    return st ? st : clcnn__launch(ctx, op, k, 1, global, local);
+}
+
+clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                 const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev,
+                                 clcnn_tensor *dw, clcnn_tensor *db)
+{
+    static const char op[] = "conv_backward";
+    conv_shape s;
+    clcnn_status st = conv_validate(ctx, op, a_prev, w, stride, pad, &s);
+    if (st != CLCNN_OK)
+        return st;
+    const clcnn_dtype dt = a_prev->dtype;
+    const size_t z_dims[4] = {(size_t)s.m, (size_t)s.n_H, (size_t)s.n_W, (size_t)s.n_C};
+    const size_t b_dims[4] = {1, 1, 1, (size_t)s.n_C};
+    if ((st = clcnn__check_tensor(ctx, op, "dz", dz, dt)) || (st = clcnn__check_dims(ctx, op, "dz", dz, z_dims)))
+        return st;
+    if (!da_prev && !dw && !db)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: da_prev, dw and db are all NULL; ask for at least one gradient", op);
+    const struct { const char *name; const clcnn_tensor *t; const size_t *dims; } outs[] = {
+        {"da_prev", da_prev, a_prev->dims}, {"dw", dw, w->dims}, {"db", db, b_dims}};
+    const struct { const char *name; const clcnn_tensor *t; } ins[] = {{"dz", dz}, {"a_prev", a_prev}, {"w", w}};
+    for (int o = 0; o < 3; o++) {
+        if (outs[o].t == NULL)
+            continue;
+        if ((st = clcnn__check_tensor(ctx, op, outs[o].name, outs[o].t, dt)) ||
+            (st = clcnn__check_dims(ctx, op, outs[o].name, outs[o].t, outs[o].dims)))
+            return st;
+        for (int i = 0; i < 3; i++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, ins[i].name, ins[i].t)))
+                return st;
+        for (int q = 0; q < o; q++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, outs[q].name, outs[q].t)))
+                return st;
+    }
+
+    backward_plan p = {0};
+    if ((st = plan_backward(ctx, op, dt, &s, da_prev != NULL, dw != NULL, db != NULL, &p)))
+        return st;
+
+    const clcnn_tuning *t = &ctx->tuning;
+    if (da_prev) {
+        const int taps = s.f_h * s.f_w;
+        const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.n_C_prev),
+                                   CLCNN_ARG(s.n_C)};
+        const size_t tglobal[3] = {(size_t)s.n_C_prev, (size_t)s.n_C, (size_t)taps};
+        const size_t tlocal[3] = {1, 1, 1};
+        if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
+            (st = clcnn__launch(ctx, op, p.transpose, 3, tglobal, tlocal)))
+            return st;
+        const int residues = s.stride < s.n_W_prev ? s.stride : s.n_W_prev;
+        const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride);
+        const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)t->conv_tile_pixels);
+        const clcnn_arg args[] = {
+            CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m), CLCNN_ARG(s.n_H_prev),
+            CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C),
+            CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(residues),
+            CLCNN_ARG(tiles)};
+        const size_t global[2] = {(size_t)s.m * s.n_H_prev * residues * tiles,
+                                  clcnn__div_up((size_t)s.n_C_prev, (size_t)p.vec_data)};
+        const size_t local[2] = {(size_t)t->conv_local, 1};
+        if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
+            (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
+            return st;
+    }
+    if (dw) {
+        const int row_tiles = (int)clcnn__div_up((size_t)s.n_C_prev, (size_t)t->filter_tile_rows);
+        const clcnn_arg args[] = {
+            CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.n_H_prev),
+            CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C),
+            CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(s.n_pixels),
+            CLCNN_ARG(p.filter_chunk)};
+        const size_t global[3] = {(size_t)s.f_h * s.f_w * row_tiles,
+                                  clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter), (size_t)p.filter_chunks};
+        const size_t local[3] = {1, 1, 1};
+        const int n = (int)(dw->count);
+        if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
+            (st = clcnn__launch(ctx, op, p.filter, 3, global, local)) ||
+            (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n, p.filter_chunks)))
+            return st;
+    }
+    if (db) {
+        const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.bias_part), CLCNN_ARG(s.n_C),
+                                  CLCNN_ARG(s.n_pixels), CLCNN_ARG(p.bias_chunk)};
+        const size_t global[2] = {(size_t)s.n_C, (size_t)p.bias_chunks};
+        const size_t local[2] = {1, 1};
+        if ((st = clcnn__set_args(ctx, op, p.bias, args, 5)) || (st = clcnn__launch(ctx, op, p.bias, 2, global, local)) ||
+            (st = sum_chunks(ctx, op, p.bias_sum, p.bias_part, db->mem, s.n_C, p.bias_chunks)))
+            return st;
+    }
+    return CLCNN_OK;
+}

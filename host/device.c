@@ -1,0 +1,198 @@
+/* Device selection (CLCNN_DEVICE, "gpu", "cpu", "P:D", name substrings) and
+ * the per-device default tile configuration. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_PLATFORMS 16
+#define MAX_DEVICES 32
+
+typedef struct found_device {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_uint p, d;
+    cl_device_type type;
+    char label[384]; /* "platform name device name" */
+} found_device;
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 0;
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+static int equals_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+static cl_uint enumerate(found_device *out, cl_uint capacity)
+{
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint n_platforms = 0, count = 0;
+    if (clGetPlatformIDs(MAX_PLATFORMS, platforms, &n_platforms) != CL_SUCCESS)
+        return 0;
+    if (n_platforms > MAX_PLATFORMS)
+        n_platforms = MAX_PLATFORMS;
+    for (cl_uint p = 0; p < n_platforms; p++) {
+        cl_device_id devices[MAX_DEVICES];
+        cl_uint n_devices = 0;
+        char pname[128] = "";
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n_devices) != CL_SUCCESS)
+            continue;
+        if (n_devices > MAX_DEVICES)
+            n_devices = MAX_DEVICES;
+        clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+        for (cl_uint d = 0; d < n_devices && count < capacity; d++) {
+            found_device *f = &out[count++];
+            char dname[200] = "";
+            clGetDeviceInfo(devices[d], CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
+            f->platform = platforms[p];
+            f->device = devices[d];
+            f->p = p;
+            f->d = d;
+            f->type = 0;
+            clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof f->type, &f->type, NULL);
+            snprintf(f->label, sizeof f->label, "%s %s", pname, dname);
+        }
+    }
+    return count;
+}
+
+static int pick_by_type(const found_device *found, cl_uint n, cl_device_type type)
+{
+    for (cl_uint i = 0; i < n; i++)
+        if (found[i].type & type)
+            return (int)i;
+    return -1;
+}
+
+static int pick(const found_device *found, cl_uint n, const char *spec)
+{
+    unsigned p, d;
+    char tail;
+    if (spec == NULL || *spec == '\0') {
+        int i = pick_by_type(found, n, CL_DEVICE_TYPE_GPU);
+        if (i < 0)
+            i = pick_by_type(found, n, CL_DEVICE_TYPE_ACCELERATOR);
+        if (i < 0)
+            i = pick_by_type(found, n, CL_DEVICE_TYPE_CPU);
+        return i < 0 && n > 0 ? 0 : i;
+    }
+    if (equals_nocase(spec, "gpu"))
+        return pick_by_type(found, n, CL_DEVICE_TYPE_GPU);
+    if (equals_nocase(spec, "cpu"))
+        return pick_by_type(found, n, CL_DEVICE_TYPE_CPU);
+    if (sscanf(spec, "%u:%u%c", &p, &d, &tail) == 2) {
+        for (cl_uint i = 0; i < n; i++)
+            if (found[i].p == p && found[i].d == d)
+                return (int)i;
+        return -1;
+    }
+    for (cl_uint i = 0; i < n; i++)
+        if (contains_nocase(found[i].label, spec))
+            return (int)i;
+    return -1;
+}
+
+clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec)
+{
+    found_device found[MAX_DEVICES];
+    cl_uint n = enumerate(found, MAX_DEVICES);
+    const char *from = "argument";
+    if (spec == NULL) {
+        spec = getenv("CLCNN_DEVICE");
+        from = "CLCNN_DEVICE";
+    }
+    int i = pick(found, n, spec);
+    if (i >= 0) {
+        ctx->platform = found[i].platform;
+        ctx->device = found[i].device;
+        return CLCNN_OK;
+    }
+    if (n == 0)
+        return clcnn__fail(ctx, CLCNN_ERROR_NO_DEVICE,
+                           "context_create: no OpenCL device found (no ICD installed?); for the CPU "
+                           "fallback install POCL: apt-get install pocl-opencl-icd");
+    char list[2048];
+    size_t used = 0;
+    list[0] = '\0';
+    for (cl_uint k = 0; k < n && used < sizeof list; k++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u:%u %s", k ? "; " : "",
+                                 found[k].p, found[k].d, found[k].label);
+    return clcnn__fail(ctx, CLCNN_ERROR_NO_DEVICE,
+                       "context_create: no device matches %s '%s'; found: %s. Use 'gpu', 'cpu', "
+                       "'P:D' or a name substring; for the CPU fallback install pocl-opencl-icd",
+                       from, spec, list);
+}
+
+/* Parses CLCNN_TUNE="key=value,key=value" over the defaults; unknown keys
+ * are ignored so that old settings do not break newer builds. */
+static void apply_tune_overrides(clcnn_tuning *t, const char *spec)
+{
+    static const struct { const char *key; size_t offset; int lo, hi; } keys[] = {
+        {"conv_tile_pixels", offsetof(clcnn_tuning, conv_tile_pixels), 1, 16},
+        {"conv_vector", offsetof(clcnn_tuning, conv_vector), 1, 16},
+        {"conv_local", offsetof(clcnn_tuning, conv_local), 1, 1024},
+        {"filter_tile_rows", offsetof(clcnn_tuning, filter_tile_rows), 1, 16},
+        {"filter_chunks", offsetof(clcnn_tuning, filter_chunks), 1, 4096},
+        {"elementwise_local", offsetof(clcnn_tuning, elementwise_local), 1, 1024},
+    };
+    while (spec && *spec) {
+        const char *end = strchr(spec, ',');
+        size_t len = end ? (size_t)(end - spec) : strlen(spec);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            size_t kl = strlen(keys[k].key);
+            if (len > kl && strncmp(spec, keys[k].key, kl) == 0 && spec[kl] == '=') {
+                int v = atoi(spec + kl + 1);
+                if (v >= keys[k].lo && v <= keys[k].hi)
+                    *(int *)((char *)t + keys[k].offset) = v;
+            }
+        }
+        spec = end ? end + 1 : NULL;
+    }
+}
+
+void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
+{
+    if (ctx->device_type & CL_DEVICE_TYPE_CPU) {
+        /* Work-items become loop iterations: a big register tile of pixels x
+         * a float16 of channels per work-item maps onto SIMD registers. */
+        t->conv_tile_pixels = 8;
+        t->conv_vector = 16;
+        t->conv_local = 16;
+        t->filter_tile_rows = 8;
+        t->filter_chunks = 64;
+        t->elementwise_local = 64;
+    } else {
+        /* GPUs: many threads with small tiles keep registers in check. */
+        t->conv_tile_pixels = 4;
+        t->conv_vector = 4;
+        t->conv_local = 64;
+        t->filter_tile_rows = 4;
+        t->filter_chunks = 256;
+        t->elementwise_local = 256;
+    }
+    apply_tune_overrides(t, getenv("CLCNN_TUNE"));
+    while (t->conv_vector & (t->conv_vector - 1)) /* vector widths are 1, 2, 4, 8, 16 */
+        t->conv_vector &= t->conv_vector - 1;
+    if ((size_t)t->conv_local > ctx->max_work_group_size)
+        t->conv_local = (int)ctx->max_work_group_size;
+    if ((size_t)t->elementwise_local > ctx->max_work_group_size)
+        t->elementwise_local = (int)ctx->max_work_group_size;
+}

@@ -1,0 +1,118 @@
+/* Library-private declarations shared by the host files: the context and
+ * tensor structs, error reporting, the program cache and launch helpers. */
+#ifndef CLCNN_INTERNAL_H
+#define CLCNN_INTERNAL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+
+#include "clcnn.h"
+#include "program.h"
+
+#define CLCNN_ERROR_CAPACITY 8192
+#define CLCNN_WORKSPACE_SLOTS 3
+
+/* Per-device launch configuration: tile sizes passed to the kernels as -D
+ * options. Chosen from the device's properties at context creation, and
+ * overridable with CLCNN_TUNE for experiments. */
+typedef struct clcnn_tuning {
+    int conv_tile_pixels;   /* output pixels per work-item in conv forward / dA */
+    int conv_vector;        /* channels per work-item (vector width), 1..16 */
+    int conv_local;         /* work-items per group along pixels */
+    int filter_tile_rows;   /* dW rows (kh, kw, cp) per work-item */
+    int filter_chunks;      /* fixed split of the m*n_H*n_W reduction */
+    int elementwise_local;  /* work-group size of the simple kernels */
+} clcnn_tuning;
+
+struct clcnn_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_device_type device_type;
+    int has_fp64;
+    size_t max_work_group_size;
+    cl_ulong max_alloc;
+    cl_ulong local_mem;
+    cl_uint compute_units;
+    char device_name[256];
+    char *kernel_dir;       /* CLCNN_KERNEL_DIR at creation, or NULL */
+    char *extra_options;    /* CLCNN_BUILD_OPTIONS at creation, or NULL */
+    clcnn_tuning tuning;
+    clcnn_program *programs; /* the cache: built on first use, kept */
+    /* Reused scratch buffers (W transposed, dW and db partial sums), one per
+     * slot so that one call can use several at once. */
+    cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
+    size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
+    char last_error[CLCNN_ERROR_CAPACITY];
+};
+
+struct clcnn_tensor {
+    clcnn_context *ctx;
+    clcnn_dtype dtype;
+    size_t dims[4];
+    size_t count;
+    size_t bytes;
+    cl_mem mem;
+};
+
+/* Records a printf-style message in ctx (may be NULL) and returns status. */
+clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
+const char *clcnn__cl_error_name(cl_int err);
+/* Maps an OpenCL error of `what` in `op` to a status with a message. */
+clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what, cl_int err);
+
+/* Device selection (device.c). */
+clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
+void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *tuning);
+
+/* Validation helpers (tensor.c). Each returns CLCNN_OK or records why not. */
+clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op);
+/* t is non-NULL, of ctx, of dtype, and small enough for 32-bit offsets. */
+clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name,
+                                 const clcnn_tensor *t, clcnn_dtype dtype);
+clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name,
+                               const clcnn_tensor *t, const size_t want[4]);
+clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
+                                   const clcnn_tensor *out, const char *in_name,
+                                   const clcnn_tensor *in);
+/* Scratch buffer `slot` of at least `bytes`, grown on demand and kept. */
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size_t bytes, cl_mem *out);
+/* Total bytes of scratch the context holds now (reported by bench). */
+size_t clcnn__workspace_total(const clcnn_context *ctx);
+
+/* The program cache (program.c): builds kernels/<file> for dtype with the
+ * extra -D options on first use and returns the kernel `entry` of it. */
+clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file,
+                               clcnn_dtype dtype, const char *options, const char *entry,
+                               cl_kernel *out);
+void clcnn__release_programs(clcnn_context *ctx);
+
+/* Kernel launch helpers (program.c). */
+typedef struct clcnn_arg { size_t size; const void *value; } clcnn_arg;
+#define CLCNN_ARG(x) ((clcnn_arg){sizeof(x), &(x)})
+clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel,
+                             const clcnn_arg *args, int count);
+/* Enqueues an ND-range: global sizes are rounded up to multiples of local. */
+clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
+                           cl_uint dims, const size_t global[], const size_t local[]);
+/* Largest work-group size `kernel` may run with on this device. */
+size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
+
+static inline size_t clcnn__round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+static inline size_t clcnn__div_up(size_t x, size_t by) { return (x + by - 1) / by; }
+static inline size_t clcnn__dtype_size(clcnn_dtype d) { return d == CLCNN_FLOAT64 ? 8 : 4; }
+static inline const char *clcnn__dtype_name(clcnn_dtype d)
+{
+    return d == CLCNN_FLOAT64 ? "float64" : d == CLCNN_FLOAT32 ? "float32" : "unknown";
+}
+
+#endif

@@ -1,0 +1,10 @@
+/* The one list of kernel files. Each entry X(name) stands for kernels/name.cl:
+ * it drives the embedded source table, the loader and the program cache. */
+#define CLCNN_KERNEL_FILES(X) \
+    X(zero_pad)               \
+    X(conv_forward)           \
+    X(conv_backward_data)     \
+    X(conv_backward_filter)   \
+    X(conv_backward_bias)     \
+    X(pool_forward)           \
+    X(pool_backward)

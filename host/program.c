@@ -1,0 +1,233 @@
+/* The program cache: kernel sources (embedded, or read from
+ * CLCNN_KERNEL_DIR), built once per (file, dtype, options) and kept in the
+ * context with their kernels; and the launch helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_KERNELS_PER_PROGRAM 4
+
+struct clcnn_program {
+    clcnn_kernel_file file;
+    clcnn_dtype dtype;
+    char *options;
+    cl_program program;
+    struct {
+        const char *entry; /* points to a string literal of the caller */
+        cl_kernel kernel;
+        size_t wg_limit;
+    } kernels[MAX_KERNELS_PER_PROGRAM];
+    int n_kernels;
+    clcnn_program *next;
+};
+
+static const char *const file_names[CLCNN_FILE_COUNT] = {
+#define CLCNN_X(name) #name ".cl",
+    CLCNN_KERNEL_FILES(CLCNN_X)
+#undef CLCNN_X
+};
+
+static const clcnn_embedded_source *embedded(const char *file)
+{
+    for (const clcnn_embedded_source *s = clcnn_embedded_sources; s->file; s++)
+        if (strcmp(s->file, file) == 0)
+            return s;
+    return NULL;
+}
+
+/* Reads dir/file into a malloc'd string; NULL with a message on failure. */
+static char *read_source(clcnn_context *ctx, const char *op, const char *file, size_t *length,
+                         clcnn_status *st)
+{
+    if (ctx->kernel_dir == NULL) {
+        const clcnn_embedded_source *s = embedded(file);
+        char *copy = s ? malloc(s->length + 1) : NULL;
+        if (copy == NULL) {
+            *st = clcnn__fail(ctx, s ? CLCNN_ERROR_OUT_OF_MEMORY : CLCNN_ERROR_KERNEL_BUILD,
+                              "%s: kernel source %s is %s", op, file, s ? "too large" : "not embedded");
+            return NULL;
+        }
+        memcpy(copy, s->text, s->length + 1);
+        *length = s->length;
+        return copy;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, file);
+    FILE *fp = fopen(path, "rb");
+    char *text = NULL;
+    long size = -1;
+    if (fp && fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
+        text = malloc((size_t)size + 1);
+        if (text && fread(text, 1, (size_t)size, fp) != (size_t)size) {
+            free(text);
+            text = NULL;
+        }
+    }
+    if (fp)
+        fclose(fp);
+    if (text == NULL) {
+        *st = clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
+                          "%s: cannot read kernel source %s (CLCNN_KERNEL_DIR=%s); unset "
+                          "CLCNN_KERNEL_DIR to use the built-in kernels",
+                          op, path, ctx->kernel_dir);
+        return NULL;
+    }
+    text[size] = '\0';
+    *length = (size_t)size;
+    return text;
+}
+
+static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
+{
+    const char *file = file_names[p->file];
+    clcnn_status st = CLCNN_OK;
+    size_t lengths[2];
+    char *sources[2] = {NULL, NULL};
+    sources[0] = read_source(ctx, op, "common.h", &lengths[0], &st);
+    if (sources[0])
+        sources[1] = read_source(ctx, op, file, &lengths[1], &st);
+    if (sources[1] == NULL) {
+        free(sources[0]);
+        return st;
+    }
+    cl_int err;
+    p->program = clCreateProgramWithSource(ctx->context, 2, (const char **)sources, lengths, &err);
+    free(sources[0]);
+    free(sources[1]);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
+
+    char options[2048];
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s",
+             p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "", p->options,
+             ctx->extra_options ? ctx->extra_options : "");
+    err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
+    if (err == CL_SUCCESS)
+        return CLCNN_OK;
+    size_t used = (size_t)snprintf(ctx->last_error, sizeof ctx->last_error,
+                                   "%s: building kernels/%s (%s) failed with %s, options '%s'; build log:\n",
+                                   op, file, clcnn__dtype_name(p->dtype), clcnn__cl_error_name(err), options);
+    if (used < sizeof ctx->last_error)
+        clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG,
+                              sizeof ctx->last_error - used - 1, ctx->last_error + used, NULL);
+    ctx->last_error[sizeof ctx->last_error - 1] = '\0';
+    clReleaseProgram(p->program);
+    p->program = NULL;
+    return err == CL_BUILD_PROGRAM_FAILURE || err == CL_INVALID_BUILD_OPTIONS ? CLCNN_ERROR_KERNEL_BUILD
+                                                                             : CLCNN_ERROR_OPENCL;
+}
+
+static clcnn_program *find_program(clcnn_context *ctx, clcnn_kernel_file file, clcnn_dtype dtype,
+                                   const char *options)
+{
+    for (clcnn_program *p = ctx->programs; p; p = p->next)
+        if (p->file == file && p->dtype == dtype && strcmp(p->options, options) == 0)
+            return p;
+    return NULL;
+}
+
+clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file,
+                               clcnn_dtype dtype, const char *options, const char *entry,
+                               cl_kernel *out)
+{
+    clcnn_program *p = find_program(ctx, file, dtype, options ? options : "");
+    if (p == NULL) {
+        p = calloc(1, sizeof *p);
+        char *opts = p ? malloc(strlen(options ? options : "") + 1) : NULL;
+        if (opts == NULL) {
+            free(p);
+            return clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory", op);
+        }
+        strcpy(opts, options ? options : "");
+        p->file = file;
+        p->dtype = dtype;
+        p->options = opts;
+        clcnn_status st = build(ctx, op, p);
+        if (st != CLCNN_OK) {
+            free(p->options);
+            free(p);
+            return st;
+        }
+        p->next = ctx->programs;
+        ctx->programs = p;
+    }
+    for (int i = 0; i < p->n_kernels; i++)
+        if (strcmp(p->kernels[i].entry, entry) == 0) {
+            *out = p->kernels[i].kernel;
+            return CLCNN_OK;
+        }
+    if (p->n_kernels == MAX_KERNELS_PER_PROGRAM)
+        return clcnn__fail(ctx, CLCNN_ERROR_OPENCL, "%s: too many kernels requested from %s", op,
+                           file_names[file]);
+    cl_int err;
+    cl_kernel k = clCreateKernel(p->program, entry, &err);
+    if (err != CL_SUCCESS)
+        return clcnn__fail(ctx, err == CL_INVALID_KERNEL_NAME ? CLCNN_ERROR_KERNEL_BUILD : CLCNN_ERROR_OPENCL,
+                           "%s: kernels/%s has no kernel '%s' (%s)", op, file_names[file], entry,
+                           clcnn__cl_error_name(err));
+    size_t limit = ctx->max_work_group_size;
+    clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof limit, &limit, NULL);
+    p->kernels[p->n_kernels].entry = entry;
+    p->kernels[p->n_kernels].kernel = k;
+    p->kernels[p->n_kernels].wg_limit = limit ? limit : 1;
+    p->n_kernels++;
+    *out = k;
+    return CLCNN_OK;
+}
+
+size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
+{
+    for (clcnn_program *p = ctx->programs; p; p = p->next)
+        for (int i = 0; i < p->n_kernels; i++)
+            if (p->kernels[i].kernel == kernel)
+                return p->kernels[i].wg_limit;
+    return 1;
+}
+
+void clcnn__release_programs(clcnn_context *ctx)
+{
+    clcnn_program *p = ctx->programs;
+    while (p) {
+        clcnn_program *next = p->next;
+        for (int i = 0; i < p->n_kernels; i++)
+            clReleaseKernel(p->kernels[i].kernel);
+        clReleaseProgram(p->program);
+        free(p->options);
+        free(p);
+        p = next;
+    }
+    ctx->programs = NULL;
+}
+
+clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel,
+                             const clcnn_arg *args, int count)
+{
+    for (int i = 0; i < count; i++) {
+        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            char what[64];
+            snprintf(what, sizeof what, "clSetKernelArg(%d)", i);
+            return clcnn__cl_fail(ctx, op, what, err);
+        }
+    }
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
+                           cl_uint dims, const size_t global[], const size_t local[])
+{
+    size_t g[3], l[3];
+    size_t limit = clcnn__kernel_wg_limit(ctx, kernel), group = 1;
+    for (cl_uint d = 0; d < dims; d++) {
+        l[d] = local ? local[d] : 1;
+        /* Shrink the group until it fits the kernel's and the device's limit. */
+        while (l[d] > 1 && group * l[d] > limit)
+            l[d] /= 2;
+        group *= l[d];
+        g[d] = clcnn__round_up(global[d] ? global[d] : 1, l[d]);
+    }
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, op, "clEnqueueNDRangeKernel", err);
+}

@@ -1,0 +1,85 @@
+/* Status strings, OpenCL error names and the per-context error message. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static const char *const status_strings[] = {
+    [CLCNN_OK] = "CLCNN_OK: success",
+    [CLCNN_ERROR_INVALID_ARGUMENT] = "CLCNN_ERROR_INVALID_ARGUMENT: an argument is NULL, out of range or aliases another",
+    [CLCNN_ERROR_SHAPE] = "CLCNN_ERROR_SHAPE: tensor dimensions disagree, the window does not fit, or a size overflows",
+    [CLCNN_ERROR_NO_DEVICE] = "CLCNN_ERROR_NO_DEVICE: no matching OpenCL device (install pocl-opencl-icd for the CPU fallback)",
+    [CLCNN_ERROR_UNSUPPORTED] = "CLCNN_ERROR_UNSUPPORTED: the device cannot do this (e.g. float64 without cl_khr_fp64)",
+    [CLCNN_ERROR_OUT_OF_MEMORY] = "CLCNN_ERROR_OUT_OF_MEMORY: a host or device allocation failed",
+    [CLCNN_ERROR_KERNEL_BUILD] = "CLCNN_ERROR_KERNEL_BUILD: an OpenCL kernel failed to build",
+    [CLCNN_ERROR_OPENCL] = "CLCNN_ERROR_OPENCL: the OpenCL runtime returned an error",
+};
+
+const char *clcnn_status_string(clcnn_status status)
+{
+    if ((unsigned)status < sizeof status_strings / sizeof status_strings[0])
+        return status_strings[status];
+    return "CLCNN_ERROR_UNKNOWN: not a clcnn_status value";
+}
+
+const char *clcnn_version(void) { return CLCNN_VERSION_STRING; }
+
+clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fmt, ...)
+{
+    if (ctx) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+const char *clcnn__cl_error_name(cl_int err)
+{
+    switch (err) {
+#define NAME(e) case e: return #e;
+    NAME(CL_SUCCESS) NAME(CL_DEVICE_NOT_FOUND) NAME(CL_DEVICE_NOT_AVAILABLE)
+    NAME(CL_COMPILER_NOT_AVAILABLE) NAME(CL_MEM_OBJECT_ALLOCATION_FAILURE)
+    NAME(CL_OUT_OF_RESOURCES) NAME(CL_OUT_OF_HOST_MEMORY)
+    NAME(CL_PROFILING_INFO_NOT_AVAILABLE) NAME(CL_MEM_COPY_OVERLAP)
+    NAME(CL_IMAGE_FORMAT_MISMATCH) NAME(CL_IMAGE_FORMAT_NOT_SUPPORTED)
+    NAME(CL_BUILD_PROGRAM_FAILURE) NAME(CL_MAP_FAILURE)
+    NAME(CL_MISALIGNED_SUB_BUFFER_OFFSET) NAME(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+    NAME(CL_COMPILE_PROGRAM_FAILURE) NAME(CL_LINKER_NOT_AVAILABLE) NAME(CL_LINK_PROGRAM_FAILURE)
+    NAME(CL_DEVICE_PARTITION_FAILED) NAME(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
+    NAME(CL_INVALID_VALUE) NAME(CL_INVALID_DEVICE_TYPE) NAME(CL_INVALID_PLATFORM)
+    NAME(CL_INVALID_DEVICE) NAME(CL_INVALID_CONTEXT) NAME(CL_INVALID_QUEUE_PROPERTIES)
+    NAME(CL_INVALID_COMMAND_QUEUE) NAME(CL_INVALID_HOST_PTR) NAME(CL_INVALID_MEM_OBJECT)
+    NAME(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR) NAME(CL_INVALID_IMAGE_SIZE) NAME(CL_INVALID_SAMPLER)
+    NAME(CL_INVALID_BINARY) NAME(CL_INVALID_BUILD_OPTIONS) NAME(CL_INVALID_PROGRAM)
+    NAME(CL_INVALID_PROGRAM_EXECUTABLE) NAME(CL_INVALID_KERNEL_NAME)
+    NAME(CL_INVALID_KERNEL_DEFINITION) NAME(CL_INVALID_KERNEL) NAME(CL_INVALID_ARG_INDEX)
+    NAME(CL_INVALID_ARG_VALUE) NAME(CL_INVALID_ARG_SIZE) NAME(CL_INVALID_KERNEL_ARGS)
+    NAME(CL_INVALID_WORK_DIMENSION) NAME(CL_INVALID_WORK_GROUP_SIZE)
+    NAME(CL_INVALID_WORK_ITEM_SIZE) NAME(CL_INVALID_GLOBAL_OFFSET)
+    NAME(CL_INVALID_EVENT_WAIT_LIST) NAME(CL_INVALID_EVENT) NAME(CL_INVALID_OPERATION)
+    NAME(CL_INVALID_GL_OBJECT) NAME(CL_INVALID_BUFFER_SIZE) NAME(CL_INVALID_MIP_LEVEL)
+    NAME(CL_INVALID_GLOBAL_WORK_SIZE) NAME(CL_INVALID_PROPERTY) NAME(CL_INVALID_IMAGE_DESCRIPTOR)
+    NAME(CL_INVALID_COMPILER_OPTIONS) NAME(CL_INVALID_LINKER_OPTIONS)
+    NAME(CL_INVALID_DEVICE_PARTITION_COUNT)
+#undef NAME
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    default: return "CL_UNKNOWN_ERROR";
+    }
+}
+
+clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what, cl_int err)
+{
+    clcnn_status status = CLCNN_ERROR_OPENCL;
+    const char *hint = "";
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
+        err == CL_INVALID_BUFFER_SIZE) {
+        status = CLCNN_ERROR_OUT_OF_MEMORY;
+        hint = "; free other tensors or use smaller ones";
+    } else if (err == CL_OUT_OF_RESOURCES) {
+        hint = "; the device ran out of resources (memory or registers)";
+    }
+    return clcnn__fail(ctx, status, "%s: %s failed with %s (%d)%s", op, what,
+                       clcnn__cl_error_name(err), (int)err, hint);
+}

@@ -1,0 +1,169 @@
+/* Tensors (a device buffer with NHWC dims and a dtype) and the argument
+ * checks every op runs before it enqueues anything. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op)
+{
+    if (ctx == NULL)
+        return CLCNN_ERROR_INVALID_ARGUMENT;
+    if (ctx->queue == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: this context failed to be created and has no device; create a new one", op);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
+                                 clcnn_tensor **tensor)
+{
+    static const char op[] = "tensor_create";
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if (tensor == NULL || dims == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
+                           tensor == NULL ? "tensor" : "dims");
+    *tensor = NULL;
+    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)",
+                           op, (int)dtype);
+    if (dtype == CLCNN_FLOAT64 && !ctx->has_fp64)
+        return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
+                           "%s: float64 needs cl_khr_fp64, which %s does not have; use CLCNN_FLOAT32",
+                           op, ctx->device_name);
+    size_t count = 1;
+    for (int d = 0; d < 4; d++) {
+        if (dims[d] == 0)
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: dims[%d] is 0 (dims %zu x %zu x %zu x %zu); "
+                               "every dimension must be at least 1", op, d, dims[0], dims[1], dims[2], dims[3]);
+        if (count > SIZE_MAX / dims[d])
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %zu x %zu x %zu x %zu elements overflow size_t",
+                               op, dims[0], dims[1], dims[2], dims[3]);
+        count *= dims[d];
+    }
+    size_t elem = clcnn__dtype_size(dtype);
+    if (count > SIZE_MAX / elem)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %zu elements of %zu bytes overflow size_t", op, count, elem);
+    if ((cl_ulong)(count * elem) > ctx->max_alloc)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: %zu x %zu x %zu x %zu %s is %zu bytes, over the device's "
+                           "CL_DEVICE_MAX_MEM_ALLOC_SIZE of %llu bytes",
+                           op, dims[0], dims[1], dims[2], dims[3], clcnn__dtype_name(dtype), count * elem,
+                           (unsigned long long)ctx->max_alloc);
+    clcnn_tensor *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory", op);
+    cl_int err;
+    t->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, count * elem, NULL, &err);
+    if (err != CL_SUCCESS) {
+        free(t);
+        return clcnn__cl_fail(ctx, op, "clCreateBuffer", err);
+    }
+    t->ctx = ctx;
+    t->dtype = dtype;
+    memcpy(t->dims, dims, sizeof t->dims);
+    t->count = count;
+    t->bytes = count * elem;
+    *tensor = t;
+    return CLCNN_OK;
+}
+
+void clcnn_tensor_destroy(clcnn_tensor *tensor)
+{
+    if (tensor == NULL)
+        return;
+    clReleaseMemObject(tensor->mem);
+    free(tensor);
+}
+
+void clcnn_tensor_dims(const clcnn_tensor *tensor, size_t dims[4])
+{
+    if (dims == NULL)
+        return;
+    for (int d = 0; d < 4; d++)
+        dims[d] = tensor ? tensor->dims[d] : 0;
+}
+
+clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor)
+{
+    return tensor ? tensor->dtype : CLCNN_FLOAT32;
+}
+
+static clcnn_status check_transfer(const clcnn_tensor *tensor, const void *host, size_t bytes,
+                                   const char *op, const char *host_name)
+{
+    if (tensor == NULL)
+        return CLCNN_ERROR_INVALID_ARGUMENT;
+    clcnn_status st = clcnn__check_context(tensor->ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if (host == NULL)
+        return clcnn__fail(tensor->ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, host_name);
+    if (bytes != tensor->bytes)
+        return clcnn__fail(tensor->ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: bytes is %zu but the %zu x %zu x %zu x %zu %s tensor holds %zu bytes", op, bytes,
+                           tensor->dims[0], tensor->dims[1], tensor->dims[2], tensor->dims[3],
+                           clcnn__dtype_name(tensor->dtype), tensor->bytes);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_tensor_write(clcnn_tensor *tensor, const void *src, size_t bytes)
+{
+    clcnn_status st = check_transfer(tensor, src, bytes, "tensor_write", "src");
+    if (st != CLCNN_OK)
+        return st;
+    /* Blocking: the caller may reuse src as soon as this returns. */
+    cl_int err = clEnqueueWriteBuffer(tensor->ctx->queue, tensor->mem, CL_TRUE, 0, bytes, src, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(tensor->ctx, "tensor_write", "clEnqueueWriteBuffer", err);
+}
+
+clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t bytes)
+{
+    clcnn_status st = check_transfer(tensor, dst, bytes, "tensor_read", "dst");
+    if (st != CLCNN_OK)
+        return st;
+    cl_int err = clEnqueueReadBuffer(tensor->ctx->queue, tensor->mem, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(tensor->ctx, "tensor_read", "clEnqueueReadBuffer", err);
+}
+
+clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name,
+                                 const clcnn_tensor *t, clcnn_dtype dtype)
+{
+    if (t == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, name);
+    if (t->ctx != ctx)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: %s belongs to another context; all tensors of a call must share one", op, name);
+    if (t->dtype != dtype)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is %s but the call's first input is %s",
+                           op, name, clcnn__dtype_name(t->dtype), clcnn__dtype_name(dtype));
+    if (t->count > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: %s has %zu elements; kernels index with 32 bits, so at most %d "
+                           "elements per tensor (split the batch)", op, name, t->count, INT_MAX);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name,
+                               const clcnn_tensor *t, const size_t want[4])
+{
+    if (memcmp(t->dims, want, sizeof t->dims) == 0)
+        return CLCNN_OK;
+    return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %s is %zu x %zu x %zu x %zu but must be %zu x %zu x %zu x %zu",
+                       op, name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], want[0], want[1], want[2],
+                       want[3]);
+}
+
+clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
+                                   const clcnn_tensor *out, const char *in_name, const clcnn_tensor *in)
+{
+    if (out == NULL || in == NULL || out != in)
+        return CLCNN_OK;
+    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                       "%s: %s is also %s; an output may not alias an input or another output", op, out_name,
+                       in_name);
+}

@@ -1,0 +1,97 @@
+/* Shared by every kernel: the element type `real` (float, or double with
+ * -DCLCNN_FP64=1), its vector types, the index type and small helpers.
+ * The host prepends this file to each .cl; a .cl compiled on its own
+ * includes it (e.g. clang -I kernels or oclgrind-kernel). */
+#ifndef CLCNN_COMMON_H
+#define CLCNN_COMMON_H
+
+#ifdef CLCNN_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double real;
+typedef double2 real2;
+typedef double4 real4;
+typedef double8 real8;
+typedef double16 real16;
+#define REAL_MAX DBL_MAX
+#else
+typedef float real;
+typedef float2 real2;
+typedef float4 real4;
+typedef float8 real8;
+typedef float16 real16;
+#define REAL_MAX FLT_MAX
+#endif
+typedef real real1;
+
+/* Element offsets. The host refuses tensors of 2^31 elements or more, so
+ * 32-bit offsets suffice (64-bit arithmetic is slow on many GPUs); one type
+ * names every place that would change if that limit were lifted. */
+typedef int idx_t;
+
+#define CLCNN_CAT_(a, b) a##b
+#define CLCNN_CAT(a, b) CLCNN_CAT_(a, b)
+/* realN, vloadN, vstoreN for a width N given as a macro (1 is the scalar). */
+#define VREAL(n) CLCNN_CAT(real, n)
+#define VLOAD(n) CLCNN_CAT(VLOAD_, n)
+#define VSTORE(n) CLCNN_CAT(VSTORE_, n)
+#define VLOAD_1(i, p) ((p)[i])
+#define VLOAD_2 vload2
+#define VLOAD_4 vload4
+#define VLOAD_8 vload8
+#define VLOAD_16 vload16
+#define VSTORE_1(v, i, p) ((p)[i] = (v))
+#define VSTORE_2 vstore2
+#define VSTORE_4 vstore4
+#define VSTORE_8 vstore8
+#define VSTORE_16 vstore16
+
+/* Loads n < N lanes of a vector (the channel tail), zero in the rest. */
+#define DEFINE_LOAD_PARTIAL(N)                                                     \
+    VREAL(N) CLCNN_CAT(load_partial, N)(const __global real *p, int n)    \
+    {                                                                              \
+        real tmp[N];                                                               \
+        for (int l = 0; l < N; l++)                                                \
+            tmp[l] = l < n ? p[l] : (real)0;                                       \
+        return VLOAD(N)(0, tmp);                                                   \
+    }
+/* Stores the first n lanes of v. */
+#define DEFINE_STORE_PARTIAL(N)                                                    \
+    void CLCNN_CAT(store_partial, N)(VREAL(N) v, __global real *p, int n)  \
+    {                                                                              \
+        real tmp[N];                                                               \
+        VSTORE(N)(v, 0, tmp);                                                      \
+        for (int l = 0; l < n; l++)                                                \
+            p[l] = tmp[l];                                                         \
+    }
+
+/* First output index whose window (start o*stride - pad, length f) covers
+ * input position x, and the last; empty when lo > hi. Clamped before the
+ * division because C division truncates toward zero. */
+int cover_lo(int x, int pad, int f, int stride)
+{
+    int t = x + pad - f + 1;
+    return t <= 0 ? 0 : (t + stride - 1) / stride;
+}
+int cover_hi(int x, int pad, int stride, int n_out)
+{
+    int t = (x + pad) / stride;
+    return min(t, n_out - 1);
+}
+
+/* out[k] = sum of part[chunk][k] over chunks in chunk order: the second,
+ * fixed-order pass of the chunked reductions (dW, db), so they are
+ * deterministic without atomics. */
+#define DEFINE_SUM_CHUNKS(name)                                                    \
+    __kernel void name(const __global real *part, __global real *out, int n,       \
+                       int chunks)                                                 \
+    {                                                                              \
+        int k = get_global_id(0);                                                  \
+        if (k >= n)                                                                \
+            return;                                                                \
+        real s = 0;                                                                \
+        for (int j = 0; j < chunks; j++)                                           \
+            s += part[(idx_t)j * n + k];                                           \
+        out[k] = s;                                                                \
+    }
+
+#endif
