@@ -63,6 +63,12 @@ CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
 CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
 /* Whether the context's device can run CLCNN_FLOAT64 (cl_khr_fp64). */
 CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype);
+/* The kernels' tile configuration for this device, in the form the
+ * CLCNN_TUNE environment variable accepts ("conv_tile_pixels=4,..."). */
+CLCNN_API const char *clcnn_context_config(const clcnn_context *ctx);
+/* Bytes of scratch device memory the context holds for reuse (W transposed,
+ * dW and db partial sums); bounded by the largest layer run so far. */
+CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
 
 /* A dim of 0, a size that overflows size_t or exceeds the device's largest
  * allocation is CLCNN_ERROR_SHAPE. The contents start undefined. */

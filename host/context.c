@@ -1,5 +1,6 @@
 /* Contexts: one device, one in-order queue, the program cache, a reusable
  * workspace and the last error message. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,12 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
     ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
     ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
     clcnn__default_tuning(ctx, &ctx->tuning);
+    const clcnn_tuning *t = &ctx->tuning;
+    snprintf(ctx->config, sizeof ctx->config,
+             "conv_tile_pixels=%d,conv_vector=%d,conv_local=%d,filter_tile_rows=%d,filter_chunks=%d,"
+             "elementwise_local=%d",
+             t->conv_tile_pixels, t->conv_vector, t->conv_local, t->filter_tile_rows, t->filter_chunks,
+             t->elementwise_local);
     ctx->last_error[0] = '\0';
     return CLCNN_OK;
 }
@@ -143,6 +150,16 @@ clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size
     }
     *out = ctx->workspace[slot];
     return CLCNN_OK;
+}
+
+const char *clcnn_context_config(const clcnn_context *ctx)
+{
+    return ctx ? ctx->config : "";
+}
+
+size_t clcnn_context_workspace_bytes(const clcnn_context *ctx)
+{
+    return ctx ? clcnn__workspace_total(ctx) : 0;
 }
 
 size_t clcnn__workspace_total(const clcnn_context *ctx)

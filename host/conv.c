@@ -150,8 +150,10 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     }
     if (want_filter) {
         p->vec_filter = vector_for(t->conv_vector, s->n_C);
-        p->filter_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 64);
-        p->filter_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->filter_chunk);
+        /* dW's chunks are whole output rows (m * n_H of them). */
+        const int out_rows = s->m * s->n_H;
+        p->filter_chunk = chunk_size_for(out_rows, t->filter_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
+        p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
         snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", t->filter_tile_rows, p->vec_filter);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "conv_backward_filter",
                                     &p->filter)) ||
@@ -250,9 +252,9 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
     if (dw) {
         const int row_tiles = (int)clcnn__div_up((size_t)s.n_C_prev, (size_t)t->filter_tile_rows);
         const clcnn_arg args[] = {
-            CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.n_H_prev),
-            CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C),
-            CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(s.n_pixels),
+            CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.m),
+            CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
+            CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad),
             CLCNN_ARG(p.filter_chunk)};
         const size_t global[3] = {(size_t)s.f_h * s.f_w * row_tiles,
                                   clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter), (size_t)p.filter_chunks};

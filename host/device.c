@@ -171,13 +171,17 @@ static void apply_tune_overrides(clcnn_tuning *t, const char *spec)
 void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
 {
     if (ctx->device_type & CL_DEVICE_TYPE_CPU) {
-        /* Work-items become loop iterations: a big register tile of pixels x
-         * a float16 of channels per work-item maps onto SIMD registers. */
-        t->conv_tile_pixels = 8;
+        /* Work-items become loop iterations: a register tile of pixels x a
+         * float16 of channels per work-item maps onto SIMD registers. With
+         * 16 vector registers (AVX2, preferred float width 8) a 4 x 16 tile
+         * fits without spills; with 32 (AVX-512) 8 x 16 does. */
+        cl_uint width = 8;
+        clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width, &width, NULL);
+        t->conv_tile_pixels = width >= 16 ? 8 : 4;
         t->conv_vector = 16;
-        t->conv_local = 16;
-        t->filter_tile_rows = 8;
-        t->filter_chunks = 64;
+        t->conv_local = 8;
+        t->filter_tile_rows = width >= 16 ? 8 : 6;
+        t->filter_chunks = 16;
         t->elementwise_local = 64;
     } else {
         /* GPUs: many threads with small tiles keep registers in check. */

@@ -42,6 +42,7 @@ struct clcnn_context {
     char *kernel_dir;       /* CLCNN_KERNEL_DIR at creation, or NULL */
     char *extra_options;    /* CLCNN_BUILD_OPTIONS at creation, or NULL */
     clcnn_tuning tuning;
+    char config[256];        /* tuning as text, for clcnn_context_config */
     clcnn_program *programs; /* the cache: built on first use, kept */
     /* Reused scratch buffers (W transposed, dW and db partial sums), one per
      * slot so that one call can use several at once. */

@@ -43,7 +43,7 @@ __kernel void transpose_weights(const __global real *w, __global real *wt, int t
 #define ACCUMULATE(LOAD_W, MASKED)                                                   \
     for (int c = 0; c < n_C; c++) {                                                  \
         vreal wv = LOAD_W(wrow + (idx_t)c * n_C_prev, lanes);                        \
-        for (int t = 0; t < TILE_PIXELS; t++) {                                      \
+        _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {                                      \
             real g = dz[off[t] + c];                                                 \
             acc[t] += (MASKED ? g * mask[t] : g) * wv;                               \
         }                                                                            \
@@ -71,7 +71,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
     const int lanes = min(n_C_prev - cp0, VECTOR);
 
     vreal acc[TILE_PIXELS];
-    for (int t = 0; t < TILE_PIXELS; t++)
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
         acc[t] = (vreal)0;
 
     const int h_lo = cover_lo(hp, pad, f_h, stride);
@@ -85,7 +85,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
             idx_t off[TILE_PIXELS];
             real mask[TILE_PIXELS];
             int n_valid = 0;
-            for (int t = 0; t < TILE_PIXELS; t++) {
+            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
                 int wo = w_first + t;
                 int valid = wo >= 0 && wo < n_W;
                 off[t] = valid ? (dz_row + wo) * n_C : 0;
@@ -107,7 +107,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
     }
 
     /* Pixels no window covers keep acc = 0 and are written as 0. */
-    for (int t = 0; t < TILE_PIXELS; t++) {
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         int wp = wp0 + stride * t;
         if (wp >= n_W_prev)
             break;

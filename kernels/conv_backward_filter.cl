@@ -1,6 +1,7 @@
 /* Convolution backward filter (dW) as a GEMM whose reduction runs over the
  * m * n_H * n_W output pixels: dW[kh][kw][cp][c] = sum_p a(p, kh, kw, cp) *
- * dZ[p][c]. The reduction is split into a fixed number of chunks (dim 2);
+ * dZ[p][c]. The reduction is split into a fixed number of chunks of output
+ * rows (dim 2);
  * each work-item keeps TILE_ROWS input channels (at one tap) times a VECTOR
  * of output channels and writes its chunk's partial sums; sum_chunks then
  * adds the chunks in order. Deterministic, no atomics.
@@ -20,29 +21,23 @@ typedef VREAL(VECTOR) vreal;
 DEFINE_LOAD_PARTIAL(VECTOR)
 DEFINE_STORE_PARTIAL(VECTOR)
 
-#define ACCUMULATE(LOAD_DZ, ROWS)                                                    \
-    for (int p = p_begin; p < p_end; p++) {                                          \
-        int ih = h * stride - pad + kh, iw = wo * stride - pad + kw;                 \
-        if (ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev) {                  \
-            vreal g = LOAD_DZ;                                                       \
-            const __global real *arow =                                              \
-                a_prev + ((image + ih) * n_W_prev + iw) * n_C_prev + cp0;            \
-            for (int t = 0; t < ROWS; t++)                                           \
-                acc[t] += arow[t] * g;                                               \
-        }                                                                            \
-        if (++wo == n_W) {                                                           \
-            wo = 0;                                                                  \
-            if (++h == n_H) {                                                        \
-                h = 0;                                                               \
-                image += n_H_prev;                                                   \
-            }                                                                        \
-        }                                                                            \
+/* acc[t] += a[pixel, cp0 + t] * dZ[pixel, c0 : c0 + VECTOR] along one output
+ * row, over the columns whose tap lands inside the input (a range computed
+ * once per row, so the inner loop has no bounds test). */
+#define ACCUMULATE_ROW(LOAD_DZ, ROWS)                                                \
+    for (int wo = wo_lo; wo <= wo_hi; wo++) {                                        \
+        vreal g = LOAD_DZ(gp);                                                       \
+        _Pragma("unroll") for (int t = 0; t < ROWS; t++) acc[t] += ap[t] * g;        \
+        ap += a_step;                                                                \
+        gp += n_C;                                                                   \
     }
+#define LOAD_FULL(p) VLOAD(VECTOR)(0, p)
+#define LOAD_TAIL(p) CLCNN_CAT(load_partial, VECTOR)(p, lanes)
 
 __kernel void conv_backward_filter(const __global real *a_prev, const __global real *dz,
-                                   __global real *part, int n_H_prev, int n_W_prev,
+                                   __global real *part, int m, int n_H_prev, int n_W_prev,
                                    int n_C_prev, int f_h, int f_w, int n_C, int n_H, int n_W,
-                                   int stride, int pad, int n_pixels, int chunk_size)
+                                   int stride, int pad, int chunk_rows)
 {
     const int row_tiles = (n_C_prev + TILE_ROWS - 1) / TILE_ROWS;
     const int tap = get_global_id(0) / row_tiles;
@@ -54,22 +49,31 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     const int kh = tap / f_w, kw = tap - kh * f_w;
     const int lanes = min(n_C - c0, VECTOR);
     const int rows = min(n_C_prev - cp0, TILE_ROWS);
-    const int p_begin = min(chunk * chunk_size, n_pixels);
-    const int p_end = min(p_begin + chunk_size, n_pixels);
-
-    int i = p_begin / (n_H * n_W);
-    int rem = p_begin - i * (n_H * n_W);
-    int h = rem / n_W, wo = rem - (rem / n_W) * n_W;
-    idx_t image = (idx_t)i * n_H_prev;
+    const int out_rows = m * n_H;
+    const int r_begin = min(chunk * chunk_rows, out_rows);
+    const int r_end = min(r_begin + chunk_rows, out_rows);
+    /* Output columns wo with 0 <= wo * stride - pad + kw < n_W_prev. */
+    const int wo_lo = kw >= pad ? 0 : (pad - kw + stride - 1) / stride;
+    const int right = n_W_prev - 1 + pad - kw;
+    const int wo_hi = right < 0 ? -1 : min(n_W - 1, right / stride);
+    const int a_step = stride * n_C_prev;
 
     vreal acc[TILE_ROWS];
-    for (int t = 0; t < TILE_ROWS; t++)
+    _Pragma("unroll") for (int t = 0; t < TILE_ROWS; t++)
         acc[t] = (vreal)0;
-    const __global real *dzp = dz + c0;
-    if (lanes == VECTOR && rows == TILE_ROWS)
-        ACCUMULATE(VLOAD(VECTOR)(0, dzp + (idx_t)p * n_C), TILE_ROWS)
-    else
-        ACCUMULATE(CLCNN_CAT(load_partial, VECTOR)(dzp + (idx_t)p * n_C, lanes), rows)
+    for (int r = r_begin; r < r_end; r++) {
+        const int i = r / n_H, h = r - i * n_H;
+        const int ih = h * stride - pad + kh;
+        if (ih < 0 || ih >= n_H_prev || wo_lo > wo_hi)
+            continue;
+        const __global real *ap =
+            a_prev + (((idx_t)i * n_H_prev + ih) * n_W_prev + wo_lo * stride - pad + kw) * n_C_prev + cp0;
+        const __global real *gp = dz + ((idx_t)r * n_W + wo_lo) * n_C + c0;
+        if (lanes == VECTOR && rows == TILE_ROWS)
+            ACCUMULATE_ROW(LOAD_FULL, TILE_ROWS)
+        else
+            ACCUMULATE_ROW(LOAD_TAIL, rows)
+    }
 
     const idx_t k_rows = (idx_t)f_h * f_w * n_C_prev;
     __global real *out = part + ((idx_t)chunk * k_rows + (idx_t)tap * n_C_prev + cp0) * n_C + c0;

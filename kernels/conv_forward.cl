@@ -28,7 +28,7 @@ DEFINE_STORE_PARTIAL(VECTOR)
 #define ACCUMULATE(LOAD_W, MASKED)                                                   \
     for (int c = 0; c < n_C_prev; c++) {                                             \
         vreal wv = LOAD_W(wrow + (idx_t)c * n_C, lanes);                             \
-        for (int t = 0; t < TILE_PIXELS; t++) {                                      \
+        _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {                                      \
             real a = a_prev[off[t] + c];                                             \
             acc[t] += (MASKED ? a * mask[t] : a) * wv;                               \
         }                                                                            \
@@ -47,7 +47,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 
     int ih0[TILE_PIXELS], iw0[TILE_PIXELS];
     idx_t image[TILE_PIXELS];
-    for (int t = 0; t < TILE_PIXELS; t++) {
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         /* Pixels past the end repeat the last one and are not stored. */
         int p = min(p0 + t, n_pixels - 1);
         int i = p / (n_H * n_W);
@@ -59,7 +59,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     }
 
     vreal acc[TILE_PIXELS];
-    for (int t = 0; t < TILE_PIXELS; t++)
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
         acc[t] = (vreal)0;
 
     for (int kh = 0; kh < f_h; kh++) {
@@ -67,7 +67,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
             idx_t off[TILE_PIXELS];
             real mask[TILE_PIXELS];
             int n_valid = 0;
-            for (int t = 0; t < TILE_PIXELS; t++) {
+            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
                 int ih = ih0[t] + kh, iw = iw0[t] + kw;
                 int valid = ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev;
                 off[t] = valid ? (image[t] + (idx_t)ih * n_W_prev + iw) * n_C_prev : 0;
@@ -89,7 +89,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     }
 
     vreal bias = lanes == VECTOR ? LOAD_FULL(b + c0, lanes) : LOAD_TAIL(b + c0, lanes);
-    for (int t = 0; t < TILE_PIXELS && p0 + t < n_pixels; t++) {
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS && p0 + t < n_pixels; t++) {
         __global real *out = z + (idx_t)(p0 + t) * n_C + c0;
         if (lanes == VECTOR)
             VSTORE(VECTOR)(acc[t] + bias, 0, out);
