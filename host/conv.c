@@ -99,11 +99,12 @@ clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, 
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
         return st;
     const clcnn_arg args[] = {
-        CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b->mem), CLCNN_ARG(z->mem),
+        CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b->mem), CLCNN_ARG(z->mem), CLCNN_ARG(s.m),
         CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
         CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W),
-        CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(s.n_pixels)};
-    const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)tile), clcnn__div_up((size_t)s.n_C, (size_t)vec)};
+        CLCNN_ARG(s.stride), CLCNN_ARG(s.pad)};
+    const size_t row_tiles = clcnn__div_up((size_t)s.n_W, (size_t)tile);
+    const size_t global[2] = {(size_t)s.m * s.n_H * row_tiles, clcnn__div_up((size_t)s.n_C, (size_t)vec)};
     const size_t local[2] = {(size_t)t->conv_local, 1};
     if ((st = clcnn__set_args(ctx, op, k, args, (int)(sizeof args / sizeof args[0]))))
         return st;

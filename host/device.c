@@ -16,6 +16,7 @@ typedef struct found_device {
     cl_uint p, d;
     cl_device_type type;
     char label[384]; /* "platform name device name" */
+    char aliases[256]; /* platform vendor and version: "The pocl project OpenCL 3.0 PoCL 3.1" */
 } found_device;
 
 static int contains_nocase(const char *hay, const char *needle)
@@ -52,12 +53,14 @@ static cl_uint enumerate(found_device *out, cl_uint capacity)
     for (cl_uint p = 0; p < n_platforms; p++) {
         cl_device_id devices[MAX_DEVICES];
         cl_uint n_devices = 0;
-        char pname[128] = "";
+        char pname[128] = "", vendor[96] = "", version[128] = "";
         if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n_devices) != CL_SUCCESS)
             continue;
         if (n_devices > MAX_DEVICES)
             n_devices = MAX_DEVICES;
         clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+        clGetPlatformInfo(platforms[p], CL_PLATFORM_VENDOR, sizeof vendor - 1, vendor, NULL);
+        clGetPlatformInfo(platforms[p], CL_PLATFORM_VERSION, sizeof version - 1, version, NULL);
         for (cl_uint d = 0; d < n_devices && count < capacity; d++) {
             found_device *f = &out[count++];
             char dname[200] = "";
@@ -69,6 +72,7 @@ static cl_uint enumerate(found_device *out, cl_uint capacity)
             f->type = 0;
             clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof f->type, &f->type, NULL);
             snprintf(f->label, sizeof f->label, "%s %s", pname, dname);
+            snprintf(f->aliases, sizeof f->aliases, "%s %s", vendor, version);
         }
     }
     return count;
@@ -104,8 +108,10 @@ static int pick(const found_device *found, cl_uint n, const char *spec)
                 return (int)i;
         return -1;
     }
+    /* The platform's vendor and version count too: POCL's platform is named
+     * "Portable Computing Language", and users know it as "pocl". */
     for (cl_uint i = 0; i < n; i++)
-        if (contains_nocase(found[i].label, spec))
+        if (contains_nocase(found[i].label, spec) || contains_nocase(found[i].aliases, spec))
             return (int)i;
     return -1;
 }

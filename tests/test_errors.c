@@ -1,0 +1,931 @@
+/* Bad input and the context/tensor API: every validation path of every op
+ * returns its status with a message naming the op and the argument, and
+ * leaves every output untouched (outputs hold a sentinel pattern that is
+ * checked after each call); valid ops still work on the same context
+ * afterwards. Also device selection, status strings and tensor basics. */
+/* setenv/unsetenv, to exercise CLCNN_DEVICE. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn_reference.h"
+#include "test_util.h"
+
+static clcnn_context *ctx;
+
+/* ---- sentinel-watched tensors ---- */
+
+#define MAX_WATCHED 48
+
+typedef struct watched_tensor {
+    clcnn_tensor *tensor;
+    void *expected; /* raw bytes it must still hold */
+    size_t bytes;
+} watched_tensor;
+
+/* The fixture of one test: valid float32 tensors for every op, a second
+ * context, and the list of tensors whose contents no failing call may
+ * change. */
+static struct {
+    clcnn_context *other_ctx;
+    watched_tensor watched[MAX_WATCHED];
+    int n_watched;
+    /* conv: a (2,5,5,3) * w (3,3,3,4) + b, stride 1, pad 0 -> z (2,3,3,4) */
+    clcnn_tensor *a, *w, *b, *z, *dz, *da_prev, *dw, *db;
+    /* pool on a, f 2, stride 1 -> (2,4,4,3) */
+    clcnn_tensor *pool_out, *pool_da, *pool_da_prev;
+    /* zero_pad of a, pad 1 -> (2,7,7,3) */
+    clcnn_tensor *x_pad;
+} fx;
+
+static const size_t A_DIMS[4] = {2, 5, 5, 3};
+static const size_t W_DIMS[4] = {3, 3, 3, 4};
+static const size_t B_DIMS[4] = {1, 1, 1, 4};
+static const size_t Z_DIMS[4] = {2, 3, 3, 4};
+static const size_t POOL_DIMS[4] = {2, 4, 4, 3};
+static const size_t PAD_DIMS[4] = {2, 7, 7, 3};
+#define POOL_F 2
+#define POOL_STRIDE 1
+#define PAD 1
+
+/* A tensor of ctx_for holding the sentinel pattern, watched until teardown. */
+static clcnn_tensor *watched(clcnn_context *ctx_for, clcnn_dtype dtype, const size_t dims[4])
+{
+    ck_assert_int_lt(fx.n_watched, MAX_WATCHED);
+    size_t n = test_elements(dims);
+    double *pattern = test_alloc_doubles(n);
+    /* Exact in float: a read-back that differs means something was written. */
+    for (size_t i = 0; i < n; i++)
+        pattern[i] = 1000.0 + 0.25 * (double)(i % 4096);
+    clcnn_tensor *t = test_tensor_from(ctx_for, dtype, dims, pattern);
+    free(pattern);
+    watched_tensor *wt = &fx.watched[fx.n_watched++];
+    wt->tensor = t;
+    wt->expected = test_tensor_get_raw(ctx_for, t, &wt->bytes);
+    return t;
+}
+
+/* An input tensor with random values (also watched: inputs must not change). */
+static clcnn_tensor *input(clcnn_dtype dtype, const size_t dims[4], uint64_t seed)
+{
+    clcnn_tensor *t = watched(ctx, dtype, dims);
+    size_t n = test_elements(dims);
+    double *values = test_alloc_doubles(n);
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    test_fill_normal(&rng, dtype, values, n);
+    test_tensor_set(ctx, t, values);
+    free(values);
+    watched_tensor *wt = &fx.watched[fx.n_watched - 1];
+    free(wt->expected);
+    wt->expected = test_tensor_get_raw(ctx, t, &wt->bytes);
+    return t;
+}
+
+static void setup(void)
+{
+    memset(&fx, 0, sizeof fx);
+    ck_assert_msg(clcnn_context_create(NULL, &fx.other_ctx) == CLCNN_OK,
+                  "a second context: %s", clcnn_context_last_error(fx.other_ctx));
+    fx.a = input(CLCNN_FLOAT32, A_DIMS, 1);
+    fx.w = input(CLCNN_FLOAT32, W_DIMS, 2);
+    fx.b = input(CLCNN_FLOAT32, B_DIMS, 3);
+    fx.dz = input(CLCNN_FLOAT32, Z_DIMS, 4);
+    fx.pool_da = input(CLCNN_FLOAT32, POOL_DIMS, 5);
+    fx.z = watched(ctx, CLCNN_FLOAT32, Z_DIMS);
+    fx.da_prev = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    fx.dw = watched(ctx, CLCNN_FLOAT32, W_DIMS);
+    fx.db = watched(ctx, CLCNN_FLOAT32, B_DIMS);
+    fx.pool_out = watched(ctx, CLCNN_FLOAT32, POOL_DIMS);
+    fx.pool_da_prev = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    fx.x_pad = watched(ctx, CLCNN_FLOAT32, PAD_DIMS);
+}
+
+static void teardown(void)
+{
+    for (int i = 0; i < fx.n_watched; i++) {
+        clcnn_tensor_destroy(fx.watched[i].tensor);
+        free(fx.watched[i].expected);
+    }
+    fx.n_watched = 0;
+    clcnn_context_destroy(fx.other_ctx);
+    fx.other_ctx = NULL;
+}
+
+static void check_watched_untouched(int line, const char *call_text)
+{
+    for (int i = 0; i < fx.n_watched; i++) {
+        const watched_tensor *wt = &fx.watched[i];
+        size_t bytes;
+        /* Reads go through the tensor's own context (its queue is in order,
+         * so anything the failed call enqueued would have run by now). */
+        void *raw = malloc(wt->bytes);
+        ck_assert_ptr_nonnull(raw);
+        clcnn_status st = clcnn_tensor_read(wt->tensor, raw, wt->bytes);
+        bytes = wt->bytes;
+        int same = st == CLCNN_OK && memcmp(raw, wt->expected, bytes) == 0;
+        free(raw);
+        ck_assert_msg(same, "line %d: after %s, watched tensor #%d changed (read status %s)", line,
+                      call_text, i, clcnn_status_string(st));
+    }
+}
+
+/* Checks one failing call: its status, that the message (read from msg_ctx;
+ * NULL when there is no context to hold one) names op and at least one of
+ * the NULL-terminated args, and that no watched tensor changed. */
+static void expect_error_at(int line, const char *call_text, clcnn_status got, clcnn_status want,
+                            const clcnn_context *msg_ctx, const char *op,
+                            const char *const *args)
+{
+    const char *msg = msg_ctx != NULL ? clcnn_context_last_error(msg_ctx) : "";
+    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line,
+                  call_text, clcnn_status_string(got), clcnn_status_string(want),
+                  msg != NULL ? msg : "(NULL)");
+    if (msg_ctx != NULL) {
+        ck_assert_msg(msg != NULL && msg[0] != '\0', "line %d: %s: empty last_error", line,
+                      call_text);
+        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s",
+                      line, call_text, msg, op);
+        if (args != NULL && args[0] != NULL) {
+            int named = 0;
+            for (const char *const *arg = args; *arg != NULL; arg++)
+                named |= strstr(msg, *arg) != NULL;
+            ck_assert_msg(named, "line %d: %s: message \"%s\" does not name the argument (%s%s)",
+                          line, call_text, msg, args[0], args[1] != NULL ? " or another" : "");
+        }
+    }
+    check_watched_untouched(line, call_text);
+}
+
+/* EXPECT_ERROR(call, status, op, "arg", "other acceptable arg"...): the
+ * message is read from the shared context. */
+#define EXPECT_ERROR(call, want, op, ...) \
+    expect_error_at(__LINE__, #call, (call), (want), ctx, (op), (const char *[]){__VA_ARGS__, NULL})
+/* For calls without a usable context (ctx NULL): only the status counts. */
+#define EXPECT_STATUS(call, want) \
+    expect_error_at(__LINE__, #call, (call), (want), NULL, "", NULL)
+
+/* ---- valid ops after errors ---- */
+
+static void check_close_to_reference(const char *what, clcnn_tensor *t, const double *ref,
+                                     const double *terms_bound, size_t n)
+{
+    double *got = test_alloc_doubles(n);
+    double *bound = test_alloc_doubles(n);
+    memcpy(bound, terms_bound, n * sizeof *bound);
+    test_scale_bound(CLCNN_FLOAT32, bound, n);
+    test_tensor_get(ctx, t, got);
+    size_t mismatches = check_close("valid_after_errors", what, got, ref, bound, n, 0);
+    free(got);
+    free(bound);
+    ck_assert_msg(mismatches == 0, "%s is wrong after earlier errors on the same context", what);
+}
+
+/* Runs every op with valid arguments on the shared context and checks the
+ * results: earlier failures must not have broken anything. */
+static void check_valid_ops_still_work(void)
+{
+    size_t na = test_elements(A_DIMS), nw = test_elements(W_DIMS), nz = test_elements(Z_DIMS);
+    size_t np = test_elements(POOL_DIMS), npad = test_elements(PAD_DIMS);
+    double *a = test_alloc_doubles(na), *w = test_alloc_doubles(nw), *b = test_alloc_doubles(4);
+    double *dz = test_alloc_doubles(nz), *pda = test_alloc_doubles(np);
+    double *abs_a = test_alloc_doubles(na), *abs_w = test_alloc_doubles(nw);
+    double *abs_b = test_alloc_doubles(4), *abs_dz = test_alloc_doubles(nz);
+    double *abs_pda = test_alloc_doubles(np);
+    test_tensor_get(ctx, fx.a, a);
+    test_tensor_get(ctx, fx.w, w);
+    test_tensor_get(ctx, fx.b, b);
+    test_tensor_get(ctx, fx.dz, dz);
+    test_tensor_get(ctx, fx.pool_da, pda);
+    test_abs(a, abs_a, na);
+    test_abs(w, abs_w, nw);
+    test_abs(b, abs_b, 4);
+    test_abs(dz, abs_dz, nz);
+    test_abs(pda, abs_pda, np);
+
+    clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, Z_DIMS, NULL);
+    clcnn_tensor *da_prev = test_tensor_from(ctx, CLCNN_FLOAT32, A_DIMS, NULL);
+    clcnn_tensor *dw = test_tensor_from(ctx, CLCNN_FLOAT32, W_DIMS, NULL);
+    clcnn_tensor *db = test_tensor_from(ctx, CLCNN_FLOAT32, B_DIMS, NULL);
+    clcnn_tensor *pool_out = test_tensor_from(ctx, CLCNN_FLOAT32, POOL_DIMS, NULL);
+    clcnn_tensor *pool_da_prev = test_tensor_from(ctx, CLCNN_FLOAT32, A_DIMS, NULL);
+    clcnn_tensor *x_pad = test_tensor_from(ctx, CLCNN_FLOAT32, PAD_DIMS, NULL);
+    TEST_OK(ctx, clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z));
+    TEST_OK(ctx, clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, da_prev, dw, db));
+    TEST_OK(ctx, clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, pool_out));
+    TEST_OK(ctx, clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX,
+                                     pool_da_prev));
+    TEST_OK(ctx, clcnn_zero_pad(ctx, fx.a, PAD, x_pad));
+    TEST_OK(ctx, clcnn_context_finish(ctx));
+
+    size_t nmax = npad > na ? npad : na;
+    double *ref1 = test_alloc_doubles(nmax), *ref2 = test_alloc_doubles(nw);
+    double *ref3 = test_alloc_doubles(4);
+    double *bnd1 = test_alloc_doubles(nmax), *bnd2 = test_alloc_doubles(nw);
+    double *bnd3 = test_alloc_doubles(4);
+    clcnn_ref_conv_forward(a, A_DIMS, w, W_DIMS, b, 1, 0, ref1);
+    clcnn_ref_conv_forward(abs_a, A_DIMS, abs_w, W_DIMS, abs_b, 1, 0, bnd1);
+    check_close_to_reference("conv_forward z", z, ref1, bnd1, nz);
+    clcnn_ref_conv_backward(dz, a, A_DIMS, w, W_DIMS, 1, 0, ref1, ref2, ref3);
+    clcnn_ref_conv_backward(abs_dz, abs_a, A_DIMS, abs_w, W_DIMS, 1, 0, bnd1, bnd2, bnd3);
+    check_close_to_reference("conv_backward dA_prev", da_prev, ref1, bnd1, na);
+    check_close_to_reference("conv_backward dW", dw, ref2, bnd2, nw);
+    check_close_to_reference("conv_backward db", db, ref3, bnd3, 4);
+    clcnn_ref_pool_forward(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, ref1);
+    clcnn_ref_pool_forward(abs_a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, bnd1);
+    check_close_to_reference("pool_forward average", pool_out, ref1, bnd1, np);
+    clcnn_ref_pool_backward(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, ref1);
+    clcnn_ref_pool_backward(abs_pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, bnd1);
+    check_close_to_reference("pool_backward max", pool_da_prev, ref1, bnd1, na);
+    clcnn_ref_zero_pad(a, A_DIMS, PAD, ref1);
+    memset(bnd1, 0, npad * sizeof *bnd1);
+    check_close_to_reference("zero_pad", x_pad, ref1, bnd1, npad);
+
+    clcnn_tensor *made[] = {z, da_prev, dw, db, pool_out, pool_da_prev, x_pad};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        clcnn_tensor_destroy(made[i]);
+    double *arrays[] = {a, w, b, dz, pda, abs_a, abs_w, abs_b, abs_dz, abs_pda,
+                        ref1, ref2, ref3, bnd1, bnd2, bnd3};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(arrays[i]);
+}
+
+/* ---- tests that need no device ---- */
+
+START_TEST(test_status_strings)
+{
+    const clcnn_status all[] = {CLCNN_OK,
+                                CLCNN_ERROR_INVALID_ARGUMENT,
+                                CLCNN_ERROR_SHAPE,
+                                CLCNN_ERROR_NO_DEVICE,
+                                CLCNN_ERROR_UNSUPPORTED,
+                                CLCNN_ERROR_OUT_OF_MEMORY,
+                                CLCNN_ERROR_KERNEL_BUILD,
+                                CLCNN_ERROR_OPENCL};
+    const size_t n = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *s = clcnn_status_string(all[i]);
+        ck_assert_msg(s != NULL && s[0] != '\0', "status %d has no string", (int)all[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0,
+                          "statuses %d and %d share the string \"%s\"", (int)all[i], (int)all[j],
+                          s);
+    }
+    ck_assert_ptr_nonnull(strstr(clcnn_status_string(CLCNN_ERROR_SHAPE), "CLCNN_ERROR_SHAPE"));
+    const clcnn_status unknown[] = {(clcnn_status)8, (clcnn_status)99, (clcnn_status)-1};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *s = clcnn_status_string(unknown[i]);
+        ck_assert_msg(s != NULL && s[0] != '\0', "unknown status %d has no string",
+                      (int)unknown[i]);
+        for (size_t j = 0; j < n; j++)
+            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0,
+                          "unknown status %d reads as a known one: \"%s\"", (int)unknown[i], s);
+    }
+}
+END_TEST
+
+START_TEST(test_version_and_null_no_ops)
+{
+    ck_assert_str_eq(clcnn_version(), CLCNN_VERSION_STRING);
+    clcnn_context_destroy(NULL);
+    clcnn_tensor_destroy(NULL);
+    ck_assert_int_eq(clcnn_context_create(NULL, NULL), CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clcnn_context_finish(NULL), CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clcnn_context_supports_dtype(NULL, CLCNN_FLOAT32), 0);
+    ck_assert_ptr_nonnull(clcnn_context_last_error(NULL));
+    ck_assert_ptr_nonnull(clcnn_context_device_name(NULL));
+    clcnn_tensor *t = NULL;
+    size_t dims[4] = {1, 1, 1, 1};
+    ck_assert_int_eq(clcnn_tensor_create(NULL, CLCNN_FLOAT32, dims, &t),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(t);
+    float v = 0;
+    ck_assert_int_eq(clcnn_tensor_write(NULL, &v, sizeof v), CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clcnn_tensor_read(NULL, &v, sizeof v), CLCNN_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* ---- contexts and device selection ---- */
+
+/* Restores an environment variable to what it was when saved. */
+typedef struct saved_env {
+    const char *name;
+    char *value; /* NULL: was unset */
+} saved_env;
+
+static saved_env save_env(const char *name)
+{
+    saved_env s = {name, NULL};
+    const char *v = getenv(name);
+    if (v != NULL) {
+        s.value = test_alloc(strlen(v) + 1);
+        strcpy(s.value, v);
+    }
+    return s;
+}
+
+static void restore_env(saved_env *s)
+{
+    if (s->value != NULL)
+        setenv(s->name, s->value, 1);
+    else
+        unsetenv(s->name);
+    free(s->value);
+    s->value = NULL;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay != '\0'; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] != '\0' &&
+               (hay[i] | 0x20) == (needle[i] | 0x20))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+static void expect_context_ok(const char *spec)
+{
+    clcnn_context *c = NULL;
+    clcnn_status st = clcnn_context_create(spec, &c);
+    ck_assert_msg(st == CLCNN_OK, "context_create(\"%s\"): %s: %s", spec ? spec : "NULL",
+                  clcnn_status_string(st), c ? clcnn_context_last_error(c) : "");
+    const char *name = clcnn_context_device_name(c);
+    ck_assert_msg(name != NULL && name[0] != '\0', "context_create(\"%s\"): empty device name",
+                  spec ? spec : "NULL");
+    ck_assert_int_eq(clcnn_context_supports_dtype(c, CLCNN_FLOAT32), 1);
+    ck_assert_int_eq(clcnn_context_finish(c), CLCNN_OK);
+    clcnn_context_destroy(c);
+}
+
+/* A create that must fail with NO_DEVICE; returns its message (static copy). */
+static const char *expect_no_device(const char *spec)
+{
+    static char message[8192];
+    clcnn_context *c = NULL;
+    clcnn_status st = clcnn_context_create(spec, &c);
+    const char *msg = c != NULL ? clcnn_context_last_error(c) : "";
+    snprintf(message, sizeof message, "%s", msg != NULL ? msg : "");
+    ck_assert_msg(st == CLCNN_ERROR_NO_DEVICE, "context_create(\"%s\") returned %s: %s",
+                  spec ? spec : "NULL", clcnn_status_string(st), message);
+    if (c != NULL) {
+        /* The library hands back a context holding only the message: it must
+         * refuse work instead of crashing. */
+        clcnn_tensor *t = NULL;
+        size_t dims[4] = {1, 1, 1, 1};
+        ck_assert_int_ne(clcnn_tensor_create(c, CLCNN_FLOAT32, dims, &t), CLCNN_OK);
+        ck_assert_int_ne(clcnn_context_finish(c), CLCNN_OK);
+        clcnn_tensor_destroy(t);
+        clcnn_context_destroy(c);
+    }
+    return message;
+}
+
+/* This project's CI device is POCL; elsewhere the cpu/pocl specs may not match. */
+static int default_is_pocl(void)
+{
+    const char *name = clcnn_context_device_name(ctx);
+    if (contains_nocase(name, "portable computing language") || contains_nocase(name, "pocl"))
+        return 1;
+    printf("default device %s is not POCL: cpu/pocl specs not checked\n", name);
+    return 0;
+}
+
+/* API.md names "pocl" as a spec: the substring must find POCL even though its
+ * platform is called "Portable Computing Language". */
+START_TEST(test_context_spec_pocl)
+{
+    if (default_is_pocl()) {
+        expect_context_ok("pocl");
+        expect_context_ok("PoCL");
+    }
+}
+END_TEST
+
+START_TEST(test_context_specs)
+{
+    const char *default_name = clcnn_context_device_name(ctx);
+    expect_context_ok("0:0");
+    expect_context_ok(NULL);
+    if (default_is_pocl()) {
+        expect_context_ok("cpu");
+        expect_context_ok("CPU");
+        expect_context_ok("portable computing");
+    }
+
+    const char *msg = expect_no_device("no-such-device-xyz");
+    ck_assert_msg(strstr(msg, "no-such-device-xyz") != NULL,
+                  "no-match message does not repeat the spec: %s", msg);
+    /* It lists what was found: the default device's own name appears in it
+     * (device_name may append " (platform)"; compare the part before). */
+    char device_only[256];
+    snprintf(device_only, sizeof device_only, "%s", default_name);
+    char *paren = strstr(device_only, " (");
+    if (paren != NULL)
+        *paren = '\0';
+    ck_assert_msg(strstr(msg, device_only) != NULL,
+                  "no-match message does not list the device found (%s): %s", device_only, msg);
+    expect_no_device("99:0");
+    expect_no_device("0:99");
+
+    clcnn_context *c = NULL;
+    clcnn_status st = clcnn_context_create("gpu", &c);
+    ck_assert_msg(st == CLCNN_OK || st == CLCNN_ERROR_NO_DEVICE, "\"gpu\" gave %s",
+                  clcnn_status_string(st));
+    clcnn_context_destroy(c);
+}
+END_TEST
+
+START_TEST(test_context_env_var)
+{
+    saved_env saved = save_env("CLCNN_DEVICE");
+    setenv("CLCNN_DEVICE", "no-such-device-from-env", 1);
+    const char *msg = expect_no_device(NULL);
+    int names_env = strstr(msg, "no-such-device-from-env") != NULL;
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", msg);
+    /* An explicit spec wins over the variable. */
+    clcnn_context *c = NULL;
+    clcnn_status explicit_status = clcnn_context_create("0:0", &c);
+    clcnn_context_destroy(c);
+    setenv("CLCNN_DEVICE", "0:0", 1);
+    c = NULL;
+    clcnn_status env_status = clcnn_context_create(NULL, &c);
+    clcnn_context_destroy(c);
+    restore_env(&saved);
+    ck_assert_msg(names_env, "CLCNN_DEVICE no-match message does not name the value: %s", copy);
+    ck_assert_msg(explicit_status == CLCNN_OK, "an explicit spec lost to CLCNN_DEVICE: %s",
+                  clcnn_status_string(explicit_status));
+    ck_assert_msg(env_status == CLCNN_OK, "CLCNN_DEVICE=0:0 gave %s",
+                  clcnn_status_string(env_status));
+}
+END_TEST
+
+/* ---- tensors ---- */
+
+START_TEST(test_tensor_basics)
+{
+    const clcnn_dtype dtypes[] = {CLCNN_FLOAT32, CLCNN_FLOAT64};
+    for (size_t k = 0; k < 2; k++) {
+        if (!test_dtype_usable(ctx, dtypes[k], "tensor_dims_roundtrip"))
+            continue;
+        const size_t dims[4] = {2, 3, 5, 7};
+        clcnn_tensor *t = NULL;
+        TEST_OK(ctx, clcnn_tensor_create(ctx, dtypes[k], dims, &t));
+        size_t got[4] = {0, 0, 0, 0};
+        clcnn_tensor_dims(t, got);
+        for (int d = 0; d < 4; d++)
+            ck_assert_uint_eq(got[d], dims[d]);
+        ck_assert_int_eq(clcnn_tensor_dtype(t), dtypes[k]);
+        /* Round trip of the bytes. */
+        size_t n = test_elements(dims);
+        double *values = test_alloc_doubles(n), *back = test_alloc_doubles(n);
+        test_rng rng;
+        test_rng_init(&rng, 77);
+        test_fill_normal(&rng, dtypes[k], values, n);
+        test_tensor_set(ctx, t, values);
+        test_tensor_get(ctx, t, back);
+        ck_assert_int_eq(memcmp(values, back, n * sizeof(double)), 0);
+        free(values);
+        free(back);
+        clcnn_tensor_destroy(t);
+    }
+    if (!clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        const size_t dims[4] = {1, 1, 1, 1};
+        clcnn_tensor *t = NULL;
+        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT64, dims, &t), CLCNN_ERROR_UNSUPPORTED,
+                     "tensor_create", "float64", "fp64");
+    }
+}
+END_TEST
+
+START_TEST(test_tensor_create_errors)
+{
+    clcnn_tensor *t = NULL;
+    const size_t ok_dims[4] = {1, 2, 3, 4};
+    for (int d = 0; d < 4; d++) {
+        size_t dims[4] = {1, 2, 3, 4};
+        dims[d] = 0;
+        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, dims, &t), CLCNN_ERROR_SHAPE,
+                     "tensor_create", "dims", "0");
+        ck_assert_ptr_null(t);
+    }
+    const size_t overflow_elements[4] = {SIZE_MAX / 2 + 1, 2, 1, 1};
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_elements, &t),
+                 CLCNN_ERROR_SHAPE, "tensor_create", "overflow");
+    const size_t overflow_spread[4] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 20,
+                                       (size_t)1 << 20};
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_spread, &t), CLCNN_ERROR_SHAPE,
+                 "tensor_create", "overflow");
+    /* The element count fits but the byte count does not. */
+    const size_t overflow_bytes[4] = {SIZE_MAX / 4 + 1, 1, 1, 1};
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_bytes, &t), CLCNN_ERROR_SHAPE,
+                 "tensor_create", "overflow");
+    /* No overflow, but past any device's largest allocation. */
+    const size_t huge[4] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 10, 1};
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, huge, &t), CLCNN_ERROR_SHAPE,
+                 "tensor_create", "bytes");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, (clcnn_dtype)9, ok_dims, &t),
+                 CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create", "dtype");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, NULL, &t), CLCNN_ERROR_INVALID_ARGUMENT,
+                 "tensor_create", "dims");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, ok_dims, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create", "tensor");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+START_TEST(test_tensor_transfer_errors)
+{
+    /* fx.z is a watched (2,3,3,4) float32 tensor: 288 bytes. */
+    const size_t bytes = test_elements(Z_DIMS) * sizeof(float);
+    unsigned char *buffer = test_alloc(2 * bytes);
+    memset(buffer, 0x5a, 2 * bytes);
+    const size_t wrong[] = {0, 1, bytes - 1, bytes + 1, bytes - sizeof(float), 2 * bytes};
+    for (size_t k = 0; k < sizeof wrong / sizeof wrong[0]; k++) {
+        EXPECT_ERROR(clcnn_tensor_write(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT,
+                     "tensor_write", "bytes");
+        EXPECT_ERROR(clcnn_tensor_read(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT,
+                     "tensor_read", "bytes");
+        for (size_t i = 0; i < 2 * bytes; i++)
+            ck_assert_msg(buffer[i] == 0x5a, "a failed tensor_read of %zu bytes wrote to dst",
+                          wrong[k]);
+    }
+    EXPECT_ERROR(clcnn_tensor_write(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT,
+                 "tensor_write", "src");
+    EXPECT_ERROR(clcnn_tensor_read(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT,
+                 "tensor_read", "dst");
+    EXPECT_STATUS(clcnn_tensor_write(NULL, buffer, bytes), CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_STATUS(clcnn_tensor_read(NULL, buffer, bytes), CLCNN_ERROR_INVALID_ARGUMENT);
+    free(buffer);
+    check_valid_ops_still_work();
+}
+END_TEST
+
+/* ---- zero_pad ---- */
+
+START_TEST(test_zero_pad_errors)
+{
+    const char *op = "zero_pad";
+    EXPECT_STATUS(clcnn_zero_pad(NULL, fx.a, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_zero_pad(ctx, NULL, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op, "x");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, NULL), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, -1, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "pad");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 2, fx.x_pad), CLCNN_ERROR_SHAPE, op, "x_pad");
+    const size_t wrong_dims[][4] = {{2, 6, 7, 3}, {2, 7, 6, 3}, {2, 7, 7, 4}, {1, 7, 7, 3}};
+    for (size_t k = 0; k < sizeof wrong_dims / sizeof wrong_dims[0]; k++) {
+        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, wrong_dims[k]);
+        EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_SHAPE, op, "x_pad");
+    }
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT64, PAD_DIMS);
+        EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                     "x_pad");
+    }
+    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, PAD_DIMS);
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, foreign), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "x_pad");
+    clcnn_tensor *foreign_x = watched(fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
+    EXPECT_ERROR(clcnn_zero_pad(ctx, foreign_x, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "x");
+    /* pad 0 makes the dims agree, so only the aliasing is wrong. */
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 0, fx.a), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad",
+                 "alias");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+/* ---- conv_forward ---- */
+
+START_TEST(test_conv_forward_errors)
+{
+    const char *op = "conv_forward";
+    EXPECT_STATUS(clcnn_conv_forward(NULL, fx.a, fx.w, fx.b, 1, 0, fx.z),
+                  CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, NULL, fx.w, fx.b, 1, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, NULL, fx.b, 1, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, NULL, 1, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 0, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, -2, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, -1, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
+
+    const size_t w_channels[4] = {3, 3, 4, 4};
+    clcnn_tensor *bad_w = watched(ctx, CLCNN_FLOAT32, w_channels);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, bad_w, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
+                 "w", "a_prev");
+    const size_t bias_dims[][4] = {{1, 1, 1, 5}, {1, 1, 1, 3}, {4, 1, 1, 1}, {1, 1, 2, 4}};
+    for (size_t k = 0; k < sizeof bias_dims / sizeof bias_dims[0]; k++) {
+        clcnn_tensor *bad_b = watched(ctx, CLCNN_FLOAT32, bias_dims[k]);
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, bad_b, 1, 0, fx.z), CLCNN_ERROR_SHAPE,
+                     op, "b");
+    }
+    const size_t z_dims[][4] = {{2, 3, 3, 5}, {2, 4, 3, 4}, {2, 3, 2, 4}, {1, 3, 3, 4}};
+    for (size_t k = 0; k < sizeof z_dims / sizeof z_dims[0]; k++) {
+        clcnn_tensor *bad_z = watched(ctx, CLCNN_FLOAT32, z_dims[k]);
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, bad_z), CLCNN_ERROR_SHAPE,
+                     op, "z");
+    }
+    /* Right z for stride 1 but not for stride 2 / pad 1. */
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 2, 0, fx.z), CLCNN_ERROR_SHAPE, op,
+                 "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 1, fx.z), CLCNN_ERROR_SHAPE, op,
+                 "z");
+    /* Windows larger than the padded 5x5 input, square and not. */
+    const size_t big_w[][4] = {{6, 6, 3, 4}, {6, 1, 3, 4}, {1, 6, 3, 4}};
+    for (size_t k = 0; k < sizeof big_w / sizeof big_w[0]; k++) {
+        clcnn_tensor *w6 = watched(ctx, CLCNN_FLOAT32, big_w[k]);
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w6, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
+                     "w", "window", "a_prev", "f");
+    }
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        clcnn_tensor *w64 = watched(ctx, CLCNN_FLOAT64, W_DIMS);
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w64, fx.b, 1, 0, fx.z),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
+        clcnn_tensor *z64 = watched(ctx, CLCNN_FLOAT64, Z_DIMS);
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z64),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+    }
+    clcnn_tensor *foreign_b = watched(fx.other_ctx, CLCNN_FLOAT32, B_DIMS);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, foreign_b, 1, 0, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
+    clcnn_tensor *foreign_z = watched(fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, foreign_z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+    /* 1x1 weights 3 -> 3 channels: z has a_prev's dims, only aliasing is wrong. */
+    const size_t w1_dims[4] = {1, 1, 3, 3}, b3_dims[4] = {1, 1, 1, 3};
+    clcnn_tensor *w1 = watched(ctx, CLCNN_FLOAT32, w1_dims);
+    clcnn_tensor *b3 = watched(ctx, CLCNN_FLOAT32, b3_dims);
+    clcnn_tensor *a_alias = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, a_alias, w1, b3, 1, 0, a_alias),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z", "alias");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+/* ---- conv_backward ---- */
+
+START_TEST(test_conv_backward_errors)
+{
+    const char *op = "conv_backward";
+    EXPECT_STATUS(clcnn_conv_backward(NULL, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                  CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, NULL, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "dz");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, NULL, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, NULL, 1, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "dw", "db");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 0, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, -3, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
+
+    const size_t dz_dims[][4] = {{2, 3, 3, 5}, {2, 2, 3, 4}, {2, 3, 4, 4}, {3, 3, 3, 4}};
+    for (size_t k = 0; k < sizeof dz_dims / sizeof dz_dims[0]; k++) {
+        clcnn_tensor *bad_dz = watched(ctx, CLCNN_FLOAT32, dz_dims[k]);
+        EXPECT_ERROR(
+            clcnn_conv_backward(ctx, bad_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+            CLCNN_ERROR_SHAPE, op, "dz");
+    }
+    const size_t da_dims[][4] = {{2, 5, 5, 4}, {2, 5, 4, 3}, {1, 5, 5, 3}};
+    for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
+        clcnn_tensor *bad_da = watched(ctx, CLCNN_FLOAT32, da_dims[k]);
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, fx.dw, fx.db),
+                     CLCNN_ERROR_SHAPE, op, "da_prev");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, NULL, NULL),
+                     CLCNN_ERROR_SHAPE, op, "da_prev");
+    }
+    const size_t dw_dims[4] = {3, 3, 3, 5}, dw_swapped[4] = {3, 3, 4, 3};
+    clcnn_tensor *bad_dw = watched(ctx, CLCNN_FLOAT32, dw_dims);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, bad_dw, fx.db),
+                 CLCNN_ERROR_SHAPE, op, "dw");
+    clcnn_tensor *bad_dw2 = watched(ctx, CLCNN_FLOAT32, dw_swapped);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, bad_dw2, NULL),
+                 CLCNN_ERROR_SHAPE, op, "dw");
+    const size_t db_dims[][4] = {{1, 1, 1, 3}, {4, 1, 1, 1}};
+    for (size_t k = 0; k < sizeof db_dims / sizeof db_dims[0]; k++) {
+        clcnn_tensor *bad_db = watched(ctx, CLCNN_FLOAT32, db_dims[k]);
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, bad_db),
+                     CLCNN_ERROR_SHAPE, op, "db");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, bad_db),
+                     CLCNN_ERROR_SHAPE, op, "db");
+    }
+    const size_t w_channels[4] = {3, 3, 4, 4};
+    clcnn_tensor *bad_w = watched(ctx, CLCNN_FLOAT32, w_channels);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, bad_w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_SHAPE, op, "w", "a_prev");
+    /* dz is right for stride 1, pad 0 only. */
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 2, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_SHAPE, op, "dz");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 2, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_SHAPE, op, "dz");
+    const size_t big_w[4] = {6, 6, 3, 4};
+    clcnn_tensor *w6 = watched(ctx, CLCNN_FLOAT32, big_w);
+    clcnn_tensor *dw6 = watched(ctx, CLCNN_FLOAT32, big_w);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, w6, 1, 0, fx.da_prev, dw6, fx.db),
+                 CLCNN_ERROR_SHAPE, op, "w", "window", "a_prev", "f");
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        clcnn_tensor *dz64 = watched(ctx, CLCNN_FLOAT64, Z_DIMS);
+        EXPECT_ERROR(clcnn_conv_backward(ctx, dz64, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "dz", "a_prev");
+        clcnn_tensor *db64 = watched(ctx, CLCNN_FLOAT64, B_DIMS);
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, db64),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "db");
+    }
+    clcnn_tensor *foreign_dw = watched(fx.other_ctx, CLCNN_FLOAT32, W_DIMS);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, foreign_dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "dw");
+    clcnn_tensor *foreign_dz = watched(fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, foreign_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "dz");
+    /* Outputs with the dims of the inputs they alias. */
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.a, fx.dw, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.w, fx.db),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "dw", "alias");
+    /* Two outputs sharing one tensor: a (3,3,3,3) and w (3,3,3,3). */
+    const size_t cube[4] = {3, 3, 3, 3}, cube_z[4] = {3, 1, 1, 3};
+    clcnn_tensor *cube_a = watched(ctx, CLCNN_FLOAT32, cube);
+    clcnn_tensor *cube_w = watched(ctx, CLCNN_FLOAT32, cube);
+    clcnn_tensor *cube_dz = watched(ctx, CLCNN_FLOAT32, cube_z);
+    clcnn_tensor *cube_out = watched(ctx, CLCNN_FLOAT32, cube);
+    EXPECT_ERROR(clcnn_conv_backward(ctx, cube_dz, cube_a, cube_w, 1, 0, cube_out, cube_out, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "dw", "alias");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+/* ---- pooling ---- */
+
+START_TEST(test_pool_forward_errors)
+{
+    const char *op = "pool_forward";
+    const clcnn_pool_mode max = CLCNN_POOL_MAX;
+    EXPECT_STATUS(clcnn_pool_forward(NULL, fx.a, POOL_F, POOL_STRIDE, max, fx.pool_out),
+                  CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_pool_forward(ctx, NULL, POOL_F, POOL_STRIDE, max, fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 0, POOL_STRIDE, max, fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, -2, POOL_STRIDE, max, fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, 0, max, fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)7,
+                                    fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)-1,
+                                    fx.pool_out),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
+    const size_t out_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {2, 4, 5, 3}, {1, 4, 4, 3}};
+    for (size_t k = 0; k < sizeof out_dims / sizeof out_dims[0]; k++) {
+        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, out_dims[k]);
+        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, bad),
+                     CLCNN_ERROR_SHAPE, op, "a");
+    }
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 3, POOL_STRIDE, max, fx.pool_out),
+                 CLCNN_ERROR_SHAPE, op, "a");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 6, 1, max, fx.pool_out), CLCNN_ERROR_SHAPE, op,
+                 "f", "window");
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        clcnn_tensor *out64 = watched(ctx, CLCNN_FLOAT64, POOL_DIMS);
+        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, out64),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+    }
+    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, POOL_DIMS);
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, foreign),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+    clcnn_tensor *a_alias = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    EXPECT_ERROR(clcnn_pool_forward(ctx, a_alias, 1, 1, CLCNN_POOL_AVERAGE, a_alias),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a", "alias");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+START_TEST(test_pool_backward_errors)
+{
+    const char *op = "pool_backward";
+    const clcnn_pool_mode avg = CLCNN_POOL_AVERAGE;
+    EXPECT_STATUS(
+        clcnn_pool_backward(NULL, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+        CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_pool_backward(ctx, NULL, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da");
+    EXPECT_ERROR(
+        clcnn_pool_backward(ctx, fx.pool_da, NULL, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+        CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, NULL),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 0, POOL_STRIDE, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, -1, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE,
+                                     (clcnn_pool_mode)7, fx.pool_da_prev),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
+    const size_t da_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {1, 4, 4, 3}};
+    for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
+        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, da_dims[k]);
+        EXPECT_ERROR(
+            clcnn_pool_backward(ctx, bad, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+            CLCNN_ERROR_SHAPE, op, "da");
+    }
+    const size_t da_prev_dims[][4] = {{2, 5, 5, 4}, {2, 5, 6, 3}, {1, 5, 5, 3}};
+    for (size_t k = 0; k < sizeof da_prev_dims / sizeof da_prev_dims[0]; k++) {
+        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, da_prev_dims[k]);
+        EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, bad),
+                     CLCNN_ERROR_SHAPE, op, "da_prev");
+    }
+    /* da fits f 2, stride 1 only. */
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 3, 1, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_SHAPE, op, "da");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 6, 1, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_SHAPE, op, "f", "window");
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        clcnn_tensor *da64 = watched(ctx, CLCNN_FLOAT64, POOL_DIMS);
+        EXPECT_ERROR(
+            clcnn_pool_backward(ctx, da64, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+            CLCNN_ERROR_INVALID_ARGUMENT, op, "da", "a_prev");
+    }
+    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, foreign),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev");
+    /* da_prev always has a_prev's dims; with f 1, stride 1 also da's. */
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX,
+                                     fx.a),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
+    clcnn_tensor *same = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    EXPECT_ERROR(clcnn_pool_backward(ctx, same, fx.a, 1, 1, avg, same),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
+    check_valid_ops_still_work();
+}
+END_TEST
+
+static TCase *device_tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    return tc;
+}
+
+int main(void)
+{
+    Suite *suite = suite_create("errors");
+    TCase *api = tcase_create("no_device_needed");
+    tcase_add_test(api, test_status_strings);
+    tcase_add_test(api, test_version_and_null_no_ops);
+    suite_add_tcase(suite, api);
+
+    int rc = test_open_context(&ctx);
+    if (rc == TEST_SKIP_EXIT_CODE) {
+        /* Still check what needs no device, then report the skip. */
+        rc = test_run_suite(suite);
+        return rc == EXIT_SUCCESS ? TEST_SKIP_EXIT_CODE : rc;
+    }
+    if (rc != 0)
+        return rc;
+
+    TCase *context = device_tcase("context");
+    tcase_add_test(context, test_context_specs);
+    tcase_add_test(context, test_context_env_var);
+    tcase_add_test(context, test_context_spec_pocl);
+    suite_add_tcase(suite, context);
+    TCase *tensor = device_tcase("tensor");
+    tcase_add_test(tensor, test_tensor_basics);
+    tcase_add_test(tensor, test_tensor_create_errors);
+    tcase_add_test(tensor, test_tensor_transfer_errors);
+    suite_add_tcase(suite, tensor);
+    TCase *ops = device_tcase("op_errors");
+    tcase_add_test(ops, test_zero_pad_errors);
+    tcase_add_test(ops, test_conv_forward_errors);
+    tcase_add_test(ops, test_conv_backward_errors);
+    tcase_add_test(ops, test_pool_forward_errors);
+    tcase_add_test(ops, test_pool_backward_errors);
+    suite_add_tcase(suite, ops);
+
+    rc = test_run_suite(suite);
+    clcnn_context_destroy(ctx);
+    return rc;
+}
