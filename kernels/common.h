@@ -45,23 +45,25 @@ typedef int idx_t;
 #define VSTORE_8 vstore8
 #define VSTORE_16 vstore16
 
-/* Loads n < N lanes of a vector (the channel tail), zero in the rest. */
+/* Loads n < N lanes of a vector (the channel tail), zero in the rest, and
+ * stores the first n lanes. Lanes go through a union rather than vloadN /
+ * vstoreN on a private array, which Oclgrind's uninitialised-value checker
+ * does not follow. */
 #define DEFINE_LOAD_PARTIAL(N)                                                     \
-    VREAL(N) CLCNN_CAT(load_partial, N)(const __global real *p, int n)    \
+    VREAL(N) CLCNN_CAT(load_partial, N)(const __global real *p, int n)             \
     {                                                                              \
-        real tmp[N];                                                               \
+        union { VREAL(N) v; real s[N]; } u;                                        \
         for (int l = 0; l < N; l++)                                                \
-            tmp[l] = l < n ? p[l] : (real)0;                                       \
-        return VLOAD(N)(0, tmp);                                                   \
+            u.s[l] = l < n ? p[l] : (real)0;                                       \
+        return u.v;                                                                \
     }
-/* Stores the first n lanes of v. */
 #define DEFINE_STORE_PARTIAL(N)                                                    \
-    void CLCNN_CAT(store_partial, N)(VREAL(N) v, __global real *p, int n)  \
+    void CLCNN_CAT(store_partial, N)(VREAL(N) v, __global real *p, int n)          \
     {                                                                              \
-        real tmp[N];                                                               \
-        VSTORE(N)(v, 0, tmp);                                                      \
+        union { VREAL(N) v; real s[N]; } u;                                        \
+        u.v = v;                                                                   \
         for (int l = 0; l < n; l++)                                                \
-            p[l] = tmp[l];                                                         \
+            p[l] = u.s[l];                                                         \
     }
 
 /* First output index whose window (start o*stride - pad, length f) covers

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs a test program under Oclgrind with GPU-like limits (256 work-items per
+# group, 48 KiB of local memory), race and uninitialised-value detection.
+# Fails if the program fails or Oclgrind reports anything (out-of-bounds
+# access, data race, uninitialised read, barrier divergence, API misuse).
+# Usage: oclgrind_run.sh PROGRAM [ARGS...]
+set -uo pipefail
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# -cl-opt-disable: the uninitialised-value plugin cannot follow the LLVM
+# `freeze` instructions that optimisation introduces (Oclgrind 21 aborts).
+CLCNN_DEVICE=oclgrind oclgrind --data-races --uninitialized --check-api \
+    --build-options -cl-opt-disable \
+    --max-wgsize 256 --local-mem-size 49152 --log "$log" "$@"
+rc=$?
+if [ -s "$log" ]; then
+  echo "Oclgrind reported:"
+  head -c 20000 "$log"
+  exit 1
+fi
+exit $rc
