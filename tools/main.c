@@ -1,0 +1,149 @@
+/* The clcnn command: dispatch to the subcommands, the top-level help, and
+ * the option parsing they share (--device SPEC, --help, numbers, dtypes). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+static const cli_command commands[] = {
+    {"devices", cli_devices, "list the OpenCL platforms and devices, and the default choice"},
+    {"demo", cli_demo, "replay the numpy walkthrough on the device, next to the CPU reference"},
+    {"check", cli_check, "randomized self-test of every op against the CPU reference"},
+    {"bench", cli_bench, "time every op on the layer shapes of the design notes"},
+};
+
+void cli_print_device_help(FILE *out)
+{
+    fputs("  --device SPEC   the OpenCL device: gpu, cpu, P:D (indices from `clcnn devices`)\n"
+          "                  or a case-insensitive substring of \"platform device\"\n"
+          "                  (pocl, nvidia, oclgrind). Default: $CLCNN_DEVICE, else the\n"
+          "                  first GPU, accelerator, then CPU.\n"
+          "  -h, --help      show this help\n",
+          out);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: clcnn <command> [options]\n\n"
+                 "clcnn %s: convolution and pooling layers (forward and backward) as OpenCL\n"
+                 "kernels. Commands:\n",
+            clcnn_version());
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nOptions every command takes:\n", out);
+    cli_print_device_help(out);
+    fputs("\n`clcnn <command> --help` shows the command's own options. A first try:\n"
+          "  clcnn devices && clcnn demo\n"
+          "Exit status: 0 success, 1 failure, 2 bad usage, 77 no OpenCL device\n"
+          "(1 instead when CLCNN_REQUIRE_DEVICE=1).\n",
+          out);
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int cli_option_value(const char *command, int argc, char **argv, int *index, const char *name,
+                     const char **value)
+{
+    const char *arg = argv[*index];
+    size_t length = strlen(name);
+    if (strncmp(arg, name, length) != 0)
+        return 0;
+    if (arg[length] == '=') {
+        *value = arg + length + 1;
+        return 1;
+    }
+    if (arg[length] != '\0')
+        return 0;
+    if (*index + 1 >= argc) {
+        fprintf(stderr, "clcnn %s: %s needs a value (see clcnn %s --help)\n", command, name,
+                command);
+        return -1;
+    }
+    *index += 1;
+    *value = argv[*index];
+    return 1;
+}
+
+int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,
+                   long *out)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || value < min || value > max) {
+        fprintf(stderr, "clcnn %s: %s wants an integer from %ld to %ld, not \"%s\"\n", command,
+                option, min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int cli_parse_u64(const char *command, const char *option, const char *text,
+                  unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 0);
+    if (errno || end == text || *end != '\0' || text[0] == '-') {
+        fprintf(stderr, "clcnn %s: %s wants a non-negative integer, not \"%s\"\n", command, option,
+                text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int cli_parse_dtype(const char *command, const char *text, clcnn_dtype *out)
+{
+    if (strcmp(text, "f32") == 0 || strcmp(text, "float32") == 0) {
+        *out = CLCNN_FLOAT32;
+        return 0;
+    }
+    if (strcmp(text, "f64") == 0 || strcmp(text, "float64") == 0) {
+        *out = CLCNN_FLOAT64;
+        return 0;
+    }
+    fprintf(stderr, "clcnn %s: --dtype wants f32 or f64, not \"%s\"\n", command, text);
+    return -1;
+}
+
+int cli_unknown_argument(const char *command, const char *arg)
+{
+    fprintf(stderr, "clcnn %s: unknown argument \"%s\" (see clcnn %s --help)\n", command, arg,
+            command);
+    return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (cli_is_help(name) || strcmp(name, "help") == 0) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("clcnn %s\n", clcnn_version());
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "clcnn: unknown command \"%s\"\n\n", name);
+    print_usage(stderr);
+    return CLI_EXIT_USAGE;
+}
