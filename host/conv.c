@@ -92,21 +92,37 @@ clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, 
         return st;
 
     const clcnn_tuning *t = &ctx->tuning;
-    const int vec = vector_for(t->conv_vector, s.n_C), tile = t->conv_tile_pixels;
-    char options[128];
-    snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
-    cl_kernel k;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
-        return st;
     const clcnn_arg args[] = {
         CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b->mem), CLCNN_ARG(z->mem), CLCNN_ARG(s.m),
         CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
         CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W),
         CLCNN_ARG(s.stride), CLCNN_ARG(s.pad)};
+    const int n_args = (int)(sizeof args / sizeof args[0]);
+    char options[128];
+    cl_kernel k;
+    if (t->conv_local_tiles) {
+        /* 64 x 64 output blocks of 16 x 16 work-items (kernel defaults). */
+        enum { GROUP = 64, THREADS = 16 };
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, "", "conv_forward_local", &k)))
+            return st;
+        if (clcnn__kernel_wg_limit(ctx, k) >= THREADS * THREADS) {
+            const size_t global[2] = {clcnn__div_up((size_t)s.n_C, GROUP) * THREADS,
+                                      clcnn__div_up((size_t)s.n_pixels, GROUP) * THREADS};
+            const size_t local[2] = {THREADS, THREADS};
+            if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
+                return st;
+            return clcnn__launch(ctx, op, k, 2, global, local);
+        }
+        /* The device cannot run 256 work-items of it: use the register tiles. */
+    }
+    const int vec = vector_for(t->conv_vector, s.n_C), tile = t->conv_tile_pixels;
+    snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
+        return st;
     const size_t row_tiles = clcnn__div_up((size_t)s.n_W, (size_t)tile);
     const size_t global[2] = {(size_t)s.m * s.n_H * row_tiles, clcnn__div_up((size_t)s.n_C, (size_t)vec)};
     const size_t local[2] = {(size_t)t->conv_local, 1};
-    if ((st = clcnn__set_args(ctx, op, k, args, (int)(sizeof args / sizeof args[0]))))
+    if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
         return st;
     return clcnn__launch(ctx, op, k, 2, global, local);
 }

@@ -158,6 +158,7 @@ static void apply_tune_overrides(clcnn_tuning *t, const char *spec)
         {"filter_tile_rows", offsetof(clcnn_tuning, filter_tile_rows), 1, 16},
         {"filter_chunks", offsetof(clcnn_tuning, filter_chunks), 1, 4096},
         {"elementwise_local", offsetof(clcnn_tuning, elementwise_local), 1, 1024},
+        {"conv_local_tiles", offsetof(clcnn_tuning, conv_local_tiles), 0, 1},
     };
     while (spec && *spec) {
         const char *end = strchr(spec, ',');
@@ -189,6 +190,7 @@ void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
         t->filter_tile_rows = width >= 16 ? 8 : 6;
         t->filter_chunks = 16;
         t->elementwise_local = 64;
+        t->conv_local_tiles = 0;
     } else {
         /* GPUs: many threads with small tiles keep registers in check. */
         t->conv_tile_pixels = 4;
@@ -197,6 +199,8 @@ void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
         t->filter_tile_rows = 4;
         t->filter_chunks = 256;
         t->elementwise_local = 256;
+        /* 16 x 16 work-items over 64 x 64 blocks, 8.3 KiB of local memory. */
+        t->conv_local_tiles = ctx->max_work_group_size >= 256 && ctx->local_mem >= 32768;
     }
     apply_tune_overrides(t, getenv("CLCNN_TUNE"));
     while (t->conv_vector & (t->conv_vector - 1)) /* vector widths are 1, 2, 4, 8, 16 */

@@ -9,7 +9,14 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # -cl-opt-disable: the uninitialised-value plugin cannot follow the LLVM
 # `freeze` instructions that optimisation introduces (Oclgrind 21 aborts).
-CLCNN_DEVICE=oclgrind oclgrind --data-races --uninitialized --check-api \
+# CLCNN_OCLGRIND_NO_UNINIT=1 leaves that plugin out: in a process that runs
+# conv backward on several shapes it reports dW partial sums as
+# uninitialised, although a run that fills every workspace with NaN before
+# each use (so that an unwritten element would show) matches the reference
+# everywhere: a false report of the plugin, not of the kernels.
+uninit=--uninitialized
+[ "${CLCNN_OCLGRIND_NO_UNINIT:-0}" = 1 ] && uninit=
+CLCNN_DEVICE=oclgrind oclgrind --data-races $uninit --check-api \
     --build-options -cl-opt-disable \
     --max-wgsize 256 --local-mem-size 49152 --log "$log" "$@"
 rc=$?

@@ -434,6 +434,9 @@ static void print_json(const bench *b)
     json_string(out, clcnn_context_device_name(b->ctx));
     fputs(", \"version\": ", out);
     json_string(out, clcnn_version());
+    fputs(", \"config\": ", out);
+    json_string(out, clcnn_context_config(b->ctx));
+    fprintf(out, ", \"workspace_bytes\": %zu", clcnn_context_workspace_bytes(b->ctx));
     fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", cli_dtype_name(b->dtype),
             b->repeat);
     for (int i = 0; i < b->row_count; i++) {
@@ -569,6 +572,8 @@ int cli_bench(int argc, char **argv)
     b.progress = b.json ? stderr : stdout;
     fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(),
             clcnn_context_device_name(b.ctx), cli_dtype_name(b.dtype));
+    /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
+    fprintf(b.progress, "config: %s\n", clcnn_context_config(b.ctx));
     fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,
             b.reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
                         : "the CPU reference is not run (--no-reference)");
@@ -597,6 +602,9 @@ int cli_bench(int argc, char **argv)
     }
     if (b.row_count == 0)
         fprintf(stderr, "clcnn bench: no rows: the --layer and --op given select nothing\n");
+    /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):
+     * bounded by the largest layer and reused across calls. */
+    fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n", clcnn_context_workspace_bytes(b.ctx));
     if (b.json)
         print_json(&b);
     exit_status = b.failures || b.row_count == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
