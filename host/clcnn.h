@@ -103,6 +103,60 @@ CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tenso
                                            const clcnn_tensor *a_prev, int f, int stride,
                                            clcnn_pool_mode mode, clcnn_tensor *da_prev);
 
+/* ---- training ops ---- */
+/* The rest of a training loop: ReLU, softmax with cross-entropy loss, and
+ * the SGD parameter update. A fully connected layer needs no op of its own:
+ * it is clcnn_conv_forward/_backward with a window as large as the input
+ * (w of dims (n_H_prev, n_W_prev, n_C_prev, units), stride 1, pad 0), which
+ * gives z of dims (m, 1, 1, units). Same rules as the ops above: all tensors
+ * of one call share a context and a dtype, outputs may not alias inputs,
+ * nothing is enqueued when a call fails. */
+
+/* y = x where x >= 0, else 0, element-wise; y has x's dims. NaN stays NaN. */
+CLCNN_API clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x,
+                                          clcnn_tensor *y);
+/* dx = dy where x > 0, else 0 (the gradient at 0 is 0); all three have the
+ * same dims. x may be relu_forward's input or its output y: they are
+ * positive at the same places, so a caller may keep only y. */
+CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy,
+                                           const clcnn_tensor *x, clcnn_tensor *dx);
+/* Softmax over the channel axis and cross-entropy against class labels, for
+ * each of the rows = m * n_H * n_W pixels of logits (m, n_H, n_W, K):
+ *   probs (m, n_H, n_W, K)    softmax of each row
+ *   loss  (m, n_H, n_W, 1)    -log probs[label] of each row
+ *   mean_loss (1, 1, 1, 1)    the mean of loss over the rows
+ * labels (m, n_H, n_W, 1) hold class indices 0 .. K-1 as numbers of the
+ * tensors' dtype. Numerically stable (each row's maximum is subtracted
+ * before exp; the loss is log(sum exp) - (z[label] - max)), and the mean is
+ * a fixed-order reduction, so it is the same bits on every run. The host
+ * cannot see the labels without reading them back, so they are not
+ * validated: a label that is not an integer in [0, K) gives that row a NaN
+ * loss, and so a NaN mean (its probs are still right). */
+CLCNN_API clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx,
+                                                           const clcnn_tensor *logits,
+                                                           const clcnn_tensor *labels,
+                                                           clcnn_tensor *probs, clcnn_tensor *loss,
+                                                           clcnn_tensor *mean_loss);
+/* The gradient of mean_loss with respect to the logits:
+ * dlogits = (probs - onehot(label)) / rows, from the forward's probs.
+ * Rows with an invalid label (see above) get NaN. */
+CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx,
+                                                            const clcnn_tensor *probs,
+                                                            const clcnn_tensor *labels,
+                                                            clcnn_tensor *dlogits);
+/* One step of SGD with momentum and L2 weight decay, in place (PyTorch's SGD
+ * without dampening or Nesterov):
+ *   g = grad + weight_decay * param
+ *   velocity = momentum * velocity + g
+ *   param = param - lr * velocity
+ * param, grad and velocity have the same dims and are three different
+ * tensors; velocity starts at zero (write zeros once) and may be NULL when
+ * momentum is 0 (then param -= lr * g). lr >= 0, 0 <= momentum <= 1 and
+ * weight_decay >= 0, all finite; float32 tensors use them rounded to float. */
+CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param,
+                                        const clcnn_tensor *grad, clcnn_tensor *velocity,
+                                        double lr, double momentum, double weight_decay);
+
 #ifdef __cplusplus
 }
 #endif

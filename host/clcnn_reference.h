@@ -52,6 +52,27 @@ CLCNN_API void clcnn_ref_pool_backward(const double *da, const double *a_prev,
                                        const size_t a_dims[4], int f, int stride,
                                        clcnn_pool_mode mode, double *da_prev);
 
+/* ---- training ops (clcnn_reference_train.c) ---- */
+/* y[i] = x[i] < 0 ? 0 : x[i] over n elements (NaN stays NaN). */
+CLCNN_API void clcnn_ref_relu_forward(const double *x, size_t n, double *y);
+/* dx[i] = x[i] > 0 ? dy[i] : 0 over n elements. */
+CLCNN_API void clcnn_ref_relu_backward(const double *dy, const double *x, size_t n, double *dx);
+/* logits (m, n_H, n_W, K) -> probs (same dims), loss (m, n_H, n_W) and the
+ * mean of loss; labels (m, n_H, n_W) hold class indices. A label that is not
+ * an integer in [0, K) gives that row a NaN loss. Any output may be NULL. */
+CLCNN_API void clcnn_ref_softmax_cross_entropy_forward(const double *logits,
+                                                       const size_t logits_dims[4],
+                                                       const double *labels, double *probs,
+                                                       double *loss, double *mean_loss);
+/* dlogits = (probs - onehot(labels)) / rows; NaN in rows with an invalid label. */
+CLCNN_API void clcnn_ref_softmax_cross_entropy_backward(const double *probs,
+                                                        const size_t probs_dims[4],
+                                                        const double *labels, double *dlogits);
+/* In place over n elements: g = grad + weight_decay * param; velocity =
+ * momentum * velocity + g (velocity NULL: taken as g alone); param -= lr * velocity. */
+CLCNN_API void clcnn_ref_sgd_update(double *param, const double *grad, double *velocity, size_t n,
+                                    double lr, double momentum, double weight_decay);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* Contexts: one device, one in-order queue, the program cache, a reusable
  * workspace and the last error message. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,39 @@ static void query_device(clcnn_context *ctx)
     }
 }
 
+/* Reads the CLCNN_FAULT_INJECT testing hook (see clcnn_fault in internal.h). */
+static clcnn_status read_fault_spec(clcnn_context *ctx)
+{
+    static const char *const points[] = {[CLCNN_FAULT_ALLOC] = "alloc", [CLCNN_FAULT_ENQUEUE] = "enqueue"};
+    const char *spec = getenv("CLCNN_FAULT_INJECT");
+    ctx->fault.point = -1;
+    if (spec == NULL || *spec == '\0')
+        return CLCNN_OK;
+    for (int p = 0; p < 2; p++) {
+        size_t len = strlen(points[p]);
+        if (strncmp(spec, points[p], len) == 0 && spec[len] == ':' && isdigit((unsigned char)spec[len + 1])) {
+            char *end;
+            unsigned long at = strtoul(spec + len + 1, &end, 10);
+            if (*end == '\0' && at > 0) {
+                ctx->fault.point = p;
+                ctx->fault.at = at;
+                return CLCNN_OK;
+            }
+        }
+    }
+    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                       "context_create: CLCNN_FAULT_INJECT is '%s'; this testing hook takes 'alloc:N' or "
+                       "'enqueue:N' with N >= 1 (unset it for normal use)", spec);
+}
+
+cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point)
+{
+    unsigned long n = ++ctx->fault.count[point];
+    if (ctx->fault.point != (int)point || n != ctx->fault.at)
+        return CL_SUCCESS;
+    return point == CLCNN_FAULT_ALLOC ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_OUT_OF_RESOURCES;
+}
+
 clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
 {
     if (out == NULL)
@@ -54,7 +88,9 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
     *out = ctx;
     if (ctx == NULL)
         return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status st = clcnn__select_device(ctx, device);
+    clcnn_status st = read_fault_spec(ctx);
+    if (st == CLCNN_OK)
+        st = clcnn__select_device(ctx, device);
     if (st != CLCNN_OK)
         return st;
     query_device(ctx);
@@ -76,9 +112,9 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
     const clcnn_tuning *t = &ctx->tuning;
     snprintf(ctx->config, sizeof ctx->config,
              "conv_tile_pixels=%d,conv_vector=%d,conv_local=%d,filter_tile_rows=%d,filter_chunks=%d,"
-             "elementwise_local=%d",
+             "elementwise_local=%d,conv_local_tiles=%d",
              t->conv_tile_pixels, t->conv_vector, t->conv_local, t->filter_tile_rows, t->filter_chunks,
-             t->elementwise_local);
+             t->elementwise_local, t->conv_local_tiles);
     ctx->last_error[0] = '\0';
     return CLCNN_OK;
 }
@@ -138,10 +174,15 @@ clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size
                                "%s: needs a workspace of %zu bytes, over the device's "
                                "CL_DEVICE_MAX_MEM_ALLOC_SIZE of %llu bytes",
                                op, bytes, (unsigned long long)ctx->max_alloc);
-        cl_int err;
-        cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-        if (err != CL_SUCCESS)
-            return clcnn__cl_fail(ctx, op, "allocating the workspace", err);
+        cl_mem mem = NULL;
+        cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ALLOC);
+        if (err == CL_SUCCESS)
+            mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS) {
+            char what[96];
+            snprintf(what, sizeof what, "allocating %zu bytes of device scratch memory (clCreateBuffer)", bytes);
+            return clcnn__cl_fail(ctx, op, what, err);
+        }
         /* Kernels already enqueued keep the old buffer alive until they end. */
         if (ctx->workspace[slot])
             clReleaseMemObject(ctx->workspace[slot]);

@@ -37,8 +37,9 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
      * extent is checked in wider arithmetic. */
     long long padded_h = (long long)ad[1] + 2LL * pad, padded_w = (long long)ad[2] + 2LL * pad;
     if (padded_h > INT_MAX / 2 || padded_w > INT_MAX / 2)
-        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: pad %d makes the padded input %lld x %lld, too large",
-                           op, pad, padded_h, padded_w);
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: pad %d makes the padded input %lld x %lld; each side may be at most %d",
+                           op, pad, padded_h, padded_w, INT_MAX / 2);
     if ((long long)wd[0] > padded_h || (long long)wd[1] > padded_w)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: the %zu x %zu window is larger than the padded input %lld x %lld "
@@ -55,10 +56,12 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     s->pad = pad;
     s->n_H = (int)((padded_h - s->f_h) / stride + 1);
     s->n_W = (int)((padded_w - s->f_w) / stride + 1);
-    long long pixels = (long long)s->m * s->n_H * s->n_W;
-    if (pixels * s->n_C > INT_MAX)
+    /* Each product stays below 2^62 (every factor is below 2^31). */
+    long long pixels = (long long)s->m * s->n_H;
+    if (pixels > INT_MAX || (pixels *= s->n_W) > INT_MAX || pixels * s->n_C > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                           "%s: the output %d x %d x %d x %d has over %d elements (32-bit indexing); split the batch",
+                           "%s: the output %d x %d x %d x %d would have over %d elements, the most one tensor "
+                           "may hold (kernels use 32-bit offsets); use a smaller batch, pad or input",
                            op, s->m, s->n_H, s->n_W, s->n_C, INT_MAX);
     s->n_pixels = (int)pixels;
     return CLCNN_OK;
@@ -140,9 +143,10 @@ static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
 }
 
 typedef struct backward_plan {
+    int data_dot; /* dA by conv_backward_data_dot (few input channels) */
     cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
-    int vec_data, vec_filter, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
+    int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
 } backward_plan;
 
 /* Builds every kernel and sizes every workspace the call needs, so that
@@ -155,7 +159,22 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C_prev * s->n_C;
     char options[128];
     clcnn_status st;
-    if (want_data) {
+    /* With 4 input channels or fewer, a vector across them would be mostly
+     * empty: vectorise dA's reduction over the output channels instead,
+     * with at most 96 lanes of partial sums per work-item (12 AVX2
+     * registers for the CPU's 4-pixel tiles). */
+    p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8;
+    if (p->data_dot) {
+        int vec = vector_for(t->conv_vector, s->n_C);
+        while (vec > 4 && t->conv_tile_pixels * s->n_C_prev * vec > 96)
+            vec /= 2;
+        p->vec_data = vec;
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d",
+                 t->conv_tile_pixels, vec, s->n_C_prev);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data_dot",
+                                    &p->data)))
+            return st;
+    } else if (want_data) {
         p->vec_data = vector_for(t->conv_vector, s->n_C_prev);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", t->conv_tile_pixels, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
@@ -171,23 +190,32 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         const int out_rows = s->m * s->n_H;
         p->filter_chunk = chunk_size_for(out_rows, t->filter_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
         p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
-        snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", t->filter_tile_rows, p->vec_filter);
+        /* Few input channels (an RGB or grey image): one tile holds them all,
+         * so the unrolled full-tile path runs. */
+        p->filter_rows = t->filter_tile_rows < s->n_C_prev ? t->filter_tile_rows : s->n_C_prev;
+        snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "conv_backward_filter",
                                     &p->filter)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
                                     &p->filter_sum)))
             return st;
         if ((size_t)p->filter_chunks * w_count > INT_MAX)
-            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: dW's %d partial sums of %zu elements pass 32-bit indexing",
-                               op, p->filter_chunks, w_count);
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                               "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
+                               "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
+                               op, p->filter_chunks, w_count, INT_MAX);
         if ((st = clcnn__workspace(ctx, op, 1, (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
             return st;
     }
     if (want_bias) {
+        p->vec_bias = vector_for(t->conv_vector, s->n_C);
         p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 256);
         p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, "", "conv_backward_bias", &p->bias)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, "", "bias_sum_chunks", &p->bias_sum)) ||
+        snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias",
+                                    &p->bias)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks",
+                                    &p->bias_sum)) ||
             (st = clcnn__workspace(ctx, op, 2, (size_t)p->bias_chunks * s->n_C * elem, &p->bias_part)))
             return st;
     }
@@ -243,31 +271,42 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
 
     const clcnn_tuning *t = &ctx->tuning;
     if (da_prev) {
-        const int taps = s.f_h * s.f_w;
-        const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.n_C_prev),
-                                   CLCNN_ARG(s.n_C)};
-        const size_t tglobal[3] = {(size_t)s.n_C_prev, (size_t)s.n_C, (size_t)taps};
-        const size_t tlocal[3] = {1, 1, 1};
-        if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
-            (st = clcnn__launch(ctx, op, p.transpose, 3, tglobal, tlocal)))
-            return st;
         const int residues = s.stride < s.n_W_prev ? s.stride : s.n_W_prev;
         const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride);
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)t->conv_tile_pixels);
-        const clcnn_arg args[] = {
-            CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m), CLCNN_ARG(s.n_H_prev),
-            CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C),
-            CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad), CLCNN_ARG(residues),
-            CLCNN_ARG(tiles)};
-        const size_t global[2] = {(size_t)s.m * s.n_H_prev * residues * tiles,
-                                  clcnn__div_up((size_t)s.n_C_prev, (size_t)p.vec_data)};
+        const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
-        if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
-            (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
-            return st;
+        if (p.data_dot) {
+            const clcnn_arg args[] = {
+                CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m),
+                CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
+                CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad),
+                CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+            const size_t global[2] = {rows, 1};
+            if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
+                (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
+                return st;
+        } else {
+            const int taps = s.f_h * s.f_w;
+            const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.n_C_prev),
+                                       CLCNN_ARG(s.n_C)};
+            const size_t tglobal[3] = {(size_t)s.n_C_prev, (size_t)s.n_C, (size_t)taps};
+            const size_t tlocal[3] = {1, 1, 1};
+            const clcnn_arg args[] = {
+                CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m),
+                CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
+                CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride),
+                CLCNN_ARG(s.pad), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+            const size_t global[2] = {rows, clcnn__div_up((size_t)s.n_C_prev, (size_t)p.vec_data)};
+            if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
+                (st = clcnn__launch(ctx, op, p.transpose, 3, tglobal, tlocal)) ||
+                (st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
+                (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
+                return st;
+        }
     }
     if (dw) {
-        const int row_tiles = (int)clcnn__div_up((size_t)s.n_C_prev, (size_t)t->filter_tile_rows);
+        const int row_tiles = (int)clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows);
         const clcnn_arg args[] = {
             CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.m),
             CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
@@ -285,7 +324,7 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
     if (db) {
         const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.bias_part), CLCNN_ARG(s.n_C),
                                   CLCNN_ARG(s.n_pixels), CLCNN_ARG(p.bias_chunk)};
-        const size_t global[2] = {(size_t)s.n_C, (size_t)p.bias_chunks};
+        const size_t global[2] = {clcnn__div_up((size_t)s.n_C, (size_t)p.vec_bias), (size_t)p.bias_chunks};
         const size_t local[2] = {1, 1};
         if ((st = clcnn__set_args(ctx, op, p.bias, args, 5)) || (st = clcnn__launch(ctx, op, p.bias, 2, global, local)) ||
             (st = sum_chunks(ctx, op, p.bias_sum, p.bias_part, db->mem, s.n_C, p.bias_chunks)))

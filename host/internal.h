@@ -13,7 +13,7 @@
 #include "program.h"
 
 #define CLCNN_ERROR_CAPACITY 8192
-#define CLCNN_WORKSPACE_SLOTS 3
+#define CLCNN_WORKSPACE_SLOTS 4
 
 /* Per-device launch configuration: tile sizes passed to the kernels as -D
  * options. Chosen from the device's properties at context creation, and
@@ -25,7 +25,21 @@ typedef struct clcnn_tuning {
     int filter_tile_rows;   /* dW rows (kh, kw, cp) per work-item */
     int filter_chunks;      /* fixed split of the m*n_H*n_W reduction */
     int elementwise_local;  /* work-group size of the simple kernels */
+    int conv_local_tiles;   /* 1: conv forward stages tiles in local memory (GPUs) */
 } clcnn_tuning;
+
+/* A testing hook, not an API: CLCNN_FAULT_INJECT="alloc:N" makes the Nth
+ * device allocation of a context (tensor or workspace, counted from 1) fail
+ * with CL_MEM_OBJECT_ALLOCATION_FAILURE, "enqueue:N" its Nth kernel enqueue
+ * with CL_OUT_OF_RESOURCES, so that tests reach the failure paths a real
+ * device seldom takes. Read once at context creation; the counters always
+ * run (the fuzzer reads them to see that a refused call enqueued nothing). */
+typedef enum clcnn_fault_point { CLCNN_FAULT_ALLOC = 0, CLCNN_FAULT_ENQUEUE = 1 } clcnn_fault_point;
+typedef struct clcnn_fault {
+    unsigned long count[2]; /* allocations and enqueues so far, by clcnn_fault_point */
+    int point;              /* the counter that fails, or -1 */
+    unsigned long at;       /* the value of that counter that fails */
+} clcnn_fault;
 
 struct clcnn_context {
     cl_platform_id platform;
@@ -49,6 +63,7 @@ struct clcnn_context {
     cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
+    clcnn_fault fault;       /* testing hook, see clcnn_fault */
 };
 
 struct clcnn_tensor {
@@ -70,6 +85,11 @@ clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fm
 const char *clcnn__cl_error_name(cl_int err);
 /* Maps an OpenCL error of `what` in `op` to a status with a message. */
 clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what, cl_int err);
+
+/* Counts one call at `point` and returns the error to inject there, or
+ * CL_SUCCESS (context.c; see clcnn_fault). Call it right before the
+ * clCreateBuffer or clEnqueueNDRangeKernel it stands for. */
+cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point);
 
 /* Device selection (device.c). */
 clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);

@@ -7,4 +7,9 @@
     X(conv_backward_filter)   \
     X(conv_backward_bias)     \
     X(pool_forward)           \
-    X(pool_backward)
+    X(pool_backward)          \
+    X(relu_forward)           \
+    X(relu_backward)          \
+    X(softmax_cross_entropy_forward) \
+    X(softmax_cross_entropy_backward) \
+    X(sgd_update)

@@ -45,8 +45,12 @@ static char *read_source(clcnn_context *ctx, const char *op, const char *file, s
         const clcnn_embedded_source *s = embedded(file);
         char *copy = s ? malloc(s->length + 1) : NULL;
         if (copy == NULL) {
-            *st = clcnn__fail(ctx, s ? CLCNN_ERROR_OUT_OF_MEMORY : CLCNN_ERROR_KERNEL_BUILD,
-                              "%s: kernel source %s is %s", op, file, s ? "too large" : "not embedded");
+            *st = s ? clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY,
+                                  "%s: out of host memory copying kernel source %s (%zu bytes)", op, file,
+                                  s->length + 1)
+                    : clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
+                                  "%s: kernel source %s is not built into this library (a clcnn build bug; "
+                                  "set CLCNN_KERNEL_DIR to a kernels/ directory as a workaround)", op, file);
             return NULL;
         }
         memcpy(copy, s->text, s->length + 1);
@@ -106,9 +110,17 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
     err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
     if (err == CL_SUCCESS)
         return CLCNN_OK;
+    /* Where the source came from decides what the user can do about it. */
+    char where[1024];
+    if (ctx->kernel_dir)
+        snprintf(where, sizeof where, "%s/%s (from CLCNN_KERNEL_DIR; fix it or unset CLCNN_KERNEL_DIR)",
+                 ctx->kernel_dir, file);
+    else
+        snprintf(where, sizeof where, "the built-in kernels/%s (the OpenCL compiler of %s rejected it)", file,
+                 ctx->device_name);
     size_t used = (size_t)snprintf(ctx->last_error, sizeof ctx->last_error,
-                                   "%s: building kernels/%s (%s) failed with %s, options '%s'; build log:\n",
-                                   op, file, clcnn__dtype_name(p->dtype), clcnn__cl_error_name(err), options);
+                                   "%s: building %s for %s failed with %s, options '%s'; build log:\n", op,
+                                   where, clcnn__dtype_name(p->dtype), clcnn__cl_error_name(err), options);
     if (used < sizeof ctx->last_error)
         clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG,
                               sizeof ctx->last_error - used - 1, ctx->last_error + used, NULL);
@@ -159,14 +171,20 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
             return CLCNN_OK;
         }
     if (p->n_kernels == MAX_KERNELS_PER_PROGRAM)
-        return clcnn__fail(ctx, CLCNN_ERROR_OPENCL, "%s: too many kernels requested from %s", op,
-                           file_names[file]);
+        return clcnn__fail(ctx, CLCNN_ERROR_OPENCL,
+                           "%s: more than %d kernels requested from %s (a clcnn bug; please report it)", op,
+                           MAX_KERNELS_PER_PROGRAM, file_names[file]);
     cl_int err;
     cl_kernel k = clCreateKernel(p->program, entry, &err);
-    if (err != CL_SUCCESS)
-        return clcnn__fail(ctx, err == CL_INVALID_KERNEL_NAME ? CLCNN_ERROR_KERNEL_BUILD : CLCNN_ERROR_OPENCL,
-                           "%s: kernels/%s has no kernel '%s' (%s)", op, file_names[file], entry,
-                           clcnn__cl_error_name(err));
+    if (err == CL_INVALID_KERNEL_NAME)
+        return clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD, "%s: kernels/%s has no kernel '%s'%s", op,
+                           file_names[file], entry,
+                           ctx->kernel_dir ? " (CLCNN_KERNEL_DIR may hold kernels of another clcnn version)" : "");
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "clCreateKernel('%s' of %s)", entry, file_names[file]);
+        return clcnn__cl_fail(ctx, op, what, err);
+    }
     size_t limit = ctx->max_work_group_size;
     clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof limit, &limit, NULL);
     p->kernels[p->n_kernels].entry = entry;
@@ -228,6 +246,8 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
         group *= l[d];
         g[d] = clcnn__round_up(global[d] ? global[d] : 1, l[d]);
     }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, NULL);
+    cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ENQUEUE);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, op, "clEnqueueNDRangeKernel", err);
 }

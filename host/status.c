@@ -78,7 +78,10 @@ clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what
         status = CLCNN_ERROR_OUT_OF_MEMORY;
         hint = "; free other tensors or use smaller ones";
     } else if (err == CL_OUT_OF_RESOURCES) {
-        hint = "; the device ran out of resources (memory or registers)";
+        hint = "; the device ran out of resources (memory or registers): use smaller tensors, or smaller tiles "
+               "with CLCNN_TUNE";
+    } else {
+        hint = "; check the device and its driver (clinfo), and report it as a clcnn bug if they are fine";
     }
     return clcnn__fail(ctx, status, "%s: %s failed with %s (%d)%s", op, what,
                        clcnn__cl_error_name(err), (int)err, hint);

@@ -2,6 +2,7 @@
  * checks every op runs before it enqueues anything. */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,14 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const si
                                  clcnn_tensor **tensor)
 {
     static const char op[] = "tensor_create";
+    if (tensor != NULL)
+        *tensor = NULL; /* on every failure, so a caller may destroy it unconditionally */
     clcnn_status st = clcnn__check_context(ctx, op);
     if (st != CLCNN_OK)
         return st;
     if (tensor == NULL || dims == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
                            tensor == NULL ? "tensor" : "dims");
-    *tensor = NULL;
     if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)",
                            op, (int)dtype);
@@ -41,27 +43,34 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const si
             return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: dims[%d] is 0 (dims %zu x %zu x %zu x %zu); "
                                "every dimension must be at least 1", op, d, dims[0], dims[1], dims[2], dims[3]);
         if (count > SIZE_MAX / dims[d])
-            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %zu x %zu x %zu x %zu elements overflow size_t",
-                               op, dims[0], dims[1], dims[2], dims[3]);
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                               "%s: %zu x %zu x %zu x %zu elements overflow size_t (at most %zu); "
+                               "use smaller dims", op, dims[0], dims[1], dims[2], dims[3], (size_t)SIZE_MAX);
         count *= dims[d];
     }
     size_t elem = clcnn__dtype_size(dtype);
     if (count > SIZE_MAX / elem)
-        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %zu elements of %zu bytes overflow size_t", op, count, elem);
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: %zu x %zu x %zu x %zu is %zu elements of %zu bytes, which overflows size_t "
+                           "(at most %zu bytes); use smaller dims",
+                           op, dims[0], dims[1], dims[2], dims[3], count, elem, (size_t)SIZE_MAX);
     if ((cl_ulong)(count * elem) > ctx->max_alloc)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: %zu x %zu x %zu x %zu %s is %zu bytes, over the device's "
-                           "CL_DEVICE_MAX_MEM_ALLOC_SIZE of %llu bytes",
+                           "CL_DEVICE_MAX_MEM_ALLOC_SIZE of %llu bytes (%s); split it, e.g. into smaller batches",
                            op, dims[0], dims[1], dims[2], dims[3], clcnn__dtype_name(dtype), count * elem,
-                           (unsigned long long)ctx->max_alloc);
+                           (unsigned long long)ctx->max_alloc, ctx->device_name);
     clcnn_tensor *t = calloc(1, sizeof *t);
     if (t == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory", op);
-    cl_int err;
-    t->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, count * elem, NULL, &err);
+    cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ALLOC);
+    if (err == CL_SUCCESS)
+        t->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, count * elem, NULL, &err);
     if (err != CL_SUCCESS) {
         free(t);
-        return clcnn__cl_fail(ctx, op, "clCreateBuffer", err);
+        char what[96];
+        snprintf(what, sizeof what, "allocating %zu bytes of device memory (clCreateBuffer)", count * elem);
+        return clcnn__cl_fail(ctx, op, what, err);
     }
     t->ctx = ctx;
     t->dtype = dtype;
@@ -139,8 +148,9 @@ clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char 
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: %s belongs to another context; all tensors of a call must share one", op, name);
     if (t->dtype != dtype)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is %s but the call's first input is %s",
-                           op, name, clcnn__dtype_name(t->dtype), clcnn__dtype_name(dtype));
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: %s is %s but the call's first input is %s; all tensors of a call must have "
+                           "the same dtype", op, name, clcnn__dtype_name(t->dtype), clcnn__dtype_name(dtype));
     if (t->count > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: %s has %zu elements; kernels index with 32 bits, so at most %d "

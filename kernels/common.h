@@ -66,6 +66,18 @@ typedef int idx_t;
             p[l] = u.s[l];                                                         \
     }
 
+/* For a kernel whose channel vector width is the macro VECTOR: the type
+ * vreal, and loads/stores of a whole vector or of its first n lanes (the
+ * channel tail). */
+#define DEFINE_VECTOR_HELPERS()                                                    \
+    typedef VREAL(VECTOR) vreal;                                                   \
+    DEFINE_LOAD_PARTIAL(VECTOR)                                                    \
+    DEFINE_STORE_PARTIAL(VECTOR)
+#define LOAD_FULL(p, n) VLOAD(VECTOR)(0, p)
+#define LOAD_TAIL(p, n) CLCNN_CAT(load_partial, VECTOR)(p, n)
+#define STORE_FULL(v, p, n) VSTORE(VECTOR)(v, 0, p)
+#define STORE_TAIL(v, p, n) CLCNN_CAT(store_partial, VECTOR)(v, p, n)
+
 /* First output index whose window (start o*stride - pad, length f) covers
  * input position x, and the last; empty when lo > hi. Clamped before the
  * division because C division truncates toward zero. */

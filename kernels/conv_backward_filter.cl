@@ -17,22 +17,18 @@
 #define VECTOR 16
 #endif
 
-typedef VREAL(VECTOR) vreal;
-DEFINE_LOAD_PARTIAL(VECTOR)
-DEFINE_STORE_PARTIAL(VECTOR)
+DEFINE_VECTOR_HELPERS()
 
 /* acc[t] += a[pixel, cp0 + t] * dZ[pixel, c0 : c0 + VECTOR] along one output
  * row, over the columns whose tap lands inside the input (a range computed
  * once per row, so the inner loop has no bounds test). */
 #define ACCUMULATE_ROW(LOAD_DZ, ROWS)                                                \
     for (int wo = wo_lo; wo <= wo_hi; wo++) {                                        \
-        vreal g = LOAD_DZ(gp);                                                       \
+        vreal g = LOAD_DZ(gp, lanes);                                                       \
         _Pragma("unroll") for (int t = 0; t < ROWS; t++) acc[t] += ap[t] * g;        \
         ap += a_step;                                                                \
         gp += n_C;                                                                   \
     }
-#define LOAD_FULL(p) VLOAD(VECTOR)(0, p)
-#define LOAD_TAIL(p) CLCNN_CAT(load_partial, VECTOR)(p, lanes)
 
 __kernel void conv_backward_filter(const __global real *a_prev, const __global real *dz,
                                    __global real *part, int m, int n_H_prev, int n_W_prev,
@@ -79,9 +75,9 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     __global real *out = part + ((idx_t)chunk * k_rows + (idx_t)tap * n_C_prev + cp0) * n_C + c0;
     for (int t = 0; t < rows; t++) {
         if (lanes == VECTOR)
-            VSTORE(VECTOR)(acc[t], 0, out + (idx_t)t * n_C);
+            STORE_FULL(acc[t], out + (idx_t)t * n_C, lanes);
         else
-            CLCNN_CAT(store_partial, VECTOR)(acc[t], out + (idx_t)t * n_C, lanes);
+            STORE_TAIL(acc[t], out + (idx_t)t * n_C, lanes);
     }
 }
 

@@ -17,11 +17,7 @@
 #define VECTOR 16
 #endif
 
-typedef VREAL(VECTOR) vreal;
-DEFINE_LOAD_PARTIAL(VECTOR)
-DEFINE_STORE_PARTIAL(VECTOR)
-#define LOAD_FULL(p, n) VLOAD(VECTOR)(0, p)
-#define LOAD_TAIL(p, n) CLCNN_CAT(load_partial, VECTOR)(p, n)
+DEFINE_VECTOR_HELPERS()
 
 /* acc[t] += a[pixel t, j] * W[kh][j][c0 : c0 + VECTOR] over the contiguous
  * run j of (kw, c) pairs from kw_lo to kw_hi. */
@@ -31,12 +27,15 @@ DEFINE_STORE_PARTIAL(VECTOR)
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
             acc[t] += a_prev[a0 + t * pix_step + j] * wv;                            \
     }
-/* The same for one tap kw whose validity per pixel is in mask[]. */
+/* The same for one tap kw, for the pixels whose tap is inside the input
+ * (valid[]): a skipped term, not a term times 0, so that an Inf in W cannot
+ * turn padding into NaN. */
 #define ACCUMULATE_TAP(LOAD_W)                                                       \
     for (int c = 0; c < n_C_prev; c++) {                                             \
         vreal wv = LOAD_W(wrow + (idx_t)c * n_C, lanes);                             \
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
-            acc[t] += a_prev[off[t] + c] * mask[t] * wv;                             \
+            if (valid[t])                                                            \
+                acc[t] += a_prev[off[t] + c] * wv;                                   \
     }
 
 __kernel void conv_forward(const __global real *a_prev, const __global real *w,
@@ -89,12 +88,11 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
             if (kw >= f_w)
                 break;
             idx_t off[TILE_PIXELS];
-            real mask[TILE_PIXELS];
+            int valid[TILE_PIXELS];
             _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
                 int iw = iw_first + t * stride + kw;
-                int valid = t < n_pix && iw >= 0 && iw < n_W_prev;
-                off[t] = valid ? row + (idx_t)iw * n_C_prev : 0;
-                mask[t] = valid ? (real)1 : (real)0;
+                valid[t] = t < n_pix && iw >= 0 && iw < n_W_prev;
+                off[t] = valid[t] ? row + (idx_t)iw * n_C_prev : 0;
             }
             const __global real *wrow = wk + (idx_t)kw * n_C_prev * n_C;
             if (lanes == VECTOR)
@@ -110,9 +108,9 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         if (t >= n_pix)
             break;
         if (lanes == VECTOR)
-            VSTORE(VECTOR)(acc[t] + bias, 0, out + (idx_t)t * n_C);
+            STORE_FULL(acc[t] + bias, out + (idx_t)t * n_C, lanes);
         else
-            CLCNN_CAT(store_partial, VECTOR)(acc[t] + bias, out + (idx_t)t * n_C, lanes);
+            STORE_TAIL(acc[t] + bias, out + (idx_t)t * n_C, lanes);
     }
 }
 

@@ -1,55 +1,299 @@
-/* Pooling backward, atomic-free: one work-item per input element gathers
- * the gradient of every window that covers it (covering range computed
- * directly). Average gives each window's dA / (f * f) to all its elements;
+/* Pooling backward over f x f windows (no padding), atomic-free: every
+ * element of dA_prev is written once, by a gather over the windows that
+ * cover it. Average gives each window's dA / (f * f) to all its elements;
  * max gives it to the window's first maximum in row-major order, so ties
- * (e.g. whole windows of 0 after ReLU) keep the gradient's sum. */
+ * (e.g. whole windows of 0 after ReLU) keep the gradient's sum. Sums run
+ * over the covering windows in (h, w) order from +0, the reference's order,
+ * so float64 results match it bit for bit.
+ *
+ * A work-item handles TILE_W neighbouring units along w of one row for
+ * `channels` neighbouring channels, VECTOR at a time (NHWC: contiguous, so
+ * realN loads are the SIMD). The host picks a VECTOR that divides n_C and
+ * `channels` as pool_forward.cl explains (all of n_C on CPUs, VECTOR on
+ * GPUs), and may pass the window and stride as constants (POOL_F,
+ * POOL_STRIDE) so that loops unroll and divisions become shifts.
+ *
+ * Overlapping windows (f > stride) take two passes for max: pool_argmax
+ * writes each window's first-maximum position (kh * f + kw) per channel
+ * into a workspace, then pool_backward_max gathers, per input pixel, dA of
+ * the covering windows whose argmax is that pixel: reading one byte per
+ * window and channel instead of rescanning the window. Average needs one
+ * pass, pool_backward_average.
+ *
+ * Windows that do not overlap (f <= stride) cover each input pixel at most
+ * once: input block (bh, bw) = rows [bh * stride, +stride) x columns
+ * [bw * stride, +stride) can only be covered by window (bh, bw).
+ * pool_backward_blocks writes whole blocks, so the block's pixels share
+ * their one covering window, whose argmax is found once, in registers. */
 #ifndef CLCNN_COMMON_H
 #include "common.h"
 #endif
 
-__kernel void pool_backward(const __global real *da, const __global real *a_prev,
-                            __global real *da_prev, int n_H_prev, int n_W_prev, int n_C,
-                            int n_H, int n_W, int f, int stride, int average, idx_t total)
+#ifndef VECTOR
+#define VECTOR 4
+#endif
+#ifndef TILE_W
+#define TILE_W 4
+#endif
+/* The host passes POOL_F and POOL_STRIDE together, or neither. */
+#ifdef POOL_F
+#define WINDOW POOL_F
+#define STEP POOL_STRIDE
+#define UNROLL_WINDOW _Pragma("unroll")
+#else
+#define WINDOW f
+#define STEP stride
+#define UNROLL_WINDOW
+#endif
+/* Most windows that cover one input row (or column). */
+#define COVER ((WINDOW + STEP - 1) / STEP)
+/* Element type of the argmax workspace: uchar holds the positions of
+ * windows up to 16 x 16; the host passes int for larger ones. */
+#ifndef ARGMAX_TYPE
+#define ARGMAX_TYPE uchar
+#endif
+
+#if VECTOR == 1
+#define VSUFFIX
+#else
+#define VSUFFIX VECTOR
+#endif
+typedef VREAL(VECTOR) vreal;
+#ifdef CLCNN_FP64
+#define MASK_BASE long
+#else
+#define MASK_BASE int
+#endif
+/* Integer vector whose lanes match vreal's in size: what comparisons of
+ * vreal give and what the vector ?: selects with. */
+typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
+typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
+
+/* Every vector an item touches starts at an element offset that is a
+ * multiple of VECTOR (VECTOR divides n_C), and buffers are aligned to at
+ * least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at least the size of
+ * long16), so realN accesses through vector pointers are aligned. */
+#define LOAD(p) (*(const __global vreal *)(p))
+/* STREAM_STORES: the host asks for non-temporal stores when the call moves
+ * more data than the cache holds, so the output would not stay cached
+ * anyway; they skip reading each output line before overwriting it. */
+#ifdef STREAM_STORES
+#ifdef __has_builtin
+#if __has_builtin(__builtin_nontemporal_store)
+#define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
+#endif
+#endif
+#endif
+#ifndef STORE
+#define STORE(v, p) (*(__global vreal *)(p) = (v))
+#endif
+#define CONVERT_VMASK CLCNN_CAT(convert_, CLCNN_CAT(MASK_BASE, VSUFFIX))
+#define CONVERT_VARGMAX CLCNN_CAT(convert_, CLCNN_CAT(ARGMAX_TYPE, VSUFFIX))
+
+/* Item (g, t, r) covers row r, units t * TILE_W onwards (how many of the
+ * TILE_W exist is returned, 0 for the padding items of the rounded-up
+ * global size) and channels c0 = g * channels onwards, c_end of them,
+ * VECTOR at a time. */
+int locate(int rows, int n_C, int n_units, int channels, int *c0, int *c_end, int *u0, int *row)
 {
-    const idx_t k = get_global_id(0);
-    if (k >= total)
-        return;
-    const int c = k % n_C;
-    const idx_t q = k / n_C;
-    const int wp = q % n_W_prev;
-    const idx_t q2 = q / n_W_prev;
-    const int hp = q2 % n_H_prev;
-    const idx_t i = q2 / n_H_prev;
-    const int h_lo = cover_lo(hp, 0, f, stride), h_hi = cover_hi(hp, 0, stride, n_H);
-    const int w_lo = cover_lo(wp, 0, f, stride), w_hi = cover_hi(wp, 0, stride, n_W);
-    const __global real *image = a_prev + i * n_H_prev * n_W_prev * n_C + c;
-    const real here = a_prev[k];
-    real acc = 0;
-    for (int h = h_lo; h <= h_hi; h++) {
-        for (int w = w_lo; w <= w_hi; w++) {
-            const real g = da[((i * n_H + h) * n_W + w) * n_C + c];
-            if (average) {
-                acc += g / (real)(f * f);
-                continue;
-            }
-            /* Is this element the window's first maximum? It is unless an
-             * element before it is >= it or one after it is > it. */
-            int first_max = 1;
-            for (int kh = 0; kh < f && first_max; kh++)
-                for (int kw = 0; kw < f; kw++) {
-                    int y = h * stride + kh, x = w * stride + kw;
-                    if (y == hp && x == wp)
-                        continue;
-                    real v = image[((idx_t)y * n_W_prev + x) * n_C];
-                    int before = y < hp || (y == hp && x < wp);
-                    if (before ? v >= here : v > here) {
-                        first_max = 0;
-                        break;
-                    }
-                }
-            if (first_max)
-                acc += g;
+    *c0 = (int)get_global_id(0) * channels;
+    *u0 = (int)get_global_id(1) * TILE_W;
+    *row = (int)get_global_id(2);
+    if (*c0 >= n_C || *u0 >= n_units || *row >= rows)
+        return 0;
+    *c_end = min(channels, n_C - *c0);
+    return min(TILE_W, n_units - *u0);
+}
+
+/* Position kh * f + kw of the first maximum of the window at `win`, per
+ * lane: strict > in row-major order, like pool_forward_max. */
+vmask first_max_position(const __global real *win, idx_t row_pitch, int n_C, int f)
+{
+    vreal best = LOAD(win);
+    vmask where = 0;
+    UNROLL_WINDOW for (int kh = 0; kh < WINDOW; kh++)
+    {
+        /* (0, 0) is already in best. */
+        UNROLL_WINDOW for (int kw = kh == 0; kw < WINDOW; kw++)
+        {
+            const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
+            const vmask greater = v > best;
+            best = greater ? v : best;
+            where = greater ? (vmask)(kh * WINDOW + kw) : where;
         }
     }
-    da_prev[k] = acc;
+    return where;
+}
+
+/* Pass 1 of max with overlapping windows; the units are output pixels and
+ * the rows output rows. */
+__kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *argmax, int rows,
+                          int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f, int stride,
+                          int channels)
+{
+    int c0, c_end, w0, row;
+    const int pixels = locate(rows, n_C, n_W, channels, &c0, &c_end, &w0, &row);
+    if (pixels == 0)
+        return;
+    const int i = row / n_H, h = row - i * n_H;
+    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
+    const __global real *corner =
+        a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch + (idx_t)w0 * STEP * n_C + c0;
+    __global ARGMAX_TYPE *out = argmax + ((idx_t)row * n_W + w0) * n_C + c0;
+    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
+    {
+        if (u >= pixels)
+            continue;
+        for (int c = 0; c < c_end; c += VECTOR) {
+            const vmask where = first_max_position(corner + (idx_t)u * STEP * n_C + c, row_pitch, n_C, f);
+            *(__global vargmax *)(out + u * n_C + c) = CONVERT_VARGMAX(where);
+        }
+    }
+}
+
+/* Pass 2 of max with overlapping windows; the units are input pixels and
+ * the rows input rows. Input pixel (y, x) is covered by the windows of
+ * rows cover_lo(y)..cover_hi(y) and columns cover_lo(x)..cover_hi(x), at
+ * most COVER of each. With `recompute` set there was no pass 1: each
+ * covering window's argmax is found here from a_prev, which costs f * f
+ * loads per window but saves a launch on tiny tensors. */
+__kernel void pool_backward_max(const __global real *da, const __global ARGMAX_TYPE *argmax,
+                                const __global real *a_prev, int recompute, __global real *da_prev,
+                                int rows, int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W,
+                                int f, int stride, int channels)
+{
+    int c0, c_end, x0, row;
+    const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
+    if (pixels == 0)
+        return;
+    const int i = row / n_H_prev, y = row - i * n_H_prev;
+    const int h_lo = cover_lo(y, 0, WINDOW, STEP), h_hi = cover_hi(y, 0, STEP, n_H);
+    const idx_t image = (idx_t)i * n_H * n_W, row_pitch = (idx_t)n_W_prev * n_C;
+    __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
+    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
+    {
+        if (u >= pixels)
+            continue;
+        const int x = x0 + u;
+        const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
+        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+            vreal sum = 0;
+            UNROLL_WINDOW for (int j = 0; j < COVER; j++)
+            {
+                const int h = h_lo + j;
+                UNROLL_WINDOW for (int k = 0; k < COVER; k++)
+                {
+                    const int w = w_lo + k;
+                    if (h > h_hi || w > w_hi)
+                        continue;
+                    const idx_t at = (image + (idx_t)h * n_W + w) * n_C + c;
+                    const vmask where =
+                        recompute ? first_max_position(a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch +
+                                                           (idx_t)w * STEP * n_C + c,
+                                                       row_pitch, n_C, f)
+                                  : CONVERT_VMASK(*(const __global vargmax *)(argmax + at));
+                    const vmask mine = where == (vmask)((y - h * STEP) * WINDOW + x - w * STEP);
+                    sum += mine ? LOAD(da + at) : (vreal)0;
+                }
+            }
+            STORE(sum, out + u * n_C + c - c0);
+        }
+    }
+}
+
+/* Average with overlapping windows; the units are input pixels and the
+ * rows input rows, covered as in pool_backward_max. */
+__kernel void pool_backward_average(const __global real *da, __global real *da_prev, int rows,
+                                    int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f,
+                                    int stride, int channels)
+{
+    int c0, c_end, x0, row;
+    const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
+    if (pixels == 0)
+        return;
+    const int i = row / n_H_prev, y = row - i * n_H_prev;
+    const int h_lo = cover_lo(y, 0, WINDOW, STEP), h_hi = cover_hi(y, 0, STEP, n_H);
+    const idx_t image = (idx_t)i * n_H * n_W;
+    const real area = (real)(WINDOW * WINDOW);
+    __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
+    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
+    {
+        if (u >= pixels)
+            continue;
+        const int x = x0 + u;
+        const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
+        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+            vreal sum = 0;
+            UNROLL_WINDOW for (int j = 0; j < COVER; j++)
+            {
+                const int h = h_lo + j;
+                UNROLL_WINDOW for (int k = 0; k < COVER; k++)
+                {
+                    const int w = w_lo + k;
+                    if (h <= h_hi && w <= w_hi)
+                        sum += LOAD(da + (image + (idx_t)h * n_W + w) * n_C + c) / area;
+                }
+            }
+            STORE(sum, out + u * n_C + c - c0);
+        }
+    }
+}
+
+/* Non-overlapping windows (f <= stride), max or average; the units are
+ * stride x stride blocks and the rows block rows (i, bh), which span input
+ * rows bh * stride onwards (fewer at the bottom edge). Blocks without a
+ * window (the uncovered right and bottom edges) and block pixels outside
+ * the window get 0. */
+__kernel void pool_backward_blocks(const __global real *da, const __global real *a_prev,
+                                   __global real *da_prev, int rows, int n_H_prev, int n_W_prev,
+                                   int n_C, int n_H, int n_W, int f, int stride, int channels,
+                                   int use_max)
+{
+    const int n_bh = (n_H_prev + STEP - 1) / STEP, n_bw = (n_W_prev + STEP - 1) / STEP;
+    int c0, c_end, bw0, row;
+    const int blocks = locate(rows, n_C, n_bw, channels, &c0, &c_end, &bw0, &row);
+    if (blocks == 0)
+        return;
+    const int i = row / n_bh, bh = row - i * n_bh, y0 = bh * STEP;
+    const int block_rows = min(STEP, n_H_prev - y0);
+    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
+    const idx_t top = ((idx_t)i * n_H_prev + y0) * row_pitch;
+    const real area = (real)(WINDOW * WINDOW);
+    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
+    {
+        if (u >= blocks)
+            continue;
+        const int bw = bw0 + u;
+        const int x0 = bw * STEP, block_cols = min(STEP, n_W_prev - x0);
+        const bool windowed = bh < n_H && bw < n_W;
+        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+            const idx_t corner = top + (idx_t)x0 * n_C + c;
+            vreal share = 0;
+            vmask where = -1; /* average: every position of the window */
+            if (windowed) {
+                share = LOAD(da + (((idx_t)i * n_H + bh) * n_W + bw) * n_C + c);
+                if (use_max)
+                    where = first_max_position(a_prev + corner, row_pitch, n_C, f);
+                else
+                    share = share / area;
+            }
+            /* + 0 turns a -0 share into the +0 that the reference's 0 + share
+             * gives, so results match bit for bit. */
+            share += (real)0;
+            UNROLL_WINDOW for (int dy = 0; dy < STEP; dy++)
+            {
+                UNROLL_WINDOW for (int dx = 0; dx < STEP; dx++)
+                {
+                    if (dy >= block_rows || dx >= block_cols)
+                        continue;
+                    vreal v = 0;
+                    if (windowed && dy < WINDOW && dx < WINDOW) {
+                        const vmask mine = use_max ? where == (vmask)(dy * WINDOW + dx) : where;
+                        v = mine ? share : (vreal)0;
+                    }
+                    STORE(v, da_prev + corner + dy * row_pitch + dx * n_C);
+                }
+            }
+        }
+    }
 }

@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"demo", cli_demo, "replay the numpy walkthrough on the device, next to the CPU reference"},
     {"check", cli_check, "randomized self-test of every op against the CPU reference"},
     {"bench", cli_bench, "time every op on the layer shapes of the design notes"},
+    {"train", cli_train, "train the walkthrough's ConvNet on Fashion-MNIST, on the device"},
 };
 
 void cli_print_device_help(FILE *out)

@@ -1,0 +1,103 @@
+/* Softmax cross-entropy forward (per-row probabilities and loss, then the
+ * mean in one work-group) and backward: validation, then the kernels of
+ * softmax_cross_entropy_forward.cl and softmax_cross_entropy_backward.cl. */
+#include "internal.h"
+
+/* Work-items of the mean's single work-group: a power of two (the kernel's
+ * tree halves it), at most this many. */
+#define MEAN_GROUP_MAX 256
+
+/* Checks logits-like `scores` (m, n_H, n_W, K) and labels (m, n_H, n_W, 1). */
+static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, const char *scores_name,
+                                            const clcnn_tensor *scores, const clcnn_tensor *labels,
+                                            size_t label_dims[4])
+{
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if ((st = clcnn__check_tensor(ctx, op, scores_name, scores, scores ? scores->dtype : CLCNN_FLOAT32)) ||
+        (st = clcnn__check_tensor(ctx, op, "labels", labels, scores->dtype)))
+        return st;
+    label_dims[0] = scores->dims[0];
+    label_dims[1] = scores->dims[1];
+    label_dims[2] = scores->dims[2];
+    label_dims[3] = 1;
+    return clcnn__check_dims(ctx, op, "labels", labels, label_dims);
+}
+
+clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn_tensor *logits,
+                                                 const clcnn_tensor *labels, clcnn_tensor *probs,
+                                                 clcnn_tensor *loss, clcnn_tensor *mean_loss)
+{
+    static const char op[] = "softmax_cross_entropy_forward";
+    size_t row_dims[4];
+    clcnn_status st = check_scores_and_labels(ctx, op, "logits", logits, labels, row_dims);
+    if (st != CLCNN_OK)
+        return st;
+    const clcnn_dtype dt = logits->dtype;
+    static const size_t scalar_dims[4] = {1, 1, 1, 1};
+    const struct { const char *name; const clcnn_tensor *t; const size_t *dims; } outs[] = {
+        {"probs", probs, logits->dims}, {"loss", loss, row_dims}, {"mean_loss", mean_loss, scalar_dims}};
+    const struct { const char *name; const clcnn_tensor *t; } ins[] = {{"logits", logits}, {"labels", labels}};
+    for (int o = 0; o < 3; o++) {
+        if ((st = clcnn__check_tensor(ctx, op, outs[o].name, outs[o].t, dt)) ||
+            (st = clcnn__check_dims(ctx, op, outs[o].name, outs[o].t, outs[o].dims)))
+            return st;
+        for (int i = 0; i < 2; i++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, ins[i].name, ins[i].t)))
+                return st;
+        for (int q = 0; q < o; q++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, outs[q].name, outs[q].t)))
+                return st;
+    }
+
+    cl_kernel rows_kernel, mean_kernel;
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "",
+                                "softmax_cross_entropy_rows", &rows_kernel)) ||
+        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "",
+                                "softmax_cross_entropy_mean", &mean_kernel)))
+        return st;
+    /* The group size is a function of the device alone, so the summation
+     * order (and the bits of the mean) never changes between runs. */
+    size_t group = 1, limit = clcnn__kernel_wg_limit(ctx, mean_kernel);
+    while (group * 2 <= MEAN_GROUP_MAX && group * 2 <= limit)
+        group *= 2;
+    const int n_classes = (int)logits->dims[3], rows = (int)loss->count;
+    const clcnn_arg row_args[] = {CLCNN_ARG(logits->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
+                                  CLCNN_ARG(loss->mem), CLCNN_ARG(n_classes), CLCNN_ARG(rows)};
+    const clcnn_arg mean_args[] = {CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows),
+                                   {group * clcnn__dtype_size(dt), NULL}};
+    const size_t row_global[1] = {(size_t)rows}, row_local[1] = {(size_t)ctx->tuning.elementwise_local};
+    const size_t mean_global[1] = {group}, mean_local[1] = {group};
+    if ((st = clcnn__set_args(ctx, op, rows_kernel, row_args, 6)) ||
+        (st = clcnn__set_args(ctx, op, mean_kernel, mean_args, 4)) ||
+        (st = clcnn__launch(ctx, op, rows_kernel, 1, row_global, row_local)))
+        return st;
+    return clcnn__launch(ctx, op, mean_kernel, 1, mean_global, mean_local);
+}
+
+clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcnn_tensor *probs,
+                                                  const clcnn_tensor *labels, clcnn_tensor *dlogits)
+{
+    static const char op[] = "softmax_cross_entropy_backward";
+    size_t row_dims[4];
+    clcnn_status st = check_scores_and_labels(ctx, op, "probs", probs, labels, row_dims);
+    if (st != CLCNN_OK)
+        return st;
+    if ((st = clcnn__check_tensor(ctx, op, "dlogits", dlogits, probs->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "dlogits", dlogits, probs->dims)) ||
+        (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "probs", probs)) ||
+        (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "labels", labels)))
+        return st;
+    cl_kernel k;
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_backward, probs->dtype, "",
+                                "softmax_cross_entropy_backward", &k)))
+        return st;
+    const int n_classes = (int)probs->dims[3], rows = (int)labels->count, total = (int)probs->count;
+    const clcnn_arg args[] = {CLCNN_ARG(probs->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(dlogits->mem),
+                              CLCNN_ARG(n_classes), CLCNN_ARG(rows), CLCNN_ARG(total)};
+    const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
+    if ((st = clcnn__set_args(ctx, op, k, args, 6)))
+        return st;
+    return clcnn__launch(ctx, op, k, 1, global, local);
+}

@@ -1,0 +1,893 @@
+/* Device tests of the training ops (clcnn_relu_forward/_backward,
+ * clcnn_softmax_cross_entropy_forward/_backward, clcnn_sgd_update): tables of
+ * shapes in both dtypes against the CPU reference, bitwise repeatability,
+ * invalid labels, float64 finite-difference checks of the gradients, and
+ * every bad-input path (status, message naming op and argument, outputs
+ * untouched). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn_reference.h"
+#include "test_util.h"
+
+static clcnn_context *ctx;
+
+static clcnn_dtype dtype_of_loop(int i)
+{
+    return i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+}
+
+/* The smallest normal number of the dtype: OpenCL lets float results below
+ * it flush to zero, so probabilities of e^-100 may come out as 0 or as a
+ * denormal with few bits. Added to the bounds of values that can underflow. */
+static double underflow_of(clcnn_dtype dtype)
+{
+    return dtype == CLCNN_FLOAT32 ? FLT_MIN : DBL_MIN;
+}
+
+/* Whether t holds exactly these raw bytes. */
+static int raw_equal(clcnn_tensor *t, const void *expected, size_t expected_bytes)
+{
+    size_t bytes;
+    void *raw = test_tensor_get_raw(ctx, t, &bytes);
+    int equal = bytes == expected_bytes && memcmp(raw, expected, bytes) == 0;
+    free(raw);
+    return equal;
+}
+
+/* ---- ReLU ---- */
+
+typedef struct shape_case {
+    const char *name;
+    size_t dims[4];
+} shape_case;
+
+static const shape_case relu_cases[] = {
+    {"one", {1, 1, 1, 1}},
+    {"c7", {2, 3, 5, 7}},
+    {"c33_past_one_group", {3, 17, 19, 33}},
+    {"big_64x28x28x32", {64, 28, 28, 32}},
+};
+#define N_RELU_CASES (sizeof relu_cases / sizeof relu_cases[0])
+
+/* Normal values with exact zeros and negative zeros mixed in: the edge of
+ * both ReLU kernels. */
+static void fill_with_zeros(test_rng *rng, clcnn_dtype dtype, double *x, size_t n)
+{
+    test_fill_normal(rng, dtype, x, n);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 7 == 3)
+            x[i] = 0.0;
+        else if (i % 11 == 5)
+            x[i] = -0.0;
+    }
+}
+
+START_TEST(test_relu_matches_reference)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const shape_case *c = &relu_cases[_i / 2];
+    char name[128];
+    snprintf(name, sizeof name, "%s/%s", c->name, test_dtype_name(dtype));
+    if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
+        return;
+    const uint64_t seed = test_case_seed(100u + (unsigned)_i);
+    const size_t n = test_elements(c->dims);
+    double *x = test_alloc_doubles(n), *dy = test_alloc_doubles(n);
+    double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    fill_with_zeros(&rng, dtype, x, n);
+    test_fill_normal(&rng, dtype, dy, n);
+
+    clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, c->dims, NULL);
+    clcnn_tensor *tdy = test_tensor_from(ctx, dtype, c->dims, dy);
+    clcnn_tensor *tdx = test_tensor_from(ctx, dtype, c->dims, NULL);
+    size_t mismatches = 0;
+
+    /* Both directions are selections, not arithmetic: they must be exact. */
+    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
+    test_tensor_get(ctx, ty, got);
+    clcnn_ref_relu_forward(x, n, ref);
+    mismatches += check_close(name, "relu_forward y", got, ref, NULL, n, seed);
+
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
+    test_tensor_get(ctx, tdx, got);
+    clcnn_ref_relu_backward(dy, x, n, ref);
+    mismatches += check_close(name, "relu_backward dx", got, ref, NULL, n, seed);
+
+    /* The forward's output marks the same places as its input. */
+    size_t bytes;
+    void *first = test_tensor_get_raw(ctx, tdx, &bytes);
+    for (size_t i = 0; i < n; i++)
+        got[i] = NAN; /* so that an element left unwritten shows */
+    test_tensor_set(ctx, tdx, got);
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, ty, tdx));
+    int same_with_y = raw_equal(tdx, first, bytes);
+    free(first);
+
+    first = test_tensor_get_raw(ctx, ty, &bytes);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
+    int repeatable = raw_equal(ty, first, bytes);
+    free(first);
+
+    clcnn_tensor_destroy(tx);
+    clcnn_tensor_destroy(ty);
+    clcnn_tensor_destroy(tdy);
+    clcnn_tensor_destroy(tdx);
+    free(x);
+    free(dy);
+    free(ref);
+    free(got);
+    ck_assert_msg(mismatches == 0, "%s: relu: %zu mismatches (seed 0x%llx)", name, mismatches,
+                  (unsigned long long)seed);
+    ck_assert_msg(same_with_y, "%s: relu_backward with x = y differs from x = input", name);
+    ck_assert_msg(repeatable, "%s: relu_forward: second run differs bitwise", name);
+}
+END_TEST
+
+START_TEST(test_relu_nan_propagates)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    if (!test_dtype_usable(ctx, dtype, "relu_nan"))
+        return;
+    const size_t dims[4] = {1, 1, 1, 4};
+    const double x[4] = {NAN, -1.0, 2.0, INFINITY};
+    const double dy[4] = {5.0, 6.0, 7.0, 8.0};
+    double y[4], dx[4];
+    clcnn_tensor *tx = test_tensor_from(ctx, dtype, dims, x);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, dims, NULL);
+    clcnn_tensor *tdy = test_tensor_from(ctx, dtype, dims, dy);
+    clcnn_tensor *tdx = test_tensor_from(ctx, dtype, dims, NULL);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
+    test_tensor_get(ctx, ty, y);
+    test_tensor_get(ctx, tdx, dx);
+    clcnn_tensor_destroy(tx);
+    clcnn_tensor_destroy(ty);
+    clcnn_tensor_destroy(tdy);
+    clcnn_tensor_destroy(tdx);
+    ck_assert_msg(isnan(y[0]) && y[1] == 0.0 && y[2] == 2.0 && y[3] == INFINITY,
+                  "relu_forward of {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", y[0], y[1], y[2], y[3]);
+    ck_assert_msg(dx[0] == 0.0 && dx[1] == 0.0 && dx[2] == 7.0 && dx[3] == 8.0,
+                  "relu_backward at x = {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", dx[0], dx[1], dx[2],
+                  dx[3]);
+}
+END_TEST
+
+/* ---- softmax cross-entropy ---- */
+
+typedef struct sce_case {
+    const char *name;
+    size_t dims[4]; /* logits (m, n_H, n_W, K) */
+    double logit_scale;
+} sce_case;
+
+static const sce_case sce_cases[] = {
+    {"batch64_k10", {64, 1, 1, 10}, 3.0},
+    {"k1", {5, 1, 1, 1}, 1.0},
+    {"k2_spatial", {2, 3, 4, 2}, 2.0},
+    {"k7_spatial", {3, 5, 2, 7}, 1.0},
+    {"k1000", {3, 1, 1, 1000}, 4.0},
+    {"rows_past_groups_1000x3", {1000, 1, 1, 3}, 2.0},
+    {"one_row_k10", {1, 1, 1, 10}, 1.0},
+    /* exp of these would overflow without the max subtracted */
+    {"huge_logits", {16, 1, 1, 10}, 1000.0},
+    {"big_rows_9x28x28_k10", {9, 28, 28, 10}, 3.0},
+};
+#define N_SCE_CASES (sizeof sce_cases / sizeof sce_cases[0])
+
+typedef struct sce_problem {
+    char name[160];
+    clcnn_dtype dtype;
+    uint64_t seed;
+    size_t logit_dims[4], label_dims[4];
+    size_t n, rows, n_classes;
+    double *logits, *labels;
+} sce_problem;
+
+static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s/%s", c->name, test_dtype_name(dtype));
+    p->dtype = dtype;
+    p->seed = test_case_seed(seed_index);
+    memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
+    memcpy(p->label_dims, c->dims, sizeof p->label_dims);
+    p->label_dims[3] = 1;
+    p->n = test_elements(c->dims);
+    p->n_classes = c->dims[3];
+    p->rows = p->n / p->n_classes;
+    p->logits = test_alloc_doubles(p->n);
+    p->labels = test_alloc_doubles(p->rows);
+    test_rng rng;
+    test_rng_init(&rng, p->seed);
+    for (size_t i = 0; i < p->n; i++)
+        p->logits[i] = test_round_to_dtype(dtype, c->logit_scale * test_rng_normal(&rng));
+    for (size_t r = 0; r < p->rows; r++)
+        p->labels[r] = (double)(test_rng_next(&rng) % p->n_classes);
+}
+
+static void sce_free(sce_problem *p)
+{
+    free(p->logits);
+    free(p->labels);
+}
+
+/* Error bounds of the forward, from how each value is computed: with
+ * d_c = z_c - max and R = max |d_c| of the row, exp(d_c) carries a relative
+ * error of a few eps plus eps * |d_c| (the rounding of d_c), the row's sum
+ * S one of about eps * (K + R), so p_c = exp(d_c) / S is within
+ * eps * p_c * (K + 8 + 2R) and loss = log S - d_y within
+ * eps * (|log S| + K + 8 + R + |d_y| + |loss|); all times the suite's k.
+ * The mean adds the per-row bounds and the summation's own rounding. */
+static void sce_bounds(const sce_problem *p, const double *probs_ref, const double *loss_ref,
+                       double *probs_bound, double *loss_bound, double *mean_bound)
+{
+    const double scale = TEST_TOLERANCE_K * test_dtype_eps(p->dtype);
+    const size_t K = p->n_classes;
+    double sum_bounds = 0.0, sum_abs = 0.0;
+    for (size_t r = 0; r < p->rows; r++) {
+        const double *z = p->logits + r * K;
+        double top = z[0], spread = 0.0, s = 0.0;
+        for (size_t c = 1; c < K; c++)
+            top = fmax(top, z[c]);
+        for (size_t c = 0; c < K; c++) {
+            spread = fmax(spread, top - z[c]);
+            s += exp(z[c] - top);
+        }
+        for (size_t c = 0; c < K; c++)
+            probs_bound[r * K + c] =
+                scale * probs_ref[r * K + c] * ((double)K + 8.0 + 2.0 * spread) + underflow_of(p->dtype);
+        double d_y = z[(size_t)p->labels[r]] - top;
+        loss_bound[r] = scale * (fabs(log(s)) + (double)K + 8.0 + spread + fabs(d_y) + fabs(loss_ref[r]));
+        sum_bounds += loss_bound[r];
+        sum_abs += fabs(loss_ref[r]);
+    }
+    *mean_bound = (sum_bounds + scale * sum_abs) / (double)p->rows;
+}
+
+START_TEST(test_sce_forward_matches_reference)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    sce_problem p;
+    sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i);
+    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
+        sce_free(&p);
+        return;
+    }
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
+    double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
+    double *probs = test_alloc_doubles(p.n), *loss = test_alloc_doubles(p.rows), mean;
+    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref,
+                                            &mean_ref);
+    sce_bounds(&p, probs_ref, loss_ref, probs_bound, loss_bound, &mean_bound);
+
+    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.logit_dims, p.logits);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, NULL);
+    clcnn_tensor *tl = test_tensor_from(ctx, dtype, p.label_dims, NULL);
+    clcnn_tensor *tm = test_tensor_from(ctx, dtype, scalar_dims, NULL);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
+    test_tensor_get(ctx, tp, probs);
+    test_tensor_get(ctx, tl, loss);
+    test_tensor_get(ctx, tm, &mean);
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound,
+                                    p.n, p.seed);
+    mismatches += check_close(p.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.seed);
+    mismatches += check_close(p.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1,
+                              p.seed);
+
+    /* Repeatability of all three outputs, over the first results. */
+    size_t bp, bl, bm;
+    void *rp = test_tensor_get_raw(ctx, tp, &bp), *rl = test_tensor_get_raw(ctx, tl, &bl);
+    void *rm = test_tensor_get_raw(ctx, tm, &bm);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
+    int repeatable = raw_equal(tp, rp, bp) && raw_equal(tl, rl, bl) && raw_equal(tm, rm, bm);
+    free(rp);
+    free(rl);
+    free(rm);
+
+    clcnn_tensor *all[] = {tz, ty, tp, tl, tm};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        clcnn_tensor_destroy(all[k]);
+    double *arrays[] = {probs_ref, loss_ref, probs_bound, loss_bound, probs, loss};
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    uint64_t seed = p.seed;
+    char name[sizeof p.name];
+    memcpy(name, p.name, sizeof name);
+    sce_free(&p);
+    ck_assert_msg(mismatches == 0, "%s: softmax_cross_entropy_forward: %zu mismatches (seed 0x%llx)", name,
+                  mismatches, (unsigned long long)seed);
+    ck_assert_msg(repeatable, "%s: softmax_cross_entropy_forward: second run differs bitwise", name);
+}
+END_TEST
+
+START_TEST(test_sce_backward_matches_reference)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    sce_problem p;
+    sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i);
+    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
+        sce_free(&p);
+        return;
+    }
+    /* The op's input is any probs tensor: use the reference softmax,
+     * rounded to the dtype. */
+    double *probs = test_alloc_doubles(p.n), *ref = test_alloc_doubles(p.n);
+    double *bound = test_alloc_doubles(p.n), *got = test_alloc_doubles(p.n);
+    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs, NULL, NULL);
+    for (size_t i = 0; i < p.n; i++)
+        probs[i] = test_round_to_dtype(dtype, probs[i]);
+    clcnn_ref_softmax_cross_entropy_backward(probs, p.logit_dims, p.labels, ref);
+    /* One subtraction and one division: terms |p| + onehot, over rows. */
+    for (size_t i = 0; i < p.n; i++) {
+        size_t r = i / p.n_classes, c = i % p.n_classes;
+        bound[i] = (fabs(probs[i]) + ((size_t)p.labels[r] == c ? 1.0 : 0.0)) / (double)p.rows;
+    }
+    test_scale_bound(dtype, bound, p.n);
+    for (size_t i = 0; i < p.n; i++)
+        bound[i] += underflow_of(dtype);
+
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, probs);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
+    clcnn_tensor *td = test_tensor_from(ctx, dtype, p.logit_dims, NULL);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
+    test_tensor_get(ctx, td, got);
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n,
+                                    p.seed);
+    size_t bytes;
+    void *first = test_tensor_get_raw(ctx, td, &bytes);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
+    int repeatable = raw_equal(td, first, bytes);
+    free(first);
+
+    clcnn_tensor_destroy(tp);
+    clcnn_tensor_destroy(ty);
+    clcnn_tensor_destroy(td);
+    free(probs);
+    free(ref);
+    free(bound);
+    free(got);
+    uint64_t seed = p.seed;
+    char name[sizeof p.name];
+    memcpy(name, p.name, sizeof name);
+    sce_free(&p);
+    ck_assert_msg(mismatches == 0, "%s: softmax_cross_entropy_backward: %zu mismatches (seed 0x%llx)", name,
+                  mismatches, (unsigned long long)seed);
+    ck_assert_msg(repeatable, "%s: softmax_cross_entropy_backward: second run differs bitwise", name);
+}
+END_TEST
+
+/* Labels that are not an integer in [0, K) give their row a NaN loss and
+ * NaN gradients; the other rows, and every row's probs, stay right. */
+START_TEST(test_sce_invalid_labels)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    if (!test_dtype_usable(ctx, dtype, "sce_invalid_labels"))
+        return;
+    enum { ROWS = 8, K = 4 };
+    const size_t logit_dims[4] = {ROWS, 1, 1, K}, label_dims[4] = {ROWS, 1, 1, 1};
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    const double labels[ROWS] = {0, -1, 3, K, 2.5, NAN, 1e30, 1};
+    const int valid[ROWS] = {1, 0, 1, 0, 0, 0, 0, 1};
+    double logits[ROWS * K], probs_ref[ROWS * K], probs[ROWS * K], dlogits[ROWS * K];
+    double loss[ROWS], mean;
+    test_rng rng;
+    test_rng_init(&rng, test_case_seed(400u + (unsigned)_i));
+    test_fill_normal(&rng, dtype, logits, ROWS * K);
+    /* Probs do not depend on labels: the reference with all-zero labels. */
+    const double zero_labels[ROWS] = {0};
+    clcnn_ref_softmax_cross_entropy_forward(logits, logit_dims, zero_labels, probs_ref, NULL, NULL);
+
+    clcnn_tensor *tz = test_tensor_from(ctx, dtype, logit_dims, logits);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, label_dims, labels);
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, logit_dims, NULL);
+    clcnn_tensor *tl = test_tensor_from(ctx, dtype, label_dims, NULL);
+    clcnn_tensor *tm = test_tensor_from(ctx, dtype, scalar_dims, NULL);
+    clcnn_tensor *td = test_tensor_from(ctx, dtype, logit_dims, NULL);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
+    test_tensor_get(ctx, tp, probs);
+    test_tensor_get(ctx, tl, loss);
+    test_tensor_get(ctx, tm, &mean);
+    test_tensor_get(ctx, td, dlogits);
+    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        clcnn_tensor_destroy(all[k]);
+
+    for (int r = 0; r < ROWS; r++) {
+        ck_assert_msg(valid[r] ? isfinite(loss[r]) && loss[r] >= 0.0 : isnan(loss[r]),
+                      "row %d, label %g: loss %g (expected %s)", r, labels[r], loss[r],
+                      valid[r] ? "finite" : "NaN");
+        for (int c = 0; c < K; c++) {
+            double d = dlogits[r * K + c];
+            ck_assert_msg(valid[r] ? isfinite(d) : isnan(d), "row %d, label %g: dlogits[%d] = %g", r,
+                          labels[r], c, d);
+            double p = probs[r * K + c], want = probs_ref[r * K + c];
+            ck_assert_msg(fabs(p - want) <= 64.0 * test_dtype_eps(dtype), "row %d: probs[%d] = %a, want %a", r,
+                          c, p, want);
+        }
+    }
+    ck_assert_msg(isnan(mean), "mean_loss with invalid labels is %g, expected NaN", mean);
+}
+END_TEST
+
+/* ---- SGD ---- */
+
+typedef struct sgd_case {
+    const char *name;
+    size_t dims[4];
+    double lr, momentum, weight_decay;
+    int with_velocity;
+} sgd_case;
+
+static const sgd_case sgd_cases[] = {
+    {"plain_no_velocity", {3, 3, 7, 5}, 0.1, 0.0, 0.0, 0},
+    {"decay_no_velocity", {1, 1, 1, 17}, 0.05, 0.0, 0.01, 0},
+    {"momentum", {5, 5, 3, 8}, 0.05, 0.9, 0.0, 1},
+    {"momentum_decay", {1, 1, 1, 33}, 0.01, 0.9, 5e-4, 1},
+    {"momentum0_with_velocity", {2, 2, 2, 2}, 0.1, 0.0, 1e-3, 1},
+    {"momentum1", {1, 1, 3, 7}, 0.001, 1.0, 0.0, 1},
+    {"lr0", {1, 1, 1, 9}, 0.0, 0.9, 0.1, 1},
+    {"big_conv2_weights", {5, 5, 32, 64}, 0.02, 0.9, 5e-4, 1},
+};
+#define N_SGD_CASES (sizeof sgd_cases / sizeof sgd_cases[0])
+
+START_TEST(test_sgd_matches_reference)
+{
+    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const sgd_case *c = &sgd_cases[_i / 2];
+    char name[128];
+    snprintf(name, sizeof name, "%s/%s", c->name, test_dtype_name(dtype));
+    if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
+        return;
+    const uint64_t seed = test_case_seed(500u + (unsigned)_i);
+    const size_t n = test_elements(c->dims);
+    double *param = test_alloc_doubles(n), *grad = test_alloc_doubles(n), *velocity = test_alloc_doubles(n);
+    double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
+    double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
+    double *got = test_alloc_doubles(n);
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    test_fill_normal(&rng, dtype, param, n);
+    test_fill_normal(&rng, dtype, grad, n);
+    test_fill_normal(&rng, dtype, velocity, n);
+    memcpy(param0, param, n * sizeof *param);
+    memcpy(velocity0, velocity, n * sizeof *velocity);
+    /* The device uses the scalars in the tensors' precision. */
+    const double lr = test_round_to_dtype(dtype, c->lr), momentum = test_round_to_dtype(dtype, c->momentum);
+    const double decay = test_round_to_dtype(dtype, c->weight_decay);
+    for (size_t i = 0; i < n; i++) {
+        double v_terms = fabs(grad[i]) + decay * fabs(param[i]) + (c->with_velocity ? momentum * fabs(velocity[i]) : 0);
+        velocity_bound[i] = v_terms;
+        param_bound[i] = fabs(param[i]) + lr * v_terms;
+    }
+    test_scale_bound(dtype, velocity_bound, n);
+    test_scale_bound(dtype, param_bound, n);
+    clcnn_ref_sgd_update(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay);
+
+    int repeatable = 1;
+    size_t mismatches = 0;
+    void *first_param = NULL, *first_velocity = NULL;
+    size_t param_bytes = 0, velocity_bytes = 0;
+    /* Twice from the same start: the second run must give the same bits. */
+    for (int run = 0; run < 2; run++) {
+        clcnn_tensor *tp = test_tensor_from(ctx, dtype, c->dims, param0);
+        clcnn_tensor *tg = test_tensor_from(ctx, dtype, c->dims, grad);
+        clcnn_tensor *tv = c->with_velocity ? test_tensor_from(ctx, dtype, c->dims, velocity0) : NULL;
+        TEST_OK(ctx, clcnn_sgd_update(ctx, tp, tg, tv, c->lr, c->momentum, c->weight_decay));
+        if (run == 0) {
+            test_tensor_get(ctx, tp, got);
+            mismatches += check_close(name, "sgd_update param", got, param, param_bound, n, seed);
+            first_param = test_tensor_get_raw(ctx, tp, &param_bytes);
+            if (tv) {
+                test_tensor_get(ctx, tv, got);
+                mismatches += check_close(name, "sgd_update velocity", got, velocity, velocity_bound, n, seed);
+                first_velocity = test_tensor_get_raw(ctx, tv, &velocity_bytes);
+            }
+            /* grad is an input: unchanged. */
+            test_tensor_get(ctx, tg, got);
+            mismatches += check_close(name, "sgd_update grad (input)", got, grad, NULL, n, seed);
+        } else {
+            repeatable = raw_equal(tp, first_param, param_bytes) &&
+                         (tv == NULL || raw_equal(tv, first_velocity, velocity_bytes));
+        }
+        clcnn_tensor_destroy(tp);
+        clcnn_tensor_destroy(tg);
+        clcnn_tensor_destroy(tv);
+    }
+    if (c->lr == 0.0) {
+        /* p - 0 * v is p itself. */
+        double *p_back = test_alloc_doubles(n);
+        const float *pf = first_param;
+        const double *pd = first_param;
+        for (size_t i = 0; i < n; i++)
+            p_back[i] = dtype == CLCNN_FLOAT32 ? pf[i] : pd[i];
+        mismatches += check_close(name, "sgd_update param with lr 0", p_back, param0, NULL, n, seed);
+        free(p_back);
+    }
+    free(first_param);
+    free(first_velocity);
+    double *arrays[] = {param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got};
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    ck_assert_msg(mismatches == 0, "%s: sgd_update: %zu mismatches (seed 0x%llx)", name, mismatches,
+                  (unsigned long long)seed);
+    ck_assert_msg(repeatable, "%s: sgd_update: second run differs bitwise", name);
+}
+END_TEST
+
+/* ---- finite differences (float64) ---- */
+
+/* The mean loss of the device forward at these logits. */
+static double device_mean_loss(clcnn_tensor *tz, const double *logits, clcnn_tensor *ty, clcnn_tensor *tp,
+                               clcnn_tensor *tl, clcnn_tensor *tm)
+{
+    double mean;
+    test_tensor_set(ctx, tz, logits);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
+    test_tensor_get(ctx, tm, &mean);
+    return mean;
+}
+
+static const sce_case sce_gradient_cases[] = {
+    {"gc_batch3_k4", {3, 1, 1, 4}, 2.0},
+    {"gc_spatial_k3", {2, 2, 3, 3}, 1.0},
+    {"gc_k1", {4, 1, 1, 1}, 1.0},
+};
+#define N_SCE_GRADIENT_CASES (sizeof sce_gradient_cases / sizeof sce_gradient_cases[0])
+
+START_TEST(test_sce_gradient_finite_differences)
+{
+    sce_problem p;
+    sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i);
+    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
+        sce_free(&p);
+        return;
+    }
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits);
+    clcnn_tensor *ty = test_tensor_from(ctx, p.dtype, p.label_dims, p.labels);
+    clcnn_tensor *tp = test_tensor_from(ctx, p.dtype, p.logit_dims, NULL);
+    clcnn_tensor *tl = test_tensor_from(ctx, p.dtype, p.label_dims, NULL);
+    clcnn_tensor *tm = test_tensor_from(ctx, p.dtype, scalar_dims, NULL);
+    clcnn_tensor *td = test_tensor_from(ctx, p.dtype, p.logit_dims, NULL);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
+    double *analytic = test_alloc_doubles(p.n), *numeric = test_alloc_doubles(p.n);
+    double *tolerance = test_alloc_doubles(p.n);
+    test_tensor_get(ctx, td, analytic);
+    /* Central differences: truncation h^2 |L'''| / 6 and rounding
+     * eps |L| / h are both near 1e-10 here. */
+    const double h = 1e-5;
+    for (size_t i = 0; i < p.n; i++) {
+        double saved = p.logits[i];
+        p.logits[i] = saved + h;
+        double plus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
+        p.logits[i] = saved - h;
+        double minus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
+        p.logits[i] = saved;
+        numeric[i] = (plus - minus) / (2.0 * h);
+        tolerance[i] = 1e-8;
+    }
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward vs finite differences", analytic,
+                                    numeric, tolerance, p.n, p.seed);
+    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        clcnn_tensor_destroy(all[k]);
+    free(analytic);
+    free(numeric);
+    free(tolerance);
+    uint64_t seed = p.seed;
+    char name[sizeof p.name];
+    memcpy(name, p.name, sizeof name);
+    sce_free(&p);
+    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
+                  (unsigned long long)seed);
+}
+END_TEST
+
+/* L = sum(relu(x) * g) on the device. */
+static double device_relu_loss(clcnn_tensor *tx, const double *x, clcnn_tensor *ty, const double *g, double *y,
+                               size_t n)
+{
+    test_tensor_set(ctx, tx, x);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
+    test_tensor_get(ctx, ty, y);
+    double loss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        loss += y[i] * g[i];
+    return loss;
+}
+
+START_TEST(test_relu_gradient_finite_differences)
+{
+    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "relu_gradient"))
+        return;
+    const size_t dims[4] = {2, 3, 3, 5};
+    const size_t n = test_elements(dims);
+    const uint64_t seed = test_case_seed(700);
+    double *x = test_alloc_doubles(n), *g = test_alloc_doubles(n), *y = test_alloc_doubles(n);
+    double *analytic = test_alloc_doubles(n), *numeric = test_alloc_doubles(n);
+    double *tolerance = test_alloc_doubles(n);
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    test_fill_normal(&rng, CLCNN_FLOAT64, x, n);
+    test_fill_normal(&rng, CLCNN_FLOAT64, g, n);
+    /* Keep x away from the kink, where the derivative does not exist. */
+    for (size_t i = 0; i < n; i++)
+        x[i] += x[i] < 0 ? -0.1 : 0.1;
+    clcnn_tensor *tx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, x);
+    clcnn_tensor *ty = test_tensor_from(ctx, CLCNN_FLOAT64, dims, NULL);
+    clcnn_tensor *tg = test_tensor_from(ctx, CLCNN_FLOAT64, dims, g);
+    clcnn_tensor *tdx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, NULL);
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tg, tx, tdx));
+    test_tensor_get(ctx, tdx, analytic);
+    const double h = 1e-5;
+    for (size_t i = 0; i < n; i++) {
+        double saved = x[i];
+        x[i] = saved + h;
+        double plus = device_relu_loss(tx, x, ty, g, y, n);
+        x[i] = saved - h;
+        double minus = device_relu_loss(tx, x, ty, g, y, n);
+        x[i] = saved;
+        numeric[i] = (plus - minus) / (2.0 * h);
+        tolerance[i] = 1e-8;
+    }
+    size_t mismatches = check_close("relu_gradient/float64", "relu_backward vs finite differences", analytic,
+                                    numeric, tolerance, n, seed);
+    clcnn_tensor_destroy(tx);
+    clcnn_tensor_destroy(ty);
+    clcnn_tensor_destroy(tg);
+    clcnn_tensor_destroy(tdx);
+    double *arrays[] = {x, g, y, analytic, numeric, tolerance};
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    ck_assert_msg(mismatches == 0, "relu: %zu gradient mismatches (seed 0x%llx)", mismatches,
+                  (unsigned long long)seed);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+#define MAX_WATCHED 24
+
+/* Tensors whose contents no failing call may change, with their bytes. */
+static struct {
+    clcnn_tensor *tensor[MAX_WATCHED];
+    void *expected[MAX_WATCHED];
+    size_t bytes[MAX_WATCHED];
+    int count;
+} watch;
+
+static clcnn_tensor *watched(clcnn_context *owner, clcnn_dtype dtype, const size_t dims[4], uint64_t seed)
+{
+    ck_assert_int_lt(watch.count, MAX_WATCHED);
+    size_t n = test_elements(dims);
+    double *values = test_alloc_doubles(n);
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    test_fill_normal(&rng, dtype, values, n);
+    clcnn_tensor *t = test_tensor_from(owner, dtype, dims, values);
+    free(values);
+    int k = watch.count++;
+    watch.tensor[k] = t;
+    watch.expected[k] = test_tensor_get_raw(owner, t, &watch.bytes[k]);
+    return t;
+}
+
+static void unwatch_all(void)
+{
+    for (int k = 0; k < watch.count; k++) {
+        clcnn_tensor_destroy(watch.tensor[k]);
+        free(watch.expected[k]);
+    }
+    watch.count = 0;
+}
+
+/* Checks a failing call: status, a message naming op and argument (when a
+ * context holds one), and every watched tensor unchanged. */
+static void expect_error_at(int line, const char *call_text, clcnn_status got, clcnn_status want, int has_message,
+                            const char *op, const char *arg)
+{
+    const char *msg = clcnn_context_last_error(ctx);
+    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line, call_text,
+                  clcnn_status_string(got), clcnn_status_string(want), msg);
+    if (has_message) {
+        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s", line, call_text,
+                      msg, op);
+        ck_assert_msg(strstr(msg, arg) != NULL, "line %d: %s: message \"%s\" does not name %s", line, call_text,
+                      msg, arg);
+    }
+    for (int k = 0; k < watch.count; k++) {
+        void *raw = test_alloc(watch.bytes[k]);
+        clcnn_status st = clcnn_tensor_read(watch.tensor[k], raw, watch.bytes[k]);
+        int same = st == CLCNN_OK && memcmp(raw, watch.expected[k], watch.bytes[k]) == 0;
+        free(raw);
+        ck_assert_msg(same, "line %d: after %s, watched tensor #%d changed", line, call_text, k);
+    }
+}
+#define EXPECT_ERROR(call, want, op, arg) expect_error_at(__LINE__, #call, (call), (want), 1, (op), (arg))
+#define EXPECT_STATUS(call, want) expect_error_at(__LINE__, #call, (call), (want), 0, "", "")
+
+START_TEST(test_relu_bad_input)
+{
+    const clcnn_status BAD = CLCNN_ERROR_INVALID_ARGUMENT, SHAPE = CLCNN_ERROR_SHAPE;
+    const size_t dims[4] = {2, 3, 3, 4}, other_dims[4] = {2, 3, 4, 3};
+    clcnn_context *other = NULL;
+    TEST_OK(other, clcnn_context_create(NULL, &other));
+    clcnn_tensor *x = watched(ctx, CLCNN_FLOAT32, dims, 1), *y = watched(ctx, CLCNN_FLOAT32, dims, 2);
+    clcnn_tensor *dy = watched(ctx, CLCNN_FLOAT32, dims, 3), *dx = watched(ctx, CLCNN_FLOAT32, dims, 4);
+    clcnn_tensor *wrong = watched(ctx, CLCNN_FLOAT32, other_dims, 5);
+    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, dims, 6);
+    clcnn_tensor *x64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, dims, 7)
+                                                                         : NULL;
+
+    EXPECT_STATUS(clcnn_relu_forward(NULL, x, y), BAD);
+    EXPECT_ERROR(clcnn_relu_forward(ctx, NULL, y), BAD, "relu_forward", "x");
+    EXPECT_ERROR(clcnn_relu_forward(ctx, x, NULL), BAD, "relu_forward", "y");
+    EXPECT_ERROR(clcnn_relu_forward(ctx, x, wrong), SHAPE, "relu_forward", "y");
+    EXPECT_ERROR(clcnn_relu_forward(ctx, x, x), BAD, "relu_forward", "y");
+    EXPECT_ERROR(clcnn_relu_forward(ctx, foreign, y), BAD, "relu_forward", "x");
+    EXPECT_ERROR(clcnn_relu_forward(ctx, x, foreign), BAD, "relu_forward", "y");
+    if (x64)
+        EXPECT_ERROR(clcnn_relu_forward(ctx, x, x64), BAD, "relu_forward", "y");
+
+    EXPECT_STATUS(clcnn_relu_backward(NULL, dy, x, dx), BAD);
+    EXPECT_ERROR(clcnn_relu_backward(ctx, NULL, x, dx), BAD, "relu_backward", "dy");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, NULL, dx), BAD, "relu_backward", "x");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x, NULL), BAD, "relu_backward", "dx");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, wrong, dx), SHAPE, "relu_backward", "x");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x, wrong), SHAPE, "relu_backward", "dx");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x, dy), BAD, "relu_backward", "dx");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x, x), BAD, "relu_backward", "dx");
+    EXPECT_ERROR(clcnn_relu_backward(ctx, dy, foreign, dx), BAD, "relu_backward", "x");
+    if (x64)
+        EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x64, dx), BAD, "relu_backward", "x");
+
+    /* Still works after all that. */
+    clcnn_tensor *out = test_tensor_from(ctx, CLCNN_FLOAT32, dims, NULL);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, x, out));
+    TEST_OK(ctx, clcnn_relu_backward(ctx, dy, x, out));
+    TEST_OK(ctx, clcnn_context_finish(ctx));
+    clcnn_tensor_destroy(out);
+    unwatch_all();
+    clcnn_context_destroy(other);
+}
+END_TEST
+
+START_TEST(test_sce_bad_input)
+{
+    const clcnn_status BAD = CLCNN_ERROR_INVALID_ARGUMENT, SHAPE = CLCNN_ERROR_SHAPE;
+    const char *fwd = "softmax_cross_entropy_forward", *bwd = "softmax_cross_entropy_backward";
+    const size_t z_dims[4] = {4, 1, 1, 5}, y_dims[4] = {4, 1, 1, 1}, s_dims[4] = {1, 1, 1, 1};
+    const size_t y_wrong[4] = {5, 1, 1, 1}, z_wrong[4] = {4, 1, 1, 6}, s_wrong[4] = {2, 1, 1, 1};
+    clcnn_context *other = NULL;
+    TEST_OK(other, clcnn_context_create(NULL, &other));
+    clcnn_tensor *z = watched(ctx, CLCNN_FLOAT32, z_dims, 1);
+    clcnn_tensor *y = watched(ctx, CLCNN_FLOAT32, y_dims, 2); /* bad labels: nothing may run */
+    clcnn_tensor *p = watched(ctx, CLCNN_FLOAT32, z_dims, 3), *l = watched(ctx, CLCNN_FLOAT32, y_dims, 4);
+    clcnn_tensor *m = watched(ctx, CLCNN_FLOAT32, s_dims, 5), *d = watched(ctx, CLCNN_FLOAT32, z_dims, 6);
+    clcnn_tensor *yw = watched(ctx, CLCNN_FLOAT32, y_wrong, 7), *zw = watched(ctx, CLCNN_FLOAT32, z_wrong, 8);
+    clcnn_tensor *sw = watched(ctx, CLCNN_FLOAT32, s_wrong, 9), *zlike = watched(ctx, CLCNN_FLOAT32, z_dims, 10);
+    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, y_dims, 11);
+    clcnn_tensor *y64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, y_dims, 12)
+                                                                         : NULL;
+
+    EXPECT_STATUS(clcnn_softmax_cross_entropy_forward(NULL, z, y, p, l, m), BAD);
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, NULL, y, p, l, m), BAD, fwd, "logits");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, NULL, p, l, m), BAD, fwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, NULL, l, m), BAD, fwd, "probs");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, NULL, m), BAD, fwd, "loss");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, l, NULL), BAD, fwd, "mean_loss");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, yw, p, l, m), SHAPE, fwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, zlike, p, l, m), SHAPE, fwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, zw, l, m), SHAPE, fwd, "probs");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, yw, m), SHAPE, fwd, "loss");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, l, sw), SHAPE, fwd, "mean_loss");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, z, l, m), BAD, fwd, "probs");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, y, m), BAD, fwd, "loss");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, foreign, p, l, m), BAD, fwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, foreign, m), BAD, fwd, "loss");
+    if (y64) {
+        EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y64, p, l, m), BAD, fwd, "labels");
+        EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, z, y, p, y64, m), BAD, fwd, "loss");
+    }
+
+    EXPECT_STATUS(clcnn_softmax_cross_entropy_backward(NULL, p, y, d), BAD);
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, NULL, y, d), BAD, bwd, "probs");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, NULL, d), BAD, bwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, y, NULL), BAD, bwd, "dlogits");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, yw, d), SHAPE, bwd, "labels");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, y, zw), SHAPE, bwd, "dlogits");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, y, p), BAD, bwd, "dlogits");
+    EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, foreign, d), BAD, bwd, "labels");
+    if (y64)
+        EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, y64, d), BAD, bwd, "labels");
+
+    unwatch_all();
+    clcnn_context_destroy(other);
+}
+END_TEST
+
+START_TEST(test_sgd_bad_input)
+{
+    const clcnn_status BAD = CLCNN_ERROR_INVALID_ARGUMENT, SHAPE = CLCNN_ERROR_SHAPE;
+    const char *op = "sgd_update";
+    const size_t dims[4] = {3, 3, 2, 4}, wrong_dims[4] = {3, 3, 4, 2};
+    clcnn_context *other = NULL;
+    TEST_OK(other, clcnn_context_create(NULL, &other));
+    clcnn_tensor *p = watched(ctx, CLCNN_FLOAT32, dims, 1), *g = watched(ctx, CLCNN_FLOAT32, dims, 2);
+    clcnn_tensor *v = watched(ctx, CLCNN_FLOAT32, dims, 3), *wrong = watched(ctx, CLCNN_FLOAT32, wrong_dims, 4);
+    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, dims, 5);
+    clcnn_tensor *v64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, dims, 6)
+                                                                         : NULL;
+
+    EXPECT_STATUS(clcnn_sgd_update(NULL, p, g, v, 0.1, 0.9, 0.0), BAD);
+    EXPECT_ERROR(clcnn_sgd_update(ctx, NULL, g, v, 0.1, 0.9, 0.0), BAD, op, "param");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, NULL, v, 0.1, 0.9, 0.0), BAD, op, "grad");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, NULL, 0.1, 0.9, 0.0), BAD, op, "velocity");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, wrong, v, 0.1, 0.9, 0.0), SHAPE, op, "grad");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, wrong, 0.1, 0.9, 0.0), SHAPE, op, "velocity");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, p, v, 0.1, 0.9, 0.0), BAD, op, "grad");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, p, 0.1, 0.9, 0.0), BAD, op, "velocity");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, g, 0.1, 0.9, 0.0), BAD, op, "velocity");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, foreign, v, 0.1, 0.9, 0.0), BAD, op, "grad");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, foreign, 0.1, 0.9, 0.0), BAD, op, "velocity");
+    if (v64)
+        EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v64, 0.1, 0.9, 0.0), BAD, op, "velocity");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, NAN, 0.9, 0.0), BAD, op, "lr");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, INFINITY, 0.9, 0.0), BAD, op, "lr");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, -0.1, 0.9, 0.0), BAD, op, "lr");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, -0.5, 0.0), BAD, op, "momentum");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, 1.5, 0.0), BAD, op, "momentum");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, NAN, 0.0), BAD, op, "momentum");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, 0.9, -1e-4), BAD, op, "weight_decay");
+    EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, 0.9, NAN), BAD, op, "weight_decay");
+
+    unwatch_all();
+    clcnn_context_destroy(other);
+}
+END_TEST
+
+int main(void)
+{
+    int rc = test_open_context(&ctx);
+    if (rc != 0)
+        return rc;
+    Suite *suite = suite_create("train_ops");
+    struct {
+        const char *name;
+        const TTest *test;
+        int count;
+    } loops[] = {
+        {"relu", test_relu_matches_reference, (int)(2 * N_RELU_CASES)},
+        {"relu_nan", test_relu_nan_propagates, 2},
+        {"softmax_cross_entropy_forward", test_sce_forward_matches_reference, (int)(2 * N_SCE_CASES)},
+        {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, (int)(2 * N_SCE_CASES)},
+        {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
+        {"sgd_update", test_sgd_matches_reference, (int)(2 * N_SGD_CASES)},
+        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,
+         (int)N_SCE_GRADIENT_CASES},
+        {"finite_differences_relu", test_relu_gradient_finite_differences, 1},
+        {"bad_input_relu", test_relu_bad_input, 1},
+        {"bad_input_softmax_cross_entropy", test_sce_bad_input, 1},
+        {"bad_input_sgd_update", test_sgd_bad_input, 1},
+    };
+    for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
+        TCase *tc = tcase_create(loops[k].name);
+        tcase_set_timeout(tc, 600);
+        tcase_add_loop_test(tc, loops[k].test, 0, loops[k].count);
+        suite_add_tcase(suite, tc);
+    }
+    rc = test_run_suite(suite);
+    clcnn_context_destroy(ctx);
+    return rc;
+}
