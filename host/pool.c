@@ -2,7 +2,7 @@
  * (kernels, tile options, workspace: everything that can fail) and then the
  * kernels of pool_forward.cl and pool_backward.cl. */
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -54,20 +54,20 @@ typedef struct pool_plan {
     int channels;      /* channels per work-item, a multiple of vector */
     int tile;          /* units (pixels or blocks) along w per work-item */
     int local;         /* work-items per group */
-    char options[128]; /* -D options of the kernels */
+    char options[160]; /* -D options of the kernels */
 } pool_plan;
 
 /* The launch plan for a window of f with this stride on n_C channels, for
  * a call that writes `out_bytes`.
- * CPUs (POCL runs a work-group as a loop over its items): a vector of up
- * to 16 channels per load (two or four SIMD registers), all of n_C per
- * item so that an item reads whole pixels in address order (the hardware
- * prefetchers follow that far better than items that each take a slice of
- * every pixel: max 3 x 3 forward on 8 x 112 x 112 x 64, 2.3 -> 1.1 ms),
- * and 4 units along w per item to amortise its index arithmetic. An output
- * of an eighth of the cache or more is written with non-temporal stores:
- * with the inputs streaming through it would mostly be evicted before its
- * next use anyway, and those stores skip reading each output line before
+ * CPUs (POCL runs a work-group as a loop over its items): loads of up to 16
+ * channels (two or four SIMD registers); all of n_C per item, so that an
+ * item reads whole pixels in address order, which the hardware prefetchers
+ * follow far better than items that each take a slice of every pixel (max
+ * 3 x 3 forward on 8 x 112 x 112 x 64 about twice as fast); and 4 units
+ * along w per item to amortise its index arithmetic. An output of an
+ * eighth of the cache or more is written with non-temporal stores: with
+ * the inputs streaming through it would mostly be evicted before its next
+ * use anyway, and those stores skip reading each output line before
  * overwriting it (max 2 x 2 backward on 8 x 56 x 56 x 64: 0.55 -> 0.23 ms).
  * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
  * Small windows are compiled in as constants (unrolled loops, shifts for
@@ -75,29 +75,19 @@ typedef struct pool_plan {
 static void plan_pool(const clcnn_context *ctx, int n_C, int f, int stride, size_t out_bytes, pool_plan *p)
 {
     const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
-    int vector = cpu ? 16 : 4, whole = cpu, tile = cpu ? 4 : 1, local = cpu ? 64 : 256;
-    int constants = f <= 4 && stride <= 4;
+    p->vector = cpu ? 16 : 4;
+    while (n_C % p->vector != 0)
+        p->vector /= 2;
+    p->channels = cpu ? n_C : p->vector;
+    p->tile = cpu ? 4 : 1;
+    p->local = cpu ? 64 : 256;
     cl_ulong cache = 0;
     if (cpu)
         clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
-    int stream = cpu && cache > 0 && out_bytes >= cache / 8;
-    const char *tune = getenv("CLCNN_POOL_TUNE"); /* EXPERIMENT */
-    if (tune) {
-        int st = -1, wh = -1;
-        sscanf(tune, "%d %d %d %d %d %d", &vector, &tile, &local, &constants, &st, &wh);
-        if (st >= 0)
-            stream = st;
-        if (wh >= 0)
-            whole = wh;
-    }
-    while (n_C % vector != 0)
-        vector /= 2;
-    p->vector = vector;
-    p->channels = whole ? n_C : vector;
-    p->tile = tile;
-    p->local = local;
-    int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d", vector, tile);
-    if (constants)
+    const int stream = cache > 0 && out_bytes >= cache / 8;
+
+    int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d", p->vector, p->tile);
+    if (f <= 4 && stride <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DPOOL_F=%d -DPOOL_STRIDE=%d", f,
                          stride);
     /* Positions in a window run to f * f - 1; uchar holds them up to 16 x 16. */
@@ -199,12 +189,16 @@ clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, con
     }
 
     /* Max with overlapping windows: the argmax pass, then the gather; on
-     * tiny tensors, where the launch costs more than scanning each covering
-     * window again, the gather alone. The kernels and the workspace come
-     * first, so that nothing can fail after the first enqueue. */
+     * tiny tensors, where a launch costs more than scanning each covering
+     * window again, a gather built to do that alone. The kernels and the
+     * workspace come first, so that nothing can fail after an enqueue. */
     const int recompute = a_prev->count <= POOL_RECOMPUTE_MAX_ELEMENTS;
     cl_kernel argmax = NULL, gather;
     cl_mem positions = da->mem; /* not read when recomputing */
+    if (recompute) {
+        const size_t used = strlen(p.options);
+        snprintf(p.options + used, sizeof p.options - used, " -DRECOMPUTE_ARGMAX=1");
+    }
     const size_t position_bytes = f > 16 ? sizeof(cl_int) : 1;
     if ((!recompute &&
          ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_argmax", &argmax)) ||
@@ -219,9 +213,8 @@ clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, con
                           output_rows)))
             return st;
     }
-    const clcnn_arg args[] = {CLCNN_ARG(da->mem),      CLCNN_ARG(positions),  CLCNN_ARG(a_prev->mem),
-                              CLCNN_ARG(recompute),    CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows),
-                              POOL_SHAPE_ARGS};
+    const clcnn_arg args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(positions), CLCNN_ARG(a_prev->mem),
+                              CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows), POOL_SHAPE_ARGS};
 #undef POOL_SHAPE_ARGS
     return enqueue(ctx, op, &p, gather, args, (int)(sizeof args / sizeof args[0]), s.n_C, s.n_W_prev, input_rows);
 }

@@ -65,7 +65,8 @@ typedef VREAL(VECTOR) vreal;
 #define MASK_BASE int
 #endif
 /* Integer vector whose lanes match vreal's in size: what comparisons of
- * vreal give and what the vector ?: selects with. */
+ * vreal give and what select() takes. (select(), not the equivalent
+ * vector ?:, which Oclgrind runs wrongly on long vectors.) */
 typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 
@@ -118,8 +119,8 @@ vmask first_max_position(const __global real *win, idx_t row_pitch, int n_C, int
         {
             const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
             const vmask greater = v > best;
-            best = greater ? v : best;
-            where = greater ? (vmask)(kh * WINDOW + kw) : where;
+            best = select(best, v, greater);
+            where = select(where, (vmask)(kh * WINDOW + kw), greater);
         }
     }
     return where;
@@ -154,11 +155,13 @@ __kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *arg
 /* Pass 2 of max with overlapping windows; the units are input pixels and
  * the rows input rows. Input pixel (y, x) is covered by the windows of
  * rows cover_lo(y)..cover_hi(y) and columns cover_lo(x)..cover_hi(x), at
- * most COVER of each. With `recompute` set there was no pass 1: each
- * covering window's argmax is found here from a_prev, which costs f * f
- * loads per window but saves a launch on tiny tensors. */
+ * most COVER of each. Built with RECOMPUTE_ARGMAX there is no pass 1 and
+ * `argmax` is not read: each covering window's argmax is found here from
+ * a_prev, which costs f * f loads per window but saves a launch on tiny
+ * tensors. (A runtime switch would cost the common path dearly: both
+ * paths inlined at every unrolled window site crowd out its registers.) */
 __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_TYPE *argmax,
-                                const __global real *a_prev, int recompute, __global real *da_prev,
+                                const __global real *a_prev, __global real *da_prev,
                                 int rows, int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W,
                                 int f, int stride, int channels)
 {
@@ -168,7 +171,7 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
         return;
     const int i = row / n_H_prev, y = row - i * n_H_prev;
     const int h_lo = cover_lo(y, 0, WINDOW, STEP), h_hi = cover_hi(y, 0, STEP, n_H);
-    const idx_t image = (idx_t)i * n_H * n_W, row_pitch = (idx_t)n_W_prev * n_C;
+    const idx_t image = (idx_t)i * n_H * n_W;
     __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
@@ -187,13 +190,16 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
                     if (h > h_hi || w > w_hi)
                         continue;
                     const idx_t at = (image + (idx_t)h * n_W + w) * n_C + c;
-                    const vmask where =
-                        recompute ? first_max_position(a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch +
-                                                           (idx_t)w * STEP * n_C + c,
-                                                       row_pitch, n_C, f)
-                                  : CONVERT_VMASK(*(const __global vargmax *)(argmax + at));
+#ifdef RECOMPUTE_ARGMAX
+                    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
+                    const vmask where = first_max_position(
+                        a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch + (idx_t)w * STEP * n_C + c,
+                        row_pitch, n_C, f);
+#else
+                    const vmask where = CONVERT_VMASK(*(const __global vargmax *)(argmax + at));
+#endif
                     const vmask mine = where == (vmask)((y - h * STEP) * WINDOW + x - w * STEP);
-                    sum += mine ? LOAD(da + at) : (vreal)0;
+                    sum += select((vreal)0, LOAD(da + at), mine);
                 }
             }
             STORE(sum, out + u * n_C + c - c0);
@@ -288,8 +294,10 @@ __kernel void pool_backward_blocks(const __global real *da, const __global real 
                         continue;
                     vreal v = 0;
                     if (windowed && dy < WINDOW && dx < WINDOW) {
-                        const vmask mine = use_max ? where == (vmask)(dy * WINDOW + dx) : where;
-                        v = mine ? share : (vreal)0;
+                        vmask mine = where;
+                        if (use_max)
+                            mine = where == (vmask)(dy * WINDOW + dx);
+                        v = select((vreal)0, share, mine);
                     }
                     STORE(v, da_prev + corner + dy * row_pitch + dx * n_C);
                 }

@@ -43,7 +43,8 @@ typedef VREAL(VECTOR) vreal;
 #define MASK_BASE int
 #endif
 /* Integer vector whose lanes match vreal's in size: what comparisons of
- * vreal give and what the vector ?: selects with. */
+ * vreal give and what select() takes. (select(), not the equivalent
+ * vector ?:, which Oclgrind runs wrongly on long vectors.) */
 typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 
 /* Every vector an item touches starts at an element offset that is a
@@ -111,7 +112,7 @@ __kernel void pool_forward_max(const __global real *a_prev, __global real *a, in
                 {
                     const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
                     const vmask greater = v > best;
-                    best = greater ? v : best;
+                    best = select(best, v, greater);
                 }
             }
             STORE(best, a + out + u * n_C + c);
