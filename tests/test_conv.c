@@ -405,19 +405,10 @@ int main(void)
     if (rc != 0)
         return rc;
     Suite *suite = suite_create("conv");
-    TCase *forward = tcase_create("forward");
-    tcase_set_timeout(forward, 600);
-    tcase_add_loop_test(forward, test_conv_forward_matches_reference, 0, (int)(2 * N_CASES));
-    suite_add_tcase(suite, forward);
-    TCase *backward = tcase_create("backward");
-    tcase_set_timeout(backward, 600);
-    tcase_add_loop_test(backward, test_conv_backward_matches_reference, 0, (int)(2 * N_CASES));
-    suite_add_tcase(suite, backward);
-    TCase *gradient = tcase_create("finite_differences");
-    tcase_set_timeout(gradient, 600);
-    tcase_add_loop_test(gradient, test_conv_gradient_finite_differences, 0,
-                        (int)N_GRADIENT_CASES);
-    suite_add_tcase(suite, gradient);
+    test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences,
+                  (int)N_GRADIENT_CASES);
     rc = test_run_suite(suite);
     clcnn_context_destroy(ctx);
     return rc;

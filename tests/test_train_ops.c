@@ -881,12 +881,8 @@ int main(void)
         {"bad_input_softmax_cross_entropy", test_sce_bad_input, 1},
         {"bad_input_sgd_update", test_sgd_bad_input, 1},
     };
-    for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
-        TCase *tc = tcase_create(loops[k].name);
-        tcase_set_timeout(tc, 600);
-        tcase_add_loop_test(tc, loops[k].test, 0, loops[k].count);
-        suite_add_tcase(suite, tc);
-    }
+    for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++)
+        test_add_loop(suite, loops[k].name, loops[k].test, loops[k].count);
     rc = test_run_suite(suite);
     clcnn_context_destroy(ctx);
     return rc;

@@ -32,6 +32,14 @@ int test_open_context(clcnn_context **ctx)
     return 1;
 }
 
+void test_add_loop(Suite *suite, const char *name, const TTest *test, int count)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test, 0, count);
+    suite_add_tcase(suite, tc);
+}
+
 int test_run_suite(Suite *suite)
 {
     SRunner *runner = srunner_create(suite);

@@ -29,6 +29,9 @@ int test_open_context(clcnn_context **ctx);
 /* Runs the suite without forking (OpenCL state does not survive fork) and
  * returns the process exit status. */
 int test_run_suite(Suite *suite);
+/* Adds `test` run for indices 0..count-1 as a test case `name` of suite,
+ * with a timeout long enough for first-use kernel builds. */
+void test_add_loop(Suite *suite, const char *name, const TTest *test, int count);
 
 /* The base seed (CLCNN_TEST_SEED if set) mixed with a case index, so each
  * case gets its own stream and a failure can be replayed. */

@@ -80,10 +80,7 @@ int main(void)
     if (rc != 0)
         return rc;
     Suite *suite = suite_create("zero_pad");
-    TCase *tc = tcase_create("matches_reference");
-    tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test_zero_pad_matches_reference, 0, (int)(2 * N_CASES));
-    suite_add_tcase(suite, tc);
+    test_add_loop(suite, "matches_reference", test_zero_pad_matches_reference, (int)(2 * N_CASES));
     rc = test_run_suite(suite);
     clcnn_context_destroy(ctx);
     return rc;
