@@ -159,6 +159,9 @@ static void apply_tune_overrides(clcnn_tuning *t, const char *spec)
         {"filter_chunks", offsetof(clcnn_tuning, filter_chunks), 1, 4096},
         {"elementwise_local", offsetof(clcnn_tuning, elementwise_local), 1, 1024},
         {"conv_local_tiles", offsetof(clcnn_tuning, conv_local_tiles), 0, 1},
+        {"pool_vector", offsetof(clcnn_tuning, pool_vector), 1, 16},
+        {"pool_tile", offsetof(clcnn_tuning, pool_tile), 1, 16},
+        {"pool_local", offsetof(clcnn_tuning, pool_local), 1, 1024},
     };
     while (spec && *spec) {
         const char *end = strchr(spec, ',');
@@ -191,6 +194,11 @@ void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
         t->filter_chunks = 16;
         t->elementwise_local = 64;
         t->conv_local_tiles = 0;
+        /* Pooling streams: 16 channels per load (one AVX-512 or two AVX2
+         * registers) and 4 pixels per item to spread its index arithmetic. */
+        t->pool_vector = 16;
+        t->pool_tile = 4;
+        t->pool_local = 64;
     } else {
         /* GPUs: many threads with small tiles keep registers in check. */
         t->conv_tile_pixels = 4;
@@ -201,12 +209,21 @@ void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
         t->elementwise_local = 256;
         /* 16 x 16 work-items over 64 x 64 blocks, 8.3 KiB of local memory. */
         t->conv_local_tiles = ctx->max_work_group_size >= 256 && ctx->local_mem >= 32768;
+        /* Pooling: float4 per item and one pixel each, for coalescing. */
+        t->pool_vector = 4;
+        t->pool_tile = 1;
+        t->pool_local = 256;
     }
     apply_tune_overrides(t, getenv("CLCNN_TUNE"));
-    while (t->conv_vector & (t->conv_vector - 1)) /* vector widths are 1, 2, 4, 8, 16 */
+    /* Vector widths are 1, 2, 4, 8, 16. */
+    while (t->conv_vector & (t->conv_vector - 1))
         t->conv_vector &= t->conv_vector - 1;
+    while (t->pool_vector & (t->pool_vector - 1))
+        t->pool_vector &= t->pool_vector - 1;
     if ((size_t)t->conv_local > ctx->max_work_group_size)
         t->conv_local = (int)ctx->max_work_group_size;
     if ((size_t)t->elementwise_local > ctx->max_work_group_size)
         t->elementwise_local = (int)ctx->max_work_group_size;
+    if ((size_t)t->pool_local > ctx->max_work_group_size)
+        t->pool_local = (int)ctx->max_work_group_size;
 }

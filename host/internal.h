@@ -26,6 +26,9 @@ typedef struct clcnn_tuning {
     int filter_chunks;      /* fixed split of the m*n_H*n_W reduction */
     int elementwise_local;  /* work-group size of the simple kernels */
     int conv_local_tiles;   /* 1: conv forward stages tiles in local memory (GPUs) */
+    int pool_vector;        /* pooling: widest channel vector, 1..16 */
+    int pool_tile;          /* pooling: pixels (or blocks) along w per work-item */
+    int pool_local;         /* pooling: work-items per group */
 } clcnn_tuning;
 
 /* A testing hook, not an API: CLCNN_FAULT_INJECT="alloc:N" makes the Nth

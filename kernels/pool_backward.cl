@@ -8,9 +8,9 @@
  *
  * A work-item handles TILE_W neighbouring units along w of one row for
  * `channels` neighbouring channels, VECTOR at a time (NHWC: contiguous, so
- * realN loads are the SIMD). The host picks a VECTOR that divides n_C and
- * `channels` as pool_forward.cl explains (all of n_C on CPUs, VECTOR on
- * GPUs), and may pass the window and stride as constants (POOL_F,
+ * realN loads are the SIMD). The host picks VECTOR and `channels` as
+ * pool_forward.cl explains (all of n_C on CPUs, with an overlapping last
+ * vector where VECTOR does not divide n_C; VECTOR on GPUs), and may pass the window and stride as constants (POOL_F,
  * POOL_STRIDE) so that loops unroll and divisions become shifts.
  *
  * Overlapping windows (f > stride) take two passes for max: pool_argmax
@@ -70,15 +70,30 @@ typedef VREAL(VECTOR) vreal;
 typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 
-/* Every vector an item touches starts at an element offset that is a
- * multiple of VECTOR (VECTOR divides n_C), and buffers are aligned to at
- * least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at least the size of
- * long16), so realN accesses through vector pointers are aligned. */
+/* CHANNEL_TAIL unset: VECTOR divides n_C, so every vector an item touches
+ * starts at an element offset that is a multiple of VECTOR, and buffers
+ * are aligned to at least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at
+ * least the size of long16): realN accesses through vector pointers are
+ * aligned.
+ * CHANNEL_TAIL set (CPUs, where an item owns all n_C channels of its
+ * pixels, when VECTOR does not divide n_C): the last vector of a pixel
+ * starts at n_C - VECTOR and overlaps the one before it, so that the tail
+ * runs at full width instead of every channel taking the scalar path. The
+ * lanes are independent, so the overlap is written twice with the same
+ * bits, by the same item. Accesses are then unaligned: vloadN / vstoreN. */
+#ifdef CHANNEL_TAIL
+#define VECTOR_AT(c, end) min(c, (end) - VECTOR)
+#define LOAD(p) VLOAD(VECTOR)(0, p)
+#define STORE(v, p) VSTORE(VECTOR)(v, 0, p)
+#else
+#define VECTOR_AT(c, end) (c)
 #define LOAD(p) (*(const __global vreal *)(p))
-/* STREAM_STORES: the host asks for non-temporal stores when the call moves
- * more data than the cache holds, so the output would not stay cached
- * anyway; they skip reading each output line before overwriting it. */
-#ifdef STREAM_STORES
+#endif
+/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
+ * be aligned): the host asks for non-temporal stores when the call moves
+ * more data than the cache holds, so that the output would not stay cached
+ * anyway; they save reading each output line before overwriting it. */
+#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
 #ifdef __has_builtin
 #if __has_builtin(__builtin_nontemporal_store)
 #define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
@@ -87,6 +102,13 @@ typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 #endif
 #ifndef STORE
 #define STORE(v, p) (*(__global vreal *)(p) = (v))
+#endif
+#ifdef CHANNEL_TAIL
+#define LOAD_ARGMAX(p) CLCNN_CAT(vload, VECTOR)(0, p)
+#define STORE_ARGMAX(v, p) CLCNN_CAT(vstore, VECTOR)(v, 0, p)
+#else
+#define LOAD_ARGMAX(p) (*(const __global vargmax *)(p))
+#define STORE_ARGMAX(v, p) (*(__global vargmax *)(p) = (v))
 #endif
 #define CONVERT_VMASK CLCNN_CAT(convert_, CLCNN_CAT(MASK_BASE, VSUFFIX))
 #define CONVERT_VARGMAX CLCNN_CAT(convert_, CLCNN_CAT(ARGMAX_TYPE, VSUFFIX))
@@ -145,9 +167,10 @@ __kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *arg
     {
         if (u >= pixels)
             continue;
-        for (int c = 0; c < c_end; c += VECTOR) {
+        for (int step = 0; step < c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c_end);
             const vmask where = first_max_position(corner + (idx_t)u * STEP * n_C + c, row_pitch, n_C, f);
-            *(__global vargmax *)(out + u * n_C + c) = CONVERT_VARGMAX(where);
+            STORE_ARGMAX(CONVERT_VARGMAX(where), out + u * n_C + c);
         }
     }
 }
@@ -179,7 +202,8 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
             continue;
         const int x = x0 + u;
         const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
-        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+        for (int step = c0; step < c0 + c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c0 + c_end);
             vreal sum = 0;
             UNROLL_WINDOW for (int j = 0; j < COVER; j++)
             {
@@ -196,7 +220,7 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
                         a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch + (idx_t)w * STEP * n_C + c,
                         row_pitch, n_C, f);
 #else
-                    const vmask where = CONVERT_VMASK(*(const __global vargmax *)(argmax + at));
+                    const vmask where = CONVERT_VMASK(LOAD_ARGMAX(argmax + at));
 #endif
                     const vmask mine = where == (vmask)((y - h * STEP) * WINDOW + x - w * STEP);
                     sum += select((vreal)0, LOAD(da + at), mine);
@@ -228,7 +252,8 @@ __kernel void pool_backward_average(const __global real *da, __global real *da_p
             continue;
         const int x = x0 + u;
         const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
-        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+        for (int step = c0; step < c0 + c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c0 + c_end);
             vreal sum = 0;
             UNROLL_WINDOW for (int j = 0; j < COVER; j++)
             {
@@ -272,7 +297,8 @@ __kernel void pool_backward_blocks(const __global real *da, const __global real 
         const int bw = bw0 + u;
         const int x0 = bw * STEP, block_cols = min(STEP, n_W_prev - x0);
         const bool windowed = bh < n_H && bw < n_W;
-        for (int c = c0; c < c0 + c_end; c += VECTOR) {
+        for (int step = c0; step < c0 + c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c0 + c_end);
             const idx_t corner = top + (idx_t)x0 * n_C + c;
             vreal share = 0;
             vmask where = -1; /* average: every position of the window */

@@ -4,12 +4,13 @@
  * for `channels` neighbouring channels, VECTOR at a time. NHWC keeps
  * channels contiguous, so each realN load is one contiguous read and the
  * SIMD width comes from the type rather than from the compiler vectorising
- * across work-items. The host picks a VECTOR that divides n_C, `channels`
- * (a multiple of VECTOR: all of n_C on CPUs, where one item then reads
- * whole pixels in address order, which the prefetchers follow far better
- * than items that each take a slice of every pixel; VECTOR on GPUs, for
- * parallelism and coalescing), and may pass the window and stride as
- * constants (POOL_F, POOL_STRIDE) so that the window loops unroll. */
+ * across work-items. The host picks VECTOR and `channels`: on CPUs all of
+ * n_C, so that an item reads whole pixels in address order, which the
+ * prefetchers follow far better than items that each take a slice of every
+ * pixel, with an overlapping last vector where VECTOR does not divide n_C
+ * (CHANNEL_TAIL); on GPUs a VECTOR that divides n_C, for parallelism and
+ * coalescing. It may pass the window and stride as constants (POOL_F,
+ * POOL_STRIDE) so that the window loops unroll. */
 #ifndef CLCNN_COMMON_H
 #include "common.h"
 #endif
@@ -47,15 +48,30 @@ typedef VREAL(VECTOR) vreal;
  * vector ?:, which Oclgrind runs wrongly on long vectors.) */
 typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 
-/* Every vector an item touches starts at an element offset that is a
- * multiple of VECTOR (VECTOR divides n_C), and buffers are aligned to at
- * least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at least the size of
- * long16), so realN accesses through vector pointers are aligned. */
+/* CHANNEL_TAIL unset: VECTOR divides n_C, so every vector an item touches
+ * starts at an element offset that is a multiple of VECTOR, and buffers
+ * are aligned to at least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at
+ * least the size of long16): realN accesses through vector pointers are
+ * aligned.
+ * CHANNEL_TAIL set (CPUs, where an item owns all n_C channels of its
+ * pixels, when VECTOR does not divide n_C): the last vector of a pixel
+ * starts at n_C - VECTOR and overlaps the one before it, so that the tail
+ * runs at full width instead of every channel taking the scalar path. The
+ * lanes are independent, so the overlap is written twice with the same
+ * bits, by the same item. Accesses are then unaligned: vloadN / vstoreN. */
+#ifdef CHANNEL_TAIL
+#define VECTOR_AT(c, end) min(c, (end) - VECTOR)
+#define LOAD(p) VLOAD(VECTOR)(0, p)
+#define STORE(v, p) VSTORE(VECTOR)(v, 0, p)
+#else
+#define VECTOR_AT(c, end) (c)
 #define LOAD(p) (*(const __global vreal *)(p))
-/* STREAM_STORES: the host asks for non-temporal stores when the call moves
+#endif
+/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
+ * be aligned): the host asks for non-temporal stores when the call moves
  * more data than the cache holds, so that the output would not stay cached
  * anyway; they save reading each output line before overwriting it. */
-#ifdef STREAM_STORES
+#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
 #ifdef __has_builtin
 #if __has_builtin(__builtin_nontemporal_store)
 #define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
@@ -100,7 +116,8 @@ __kernel void pool_forward_max(const __global real *a_prev, __global real *a, in
     {
         if (u >= pixels)
             continue;
-        for (int c = 0; c < c_end; c += VECTOR) {
+        for (int step = 0; step < c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c_end);
             const __global real *win = a_prev + corner + (idx_t)u * STEP * n_C + c;
             /* Strict > in row-major order keeps the first maximum, like the
              * reference: the same element, so the same bits for ties and -0. */
@@ -136,7 +153,8 @@ __kernel void pool_forward_average(const __global real *a_prev, __global real *a
     {
         if (u >= pixels)
             continue;
-        for (int c = 0; c < c_end; c += VECTOR) {
+        for (int step = 0; step < c_end; step += VECTOR) {
+            const int c = VECTOR_AT(step, c_end);
             const __global real *win = a_prev + corner + (idx_t)u * STEP * n_C + c;
             /* Row-major sum from 0, then one division: the reference's order. */
             vreal sum = 0;

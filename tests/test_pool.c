@@ -44,6 +44,14 @@ static const pool_case cases[] = {
     {"all_zero_overlap", 1, 6, 6, 3, 2, 1, INPUT_ZEROS},
     {"big_4x30x30x33_relu", 4, 30, 30, 33, 2, 2, INPUT_RELU},
     {"big_2x40x37x64_f3_s2", 2, 40, 37, 64, 3, 2, INPUT_NORMAL},
+    /* Past POOL_RECOMPUTE_MAX_ELEMENTS, so max backward takes the argmax
+     * pass: overlapping stride-1 windows with ties and a channel tail (20 =
+     * 16 + an overlapping 16), 63 channels at stride 2, and windows over
+     * 16 x 16 (an int argmax, no compiled-in window), also below the limit. */
+    {"argmax_relu_f3_s1_c20", 2, 15, 16, 20, 3, 1, INPUT_RELU},
+    {"argmax_c63_f3_s2", 2, 17, 19, 63, 3, 2, INPUT_NORMAL},
+    {"argmax_f17_int", 1, 19, 20, 24, 17, 1, INPUT_RELU},
+    {"f17_int_recompute", 1, 18, 17, 5, 17, 1, INPUT_QUANTIZED},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
