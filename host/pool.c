@@ -54,7 +54,7 @@ typedef struct pool_plan {
     int channels;      /* channels per work-item, a multiple of vector */
     int tile;          /* units (pixels or blocks) along w per work-item */
     int local;         /* work-items per group */
-    char options[160]; /* -D options of the kernels */
+    char options[256]; /* -D options of the kernels */
 } pool_plan;
 
 /* The launch plan for a window of f with this stride on n_C channels, for
@@ -97,7 +97,7 @@ static void plan_pool(const clcnn_context *ctx, int n_C, int f, int stride, size
     /* Non-temporal vector stores need aligned addresses, which a tail breaks. */
     const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
 
-    int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d%s", p->vector, p->tile,
+    int used = snprintf(p->options, sizeof p->options, "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d%s", p->vector, p->tile,
                         tail ? " -DCHANNEL_TAIL=1" : "");
     if (f <= 4 && stride <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DPOOL_F=%d -DPOOL_STRIDE=%d", f,

@@ -108,4 +108,79 @@ int cover_hi(int x, int pad, int stride, int n_out)
         out[k] = s;                                                                \
     }
 
+
+/* ---- Pooling: what pool_forward.cl and pool_backward.cl share ----
+ * Compiled in where CLCNN_POOL is defined: the host passes -DCLCNN_POOL=1
+ * with their other options, and each defines it before including this file
+ * when compiled on its own. Items take VECTOR channels per load and TILE_W
+ * units along w; the host may pass the window and stride as constants. */
+#ifdef CLCNN_POOL
+#ifndef VECTOR
+#define VECTOR 4
+#endif
+#ifndef TILE_W
+#define TILE_W 4
+#endif
+/* The host passes POOL_F and POOL_STRIDE together, or neither. */
+#ifdef POOL_F
+#define WINDOW POOL_F
+#define STEP POOL_STRIDE
+#define UNROLL_WINDOW _Pragma("unroll")
+#else
+#define WINDOW f
+#define STEP stride
+#define UNROLL_WINDOW
+#endif
+
+#if VECTOR == 1
+#define VSUFFIX
+#else
+#define VSUFFIX VECTOR
+#endif
+typedef VREAL(VECTOR) vreal;
+#ifdef CLCNN_FP64
+#define MASK_BASE long
+#else
+#define MASK_BASE int
+#endif
+/* Integer vector whose lanes match vreal's in size: what comparisons of
+ * vreal give and what select() takes. (select(), not the equivalent
+ * vector ?:, which Oclgrind runs wrongly on long vectors.) */
+typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
+
+/* CHANNEL_TAIL unset: VECTOR divides n_C, so every vector an item touches
+ * starts at an element offset that is a multiple of VECTOR, and buffers
+ * are aligned to at least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at
+ * least the size of long16): realN accesses through vector pointers are
+ * aligned.
+ * CHANNEL_TAIL set (CPUs, where an item owns all n_C channels of its
+ * pixels, when VECTOR does not divide n_C): the last vector of a pixel
+ * starts at n_C - VECTOR and overlaps the one before it, so that the tail
+ * runs at full width instead of every channel taking the scalar path. The
+ * lanes are independent, so the overlap is written twice with the same
+ * bits, by the same item. Accesses are then unaligned: vloadN / vstoreN. */
+#ifdef CHANNEL_TAIL
+#define VECTOR_AT(c, end) min(c, (end) - VECTOR)
+#define LOAD(p) VLOAD(VECTOR)(0, p)
+#define STORE(v, p) VSTORE(VECTOR)(v, 0, p)
+#else
+#define VECTOR_AT(c, end) (c)
+#define LOAD(p) (*(const __global vreal *)(p))
+#endif
+/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
+ * be aligned): the host asks for non-temporal stores when the call moves
+ * more data than the cache holds, so that the output would not stay cached
+ * anyway; they save reading each output line before overwriting it. */
+#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
+#ifdef __has_builtin
+#if __has_builtin(__builtin_nontemporal_store)
+#define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
+#endif
+#endif
+#endif
+#ifndef STORE
+#define STORE(v, p) (*(__global vreal *)(p) = (v))
+#endif
+#endif /* CLCNN_POOL */
+
 #endif

@@ -26,25 +26,10 @@
  * pool_backward_blocks writes whole blocks, so the block's pixels share
  * their one covering window, whose argmax is found once, in registers. */
 #ifndef CLCNN_COMMON_H
+#define CLCNN_POOL 1
 #include "common.h"
 #endif
 
-#ifndef VECTOR
-#define VECTOR 4
-#endif
-#ifndef TILE_W
-#define TILE_W 4
-#endif
-/* The host passes POOL_F and POOL_STRIDE together, or neither. */
-#ifdef POOL_F
-#define WINDOW POOL_F
-#define STEP POOL_STRIDE
-#define UNROLL_WINDOW _Pragma("unroll")
-#else
-#define WINDOW f
-#define STEP stride
-#define UNROLL_WINDOW
-#endif
 /* Most windows that cover one input row (or column). */
 #define COVER ((WINDOW + STEP - 1) / STEP)
 /* Element type of the argmax workspace: uchar holds the positions of
@@ -52,57 +37,8 @@
 #ifndef ARGMAX_TYPE
 #define ARGMAX_TYPE uchar
 #endif
-
-#if VECTOR == 1
-#define VSUFFIX
-#else
-#define VSUFFIX VECTOR
-#endif
-typedef VREAL(VECTOR) vreal;
-#ifdef CLCNN_FP64
-#define MASK_BASE long
-#else
-#define MASK_BASE int
-#endif
-/* Integer vector whose lanes match vreal's in size: what comparisons of
- * vreal give and what select() takes. (select(), not the equivalent
- * vector ?:, which Oclgrind runs wrongly on long vectors.) */
-typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 
-/* CHANNEL_TAIL unset: VECTOR divides n_C, so every vector an item touches
- * starts at an element offset that is a multiple of VECTOR, and buffers
- * are aligned to at least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at
- * least the size of long16): realN accesses through vector pointers are
- * aligned.
- * CHANNEL_TAIL set (CPUs, where an item owns all n_C channels of its
- * pixels, when VECTOR does not divide n_C): the last vector of a pixel
- * starts at n_C - VECTOR and overlaps the one before it, so that the tail
- * runs at full width instead of every channel taking the scalar path. The
- * lanes are independent, so the overlap is written twice with the same
- * bits, by the same item. Accesses are then unaligned: vloadN / vstoreN. */
-#ifdef CHANNEL_TAIL
-#define VECTOR_AT(c, end) min(c, (end) - VECTOR)
-#define LOAD(p) VLOAD(VECTOR)(0, p)
-#define STORE(v, p) VSTORE(VECTOR)(v, 0, p)
-#else
-#define VECTOR_AT(c, end) (c)
-#define LOAD(p) (*(const __global vreal *)(p))
-#endif
-/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
- * be aligned): the host asks for non-temporal stores when the call moves
- * more data than the cache holds, so that the output would not stay cached
- * anyway; they save reading each output line before overwriting it. */
-#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
-#ifdef __has_builtin
-#if __has_builtin(__builtin_nontemporal_store)
-#define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
-#endif
-#endif
-#endif
-#ifndef STORE
-#define STORE(v, p) (*(__global vreal *)(p) = (v))
-#endif
 #ifdef CHANNEL_TAIL
 #define LOAD_ARGMAX(p) CLCNN_CAT(vload, VECTOR)(0, p)
 #define STORE_ARGMAX(v, p) CLCNN_CAT(vstore, VECTOR)(v, 0, p)
