@@ -76,6 +76,19 @@ static int vector_for(int tuned, int channels)
     return v;
 }
 
+/* Pixels per work-item along a row of `width`: the tuned tile, or the
+ * largest tile above half of it that divides the row, so that no tile is
+ * partial (a partial tile takes the masked path for every tap). 28-wide
+ * rows take 7-pixel tiles instead of 3 x 8 + 4: fmnist1 forward about 1.6x
+ * as fast on POCL/AVX-512. */
+static int tile_for_width(int tuned, int width)
+{
+    for (int tile = tuned; width > tuned && 2 * tile > tuned; tile--)
+        if (width % tile == 0)
+            return tile;
+    return tuned;
+}
+
 clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                 const clcnn_tensor *b, int stride, int pad, clcnn_tensor *z)
 {
@@ -118,7 +131,7 @@ clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, 
         }
         /* The device cannot run 256 work-items of it: use the register tiles. */
     }
-    const int vec = vector_for(t->conv_vector, s.n_C), tile = t->conv_tile_pixels;
+    const int vec = vector_for(t->conv_vector, s.n_C), tile = tile_for_width(t->conv_tile_pixels, s.n_W);
     snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
         return st;
@@ -146,6 +159,7 @@ typedef struct backward_plan {
     int data_dot; /* dA by conv_backward_data_dot (few input channels) */
     cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
+    int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
 } backward_plan;
 
@@ -164,19 +178,20 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * with at most 96 lanes of partial sums per work-item (12 AVX2
      * registers for the CPU's 4-pixel tiles). */
     p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8;
+    p->tile_data = tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride));
     if (p->data_dot) {
         int vec = vector_for(t->conv_vector, s->n_C);
-        while (vec > 4 && t->conv_tile_pixels * s->n_C_prev * vec > 96)
+        while (vec > 4 && p->tile_data * s->n_C_prev * vec > 96)
             vec /= 2;
         p->vec_data = vec;
-        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d",
-                 t->conv_tile_pixels, vec, s->n_C_prev);
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d", p->tile_data, vec,
+                 s->n_C_prev);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data_dot",
                                     &p->data)))
             return st;
     } else if (want_data) {
         p->vec_data = vector_for(t->conv_vector, s->n_C_prev);
-        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", t->conv_tile_pixels, p->vec_data);
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
                                     &p->transpose)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data",
@@ -273,7 +288,7 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
     if (da_prev) {
         const int residues = s.stride < s.n_W_prev ? s.stride : s.n_W_prev;
         const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride);
-        const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)t->conv_tile_pixels);
+        const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
         if (p.data_dot) {

@@ -19,7 +19,7 @@
  * options. Chosen from the device's properties at context creation, and
  * overridable with CLCNN_TUNE for experiments. */
 typedef struct clcnn_tuning {
-    int conv_tile_pixels;   /* output pixels per work-item in conv forward / dA */
+    int conv_tile_pixels;   /* output pixels per work-item in conv forward / dA (see tile_for_width) */
     int conv_vector;        /* channels per work-item (vector width), 1..16 */
     int conv_local;         /* work-items per group along pixels */
     int filter_tile_rows;   /* dW rows (kh, kw, cp) per work-item */

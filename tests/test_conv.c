@@ -35,6 +35,11 @@ static const conv_case cases[] = {
     {"c1_to_c1", 2, 7, 7, 1, 3, 3, 1, 1, 1},
     {"fmnist_like_5x5", 3, 12, 12, 1, 5, 5, 32, 1, 2},
     {"f5x3_stride2_pad2", 2, 11, 13, 3, 5, 3, 7, 2, 2},
+    /* Rows that a smaller tile divides (host/conv.c tile_for_width): 28
+     * wide in 7-pixel tiles on CPUs, forward and few-channel dA; 10 wide
+     * outputs and stride-2 chains of 10 in 5-pixel tiles. */
+    {"rows_28_tile7_c1", 1, 28, 28, 1, 5, 5, 8, 1, 2},
+    {"rows_10_tile5_stride2", 1, 9, 20, 5, 3, 3, 9, 2, 1},
     {"big_4x30x30x33_to_17", 4, 30, 30, 33, 3, 3, 17, 1, 1},
     {"big_2x40x37x64_to_64", 2, 40, 37, 64, 3, 3, 64, 1, 1},
 };
