@@ -156,7 +156,8 @@ static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
 }
 
 typedef struct backward_plan {
-    int data_dot; /* dA by conv_backward_data_dot (few input channels) */
+    int data_dot;       /* dA by conv_backward_data_dot (few input channels) */
+    int filter_by_rows; /* dW by conv_backward_filter_rows (few input channels) */
     cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
@@ -213,11 +214,24 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             max_chunks = (int)(3 * reads / w_count);
         p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
         p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
-        /* Few input channels (an RGB or grey image): one tile holds them all,
-         * so the unrolled full-tile path runs. */
-        p->filter_rows = t->filter_tile_rows < s->n_C_prev ? t->filter_tile_rows : s->n_C_prev;
-        snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "conv_backward_filter",
+        /* Few input channels (an RGB or grey image): a work-item takes a
+         * whole kernel row (f_w * n_C_prev values, contiguous in A_prev), as
+         * long as that tile stays about the size of the tuned one; the
+         * vector narrows to keep the accumulators in registers. Otherwise
+         * tiles of input channels at one tap, all of them when they fit. */
+        const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
+        p->filter_by_rows = s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows;
+        if (p->filter_by_rows) {
+            while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
+                p->vec_filter /= 2;
+            snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev,
+                     row_len, p->vec_filter);
+        } else {
+            p->filter_rows = t->filter_tile_rows < s->n_C_prev ? t->filter_tile_rows : s->n_C_prev;
+            snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
+        }
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
+                                    p->filter_by_rows ? "conv_backward_filter_rows" : "conv_backward_filter",
                                     &p->filter)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
                                     &p->filter_sum)))
@@ -332,14 +346,17 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
         }
     }
     if (dw) {
-        const int row_tiles = (int)clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows);
+        /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
+        const size_t tap_items = p.filter_by_rows ? (size_t)s.f_h
+                                                  : (size_t)s.f_h * s.f_w *
+                                                        clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows);
         const clcnn_arg args[] = {
             CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.m),
             CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
             CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad),
             CLCNN_ARG(p.filter_chunk)};
-        const size_t global[3] = {(size_t)s.f_h * s.f_w * row_tiles,
-                                  clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter), (size_t)p.filter_chunks};
+        const size_t global[3] = {tap_items, clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter),
+                                  (size_t)p.filter_chunks};
         const size_t local[3] = {1, 1, 1};
         const int n = (int)(dw->count);
         if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||

@@ -81,4 +81,83 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     }
 }
 
+/* ---- Few input channels (grey or RGB images) ----
+ * With n_C_prev <= 4 a tile of input channels at one tap holds 1 to 4 rows,
+ * so each dZ vector load feeds that many FMAs. Here a work-item takes a
+ * whole kernel row kh instead: its ROW_LEN = f_w * n_C_prev values (kw, cp),
+ * which for one output pixel are a contiguous run of a_prev, so each dZ
+ * load feeds ROW_LEN FMAs. Output columns whose window row lies inside the
+ * input for every kw run with no test; the few at the left and right edges
+ * skip the terms whose tap falls outside. The same chunks and the same
+ * order over pixels as conv_backward_filter.
+ * Grid: dim 0 = kh, dim 1 = channel vectors, dim 2 = chunks. */
+#ifndef CHANNELS_PREV
+#define CHANNELS_PREV 1
+#endif
+#ifndef ROW_LEN
+#define ROW_LEN (5 * CHANNELS_PREV)
+#endif
+
+/* acc[t] += a[pixel wo, tap t] * dZ[pixel wo, c0 : c0 + VECTOR] for the
+ * columns wo in [lo, hi); with MASKED, only the taps inside the input. */
+#define ACCUMULATE_COLUMNS(LOAD_DZ, MASKED, lo, hi)                                  \
+    for (int wo = (lo); wo < (hi); wo++) {                                           \
+        const vreal g = LOAD_DZ(gp + (idx_t)wo * n_C, lanes);                        \
+        const int iw0 = wo * stride - pad;                                           \
+        const idx_t a0 = a_row + (idx_t)iw0 * CHANNELS_PREV;                         \
+        _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++) {                        \
+            const int iw = iw0 + t / CHANNELS_PREV;                                  \
+            if (!(MASKED) || (iw >= 0 && iw < n_W_prev))                             \
+                acc[t] += a_prev[a0 + t] * g;                                        \
+        }                                                                            \
+    }
+
+__kernel void conv_backward_filter_rows(const __global real *a_prev, const __global real *dz,
+                                        __global real *part, int m, int n_H_prev, int n_W_prev,
+                                        int n_C_prev, int f_h, int f_w, int n_C, int n_H,
+                                        int n_W, int stride, int pad, int chunk_rows)
+{
+    const int kh = get_global_id(0);
+    const int c0 = get_global_id(1) * VECTOR;
+    const int chunk = get_global_id(2);
+    if (kh >= f_h || c0 >= n_C)
+        return;
+    const int lanes = min(n_C - c0, VECTOR);
+    const int out_rows = m * n_H;
+    const int r_begin = min(chunk * chunk_rows, out_rows);
+    const int r_end = min(r_begin + chunk_rows, out_rows);
+    /* Columns [full_lo, full_hi) have all their taps inside the input:
+     * wo * stride - pad >= 0 and wo * stride - pad + f_w - 1 < n_W_prev. */
+    const int full_lo = min(n_W, (pad + stride - 1) / stride);
+    const int right = n_W_prev - f_w + pad;
+    const int full_hi = max(full_lo, right < 0 ? 0 : min(n_W, right / stride + 1));
+
+    vreal acc[ROW_LEN];
+    _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++)
+        acc[t] = (vreal)0;
+    for (int r = r_begin; r < r_end; r++) {
+        const int i = r / n_H, h = r - i * n_H;
+        const int ih = h * stride - pad + kh;
+        if (ih < 0 || ih >= n_H_prev)
+            continue;
+        const idx_t a_row = ((idx_t)i * n_H_prev + ih) * n_W_prev * CHANNELS_PREV;
+        const __global real *gp = dz + (idx_t)r * n_W * n_C + c0;
+        if (lanes == VECTOR) {
+            ACCUMULATE_COLUMNS(LOAD_FULL, 1, 0, full_lo)
+            ACCUMULATE_COLUMNS(LOAD_FULL, 0, full_lo, full_hi)
+            ACCUMULATE_COLUMNS(LOAD_FULL, 1, full_hi, n_W)
+        } else {
+            ACCUMULATE_COLUMNS(LOAD_TAIL, 1, 0, n_W)
+        }
+    }
+
+    __global real *out = part + ((idx_t)chunk * f_h + kh) * ROW_LEN * n_C + c0;
+    _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++) {
+        if (lanes == VECTOR)
+            STORE_FULL(acc[t], out + (idx_t)t * n_C, lanes);
+        else
+            STORE_TAIL(acc[t], out + (idx_t)t * n_C, lanes);
+    }
+}
+
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
