@@ -54,6 +54,7 @@ typedef struct pool_plan {
     int channels;      /* channels per work-item, a multiple of vector */
     int tile;          /* units (pixels or blocks) along w per work-item */
     int local;         /* work-items per group */
+    int cpu_rows;      /* CPUs: groups of `local` rows (see enqueue) */
     char options[256]; /* -D options of the kernels */
 } pool_plan;
 
@@ -91,6 +92,7 @@ static void plan_pool(const clcnn_context *ctx, int n_C, int f, int stride, size
     p->channels = cpu ? n_C : p->vector;
     p->tile = t->pool_tile;
     p->local = t->pool_local;
+    p->cpu_rows = cpu;
     cl_ulong cache = 0;
     if (cpu)
         clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
@@ -115,6 +117,15 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
 {
     const size_t groups = (size_t)(n_C / p->channels), tiles = clcnn__div_up((size_t)units, (size_t)p->tile);
     const size_t global[3] = {groups, tiles, (size_t)rows};
+    if (p->cpu_rows) {
+        /* Groups of rows, the same for every shape: POCL compiles a kernel
+         * for each work-group size it meets, so shape-dependent groups cost
+         * a compile per new shape (`clcnn check` on random shapes: most of
+         * its time). The launch rounds the rows up; extra items return. */
+        const size_t local[3] = {1, 1, (size_t)p->local};
+        clcnn_status st = clcnn__set_args(ctx, op, kernel, args, count);
+        return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
+    }
     size_t local[3] = {groups < (size_t)p->local ? groups : (size_t)p->local, 1, 1};
     local[1] = (size_t)p->local / local[0];
     if (local[1] > tiles)
