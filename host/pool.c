@@ -118,11 +118,16 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
     const size_t groups = (size_t)(n_C / p->channels), tiles = clcnn__div_up((size_t)units, (size_t)p->tile);
     const size_t global[3] = {groups, tiles, (size_t)rows};
     if (p->cpu_rows) {
-        /* Groups of rows, the same for every shape: POCL compiles a kernel
-         * for each work-group size it meets, so shape-dependent groups cost
-         * a compile per new shape (`clcnn check` on random shapes: most of
-         * its time). The launch rounds the rows up; extra items return. */
-        const size_t local[3] = {1, 1, (size_t)p->local};
+        /* Whole rows per group (items along a row are neighbours in memory,
+         * which the prefetchers follow), in power-of-two shapes: POCL
+         * compiles a kernel for each work-group size it meets, so exact
+         * shapes cost a compile per new shape (`clcnn check` on random
+         * shapes spent most of its time there), and 7 sizes bound that. The
+         * launch rounds the global size up; the extra items return. */
+        size_t along = 1;
+        while (along < tiles && along < (size_t)p->local)
+            along *= 2;
+        const size_t local[3] = {1, along, (size_t)p->local / along};
         clcnn_status st = clcnn__set_args(ctx, op, kernel, args, count);
         return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
     }
