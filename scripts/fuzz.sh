@@ -26,7 +26,7 @@ cmake --build build-fuzz --target fuzz_validation -j"$(nproc)"
 # New inputs go to build-fuzz/corpus; the seeds in the repository stay as they are.
 mkdir -p build-fuzz/corpus build-fuzz/artifacts
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:use_tls=0 # use_tls: see scripts/sanitize.sh
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export CLCNN_FUZZ_STATS=1 # calls by op and outcome, at exit
 build-fuzz/fuzz_validation build-fuzz/corpus fuzz/corpus \
