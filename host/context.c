@@ -112,9 +112,11 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
     const clcnn_tuning *t = &ctx->tuning;
     snprintf(ctx->config, sizeof ctx->config,
              "conv_tile_pixels=%d,conv_vector=%d,conv_local=%d,filter_tile_rows=%d,filter_chunks=%d,"
-             "elementwise_local=%d,conv_local_tiles=%d,pool_vector=%d,pool_tile=%d,pool_local=%d",
+             "elementwise_local=%d,conv_local_tiles=%d,filter_by_rows=%d,pool_vector=%d,pool_tile=%d,"
+             "pool_local=%d",
              t->conv_tile_pixels, t->conv_vector, t->conv_local, t->filter_tile_rows, t->filter_chunks,
-             t->elementwise_local, t->conv_local_tiles, t->pool_vector, t->pool_tile, t->pool_local);
+             t->elementwise_local, t->conv_local_tiles, t->filter_by_rows, t->pool_vector, t->pool_tile,
+             t->pool_local);
     ctx->last_error[0] = '\0';
     return CLCNN_OK;
 }

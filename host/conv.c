@@ -170,6 +170,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                   int want_data, int want_filter, int want_bias, backward_plan *p)
 {
     const clcnn_tuning *t = &ctx->tuning;
+    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     const size_t elem = clcnn__dtype_size(dt);
     const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C_prev * s->n_C;
     char options[128];
@@ -204,23 +205,25 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         p->vec_filter = vector_for(t->conv_vector, s->n_C);
         /* dW's chunks are whole output rows (m * n_H of them). */
         const int out_rows = s->m * s->n_H;
-        /* The partial sums cost chunks x |dW| written and read again: keep
-         * that within 3x what the reduction reads (A_prev and dZ). Deep
-         * layers, where dW is as large as the activations, get fewer
-         * chunks (res14: 5 instead of 16, dW 12.7 -> 9.2 ms on POCL). */
+        /* The partial sums cost chunks x |dW| written and read again: on
+         * CPUs keep that within 3x what the reduction reads (A_prev and dZ).
+         * Deep layers, where dW is as large as the activations, get fewer
+         * chunks (res14: 5 instead of 16, dW 12.7 -> 9.2 ms on POCL). GPUs
+         * need the chunks for parallelism and keep them until measured. */
         const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
         int max_chunks = t->filter_chunks;
-        if ((size_t)max_chunks > 3 * reads / w_count)
+        if (cpu && (size_t)max_chunks > 3 * reads / w_count)
             max_chunks = (int)(3 * reads / w_count);
         p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
         p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
-        /* Few input channels (an RGB or grey image): a work-item takes a
-         * whole kernel row (f_w * n_C_prev values, contiguous in A_prev), as
-         * long as that tile stays about the size of the tuned one; the
-         * vector narrows to keep the accumulators in registers. Otherwise
-         * tiles of input channels at one tap, all of them when they fit. */
+        /* Few input channels (an RGB or grey image), where the device table
+         * asks for it (filter_by_rows): a work-item takes a whole kernel row
+         * (f_w * n_C_prev values, contiguous in A_prev), as long as that
+         * tile stays about the size of the tuned one; the vector narrows to
+         * keep the accumulators in registers. Otherwise tiles of input
+         * channels at one tap, all of them when they fit. */
         const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
-        p->filter_by_rows = s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows;
+        p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows;
         if (p->filter_by_rows) {
             while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
                 p->vec_filter /= 2;

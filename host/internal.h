@@ -26,6 +26,7 @@ typedef struct clcnn_tuning {
     int filter_chunks;      /* fixed split of the m*n_H*n_W reduction */
     int elementwise_local;  /* work-group size of the simple kernels */
     int conv_local_tiles;   /* 1: conv forward stages tiles in local memory (GPUs) */
+    int filter_by_rows;     /* 1: dW with n_C_prev <= 4 takes whole kernel rows per work-item */
     int pool_vector;        /* pooling: widest channel vector, 1..16 */
     int pool_tile;          /* pooling: pixels (or blocks) along w per work-item */
     int pool_local;         /* pooling: work-items per group */
