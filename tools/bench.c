@@ -54,9 +54,13 @@ static const pool_shape pool_shapes[] = {
 #define CONV_LAYER_COUNT ((int)(sizeof conv_layers / sizeof conv_layers[0]))
 #define POOL_SHAPE_COUNT ((int)(sizeof pool_shapes / sizeof pool_shapes[0]))
 
-static const char *const op_names[] = {"conv_forward", "conv_backward", "pool_forward",
-                                       "pool_backward"};
-#define OP_COUNT 4
+/* The last three time one output of conv_backward each (the others NULL);
+ * they run only when asked for with --op. */
+static const char *const op_names[] = {"conv_forward",       "conv_backward",        "pool_forward",
+                                       "pool_backward",      "conv_backward_data",   "conv_backward_filter",
+                                       "conv_backward_bias"};
+#define OP_COUNT 7
+#define OP_CONV_PARTS 4 /* index of conv_backward_data */
 
 typedef struct bench_row {
     const char *layer;
@@ -83,6 +87,7 @@ typedef struct bench {
     bench_row *rows;
     int row_count, row_capacity;
     int failures;
+    int op_width; /* of the op column: wider when --op asks for a conv_backward_* part */
 } bench;
 
 static void print_help(void)
@@ -100,7 +105,10 @@ static void print_help(void)
           "                  average 2x2 s2 on 8x56x56x64), pool28 (max 2x2 s2 on\n"
           "                  64x28x28x32); repeatable, default all\n"
           "  --op OP         conv_forward conv_backward pool_forward pool_backward;\n"
-          "                  repeatable, default all\n"
+          "                  repeatable, default all; also conv_backward_data,\n"
+          "                  conv_backward_filter, conv_backward_bias: one output of\n"
+          "                  conv_backward each (dA, dW or db: forward's FLOPs for dA\n"
+          "                  and dW, one add per element of dZ for db), only when named\n"
           "  --dtype f32|f64 default f32\n"
           "  --repeat N      timed runs per row (default 10)\n"
           "  --json          print one JSON object on stdout (progress goes to stderr)\n"
@@ -138,6 +146,7 @@ typedef struct row_work {
     double *host[6];
     int conv;
     int backward;
+    int part; /* conv backward: 0 all outputs, else 1 dA, 2 dW, 3 db only */
     clcnn_pool_mode mode;
     const bench_row *row;
 } row_work;
@@ -148,8 +157,10 @@ static clcnn_status run_op(bench *b, row_work *w)
     if (w->conv && !w->backward)
         return clcnn_conv_forward(b->ctx, w->t[0], w->t[1], w->t[2], r->stride, r->pad, w->t[3]);
     if (w->conv)
-        return clcnn_conv_backward(b->ctx, w->t[3], w->t[0], w->t[1], r->stride, r->pad, w->t[4],
-                                   w->t[5], w->t[2]);
+        return clcnn_conv_backward(b->ctx, w->t[3], w->t[0], w->t[1], r->stride, r->pad,
+                                   w->part == 0 || w->part == 1 ? w->t[4] : NULL,
+                                   w->part == 0 || w->part == 2 ? w->t[5] : NULL,
+                                   w->part == 0 || w->part == 3 ? w->t[2] : NULL);
     if (!w->backward)
         return clcnn_pool_forward(b->ctx, w->t[0], r->f, r->stride, w->mode, w->t[1]);
     return clcnn_pool_backward(b->ctx, w->t[1], w->t[0], r->f, r->stride, w->mode, w->t[2]);
@@ -264,6 +275,9 @@ static void time_row(bench *b, row_work *w, bench_row *r)
     double estimate_s = work / REFERENCE_FLOPS_PER_S;
     if (!b->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run (--no-reference)");
+    } else if (w->part) {
+        /* The reference computes all three outputs: no fair comparison. */
+        snprintf(r->reference_note, sizeof r->reference_note, "not run for one output");
     } else if (estimate_s > REFERENCE_LIMIT_S) {
         snprintf(r->reference_note, sizeof r->reference_note, "skipped (est. %.0f s)", estimate_s);
     } else {
@@ -283,16 +297,16 @@ static void format_rate(const bench_row *r, char *out, size_t capacity)
         snprintf(out, capacity, "%.1f GB/s", r->bytes / (r->median_ms * 1e6));
 }
 
-static void print_row_header(FILE *out)
+static void print_row_header(FILE *out, int op_width)
 {
-    fprintf(out, "%-11s %-13s %-7s %-36s %9s %9s %15s %10s %8s\n", "layer", "op", "mode", "shape",
+    fprintf(out, "%-11s %-*s %-7s %-36s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode", "shape",
             "median ms", "min ms", "rate", "ref ms", "speedup");
 }
 
-static void print_row(FILE *out, const bench_row *r)
+static void print_row(FILE *out, int op_width, const bench_row *r)
 {
     if (r->error[0]) {
-        fprintf(out, "%-11s %-13s %-7s %-36s FAILED: %s\n", r->layer, r->op, r->mode ? r->mode : "",
+        fprintf(out, "%-11s %-*s %-7s %-36s FAILED: %s\n", r->layer, op_width, r->op, r->mode ? r->mode : "",
                 r->shape, r->error);
         return;
     }
@@ -309,7 +323,7 @@ static void print_row(FILE *out, const bench_row *r)
     /* A skipped reference says why after the row; --no-reference says it
      * once in the header. */
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
-    fprintf(out, "%-11s %-13s %-7s %-36s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer, r->op,
+    fprintf(out, "%-11s %-*s %-7s %-36s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer, op_width, r->op,
             r->mode ? r->mode : "", r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
             skipped ? "  reference " : "", skipped ? r->reference_note : "");
     fflush(out);
@@ -336,16 +350,18 @@ static void finish_row(bench *b, row_work *w, bench_row *r)
     release(w);
     if (r->error[0])
         b->failures++;
-    print_row(b->progress, r);
+    print_row(b->progress, b->op_width, r);
 }
 
-static int bench_conv(bench *b, const conv_layer *layer, int backward)
+/* op: an index into op_names (0, 1 or OP_CONV_PARTS + 0..2). */
+static int bench_conv(bench *b, const conv_layer *layer, int op)
 {
     bench_row *r = new_row(b);
     if (!r)
         return -1;
+    const int backward = op != 0, part = op >= OP_CONV_PARTS ? op - OP_CONV_PARTS + 1 : 0;
     r->layer = layer->name;
-    r->op = op_names[backward ? 1 : 0];
+    r->op = op_names[op];
     const size_t a_dims[4] = {layer->m, layer->h, layer->w, layer->c_prev};
     const size_t w_dims[4] = {layer->f, layer->f, layer->c_prev, layer->c};
     memcpy(r->input_dims, a_dims, sizeof a_dims);
@@ -357,13 +373,14 @@ static int bench_conv(bench *b, const conv_layer *layer, int backward)
     const size_t *z = r->output_dims;
     double forward = 2.0 * (double)(z[0] * z[1] * z[2] * z[3]) * (double)(layer->f * layer->f) *
                      (double)layer->c_prev;
-    r->flops = backward ? 2.0 * forward : forward;
+    r->flops = part == 3 ? (double)(z[0] * z[1] * z[2] * z[3]) : part ? forward : backward ? 2.0 * forward : forward;
     snprintf(r->shape, sizeof r->shape, "%zux%zux%zux%zu -> %zux%zux%zux%zu f%zu s%d p%d",
              a_dims[0], a_dims[1], a_dims[2], a_dims[3], z[0], z[1], z[2], z[3], layer->f,
              layer->stride, layer->pad);
     row_work w = {0};
     w.conv = 1;
     w.backward = backward;
+    w.part = part;
     w.row = r;
     finish_row(b, &w, r);
     return 0;
@@ -536,7 +553,8 @@ int cli_bench(int argc, char **argv)
                 goto done;
             if (!wanted(text, op_names, OP_COUNT)) {
                 fprintf(stderr, "clcnn bench: unknown --op \"%s\" (conv_forward, conv_backward, "
-                                "pool_forward, pool_backward)\n", text);
+                                "pool_forward, pool_backward, conv_backward_data, conv_backward_filter, "
+                                "conv_backward_bias)\n", text);
                 goto done;
             }
             ops[op_count++] = text;
@@ -577,14 +595,22 @@ int cli_bench(int argc, char **argv)
     fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,
             b.reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
                         : "the CPU reference is not run (--no-reference)");
-    print_row_header(b.progress);
+    b.op_width = 13;
+    for (int op = OP_CONV_PARTS; op < OP_COUNT; op++)
+        if (op_count > 0 && wanted(op_names[op], ops, op_count))
+            b.op_width = 20;
+    print_row_header(b.progress, b.op_width);
     for (int i = 0; i < CONV_LAYER_COUNT; i++) {
         if (!wanted(conv_layers[i].name, layers, layer_count))
             continue;
-        for (int backward = 0; backward < 2; backward++)
-            if (wanted(op_names[backward], ops, op_count) &&
-                bench_conv(&b, &conv_layers[i], backward) != 0)
+        for (int op = 0; op < OP_COUNT; op++) {
+            const int conv = op < 2 || op >= OP_CONV_PARTS;
+            /* The parts of conv_backward run only when named. */
+            const int asked = op >= OP_CONV_PARTS ? op_count > 0 && wanted(op_names[op], ops, op_count)
+                                                  : wanted(op_names[op], ops, op_count);
+            if (conv && asked && bench_conv(&b, &conv_layers[i], op) != 0)
                 b.failures++;
+        }
     }
     for (int i = 0; i < POOL_SHAPE_COUNT; i++) {
         if (!wanted(pool_shapes[i].name, layers, layer_count))
