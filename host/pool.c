@@ -117,6 +117,7 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
 {
     const size_t groups = (size_t)(n_C / p->channels), tiles = clcnn__div_up((size_t)units, (size_t)p->tile);
     const size_t global[3] = {groups, tiles, (size_t)rows};
+    size_t local[3];
     if (p->cpu_rows) {
         /* Whole rows per group (items along a row are neighbours in memory,
          * which the prefetchers follow), in power-of-two shapes: POCL
@@ -127,17 +128,18 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
         size_t along = 1;
         while (along < tiles && along < (size_t)p->local)
             along *= 2;
-        const size_t local[3] = {1, along, (size_t)p->local / along};
-        clcnn_status st = clcnn__set_args(ctx, op, kernel, args, count);
-        return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
+        local[0] = 1;
+        local[1] = along;
+        local[2] = (size_t)p->local / along;
+    } else {
+        local[0] = groups < (size_t)p->local ? groups : (size_t)p->local;
+        local[1] = (size_t)p->local / local[0];
+        if (local[1] > tiles)
+            local[1] = tiles;
+        local[2] = (size_t)p->local / (local[0] * local[1]);
+        if (local[2] > (size_t)rows)
+            local[2] = (size_t)rows;
     }
-    size_t local[3] = {groups < (size_t)p->local ? groups : (size_t)p->local, 1, 1};
-    local[1] = (size_t)p->local / local[0];
-    if (local[1] > tiles)
-        local[1] = tiles;
-    local[2] = (size_t)p->local / (local[0] * local[1]);
-    if (local[2] > (size_t)rows)
-        local[2] = (size_t)rows;
     clcnn_status st = clcnn__set_args(ctx, op, kernel, args, count);
     return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
 }

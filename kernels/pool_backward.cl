@@ -10,8 +10,9 @@
  * `channels` neighbouring channels, VECTOR at a time (NHWC: contiguous, so
  * realN loads are the SIMD). The host picks VECTOR and `channels` as
  * pool_forward.cl explains (all of n_C on CPUs, with an overlapping last
- * vector where VECTOR does not divide n_C; VECTOR on GPUs), and may pass the window and stride as constants (POOL_F,
- * POOL_STRIDE) so that loops unroll and divisions become shifts.
+ * vector where VECTOR does not divide n_C; VECTOR on GPUs), and may pass
+ * the window and stride as constants (POOL_F, POOL_STRIDE) so that loops
+ * unroll and divisions become shifts.
  *
  * Overlapping windows (f > stride) take two passes for max: pool_argmax
  * writes each window's first-maximum position (kh * f + kw) per channel

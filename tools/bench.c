@@ -373,7 +373,12 @@ static int bench_conv(bench *b, const conv_layer *layer, int op)
     const size_t *z = r->output_dims;
     double forward = 2.0 * (double)(z[0] * z[1] * z[2] * z[3]) * (double)(layer->f * layer->f) *
                      (double)layer->c_prev;
-    r->flops = part == 3 ? (double)(z[0] * z[1] * z[2] * z[3]) : part ? forward : backward ? 2.0 * forward : forward;
+    /* Backward (dA + dW + db) counts twice forward; dA or dW alone once;
+     * db alone one add per element of dZ. */
+    if (part == 3)
+        r->flops = (double)(z[0] * z[1] * z[2] * z[3]);
+    else
+        r->flops = backward && part == 0 ? 2.0 * forward : forward;
     snprintf(r->shape, sizeof r->shape, "%zux%zux%zux%zu -> %zux%zux%zux%zu f%zu s%d p%d",
              a_dims[0], a_dims[1], a_dims[2], a_dims[3], z[0], z[1], z[2], z[3], layer->f,
              layer->stride, layer->pad);
