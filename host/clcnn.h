@@ -53,6 +53,42 @@ CLCNN_API const char *clcnn_status_string(clcnn_status status);
 /* "0.1.0" */
 CLCNN_API const char *clcnn_version(void);
 
+/* ---- devices ---- */
+typedef enum clcnn_device_type {
+    CLCNN_DEVICE_TYPE_CPU = 0,
+    CLCNN_DEVICE_TYPE_GPU = 1,
+    CLCNN_DEVICE_TYPE_ACCELERATOR = 2,
+    CLCNN_DEVICE_TYPE_OTHER = 3
+} clcnn_device_type;
+
+/* One OpenCL device as clcnn_devices_list reports it. */
+typedef struct clcnn_device_info {
+    unsigned platform_index, device_index; /* the "P:D" device spec */
+    char platform[128];                    /* CL_PLATFORM_NAME */
+    char name[128];                        /* CL_DEVICE_NAME */
+    char driver_version[64];               /* CL_DRIVER_VERSION */
+    char opencl_version[64];               /* CL_DEVICE_VERSION */
+    clcnn_device_type type;
+    unsigned compute_units;
+    unsigned long long global_mem_bytes;
+    unsigned long long max_alloc_bytes;    /* the largest tensor the device takes */
+    unsigned long long local_mem_bytes;
+    size_t max_work_group_size;
+    int fp64;                              /* cl_khr_fp64: CLCNN_FLOAT64 works */
+    int fp16;                              /* cl_khr_fp16 */
+    int chosen;                            /* the device `spec` selects (see below) */
+} clcnn_device_info;
+
+/* Every OpenCL device of every platform, in "P:D" order. Fills
+ * devices[0 .. min(capacity, *count)) and sets *count to the number found;
+ * devices may be NULL when capacity is 0, to count them. The device that
+ * clcnn_context_create(spec, ...) would pick has `chosen` set (spec NULL:
+ * the default choice, CLCNN_DEVICE honoured); none has it when spec matches
+ * nothing. No OpenCL driver at all is CLCNN_OK with *count 0. Names longer
+ * than their field are cut. */
+CLCNN_API clcnn_status clcnn_devices_list(const char *spec, clcnn_device_info *devices,
+                                          size_t capacity, size_t *count);
+
 /* device: NULL (CLCNN_DEVICE, else the first GPU, accelerator, CPU),
  * "gpu", "cpu", "P:D", or a case-insensitive substring of
  * "platform name" + " " + "device name". */

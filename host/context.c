@@ -20,7 +20,6 @@ static char *dup_env(const char *name)
 
 static void query_device(clcnn_context *ctx)
 {
-    char ext[8192] = "";
     char pname[128] = "";
     char dname[128] = "";
     size_t wg = 1;
@@ -29,11 +28,10 @@ static void query_device(clcnn_context *ctx)
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL);
     clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem, NULL);
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof ctx->compute_units, &ctx->compute_units, NULL);
-    clGetDeviceInfo(ctx->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
     clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
     clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
     ctx->max_work_group_size = wg ? wg : 1;
-    ctx->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+    ctx->has_fp64 = clcnn__device_has_extension(ctx->device, "cl_khr_fp64");
     if (ctx->compute_units == 0)
         ctx->compute_units = 1;
     strncpy(ctx->device_name, dname, sizeof ctx->device_name - 1);

@@ -98,6 +98,8 @@ cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point);
 /* Device selection (device.c). */
 clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
 void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *tuning);
+/* Whether the device lists the extension `name` (a whole word of CL_DEVICE_EXTENSIONS). */
+int clcnn__device_has_extension(cl_device_id device, const char *name);
 
 /* Validation helpers (tensor.c). Each returns CLCNN_OK or records why not. */
 clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op);
