@@ -106,15 +106,7 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
     }
     ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
     ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
-    clcnn__default_tuning(ctx, &ctx->tuning);
-    const clcnn_tuning *t = &ctx->tuning;
-    snprintf(ctx->config, sizeof ctx->config,
-             "conv_tile_pixels=%d,conv_vector=%d,conv_local=%d,filter_tile_rows=%d,filter_chunks=%d,"
-             "elementwise_local=%d,conv_local_tiles=%d,filter_by_rows=%d,pool_vector=%d,pool_tile=%d,"
-             "pool_local=%d",
-             t->conv_tile_pixels, t->conv_vector, t->conv_local, t->filter_tile_rows, t->filter_chunks,
-             t->elementwise_local, t->conv_local_tiles, t->filter_by_rows, t->pool_vector, t->pool_tile,
-             t->pool_local);
+    clcnn__tuning_init(ctx);
     ctx->last_error[0] = '\0';
     return CLCNN_OK;
 }
@@ -164,7 +156,8 @@ clcnn_status clcnn_context_finish(clcnn_context *ctx)
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, "context_finish", "clFinish", err);
 }
 
-clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size_t bytes, cl_mem *out)
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes,
+                              cl_mem *out)
 {
     if (bytes == 0)
         bytes = 1;

@@ -117,19 +117,24 @@ clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, 
     char options[128];
     cl_kernel k;
     if (t->conv_local_tiles) {
-        /* 64 x 64 output blocks of 16 x 16 work-items (kernel defaults). */
-        enum { GROUP = 64, THREADS = 16 };
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, "", "conv_forward_local", &k)))
+        /* The blocking of conv_forward_local, decided here and passed with
+         * -D: GROUP_M pixels x GROUP_N channels per work-group, MICRO_M x
+         * MICRO_N per work-item, TILE_K deep. */
+        enum { GROUP_M = 64, GROUP_N = 64, MICRO_M = 4, MICRO_N = 4, TILE_K = 16 };
+        const size_t threads_m = GROUP_M / MICRO_M, threads_n = GROUP_N / MICRO_N;
+        snprintf(options, sizeof options, "-DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d",
+                 GROUP_M, GROUP_N, MICRO_M, MICRO_N, TILE_K);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward_local", &k)))
             return st;
-        if (clcnn__kernel_wg_limit(ctx, k) >= THREADS * THREADS) {
-            const size_t global[2] = {clcnn__div_up((size_t)s.n_C, GROUP) * THREADS,
-                                      clcnn__div_up((size_t)s.n_pixels, GROUP) * THREADS};
-            const size_t local[2] = {THREADS, THREADS};
+        if (clcnn__kernel_wg_limit(ctx, k) >= threads_m * threads_n) {
+            const size_t global[2] = {clcnn__div_up((size_t)s.n_C, GROUP_N) * threads_n,
+                                      clcnn__div_up((size_t)s.n_pixels, GROUP_M) * threads_m};
+            const size_t local[2] = {threads_n, threads_m};
             if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
                 return st;
             return clcnn__launch(ctx, op, k, 2, global, local);
         }
-        /* The device cannot run 256 work-items of it: use the register tiles. */
+        /* The device cannot run a whole group of it: use the register tiles. */
     }
     const int vec = vector_for(t->conv_vector, s.n_C), tile = tile_for_width(t->conv_tile_pixels, s.n_W);
     snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
@@ -198,7 +203,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                     &p->transpose)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data",
                                     &p->data)) ||
-            (st = clcnn__workspace(ctx, op, 0, w_count * elem, &p->wt)))
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
             return st;
     }
     if (want_filter) {
@@ -244,7 +249,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
                                "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
                                op, p->filter_chunks, w_count, INT_MAX);
-        if ((st = clcnn__workspace(ctx, op, 1, (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
+        if ((st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)p->filter_chunks * w_count * elem,
+                                     &p->filter_part)))
             return st;
     }
     if (want_bias) {
@@ -256,7 +262,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                     &p->bias)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks",
                                     &p->bias_sum)) ||
-            (st = clcnn__workspace(ctx, op, 2, (size_t)p->bias_chunks * s->n_C * elem, &p->bias_part)))
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS, (size_t)p->bias_chunks * s->n_C * elem, &p->bias_part)))
             return st;
     }
     return CLCNN_OK;

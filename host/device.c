@@ -1,5 +1,5 @@
 /* Device selection (CLCNN_DEVICE, "gpu", "cpu", "P:D", name substrings) and
- * the per-device default tile configuration. */
+ * the device list of clcnn_devices_list. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,90 +236,4 @@ clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec)
                        "context_create: no device matches %s '%s'; found: %s. Use 'gpu', 'cpu', "
                        "'P:D' or a name substring; for the CPU fallback install pocl-opencl-icd",
                        from, spec, list);
-}
-
-/* Parses CLCNN_TUNE="key=value,key=value" over the defaults; unknown keys
- * are ignored so that old settings do not break newer builds. */
-static void apply_tune_overrides(clcnn_tuning *t, const char *spec)
-{
-    static const struct { const char *key; size_t offset; int lo, hi; } keys[] = {
-        {"conv_tile_pixels", offsetof(clcnn_tuning, conv_tile_pixels), 1, 16},
-        {"conv_vector", offsetof(clcnn_tuning, conv_vector), 1, 16},
-        {"conv_local", offsetof(clcnn_tuning, conv_local), 1, 1024},
-        {"filter_tile_rows", offsetof(clcnn_tuning, filter_tile_rows), 1, 16},
-        {"filter_chunks", offsetof(clcnn_tuning, filter_chunks), 1, 4096},
-        {"elementwise_local", offsetof(clcnn_tuning, elementwise_local), 1, 1024},
-        {"conv_local_tiles", offsetof(clcnn_tuning, conv_local_tiles), 0, 1},
-        {"filter_by_rows", offsetof(clcnn_tuning, filter_by_rows), 0, 1},
-        {"pool_vector", offsetof(clcnn_tuning, pool_vector), 1, 16},
-        {"pool_tile", offsetof(clcnn_tuning, pool_tile), 1, 16},
-        {"pool_local", offsetof(clcnn_tuning, pool_local), 1, 1024},
-    };
-    while (spec && *spec) {
-        const char *end = strchr(spec, ',');
-        size_t len = end ? (size_t)(end - spec) : strlen(spec);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            size_t kl = strlen(keys[k].key);
-            if (len > kl && strncmp(spec, keys[k].key, kl) == 0 && spec[kl] == '=') {
-                int v = atoi(spec + kl + 1);
-                if (v >= keys[k].lo && v <= keys[k].hi)
-                    *(int *)((char *)t + keys[k].offset) = v;
-            }
-        }
-        spec = end ? end + 1 : NULL;
-    }
-}
-
-void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *t)
-{
-    if (ctx->device_type & CL_DEVICE_TYPE_CPU) {
-        /* Work-items become loop iterations: a register tile of pixels x a
-         * float16 of channels per work-item maps onto SIMD registers. With
-         * 16 vector registers (AVX2, preferred float width 8) a 4 x 16 tile
-         * fits without spills; with 32 (AVX-512) 8 x 16 does. */
-        cl_uint width = 8;
-        clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width, &width, NULL);
-        t->conv_tile_pixels = width >= 16 ? 8 : 4;
-        t->conv_vector = 16;
-        t->conv_local = 8;
-        t->filter_tile_rows = width >= 16 ? 8 : 6;
-        t->filter_chunks = 16;
-        t->elementwise_local = 64;
-        t->conv_local_tiles = 0;
-        /* fmnist1's dW 1.6 -> 0.86 ms on POCL (host/conv.c). */
-        t->filter_by_rows = 1;
-        /* Pooling streams: 16 channels per load (one AVX-512 or two AVX2
-         * registers) and 4 pixels per item to spread its index arithmetic. */
-        t->pool_vector = 16;
-        t->pool_tile = 4;
-        t->pool_local = 64;
-    } else {
-        /* GPUs: many threads with small tiles keep registers in check. */
-        t->conv_tile_pixels = 4;
-        t->conv_vector = 4;
-        t->conv_local = 64;
-        t->filter_tile_rows = 4;
-        t->filter_chunks = 256;
-        t->elementwise_local = 256;
-        /* 16 x 16 work-items over 64 x 64 blocks, 8.3 KiB of local memory. */
-        t->conv_local_tiles = ctx->max_work_group_size >= 256 && ctx->local_mem >= 32768;
-        /* Unmeasured on GPUs, where it has 1/f_w as many work-items. */
-        t->filter_by_rows = 0;
-        /* Pooling: float4 per item and one pixel each, for coalescing. */
-        t->pool_vector = 4;
-        t->pool_tile = 1;
-        t->pool_local = 256;
-    }
-    apply_tune_overrides(t, getenv("CLCNN_TUNE"));
-    /* Vector widths are 1, 2, 4, 8, 16. */
-    while (t->conv_vector & (t->conv_vector - 1))
-        t->conv_vector &= t->conv_vector - 1;
-    while (t->pool_vector & (t->pool_vector - 1))
-        t->pool_vector &= t->pool_vector - 1;
-    if ((size_t)t->conv_local > ctx->max_work_group_size)
-        t->conv_local = (int)ctx->max_work_group_size;
-    if ((size_t)t->elementwise_local > ctx->max_work_group_size)
-        t->elementwise_local = (int)ctx->max_work_group_size;
-    if ((size_t)t->pool_local > ctx->max_work_group_size)
-        t->pool_local = (int)ctx->max_work_group_size;
 }

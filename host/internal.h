@@ -11,26 +11,36 @@
 
 #include "clcnn.h"
 #include "program.h"
+#include "tuning_table.h"
 
 #define CLCNN_ERROR_CAPACITY 8192
-#define CLCNN_WORKSPACE_SLOTS 4
 
-/* Per-device launch configuration: tile sizes passed to the kernels as -D
- * options. Chosen from the device's properties at context creation, and
- * overridable with CLCNN_TUNE for experiments. */
+/* The context's reusable scratch buffers, one per use, so that one call
+ * can hold several at once. */
+typedef enum clcnn_workspace_slot {
+    CLCNN_WORKSPACE_WEIGHTS_T,    /* conv dA: W transposed */
+    CLCNN_WORKSPACE_FILTER_PARTS, /* conv dW: partial sums per chunk */
+    CLCNN_WORKSPACE_BIAS_PARTS,   /* conv db: partial sums per chunk */
+    CLCNN_WORKSPACE_POOL_ARGMAX,  /* max pool backward: each window's argmax */
+    CLCNN_WORKSPACE_SLOTS
+} clcnn_workspace_slot;
+
+/* The per-device launch configuration (tuning_table.h): tile sizes and
+ * group sizes passed to the kernels as -D options or used as local sizes.
+ * Chosen from the device class at context creation (tuning.c), overridable
+ * with CLCNN_TUNE for experiments. */
 typedef struct clcnn_tuning {
-    int conv_tile_pixels;   /* output pixels per work-item in conv forward / dA (see tile_for_width) */
-    int conv_vector;        /* channels per work-item (vector width), 1..16 */
-    int conv_local;         /* work-items per group along pixels */
-    int filter_tile_rows;   /* dW rows (kh, kw, cp) per work-item */
-    int filter_chunks;      /* fixed split of the m*n_H*n_W reduction */
-    int elementwise_local;  /* work-group size of the simple kernels */
-    int conv_local_tiles;   /* 1: conv forward stages tiles in local memory (GPUs) */
-    int filter_by_rows;     /* 1: dW with n_C_prev <= 4 takes whole kernel rows per work-item */
-    int pool_vector;        /* pooling: widest channel vector, 1..16 */
-    int pool_tile;          /* pooling: pixels (or blocks) along w per work-item */
-    int pool_local;         /* pooling: work-items per group */
+#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) type name;
+    CLCNN_TUNING_KEYS(CLCNN_X)
+#undef CLCNN_X
 } clcnn_tuning;
+
+/* What the default tuning depends on. */
+typedef struct clcnn_device_facts {
+    unsigned simd_floats;       /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on AVX-512 */
+    size_t max_work_group_size;
+    unsigned long long local_mem;
+} clcnn_device_facts;
 
 /* A testing hook, not an API: CLCNN_FAULT_INJECT="alloc:N" makes the Nth
  * device allocation of a context (tensor or workspace, counted from 1) fail
@@ -62,8 +72,6 @@ struct clcnn_context {
     clcnn_tuning tuning;
     char config[256];        /* tuning as text, for clcnn_context_config */
     clcnn_program *programs; /* the cache: built on first use, kept */
-    /* Reused scratch buffers (W transposed, dW and db partial sums), one per
-     * slot so that one call can use several at once. */
     cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
@@ -97,7 +105,8 @@ cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point);
 
 /* Device selection (device.c). */
 clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
-void clcnn__default_tuning(const clcnn_context *ctx, clcnn_tuning *tuning);
+/* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE (tuning.c). */
+void clcnn__tuning_init(clcnn_context *ctx);
 /* Whether the device lists the extension `name` (a whole word of CL_DEVICE_EXTENSIONS). */
 int clcnn__device_has_extension(cl_device_id device, const char *name);
 
@@ -112,7 +121,8 @@ clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const cha
                                    const clcnn_tensor *out, const char *in_name,
                                    const clcnn_tensor *in);
 /* Scratch buffer `slot` of at least `bytes`, grown on demand and kept. */
-clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, int slot, size_t bytes, cl_mem *out);
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes,
+                              cl_mem *out);
 /* Total bytes of scratch the context holds now (reported by bench). */
 size_t clcnn__workspace_total(const clcnn_context *ctx);
 

@@ -6,8 +6,6 @@
 
 #include "internal.h"
 
-/* The argmax workspace of max pool backward with overlapping windows. */
-#define POOL_ARGMAX_SLOT 3
 /* Up to this many input elements, max pool backward with overlapping
  * windows skips the argmax pass and rescans the windows: its launch costs
  * more than the rescans (about 10 us of POCL launch). */
@@ -232,7 +230,7 @@ clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, con
     const size_t position_bytes = f > 16 ? sizeof(cl_int) : 1;
     if ((!recompute &&
          ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_argmax", &argmax)) ||
-          (st = clcnn__workspace(ctx, op, POOL_ARGMAX_SLOT, da->count * position_bytes, &positions)))) ||
+          (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_POOL_ARGMAX, da->count * position_bytes, &positions)))) ||
         (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_max", &gather)))
         return st;
     if (!recompute) {

@@ -1,0 +1,42 @@
+/* The one table of tuning keys: the launch parameters the host passes to
+ * the kernels with -D, per device class. Each row
+ *   X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)
+ * drives the clcnn_tuning struct (internal.h), the defaults, CLCNN_TUNE
+ * parsing and the config string (tuning.c), and the README's table of keys,
+ * which tests/test_tuning_table.c compares with this file.
+ *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
+ *            down), GROUP (a work-group size: capped by the device), FLAG
+ *   cpu, gpu the default on CPUs and on everything else (GPUs,
+ *            accelerators), as expressions over `const clcnn_device_facts
+ *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
+ *   *_doc    those defaults in words, as the README shows them
+ * Values outside [lo, hi] in CLCNN_TUNE are ignored. This header has no
+ * dependencies, so a test can include it on its own. */
+#ifndef CLCNN_TUNING_TABLE_H
+#define CLCNN_TUNING_TABLE_H
+
+#define CLCNN_TUNING_KEYS(X)                                                                              \
+    X(int, conv_tile_pixels, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 4, 4,                             \
+      "8 with 16-float SIMD (AVX-512), else 4", "4",                                                \
+      "output (forward) or input (dA) pixels per work-item; a row takes the largest tile above half of "  \
+      "this that divides it")                                                                             \
+    X(int, conv_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                  \
+      "channels per work-item in conv forward, dA, dW, db (1 to 16)")                                     \
+    X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")   \
+    X(int, filter_tile_rows, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4, "8 (AVX-512), else 6",    \
+      "4", "dW rows (tap, input channel) per work-item")                                                  \
+    X(int, filter_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                           \
+      "most chunks of dW's and db's reduction (on CPUs fewer when dW is as large as the activations)")    \
+    X(int, conv_local_tiles, FLAG, 0, 1, 0, dev->max_work_group_size >= 256 && dev->local_mem >= 32768,   \
+      "0", "1 with 256-item groups and 32 KiB of local memory",                                           \
+      "1: conv forward stages 64 x 64 blocks in local memory")                                            \
+    X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                        \
+      "1: dW with at most 4 input channels takes a whole kernel row per work-item")                       \
+    X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")              \
+    X(int, pool_tile, COUNT, 1, 16, 4, 1, "4", "1", "pixels (or blocks) along a row per work-item in "    \
+      "pooling")                                                                                          \
+    X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")          \
+    X(int, elementwise_local, GROUP, 1, 1024, 64, 256, "64", "256",                                       \
+      "work-items per group of zero_pad, ReLU, softmax, SGD")
+
+#endif
