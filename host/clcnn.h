@@ -1,16 +1,56 @@
-/* clcnn: the building blocks of convolutional networks (zero padding,
- * convolution forward/backward, max/average pooling forward/backward) as
- * OpenCL kernels, driven from C.
+/* clcnn: the building blocks of convolutional networks as OpenCL kernels,
+ * driven from C. Every op runs on one OpenCL device (a GPU, or the CPU
+ * through POCL) in float32 or float64.
  *
- * Layout is NHWC; weights are (f_h, f_w, n_C_prev, n_C), bias (1, 1, 1, n_C).
- * Every op validates all of its arguments before it enqueues anything; on
- * error it writes nothing and leaves a one-line message in the context
- * (clcnn_context_last_error). Ops are enqueued on the context's in-order
- * queue and return without waiting; clcnn_tensor_read and
- * clcnn_context_finish wait.
+ * The ops
+ *   clcnn_zero_pad                          pad H and W with zeros
+ *   clcnn_conv_forward                      z = conv(a_prev, w) + b
+ *   clcnn_conv_backward                     da_prev, dw, db from dz
+ *   clcnn_pool_forward                      max or average pooling
+ *   clcnn_pool_backward                     da_prev from da
+ *   clcnn_relu_forward, clcnn_relu_backward
+ *   clcnn_softmax_cross_entropy_forward, clcnn_softmax_cross_entropy_backward
+ *   clcnn_sgd_update                        SGD with momentum and weight decay
+ * The first five are the numpy walkthrough "Convolutional Neural Networks:
+ * Step by Step"; host/clcnn_reference.h has its functions in plain C, in
+ * double precision, as the oracle of the tests.
  *
- * Threads: a context and its tensors belong to one thread at a time;
- * separate contexts may be used from separate threads concurrently. */
+ * Notation (the walkthrough's)
+ *   m            images in the batch
+ *   n_H, n_W     height and width of an activation; n_C its channels
+ *   n_H_prev, n_W_prev, n_C_prev   the same for a layer's input
+ *   f (f_h, f_w) the window of a convolution or pooling; stride, pad
+ *   a_prev       a layer's input (m, n_H_prev, n_W_prev, n_C_prev)
+ *   w, b         weights (f_h, f_w, n_C_prev, n_C), bias (1, 1, 1, n_C)
+ *   z            a convolution's output (m, n_H, n_W, n_C)
+ *   dz, da, da_prev, dw, db   gradients of the loss with respect to z, a
+ *                (a pooling's output), a_prev, w and b
+ * Layout is NHWC (channels fastest), row-major, as numpy's arrays.
+ *
+ * The contract
+ * - Every op validates all of its arguments before it enqueues anything.
+ *   On error it returns the status, writes nothing to any output, and
+ *   leaves a one-line message naming the op, the argument and the numbers
+ *   in clcnn_context_last_error. A success does not clear that message:
+ *   read it only after a call that failed.
+ * - Ops are enqueued on the context's in-order queue and return without
+ *   waiting; clcnn_tensor_read and clcnn_context_finish wait.
+ * - All tensors of one call share one context and one dtype; an output
+ *   that is also an input of the same call is refused. Gradients are
+ *   overwritten, not accumulated.
+ * - Results are deterministic: the same inputs on the same device give the
+ *   same bits on every run (no atomics, fixed reduction orders).
+ * - Failure contracts of the constructors: when clcnn_context_create fails,
+ *   *ctx is still set to a context that holds only the error message (read
+ *   it with clcnn_context_last_error, then destroy it); when
+ *   clcnn_tensor_create fails, *tensor is NULL.
+ * - Threads: a context and its tensors belong to one thread at a time;
+ *   separate contexts may be used from separate threads concurrently.
+ * - Nothing in the library prints, exits or aborts.
+ *
+ * Diagnostics (for tools and experiments, not needed to run a network):
+ * clcnn_context_config, clcnn_context_workspace_bytes,
+ * clcnn_context_build_warnings. */
 #ifndef CLCNN_H
 #define CLCNN_H
 
@@ -89,25 +129,39 @@ typedef struct clcnn_device_info {
 CLCNN_API clcnn_status clcnn_devices_list(const char *spec, clcnn_device_info *devices,
                                           size_t capacity, size_t *count);
 
+/* ---- contexts ---- */
 /* device: NULL (CLCNN_DEVICE, else the first GPU, accelerator, CPU),
  * "gpu", "cpu", "P:D", or a case-insensitive substring of
  * "platform name" + " " + "device name". */
 CLCNN_API clcnn_status clcnn_context_create(const char *device, clcnn_context **ctx);
+/* Waits for the queue, then releases everything the context holds. Its
+ * tensors stay valid handles to destroy (before or after), but no op may
+ * use them any more. */
 CLCNN_API void clcnn_context_destroy(clcnn_context *ctx);             /* NULL is a no-op */
 CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
 CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
 CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
 /* Whether the context's device can run CLCNN_FLOAT64 (cl_khr_fp64). */
 CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype);
+
+/* ---- diagnostics ---- */
 /* The kernels' tile configuration for this device, in the form the
- * CLCNN_TUNE environment variable accepts ("conv_tile_pixels=4,..."). */
+ * CLCNN_TUNE environment variable accepts ("table=cpu,conv_tile_pixels=8,..."). */
 CLCNN_API const char *clcnn_context_config(const clcnn_context *ctx);
 /* Bytes of scratch device memory the context holds for reuse (W transposed,
- * dW and db partial sums); bounded by the largest layer run so far. */
+ * dW and db partial sums, pooling's argmax); bounded by the largest layer
+ * run so far. */
 CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
+/* What the OpenCL compiler said about the kernels this context built and
+ * that built with messages (warnings), each headed by its file and
+ * options; empty when every build was silent. A kernel that warns may run
+ * slower than intended, so the tests require this to stay empty. */
+CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
 
+/* ---- tensors ---- */
 /* A dim of 0, a size that overflows size_t or exceeds the device's largest
- * allocation is CLCNN_ERROR_SHAPE. The contents start undefined. */
+ * allocation is CLCNN_ERROR_SHAPE. The contents start undefined. On any
+ * failure *tensor is NULL. */
 CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype,
                                            const size_t dims[4], clcnn_tensor **tensor);
 CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor);            /* NULL is a no-op */
@@ -117,6 +171,7 @@ CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor);
 CLCNN_API clcnn_status clcnn_tensor_write(clcnn_tensor *tensor, const void *src, size_t bytes);
 CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t bytes);
 
+/* ---- the walkthrough's ops ---- */
 /* x_pad = x with `pad` zeros around H and W: (m, n_H + 2pad, n_W + 2pad, n_C). */
 CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
                                       clcnn_tensor *x_pad);

@@ -186,6 +186,11 @@ clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspac
     return CLCNN_OK;
 }
 
+const char *clcnn_context_build_warnings(const clcnn_context *ctx)
+{
+    return ctx ? ctx->build_warnings : "";
+}
+
 const char *clcnn_context_config(const clcnn_context *ctx)
 {
     return ctx ? ctx->config : "";

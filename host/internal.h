@@ -75,6 +75,7 @@ struct clcnn_context {
     cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
+    char build_warnings[CLCNN_ERROR_CAPACITY]; /* the non-empty logs of successful builds */
     clcnn_fault fault;       /* testing hook, see clcnn_fault */
 };
 

@@ -1,6 +1,7 @@
 /* The program cache: kernel sources (embedded, or read from
  * CLCNN_KERNEL_DIR), built once per (file, dtype, options) and kept in the
  * context with their kernels; and the launch helpers. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,31 @@ static char *read_source(clcnn_context *ctx, const char *op, const char *file, s
     return text;
 }
 
+/* A successful build's log holds the compiler's warnings, if any: kept for
+ * clcnn_context_build_warnings (whole logs while they fit, then cut). */
+static void keep_build_log(clcnn_context *ctx, const clcnn_program *p, const char *options)
+{
+    size_t size = 0;
+    if (clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS ||
+        size <= 1)
+        return;
+    char *log = malloc(size + 1);
+    if (log == NULL)
+        return;
+    if (clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
+        log[size] = '\0';
+        const char *text = log;
+        while (*text && isspace((unsigned char)*text))
+            text++;
+        size_t used = strlen(ctx->build_warnings);
+        if (*text && used + 1 < sizeof ctx->build_warnings)
+            snprintf(ctx->build_warnings + used, sizeof ctx->build_warnings - used,
+                     "kernels/%s for %s, options '%s':\n%s%s", file_names[p->file], clcnn__dtype_name(p->dtype),
+                     options, text, text[strlen(text) - 1] == '\n' ? "" : "\n");
+    }
+    free(log);
+}
+
 static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
 {
     const char *file = file_names[p->file];
@@ -108,8 +134,10 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
              p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "", p->options,
              ctx->extra_options ? ctx->extra_options : "");
     err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
-    if (err == CL_SUCCESS)
+    if (err == CL_SUCCESS) {
+        keep_build_log(ctx, p, options);
         return CLCNN_OK;
+    }
     /* Where the source came from decides what the user can do about it. */
     char where[1024];
     if (ctx->kernel_dir)
