@@ -78,9 +78,8 @@ static int vector_for(int tuned, int channels)
 
 /* Pixels per work-item along a row of `width`: the tuned tile, or the
  * largest tile above half of it that divides the row, so that no tile is
- * partial (a partial tile takes the masked path for every tap). 28-wide
- * rows take 7-pixel tiles instead of 3 x 8 + 4: fmnist1 forward about 1.6x
- * as fast on POCL/AVX-512. */
+ * partial (a partial tile takes the masked path for every tap): 28-wide
+ * rows take 7-pixel tiles instead of 3 x 8 + 4 (README, speed). */
 static int tile_for_width(int tuned, int width)
 {
     for (int tile = tuned; width > tuned && 2 * tile > tuned; tile--)
@@ -213,8 +212,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         /* The partial sums cost chunks x |dW| written and read again: on
          * CPUs keep that within 3x what the reduction reads (A_prev and dZ).
          * Deep layers, where dW is as large as the activations, get fewer
-         * chunks (res14: 5 instead of 16, dW 12.7 -> 9.2 ms on POCL). GPUs
-         * need the chunks for parallelism and keep them until measured. */
+         * chunks (res14: 5 instead of 16). GPUs need the chunks for
+         * parallelism and keep them until measured. */
         const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
         int max_chunks = t->filter_chunks;
         if (cpu && (size_t)max_chunks > 3 * reads / w_count)
@@ -338,8 +337,8 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
                                        CLCNN_ARG(s.n_C)};
             const size_t tglobal[3] = {(size_t)s.n_C_prev, (size_t)s.n_C, (size_t)taps};
             /* Groups of 64 (16 along cp, the written dimension): with one item
-             * per group, POCL's per-group cost made the transpose of res14's
-             * W (590k elements) about 3 ms of its 13 ms dA. */
+             * per group, POCL's per-group cost made the transpose a large
+             * part of dA on deep layers. */
             const size_t tlocal[3] = {16, 4, 1};
             const clcnn_arg args[] = {
                 CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m),

@@ -8,7 +8,7 @@
 
 /* Up to this many input elements, max pool backward with overlapping
  * windows skips the argmax pass and rescans the windows: its launch costs
- * more than the rescans (about 10 us of POCL launch). */
+ * more than the rescans. */
 #define POOL_RECOMPUTE_MAX_ELEMENTS 8192
 
 typedef struct pool_shape {
@@ -63,13 +63,12 @@ typedef struct pool_plan {
  * CPUs (POCL runs a work-group as a loop over its items): loads of up to 16
  * channels (two or four SIMD registers); all of n_C per item, so that an
  * item reads whole pixels in address order, which the hardware prefetchers
- * follow far better than items that each take a slice of every pixel (max
- * 3 x 3 forward on 8 x 112 x 112 x 64 about twice as fast); and 4 units
+ * follow far better than items that each take a slice of every pixel; and 4 units
  * along w per item to amortise its index arithmetic. An output of an
  * eighth of the cache or more is written with non-temporal stores: with
  * the inputs streaming through it would mostly be evicted before its next
  * use anyway, and those stores skip reading each output line before
- * overwriting it (max 2 x 2 backward on 8 x 56 x 56 x 64: 0.55 -> 0.23 ms).
+ * overwriting it.
  * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
  * Small windows are compiled in as constants (unrolled loops, shifts for
  * the divisions); a program per (f, stride) pair is cheap for these few. */
@@ -78,8 +77,8 @@ static void plan_pool(const clcnn_context *ctx, int n_C, int f, int stride, size
     const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     /* CPUs: the widest vector that fits in n_C; when it does not divide
      * n_C, each pixel's last vector overlaps the one before (CHANNEL_TAIL),
-     * which keeps the whole width for any n_C >= 16 (63 channels: max 3 x 3
-     * s2 backward on 8 x 112 x 112 about 2.5x faster than all-scalar).
+     * which keeps the whole width for any n_C >= 16 instead of falling
+     * back to narrower vectors, down to scalar.
      * GPUs: a vector that divides n_C, since an overlap there would be
      * written by two work-items. */
     const clcnn_tuning *t = &ctx->tuning;
