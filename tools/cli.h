@@ -27,6 +27,14 @@ int cli_train(int argc, char **argv); /* train.c */
 
 /* ---- option parsing (main.c) ---- */
 
+struct option; /* <getopt.h> */
+/* getopt_long over a command's argv (argv[0] is the command's name), with
+ * `--opt VALUE` and `--opt=VALUE`: returns the next option's val, -1 when
+ * all arguments are read, or '?' after printing a usage error (a missing
+ * value, an unknown option, or any argument that is not an option). */
+int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
+               const struct option *long_options);
+
 /* If argv[*index] is `name VALUE` or `name=VALUE`, sets *value, advances
  * *index past it and returns 1; returns 0 if it is another argument, and -1
  * (after printing why) if the value is missing. */

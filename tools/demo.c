@@ -7,6 +7,7 @@
  * run as the op that contains them: one window of conv_forward, one window
  * of max/average pool_backward. */
 #include <float.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,22 +535,31 @@ static int step_pool_backward(demo *d)
 
 int cli_demo(int argc, char **argv)
 {
+    static const struct option options[] = {
+        {"device", required_argument, NULL, 'd'},
+        {"dtype", required_argument, NULL, 't'},
+        {"print-style", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     const char *device = NULL, *dtype_text = NULL, *style_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        int matched = cli_option_value(COMMAND, argc, argv, &i, "--device", &device);
-        if (!matched)
-            matched = cli_option_value(COMMAND, argc, argv, &i, "--dtype", &dtype_text);
-        if (!matched)
-            matched = cli_option_value(COMMAND, argc, argv, &i, "--print-style", &style_text);
-        if (matched < 0)
-            return CLI_EXIT_USAGE;
-        if (matched)
-            continue;
-        if (cli_is_help(argv[i])) {
+    for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
+        switch (option) {
+        case 'd':
+            device = optarg;
+            break;
+        case 't':
+            dtype_text = optarg;
+            break;
+        case 'p':
+            style_text = optarg;
+            break;
+        case 'h':
             print_help();
             return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
         }
-        return cli_unknown_argument(COMMAND, argv[i]);
     }
     demo d = {0};
     d.style = NUMPY_PRINT_LEGACY;

@@ -1,6 +1,8 @@
 /* The clcnn command: dispatch to the subcommands, the top-level help, and
- * the option parsing they share (--device SPEC, --help, numbers, dtypes). */
+ * the option parsing they share (getopt_long with the command's messages,
+ * --device SPEC, --help, numbers, dtypes). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,33 @@ static void print_usage(FILE *out)
 int cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
+               const struct option *long_options)
+{
+    /* "+": stop at the first argument that is not an option, which is then
+     * reported as unknown (getopt_long would otherwise move it to the end).
+     * ":": tell a missing value (':') from an unknown option ('?'), and let
+     * getopt_long print nothing, so that the messages name the command. */
+    char optstring[32];
+    snprintf(optstring, sizeof optstring, "+:%s", short_options);
+    const int at = optind;
+    const int option = getopt_long(argc, argv, optstring, long_options, NULL);
+    if (option == ':') {
+        fprintf(stderr, "clcnn %s: %s needs a value (see clcnn %s --help)\n", command, argv[at],
+                command);
+        return '?';
+    }
+    if (option == '?') {
+        cli_unknown_argument(command, argv[at]);
+        return '?';
+    }
+    if (option == -1 && optind < argc) {
+        cli_unknown_argument(command, argv[optind]);
+        return '?';
+    }
+    return option;
 }
 
 int cli_option_value(const char *command, int argc, char **argv, int *index, const char *name,
@@ -128,23 +157,34 @@ int cli_unknown_argument(const char *command, const char *arg)
 
 int main(int argc, char **argv)
 {
+    static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    const char *name = argv[1];
-    if (cli_is_help(name) || strcmp(name, "help") == 0) {
+    const int option = getopt_long(argc, argv, "+:h", options, NULL);
+    /* The command: the first argument, when it is not an option. */
+    const char *name = option == -1 && optind < argc ? argv[optind] : NULL;
+    if (option == 'h' || (name && strcmp(name, "help") == 0)) {
         print_usage(stdout);
         return CLI_EXIT_OK;
     }
-    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+    if (option == 'V' || (name && strcmp(name, "version") == 0)) {
         printf("clcnn %s\n", clcnn_version());
         return CLI_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(name, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "clcnn: unknown command \"%s\"\n\n", name);
+    for (size_t i = 0; name && i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0) {
+            const int first = optind;
+            /* The command parses its own argv (its name first) from the start. */
+            optind = 1;
+            return commands[i].run(argc - first, argv + first);
+        }
+    fprintf(stderr, "clcnn: unknown command \"%s\"\n\n", name ? name : argv[1]);
     print_usage(stderr);
     return CLI_EXIT_USAGE;
 }
