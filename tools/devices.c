@@ -1,16 +1,14 @@
-/* `clcnn devices`: every OpenCL platform and device, asked from OpenCL
- * directly (so it also shows devices the library would never pick), with
- * the one that clcnn_context_create chooses marked. */
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
+/* `clcnn devices`: every OpenCL platform and device as clcnn_devices_list
+ * reports it (so also devices the library would never pick by default),
+ * with the one a spec (or the default choice) selects marked; as a table,
+ * or as JSON for scripts. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-#define NAME_CAPACITY 256
+#define COMMAND "devices"
 
 static const char install_hint[] =
     "To run on the CPU, install POCL's OpenCL driver (on Debian/Ubuntu:\n"
@@ -19,126 +17,41 @@ static const char install_hint[] =
 
 static void print_help(void)
 {
-    fputs("usage: clcnn devices [--device SPEC]\n\n"
+    fputs("usage: clcnn devices [--device SPEC] [--json]\n\n"
           "Lists every OpenCL platform and device (index P:D, platform, device, type,\n"
-          "compute units, global memory, largest allocation, fp64) and marks with *\n"
-          "the device clcnn uses by default, or the one SPEC selects.\n\n",
+          "compute units, global memory, largest allocation, local memory, largest\n"
+          "work-group, fp64, fp16, driver version) and marks with * the device clcnn\n"
+          "uses by default, or the one SPEC selects.\n\n"
+          "  --json          print a JSON array instead, one object per device with\n"
+          "                  every field of clcnn_device_info (host/clcnn.h), its\n"
+          "                  \"index\" as \"P:D\" and \"chosen\" true for the marked device\n",
           stdout);
     cli_print_device_help(stdout);
 }
 
-static const char *type_name(cl_device_type type)
+static const char *type_name(clcnn_device_type type)
 {
-    if (type & CL_DEVICE_TYPE_GPU)
+    switch (type) {
+    case CLCNN_DEVICE_TYPE_GPU:
         return "GPU";
-    if (type & CL_DEVICE_TYPE_ACCELERATOR)
+    case CLCNN_DEVICE_TYPE_ACCELERATOR:
         return "accelerator";
-    if (type & CL_DEVICE_TYPE_CPU)
+    case CLCNN_DEVICE_TYPE_CPU:
         return "CPU";
-    return "other";
+    default:
+        return "other";
+    }
 }
 
-static void format_bytes(cl_ulong bytes, char *out, size_t capacity)
+static void format_bytes(unsigned long long bytes, char *out, size_t capacity)
 {
-    const double gib = 1024.0 * 1024.0 * 1024.0;
+    const double kib = 1024.0, mib = kib * kib, gib = mib * kib;
     if ((double)bytes >= gib)
         snprintf(out, capacity, "%.1f GiB", (double)bytes / gib);
+    else if ((double)bytes >= mib)
+        snprintf(out, capacity, "%.0f MiB", (double)bytes / mib);
     else
-        snprintf(out, capacity, "%.0f MiB", (double)bytes / (1024.0 * 1024.0));
-}
-
-typedef struct device_row {
-    char index[32];
-    char platform[NAME_CAPACITY];
-    char device[NAME_CAPACITY];
-    const char *type;
-    cl_uint compute_units;
-    char global_memory[32];
-    char max_alloc[32];
-    int fp64;
-    int chosen;
-} device_row;
-
-static int has_fp64(cl_device_id device)
-{
-    size_t size = 0;
-    if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &size) != CL_SUCCESS || size == 0)
-        return 0;
-    char *extensions = malloc(size + 1);
-    if (!extensions)
-        return 0;
-    int found = 0;
-    if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, size, extensions, NULL) == CL_SUCCESS) {
-        extensions[size] = '\0';
-        found = strstr(extensions, "cl_khr_fp64") != NULL;
-    }
-    free(extensions);
-    return found;
-}
-
-/* Collects the rows; returns how many, or -1 on an OpenCL error (printed). */
-static int collect(device_row **rows_out)
-{
-    cl_uint platform_count = 0;
-    cl_int err = clGetPlatformIDs(0, NULL, &platform_count);
-    *rows_out = NULL;
-    /* The ICD loader says -1001 (CL_PLATFORM_NOT_FOUND_KHR) when no driver is
-     * installed; that is "no device", not an error. */
-    if (err == -1001 || platform_count == 0)
-        return 0;
-    if (err != CL_SUCCESS) {
-        fprintf(stderr, "clcnn devices: clGetPlatformIDs failed with OpenCL error %d\n", (int)err);
-        return -1;
-    }
-    cl_platform_id *platforms = calloc(platform_count, sizeof *platforms);
-    if (!platforms)
-        return -1;
-    clGetPlatformIDs(platform_count, platforms, NULL);
-    int count = 0, capacity = 0;
-    device_row *rows = NULL;
-    for (cl_uint p = 0; p < platform_count; p++) {
-        char platform_name[NAME_CAPACITY] = "";
-        clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof platform_name - 1, platform_name,
-                          NULL);
-        cl_uint device_count = 0;
-        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &device_count) != CL_SUCCESS)
-            continue;
-        cl_device_id *devices = calloc(device_count, sizeof *devices);
-        if (!devices)
-            break;
-        clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, device_count, devices, NULL);
-        for (cl_uint d = 0; d < device_count; d++) {
-            if (count == capacity) {
-                capacity = capacity ? 2 * capacity : 8;
-                device_row *grown = realloc(rows, (size_t)capacity * sizeof *rows);
-                if (!grown)
-                    break;
-                rows = grown;
-            }
-            device_row *row = &rows[count++];
-            memset(row, 0, sizeof *row);
-            snprintf(row->index, sizeof row->index, "%u:%u", p, d);
-            strcpy(row->platform, platform_name);
-            clGetDeviceInfo(devices[d], CL_DEVICE_NAME, sizeof row->device - 1, row->device, NULL);
-            cl_device_type type = 0;
-            cl_ulong global_memory = 0, max_alloc = 0;
-            clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
-            clGetDeviceInfo(devices[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof row->compute_units,
-                            &row->compute_units, NULL);
-            clGetDeviceInfo(devices[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global_memory,
-                            &global_memory, NULL);
-            clGetDeviceInfo(devices[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc,
-                            NULL);
-            row->type = type_name(type);
-            format_bytes(global_memory, row->global_memory, sizeof row->global_memory);
-            format_bytes(max_alloc, row->max_alloc, sizeof row->max_alloc);
-            row->fp64 = has_fp64(devices[d]);
-        }
-        free(devices);
-    }
-    free(platforms);
-    *rows_out = rows;
-    return count;
+        snprintf(out, capacity, "%.0f KiB", (double)bytes / kib);
 }
 
 static int wider(int width, const char *text)
@@ -147,80 +60,194 @@ static int wider(int width, const char *text)
     return length > width ? length : width;
 }
 
+static void print_table(const clcnn_device_info *devices, size_t count)
+{
+    int w_index = 3, w_platform = 8, w_device = 6;
+    for (size_t i = 0; i < count; i++) {
+        char index[32];
+        snprintf(index, sizeof index, "%u:%u", devices[i].platform_index, devices[i].device_index);
+        w_index = wider(w_index, index);
+        w_platform = wider(w_platform, devices[i].platform);
+        w_device = wider(w_device, devices[i].name);
+    }
+    printf("  %-*s  %-*s  %-*s  %-11s  %3s  %10s  %10s  %10s  %6s  %4s  %4s  %s\n", w_index, "P:D",
+           w_platform, "platform", w_device, "device", "type", "CUs", "global mem", "max alloc",
+           "local mem", "max WG", "fp64", "fp16", "driver");
+    for (size_t i = 0; i < count; i++) {
+        const clcnn_device_info *d = &devices[i];
+        char index[32], global_mem[32], max_alloc[32], local_mem[32];
+        snprintf(index, sizeof index, "%u:%u", d->platform_index, d->device_index);
+        format_bytes(d->global_mem_bytes, global_mem, sizeof global_mem);
+        format_bytes(d->max_alloc_bytes, max_alloc, sizeof max_alloc);
+        format_bytes(d->local_mem_bytes, local_mem, sizeof local_mem);
+        printf("%c %-*s  %-*s  %-*s  %-11s  %3u  %10s  %10s  %10s  %6zu  %4s  %4s  %s\n",
+               d->chosen ? '*' : ' ', w_index, index, w_platform, d->platform, w_device, d->name,
+               type_name(d->type), d->compute_units, global_mem, max_alloc, local_mem,
+               d->max_work_group_size, d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no",
+               d->driver_version);
+    }
+}
+
+/* The length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_length(const unsigned char *s)
+{
+    unsigned char low = 0x80, high = 0xbf; /* the second byte's range */
+    size_t length;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        length = 2;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        length = 3;
+        low = s[0] == 0xe0 ? 0xa0 : low;   /* no overlong forms */
+        high = s[0] == 0xed ? 0x9f : high; /* no surrogates */
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        length = 4;
+        low = s[0] == 0xf0 ? 0x90 : low;
+        high = s[0] == 0xf4 ? 0x8f : high; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < low || s[1] > high)
+        return 0;
+    for (size_t i = 2; i < length; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return length;
+}
+
+/* text as a JSON string. Names longer than their field come cut, maybe
+ * inside a UTF-8 sequence: bytes that are not valid UTF-8 become U+FFFD, so
+ * that the output stays valid JSON. */
+static void print_json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *s = (const unsigned char *)text; *s;) {
+        const size_t length = utf8_length(s);
+        if (length == 0) {
+            fputs("\\ufffd", stdout);
+            s++;
+        } else if (length > 1) {
+            fwrite(s, 1, length, stdout);
+            s += length;
+        } else {
+            if (*s == '"' || *s == '\\')
+                printf("\\%c", *s);
+            else if (*s < 0x20)
+                printf("\\u%04x", *s);
+            else
+                putchar(*s);
+            s++;
+        }
+    }
+    putchar('"');
+}
+
+static void print_json(const clcnn_device_info *devices, size_t count)
+{
+    putchar('[');
+    for (size_t i = 0; i < count; i++) {
+        const clcnn_device_info *d = &devices[i];
+        printf("%s\n  {\"index\": \"%u:%u\", \"platform_index\": %u, \"device_index\": %u, "
+               "\"platform\": ",
+               i ? "," : "", d->platform_index, d->device_index, d->platform_index,
+               d->device_index);
+        print_json_string(d->platform);
+        fputs(", \"name\": ", stdout);
+        print_json_string(d->name);
+        fputs(", \"driver_version\": ", stdout);
+        print_json_string(d->driver_version);
+        fputs(", \"opencl_version\": ", stdout);
+        print_json_string(d->opencl_version);
+        printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": %llu, "
+               "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, "
+               "\"max_work_group_size\": %zu, \"fp64\": %s, \"fp16\": %s, \"chosen\": %s}",
+               type_name(d->type), d->compute_units, d->global_mem_bytes, d->max_alloc_bytes,
+               d->local_mem_bytes, d->max_work_group_size, d->fp64 ? "true" : "false",
+               d->fp16 ? "true" : "false", d->chosen ? "true" : "false");
+    }
+    fputs(count ? "\n]\n" : "]\n", stdout);
+}
+
+/* Every device, with the one `device` selects marked: *devices is
+ * malloc'ed. Prints why and returns -1 on failure. */
+static int list_devices(const char *device, clcnn_device_info **devices, size_t *count)
+{
+    *devices = NULL;
+    clcnn_status status = clcnn_devices_list(device, NULL, 0, count);
+    if (status == CLCNN_OK && *count > 0) {
+        *devices = calloc(*count, sizeof **devices);
+        status = *devices ? clcnn_devices_list(device, *devices, *count, count)
+                          : CLCNN_ERROR_OUT_OF_MEMORY;
+    }
+    if (status != CLCNN_OK) {
+        fprintf(stderr, "clcnn devices: listing the devices failed: %s\n",
+                clcnn_status_string(status));
+        free(*devices);
+        *devices = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int cli_devices(int argc, char **argv)
 {
+    static const struct option options[] = {
+        {"device", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     const char *device = NULL;
-    for (int i = 1; i < argc; i++) {
-        int matched = cli_option_value("devices", argc, argv, &i, "--device", &device);
-        if (matched < 0)
-            return CLI_EXIT_USAGE;
-        if (matched)
-            continue;
-        if (cli_is_help(argv[i])) {
+    int json = 0;
+    for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
+        switch (option) {
+        case 'd':
+            device = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
             print_help();
             return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
         }
-        return cli_unknown_argument("devices", argv[i]);
     }
 
-    device_row *rows;
-    int count = collect(&rows);
-    if (count < 0)
+    clcnn_device_info *devices;
+    size_t count;
+    if (list_devices(device, &devices, &count) != 0)
         return CLI_EXIT_FAILURE;
+    if (json)
+        print_json(devices, count);
     if (count == 0) {
         fprintf(stderr, "clcnn devices: no OpenCL device found.\n%s", install_hint);
-        free(rows);
         const char *require = getenv("CLCNN_REQUIRE_DEVICE");
         return require && strcmp(require, "1") == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_NO_DEVICE;
     }
+    if (!json)
+        print_table(devices, count);
 
-    /* Ask the library which device it picks, and find it by name
-     * ("device (platform)"); the first row of that name is the one. */
-    clcnn_context *ctx = NULL;
-    clcnn_status status = clcnn_context_create(device, &ctx);
-    char chosen_name[2 * NAME_CAPACITY + 8] = "";
-    char choice_error[1024] = "";
-    if (status == CLCNN_OK)
-        snprintf(chosen_name, sizeof chosen_name, "%s", clcnn_context_device_name(ctx));
-    else
-        snprintf(choice_error, sizeof choice_error, "%s",
-                 ctx ? clcnn_context_last_error(ctx) : clcnn_status_string(status));
-    clcnn_context_destroy(ctx);
-    int chosen = -1;
-    for (int i = 0; i < count && status == CLCNN_OK; i++) {
-        char name[2 * NAME_CAPACITY + 8];
-        snprintf(name, sizeof name, "%s (%s)", rows[i].device, rows[i].platform);
-        if (strcmp(name, chosen_name) == 0) {
-            rows[i].chosen = 1;
-            chosen = i;
-            break;
-        }
-    }
-
-    int w_index = 3, w_platform = 8, w_device = 6;
-    for (int i = 0; i < count; i++) {
-        w_index = wider(w_index, rows[i].index);
-        w_platform = wider(w_platform, rows[i].platform);
-        w_device = wider(w_device, rows[i].device);
-    }
-    printf("  %-*s  %-*s  %-*s  %-11s  %3s  %10s  %10s  %4s\n", w_index, "P:D", w_platform,
-           "platform", w_device, "device", "type", "CUs", "global mem", "max alloc", "fp64");
-    for (int i = 0; i < count; i++)
-        printf("%c %-*s  %-*s  %-*s  %-11s  %3u  %10s  %10s  %4s\n", rows[i].chosen ? '*' : ' ',
-               w_index, rows[i].index, w_platform, rows[i].platform, w_device, rows[i].device,
-               rows[i].type, rows[i].compute_units, rows[i].global_memory, rows[i].max_alloc,
-               rows[i].fp64 ? "yes" : "no");
+    const clcnn_device_info *chosen = NULL;
+    for (size_t i = 0; i < count && !chosen; i++)
+        if (devices[i].chosen)
+            chosen = &devices[i];
     int exit_status = CLI_EXIT_OK;
-    if (chosen >= 0) {
-        printf("\n* %s: %s (%s)%s\n", device ? "--device selects" : "default choice",
-               rows[chosen].index, rows[chosen].device,
+    if (chosen && !json) {
+        printf("\n* %s: %u:%u (%s)%s\n", device ? "--device selects" : "default choice",
+               chosen->platform_index, chosen->device_index, chosen->name,
                device ? "" : "; pick another with --device SPEC or CLCNN_DEVICE=SPEC");
-    } else if (status == CLCNN_OK) {
-        printf("\nclcnn chose \"%s\", which is not in the list above\n", chosen_name);
-    } else {
-        fprintf(stderr, "\nclcnn devices: clcnn cannot use any of them: %s\n", choice_error);
+    } else if (!chosen) {
+        /* Only a spec picks nothing: the default choice takes any device. */
+        const char *spec = device ? device : getenv("CLCNN_DEVICE");
+        fprintf(stderr,
+                "%sclcnn devices: no device matches %s \"%s\"; give gpu, cpu, P:D or a part of "
+                "\"platform device\" (see clcnn devices --help)\n",
+                json ? "" : "\n", device ? "--device" : "CLCNN_DEVICE", spec ? spec : "");
         exit_status = CLI_EXIT_FAILURE;
     }
-    free(rows);
+    free(devices);
     return exit_status;
 }
