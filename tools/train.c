@@ -7,6 +7,7 @@
  * the same device gives the same numbers. This file is the command: its
  * options, and the run from loading the data to saving the weights. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,70 +75,101 @@ static int parse_double(const char *option, const char *text, double min, double
 /* Parses argv into o; returns -1 (usage error, printed), 0, or 1 for --help. */
 static int parse_options(int argc, char **argv, train_options *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *text;
-        int m;
-#define OPTION(name) ((m = cli_option_value(TRAIN_COMMAND, argc, argv, &i, name, &text)) != 0)
-        if (OPTION("--device")) {
-            if (m < 0)
-                return -1;
-            o->device = text;
-        } else if (OPTION("--data")) {
-            if (m < 0)
-                return -1;
-            o->data_dir = text;
-        } else if (OPTION("--save")) {
-            if (m < 0)
-                return -1;
-            o->save_path = text;
-        } else if (OPTION("--load")) {
-            if (m < 0)
-                return -1;
-            o->load_path = text;
-        } else if (OPTION("--epochs")) {
-            if (m < 0 || cli_parse_long(TRAIN_COMMAND, "--epochs", text, 1, 1000, &o->epochs))
-                return -1;
-        } else if (OPTION("--batch")) {
-            if (m < 0 || cli_parse_long(TRAIN_COMMAND, "--batch", text, 1, 4096, &o->batch))
-                return -1;
-        } else if (OPTION("--limit")) {
-            if (m < 0 || cli_parse_long(TRAIN_COMMAND, "--limit", text, 1, N_TRAIN, &o->limit))
-                return -1;
-        } else if (OPTION("--test-limit")) {
-            if (m < 0 || cli_parse_long(TRAIN_COMMAND, "--test-limit", text, 1, N_TEST, &o->test_limit))
-                return -1;
-        } else if (OPTION("--lr")) {
-            if (m < 0 || parse_double("--lr", text, 0.0, 100.0, &o->lr))
-                return -1;
-        } else if (OPTION("--momentum")) {
-            if (m < 0 || parse_double("--momentum", text, 0.0, 1.0, &o->momentum))
-                return -1;
-        } else if (OPTION("--weight-decay")) {
-            if (m < 0 || parse_double("--weight-decay", text, 0.0, 1.0, &o->weight_decay))
-                return -1;
-        } else if (OPTION("--seed")) {
-            if (m < 0 || cli_parse_u64(TRAIN_COMMAND, "--seed", text, &o->seed))
-                return -1;
-        } else if (OPTION("--dtype")) {
-            if (m < 0 || cli_parse_dtype(TRAIN_COMMAND, text, &o->dtype))
-                return -1;
-        } else if (OPTION("--lr-decay")) {
-            if (m < 0)
-                return -1;
-            if (strcmp(text, "cosine") != 0 && strcmp(text, "none") != 0) {
-                fprintf(stderr, "clcnn train: --lr-decay wants cosine or none, not \"%s\"\n", text);
+    enum {
+        DEVICE = 256, /* above every short option */
+        DATA,
+        SAVE,
+        LOAD,
+        EPOCHS,
+        BATCH,
+        LIMIT,
+        TEST_LIMIT,
+        LR,
+        LR_DECAY,
+        MOMENTUM,
+        WEIGHT_DECAY,
+        SEED,
+        DTYPE,
+        EVAL_ONLY,
+    };
+    static const struct option options[] = {
+        {"device", required_argument, NULL, DEVICE},
+        {"data", required_argument, NULL, DATA},
+        {"save", required_argument, NULL, SAVE},
+        {"load", required_argument, NULL, LOAD},
+        {"epochs", required_argument, NULL, EPOCHS},
+        {"batch", required_argument, NULL, BATCH},
+        {"limit", required_argument, NULL, LIMIT},
+        {"test-limit", required_argument, NULL, TEST_LIMIT},
+        {"lr", required_argument, NULL, LR},
+        {"lr-decay", required_argument, NULL, LR_DECAY},
+        {"momentum", required_argument, NULL, MOMENTUM},
+        {"weight-decay", required_argument, NULL, WEIGHT_DECAY},
+        {"seed", required_argument, NULL, SEED},
+        {"dtype", required_argument, NULL, DTYPE},
+        {"eval-only", no_argument, NULL, EVAL_ONLY},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    for (int option; (option = cli_getopt(TRAIN_COMMAND, argc, argv, "h", options)) != -1;) {
+        int bad = 0;
+        switch (option) {
+        case DEVICE:
+            o->device = optarg;
+            break;
+        case DATA:
+            o->data_dir = optarg;
+            break;
+        case SAVE:
+            o->save_path = optarg;
+            break;
+        case LOAD:
+            o->load_path = optarg;
+            break;
+        case EPOCHS:
+            bad = cli_parse_long(TRAIN_COMMAND, "--epochs", optarg, 1, 1000, &o->epochs);
+            break;
+        case BATCH:
+            bad = cli_parse_long(TRAIN_COMMAND, "--batch", optarg, 1, 4096, &o->batch);
+            break;
+        case LIMIT:
+            bad = cli_parse_long(TRAIN_COMMAND, "--limit", optarg, 1, N_TRAIN, &o->limit);
+            break;
+        case TEST_LIMIT:
+            bad = cli_parse_long(TRAIN_COMMAND, "--test-limit", optarg, 1, N_TEST, &o->test_limit);
+            break;
+        case LR:
+            bad = parse_double("--lr", optarg, 0.0, 100.0, &o->lr);
+            break;
+        case LR_DECAY:
+            if (strcmp(optarg, "cosine") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "clcnn train: --lr-decay wants cosine or none, not \"%s\"\n", optarg);
                 return -1;
             }
-            o->cosine = strcmp(text, "cosine") == 0;
-        } else if (strcmp(argv[i], "--eval-only") == 0) {
+            o->cosine = strcmp(optarg, "cosine") == 0;
+            break;
+        case MOMENTUM:
+            bad = parse_double("--momentum", optarg, 0.0, 1.0, &o->momentum);
+            break;
+        case WEIGHT_DECAY:
+            bad = parse_double("--weight-decay", optarg, 0.0, 1.0, &o->weight_decay);
+            break;
+        case SEED:
+            bad = cli_parse_u64(TRAIN_COMMAND, "--seed", optarg, &o->seed);
+            break;
+        case DTYPE:
+            bad = cli_parse_dtype(TRAIN_COMMAND, optarg, &o->dtype);
+            break;
+        case EVAL_ONLY:
             o->eval_only = 1;
-        } else if (cli_is_help(argv[i])) {
+            break;
+        case 'h':
             return 1;
-        } else {
-            cli_unknown_argument(TRAIN_COMMAND, argv[i]);
+        default:
             return -1;
         }
-#undef OPTION
+        if (bad)
+            return -1;
     }
     if (o->eval_only && o->load_path == NULL) {
         fprintf(stderr, "clcnn train: --eval-only needs --load FILE (the weights to measure)\n");
