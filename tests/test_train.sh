@@ -69,7 +69,8 @@ echo "round trip: $got"
 
 # ---- same seed, same device: the same weights, bit for bit ----
 run det1 --limit 320 --epochs 1 --test-limit 250 --seed 11 --save "$work/d1.bin"
-run det2 --limit 320 --epochs 1 --test-limit 250 --seed 11 --save "$work/d2.bin"
+# The same options spelled --opt=VALUE.
+run det2 --limit=320 --epochs=1 --test-limit=250 --seed=11 --save="$work/d2.bin"
 [ "$(rc_of det1)" = 0 ] && [ "$(rc_of det2)" = 0 ] || fail "the determinism runs failed"
 cmp -s "$work/d1.bin" "$work/d2.bin" || fail "two runs with --seed 11 saved different weights"
 run det3 --limit 320 --epochs 1 --test-limit 250 --seed 12 --save "$work/d3.bin"
@@ -100,8 +101,19 @@ expect_refused foreign "$work/foreign.bin" "not a clcnn weights file"
 expect_refused missing "$work/does-not-exist.bin" "cannot open"
 
 # ---- usage and data errors ----
-run no_load --eval-only
-[ "$(rc_of no_load)" = 2 ] || fail "--eval-only without --load exited $(rc_of no_load), expected 2"
+# expect_usage NAME TEXT ARGS...: `clcnn train ARGS` must exit 2 with TEXT in its message.
+expect_usage() {
+    local name=$1 text=$2
+    shift 2
+    run "$name" "$@"
+    [ "$(rc_of "$name")" = 2 ] || fail "$name: exited $(rc_of "$name"), expected 2"
+    grep -qF -- "$text" "$work/$name.err" || { cat "$work/$name.err" >&2; fail "$name: the message does not say \"$text\""; }
+}
+expect_usage no_load "--eval-only needs --load FILE" --eval-only
+expect_usage bad_value '--lr wants a number from 0 to 100, not "fast"' --lr=fast
+expect_usage no_value "--epochs needs a value" --limit 10 --epochs
+expect_usage unknown 'unknown argument "extra"' --limit 10 extra
+echo "usage errors: exit 2 with the option and the value named"
 "$clcnn" train --data "$work/empty" --limit 10 >/dev/null 2>"$work/nodata.err"
 rc=$?
 [ $rc = 1 ] || fail "a missing data directory exited $rc, expected 1"
