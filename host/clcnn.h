@@ -8,6 +8,10 @@
  *   clcnn_conv_backward                     da_prev, dw, db from dz
  *   clcnn_pool_forward                      max or average pooling
  *   clcnn_pool_backward                     da_prev from da
+ *   clcnn_conv_forward_ex, clcnn_conv_backward_ex   strides per axis,
+ *                asymmetric padding, dilation, groups, no bias, fused ReLU
+ *   clcnn_pool_forward_ex, clcnn_pool_backward_ex   rectangular windows,
+ *                padding, count_include_pad, global pooling
  *   clcnn_relu_forward, clcnn_relu_backward
  *   clcnn_softmax_cross_entropy_forward, clcnn_softmax_cross_entropy_backward
  *   clcnn_sgd_update                        SGD with momentum and weight decay
@@ -67,9 +71,9 @@ extern "C" {
 #endif
 
 #define CLCNN_VERSION_MAJOR 0
-#define CLCNN_VERSION_MINOR 1
+#define CLCNN_VERSION_MINOR 2
 #define CLCNN_VERSION_PATCH 0
-#define CLCNN_VERSION_STRING "0.1.0"
+#define CLCNN_VERSION_STRING "0.2.0"
 
 typedef enum clcnn_status {
     CLCNN_OK = 0,
@@ -105,9 +109,9 @@ typedef enum clcnn_device_type {
 typedef struct clcnn_device_info {
     unsigned platform_index, device_index; /* the "P:D" device spec */
     char platform[128];                    /* CL_PLATFORM_NAME */
-    char name[128];                        /* CL_DEVICE_NAME */
-    char driver_version[64];               /* CL_DRIVER_VERSION */
-    char opencl_version[64];               /* CL_DEVICE_VERSION */
+    char name[256];                        /* CL_DEVICE_NAME */
+    char driver_version[128];              /* CL_DRIVER_VERSION */
+    char opencl_version[128];              /* CL_DEVICE_VERSION */
     clcnn_device_type type;
     unsigned compute_units;
     unsigned long long global_mem_bytes;
@@ -193,6 +197,70 @@ CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor
 CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
                                            const clcnn_tensor *a_prev, int f, int stride,
                                            clcnn_pool_mode mode, clcnn_tensor *da_prev);
+
+/* ---- version 0.2: general convolution and pooling ----
+ * The ops real networks use beyond the walkthrough: per-axis strides,
+ * asymmetric padding, dilation, groups (depthwise included), no bias, a
+ * fused ReLU; pooling with rectangular windows, padding and global
+ * pooling. The walkthrough's ops above are the special case with the
+ * *_params_default values: the same results, bit for bit. */
+typedef enum clcnn_activation {
+    CLCNN_ACTIVATION_NONE = 0,
+    CLCNN_ACTIVATION_RELU = 1
+} clcnn_activation;
+
+typedef struct clcnn_conv_params {
+    int stride_h, stride_w;                       /* >= 1 */
+    int pad_top, pad_bottom, pad_left, pad_right; /* >= 0 */
+    int dilation_h, dilation_w;                   /* >= 1; 1 is a dense window */
+    int groups;                                   /* >= 1; divides n_C_prev and n_C */
+} clcnn_conv_params;
+
+/* {stride, stride, pad, pad, pad, pad, 1, 1, 1}: the walkthrough's hyperparameters. */
+CLCNN_API clcnn_conv_params clcnn_conv_params_default(int stride, int pad);
+
+/* w is (f_h, f_w, n_C_prev / groups, n_C). Group g maps input channels
+ * [g*n_C_prev/groups, (g+1)*n_C_prev/groups) to output channels
+ * [g*n_C/groups, (g+1)*n_C/groups), as in PyTorch. Depthwise convolution is
+ * groups = n_C_prev with w (f_h, f_w, 1, n_C_prev * multiplier).
+ * n_H = (n_H_prev + pad_top + pad_bottom - dilation_h*(f_h-1) - 1) / stride_h + 1
+ * (floor; likewise n_W). b may be NULL (no bias). act is applied after the
+ * bias in the same pass (z = relu(conv + b) without a second kernel). */
+CLCNN_API clcnn_status clcnn_conv_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                             const clcnn_tensor *w, const clcnn_tensor *b,
+                                             const clcnn_conv_params *params, clcnn_activation act,
+                                             clcnn_tensor *z);
+/* Gradients of clcnn_conv_forward_ex with act = NONE (for a fused ReLU, pass
+ * dz through clcnn_relu_backward with the forward's output first). Any of
+ * da_prev, dw, db may be NULL, not all three; db NULL is the only choice
+ * when the forward had no bias. */
+CLCNN_API clcnn_status clcnn_conv_backward_ex(clcnn_context *ctx, const clcnn_tensor *dz,
+                                              const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                              const clcnn_conv_params *params,
+                                              clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                              clcnn_tensor *db);
+
+typedef struct clcnn_pool_params {
+    int f_h, f_w;                                 /* >= 1 */
+    int stride_h, stride_w;                       /* >= 1 */
+    int pad_top, pad_bottom, pad_left, pad_right; /* >= 0, each < the window on its axis */
+    int count_include_pad;                        /* average: 1 divides by f_h*f_w,
+                                                     0 by the number of in-image pixels */
+} clcnn_pool_params;
+
+/* {f, f, stride, stride, 0, 0, 0, 0, 1}: the walkthrough's hyperparameters. */
+CLCNN_API clcnn_pool_params clcnn_pool_params_default(int f, int stride);
+
+/* n_H = (n_H_prev + pad_top + pad_bottom - f_h) / stride_h + 1 (floor).
+ * Padding never wins a max and adds nothing to an average's sum. Global
+ * average pooling is f_h = n_H_prev, f_w = n_W_prev. */
+CLCNN_API clcnn_status clcnn_pool_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                             const clcnn_pool_params *params, clcnn_pool_mode mode,
+                                             clcnn_tensor *a);
+CLCNN_API clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da,
+                                              const clcnn_tensor *a_prev,
+                                              const clcnn_pool_params *params, clcnn_pool_mode mode,
+                                              clcnn_tensor *da_prev);
 
 /* ---- training ops ---- */
 /* The rest of a training loop: ReLU, softmax with cross-entropy loss, and

@@ -52,6 +52,32 @@ CLCNN_API void clcnn_ref_pool_backward(const double *da, const double *a_prev,
                                        const size_t a_dims[4], int f, int stride,
                                        clcnn_pool_mode mode, double *da_prev);
 
+/* ---- version 0.2: general convolution and pooling (clcnn_reference_ex.c) ----
+ * The same ops with the params of clcnn_conv_forward_ex and
+ * clcnn_pool_forward_ex (clcnn.h). Output dims return 0, or -1 when a
+ * param is out of range, groups do not divide the channel counts, w's
+ * dims disagree with them, or the window does not fit. */
+CLCNN_API int clcnn_ref_conv_output_dims_ex(const size_t a_dims[4], const size_t w_dims[4],
+                                            const clcnn_conv_params *params, size_t z_dims[4]);
+CLCNN_API int clcnn_ref_pool_output_dims_ex(const size_t a_dims[4], const clcnn_pool_params *params,
+                                            size_t out_dims[4]);
+/* b may be NULL (no bias); act is applied after the bias. */
+CLCNN_API void clcnn_ref_conv_forward_ex(const double *a_prev, const size_t a_dims[4],
+                                         const double *w, const size_t w_dims[4], const double *b,
+                                         const clcnn_conv_params *params, clcnn_activation act,
+                                         double *z);
+/* The gradients of conv_forward_ex with act NONE; any output may be NULL. */
+CLCNN_API void clcnn_ref_conv_backward_ex(const double *dz, const double *a_prev,
+                                          const size_t a_dims[4], const double *w,
+                                          const size_t w_dims[4], const clcnn_conv_params *params,
+                                          double *da_prev, double *dw, double *db);
+CLCNN_API void clcnn_ref_pool_forward_ex(const double *a_prev, const size_t a_dims[4],
+                                         const clcnn_pool_params *params, clcnn_pool_mode mode,
+                                         double *a);
+CLCNN_API void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev,
+                                          const size_t a_dims[4], const clcnn_pool_params *params,
+                                          clcnn_pool_mode mode, double *da_prev);
+
 /* ---- training ops (clcnn_reference_train.c) ---- */
 /* y[i] = x[i] < 0 ? 0 : x[i] over n elements (NaN stays NaN). */
 CLCNN_API void clcnn_ref_relu_forward(const double *x, size_t n, double *y);

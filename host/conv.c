@@ -5,19 +5,25 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "conv.h"
 
-typedef struct conv_shape {
-    int m, n_H_prev, n_W_prev, n_C_prev;
-    int f_h, f_w, n_C;
-    int n_H, n_W;
-    int stride, pad;
-    int n_pixels; /* m * n_H * n_W: rows of the implicit GEMM */
-} conv_shape;
+typedef clcnn_conv_shape conv_shape;
 
-/* Checks a_prev, w, stride and pad, and derives the output shape. */
+/* A params field out of range, named as the caller wrote it: the
+ * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
+static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthrough, const char *field,
+                                const char *walkthrough_name, int value, int least, const char *hint)
+{
+    if (walkthrough)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is %d; it must be at least %d", op,
+                           walkthrough_name, value, least);
+    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; it must be at least %d%s", op,
+                       field, value, least, hint);
+}
+
+/* Checks a_prev, w and the params, and derives the output shape. */
 static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
-                                  const clcnn_tensor *w, int stride, int pad, conv_shape *s)
+                                  const clcnn_tensor *w, const clcnn_conv_params *p, int walkthrough, conv_shape *s)
 {
     clcnn_status st = clcnn__check_context(ctx, op);
     if (st != CLCNN_OK)
@@ -25,26 +31,63 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)) ||
         (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)))
         return st;
-    if (stride < 1)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: stride is %d; it must be at least 1", op, stride);
-    if (pad < 0)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: pad is %d; it must be at least 0", op, pad);
+    if (p == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: params is NULL; pass a clcnn_conv_params (clcnn_conv_params_default(stride, pad) "
+                           "gives the walkthrough's)", op);
+    const struct { const char *field, *walkthrough_name; int value, least; const char *hint; } fields[] = {
+        {"stride_h", "stride", p->stride_h, 1, ""},
+        {"stride_w", "stride", p->stride_w, 1, ""},
+        {"pad_top", "pad", p->pad_top, 0, ""},
+        {"pad_bottom", "pad", p->pad_bottom, 0, ""},
+        {"pad_left", "pad", p->pad_left, 0, ""},
+        {"pad_right", "pad", p->pad_right, 0, ""},
+        {"dilation_h", "dilation", p->dilation_h, 1, " (1 is a dense window)"},
+        {"dilation_w", "dilation", p->dilation_w, 1, " (1 is a dense window)"},
+        {"groups", "groups", p->groups, 1, " (1 is an ordinary convolution)"},
+    };
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+        if (fields[f].value < fields[f].least)
+            return field_below(ctx, op, walkthrough, fields[f].field, fields[f].walkthrough_name, fields[f].value,
+                               fields[f].least, fields[f].hint);
     const size_t *ad = a_prev->dims, *wd = w->dims;
-    if (wd[2] != ad[3])
-        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: w has %zu input channels (dims[2]) but a_prev has %zu",
-                           op, wd[2], ad[3]);
-    /* Tensors hold < 2^31 elements, so each dim fits an int; the padded
-     * extent is checked in wider arithmetic. */
-    long long padded_h = (long long)ad[1] + 2LL * pad, padded_w = (long long)ad[2] + 2LL * pad;
+    const size_t groups = (size_t)p->groups;
+    if (ad[3] % groups != 0 || wd[3] % groups != 0)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: params->groups is %d, which does not divide %s's %zu channels; groups must divide "
+                           "n_C_prev (a_prev's dims[3], %zu) and n_C (w's dims[3], %zu)",
+                           op, p->groups, ad[3] % groups != 0 ? "a_prev" : "w", ad[3] % groups != 0 ? ad[3] : wd[3],
+                           ad[3], wd[3]);
+    if (wd[2] * groups != ad[3]) {
+        if (groups == 1)
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: w has %zu input channels (dims[2]) but a_prev has %zu",
+                               op, wd[2], ad[3]);
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: w has %zu input channels (dims[2]) but a_prev's %zu channels in %d groups need %zu "
+                           "per group", op, wd[2], ad[3], p->groups, ad[3] / groups);
+    }
+    /* Tensors hold < 2^31 elements, so each dim fits an int; padded
+     * extents and dilated windows are computed in wider arithmetic. */
+    const long long padded_h = (long long)ad[1] + p->pad_top + p->pad_bottom;
+    const long long padded_w = (long long)ad[2] + p->pad_left + p->pad_right;
     if (padded_h > INT_MAX / 2 || padded_w > INT_MAX / 2)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                           "%s: pad %d makes the padded input %lld x %lld; each side may be at most %d",
-                           op, pad, padded_h, padded_w, INT_MAX / 2);
-    if ((long long)wd[0] > padded_h || (long long)wd[1] > padded_w)
+                           "%s: the pads make the padded input %lld x %lld; each side may be at most %d", op,
+                           padded_h, padded_w, INT_MAX / 2);
+    const long long span_h = (long long)p->dilation_h * ((long long)wd[0] - 1) + 1;
+    const long long span_w = (long long)p->dilation_w * ((long long)wd[1] - 1) + 1;
+    if (span_h > padded_h || span_w > padded_w) {
+        if (walkthrough)
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                               "%s: the %zu x %zu window is larger than the padded input %lld x %lld "
+                               "(a_prev %zu x %zu, pad %d)",
+                               op, wd[0], wd[1], padded_h, padded_w, ad[1], ad[2], p->pad_top);
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                           "%s: the %zu x %zu window is larger than the padded input %lld x %lld "
-                           "(a_prev %zu x %zu, pad %d)",
-                           op, wd[0], wd[1], padded_h, padded_w, ad[1], ad[2], pad);
+                           "%s: the %zu x %zu window with dilation %d x %d spans %lld x %lld, more than the padded "
+                           "input %lld x %lld (a_prev %zu x %zu, pads top %d bottom %d left %d right %d)",
+                           op, wd[0], wd[1], p->dilation_h, p->dilation_w, span_h, span_w, padded_h, padded_w,
+                           ad[1], ad[2], p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
+    }
     s->m = (int)ad[0];
     s->n_H_prev = (int)ad[1];
     s->n_W_prev = (int)ad[2];
@@ -52,10 +95,20 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     s->f_h = (int)wd[0];
     s->f_w = (int)wd[1];
     s->n_C = (int)wd[3];
-    s->stride = stride;
-    s->pad = pad;
-    s->n_H = (int)((padded_h - s->f_h) / stride + 1);
-    s->n_W = (int)((padded_w - s->f_w) / stride + 1);
+    s->n_H = (int)((padded_h - span_h) / p->stride_h + 1);
+    s->n_W = (int)((padded_w - span_w) / p->stride_w + 1);
+    /* With one output row (column) only window 0 exists, and a stride
+     * beyond the padded input means nothing: capping it keeps the kernels'
+     * index arithmetic within int. */
+    s->stride_h = s->n_H == 1 && p->stride_h > padded_h ? (int)padded_h : p->stride_h;
+    s->stride_w = s->n_W == 1 && p->stride_w > padded_w ? (int)padded_w : p->stride_w;
+    s->pad_top = p->pad_top;
+    s->pad_left = p->pad_left;
+    s->dilation_h = p->dilation_h;
+    s->dilation_w = p->dilation_w;
+    s->groups = p->groups;
+    s->in_group = s->n_C_prev / p->groups;
+    s->out_group = s->n_C / p->groups;
     /* Each product stays below 2^62 (every factor is below 2^31). */
     long long pixels = (long long)s->m * s->n_H;
     if (pixels > INT_MAX || (pixels *= s->n_W) > INT_MAX || pixels * s->n_C > INT_MAX)
@@ -65,6 +118,20 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
                            op, s->m, s->n_H, s->n_W, s->n_C, INT_MAX);
     s->n_pixels = (int)pixels;
     return CLCNN_OK;
+}
+
+static clcnn_status check_activation(clcnn_context *ctx, const char *op, clcnn_activation act)
+{
+    if (act == CLCNN_ACTIVATION_NONE || act == CLCNN_ACTIVATION_RELU)
+        return CLCNN_OK;
+    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                       "%s: act is %d; use CLCNN_ACTIVATION_NONE (0) or CLCNN_ACTIVATION_RELU (1)", op, (int)act);
+}
+
+clcnn_conv_params clcnn_conv_params_default(int stride, int pad)
+{
+    const clcnn_conv_params p = {stride, stride, pad, pad, pad, pad, 1, 1, 1};
+    return p;
 }
 
 /* The widest vector up to the tuned one that the channel count can use. */
@@ -88,41 +155,52 @@ static int tile_for_width(int tuned, int width)
     return tuned;
 }
 
-clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                const clcnn_tensor *b, int stride, int pad, clcnn_tensor *z)
+/* The epilogue's -D options: bias and activation are compiled in, so a
+ * layer without them pays nothing. */
+static int epilogue_options(char *out, size_t capacity, int has_bias, clcnn_activation act)
 {
-    static const char op[] = "conv_forward";
+    return snprintf(out, capacity, "%s%s", has_bias ? " -DHAS_BIAS=1" : "",
+                    act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
+}
+
+static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                 const clcnn_tensor *w, const clcnn_tensor *b, const clcnn_conv_params *params,
+                                 clcnn_activation act, int walkthrough, clcnn_tensor *z)
+{
     conv_shape s;
-    clcnn_status st = conv_validate(ctx, op, a_prev, w, stride, pad, &s);
+    clcnn_status st = conv_validate(ctx, op, a_prev, w, params, walkthrough, &s);
     if (st != CLCNN_OK)
         return st;
     const clcnn_dtype dt = a_prev->dtype;
     const size_t b_dims[4] = {1, 1, 1, (size_t)s.n_C};
     const size_t z_dims[4] = {(size_t)s.m, (size_t)s.n_H, (size_t)s.n_W, (size_t)s.n_C};
-    if ((st = clcnn__check_tensor(ctx, op, "b", b, dt)) || (st = clcnn__check_dims(ctx, op, "b", b, b_dims)) ||
-        (st = clcnn__check_tensor(ctx, op, "z", z, dt)) || (st = clcnn__check_dims(ctx, op, "z", z, z_dims)) ||
+    if ((walkthrough || b) &&
+        ((st = clcnn__check_tensor(ctx, op, "b", b, dt)) || (st = clcnn__check_dims(ctx, op, "b", b, b_dims))))
+        return st;
+    if ((st = check_activation(ctx, op, act)) || (st = clcnn__check_tensor(ctx, op, "z", z, dt)) ||
+        (st = clcnn__check_dims(ctx, op, "z", z, z_dims)) ||
         (st = clcnn__check_distinct(ctx, op, "z", z, "a_prev", a_prev)) ||
         (st = clcnn__check_distinct(ctx, op, "z", z, "w", w)) ||
         (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
         return st;
 
     const clcnn_tuning *t = &ctx->tuning;
-    const clcnn_arg args[] = {
-        CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b->mem), CLCNN_ARG(z->mem), CLCNN_ARG(s.m),
-        CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
-        CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W),
-        CLCNN_ARG(s.stride), CLCNN_ARG(s.pad)};
+    /* Without a bias the kernel never reads b: any buffer stands in. */
+    const cl_mem b_mem = b ? b->mem : w->mem;
+    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b_mem), CLCNN_ARG(z->mem),
+                              CLCNN_CONV_SHAPE_ARGS(s)};
     const int n_args = (int)(sizeof args / sizeof args[0]);
-    char options[128];
+    char options[192];
     cl_kernel k;
-    if (t->conv_local_tiles) {
+    if (t->conv_local_tiles && s.groups == 1) {
         /* The blocking of conv_forward_local, decided here and passed with
          * -D: GROUP_M pixels x GROUP_N channels per work-group, MICRO_M x
          * MICRO_N per work-item, TILE_K deep. */
         enum { GROUP_M = 64, GROUP_N = 64, MICRO_M = 4, MICRO_N = 4, TILE_K = 16 };
         const size_t threads_m = GROUP_M / MICRO_M, threads_n = GROUP_N / MICRO_N;
-        snprintf(options, sizeof options, "-DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d",
-                 GROUP_M, GROUP_N, MICRO_M, MICRO_N, TILE_K);
+        int used = snprintf(options, sizeof options, "-DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d",
+                            GROUP_M, GROUP_N, MICRO_M, MICRO_N, TILE_K);
+        epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward_local", &k)))
             return st;
         if (clcnn__kernel_wg_limit(ctx, k) >= threads_m * threads_n) {
@@ -135,16 +213,32 @@ clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, 
         }
         /* The device cannot run a whole group of it: use the register tiles. */
     }
-    const int vec = vector_for(t->conv_vector, s.n_C), tile = tile_for_width(t->conv_tile_pixels, s.n_W);
-    snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
+    const int vec = vector_for(t->conv_vector, s.out_group), tile = tile_for_width(t->conv_tile_pixels, s.n_W);
+    int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
+    epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
         return st;
     const size_t row_tiles = clcnn__div_up((size_t)s.n_W, (size_t)tile);
-    const size_t global[2] = {(size_t)s.m * s.n_H * row_tiles, clcnn__div_up((size_t)s.n_C, (size_t)vec)};
+    const size_t global[2] = {(size_t)s.m * s.n_H * row_tiles,
+                              (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)vec)};
     const size_t local[2] = {(size_t)t->conv_local, 1};
     if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
         return st;
     return clcnn__launch(ctx, op, k, 2, global, local);
+}
+
+clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                const clcnn_tensor *b, int stride, int pad, clcnn_tensor *z)
+{
+    const clcnn_conv_params params = clcnn_conv_params_default(stride, pad);
+    return conv_forward(ctx, "conv_forward", a_prev, w, b, &params, CLCNN_ACTIVATION_NONE, 1, z);
+}
+
+clcnn_status clcnn_conv_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                   const clcnn_tensor *b, const clcnn_conv_params *params, clcnn_activation act,
+                                   clcnn_tensor *z)
+{
+    return conv_forward(ctx, "conv_forward_ex", a_prev, w, b, params, act, 0, z);
 }
 
 /* The chunking of a reduction over n_pixels: a fixed function of the shape
@@ -176,15 +270,15 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     const clcnn_tuning *t = &ctx->tuning;
     const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     const size_t elem = clcnn__dtype_size(dt);
-    const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C_prev * s->n_C;
+    const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
     char options[128];
     clcnn_status st;
     /* With 4 input channels or fewer, a vector across them would be mostly
      * empty: vectorise dA's reduction over the output channels instead,
      * with at most 96 lanes of partial sums per work-item (12 AVX2
      * registers for the CPU's 4-pixel tiles). */
-    p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8;
-    p->tile_data = tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride));
+    p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
+    p->tile_data = tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
     if (p->data_dot) {
         int vec = vector_for(t->conv_vector, s->n_C);
         while (vec > 4 && p->tile_data * s->n_C_prev * vec > 96)
@@ -196,7 +290,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                     &p->data)))
             return st;
     } else if (want_data) {
-        p->vec_data = vector_for(t->conv_vector, s->n_C_prev);
+        p->vec_data = vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
                                     &p->transpose)) ||
@@ -206,7 +300,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             return st;
     }
     if (want_filter) {
-        p->vec_filter = vector_for(t->conv_vector, s->n_C);
+        p->vec_filter = vector_for(t->conv_vector, s->out_group);
         /* dW's chunks are whole output rows (m * n_H of them). */
         const int out_rows = s->m * s->n_H;
         /* The partial sums cost chunks x |dW| written and read again: on
@@ -227,14 +321,15 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
          * keep the accumulators in registers. Otherwise tiles of input
          * channels at one tap, all of them when they fit. */
         const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
-        p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows;
+        p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows &&
+                            s->groups == 1 && s->dilation_w == 1;
         if (p->filter_by_rows) {
             while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
                 p->vec_filter /= 2;
             snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev,
                      row_len, p->vec_filter);
         } else {
-            p->filter_rows = t->filter_tile_rows < s->n_C_prev ? t->filter_tile_rows : s->n_C_prev;
+            p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
             snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
         }
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
@@ -276,13 +371,12 @@ static clcnn_status sum_chunks(clcnn_context *ctx, const char *op, cl_kernel k, 
     return st ? st : clcnn__launch(ctx, op, k, 1, global, local);
 }
 
-clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
-                                 const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev,
-                                 clcnn_tensor *dw, clcnn_tensor *db)
+static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
+                                  const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_conv_params *params,
+                                  int walkthrough, clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
 {
-    static const char op[] = "conv_backward";
     conv_shape s;
-    clcnn_status st = conv_validate(ctx, op, a_prev, w, stride, pad, &s);
+    clcnn_status st = conv_validate(ctx, op, a_prev, w, params, walkthrough, &s);
     if (st != CLCNN_OK)
         return st;
     const clcnn_dtype dt = a_prev->dtype;
@@ -316,36 +410,30 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
 
     const clcnn_tuning *t = &ctx->tuning;
     if (da_prev) {
-        const int residues = s.stride < s.n_W_prev ? s.stride : s.n_W_prev;
-        const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride);
+        const int residues = s.stride_w < s.n_W_prev ? s.stride_w : s.n_W_prev;
+        const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride_w);
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
         if (p.data_dot) {
-            const clcnn_arg args[] = {
-                CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m),
-                CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
-                CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad),
-                CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
+                                      CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, 1};
             if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
                 (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
                 return st;
         } else {
             const int taps = s.f_h * s.f_w;
-            const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.n_C_prev),
+            const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.in_group),
                                        CLCNN_ARG(s.n_C)};
-            const size_t tglobal[3] = {(size_t)s.n_C_prev, (size_t)s.n_C, (size_t)taps};
+            const size_t tglobal[3] = {(size_t)s.in_group, (size_t)s.n_C, (size_t)taps};
             /* Groups of 64 (16 along cp, the written dimension): with one item
              * per group, POCL's per-group cost made the transpose a large
              * part of dA on deep layers. */
             const size_t tlocal[3] = {16, 4, 1};
-            const clcnn_arg args[] = {
-                CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem), CLCNN_ARG(s.m),
-                CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h),
-                CLCNN_ARG(s.f_w), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride),
-                CLCNN_ARG(s.pad), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
-            const size_t global[2] = {rows, clcnn__div_up((size_t)s.n_C_prev, (size_t)p.vec_data)};
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem),
+                                      CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+            const size_t global[2] = {rows, (size_t)s.groups * clcnn__div_up((size_t)s.in_group, (size_t)p.vec_data)};
             if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
                 (st = clcnn__launch(ctx, op, p.transpose, 3, tglobal, tlocal)) ||
                 (st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
@@ -357,13 +445,10 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
         /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
         const size_t tap_items = p.filter_by_rows ? (size_t)s.f_h
                                                   : (size_t)s.f_h * s.f_w *
-                                                        clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows);
-        const clcnn_arg args[] = {
-            CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part), CLCNN_ARG(s.m),
-            CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.f_h), CLCNN_ARG(s.f_w),
-            CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), CLCNN_ARG(s.stride), CLCNN_ARG(s.pad),
-            CLCNN_ARG(p.filter_chunk)};
-        const size_t global[3] = {tap_items, clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter),
+                                                        clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
+        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part),
+                                  CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk)};
+        const size_t global[3] = {tap_items, (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
                                   (size_t)p.filter_chunks};
         const size_t local[3] = {1, 1, 1};
         const int n = (int)(dw->count);
@@ -382,4 +467,19 @@ clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, con
             return st;
     }
     return CLCNN_OK;
+}
+
+clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                 const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                 clcnn_tensor *db)
+{
+    const clcnn_conv_params params = clcnn_conv_params_default(stride, pad);
+    return conv_backward(ctx, "conv_backward", dz, a_prev, w, &params, 1, da_prev, dw, db);
+}
+
+clcnn_status clcnn_conv_backward_ex(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                    const clcnn_tensor *w, const clcnn_conv_params *params, clcnn_tensor *da_prev,
+                                    clcnn_tensor *dw, clcnn_tensor *db)
+{
+    return conv_backward(ctx, "conv_backward_ex", dz, a_prev, w, params, 0, da_prev, dw, db);
 }

@@ -15,7 +15,7 @@ typedef struct found_device {
     cl_device_id device;
     cl_uint p, d;
     cl_device_type type;
-    char platform_name[128], device_name[200];
+    char platform_name[128], device_name[256];
     char label[384]; /* "platform name device name" */
     char aliases[256]; /* platform vendor and version: "The pocl project OpenCL 3.0 PoCL 3.1" */
 } found_device;

@@ -92,6 +92,41 @@ int cover_hi(int x, int pad, int stride, int n_out)
     return min(t, n_out - 1);
 }
 
+/* ---- Convolution: what the conv kernels share ----
+ * Every conv kernel takes the layer's shape as these arguments, in this
+ * order (host/conv.c passes them with CONV_SHAPE_ARGS). Tap (kh, kw) of
+ * output pixel (h, w) reads input pixel (h * stride_h - pad_top +
+ * kh * dilation_h, w * stride_w - pad_left + kw * dilation_w); group g maps
+ * input channels [g, g + 1) * n_C_prev / groups to output channels
+ * [g, g + 1) * n_C / groups, and w is (f_h, f_w, n_C_prev / groups, n_C). */
+#define CONV_SHAPE_PARAMS                                                          \
+    int m, int n_H_prev, int n_W_prev, int n_C_prev, int f_h, int f_w, int n_C,    \
+        int n_H, int n_W, int stride_h, int stride_w, int pad_top, int pad_left,  \
+        int dilation_h, int dilation_w, int groups
+
+/* The taps k of a window (stride, dilation, f) that reach input position x
+ * (padded by pad before it) are those with k * dilation = x + pad (mod
+ * stride): an arithmetic progression from the first one with a step of
+ * stride / gcd(stride, dilation). Returns the first (f when there is
+ * none) and sets *step; the search takes at most stride / gcd steps, once
+ * per work-item, never a test per tap. The output position that tap k
+ * reaches x from is (x + pad - k * dilation) / stride, an exact division. */
+int first_tap(int x, int pad, int f, int stride, int dilation, int *step)
+{
+    int a = stride, b = dilation;
+    while (b != 0) {
+        int r = a % b;
+        a = b;
+        b = r;
+    }
+    *step = stride / a;
+    const int target = (x + pad) % stride;
+    for (int k = 0; k < min(f, *step); k++)
+        if (k * dilation % stride == target)
+            return k;
+    return f;
+}
+
 /* out[k] = sum of part[chunk][k] over chunks in chunk order: the second,
  * fixed-order pass of the chunked reductions (dW, db), so they are
  * deterministic without atomics. */

@@ -1,15 +1,18 @@
 /* Convolution backward data (dA_prev), atomic-free: each work-item owns
- * TILE_PIXELS input pixels times a VECTOR of input channels and gathers
- * over the output windows that cover them.
+ * TILE_PIXELS input pixels times a VECTOR of input channels of one group
+ * and gathers over the output windows that cover them.
  *
- * The pixels of a tile lie in one input row at columns r + stride * j for
- * consecutive j, so they share one residue r modulo stride: the taps kw that
- * reach them are the same (kw = (r + pad) mod stride, then every stride-th),
- * and the covering output columns of pixel j+1 are those of pixel j shifted
- * by one. Taps are computed directly, never found by testing every tap.
- * The reduction over output channels streams rows of W transposed to
- * (f_h, f_w, n_C, n_C_prev) (kernel transpose_weights, run per call).
- * Grid: dim 0 = (image, row, residue, tile), dim 1 = channel vectors. */
+ * The pixels of a tile lie in one input row at columns r + stride_w * j for
+ * consecutive j, so they share one residue r modulo stride_w: the taps kw
+ * that reach them are the same (an arithmetic progression, first_tap in
+ * common.h), and the covering output columns of pixel j+1 are those of
+ * pixel j shifted by one. Rows likewise take the taps kh of their residue.
+ * Taps are computed directly, never found by testing every tap.
+ * The reduction over the group's output channels streams rows of W
+ * transposed to (f_h, f_w, n_C, n_C_prev / groups) (kernel
+ * transpose_weights, run per call).
+ * Grid: dim 0 = (image, row, residue, tile), dim 1 = (group, channel vector
+ * of the group). */
 #ifndef CLCNN_COMMON_H
 #include "common.h"
 #endif
@@ -23,21 +26,21 @@
 
 DEFINE_VECTOR_HELPERS()
 
-/* wt[kh][kw][c][cp] = w[kh][kw][cp][c] */
+/* wt[tap][c][cp] = w[tap][cp][c], with in_group input channels per tap. */
 __kernel void transpose_weights(const __global real *w, __global real *wt, int taps,
-                                int n_C_prev, int n_C)
+                                int in_group, int n_C)
 {
     int cp = get_global_id(0);
     int c = get_global_id(1);
     int tap = get_global_id(2);
-    if (cp >= n_C_prev || c >= n_C || tap >= taps)
+    if (cp >= in_group || c >= n_C || tap >= taps)
         return;
-    idx_t base = (idx_t)tap * n_C_prev * n_C;
-    wt[base + (idx_t)c * n_C_prev + cp] = w[base + (idx_t)cp * n_C + c];
+    idx_t base = (idx_t)tap * in_group * n_C;
+    wt[base + (idx_t)c * in_group + cp] = w[base + (idx_t)cp * n_C + c];
 }
 
 /* Dim 0 of the grid as (image i, input row hp, residue r, first index j0
- * of the tile on the residue's chain of columns r, r + stride, ...). */
+ * of the tile on the residue's chain of columns r, r + stride_w, ...). */
 void decode_tile(int q, int tiles_per_residue, int residues, int n_H_prev, int *i, int *hp,
                  int *r, int *j0)
 {
@@ -50,53 +53,60 @@ void decode_tile(int q, int tiles_per_residue, int residues, int n_H_prev, int *
 }
 
 /* acc[t] += dZ[pixel t's window, c] * W^T[kh][kw][c][cp0 : cp0 + VECTOR] over
- * c; with MASKED, only for the pixels whose window exists (a skipped term,
- * not a term times 0, so that an Inf elsewhere cannot turn into NaN). */
+ * the group's c; with MASKED, only for the pixels whose window exists (a
+ * skipped term, not a term times 0, so that an Inf elsewhere cannot turn
+ * into NaN). */
 #define ACCUMULATE(LOAD_W, MASKED)                                                   \
-    for (int c = 0; c < n_C; c++) {                                                  \
-        vreal wv = LOAD_W(wrow + (idx_t)c * n_C_prev, lanes);                        \
+    for (int c = 0; c < out_group; c++) {                                            \
+        vreal wv = LOAD_W(wrow + (idx_t)c * in_group, lanes);                        \
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
             if (!(MASKED) || valid[t])                                               \
                 acc[t] += dz[off[t] + c] * wv;                                       \
     }
 
 __kernel void conv_backward_data(const __global real *dz, const __global real *wt,
-                                 __global real *da_prev, int m, int n_H_prev, int n_W_prev,
-                                 int n_C_prev, int f_h, int f_w, int n_C, int n_H, int n_W,
-                                 int stride, int pad, int residues, int tiles_per_residue)
+                                 __global real *da_prev, CONV_SHAPE_PARAMS, int residues,
+                                 int tiles_per_residue)
 {
-    const int cp0 = get_global_id(1) * VECTOR;
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
+    const int group_vectors = (in_group + VECTOR - 1) / VECTOR;
+    const int g = get_global_id(1) / group_vectors;
+    const int cp_in_group = (get_global_id(1) - g * group_vectors) * VECTOR;
     int i, hp, r, j0;
     decode_tile(get_global_id(0), tiles_per_residue, residues, n_H_prev, &i, &hp, &r, &j0);
-    const int wp0 = r + stride * j0; /* column of the tile's first pixel */
-    if (i >= m || cp0 >= n_C_prev || wp0 >= n_W_prev)
+    const int wp0 = r + stride_w * j0; /* column of the tile's first pixel */
+    if (i >= m || g >= groups || wp0 >= n_W_prev)
         return;
-    const int lanes = min(n_C_prev - cp0, VECTOR);
+    const int lanes = min(in_group - cp_in_group, VECTOR);
 
     vreal acc[TILE_PIXELS];
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
         acc[t] = (vreal)0;
 
-    const int h_lo = cover_lo(hp, pad, f_h, stride);
-    const int h_hi = cover_hi(hp, pad, stride, n_H);
-    for (int h = h_lo; h <= h_hi; h++) {
-        const int kh = hp + pad - h * stride;
+    int kh_step, kw_step;
+    const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
+    const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
+    for (int kh = kh_first; kh < f_h; kh += kh_step) {
+        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
+        if (h < 0 || h >= n_H)
+            continue;
         const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
-        for (int kw = (r + pad) % stride; kw < f_w; kw += stride) {
+        for (int kw = kw_first; kw < f_w; kw += kw_step) {
             /* Output column covering pixel t through tap kw; exact division. */
-            const int w_first = (r + pad - kw) / stride + j0;
+            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
             int n_valid = 0;
             _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
                 int wo = w_first + t;
                 valid[t] = wo >= 0 && wo < n_W;
-                off[t] = valid[t] ? (dz_row + wo) * n_C : 0;
+                off[t] = valid[t] ? (dz_row + wo) * n_C + (idx_t)g * out_group : 0;
                 n_valid += valid[t];
             }
             if (n_valid == 0)
                 continue;
-            const __global real *wrow = wt + (idx_t)(kh * f_w + kw) * n_C * n_C_prev + cp0;
+            const __global real *wrow =
+                wt + ((idx_t)(kh * f_w + kw) * n_C + (idx_t)g * out_group) * in_group + cp_in_group;
             if (lanes == VECTOR) {
                 if (n_valid == TILE_PIXELS)
                     ACCUMULATE(LOAD_FULL, 0)
@@ -109,19 +119,19 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
     }
 
     /* Pixels no window covers keep acc = 0 and are written as 0. */
+    const idx_t out0 = (((idx_t)i * n_H_prev + hp) * n_W_prev + wp0) * n_C_prev + (idx_t)g * in_group + cp_in_group;
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-        int wp = wp0 + stride * t;
-        if (wp >= n_W_prev)
-            break;
-        __global real *out = da_prev + (((idx_t)i * n_H_prev + hp) * n_W_prev + wp) * n_C_prev + cp0;
-        if (lanes == VECTOR)
-            STORE_FULL(acc[t], out, lanes);
-        else
-            STORE_TAIL(acc[t], out, lanes);
+        if (wp0 + stride_w * t < n_W_prev) {
+            __global real *out = da_prev + out0 + (idx_t)t * stride_w * n_C_prev;
+            if (lanes == VECTOR)
+                STORE_FULL(acc[t], out, lanes);
+            else
+                STORE_TAIL(acc[t], out, lanes);
+        }
     }
 }
 
-/* ---- few input channels (an RGB or grey image) ----
+/* ---- few input channels (an RGB or grey image), no groups ----
  * With n_C_prev <= 4 a vector across input channels would be mostly empty.
  * This variant vectorises the reduction instead: over output channels c,
  * along which both dZ[pixel][c] and W[kh][kw][cp][c] are contiguous, keeping
@@ -156,13 +166,12 @@ real sum_lanes(vreal v)
     }
 
 __kernel void conv_backward_data_dot(const __global real *dz, const __global real *w,
-                                     __global real *da_prev, int m, int n_H_prev,
-                                     int n_W_prev, int f_h, int f_w, int n_C, int n_H, int n_W,
-                                     int stride, int pad, int residues, int tiles_per_residue)
+                                     __global real *da_prev, CONV_SHAPE_PARAMS, int residues,
+                                     int tiles_per_residue)
 {
     int i, hp, r, j0;
     decode_tile(get_global_id(0), tiles_per_residue, residues, n_H_prev, &i, &hp, &r, &j0);
-    const int wp0 = r + stride * j0;
+    const int wp0 = r + stride_w * j0;
     if (i >= m || wp0 >= n_W_prev)
         return;
     const int c_full = n_C - n_C % VECTOR;
@@ -172,13 +181,16 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
             acc[t][cp] = (vreal)0;
 
-    const int h_lo = cover_lo(hp, pad, f_h, stride);
-    const int h_hi = cover_hi(hp, pad, stride, n_H);
-    for (int h = h_lo; h <= h_hi; h++) {
-        const int kh = hp + pad - h * stride;
+    int kh_step, kw_step;
+    const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
+    const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
+    for (int kh = kh_first; kh < f_h; kh += kh_step) {
+        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
+        if (h < 0 || h >= n_H)
+            continue;
         const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
-        for (int kw = (r + pad) % stride; kw < f_w; kw += stride) {
-            const int w_first = (r + pad - kw) / stride + j0;
+        for (int kw = kw_first; kw < f_w; kw += kw_step) {
+            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
             _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
@@ -192,12 +204,12 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         }
     }
 
+    const idx_t out0 = (((idx_t)i * n_H_prev + hp) * n_W_prev + wp0) * CHANNELS_PREV;
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-        int wp = wp0 + stride * t;
-        if (wp >= n_W_prev)
-            break;
-        __global real *out = da_prev + (((idx_t)i * n_H_prev + hp) * n_W_prev + wp) * CHANNELS_PREV;
-        _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
-            out[cp] = sum_lanes(acc[t][cp]);
+        if (wp0 + stride_w * t < n_W_prev) {
+            __global real *out = da_prev + out0 + (idx_t)t * stride_w * CHANNELS_PREV;
+            _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
+                out[cp] = sum_lanes(acc[t][cp]);
+        }
     }
 }

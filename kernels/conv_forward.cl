@@ -1,11 +1,14 @@
 /* Convolution forward as an implicit GEMM: rows are output pixels
  * (m * n_H * n_W), columns are output channels, the reduction runs over
- * (kh, kw, c_prev). Each work-item keeps a register tile of TILE_PIXELS
- * output pixels times a VECTOR of output channels; the weight row
- * W[kh][kw][c][:] is contiguous (NHWC, weights (f_h, f_w, n_C_prev, n_C)),
- * so it streams with one vector load per (kh, kw, c). Padding is implicit
- * (out-of-range input reads as zero, never materialised).
- * Grid: dim 0 = (image, output row, tile of the row), dim 1 = channel vectors. */
+ * (kh, kw, c_prev) within the output channel's group. Each work-item keeps
+ * a register tile of TILE_PIXELS output pixels times a VECTOR of output
+ * channels of one group; the weight row W[kh][kw][c][:] is contiguous
+ * (NHWC, weights (f_h, f_w, n_C_prev / groups, n_C)), so it streams with
+ * one vector load per (kh, kw, c). Padding is implicit (out-of-range input
+ * reads as zero, never materialised). The epilogue adds the bias
+ * (HAS_BIAS) and applies a ReLU (RELU) before the one store of z.
+ * Grid: dim 0 = (image, output row, tile of the row), dim 1 = (group,
+ * channel vector of the group). */
 #ifndef CLCNN_COMMON_H
 #include "common.h"
 #endif
@@ -19,19 +22,27 @@
 
 DEFINE_VECTOR_HELPERS()
 
-/* acc[t] += a[pixel t, j] * W[kh][j][c0 : c0 + VECTOR] over the contiguous
- * run j of (kw, c) pairs from kw_lo to kw_hi. */
-#define ACCUMULATE_RUN(LOAD_W)                                                       \
-    for (int j = kw_lo * n_C_prev; j < j_end; j++) {                                 \
-        vreal wv = LOAD_W(wk + (idx_t)j * n_C, lanes);                               \
+/* x < 0 ? 0 : x per lane, as clcnn_relu_forward: NaN and -0 stay. */
+#if VECTOR == 1
+#define RELU_OF(x) ((x) < (real)0 ? (real)0 : (x))
+#else
+#define RELU_OF(x) select((x), (vreal)0, (x) < (vreal)0)
+#endif
+
+/* acc[t] += a[a0 + t * pix_step + j] * W[wk + j * n_C, VECTOR lanes] over
+ * the run j in [j_begin, j_end): a window row's (kw, c) pairs that are
+ * contiguous in a_prev and in W. */
+#define ACCUMULATE_RUN(LOAD_W, a0, wk, j_begin, j_end)                               \
+    for (int j = (j_begin); j < (j_end); j++) {                                      \
+        vreal wv = LOAD_W((wk) + (idx_t)j * n_C, lanes);                             \
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
-            acc[t] += a_prev[a0 + t * pix_step + j] * wv;                            \
+            acc[t] += a_prev[(a0) + t * pix_step + j] * wv;                          \
     }
 /* The same for one tap kw, for the pixels whose tap is inside the input
  * (valid[]): a skipped term, not a term times 0, so that an Inf in W cannot
  * turn padding into NaN. */
 #define ACCUMULATE_TAP(LOAD_W)                                                       \
-    for (int c = 0; c < n_C_prev; c++) {                                             \
+    for (int c = 0; c < in_group; c++) {                                             \
         vreal wv = LOAD_W(wrow + (idx_t)c * n_C, lanes);                             \
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
             if (valid[t])                                                            \
@@ -39,48 +50,61 @@ DEFINE_VECTOR_HELPERS()
     }
 
 __kernel void conv_forward(const __global real *a_prev, const __global real *w,
-                           const __global real *b, __global real *z, int m, int n_H_prev,
-                           int n_W_prev, int n_C_prev, int f_h, int f_w, int n_C, int n_H,
-                           int n_W, int stride, int pad)
+                           const __global real *b, __global real *z, CONV_SHAPE_PARAMS)
 {
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
     /* A tile is TILE_PIXELS neighbouring output pixels of one output row. */
     const int w_tiles = (n_W + TILE_PIXELS - 1) / TILE_PIXELS;
     int q = get_global_id(0);
     const int w0 = (q % w_tiles) * TILE_PIXELS;
     q /= w_tiles;
     const int h = q % n_H, i = q / n_H;
-    const int c0 = get_global_id(1) * VECTOR;
-    if (i >= m || c0 >= n_C)
+    const int group_vectors = (out_group + VECTOR - 1) / VECTOR;
+    const int g = get_global_id(1) / group_vectors;
+    const int c_in_group = (get_global_id(1) - g * group_vectors) * VECTOR;
+    if (i >= m || g >= groups)
         return;
-    const int lanes = min(n_C - c0, VECTOR);
+    const int c0 = g * out_group + c_in_group;
+    const int lanes = min(out_group - c_in_group, VECTOR);
     const int n_pix = min(TILE_PIXELS, n_W - w0);
-    const int iw_first = w0 * stride - pad; /* first input column of pixel 0's window */
-    const int pix_step = stride * n_C_prev; /* between neighbouring pixels' windows */
+    const int iw_first = w0 * stride_w - pad_left; /* pixel 0's window, tap 0 */
+    const int pix_step = stride_w * n_C_prev;       /* between neighbouring pixels' windows */
     /* Taps kw in [kw_lo, kw_hi] are inside the input for every pixel of a
-     * full tile: over them a window row (kw, c) is one contiguous run of
-     * values, and so is the matching block of W, so the reduction runs with
-     * no bounds test. The few taps outside (at the image's left and right
-     * edges) and partial tiles (the end of a row) take the masked path. */
-    const int kw_lo = n_pix == TILE_PIXELS ? max(0, -iw_first) : f_w;
-    const int kw_hi = min(f_w - 1, n_W_prev - 1 - (iw_first + (TILE_PIXELS - 1) * stride));
+     * full tile: over them a window row is bounds-free. Without dilation
+     * or groups, their (kw, c) pairs are one contiguous run of a_prev and
+     * of W; otherwise each tap is a run of its group's channels. The few
+     * taps outside (at the image's left and right edges) and partial tiles
+     * (the end of a row) take the masked path. */
+    const int right = n_W_prev - 1 - (iw_first + (TILE_PIXELS - 1) * stride_w);
+    const int kw_lo = n_pix < TILE_PIXELS ? f_w : iw_first >= 0 ? 0 : (dilation_w - 1 - iw_first) / dilation_w;
+    const int kw_hi = right < 0 ? -1 : min(f_w - 1, right / dilation_w);
+    const int one_run = dilation_w == 1 && groups == 1;
 
     vreal acc[TILE_PIXELS];
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
         acc[t] = (vreal)0;
 
     for (int kh = 0; kh < f_h; kh++) {
-        const int ih = h * stride - pad + kh;
+        const int ih = h * stride_h - pad_top + kh * dilation_h;
         if (ih < 0 || ih >= n_H_prev)
             continue;
-        const idx_t row = ((idx_t)i * n_H_prev + ih) * n_W_prev * n_C_prev;
-        const __global real *wk = w + (idx_t)kh * f_w * n_C_prev * n_C + c0;
-        if (kw_lo <= kw_hi) {
+        const idx_t row = ((idx_t)i * n_H_prev + ih) * n_W_prev * n_C_prev + (idx_t)g * in_group;
+        const __global real *wk = w + (idx_t)kh * f_w * in_group * n_C + c0;
+        if (kw_lo <= kw_hi && one_run) {
             const idx_t a0 = row + (idx_t)iw_first * n_C_prev; /* + j >= 0 */
-            const int j_end = (kw_hi + 1) * n_C_prev;
             if (lanes == VECTOR)
-                ACCUMULATE_RUN(LOAD_FULL)
+                ACCUMULATE_RUN(LOAD_FULL, a0, wk, kw_lo * n_C_prev, (kw_hi + 1) * n_C_prev)
             else
-                ACCUMULATE_RUN(LOAD_TAIL)
+                ACCUMULATE_RUN(LOAD_TAIL, a0, wk, kw_lo * n_C_prev, (kw_hi + 1) * n_C_prev)
+        } else {
+            for (int kw = kw_lo; kw <= kw_hi; kw++) {
+                const idx_t a0 = row + (idx_t)(iw_first + kw * dilation_w) * n_C_prev;
+                const __global real *wt = wk + (idx_t)kw * in_group * n_C;
+                if (lanes == VECTOR)
+                    ACCUMULATE_RUN(LOAD_FULL, a0, wt, 0, in_group)
+                else
+                    ACCUMULATE_RUN(LOAD_TAIL, a0, wt, 0, in_group)
+            }
         }
         for (int kw = 0; kw < f_w; kw++) {
             if (kw == kw_lo && kw_lo <= kw_hi)
@@ -90,11 +114,11 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
             _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-                int iw = iw_first + t * stride + kw;
+                int iw = iw_first + t * stride_w + kw * dilation_w;
                 valid[t] = t < n_pix && iw >= 0 && iw < n_W_prev;
                 off[t] = valid[t] ? row + (idx_t)iw * n_C_prev : 0;
             }
-            const __global real *wrow = wk + (idx_t)kw * n_C_prev * n_C;
+            const __global real *wrow = wk + (idx_t)kw * in_group * n_C;
             if (lanes == VECTOR)
                 ACCUMULATE_TAP(LOAD_FULL)
             else
@@ -102,16 +126,25 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         }
     }
 
-    vreal bias = lanes == VECTOR ? LOAD_FULL(b + c0, lanes) : LOAD_TAIL(b + c0, lanes);
+#ifdef HAS_BIAS
+    const vreal bias = lanes == VECTOR ? LOAD_FULL(b + c0, lanes) : LOAD_TAIL(b + c0, lanes);
+#endif
     __global real *out = z + (((idx_t)i * n_H + h) * n_W + w0) * n_C + c0;
     /* A guard, not a break: a loop with an early exit is not unrolled, and
      * then acc[] is indexed at run time and lives in memory, not registers. */
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         if (t < n_pix) {
+            vreal v = acc[t];
+#ifdef HAS_BIAS
+            v += bias;
+#endif
+#ifdef RELU
+            v = RELU_OF(v);
+#endif
             if (lanes == VECTOR)
-                STORE_FULL(acc[t] + bias, out + (idx_t)t * n_C, lanes);
+                STORE_FULL(v, out + (idx_t)t * n_C, lanes);
             else
-                STORE_TAIL(acc[t] + bias, out + (idx_t)t * n_C, lanes);
+                STORE_TAIL(v, out + (idx_t)t * n_C, lanes);
         }
     }
 }
@@ -147,9 +180,9 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 
 __kernel __attribute__((reqd_work_group_size(THREADS_N, THREADS_M, 1))) void
 conv_forward_local(const __global real *a_prev, const __global real *w, const __global real *b,
-                   __global real *z, int m, int n_H_prev, int n_W_prev, int n_C_prev, int f_h,
-                   int f_w, int n_C, int n_H, int n_W, int stride, int pad)
+                   __global real *z, CONV_SHAPE_PARAMS)
 {
+    /* groups is 1 here: the host runs grouped layers on the register tiles. */
     /* +1: the K-major stores of A would otherwise hit one bank. */
     __local real a_tile[TILE_K][GROUP_M + 1];
     __local real w_tile[TILE_K][GROUP_N];
@@ -169,8 +202,8 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
         int i = p / (n_H * n_W), r = p - i * (n_H * n_W), h = r / n_W;
         a_image[j] = (idx_t)i * n_H_prev;
         /* A row past the end reads as padding: its window starts far outside. */
-        a_ih0[j] = valid ? h * stride - pad : -(f_h + n_H_prev);
-        a_iw0[j] = (r - h * n_W) * stride - pad;
+        a_ih0[j] = valid ? h * stride_h - pad_top : -(dilation_h * f_h + n_H_prev);
+        a_iw0[j] = (r - h * n_W) * stride_w - pad_left;
     }
     /* Loads of W: consecutive work-items read consecutive channels. */
     const int b_n = tid % GROUP_N, b_k0 = tid / GROUP_N;
@@ -185,7 +218,7 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
         const int cp = k % n_C_prev, tap = k / n_C_prev;
         const int kh = tap / f_w, kw = tap - (tap / f_w) * f_w;
         _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
-            int ih = a_ih0[j] + kh, iw = a_iw0[j] + kw;
+            int ih = a_ih0[j] + kh * dilation_h, iw = a_iw0[j] + kw * dilation_w;
             int inside = k < K && ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev;
             a_tile[a_k][a_row0 + j * (THREADS / TILE_K)] =
                 inside ? a_prev[((a_image[j] + ih) * n_W_prev + iw) * n_C_prev + cp] : (real)0;
@@ -214,8 +247,16 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
             break;
         _Pragma("unroll") for (int c = 0; c < MICRO_N; c++) {
             const int n = n0 + tx + c * THREADS_N;
-            if (n < n_C)
-                z[(idx_t)p * n_C + n] = acc[r][c] + b[n];
+            if (n < n_C) {
+                real v = acc[r][c];
+#ifdef HAS_BIAS
+                v += b[n];
+#endif
+#ifdef RELU
+                v = v < (real)0 ? (real)0 : v;
+#endif
+                z[(idx_t)p * n_C + n] = v;
+            }
         }
     }
 }
