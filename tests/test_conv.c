@@ -68,7 +68,7 @@ static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
                          unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
     p->dtype = dtype;
     p->seed = test_case_seed(seed_index);
     p->stride = c->stride;
@@ -82,20 +82,20 @@ static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
     ck_assert_msg(clcnn_ref_conv_output_dims(p->a_dims, p->w_dims, c->stride, c->pad,
                                              p->z_dims) == 0,
                   "%s: the case table holds an invalid shape", p->name);
-    p->n_a = test_elements(p->a_dims);
-    p->n_w = test_elements(p->w_dims);
-    p->n_b = test_elements(p->b_dims);
-    p->n_z = test_elements(p->z_dims);
+    p->n_a = kit_elements(p->a_dims);
+    p->n_w = kit_elements(p->w_dims);
+    p->n_b = kit_elements(p->b_dims);
+    p->n_z = kit_elements(p->z_dims);
     p->a = test_alloc_doubles(p->n_a);
     p->w = test_alloc_doubles(p->n_w);
     p->b = test_alloc_doubles(p->n_b);
     p->dz = test_alloc_doubles(p->n_z);
-    test_rng rng;
-    test_rng_init(&rng, p->seed);
-    test_fill_normal(&rng, dtype, p->a, p->n_a);
-    test_fill_normal(&rng, dtype, p->w, p->n_w);
-    test_fill_normal(&rng, dtype, p->b, p->n_b);
-    test_fill_normal(&rng, dtype, p->dz, p->n_z);
+    kit_rng rng;
+    kit_rng_init(&rng, p->seed);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->a, p->n_a);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->w, p->n_w);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->b, p->n_b);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->dz, p->n_z);
 }
 
 static void problem_free(conv_problem *p)
@@ -104,15 +104,6 @@ static void problem_free(conv_problem *p)
     free(p->w);
     free(p->b);
     free(p->dz);
-}
-
-static int raw_equal(clcnn_tensor *t, const void *expected, size_t expected_bytes)
-{
-    size_t bytes;
-    void *raw = test_tensor_get_raw(ctx, t, &bytes);
-    int equal = bytes == expected_bytes && memcmp(raw, expected, bytes) == 0;
-    free(raw);
-    return equal;
 }
 
 START_TEST(test_conv_forward_matches_reference)
@@ -128,20 +119,10 @@ START_TEST(test_conv_forward_matches_reference)
     double *bound = test_alloc_doubles(p.n_z);
     double *got = test_alloc_doubles(p.n_z);
     clcnn_ref_conv_forward(p.a, p.a_dims, p.w, p.w_dims, p.b, p.stride, p.pad, ref);
-    {
-        /* The forward pass is linear in each argument, so running the reference
-         * on absolute values yields sum|a*w| + |b| per output. */
-        double *abs_a = test_alloc_doubles(p.n_a), *abs_w = test_alloc_doubles(p.n_w);
-        double *abs_b = test_alloc_doubles(p.n_b);
-        test_abs(p.a, abs_a, p.n_a);
-        test_abs(p.w, abs_w, p.n_w);
-        test_abs(p.b, abs_b, p.n_b);
-        clcnn_ref_conv_forward(abs_a, p.a_dims, abs_w, p.w_dims, abs_b, p.stride, p.pad, bound);
-        test_scale_bound(dtype, bound, p.n_z);
-        free(abs_a);
-        free(abs_w);
-        free(abs_b);
-    }
+    ck_assert_int_eq(kit_conv_forward_terms(p.a, p.a_dims, p.w, p.w_dims, p.b, p.stride, p.pad,
+                                            bound),
+                     0);
+    kit_tolerance_bounds(dtype, bound, bound, p.n_z);
 
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, dtype, p.w_dims, p.w);
@@ -154,7 +135,7 @@ START_TEST(test_conv_forward_matches_reference)
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, tz, &bytes);
     TEST_OK(ctx, clcnn_conv_forward(ctx, ta, tw, tb, p.stride, p.pad, tz));
-    int repeatable = raw_equal(tz, first, bytes);
+    int repeatable = test_raw_equal(ctx, tz, first, bytes);
 
     free(first);
     clcnn_tensor_destroy(ta);
@@ -190,22 +171,12 @@ static void gradients_init(conv_gradients *g, const conv_problem *p)
     g->db_bound = test_alloc_doubles(p->n_b);
     clcnn_ref_conv_backward(p->dz, p->a, p->a_dims, p->w, p->w_dims, p->stride, p->pad, g->da,
                             g->dw, g->db);
-    /* Linear in dz, and in a (for dw) and w (for da): the reference on
-     * absolute values gives sum|dz*w|, sum|a*dz| and sum|dz|. Pixels no
-     * window covers get bound 0, so their dA must be exactly 0. */
-    double *abs_dz = test_alloc_doubles(p->n_z), *abs_a = test_alloc_doubles(p->n_a);
-    double *abs_w = test_alloc_doubles(p->n_w);
-    test_abs(p->dz, abs_dz, p->n_z);
-    test_abs(p->a, abs_a, p->n_a);
-    test_abs(p->w, abs_w, p->n_w);
-    clcnn_ref_conv_backward(abs_dz, abs_a, p->a_dims, abs_w, p->w_dims, p->stride, p->pad,
-                            g->da_bound, g->dw_bound, g->db_bound);
-    test_scale_bound(p->dtype, g->da_bound, p->n_a);
-    test_scale_bound(p->dtype, g->dw_bound, p->n_w);
-    test_scale_bound(p->dtype, g->db_bound, p->n_b);
-    free(abs_dz);
-    free(abs_a);
-    free(abs_w);
+    ck_assert_int_eq(kit_conv_backward_terms(p->dz, p->a, p->a_dims, p->w, p->w_dims, p->stride,
+                                             p->pad, g->da_bound, g->dw_bound, g->db_bound),
+                     0);
+    kit_tolerance_bounds(p->dtype, g->da_bound, g->da_bound, p->n_a);
+    kit_tolerance_bounds(p->dtype, g->dw_bound, g->dw_bound, p->n_w);
+    kit_tolerance_bounds(p->dtype, g->db_bound, g->db_bound, p->n_b);
 }
 
 static void gradients_free(conv_gradients *g)
@@ -262,7 +233,7 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
         for (int k = 0; k < 3; k++) {
             if (outputs[k] == NULL)
                 continue;
-            if (!raw_equal(outputs[k], first[k], first_bytes[k])) {
+            if (!test_raw_equal(ctx, outputs[k], first[k], first_bytes[k])) {
                 fprintf(stderr, "case %s: conv_backward %s: second run differs bitwise\n",
                         p->name, names[k]);
                 *repeatable = 0;

@@ -17,23 +17,14 @@
 
 static clcnn_context *ctx;
 
-/* ---- sentinel-watched tensors ---- */
-
-#define MAX_WATCHED 48
-
-typedef struct watched_tensor {
-    clcnn_tensor *tensor;
-    void *expected; /* raw bytes it must still hold */
-    size_t bytes;
-} watched_tensor;
+/* ---- watched tensors ---- */
 
 /* The fixture of one test: valid float32 tensors for every op, a second
- * context, and the list of tensors whose contents no failing call may
- * change. */
+ * context, and the watch over every tensor, whose contents no failing call
+ * may change. */
 static struct {
     clcnn_context *other_ctx;
-    watched_tensor watched[MAX_WATCHED];
-    int n_watched;
+    kit_watch watch;
     /* conv: a (2,5,5,3) * w (3,3,3,4) + b, stride 1, pad 0 -> z (2,3,3,4) */
     clcnn_tensor *a, *w, *b, *z, *dz, *da_prev, *dw, *db;
     /* pool on a, f 2, stride 1 -> (2,4,4,3) */
@@ -52,132 +43,47 @@ static const size_t PAD_DIMS[4] = {2, 7, 7, 3};
 #define POOL_STRIDE 1
 #define PAD 1
 
-/* A tensor of ctx_for holding the sentinel pattern, watched until teardown. */
-static clcnn_tensor *watched(clcnn_context *ctx_for, clcnn_dtype dtype, const size_t dims[4])
-{
-    ck_assert_int_lt(fx.n_watched, MAX_WATCHED);
-    size_t n = test_elements(dims);
-    double *pattern = test_alloc_doubles(n);
-    /* Exact in float: a read-back that differs means something was written. */
-    for (size_t i = 0; i < n; i++)
-        pattern[i] = 1000.0 + 0.25 * (double)(i % 4096);
-    clcnn_tensor *t = test_tensor_from(ctx_for, dtype, dims, pattern);
-    free(pattern);
-    watched_tensor *wt = &fx.watched[fx.n_watched++];
-    wt->tensor = t;
-    wt->expected = test_tensor_get_raw(ctx_for, t, &wt->bytes);
-    return t;
-}
-
-/* An input tensor with random values (also watched: inputs must not change). */
-static clcnn_tensor *input(clcnn_dtype dtype, const size_t dims[4], uint64_t seed)
-{
-    clcnn_tensor *t = watched(ctx, dtype, dims);
-    size_t n = test_elements(dims);
-    double *values = test_alloc_doubles(n);
-    test_rng rng;
-    test_rng_init(&rng, seed);
-    test_fill_normal(&rng, dtype, values, n);
-    test_tensor_set(ctx, t, values);
-    free(values);
-    watched_tensor *wt = &fx.watched[fx.n_watched - 1];
-    free(wt->expected);
-    wt->expected = test_tensor_get_raw(ctx, t, &wt->bytes);
-    return t;
-}
-
 static void setup(void)
 {
     memset(&fx, 0, sizeof fx);
     ck_assert_msg(clcnn_context_create(NULL, &fx.other_ctx) == CLCNN_OK,
                   "a second context: %s", clcnn_context_last_error(fx.other_ctx));
-    fx.a = input(CLCNN_FLOAT32, A_DIMS, 1);
-    fx.w = input(CLCNN_FLOAT32, W_DIMS, 2);
-    fx.b = input(CLCNN_FLOAT32, B_DIMS, 3);
-    fx.dz = input(CLCNN_FLOAT32, Z_DIMS, 4);
-    fx.pool_da = input(CLCNN_FLOAT32, POOL_DIMS, 5);
-    fx.z = watched(ctx, CLCNN_FLOAT32, Z_DIMS);
-    fx.da_prev = watched(ctx, CLCNN_FLOAT32, A_DIMS);
-    fx.dw = watched(ctx, CLCNN_FLOAT32, W_DIMS);
-    fx.db = watched(ctx, CLCNN_FLOAT32, B_DIMS);
-    fx.pool_out = watched(ctx, CLCNN_FLOAT32, POOL_DIMS);
-    fx.pool_da_prev = watched(ctx, CLCNN_FLOAT32, A_DIMS);
-    fx.x_pad = watched(ctx, CLCNN_FLOAT32, PAD_DIMS);
+    fx.a = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS, 1);
+    fx.w = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, W_DIMS, 2);
+    fx.b = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, B_DIMS, 3);
+    fx.dz = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, Z_DIMS, 4);
+    fx.pool_da = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, POOL_DIMS, 5);
+    fx.z = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, Z_DIMS);
+    fx.da_prev = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
+    fx.dw = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, W_DIMS);
+    fx.db = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, B_DIMS);
+    fx.pool_out = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, POOL_DIMS);
+    fx.pool_da_prev = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
+    fx.x_pad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, PAD_DIMS);
 }
 
 static void teardown(void)
 {
-    for (int i = 0; i < fx.n_watched; i++) {
-        clcnn_tensor_destroy(fx.watched[i].tensor);
-        free(fx.watched[i].expected);
-    }
-    fx.n_watched = 0;
+    kit_watch_release(&fx.watch);
     clcnn_context_destroy(fx.other_ctx);
     fx.other_ctx = NULL;
-}
-
-static void check_watched_untouched(int line, const char *call_text)
-{
-    for (int i = 0; i < fx.n_watched; i++) {
-        const watched_tensor *wt = &fx.watched[i];
-        size_t bytes;
-        /* Reads go through the tensor's own context (its queue is in order,
-         * so anything the failed call enqueued would have run by now). */
-        void *raw = malloc(wt->bytes);
-        ck_assert_ptr_nonnull(raw);
-        clcnn_status st = clcnn_tensor_read(wt->tensor, raw, wt->bytes);
-        bytes = wt->bytes;
-        int same = st == CLCNN_OK && memcmp(raw, wt->expected, bytes) == 0;
-        free(raw);
-        ck_assert_msg(same, "line %d: after %s, watched tensor #%d changed (read status %s)", line,
-                      call_text, i, clcnn_status_string(st));
-    }
-}
-
-/* Checks one failing call: its status, that the message (read from msg_ctx;
- * NULL when there is no context to hold one) names op and at least one of
- * the NULL-terminated args, and that no watched tensor changed. */
-static void expect_error_at(int line, const char *call_text, clcnn_status got, clcnn_status want,
-                            const clcnn_context *msg_ctx, const char *op,
-                            const char *const *args)
-{
-    const char *msg = msg_ctx != NULL ? clcnn_context_last_error(msg_ctx) : "";
-    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line,
-                  call_text, clcnn_status_string(got), clcnn_status_string(want),
-                  msg != NULL ? msg : "(NULL)");
-    if (msg_ctx != NULL) {
-        ck_assert_msg(msg != NULL && msg[0] != '\0', "line %d: %s: empty last_error", line,
-                      call_text);
-        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s",
-                      line, call_text, msg, op);
-        if (args != NULL && args[0] != NULL) {
-            int named = 0;
-            for (const char *const *arg = args; *arg != NULL; arg++)
-                named |= strstr(msg, *arg) != NULL;
-            ck_assert_msg(named, "line %d: %s: message \"%s\" does not name the argument (%s%s)",
-                          line, call_text, msg, args[0], args[1] != NULL ? " or another" : "");
-        }
-    }
-    check_watched_untouched(line, call_text);
 }
 
 /* EXPECT_ERROR(call, status, op, "arg", "other acceptable arg"...): the
  * message is read from the shared context. */
 #define EXPECT_ERROR(call, want, op, ...) \
-    expect_error_at(__LINE__, #call, (call), (want), ctx, (op), (const char *[]){__VA_ARGS__, NULL})
+    TEST_EXPECT_ERROR(&fx.watch, ctx, call, want, op, __VA_ARGS__)
 /* For calls without a usable context (ctx NULL): only the status counts. */
-#define EXPECT_STATUS(call, want) \
-    expect_error_at(__LINE__, #call, (call), (want), NULL, "", NULL)
+#define EXPECT_STATUS(call, want) TEST_EXPECT_STATUS(&fx.watch, call, want)
 
 /* ---- valid ops after errors ---- */
 
 static void check_close_to_reference(const char *what, clcnn_tensor *t, const double *ref,
-                                     const double *terms_bound, size_t n)
+                                     const double *terms, size_t n)
 {
     double *got = test_alloc_doubles(n);
     double *bound = test_alloc_doubles(n);
-    memcpy(bound, terms_bound, n * sizeof *bound);
-    test_scale_bound(CLCNN_FLOAT32, bound, n);
+    kit_tolerance_bounds(CLCNN_FLOAT32, terms, bound, n);
     test_tensor_get(ctx, t, got);
     size_t mismatches = check_close("valid_after_errors", what, got, ref, bound, n, 0);
     free(got);
@@ -189,23 +95,15 @@ static void check_close_to_reference(const char *what, clcnn_tensor *t, const do
  * results: earlier failures must not have broken anything. */
 static void check_valid_ops_still_work(void)
 {
-    size_t na = test_elements(A_DIMS), nw = test_elements(W_DIMS), nz = test_elements(Z_DIMS);
-    size_t np = test_elements(POOL_DIMS), npad = test_elements(PAD_DIMS);
+    size_t na = kit_elements(A_DIMS), nw = kit_elements(W_DIMS), nz = kit_elements(Z_DIMS);
+    size_t np = kit_elements(POOL_DIMS), npad = kit_elements(PAD_DIMS);
     double *a = test_alloc_doubles(na), *w = test_alloc_doubles(nw), *b = test_alloc_doubles(4);
     double *dz = test_alloc_doubles(nz), *pda = test_alloc_doubles(np);
-    double *abs_a = test_alloc_doubles(na), *abs_w = test_alloc_doubles(nw);
-    double *abs_b = test_alloc_doubles(4), *abs_dz = test_alloc_doubles(nz);
-    double *abs_pda = test_alloc_doubles(np);
     test_tensor_get(ctx, fx.a, a);
     test_tensor_get(ctx, fx.w, w);
     test_tensor_get(ctx, fx.b, b);
     test_tensor_get(ctx, fx.dz, dz);
     test_tensor_get(ctx, fx.pool_da, pda);
-    test_abs(a, abs_a, na);
-    test_abs(w, abs_w, nw);
-    test_abs(b, abs_b, 4);
-    test_abs(dz, abs_dz, nz);
-    test_abs(pda, abs_pda, np);
 
     clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, Z_DIMS, NULL);
     clcnn_tensor *da_prev = test_tensor_from(ctx, CLCNN_FLOAT32, A_DIMS, NULL);
@@ -228,18 +126,20 @@ static void check_valid_ops_still_work(void)
     double *bnd1 = test_alloc_doubles(nmax), *bnd2 = test_alloc_doubles(nw);
     double *bnd3 = test_alloc_doubles(4);
     clcnn_ref_conv_forward(a, A_DIMS, w, W_DIMS, b, 1, 0, ref1);
-    clcnn_ref_conv_forward(abs_a, A_DIMS, abs_w, W_DIMS, abs_b, 1, 0, bnd1);
+    ck_assert_int_eq(kit_conv_forward_terms(a, A_DIMS, w, W_DIMS, b, 1, 0, bnd1), 0);
     check_close_to_reference("conv_forward z", z, ref1, bnd1, nz);
     clcnn_ref_conv_backward(dz, a, A_DIMS, w, W_DIMS, 1, 0, ref1, ref2, ref3);
-    clcnn_ref_conv_backward(abs_dz, abs_a, A_DIMS, abs_w, W_DIMS, 1, 0, bnd1, bnd2, bnd3);
+    ck_assert_int_eq(kit_conv_backward_terms(dz, a, A_DIMS, w, W_DIMS, 1, 0, bnd1, bnd2, bnd3), 0);
     check_close_to_reference("conv_backward dA_prev", da_prev, ref1, bnd1, na);
     check_close_to_reference("conv_backward dW", dw, ref2, bnd2, nw);
     check_close_to_reference("conv_backward db", db, ref3, bnd3, 4);
     clcnn_ref_pool_forward(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, ref1);
-    clcnn_ref_pool_forward(abs_a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, bnd1);
+    ck_assert_int_eq(
+        kit_pool_forward_terms(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, bnd1), 0);
     check_close_to_reference("pool_forward average", pool_out, ref1, bnd1, np);
     clcnn_ref_pool_backward(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, ref1);
-    clcnn_ref_pool_backward(abs_pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, bnd1);
+    ck_assert_int_eq(
+        kit_pool_backward_terms(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, bnd1), 0);
     check_close_to_reference("pool_backward max", pool_da_prev, ref1, bnd1, na);
     clcnn_ref_zero_pad(a, A_DIMS, PAD, ref1);
     memset(bnd1, 0, npad * sizeof *bnd1);
@@ -248,8 +148,7 @@ static void check_valid_ops_still_work(void)
     clcnn_tensor *made[] = {z, da_prev, dw, db, pool_out, pool_da_prev, x_pad};
     for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
         clcnn_tensor_destroy(made[i]);
-    double *arrays[] = {a, w, b, dz, pda, abs_a, abs_w, abs_b, abs_dz, abs_pda,
-                        ref1, ref2, ref3, bnd1, bnd2, bnd3};
+    double *arrays[] = {a, w, b, dz, pda, ref1, ref2, ref3, bnd1, bnd2, bnd3};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
 }
@@ -486,11 +385,11 @@ START_TEST(test_tensor_basics)
             ck_assert_uint_eq(got[d], dims[d]);
         ck_assert_int_eq(clcnn_tensor_dtype(t), dtypes[k]);
         /* Round trip of the bytes. */
-        size_t n = test_elements(dims);
+        size_t n = kit_elements(dims);
         double *values = test_alloc_doubles(n), *back = test_alloc_doubles(n);
-        test_rng rng;
-        test_rng_init(&rng, 77);
-        test_fill_normal(&rng, dtypes[k], values, n);
+        kit_rng rng;
+        kit_rng_init(&rng, 77);
+        kit_rng_fill(&rng, dtypes[k], KIT_NORMAL, values, n);
         test_tensor_set(ctx, t, values);
         test_tensor_get(ctx, t, back);
         ck_assert_int_eq(memcmp(values, back, n * sizeof(double)), 0);
@@ -546,7 +445,7 @@ END_TEST
 START_TEST(test_tensor_transfer_errors)
 {
     /* fx.z is a watched (2,3,3,4) float32 tensor: 288 bytes. */
-    const size_t bytes = test_elements(Z_DIMS) * sizeof(float);
+    const size_t bytes = kit_elements(Z_DIMS) * sizeof(float);
     unsigned char *buffer = test_alloc(2 * bytes);
     memset(buffer, 0x5a, 2 * bytes);
     const size_t wrong[] = {0, 1, bytes - 1, bytes + 1, bytes - sizeof(float), 2 * bytes};
@@ -583,18 +482,18 @@ START_TEST(test_zero_pad_errors)
     EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 2, fx.x_pad), CLCNN_ERROR_SHAPE, op, "x_pad");
     const size_t wrong_dims[][4] = {{2, 6, 7, 3}, {2, 7, 6, 3}, {2, 7, 7, 4}, {1, 7, 7, 3}};
     for (size_t k = 0; k < sizeof wrong_dims / sizeof wrong_dims[0]; k++) {
-        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, wrong_dims[k]);
+        clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, wrong_dims[k]);
         EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_SHAPE, op, "x_pad");
     }
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
-        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT64, PAD_DIMS);
+        clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, PAD_DIMS);
         EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_INVALID_ARGUMENT, op,
                      "x_pad");
     }
-    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, PAD_DIMS);
+    clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, PAD_DIMS);
     EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, foreign), CLCNN_ERROR_INVALID_ARGUMENT, op,
                  "x_pad");
-    clcnn_tensor *foreign_x = watched(fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *foreign_x = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_zero_pad(ctx, foreign_x, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op,
                  "x");
     /* pad 0 makes the dims agree, so only the aliasing is wrong. */
@@ -627,18 +526,18 @@ START_TEST(test_conv_forward_errors)
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
 
     const size_t w_channels[4] = {3, 3, 4, 4};
-    clcnn_tensor *bad_w = watched(ctx, CLCNN_FLOAT32, w_channels);
+    clcnn_tensor *bad_w = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w_channels);
     EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, bad_w, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
                  "w", "a_prev");
     const size_t bias_dims[][4] = {{1, 1, 1, 5}, {1, 1, 1, 3}, {4, 1, 1, 1}, {1, 1, 2, 4}};
     for (size_t k = 0; k < sizeof bias_dims / sizeof bias_dims[0]; k++) {
-        clcnn_tensor *bad_b = watched(ctx, CLCNN_FLOAT32, bias_dims[k]);
+        clcnn_tensor *bad_b = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, bias_dims[k]);
         EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, bad_b, 1, 0, fx.z), CLCNN_ERROR_SHAPE,
                      op, "b");
     }
     const size_t z_dims[][4] = {{2, 3, 3, 5}, {2, 4, 3, 4}, {2, 3, 2, 4}, {1, 3, 3, 4}};
     for (size_t k = 0; k < sizeof z_dims / sizeof z_dims[0]; k++) {
-        clcnn_tensor *bad_z = watched(ctx, CLCNN_FLOAT32, z_dims[k]);
+        clcnn_tensor *bad_z = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, z_dims[k]);
         EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, bad_z), CLCNN_ERROR_SHAPE,
                      op, "z");
     }
@@ -650,29 +549,29 @@ START_TEST(test_conv_forward_errors)
     /* Windows larger than the padded 5x5 input, square and not. */
     const size_t big_w[][4] = {{6, 6, 3, 4}, {6, 1, 3, 4}, {1, 6, 3, 4}};
     for (size_t k = 0; k < sizeof big_w / sizeof big_w[0]; k++) {
-        clcnn_tensor *w6 = watched(ctx, CLCNN_FLOAT32, big_w[k]);
+        clcnn_tensor *w6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w[k]);
         EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w6, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
                      "w", "window", "a_prev", "f");
     }
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
-        clcnn_tensor *w64 = watched(ctx, CLCNN_FLOAT64, W_DIMS);
+        clcnn_tensor *w64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, W_DIMS);
         EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w64, fx.b, 1, 0, fx.z),
                      CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
-        clcnn_tensor *z64 = watched(ctx, CLCNN_FLOAT64, Z_DIMS);
+        clcnn_tensor *z64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, Z_DIMS);
         EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z64),
                      CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
     }
-    clcnn_tensor *foreign_b = watched(fx.other_ctx, CLCNN_FLOAT32, B_DIMS);
+    clcnn_tensor *foreign_b = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, B_DIMS);
     EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, foreign_b, 1, 0, fx.z),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
-    clcnn_tensor *foreign_z = watched(fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
+    clcnn_tensor *foreign_z = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
     EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, foreign_z),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
     /* 1x1 weights 3 -> 3 channels: z has a_prev's dims, only aliasing is wrong. */
     const size_t w1_dims[4] = {1, 1, 3, 3}, b3_dims[4] = {1, 1, 1, 3};
-    clcnn_tensor *w1 = watched(ctx, CLCNN_FLOAT32, w1_dims);
-    clcnn_tensor *b3 = watched(ctx, CLCNN_FLOAT32, b3_dims);
-    clcnn_tensor *a_alias = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *w1 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w1_dims);
+    clcnn_tensor *b3 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, b3_dims);
+    clcnn_tensor *a_alias = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_conv_forward(ctx, a_alias, w1, b3, 1, 0, a_alias),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "z", "alias");
     check_valid_ops_still_work();
@@ -701,36 +600,36 @@ START_TEST(test_conv_backward_errors)
 
     const size_t dz_dims[][4] = {{2, 3, 3, 5}, {2, 2, 3, 4}, {2, 3, 4, 4}, {3, 3, 3, 4}};
     for (size_t k = 0; k < sizeof dz_dims / sizeof dz_dims[0]; k++) {
-        clcnn_tensor *bad_dz = watched(ctx, CLCNN_FLOAT32, dz_dims[k]);
+        clcnn_tensor *bad_dz = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dz_dims[k]);
         EXPECT_ERROR(
             clcnn_conv_backward(ctx, bad_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
             CLCNN_ERROR_SHAPE, op, "dz");
     }
     const size_t da_dims[][4] = {{2, 5, 5, 4}, {2, 5, 4, 3}, {1, 5, 5, 3}};
     for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
-        clcnn_tensor *bad_da = watched(ctx, CLCNN_FLOAT32, da_dims[k]);
+        clcnn_tensor *bad_da = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_dims[k]);
         EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, fx.dw, fx.db),
                      CLCNN_ERROR_SHAPE, op, "da_prev");
         EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, NULL, NULL),
                      CLCNN_ERROR_SHAPE, op, "da_prev");
     }
     const size_t dw_dims[4] = {3, 3, 3, 5}, dw_swapped[4] = {3, 3, 4, 3};
-    clcnn_tensor *bad_dw = watched(ctx, CLCNN_FLOAT32, dw_dims);
+    clcnn_tensor *bad_dw = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dw_dims);
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, bad_dw, fx.db),
                  CLCNN_ERROR_SHAPE, op, "dw");
-    clcnn_tensor *bad_dw2 = watched(ctx, CLCNN_FLOAT32, dw_swapped);
+    clcnn_tensor *bad_dw2 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dw_swapped);
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, bad_dw2, NULL),
                  CLCNN_ERROR_SHAPE, op, "dw");
     const size_t db_dims[][4] = {{1, 1, 1, 3}, {4, 1, 1, 1}};
     for (size_t k = 0; k < sizeof db_dims / sizeof db_dims[0]; k++) {
-        clcnn_tensor *bad_db = watched(ctx, CLCNN_FLOAT32, db_dims[k]);
+        clcnn_tensor *bad_db = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, db_dims[k]);
         EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, bad_db),
                      CLCNN_ERROR_SHAPE, op, "db");
         EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, bad_db),
                      CLCNN_ERROR_SHAPE, op, "db");
     }
     const size_t w_channels[4] = {3, 3, 4, 4};
-    clcnn_tensor *bad_w = watched(ctx, CLCNN_FLOAT32, w_channels);
+    clcnn_tensor *bad_w = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w_channels);
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, bad_w, 1, 0, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_SHAPE, op, "w", "a_prev");
     /* dz is right for stride 1, pad 0 only. */
@@ -739,22 +638,22 @@ START_TEST(test_conv_backward_errors)
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 2, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_SHAPE, op, "dz");
     const size_t big_w[4] = {6, 6, 3, 4};
-    clcnn_tensor *w6 = watched(ctx, CLCNN_FLOAT32, big_w);
-    clcnn_tensor *dw6 = watched(ctx, CLCNN_FLOAT32, big_w);
+    clcnn_tensor *w6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w);
+    clcnn_tensor *dw6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w);
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, w6, 1, 0, fx.da_prev, dw6, fx.db),
                  CLCNN_ERROR_SHAPE, op, "w", "window", "a_prev", "f");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
-        clcnn_tensor *dz64 = watched(ctx, CLCNN_FLOAT64, Z_DIMS);
+        clcnn_tensor *dz64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, Z_DIMS);
         EXPECT_ERROR(clcnn_conv_backward(ctx, dz64, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
                      CLCNN_ERROR_INVALID_ARGUMENT, op, "dz", "a_prev");
-        clcnn_tensor *db64 = watched(ctx, CLCNN_FLOAT64, B_DIMS);
+        clcnn_tensor *db64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, B_DIMS);
         EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, db64),
                      CLCNN_ERROR_INVALID_ARGUMENT, op, "db");
     }
-    clcnn_tensor *foreign_dw = watched(fx.other_ctx, CLCNN_FLOAT32, W_DIMS);
+    clcnn_tensor *foreign_dw = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, W_DIMS);
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, foreign_dw, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "dw");
-    clcnn_tensor *foreign_dz = watched(fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
+    clcnn_tensor *foreign_dz = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
     EXPECT_ERROR(clcnn_conv_backward(ctx, foreign_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "dz");
     /* Outputs with the dims of the inputs they alias. */
@@ -764,10 +663,10 @@ START_TEST(test_conv_backward_errors)
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "dw", "alias");
     /* Two outputs sharing one tensor: a (3,3,3,3) and w (3,3,3,3). */
     const size_t cube[4] = {3, 3, 3, 3}, cube_z[4] = {3, 1, 1, 3};
-    clcnn_tensor *cube_a = watched(ctx, CLCNN_FLOAT32, cube);
-    clcnn_tensor *cube_w = watched(ctx, CLCNN_FLOAT32, cube);
-    clcnn_tensor *cube_dz = watched(ctx, CLCNN_FLOAT32, cube_z);
-    clcnn_tensor *cube_out = watched(ctx, CLCNN_FLOAT32, cube);
+    clcnn_tensor *cube_a = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, cube);
+    clcnn_tensor *cube_w = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, cube);
+    clcnn_tensor *cube_dz = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, cube_z);
+    clcnn_tensor *cube_out = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, cube);
     EXPECT_ERROR(clcnn_conv_backward(ctx, cube_dz, cube_a, cube_w, 1, 0, cube_out, cube_out, NULL),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "dw", "alias");
     check_valid_ops_still_work();
@@ -800,7 +699,7 @@ START_TEST(test_pool_forward_errors)
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
     const size_t out_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {2, 4, 5, 3}, {1, 4, 4, 3}};
     for (size_t k = 0; k < sizeof out_dims / sizeof out_dims[0]; k++) {
-        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, out_dims[k]);
+        clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, out_dims[k]);
         EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, bad),
                      CLCNN_ERROR_SHAPE, op, "a");
     }
@@ -809,14 +708,14 @@ START_TEST(test_pool_forward_errors)
     EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 6, 1, max, fx.pool_out), CLCNN_ERROR_SHAPE, op,
                  "f", "window");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
-        clcnn_tensor *out64 = watched(ctx, CLCNN_FLOAT64, POOL_DIMS);
+        clcnn_tensor *out64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, POOL_DIMS);
         EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, out64),
                      CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
     }
-    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, POOL_DIMS);
+    clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, POOL_DIMS);
     EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, foreign),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
-    clcnn_tensor *a_alias = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *a_alias = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_pool_forward(ctx, a_alias, 1, 1, CLCNN_POOL_AVERAGE, a_alias),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "a", "alias");
     check_valid_ops_still_work();
@@ -846,14 +745,14 @@ START_TEST(test_pool_backward_errors)
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
     const size_t da_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {1, 4, 4, 3}};
     for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
-        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, da_dims[k]);
+        clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_dims[k]);
         EXPECT_ERROR(
             clcnn_pool_backward(ctx, bad, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
             CLCNN_ERROR_SHAPE, op, "da");
     }
     const size_t da_prev_dims[][4] = {{2, 5, 5, 4}, {2, 5, 6, 3}, {1, 5, 5, 3}};
     for (size_t k = 0; k < sizeof da_prev_dims / sizeof da_prev_dims[0]; k++) {
-        clcnn_tensor *bad = watched(ctx, CLCNN_FLOAT32, da_prev_dims[k]);
+        clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_prev_dims[k]);
         EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, bad),
                      CLCNN_ERROR_SHAPE, op, "da_prev");
     }
@@ -863,19 +762,19 @@ START_TEST(test_pool_backward_errors)
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 6, 1, avg, fx.pool_da_prev),
                  CLCNN_ERROR_SHAPE, op, "f", "window");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
-        clcnn_tensor *da64 = watched(ctx, CLCNN_FLOAT64, POOL_DIMS);
+        clcnn_tensor *da64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, POOL_DIMS);
         EXPECT_ERROR(
             clcnn_pool_backward(ctx, da64, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
             CLCNN_ERROR_INVALID_ARGUMENT, op, "da", "a_prev");
     }
-    clcnn_tensor *foreign = watched(fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, foreign),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev");
     /* da_prev always has a_prev's dims; with f 1, stride 1 also da's. */
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX,
                                      fx.a),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
-    clcnn_tensor *same = watched(ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *same = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_pool_backward(ctx, same, fx.a, 1, 1, avg, same),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
     check_valid_ops_still_work();

@@ -13,45 +13,37 @@
 
 static clcnn_context *ctx;
 
-typedef enum input_pattern {
-    INPUT_NORMAL,
-    INPUT_RELU,        /* max(0, x): half zeros, some whole windows of 0 */
-    INPUT_RELU_SPARSE, /* max(0, x - 1): mostly zeros, many windows of 0 */
-    INPUT_QUANTIZED,   /* round(2x) / 2: ties between non-zero values too */
-    INPUT_ZEROS        /* every window is a tie */
-} input_pattern;
-
 typedef struct pool_case {
     const char *name;
     size_t m, n_H_prev, n_W_prev, n_C;
     int f, stride;
-    input_pattern input;
+    kit_pattern input;
 } pool_case;
 
 static const pool_case cases[] = {
-    {"f1", 2, 4, 5, 3, 1, 1, INPUT_NORMAL},
-    {"f1_stride2_uncovered", 1, 5, 6, 7, 1, 2, INPUT_NORMAL},
-    {"f_is_input_out_1x1", 2, 4, 4, 17, 4, 1, INPUT_NORMAL},
-    {"f5_h5_w7_out_1x1", 1, 5, 7, 3, 5, 3, INPUT_NORMAL},
-    {"f3_stride2", 2, 5, 5, 3, 3, 2, INPUT_NORMAL},
-    {"stride_gt_f", 2, 9, 10, 7, 2, 3, INPUT_NORMAL},
-    {"overlap_c33", 1, 7, 6, 33, 3, 1, INPUT_NORMAL},
-    {"c1_2x2", 3, 8, 8, 1, 2, 2, INPUT_NORMAL},
-    {"relu_ties_overlap", 2, 9, 8, 17, 3, 1, INPUT_RELU},
-    {"relu_sparse_ties", 2, 8, 8, 7, 2, 2, INPUT_RELU_SPARSE},
-    {"relu_sparse_ties_overlap", 1, 9, 11, 3, 3, 1, INPUT_RELU_SPARSE},
-    {"quantized_ties_f3_stride2", 1, 10, 9, 3, 3, 2, INPUT_QUANTIZED},
-    {"all_zero_overlap", 1, 6, 6, 3, 2, 1, INPUT_ZEROS},
-    {"big_4x30x30x33_relu", 4, 30, 30, 33, 2, 2, INPUT_RELU},
-    {"big_2x40x37x64_f3_s2", 2, 40, 37, 64, 3, 2, INPUT_NORMAL},
+    {"f1", 2, 4, 5, 3, 1, 1, KIT_NORMAL},
+    {"f1_stride2_uncovered", 1, 5, 6, 7, 1, 2, KIT_NORMAL},
+    {"f_is_input_out_1x1", 2, 4, 4, 17, 4, 1, KIT_NORMAL},
+    {"f5_h5_w7_out_1x1", 1, 5, 7, 3, 5, 3, KIT_NORMAL},
+    {"f3_stride2", 2, 5, 5, 3, 3, 2, KIT_NORMAL},
+    {"stride_gt_f", 2, 9, 10, 7, 2, 3, KIT_NORMAL},
+    {"overlap_c33", 1, 7, 6, 33, 3, 1, KIT_NORMAL},
+    {"c1_2x2", 3, 8, 8, 1, 2, 2, KIT_NORMAL},
+    {"relu_ties_overlap", 2, 9, 8, 17, 3, 1, KIT_RELU},
+    {"relu_sparse_ties", 2, 8, 8, 7, 2, 2, KIT_RELU_SPARSE},
+    {"relu_sparse_ties_overlap", 1, 9, 11, 3, 3, 1, KIT_RELU_SPARSE},
+    {"quantized_ties_f3_stride2", 1, 10, 9, 3, 3, 2, KIT_QUANTIZED},
+    {"all_zero_overlap", 1, 6, 6, 3, 2, 1, KIT_ZEROS},
+    {"big_4x30x30x33_relu", 4, 30, 30, 33, 2, 2, KIT_RELU},
+    {"big_2x40x37x64_f3_s2", 2, 40, 37, 64, 3, 2, KIT_NORMAL},
     /* Past POOL_RECOMPUTE_MAX_ELEMENTS, so max backward takes the argmax
      * pass: overlapping stride-1 windows with ties and a channel tail (20 =
      * 16 + an overlapping 16), 63 channels at stride 2, and windows over
      * 16 x 16 (an int argmax, no compiled-in window), also below the limit. */
-    {"argmax_relu_f3_s1_c20", 2, 15, 16, 20, 3, 1, INPUT_RELU},
-    {"argmax_c63_f3_s2", 2, 17, 19, 63, 3, 2, INPUT_NORMAL},
-    {"argmax_f17_int", 1, 19, 20, 24, 17, 1, INPUT_RELU},
-    {"f17_int_recompute", 1, 18, 17, 5, 17, 1, INPUT_QUANTIZED},
+    {"argmax_relu_f3_s1_c20", 2, 15, 16, 20, 3, 1, KIT_RELU},
+    {"argmax_c63_f3_s2", 2, 17, 19, 63, 3, 2, KIT_NORMAL},
+    {"argmax_f17_int", 1, 19, 20, 24, 17, 1, KIT_RELU},
+    {"f17_int_recompute", 1, 18, 17, 5, 17, 1, KIT_QUANTIZED},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -59,9 +51,9 @@ static const pool_case cases[] = {
  * input values far apart compared with the step, so no perturbation moves a
  * window's maximum. */
 static const pool_case gradient_cases[] = {
-    {"gc_f2_stride1", 2, 5, 6, 3, 2, 1, INPUT_NORMAL},
-    {"gc_f3_stride2", 1, 7, 5, 2, 3, 2, INPUT_NORMAL},
-    {"gc_stride_gt_f", 1, 7, 7, 2, 2, 3, INPUT_NORMAL},
+    {"gc_f2_stride1", 2, 5, 6, 3, 2, 1, KIT_NORMAL},
+    {"gc_f3_stride2", 1, 7, 5, 2, 3, 2, KIT_NORMAL},
+    {"gc_stride_gt_f", 1, 7, 7, 2, 2, 3, KIT_NORMAL},
 };
 #define N_GRADIENT_CASES (sizeof gradient_cases / sizeof gradient_cases[0])
 
@@ -82,27 +74,11 @@ typedef struct pool_problem {
     double *a_prev, *da;
 } pool_problem;
 
-static void fill_pattern(test_rng *rng, clcnn_dtype dtype, input_pattern pattern, double *x,
-                         size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double v = test_rng_normal(rng);
-        switch (pattern) {
-        case INPUT_NORMAL: break;
-        case INPUT_RELU: v = v > 0.0 ? v : 0.0; break;
-        case INPUT_RELU_SPARSE: v = v > 1.0 ? v - 1.0 : 0.0; break;
-        case INPUT_QUANTIZED: v = round(2.0 * v) / 2.0; break;
-        case INPUT_ZEROS: v = 0.0; break;
-        }
-        x[i] = test_round_to_dtype(dtype, v);
-    }
-}
-
 static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype,
                          unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
     p->dtype = dtype;
     p->seed = test_case_seed(seed_index);
     p->f = c->f;
@@ -111,29 +87,20 @@ static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype,
     memcpy(p->a_dims, a_dims, sizeof a_dims);
     ck_assert_msg(clcnn_ref_pool_output_dims(p->a_dims, c->f, c->stride, p->out_dims) == 0,
                   "%s: the case table holds an invalid shape", p->name);
-    p->n_a = test_elements(p->a_dims);
-    p->n_out = test_elements(p->out_dims);
+    p->n_a = kit_elements(p->a_dims);
+    p->n_out = kit_elements(p->out_dims);
     p->a_prev = test_alloc_doubles(p->n_a);
     p->da = test_alloc_doubles(p->n_out);
-    test_rng rng;
-    test_rng_init(&rng, p->seed);
-    fill_pattern(&rng, dtype, c->input, p->a_prev, p->n_a);
-    test_fill_normal(&rng, dtype, p->da, p->n_out);
+    kit_rng rng;
+    kit_rng_init(&rng, p->seed);
+    kit_rng_fill(&rng, dtype, c->input, p->a_prev, p->n_a);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->da, p->n_out);
 }
 
 static void problem_free(pool_problem *p)
 {
     free(p->a_prev);
     free(p->da);
-}
-
-static int raw_equal(clcnn_tensor *t, const void *expected, size_t expected_bytes)
-{
-    size_t bytes;
-    void *raw = test_tensor_get_raw(ctx, t, &bytes);
-    int equal = bytes == expected_bytes && memcmp(raw, expected, bytes) == 0;
-    free(raw);
-    return equal;
 }
 
 /* Runs one op (forward or backward) in one mode, compares it with ref
@@ -162,7 +129,7 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
         TEST_OK(ctx, clcnn_pool_backward(ctx, t_da, t_in, p->f, p->stride, mode, t_out));
     else
         TEST_OK(ctx, clcnn_pool_forward(ctx, t_in, p->f, p->stride, mode, t_out));
-    *repeatable = raw_equal(t_out, first, bytes);
+    *repeatable = test_raw_equal(ctx, t_out, first, bytes);
     if (!*repeatable)
         fprintf(stderr, "case %s: %s: second run differs bitwise\n", p->name, what);
     free(first);
@@ -182,27 +149,21 @@ START_TEST(test_pool_forward_matches_reference)
     }
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
     double *ref = test_alloc_doubles(p.n_out), *bound = test_alloc_doubles(p.n_out);
-    double *abs_a = test_alloc_doubles(p.n_a);
-    test_abs(p.a_prev, abs_a, p.n_a);
     size_t mismatches = 0;
     int all_repeatable = 1;
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
         clcnn_ref_pool_forward(p.a_prev, p.a_dims, p.f, p.stride, modes[k], ref);
-        int exact = modes[k] == CLCNN_POOL_MAX;
-        if (!exact) {
-            /* The mean is linear: on |a| it gives sum|a| / (f*f). */
-            clcnn_ref_pool_forward(abs_a, p.a_dims, p.f, p.stride, modes[k], bound);
-            test_scale_bound(dtype, bound, p.n_out);
-        }
+        /* Max pooling selects: its terms are 0, so it must be exact. */
+        ck_assert_int_eq(
+            kit_pool_forward_terms(p.a_prev, p.a_dims, p.f, p.stride, modes[k], bound), 0);
+        kit_tolerance_bounds(dtype, bound, bound, p.n_out);
         int repeatable;
-        mismatches += run_pool_op(&p, modes[k], 0, ta, NULL, ref, exact ? NULL : bound,
-                                  &repeatable);
+        mismatches += run_pool_op(&p, modes[k], 0, ta, NULL, ref, bound, &repeatable);
         all_repeatable &= repeatable;
     }
     clcnn_tensor_destroy(ta);
     free(ref);
     free(bound);
-    free(abs_a);
     uint64_t seed = p.seed;
     char name[sizeof p.name];
     memcpy(name, p.name, sizeof name);
@@ -225,17 +186,13 @@ START_TEST(test_pool_backward_matches_reference)
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
     clcnn_tensor *tda = test_tensor_from(ctx, dtype, p.out_dims, p.da);
     double *ref = test_alloc_doubles(p.n_a), *bound = test_alloc_doubles(p.n_a);
-    double *abs_da = test_alloc_doubles(p.n_out);
-    test_abs(p.da, abs_da, p.n_out);
     size_t mismatches = 0;
     int all_repeatable = 1;
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
         clcnn_ref_pool_backward(p.da, p.a_prev, p.a_dims, p.f, p.stride, modes[k], ref);
-        /* Linear in da with a_prev fixed: on |da| the reference gives, per
-         * input pixel, the sum of |da| over the windows whose first maximum it
-         * is (max) or sum|da| / (f*f) over covering windows (average). */
-        clcnn_ref_pool_backward(abs_da, p.a_prev, p.a_dims, p.f, p.stride, modes[k], bound);
-        test_scale_bound(dtype, bound, p.n_a);
+        ck_assert_int_eq(
+            kit_pool_backward_terms(p.da, p.a_prev, p.a_dims, p.f, p.stride, modes[k], bound), 0);
+        kit_tolerance_bounds(dtype, bound, bound, p.n_a);
         int repeatable;
         mismatches += run_pool_op(&p, modes[k], 1, ta, tda, ref, bound, &repeatable);
         all_repeatable &= repeatable;
@@ -244,7 +201,6 @@ START_TEST(test_pool_backward_matches_reference)
     clcnn_tensor_destroy(tda);
     free(ref);
     free(bound);
-    free(abs_da);
     uint64_t seed = p.seed;
     char name[sizeof p.name];
     memcpy(name, p.name, sizeof name);
@@ -280,12 +236,12 @@ START_TEST(test_pool_gradient_finite_differences)
     }
     if (mode == CLCNN_POOL_MAX) {
         /* Distinct values 0.01 apart in a random order. */
-        test_rng rng;
-        test_rng_init(&rng, p.seed ^ 0xabcdefu);
+        kit_rng rng;
+        kit_rng_init(&rng, p.seed ^ 0xabcdefu);
         for (size_t i = 0; i < p.n_a; i++)
             p.a_prev[i] = 0.01 * (double)i - 1.0;
         for (size_t i = p.n_a - 1; i > 0; i--) {
-            size_t j = (size_t)(test_rng_next(&rng) % (i + 1));
+            size_t j = (size_t)(kit_rng_next(&rng) % (i + 1));
             double t = p.a_prev[i];
             p.a_prev[i] = p.a_prev[j];
             p.a_prev[j] = t;

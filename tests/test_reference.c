@@ -13,56 +13,21 @@
 #include <string.h>
 
 #include "clcnn_reference.h"
+#include "kit.h"
 
 #define MAX_HAND 32
 
 static uint64_t test_seed = 0x5eedc1c2024ULL;
 
-/* ---- a small seeded generator: splitmix64 ---- */
-
-typedef struct rng {
-    uint64_t state;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Each test draws from its own stream so tests do not depend on their order. */
-static rng rng_for(uint64_t stream)
+static kit_rng rng_for(uint64_t stream)
 {
-    rng r = {test_seed ^ (stream * 0xd1342543de82ef95ULL)};
+    kit_rng r;
+    kit_rng_init(&r, kit_seed_stream(test_seed, stream));
     return r;
 }
 
-static double rng_uniform(rng *r) /* [0, 1) */
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static double rng_normal(rng *r)
-{
-    const double u1 = 1.0 - rng_uniform(r); /* (0, 1]: log stays finite */
-    const double u2 = rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static void fill_normal(rng *r, double *x, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        x[k] = rng_normal(r);
-}
-
 /* ---- helpers ---- */
-
-static size_t count_of(const size_t dims[4])
-{
-    return dims[0] * dims[1] * dims[2] * dims[3];
-}
 
 static double *new_array(size_t n)
 {
@@ -166,13 +131,13 @@ static const struct zero_pad_case {
 START_TEST(test_zero_pad)
 {
     const struct zero_pad_case *c = &zero_pad_cases[_i];
-    rng r = rng_for(100 + (uint64_t)_i);
+    kit_rng r = rng_for(100 + (uint64_t)_i);
     const size_t m = c->dims[0], n_h = c->dims[1], n_w = c->dims[2], n_c = c->dims[3];
     const size_t p = (size_t)c->pad, n_h_pad = n_h + 2 * p, n_w_pad = n_w + 2 * p;
     const size_t n_pad = m * n_h_pad * n_w_pad * n_c;
-    double *x = new_array(count_of(c->dims));
+    double *x = new_array(kit_elements(c->dims));
     double *x_pad = new_array(n_pad + 1);
-    fill_normal(&r, x, count_of(c->dims));
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, x, kit_elements(c->dims));
     fill_nan(x_pad, n_pad + 1); /* the extra element catches writes past the end */
 
     clcnn_ref_zero_pad(x, c->dims, c->pad, x_pad);
@@ -320,7 +285,7 @@ START_TEST(test_conv_forward_hand)
     const struct conv_hand_case *c = &conv_hand_cases[_i];
     size_t z_dims[4];
     ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_z = count_of(z_dims);
+    const size_t n_z = kit_elements(z_dims);
     double z[MAX_HAND + 1];
     fill_nan(z, MAX_HAND + 1);
     clcnn_ref_conv_forward(c->a, c->a_dims, c->w, c->w_dims, c->b, c->stride, c->pad, z);
@@ -388,16 +353,16 @@ static void naive_conv_forward(const struct conv_case *c, const double *a, const
 START_TEST(test_conv_forward_naive)
 {
     const struct conv_case *c = &conv_cases[_i];
-    rng r = rng_for(200 + (uint64_t)_i);
+    kit_rng r = rng_for(200 + (uint64_t)_i);
     size_t z_dims[4];
     ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = count_of(c->a_dims), n_w = count_of(c->w_dims), n_z = count_of(z_dims);
+    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
     const size_t n_c = c->w_dims[3];
     double *a = new_array(n_a), *w = new_array(n_w), *b = new_array(n_c);
     double *z = new_array(n_z + 1), *z_want = new_array(n_z), *z_abs = new_array(n_z);
-    fill_normal(&r, a, n_a);
-    fill_normal(&r, w, n_w);
-    fill_normal(&r, b, n_c);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, a, n_a);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, w, n_w);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, b, n_c);
     fill_nan(z, n_z + 1);
 
     clcnn_ref_conv_forward(a, c->a_dims, w, c->w_dims, b, c->stride, c->pad, z);
@@ -445,17 +410,17 @@ END_TEST
 START_TEST(test_conv_backward_null_outputs)
 {
     const struct conv_case *c = &conv_cases[_i];
-    rng r = rng_for(300 + (uint64_t)_i);
+    kit_rng r = rng_for(300 + (uint64_t)_i);
     size_t z_dims[4];
     ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = count_of(c->a_dims), n_w = count_of(c->w_dims), n_z = count_of(z_dims);
+    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
     const size_t n_c = c->w_dims[3];
     double *a = new_array(n_a), *w = new_array(n_w), *dz = new_array(n_z);
     double *da_all = new_array(n_a), *dw_all = new_array(n_w), *db_all = new_array(n_c);
     double *da = new_array(n_a), *dw = new_array(n_w), *db = new_array(n_c);
-    fill_normal(&r, a, n_a);
-    fill_normal(&r, w, n_w);
-    fill_normal(&r, dz, n_z);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, a, n_a);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, w, n_w);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, dz, n_z);
     clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad, da_all, dw_all,
                             db_all);
 
@@ -539,18 +504,18 @@ static double conv_loss(void *problem)
 START_TEST(test_conv_gradient)
 {
     const struct conv_case *c = &conv_cases[_i];
-    rng r = rng_for(400 + (uint64_t)_i);
+    kit_rng r = rng_for(400 + (uint64_t)_i);
     size_t z_dims[4];
     ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = count_of(c->a_dims), n_w = count_of(c->w_dims), n_z = count_of(z_dims);
+    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
     const size_t n_c = c->w_dims[3];
     struct conv_problem p = {c, new_array(n_a), new_array(n_w), new_array(n_c), new_array(n_z),
                              new_array(n_z), n_z};
     double *da = new_array(n_a), *dw = new_array(n_w), *db = new_array(n_c);
-    fill_normal(&r, p.a, n_a);
-    fill_normal(&r, p.w, n_w);
-    fill_normal(&r, p.b, n_c);
-    fill_normal(&r, p.g, n_z);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.a, n_a);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.w, n_w);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.b, n_c);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.g, n_z);
 
     clcnn_ref_conv_backward(p.g, p.a, c->a_dims, p.w, c->w_dims, c->stride, c->pad, da, dw, db);
     check_gradient(c->name, "a_prev", p.a, n_a, da, conv_loss, &p);
@@ -591,7 +556,7 @@ START_TEST(test_pool_forward_hand)
     const struct pool_hand_case *c = &pool_hand_cases[_i];
     size_t out_dims[4];
     ck_assert_int_eq(clcnn_ref_pool_output_dims(c->dims, c->f, c->stride, out_dims), 0);
-    const size_t n_out = count_of(out_dims);
+    const size_t n_out = kit_elements(out_dims);
     double a[MAX_HAND + 1];
     fill_nan(a, MAX_HAND + 1);
     clcnn_ref_pool_forward(c->a_prev, c->dims, c->f, c->stride, c->mode, a);
@@ -634,7 +599,7 @@ static const struct pool_backward_hand_case {
 START_TEST(test_pool_backward_hand)
 {
     const struct pool_backward_hand_case *c = &pool_backward_hand_cases[_i];
-    const size_t n = count_of(c->dims);
+    const size_t n = kit_elements(c->dims);
     double da_prev[MAX_HAND + 1];
     fill_nan(da_prev, MAX_HAND + 1);
     clcnn_ref_pool_backward(c->da, c->a_prev, c->dims, c->f, c->stride, c->mode, da_prev);
@@ -665,17 +630,17 @@ static const struct pool_case {
 START_TEST(test_pool_max_ties)
 {
     const struct pool_case *c = &pool_cases[_i];
-    rng r = rng_for(500 + (uint64_t)_i);
+    kit_rng r = rng_for(500 + (uint64_t)_i);
     size_t out_dims[4];
     ck_assert_int_eq(clcnn_ref_pool_output_dims(c->dims, c->f, c->stride, out_dims), 0);
-    const size_t n = count_of(c->dims), n_out = count_of(out_dims);
+    const size_t n = kit_elements(c->dims), n_out = kit_elements(out_dims);
     const size_t n_h_prev = c->dims[1], n_w_prev = c->dims[2], n_c = c->dims[3];
     const size_t f = (size_t)c->f, s = (size_t)c->stride;
     double *a_prev = new_array(n), *da = new_array(n_out), *da_prev = new_array(n);
     double *want = new_array(n);
     for (size_t k = 0; k < n; k++)
-        a_prev[k] = (double)(rng_next(&r) % 3);
-    fill_normal(&r, da, n_out);
+        a_prev[k] = (double)(kit_rng_next(&r) % 3);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, da, n_out);
 
     double da_sum = 0.0, da_abs = 0.0;
     for (size_t i = 0; i < out_dims[0]; i++)
@@ -728,10 +693,10 @@ START_TEST(test_pool_gradient)
 {
     const struct pool_case *c = &pool_cases[_i / 2];
     const clcnn_pool_mode mode = _i % 2 ? CLCNN_POOL_AVERAGE : CLCNN_POOL_MAX;
-    rng r = rng_for(600 + (uint64_t)_i);
+    kit_rng r = rng_for(600 + (uint64_t)_i);
     size_t out_dims[4];
     ck_assert_int_eq(clcnn_ref_pool_output_dims(c->dims, c->f, c->stride, out_dims), 0);
-    const size_t n = count_of(c->dims), n_out = count_of(out_dims);
+    const size_t n = kit_elements(c->dims), n_out = kit_elements(out_dims);
     struct pool_problem p = {c, mode, new_array(n), new_array(n_out), new_array(n_out), n_out};
     double *da_prev = new_array(n);
     char name[160];
@@ -741,12 +706,12 @@ START_TEST(test_pool_gradient)
     for (size_t k = 0; k < n; k++)
         p.a_prev[k] = 0.25 * ((double)k - (double)n / 2);
     for (size_t k = n - 1; k > 0; k--) {
-        const size_t j = (size_t)(rng_next(&r) % (k + 1));
+        const size_t j = (size_t)(kit_rng_next(&r) % (k + 1));
         const double t = p.a_prev[k];
         p.a_prev[k] = p.a_prev[j];
         p.a_prev[j] = t;
     }
-    fill_normal(&r, p.g, n_out);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.g, n_out);
 
     clcnn_ref_pool_backward(p.g, p.a_prev, c->dims, c->f, c->stride, mode, da_prev);
     check_gradient(name, "a_prev", p.a_prev, n, da_prev, pool_loss, &p);

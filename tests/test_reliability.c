@@ -131,7 +131,7 @@ static unsigned long enqueues(const clcnn_context *c)
 /* A float32 tensor of dims holding x[i] = (i % 13) - 6 + 0.25 (both signs, exact). */
 static clcnn_tensor *ramp(clcnn_context *c, const size_t dims[4])
 {
-    size_t n = test_elements(dims);
+    size_t n = kit_elements(dims);
     double *v = test_alloc_doubles(n);
     for (size_t i = 0; i < n; i++)
         v[i] = (double)(i % 13) - 6.0 + 0.25;
@@ -140,27 +140,11 @@ static clcnn_tensor *ramp(clcnn_context *c, const size_t dims[4])
     return t;
 }
 
-/* Fails the test unless t (float32) holds the NaN fill of test_tensor_from
- * (values NULL): nothing wrote to it. */
-static void check_untouched(clcnn_context *c, const clcnn_tensor *t, const char *what)
-{
-    size_t dims[4];
-    clcnn_tensor_dims(t, dims);
-    size_t n = test_elements(dims);
-    double *got = test_alloc_doubles(n);
-    test_tensor_get(c, t, got);
-    size_t written = 0;
-    for (size_t i = 0; i < n; i++)
-        written += !isnan(got[i]);
-    free(got);
-    ck_assert_msg(written == 0, "%s: %zu of %zu elements were written by a call that failed", what, written, n);
-}
-
 /* Runs relu_forward on c and checks it exactly: the context still works. */
 static void check_relu_works(clcnn_context *c, const char *after)
 {
     const size_t dims[4] = {2, 3, 4, 5};
-    size_t n = test_elements(dims);
+    size_t n = kit_elements(dims);
     clcnn_tensor *x = ramp(c, dims), *y = test_tensor_from(c, CLCNN_FLOAT32, dims, NULL);
     clcnn_status st = clcnn_relu_forward(c, x, y);
     ck_assert_msg(st == CLCNN_OK, "relu_forward after %s: %s (%s)", after, clcnn_status_string(st), last_error(c));
@@ -183,7 +167,7 @@ static void check_conv_backward_works(clcnn_context *c, clcnn_tensor *dz, clcnn_
                                       const char *after)
 {
     const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    size_t na = test_elements(a_dims), nw = test_elements(w_dims), nz = test_elements(z_dims), nb = w_dims[3];
+    size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims), nb = w_dims[3];
     clcnn_tensor *da = test_tensor_from(c, CLCNN_FLOAT32, a_dims, NULL);
     clcnn_tensor *dw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, NULL);
     clcnn_tensor *db = test_tensor_from(c, CLCNN_FLOAT32, b_dims, NULL);
@@ -197,13 +181,13 @@ static void check_conv_backward_works(clcnn_context *c, clcnn_tensor *dz, clcnn_
     test_tensor_get(c, a, ha);
     test_tensor_get(c, w, hw);
     clcnn_ref_conv_backward(hz, ha, a_dims, hw, w_dims, 1, 1, rda, rdw, rdb);
-    test_abs(hz, hz, nz);
-    test_abs(ha, ha, na);
-    test_abs(hw, hw, nw);
+    kit_abs(hz, hz, nz);
+    kit_abs(ha, ha, na);
+    kit_abs(hw, hw, nw);
     clcnn_ref_conv_backward(hz, ha, a_dims, hw, w_dims, 1, 1, bda, bdw, bdb);
-    test_scale_bound(CLCNN_FLOAT32, bda, na);
-    test_scale_bound(CLCNN_FLOAT32, bdw, nw);
-    test_scale_bound(CLCNN_FLOAT32, bdb, nb);
+    kit_tolerance_bounds(CLCNN_FLOAT32, bda, bda, na);
+    kit_tolerance_bounds(CLCNN_FLOAT32, bdw, bdw, nw);
+    kit_tolerance_bounds(CLCNN_FLOAT32, bdb, bdb, nb);
     size_t bad = 0;
     test_tensor_get(c, da, got);
     bad += check_close(after, "dA_prev", got, rda, bda, na, 0);
@@ -267,7 +251,7 @@ START_TEST(test_max_alloc_refused)
         const clcnn_dtype dtype = d ? CLCNN_FLOAT64 : CLCNN_FLOAT32;
         if (!clcnn_context_supports_dtype(ctx, dtype))
             continue;
-        const size_t elem = test_dtype_size(dtype);
+        const size_t elem = kit_dtype_size(dtype);
         /* One element past the largest allocation, spread over two dims. */
         const size_t over = (size_t)(max_alloc / elem) + 1;
         size_t dims[4] = {1, 1, 1, over};
@@ -277,7 +261,7 @@ START_TEST(test_max_alloc_refused)
         snprintf(want, sizeof want,
                  "tensor_create: 1 x 1 x 1 x %zu %s is %zu bytes, over the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE of "
                  "%" PRIu64 " bytes",
-                 over, test_dtype_name(dtype), over * elem, (uint64_t)max_alloc);
+                 over, kit_dtype_name(dtype), over * elem, (uint64_t)max_alloc);
         EXPECT_MESSAGE(ctx, want);
         EXPECT_MESSAGE(ctx, "split it");
         /* Far past it, but without overflow. */
@@ -309,7 +293,7 @@ static struct clcnn_tensor fake_tensor(clcnn_context *c, clcnn_dtype dtype, cons
     t.dtype = dtype;
     memcpy(t.dims, dims, sizeof t.dims);
     t.count = dims[0] * dims[1] * dims[2] * dims[3];
-    t.bytes = t.count * test_dtype_size(dtype);
+    t.bytes = t.count * kit_dtype_size(dtype);
     t.mem = NULL;
     return t;
 }
@@ -321,9 +305,11 @@ START_TEST(test_32bit_indexing_limit)
     struct clcnn_tensor huge_header = fake_tensor(ctx, CLCNN_FLOAT32, huge_dims);
     clcnn_tensor *huge = &huge_header;
     const size_t small_dims[4] = {1, 2, 2, 1};
-    clcnn_tensor *s1 = test_tensor_from(ctx, CLCNN_FLOAT32, small_dims, NULL);
-    clcnn_tensor *s2 = test_tensor_from(ctx, CLCNN_FLOAT32, small_dims, NULL);
-    clcnn_tensor *s3 = test_tensor_from(ctx, CLCNN_FLOAT32, small_dims, NULL);
+    /* No refused call may write to them. */
+    kit_watch watch = {0};
+    clcnn_tensor *s1 = test_watch_output(&watch, ctx, CLCNN_FLOAT32, small_dims);
+    clcnn_tensor *s2 = test_watch_output(&watch, ctx, CLCNN_FLOAT32, small_dims);
+    clcnn_tensor *s3 = test_watch_output(&watch, ctx, CLCNN_FLOAT32, small_dims);
     const size_t w_dims[4] = {1, 1, 1024, 1};
     clcnn_tensor *w = test_tensor_from(ctx, CLCNN_FLOAT32, w_dims, NULL);
     const unsigned long before = enqueues(ctx);
@@ -361,8 +347,7 @@ START_TEST(test_32bit_indexing_limit)
     EXPECT_STATUS(ctx, clcnn_relu_forward(ctx, &max_header, s1), CLCNN_ERROR_SHAPE);
     EXPECT_MESSAGE(ctx, "relu_forward: y is 1 x 2 x 2 x 1 but must be 1 x 1 x 1 x 2147483647");
     ck_assert_msg(enqueues(ctx) == before, "a refused call enqueued a kernel");
-    check_untouched(ctx, s1, "output");
-    check_untouched(ctx, s3, "output");
+    test_watch_check(&watch, __LINE__, "the 2^31-element calls");
 
     /* Outputs larger than 2^31 elements from small inputs: a pad that makes
      * conv's output 60001 x 60001. */
@@ -373,10 +358,11 @@ START_TEST(test_32bit_indexing_limit)
     EXPECT_STATUS(ctx, clcnn_conv_backward(ctx, s3, a1, w1, 1, 30000, s1, NULL, NULL), CLCNN_ERROR_SHAPE);
     EXPECT_MESSAGE(ctx, "32-bit offsets");
     ck_assert_msg(enqueues(ctx) == before, "a refused call enqueued a kernel");
-    check_untouched(ctx, s1, "output");
-    clcnn_tensor *made[] = {s1, s2, s3, w, a1, w1, b1};
+    test_watch_check(&watch, __LINE__, "the calls with huge outputs");
+    clcnn_tensor *made[] = {w, a1, w1, b1};
     for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
         clcnn_tensor_destroy(made[i]);
+    kit_watch_release(&watch);
 }
 END_TEST
 
@@ -386,7 +372,8 @@ START_TEST(test_conv_output_size_overflow)
 {
     const size_t a_dims[4] = {1, 1, 1, 1}, w_dims[4] = {1, 1, 1, 16}, b_dims[4] = {1, 1, 1, 16};
     clcnn_tensor *a = ramp(ctx, a_dims), *w = ramp(ctx, w_dims), *b = ramp(ctx, b_dims);
-    clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, b_dims, NULL);
+    kit_watch watch = {0};
+    clcnn_tensor *z = test_watch_output(&watch, ctx, CLCNN_FLOAT32, b_dims);
     const int pads[] = {536870000, 536870911, 1 << 28, 46341};
     for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++) {
         clcnn_status st = clcnn_conv_forward(ctx, a, w, b, 1, pads[i], z);
@@ -397,11 +384,11 @@ START_TEST(test_conv_output_size_overflow)
         ck_assert_msg(st == CLCNN_ERROR_SHAPE, "conv_backward pad %d: %s (%s)", pads[i], clcnn_status_string(st),
                       last_error(ctx));
     }
-    check_untouched(ctx, z, "z");
+    test_watch_check(&watch, __LINE__, "the refused calls");
     clcnn_tensor_destroy(a);
     clcnn_tensor_destroy(w);
     clcnn_tensor_destroy(b);
-    clcnn_tensor_destroy(z);
+    kit_watch_release(&watch);
 }
 END_TEST
 
@@ -437,10 +424,11 @@ START_TEST(test_workspace_allocation_failure)
     refcount_model m = refcount_base(c);
     const size_t a_dims[4] = {2, 5, 5, 3}, w_dims[4] = {3, 3, 3, 4}, z_dims[4] = {2, 5, 5, 4};
     clcnn_tensor *a = ramp(c, a_dims), *w = ramp(c, w_dims), *dz = ramp(c, z_dims);
-    clcnn_tensor *da = test_tensor_from(c, CLCNN_FLOAT32, a_dims, NULL);
-    clcnn_tensor *dw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, NULL);
+    kit_watch watch = {0};
+    clcnn_tensor *da = test_watch_output(&watch, c, CLCNN_FLOAT32, a_dims);
+    clcnn_tensor *dw = test_watch_output(&watch, c, CLCNN_FLOAT32, w_dims);
     const size_t b_dims[4] = {1, 1, 1, 4};
-    clcnn_tensor *db = test_tensor_from(c, CLCNN_FLOAT32, b_dims, NULL);
+    clcnn_tensor *db = test_watch_output(&watch, c, CLCNN_FLOAT32, b_dims);
     const unsigned long before = enqueues(c);
     EXPECT_STATUS(c, clcnn_conv_backward(c, dz, a, w, 1, 1, da, dw, db), CLCNN_ERROR_OUT_OF_MEMORY);
     EXPECT_MESSAGE(c, "conv_backward: allocating 432 bytes of device scratch memory (clCreateBuffer) failed with "
@@ -448,17 +436,16 @@ START_TEST(test_workspace_allocation_failure)
     /* Everything that can fail comes before the first enqueue. */
     ck_assert_msg(enqueues(c) == before, "conv_backward enqueued %lu kernels before failing",
                   enqueues(c) - before);
-    check_untouched(c, da, "da_prev");
-    check_untouched(c, dw, "dw");
-    check_untouched(c, db, "db");
+    test_watch_check(&watch, __LINE__, "conv_backward failed");
     /* The dA_prev program was built before the failure and stays cached;
      * the dW and db programs come after it and are not reached. */
     check_no_cl_leak(c, &m, 6, 1, "a failed workspace allocation");
     check_conv_backward_works(c, dz, a, w, a_dims, w_dims, z_dims, "a failed workspace allocation");
     check_relu_works(c, "a failed workspace allocation");
-    clcnn_tensor *made[] = {a, w, dz, da, dw, db};
+    clcnn_tensor *made[] = {a, w, dz};
     for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
         clcnn_tensor_destroy(made[i]);
+    kit_watch_release(&watch);
     /* conv_backward's three programs and relu's. */
     check_no_cl_leak(c, &m, 0, 4, "destroying the tensors");
     clcnn_context_destroy(c);
@@ -471,15 +458,16 @@ START_TEST(test_enqueue_failure)
     refcount_model m = refcount_base(c);
     check_relu_works(c, "the first call"); /* enqueue 1: builds and caches relu */
     const size_t dims[4] = {2, 3, 4, 5};
-    clcnn_tensor *x = ramp(c, dims), *y = test_tensor_from(c, CLCNN_FLOAT32, dims, NULL);
+    kit_watch watch = {0};
+    clcnn_tensor *x = ramp(c, dims), *y = test_watch_output(&watch, c, CLCNN_FLOAT32, dims);
     EXPECT_STATUS(c, clcnn_relu_forward(c, x, y), CLCNN_ERROR_OPENCL); /* enqueue 2 */
     EXPECT_MESSAGE(c, "relu_forward: clEnqueueNDRangeKernel failed with CL_OUT_OF_RESOURCES (-5); the device ran "
                       "out of resources");
-    check_untouched(c, y, "y");
+    test_watch_check(&watch, __LINE__, "the failed enqueue");
     check_no_cl_leak(c, &m, 2, 1, "a failed enqueue");
     check_relu_works(c, "a failed enqueue");
     clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    kit_watch_release(&watch);
     clcnn_context_destroy(c);
 }
 END_TEST
@@ -614,7 +602,8 @@ START_TEST(test_kernel_build_failure)
     clcnn_context *c = context_with_env("CLCNN_KERNEL_DIR", dir);
     refcount_model m = refcount_base(c);
     const size_t dims[4] = {2, 3, 4, 5};
-    clcnn_tensor *x = ramp(c, dims), *y = test_tensor_from(c, CLCNN_FLOAT32, dims, NULL);
+    kit_watch watch = {0};
+    clcnn_tensor *x = ramp(c, dims), *y = test_watch_output(&watch, c, CLCNN_FLOAT32, dims);
     char want[8192];
     for (int attempt = 0; attempt < 2; attempt++) { /* a failed build is not cached */
         EXPECT_STATUS(c, clcnn_relu_forward(c, x, y), CLCNN_ERROR_KERNEL_BUILD);
@@ -626,7 +615,7 @@ START_TEST(test_kernel_build_failure)
         EXPECT_MESSAGE(c, "build log:\n");
         EXPECT_MESSAGE(c, "this_is_not_opencl");
         ck_assert_int_eq(enqueues(c), 0);
-        check_untouched(c, y, "y");
+        test_watch_check(&watch, __LINE__, "the failed build");
         check_no_cl_leak(c, &m, 2, 0, "a failed kernel build");
     }
     /* A missing file. */
@@ -635,19 +624,19 @@ START_TEST(test_kernel_build_failure)
     snprintf(want, sizeof want, "sgd_update: cannot read kernel source %s (CLCNN_KERNEL_DIR=%s); unset", sgd_path,
              dir);
     EXPECT_MESSAGE(c, want);
-    check_untouched(c, y, "param");
+    test_watch_check(&watch, __LINE__, "the missing kernel file");
     check_no_cl_leak(c, &m, 3, 0, "a missing kernel file");
     /* Other kernels of the same context still build and run. */
     const size_t pad_dims[4] = {2, 5, 6, 5};
     clcnn_tensor *x_pad = test_tensor_from(c, CLCNN_FLOAT32, pad_dims, NULL);
     TEST_OK(c, clcnn_zero_pad(c, x, 1, x_pad));
-    double *got = test_alloc_doubles(test_elements(pad_dims));
-    double *hx = test_alloc_doubles(test_elements(dims));
-    double *ref = test_alloc_doubles(test_elements(pad_dims));
+    double *got = test_alloc_doubles(kit_elements(pad_dims));
+    double *hx = test_alloc_doubles(kit_elements(dims));
+    double *ref = test_alloc_doubles(kit_elements(pad_dims));
     test_tensor_get(c, x, hx);
     clcnn_ref_zero_pad(hx, dims, 1, ref);
     test_tensor_get(c, x_pad, got);
-    ck_assert_int_eq(check_close("kernel_build_failure", "zero_pad", got, ref, NULL, test_elements(pad_dims), 0), 0);
+    ck_assert_int_eq(check_close("kernel_build_failure", "zero_pad", got, ref, NULL, kit_elements(pad_dims), 0), 0);
     /* Fixed on disk, the same context builds it. */
     write_file(relu_path, original, length);
     check_relu_works(c, "a fixed kernel file");
@@ -658,7 +647,7 @@ START_TEST(test_kernel_build_failure)
     free(original);
     free(broken);
     clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    kit_watch_release(&watch);
     clcnn_tensor_destroy(g);
     clcnn_tensor_destroy(x_pad);
     clcnn_context_destroy(c);
@@ -688,7 +677,7 @@ static void job_fail(thread_job *job, const char *fmt, ...)
 /* Thread-safe (no Check asserts): a float32 tensor holding v, or NULL. */
 static clcnn_tensor *job_tensor(thread_job *job, clcnn_context *c, const size_t dims[4], const double *v)
 {
-    size_t n = test_elements(dims);
+    size_t n = kit_elements(dims);
     clcnn_tensor *t = NULL;
     float *f = malloc(n * sizeof *f);
     if (f == NULL || clcnn_tensor_create(c, CLCNN_FLOAT32, dims, &t) != CLCNN_OK) {
@@ -733,8 +722,8 @@ static void *thread_main(void *arg)
         clcnn_context_destroy(c);
         return NULL;
     }
-    test_rng rng;
-    test_rng_init(&rng, test_case_seed(1000u + (unsigned)job->index));
+    kit_rng rng;
+    kit_rng_init(&rng, test_case_seed(1000u + (unsigned)job->index));
     for (int round = 0; round < THREAD_ROUNDS && job->failures == 0; round++) {
         /* Shapes differ by thread and round, so the threads build
          * different programs at the same time. */
@@ -745,8 +734,8 @@ static void *thread_main(void *arg)
         size_t z_dims[4], p_dims[4];
         clcnn_ref_conv_output_dims(a_dims, w_dims, 1, 1, z_dims);
         clcnn_ref_pool_output_dims(z_dims, 2, 2, p_dims);
-        const size_t na = test_elements(a_dims), nw = test_elements(w_dims), nz = test_elements(z_dims);
-        const size_t np = test_elements(p_dims);
+        const size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims);
+        const size_t np = kit_elements(p_dims);
         double *a = malloc(na * sizeof *a), *w = malloc(nw * sizeof *w), *b = malloc(c_out * sizeof *b);
         double *z = malloc(nz * sizeof *z), *zb = malloc(nz * sizeof *zb), *r = malloc(nz * sizeof *r);
         double *p = malloc(np * sizeof *p);
@@ -755,9 +744,9 @@ static void *thread_main(void *arg)
         if (!a || !w || !b || !z || !zb || !r || !p || !abs_a || !abs_w || !abs_b) {
             job_fail(job, "thread %d: out of host memory", job->index);
         } else {
-            test_fill_normal(&rng, CLCNN_FLOAT32, a, na);
-            test_fill_normal(&rng, CLCNN_FLOAT32, w, nw);
-            test_fill_normal(&rng, CLCNN_FLOAT32, b, c_out);
+            kit_rng_fill(&rng, CLCNN_FLOAT32, KIT_NORMAL, a, na);
+            kit_rng_fill(&rng, CLCNN_FLOAT32, KIT_NORMAL, w, nw);
+            kit_rng_fill(&rng, CLCNN_FLOAT32, KIT_NORMAL, b, c_out);
             clcnn_tensor *ta = job_tensor(job, c, a_dims, a), *tw = job_tensor(job, c, w_dims, w);
             clcnn_tensor *tb = job_tensor(job, c, b_dims, b), *tz = job_tensor(job, c, z_dims, NULL);
             clcnn_tensor *tr = job_tensor(job, c, z_dims, NULL), *tp = job_tensor(job, c, p_dims, NULL);
@@ -767,11 +756,11 @@ static void *thread_main(void *arg)
                 job_fail(job, "thread %d round %d: %s", job->index, round, last_error(c));
             if (job->failures == 0) {
                 clcnn_ref_conv_forward(a, a_dims, w, w_dims, b, 1, 1, z);
-                test_abs(a, abs_a, na);
-                test_abs(w, abs_w, nw);
-                test_abs(b, abs_b, c_out);
+                kit_abs(a, abs_a, na);
+                kit_abs(w, abs_w, nw);
+                kit_abs(b, abs_b, c_out);
                 clcnn_ref_conv_forward(abs_a, a_dims, abs_w, w_dims, abs_b, 1, 1, zb);
-                test_scale_bound(CLCNN_FLOAT32, zb, nz);
+                kit_tolerance_bounds(CLCNN_FLOAT32, zb, zb, nz);
                 job_compare(job, c, "conv_forward z", round, tz, z, zb, nz);
                 /* ReLU and max pooling of the device's own z are exact. */
                 float *zf = malloc(nz * sizeof *zf);

@@ -4,7 +4,6 @@
  * invalid labels, float64 finite-difference checks of the gradients, and
  * every bad-input path (status, message naming op and argument, outputs
  * untouched). */
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +17,6 @@ static clcnn_context *ctx;
 static clcnn_dtype dtype_of_loop(int i)
 {
     return i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
-}
-
-/* The smallest normal number of the dtype: OpenCL lets float results below
- * it flush to zero, so probabilities of e^-100 may come out as 0 or as a
- * denormal with few bits. Added to the bounds of values that can underflow. */
-static double underflow_of(clcnn_dtype dtype)
-{
-    return dtype == CLCNN_FLOAT32 ? FLT_MIN : DBL_MIN;
-}
-
-/* Whether t holds exactly these raw bytes. */
-static int raw_equal(clcnn_tensor *t, const void *expected, size_t expected_bytes)
-{
-    size_t bytes;
-    void *raw = test_tensor_get_raw(ctx, t, &bytes);
-    int equal = bytes == expected_bytes && memcmp(raw, expected, bytes) == 0;
-    free(raw);
-    return equal;
 }
 
 /* ---- ReLU ---- */
@@ -53,35 +34,23 @@ static const shape_case relu_cases[] = {
 };
 #define N_RELU_CASES (sizeof relu_cases / sizeof relu_cases[0])
 
-/* Normal values with exact zeros and negative zeros mixed in: the edge of
- * both ReLU kernels. */
-static void fill_with_zeros(test_rng *rng, clcnn_dtype dtype, double *x, size_t n)
-{
-    test_fill_normal(rng, dtype, x, n);
-    for (size_t i = 0; i < n; i++) {
-        if (i % 7 == 3)
-            x[i] = 0.0;
-        else if (i % 11 == 5)
-            x[i] = -0.0;
-    }
-}
-
 START_TEST(test_relu_matches_reference)
 {
     const clcnn_dtype dtype = dtype_of_loop(_i);
     const shape_case *c = &relu_cases[_i / 2];
     char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
     if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
         return;
     const uint64_t seed = test_case_seed(100u + (unsigned)_i);
-    const size_t n = test_elements(c->dims);
+    const size_t n = kit_elements(c->dims);
     double *x = test_alloc_doubles(n), *dy = test_alloc_doubles(n);
     double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
-    test_rng rng;
-    test_rng_init(&rng, seed);
-    fill_with_zeros(&rng, dtype, x, n);
-    test_fill_normal(&rng, dtype, dy, n);
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
+    /* 0 and -0 mixed in: the edge of both ReLU kernels. */
+    kit_rng_fill(&rng, dtype, KIT_NORMAL_WITH_ZEROS, x, n);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, dy, n);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, c->dims, NULL);
@@ -107,12 +76,12 @@ START_TEST(test_relu_matches_reference)
         got[i] = NAN; /* so that an element left unwritten shows */
     test_tensor_set(ctx, tdx, got);
     TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, ty, tdx));
-    int same_with_y = raw_equal(tdx, first, bytes);
+    int same_with_y = test_raw_equal(ctx, tdx, first, bytes);
     free(first);
 
     first = test_tensor_get_raw(ctx, ty, &bytes);
     TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
-    int repeatable = raw_equal(ty, first, bytes);
+    int repeatable = test_raw_equal(ctx, ty, first, bytes);
     free(first);
 
     clcnn_tensor_destroy(tx);
@@ -193,62 +162,29 @@ typedef struct sce_problem {
 static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
     p->dtype = dtype;
     p->seed = test_case_seed(seed_index);
     memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
     memcpy(p->label_dims, c->dims, sizeof p->label_dims);
     p->label_dims[3] = 1;
-    p->n = test_elements(c->dims);
+    p->n = kit_elements(c->dims);
     p->n_classes = c->dims[3];
     p->rows = p->n / p->n_classes;
     p->logits = test_alloc_doubles(p->n);
     p->labels = test_alloc_doubles(p->rows);
-    test_rng rng;
-    test_rng_init(&rng, p->seed);
+    kit_rng rng;
+    kit_rng_init(&rng, p->seed);
     for (size_t i = 0; i < p->n; i++)
-        p->logits[i] = test_round_to_dtype(dtype, c->logit_scale * test_rng_normal(&rng));
+        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&rng));
     for (size_t r = 0; r < p->rows; r++)
-        p->labels[r] = (double)(test_rng_next(&rng) % p->n_classes);
+        p->labels[r] = (double)(kit_rng_next(&rng) % p->n_classes);
 }
 
 static void sce_free(sce_problem *p)
 {
     free(p->logits);
     free(p->labels);
-}
-
-/* Error bounds of the forward, from how each value is computed: with
- * d_c = z_c - max and R = max |d_c| of the row, exp(d_c) carries a relative
- * error of a few eps plus eps * |d_c| (the rounding of d_c), the row's sum
- * S one of about eps * (K + R), so p_c = exp(d_c) / S is within
- * eps * p_c * (K + 8 + 2R) and loss = log S - d_y within
- * eps * (|log S| + K + 8 + R + |d_y| + |loss|); all times the suite's k.
- * The mean adds the per-row bounds and the summation's own rounding. */
-static void sce_bounds(const sce_problem *p, const double *probs_ref, const double *loss_ref,
-                       double *probs_bound, double *loss_bound, double *mean_bound)
-{
-    const double scale = TEST_TOLERANCE_K * test_dtype_eps(p->dtype);
-    const size_t K = p->n_classes;
-    double sum_bounds = 0.0, sum_abs = 0.0;
-    for (size_t r = 0; r < p->rows; r++) {
-        const double *z = p->logits + r * K;
-        double top = z[0], spread = 0.0, s = 0.0;
-        for (size_t c = 1; c < K; c++)
-            top = fmax(top, z[c]);
-        for (size_t c = 0; c < K; c++) {
-            spread = fmax(spread, top - z[c]);
-            s += exp(z[c] - top);
-        }
-        for (size_t c = 0; c < K; c++)
-            probs_bound[r * K + c] =
-                scale * probs_ref[r * K + c] * ((double)K + 8.0 + 2.0 * spread) + underflow_of(p->dtype);
-        double d_y = z[(size_t)p->labels[r]] - top;
-        loss_bound[r] = scale * (fabs(log(s)) + (double)K + 8.0 + spread + fabs(d_y) + fabs(loss_ref[r]));
-        sum_bounds += loss_bound[r];
-        sum_abs += fabs(loss_ref[r]);
-    }
-    *mean_bound = (sum_bounds + scale * sum_abs) / (double)p->rows;
 }
 
 START_TEST(test_sce_forward_matches_reference)
@@ -266,7 +202,12 @@ START_TEST(test_sce_forward_matches_reference)
     double *probs = test_alloc_doubles(p.n), *loss = test_alloc_doubles(p.rows), mean;
     clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref,
                                             &mean_ref);
-    sce_bounds(&p, probs_ref, loss_ref, probs_bound, loss_bound, &mean_bound);
+    /* kit.h derives these from how each value is computed. */
+    kit_softmax_cross_entropy_forward_terms(dtype, p.logits, p.logit_dims, p.labels, probs_ref,
+                                            loss_ref, probs_bound, loss_bound, &mean_bound);
+    kit_tolerance_bounds(dtype, probs_bound, probs_bound, p.n);
+    kit_tolerance_bounds(dtype, loss_bound, loss_bound, p.rows);
+    kit_tolerance_bounds(dtype, &mean_bound, &mean_bound, 1);
 
     clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.logit_dims, p.logits);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
@@ -288,7 +229,7 @@ START_TEST(test_sce_forward_matches_reference)
     void *rp = test_tensor_get_raw(ctx, tp, &bp), *rl = test_tensor_get_raw(ctx, tl, &bl);
     void *rm = test_tensor_get_raw(ctx, tm, &bm);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    int repeatable = raw_equal(tp, rp, bp) && raw_equal(tl, rl, bl) && raw_equal(tm, rm, bm);
+    int repeatable = test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
     free(rp);
     free(rl);
     free(rm);
@@ -324,16 +265,10 @@ START_TEST(test_sce_backward_matches_reference)
     double *bound = test_alloc_doubles(p.n), *got = test_alloc_doubles(p.n);
     clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs, NULL, NULL);
     for (size_t i = 0; i < p.n; i++)
-        probs[i] = test_round_to_dtype(dtype, probs[i]);
+        probs[i] = kit_round_to_dtype(dtype, probs[i]);
     clcnn_ref_softmax_cross_entropy_backward(probs, p.logit_dims, p.labels, ref);
-    /* One subtraction and one division: terms |p| + onehot, over rows. */
-    for (size_t i = 0; i < p.n; i++) {
-        size_t r = i / p.n_classes, c = i % p.n_classes;
-        bound[i] = (fabs(probs[i]) + ((size_t)p.labels[r] == c ? 1.0 : 0.0)) / (double)p.rows;
-    }
-    test_scale_bound(dtype, bound, p.n);
-    for (size_t i = 0; i < p.n; i++)
-        bound[i] += underflow_of(dtype);
+    kit_softmax_cross_entropy_backward_terms(dtype, probs, p.logit_dims, p.labels, bound);
+    kit_tolerance_bounds(dtype, bound, bound, p.n);
 
     clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, probs);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
@@ -345,7 +280,7 @@ START_TEST(test_sce_backward_matches_reference)
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, td, &bytes);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
-    int repeatable = raw_equal(td, first, bytes);
+    int repeatable = test_raw_equal(ctx, td, first, bytes);
     free(first);
 
     clcnn_tensor_destroy(tp);
@@ -379,9 +314,9 @@ START_TEST(test_sce_invalid_labels)
     const int valid[ROWS] = {1, 0, 1, 0, 0, 0, 0, 1};
     double logits[ROWS * K], probs_ref[ROWS * K], probs[ROWS * K], dlogits[ROWS * K];
     double loss[ROWS], mean;
-    test_rng rng;
-    test_rng_init(&rng, test_case_seed(400u + (unsigned)_i));
-    test_fill_normal(&rng, dtype, logits, ROWS * K);
+    kit_rng rng;
+    kit_rng_init(&rng, test_case_seed(400u + (unsigned)_i));
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, logits, ROWS * K);
     /* Probs do not depend on labels: the reference with all-zero labels. */
     const double zero_labels[ROWS] = {0};
     clcnn_ref_softmax_cross_entropy_forward(logits, logit_dims, zero_labels, probs_ref, NULL, NULL);
@@ -411,7 +346,7 @@ START_TEST(test_sce_invalid_labels)
             ck_assert_msg(valid[r] ? isfinite(d) : isnan(d), "row %d, label %g: dlogits[%d] = %g", r,
                           labels[r], c, d);
             double p = probs[r * K + c], want = probs_ref[r * K + c];
-            ck_assert_msg(fabs(p - want) <= 64.0 * test_dtype_eps(dtype), "row %d: probs[%d] = %a, want %a", r,
+            ck_assert_msg(fabs(p - want) <= 64.0 * kit_dtype_eps(dtype), "row %d: probs[%d] = %a, want %a", r,
                           c, p, want);
         }
     }
@@ -445,32 +380,29 @@ START_TEST(test_sgd_matches_reference)
     const clcnn_dtype dtype = dtype_of_loop(_i);
     const sgd_case *c = &sgd_cases[_i / 2];
     char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
     if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
         return;
     const uint64_t seed = test_case_seed(500u + (unsigned)_i);
-    const size_t n = test_elements(c->dims);
+    const size_t n = kit_elements(c->dims);
     double *param = test_alloc_doubles(n), *grad = test_alloc_doubles(n), *velocity = test_alloc_doubles(n);
     double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
     double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
     double *got = test_alloc_doubles(n);
-    test_rng rng;
-    test_rng_init(&rng, seed);
-    test_fill_normal(&rng, dtype, param, n);
-    test_fill_normal(&rng, dtype, grad, n);
-    test_fill_normal(&rng, dtype, velocity, n);
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, param, n);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, grad, n);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, velocity, n);
     memcpy(param0, param, n * sizeof *param);
     memcpy(velocity0, velocity, n * sizeof *velocity);
     /* The device uses the scalars in the tensors' precision. */
-    const double lr = test_round_to_dtype(dtype, c->lr), momentum = test_round_to_dtype(dtype, c->momentum);
-    const double decay = test_round_to_dtype(dtype, c->weight_decay);
-    for (size_t i = 0; i < n; i++) {
-        double v_terms = fabs(grad[i]) + decay * fabs(param[i]) + (c->with_velocity ? momentum * fabs(velocity[i]) : 0);
-        velocity_bound[i] = v_terms;
-        param_bound[i] = fabs(param[i]) + lr * v_terms;
-    }
-    test_scale_bound(dtype, velocity_bound, n);
-    test_scale_bound(dtype, param_bound, n);
+    const double lr = kit_round_to_dtype(dtype, c->lr), momentum = kit_round_to_dtype(dtype, c->momentum);
+    const double decay = kit_round_to_dtype(dtype, c->weight_decay);
+    kit_sgd_update_terms(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay,
+                         param_bound, velocity_bound);
+    kit_tolerance_bounds(dtype, velocity_bound, velocity_bound, n);
+    kit_tolerance_bounds(dtype, param_bound, param_bound, n);
     clcnn_ref_sgd_update(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay);
 
     int repeatable = 1;
@@ -496,8 +428,8 @@ START_TEST(test_sgd_matches_reference)
             test_tensor_get(ctx, tg, got);
             mismatches += check_close(name, "sgd_update grad (input)", got, grad, NULL, n, seed);
         } else {
-            repeatable = raw_equal(tp, first_param, param_bytes) &&
-                         (tv == NULL || raw_equal(tv, first_velocity, velocity_bytes));
+            repeatable = test_raw_equal(ctx, tp, first_param, param_bytes) &&
+                         (tv == NULL || test_raw_equal(ctx, tv, first_velocity, velocity_bytes));
         }
         clcnn_tensor_destroy(tp);
         clcnn_tensor_destroy(tg);
@@ -612,15 +544,15 @@ START_TEST(test_relu_gradient_finite_differences)
     if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "relu_gradient"))
         return;
     const size_t dims[4] = {2, 3, 3, 5};
-    const size_t n = test_elements(dims);
+    const size_t n = kit_elements(dims);
     const uint64_t seed = test_case_seed(700);
     double *x = test_alloc_doubles(n), *g = test_alloc_doubles(n), *y = test_alloc_doubles(n);
     double *analytic = test_alloc_doubles(n), *numeric = test_alloc_doubles(n);
     double *tolerance = test_alloc_doubles(n);
-    test_rng rng;
-    test_rng_init(&rng, seed);
-    test_fill_normal(&rng, CLCNN_FLOAT64, x, n);
-    test_fill_normal(&rng, CLCNN_FLOAT64, g, n);
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
+    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, x, n);
+    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, g, n);
     /* Keep x away from the kink, where the derivative does not exist. */
     for (size_t i = 0; i < n; i++)
         x[i] += x[i] < 0 ? -0.1 : 0.1;
@@ -657,65 +589,11 @@ END_TEST
 
 /* ---- bad input ---- */
 
-#define MAX_WATCHED 24
+/* Tensors whose contents no failing call may change. */
+static kit_watch watch;
 
-/* Tensors whose contents no failing call may change, with their bytes. */
-static struct {
-    clcnn_tensor *tensor[MAX_WATCHED];
-    void *expected[MAX_WATCHED];
-    size_t bytes[MAX_WATCHED];
-    int count;
-} watch;
-
-static clcnn_tensor *watched(clcnn_context *owner, clcnn_dtype dtype, const size_t dims[4], uint64_t seed)
-{
-    ck_assert_int_lt(watch.count, MAX_WATCHED);
-    size_t n = test_elements(dims);
-    double *values = test_alloc_doubles(n);
-    test_rng rng;
-    test_rng_init(&rng, seed);
-    test_fill_normal(&rng, dtype, values, n);
-    clcnn_tensor *t = test_tensor_from(owner, dtype, dims, values);
-    free(values);
-    int k = watch.count++;
-    watch.tensor[k] = t;
-    watch.expected[k] = test_tensor_get_raw(owner, t, &watch.bytes[k]);
-    return t;
-}
-
-static void unwatch_all(void)
-{
-    for (int k = 0; k < watch.count; k++) {
-        clcnn_tensor_destroy(watch.tensor[k]);
-        free(watch.expected[k]);
-    }
-    watch.count = 0;
-}
-
-/* Checks a failing call: status, a message naming op and argument (when a
- * context holds one), and every watched tensor unchanged. */
-static void expect_error_at(int line, const char *call_text, clcnn_status got, clcnn_status want, int has_message,
-                            const char *op, const char *arg)
-{
-    const char *msg = clcnn_context_last_error(ctx);
-    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line, call_text,
-                  clcnn_status_string(got), clcnn_status_string(want), msg);
-    if (has_message) {
-        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s", line, call_text,
-                      msg, op);
-        ck_assert_msg(strstr(msg, arg) != NULL, "line %d: %s: message \"%s\" does not name %s", line, call_text,
-                      msg, arg);
-    }
-    for (int k = 0; k < watch.count; k++) {
-        void *raw = test_alloc(watch.bytes[k]);
-        clcnn_status st = clcnn_tensor_read(watch.tensor[k], raw, watch.bytes[k]);
-        int same = st == CLCNN_OK && memcmp(raw, watch.expected[k], watch.bytes[k]) == 0;
-        free(raw);
-        ck_assert_msg(same, "line %d: after %s, watched tensor #%d changed", line, call_text, k);
-    }
-}
-#define EXPECT_ERROR(call, want, op, arg) expect_error_at(__LINE__, #call, (call), (want), 1, (op), (arg))
-#define EXPECT_STATUS(call, want) expect_error_at(__LINE__, #call, (call), (want), 0, "", "")
+#define EXPECT_ERROR(call, want, op, arg) TEST_EXPECT_ERROR(&watch, ctx, call, want, op, arg)
+#define EXPECT_STATUS(call, want) TEST_EXPECT_STATUS(&watch, call, want)
 
 START_TEST(test_relu_bad_input)
 {
@@ -723,12 +601,14 @@ START_TEST(test_relu_bad_input)
     const size_t dims[4] = {2, 3, 3, 4}, other_dims[4] = {2, 3, 4, 3};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *x = watched(ctx, CLCNN_FLOAT32, dims, 1), *y = watched(ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *dy = watched(ctx, CLCNN_FLOAT32, dims, 3), *dx = watched(ctx, CLCNN_FLOAT32, dims, 4);
-    clcnn_tensor *wrong = watched(ctx, CLCNN_FLOAT32, other_dims, 5);
-    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, dims, 6);
-    clcnn_tensor *x64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, dims, 7)
-                                                                         : NULL;
+    clcnn_tensor *x = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
+    clcnn_tensor *y = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
+    clcnn_tensor *dy = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
+    clcnn_tensor *dx = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 4);
+    clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, other_dims, 5);
+    clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 6);
+    clcnn_tensor *x64 =
+        clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? test_watch_input(&watch, ctx, CLCNN_FLOAT64, dims, 7) : NULL;
 
     EXPECT_STATUS(clcnn_relu_forward(NULL, x, y), BAD);
     EXPECT_ERROR(clcnn_relu_forward(ctx, NULL, y), BAD, "relu_forward", "x");
@@ -758,7 +638,7 @@ START_TEST(test_relu_bad_input)
     TEST_OK(ctx, clcnn_relu_backward(ctx, dy, x, out));
     TEST_OK(ctx, clcnn_context_finish(ctx));
     clcnn_tensor_destroy(out);
-    unwatch_all();
+    kit_watch_release(&watch);
     clcnn_context_destroy(other);
 }
 END_TEST
@@ -771,15 +651,19 @@ START_TEST(test_sce_bad_input)
     const size_t y_wrong[4] = {5, 1, 1, 1}, z_wrong[4] = {4, 1, 1, 6}, s_wrong[4] = {2, 1, 1, 1};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *z = watched(ctx, CLCNN_FLOAT32, z_dims, 1);
-    clcnn_tensor *y = watched(ctx, CLCNN_FLOAT32, y_dims, 2); /* bad labels: nothing may run */
-    clcnn_tensor *p = watched(ctx, CLCNN_FLOAT32, z_dims, 3), *l = watched(ctx, CLCNN_FLOAT32, y_dims, 4);
-    clcnn_tensor *m = watched(ctx, CLCNN_FLOAT32, s_dims, 5), *d = watched(ctx, CLCNN_FLOAT32, z_dims, 6);
-    clcnn_tensor *yw = watched(ctx, CLCNN_FLOAT32, y_wrong, 7), *zw = watched(ctx, CLCNN_FLOAT32, z_wrong, 8);
-    clcnn_tensor *sw = watched(ctx, CLCNN_FLOAT32, s_wrong, 9), *zlike = watched(ctx, CLCNN_FLOAT32, z_dims, 10);
-    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, y_dims, 11);
-    clcnn_tensor *y64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, y_dims, 12)
-                                                                         : NULL;
+    clcnn_tensor *z = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_dims, 1);
+    clcnn_tensor *y = test_watch_input(&watch, ctx, CLCNN_FLOAT32, y_dims, 2); /* bad labels: nothing may run */
+    clcnn_tensor *p = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_dims, 3);
+    clcnn_tensor *l = test_watch_input(&watch, ctx, CLCNN_FLOAT32, y_dims, 4);
+    clcnn_tensor *m = test_watch_input(&watch, ctx, CLCNN_FLOAT32, s_dims, 5);
+    clcnn_tensor *d = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_dims, 6);
+    clcnn_tensor *yw = test_watch_input(&watch, ctx, CLCNN_FLOAT32, y_wrong, 7);
+    clcnn_tensor *zw = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_wrong, 8);
+    clcnn_tensor *sw = test_watch_input(&watch, ctx, CLCNN_FLOAT32, s_wrong, 9);
+    clcnn_tensor *zlike = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_dims, 10);
+    clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, y_dims, 11);
+    clcnn_tensor *y64 =
+        clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? test_watch_input(&watch, ctx, CLCNN_FLOAT64, y_dims, 12) : NULL;
 
     EXPECT_STATUS(clcnn_softmax_cross_entropy_forward(NULL, z, y, p, l, m), BAD);
     EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, NULL, y, p, l, m), BAD, fwd, "logits");
@@ -812,7 +696,7 @@ START_TEST(test_sce_bad_input)
     if (y64)
         EXPECT_ERROR(clcnn_softmax_cross_entropy_backward(ctx, p, y64, d), BAD, bwd, "labels");
 
-    unwatch_all();
+    kit_watch_release(&watch);
     clcnn_context_destroy(other);
 }
 END_TEST
@@ -824,11 +708,13 @@ START_TEST(test_sgd_bad_input)
     const size_t dims[4] = {3, 3, 2, 4}, wrong_dims[4] = {3, 3, 4, 2};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *p = watched(ctx, CLCNN_FLOAT32, dims, 1), *g = watched(ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *v = watched(ctx, CLCNN_FLOAT32, dims, 3), *wrong = watched(ctx, CLCNN_FLOAT32, wrong_dims, 4);
-    clcnn_tensor *foreign = watched(other, CLCNN_FLOAT32, dims, 5);
-    clcnn_tensor *v64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? watched(ctx, CLCNN_FLOAT64, dims, 6)
-                                                                         : NULL;
+    clcnn_tensor *p = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
+    clcnn_tensor *g = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
+    clcnn_tensor *v = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
+    clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, wrong_dims, 4);
+    clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 5);
+    clcnn_tensor *v64 =
+        clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? test_watch_input(&watch, ctx, CLCNN_FLOAT64, dims, 6) : NULL;
 
     EXPECT_STATUS(clcnn_sgd_update(NULL, p, g, v, 0.1, 0.9, 0.0), BAD);
     EXPECT_ERROR(clcnn_sgd_update(ctx, NULL, g, v, 0.1, 0.9, 0.0), BAD, op, "param");
@@ -852,7 +738,7 @@ START_TEST(test_sgd_bad_input)
     EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, 0.9, -1e-4), BAD, op, "weight_decay");
     EXPECT_ERROR(clcnn_sgd_update(ctx, p, g, v, 0.1, 0.9, NAN), BAD, op, "weight_decay");
 
-    unwatch_all();
+    kit_watch_release(&watch);
     clcnn_context_destroy(other);
 }
 END_TEST

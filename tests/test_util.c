@@ -1,7 +1,6 @@
 /* Helpers shared by the device test suites; see test_util.h. */
 #include "test_util.h"
 
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,56 +49,13 @@ int test_run_suite(Suite *suite)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 uint64_t test_case_seed(unsigned case_index)
 {
     uint64_t base = TEST_DEFAULT_SEED;
     const char *env = getenv("CLCNN_TEST_SEED");
     if (env != NULL && *env != '\0')
         base = strtoull(env, NULL, 0);
-    uint64_t state = base ^ ((uint64_t)case_index * UINT64_C(0x100000001b3));
-    return splitmix64(&state);
-}
-
-void test_rng_init(test_rng *rng, uint64_t seed)
-{
-    rng->state = seed;
-}
-
-uint64_t test_rng_next(test_rng *rng)
-{
-    return splitmix64(&rng->state);
-}
-
-double test_rng_uniform(test_rng *rng)
-{
-    return (double)(test_rng_next(rng) >> 11) * 0x1.0p-53;
-}
-
-double test_rng_normal(test_rng *rng)
-{
-    /* 1 - u lies in (0, 1], so the log is finite. */
-    double u1 = 1.0 - test_rng_uniform(rng);
-    double u2 = test_rng_uniform(rng);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2);
-}
-
-double test_round_to_dtype(clcnn_dtype dtype, double value)
-{
-    return dtype == CLCNN_FLOAT32 ? (double)(float)value : value;
-}
-
-void test_fill_normal(test_rng *rng, clcnn_dtype dtype, double *values, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        values[i] = test_round_to_dtype(dtype, test_rng_normal(rng));
+    return kit_seed_stream(base, case_index);
 }
 
 int test_dtype_usable(const clcnn_context *ctx, clcnn_dtype dtype, const char *case_name)
@@ -108,11 +64,11 @@ int test_dtype_usable(const clcnn_context *ctx, clcnn_dtype dtype, const char *c
      * runs use one process per dtype, as its uninitialised-value checker
      * confuses same-named kernels of two programs in one process. */
     const char *only = getenv("CLCNN_TEST_DTYPE");
-    if (only != NULL && *only != '\0' && strcmp(only, test_dtype_name(dtype)) != 0)
+    if (only != NULL && *only != '\0' && strcmp(only, kit_dtype_name(dtype)) != 0)
         return 0;
     if (clcnn_context_supports_dtype(ctx, dtype))
         return 1;
-    printf("case %s: device has no %s, skipped\n", case_name, test_dtype_name(dtype));
+    printf("case %s: device has no %s, skipped\n", case_name, kit_dtype_name(dtype));
     return 0;
 }
 
@@ -123,26 +79,6 @@ int test_skip_big_case(const char *case_name)
         return 0;
     printf("case %s: skipped (CLCNN_TEST_SMALL=1)\n", case_name);
     return 1;
-}
-
-double test_dtype_eps(clcnn_dtype dtype)
-{
-    return dtype == CLCNN_FLOAT32 ? FLT_EPSILON : DBL_EPSILON;
-}
-
-size_t test_dtype_size(clcnn_dtype dtype)
-{
-    return dtype == CLCNN_FLOAT32 ? sizeof(float) : sizeof(double);
-}
-
-const char *test_dtype_name(clcnn_dtype dtype)
-{
-    return dtype == CLCNN_FLOAT32 ? "float32" : "float64";
-}
-
-size_t test_elements(const size_t dims[4])
-{
-    return dims[0] * dims[1] * dims[2] * dims[3];
 }
 
 void *test_alloc(size_t bytes)
@@ -161,76 +97,33 @@ clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size
                                const double *values)
 {
     clcnn_tensor *tensor = NULL;
-    TEST_OK(ctx, clcnn_tensor_create(ctx, dtype, dims, &tensor));
-    size_t n = test_elements(dims);
-    double *filled = NULL;
-    if (values == NULL) {
-        filled = test_alloc_doubles(n);
-        for (size_t i = 0; i < n; i++)
-            filled[i] = NAN;
-        values = filled;
-    }
-    test_tensor_set(ctx, tensor, values);
-    free(filled);
+    TEST_OK(ctx, kit_tensor_new(ctx, dtype, dims, values, &tensor));
     return tensor;
 }
 
 void test_tensor_set(clcnn_context *ctx, clcnn_tensor *tensor, const double *values)
 {
-    size_t dims[4];
-    clcnn_tensor_dims(tensor, dims);
-    size_t n = test_elements(dims);
-    clcnn_dtype dtype = clcnn_tensor_dtype(tensor);
-    if (dtype == CLCNN_FLOAT64) {
-        TEST_OK(ctx, clcnn_tensor_write(tensor, values, n * sizeof(double)));
-        return;
-    }
-    float *converted = test_alloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++)
-        converted[i] = (float)values[i];
-    clcnn_status status = clcnn_tensor_write(tensor, converted, n * sizeof(float));
-    free(converted);
-    TEST_OK(ctx, status);
-}
-
-void *test_tensor_get_raw(clcnn_context *ctx, const clcnn_tensor *tensor, size_t *bytes)
-{
-    size_t dims[4];
-    clcnn_tensor_dims(tensor, dims);
-    *bytes = test_elements(dims) * test_dtype_size(clcnn_tensor_dtype(tensor));
-    void *raw = test_alloc(*bytes);
-    clcnn_status status = clcnn_tensor_read(tensor, raw, *bytes);
-    if (status != CLCNN_OK)
-        free(raw);
-    TEST_OK(ctx, status);
-    return raw;
+    TEST_OK(ctx, kit_tensor_write(tensor, values));
 }
 
 void test_tensor_get(clcnn_context *ctx, const clcnn_tensor *tensor, double *out)
 {
-    size_t bytes;
-    void *raw = test_tensor_get_raw(ctx, tensor, &bytes);
-    if (clcnn_tensor_dtype(tensor) == CLCNN_FLOAT64) {
-        memcpy(out, raw, bytes);
-    } else {
-        const float *f = raw;
-        for (size_t i = 0; i < bytes / sizeof(float); i++)
-            out[i] = f[i];
-    }
-    free(raw);
+    TEST_OK(ctx, kit_tensor_read(tensor, out));
 }
 
-void test_abs(const double *x, double *out, size_t n)
+void *test_tensor_get_raw(clcnn_context *ctx, const clcnn_tensor *tensor, size_t *bytes)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = fabs(x[i]);
+    void *raw = NULL;
+    TEST_OK(ctx, kit_tensor_read_raw(tensor, &raw, bytes));
+    return raw;
 }
 
-void test_scale_bound(clcnn_dtype dtype, double *bound, size_t n)
+int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected,
+                   size_t bytes)
 {
-    double scale = TEST_TOLERANCE_K * test_dtype_eps(dtype);
-    for (size_t i = 0; i < n; i++)
-        bound[i] *= scale;
+    int equal = 0;
+    TEST_OK(ctx, kit_tensor_equals_raw(tensor, expected, bytes, &equal));
+    return equal;
 }
 
 size_t check_close(const char *case_name, const char *what, const double *got,
@@ -240,17 +133,17 @@ size_t check_close(const char *case_name, const char *what, const double *got,
     double worst_ratio = 0.0; /* largest |diff| / bound, for tuning the tolerance */
     for (size_t i = 0; i < n; i++) {
         double allowed = bound != NULL ? bound[i] : 0.0;
-        double diff = fabs(got[i] - ref[i]);
-        if (allowed > 0.0 && diff / allowed > worst_ratio)
-            worst_ratio = diff / allowed;
-        /* Written so that NaN (an unwritten element) is a mismatch. */
-        if (diff <= allowed)
+        double ratio = kit_error_ratio(got[i], ref[i], allowed);
+        if (allowed > 0.0 && ratio > worst_ratio)
+            worst_ratio = ratio;
+        if (kit_within(got[i], ref[i], allowed))
             continue;
         if (mismatches < TEST_MAX_REPORTED_MISMATCHES)
             fprintf(stderr,
                     "MISMATCH case %s, %s[%zu]: got %a (%.9g), ref %a (%.9g), |diff| %.3g, "
                     "bound %.3g, seed 0x%" PRIx64 "\n",
-                    case_name, what, i, got[i], got[i], ref[i], ref[i], diff, allowed, seed);
+                    case_name, what, i, got[i], got[i], ref[i], ref[i], fabs(got[i] - ref[i]),
+                    allowed, seed);
         mismatches++;
     }
     const char *verbose = getenv("CLCNN_TEST_VERBOSE");
@@ -261,4 +154,59 @@ size_t check_close(const char *case_name, const char *what, const double *got,
         fprintf(stderr, "  case %s, %s: %zu mismatches of %zu elements in all\n", case_name,
                 what, mismatches, n);
     return mismatches;
+}
+
+clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
+                               const size_t dims[4], uint64_t seed)
+{
+    size_t n = kit_elements(dims);
+    double *values = test_alloc_doubles(n);
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, values, n);
+    clcnn_tensor *t = NULL;
+    clcnn_status status = kit_watch_new(watch, c, dtype, dims, values, &t);
+    free(values);
+    TEST_OK(c, status);
+    return t;
+}
+
+clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
+                                const size_t dims[4])
+{
+    clcnn_tensor *t = NULL;
+    TEST_OK(c, kit_watch_new(watch, c, dtype, dims, NULL, &t));
+    return t;
+}
+
+void test_watch_check(const kit_watch *watch, int line, const char *after)
+{
+    clcnn_status status;
+    int changed = kit_watch_first_changed(watch, &status);
+    ck_assert_msg(changed < 0, "line %d: after %s, watched tensor #%d changed (read status %s)",
+                  line, after, changed, clcnn_status_string(status));
+}
+
+void test_expect_error_at(const kit_watch *watch, int line, const char *call_text,
+                          clcnn_status got, clcnn_status want, const clcnn_context *msg_ctx,
+                          const char *op, const char *const *args)
+{
+    const char *msg = msg_ctx != NULL ? clcnn_context_last_error(msg_ctx) : "";
+    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line,
+                  call_text, clcnn_status_string(got), clcnn_status_string(want),
+                  msg != NULL ? msg : "(NULL)");
+    if (msg_ctx != NULL) {
+        ck_assert_msg(msg != NULL && msg[0] != '\0', "line %d: %s: empty last_error", line,
+                      call_text);
+        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s",
+                      line, call_text, msg, op);
+        if (args != NULL && args[0] != NULL) {
+            int named = 0;
+            for (const char *const *arg = args; *arg != NULL; arg++)
+                named |= strstr(msg, *arg) != NULL;
+            ck_assert_msg(named, "line %d: %s: message \"%s\" does not name the argument (%s%s)",
+                          line, call_text, msg, args[0], args[1] != NULL ? " or another" : "");
+        }
+    }
+    test_watch_check(watch, line, call_text);
 }

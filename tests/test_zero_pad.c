@@ -2,7 +2,6 @@
  * must match the CPU reference exactly and be bitwise repeatable. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "clcnn_reference.h"
 #include "test_util.h"
@@ -32,20 +31,20 @@ START_TEST(test_zero_pad_matches_reference)
     const zero_pad_case *c = &cases[_i / 2];
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, test_dtype_name(dtype));
+    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
     if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(name))
         return;
     uint64_t seed = test_case_seed((unsigned)_i);
-    test_rng rng;
-    test_rng_init(&rng, seed);
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
 
     size_t pad = (size_t)c->pad;
     size_t out_dims[4] = {c->dims[0], c->dims[1] + 2 * pad, c->dims[2] + 2 * pad, c->dims[3]};
-    size_t n_in = test_elements(c->dims), n_out = test_elements(out_dims);
+    size_t n_in = kit_elements(c->dims), n_out = kit_elements(out_dims);
     double *x = test_alloc_doubles(n_in);
     double *ref = test_alloc_doubles(n_out);
     double *got = test_alloc_doubles(n_out);
-    test_fill_normal(&rng, dtype, x, n_in);
+    kit_rng_fill(&rng, dtype, KIT_NORMAL, x, n_in);
     clcnn_ref_zero_pad(x, c->dims, c->pad, ref);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
@@ -55,14 +54,12 @@ START_TEST(test_zero_pad_matches_reference)
     size_t mismatches = check_close(name, "x_pad", got, ref, NULL, n_out, seed);
 
     /* Determinism: a second run over the first one's output is bitwise equal. */
-    size_t bytes1, bytes2;
-    void *first = test_tensor_get_raw(ctx, tpad, &bytes1);
+    size_t bytes;
+    void *first = test_tensor_get_raw(ctx, tpad, &bytes);
     TEST_OK(ctx, clcnn_zero_pad(ctx, tx, c->pad, tpad));
-    void *second = test_tensor_get_raw(ctx, tpad, &bytes2);
-    int repeatable = bytes1 == bytes2 && memcmp(first, second, bytes1) == 0;
+    int repeatable = test_raw_equal(ctx, tpad, first, bytes);
 
     free(first);
-    free(second);
     clcnn_tensor_destroy(tx);
     clcnn_tensor_destroy(tpad);
     free(x);
