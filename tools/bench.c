@@ -208,17 +208,17 @@ static int prepare(bench *b, row_work *w, bench_row *r)
         /* Inputs get random values; outputs are left as created. */
         int input = w->conv ? (w->backward ? k <= 1 || k == 3 : k <= 2)
                             : (w->backward ? k <= 1 : k == 0);
-        size_t n = cli_elements(dims[k]);
+        size_t n = kit_elements(dims[k]);
         w->host[k] = input ? random_values(n, (uint32_t)(k + 1)) : malloc(n * sizeof(double));
         if (!w->host[k]) {
             snprintf(r->error, sizeof r->error, "out of host memory");
             return -1;
         }
         if (input)
-            cli_round_to_dtype(b->dtype, w->host[k], n);
+            kit_round_all(b->dtype, w->host[k], n);
         clcnn_status status = clcnn_tensor_create(b->ctx, b->dtype, dims[k], &w->t[k]);
         if (status == CLCNN_OK && input)
-            status = cli_tensor_write(w->t[k], w->host[k]);
+            status = kit_tensor_write(w->t[k], w->host[k]);
         if (status != CLCNN_OK) {
             snprintf(r->error, sizeof r->error, "creating a tensor: %s",
                      clcnn_context_last_error(b->ctx));
@@ -271,7 +271,7 @@ static void time_row(bench *b, row_work *w, bench_row *r)
 
     /* Pooling's work for the estimate: one operation per window element. */
     double work = r->flops > 0 ? r->flops
-                               : (double)cli_elements(r->output_dims) * r->f * r->f * 2.0;
+                               : (double)kit_elements(r->output_dims) * r->f * r->f * 2.0;
     double estimate_s = work / REFERENCE_FLOPS_PER_S;
     if (!b->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run (--no-reference)");
@@ -404,9 +404,9 @@ static int bench_pool(bench *b, const pool_shape *shape, clcnn_pool_mode mode, i
     clcnn_ref_pool_output_dims(a_dims, shape->f, shape->stride, r->output_dims);
     r->f = shape->f;
     r->stride = shape->stride;
-    double element = (double)cli_dtype_size(b->dtype);
-    double in = (double)cli_elements(a_dims) * element;
-    double out = (double)cli_elements(r->output_dims) * element;
+    double element = (double)kit_dtype_size(b->dtype);
+    double in = (double)kit_elements(a_dims) * element;
+    double out = (double)kit_elements(r->output_dims) * element;
     /* forward reads A_prev, writes A; backward reads dA (and A_prev for
      * max, to find each window's maximum) and writes dA_prev. */
     r->bytes = backward ? out + in + (mode == CLCNN_POOL_MAX ? in : 0.0) : in + out;
@@ -459,7 +459,7 @@ static void print_json(const bench *b)
     fputs(", \"config\": ", out);
     json_string(out, clcnn_context_config(b->ctx));
     fprintf(out, ", \"workspace_bytes\": %zu", clcnn_context_workspace_bytes(b->ctx));
-    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", cli_dtype_name(b->dtype),
+    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", kit_dtype_name(b->dtype),
             b->repeat);
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
@@ -588,13 +588,13 @@ int cli_bench(int argc, char **argv)
         goto done;
     if (!clcnn_context_supports_dtype(b.ctx, b.dtype)) {
         fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n",
-                clcnn_context_device_name(b.ctx), cli_dtype_name(b.dtype));
+                clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
         exit_status = CLI_EXIT_FAILURE;
         goto done;
     }
     b.progress = b.json ? stderr : stdout;
     fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(),
-            clcnn_context_device_name(b.ctx), cli_dtype_name(b.dtype));
+            clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
     /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
     fprintf(b.progress, "config: %s\n", clcnn_context_config(b.ctx));
     fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,

@@ -109,7 +109,7 @@ static void fill(numpy_random_state *rng, input_kind kind, clcnn_dtype dtype, do
             x = (double)uniform_int(rng, -2, 2);
         values[i] = x;
     }
-    cli_round_to_dtype(dtype, values, n);
+    kit_round_all(dtype, values, n);
 }
 
 static void absolute(const double *in, double *out, size_t n)
@@ -125,12 +125,12 @@ static void judge(const check_run *run, outcome *result, const char *what, const
 {
     size_t worst_at;
     double error =
-        cli_scaled_error(got, ref, scale, cli_elements(dims), cli_dtype_eps(run->dtype), &worst_at);
+        kit_scaled_error(got, ref, scale, kit_elements(dims), run->dtype, &worst_at);
     if (error > result->worst || result->worst_output[0] == '\0') {
         result->worst = error;
         snprintf(result->worst_output, sizeof result->worst_output, "%s", what);
     }
-    if (error <= (scale ? CLI_ERROR_LIMIT : 0.0) || result->failed)
+    if (error <= (scale ? KIT_TOLERANCE : 0.0) || result->failed)
         return;
     result->failed = 1;
     char index[64];
@@ -138,7 +138,7 @@ static void judge(const check_run *run, outcome *result, const char *what, const
     snprintf(result->detail, sizeof result->detail,
              "%s%s = %a, expected %a (%.17g vs %.17g), error %.3g eps*sum|terms| (limit %g)",
              what, index, got[worst_at], ref[worst_at], got[worst_at], ref[worst_at], error,
-             scale ? CLI_ERROR_LIMIT : 0.0);
+             scale ? KIT_TOLERANCE : 0.0);
 }
 
 /* Everything one case allocates, released in one place. */
@@ -161,7 +161,7 @@ static clcnn_tensor *device_tensor(const check_run *run, case_buffers *b, outcom
                                    const size_t dims[4], const double *values)
 {
     clcnn_tensor *t = NULL;
-    clcnn_status status = cli_tensor_new(run->ctx, run->dtype, dims, values, &t);
+    clcnn_status status = kit_tensor_new(run->ctx, run->dtype, dims, values, &t);
     if (status != CLCNN_OK) {
         cli_report_failure(COMMAND, run->ctx, "creating a tensor", status);
         result->error = 1;
@@ -190,7 +190,7 @@ static int op_ok(const check_run *run, outcome *result, clcnn_status status, con
 
 static int read_ok(const check_run *run, outcome *result, const clcnn_tensor *t, double *out)
 {
-    return op_ok(run, result, cli_tensor_read(t, out), "reading a result");
+    return op_ok(run, result, kit_tensor_read(t, out), "reading a result");
 }
 
 /* ---- the cases ---- */
@@ -212,11 +212,11 @@ static void case_zero_pad(const check_run *run, numpy_random_state *rng, int lar
     snprintf(description, capacity, "x (%zu, %zu, %zu, %zu), pad %d, inputs %s", dims[0], dims[1],
              dims[2], dims[3], pad, input_kind_names[kind]);
     case_buffers b = {0};
-    double *x = buffer(&b, cli_elements(dims)), *got = buffer(&b, cli_elements(out_dims)),
-           *ref = buffer(&b, cli_elements(out_dims));
+    double *x = buffer(&b, kit_elements(dims)), *got = buffer(&b, kit_elements(out_dims)),
+           *ref = buffer(&b, kit_elements(out_dims));
     clcnn_tensor *tx, *tout;
     if (x && got && ref) {
-        fill(rng, kind, run->dtype, x, cli_elements(dims));
+        fill(rng, kind, run->dtype, x, kit_elements(dims));
         if ((tx = device_tensor(run, &b, r, dims, x)) &&
             (tout = device_tensor(run, &b, r, out_dims, NULL)) &&
             op_ok(run, r, clcnn_zero_pad(run->ctx, tx, pad, tout), "zero_pad") &&
@@ -272,7 +272,7 @@ static void case_conv_forward(const check_run *run, numpy_random_state *rng, int
     input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
     describe_conv(description, capacity, a_dims, w_dims, stride, pad, kind);
     const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    size_t na = cli_elements(a_dims), nw = cli_elements(w_dims), nz = cli_elements(z_dims);
+    size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims);
     case_buffers b = {0};
     double *a = buffer(&b, na), *w = buffer(&b, nw), *bias = buffer(&b, w_dims[3]),
            *a_abs = buffer(&b, na), *w_abs = buffer(&b, nw), *b_abs = buffer(&b, w_dims[3]),
@@ -316,7 +316,7 @@ static void case_conv_backward(const check_run *run, numpy_random_state *rng, in
     snprintf(description + used, capacity - used, ", computing%s%s%s", wanted & 1 ? " dA" : "",
              wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
     const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    size_t na = cli_elements(a_dims), nw = cli_elements(w_dims), nz = cli_elements(z_dims);
+    size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims);
     size_t nb = w_dims[3];
     case_buffers b = {0};
     double *a = buffer(&b, na), *w = buffer(&b, nw), *dz = buffer(&b, nz);
@@ -383,7 +383,7 @@ static void case_pool(const check_run *run, numpy_random_state *rng, int large, 
     input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
     snprintf(description, capacity, "a_prev (%zu, %zu, %zu, %zu), f %d, stride %d, a_prev %s",
              a_dims[0], a_dims[1], a_dims[2], a_dims[3], f, stride, input_kind_names[kind]);
-    size_t na = cli_elements(a_dims), nout = cli_elements(out_dims);
+    size_t na = kit_elements(a_dims), nout = kit_elements(out_dims);
     size_t n_result = backward ? na : nout;
     const size_t *result_dims = backward ? a_dims : out_dims;
     case_buffers b = {0};
@@ -494,7 +494,7 @@ static long run_family(const check_run *run, op_family family, unsigned long lon
         snprintf(worst_text, sizeof worst_text, "inf (%s)", worst_output);
     else
         snprintf(worst_text, sizeof worst_text, "%.3g (%s)", worst, worst_output);
-    printf("%-14s %7s %6ld  %-26s %6.1f s  %s\n", family_names[family], cli_dtype_name(run->dtype),
+    printf("%-14s %7s %6ld  %-26s %6.1f s  %s\n", family_names[family], kit_dtype_name(run->dtype),
            cases, worst_text, cli_now() - started, failures ? "FAIL" : "ok");
     fflush(stdout);
     return failures;
@@ -561,7 +561,7 @@ int cli_check(int argc, char **argv)
     if (have_dtype) {
         if (!clcnn_context_supports_dtype(run.ctx, dtype)) {
             fprintf(stderr, "clcnn check: %s has no %s (cl_khr_fp64)\n",
-                    clcnn_context_device_name(run.ctx), cli_dtype_name(dtype));
+                    clcnn_context_device_name(run.ctx), kit_dtype_name(dtype));
             clcnn_context_destroy(run.ctx);
             return CLI_EXIT_FAILURE;
         }
@@ -576,7 +576,7 @@ int cli_check(int argc, char **argv)
            clcnn_context_device_name(run.ctx), cases, seed);
     printf("A value fails when |device - reference| > %g eps*sum|terms| (zero_pad and max\n"
            "pooling forward: when it differs at all).\n\n",
-           CLI_ERROR_LIMIT);
+           KIT_TOLERANCE);
     printf("%-14s %7s %6s  %-26s %8s  %s\n", "op", "dtype", "cases", "worst error (output)", "time",
            "result");
     fflush(stdout);

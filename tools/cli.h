@@ -1,6 +1,7 @@
 /* Declarations shared by the files of the clcnn command: the subcommands,
- * option parsing, opening the device, moving double arrays in and out of
- * tensors, the scaled-error measure, and timing. */
+ * option parsing, opening the device, reporting, and timing. Tensors as
+ * doubles, dtypes, random numbers and judging results come from the
+ * verification kit (kit/kit.h). */
 #ifndef CLCNN_TOOLS_CLI_H
 #define CLCNN_TOOLS_CLI_H
 
@@ -8,16 +9,13 @@
 #include <stdio.h>
 
 #include "clcnn.h"
+#include "kit.h"
 
 /* Exit statuses. 77 is CTest's SKIP_RETURN_CODE: "no device here". */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_NO_DEVICE 77
-
-/* The scaled-error limit of demo and check: a value mismatches when
- * |got - ref| > CLI_ERROR_LIMIT * eps(dtype) * sum|terms|. */
-#define CLI_ERROR_LIMIT 8.0
 
 int cli_devices(int argc, char **argv);
 int cli_demo(int argc, char **argv);
@@ -55,7 +53,7 @@ int cli_unknown_argument(const char *command, const char *arg);
 /* The --device help text every command shows. */
 void cli_print_device_help(FILE *out);
 
-/* ---- device and tensors (common.c) ---- */
+/* ---- device, reporting, clock (common.c) ---- */
 
 /* Opens a context on `device` (NULL: the library's default choice). On
  * failure prints the library's message and returns the exit status to use:
@@ -67,27 +65,6 @@ int cli_open_context(const char *command, const char *device, clcnn_context **ct
 int cli_report_failure(const char *command, clcnn_context *ctx, const char *what,
                        clcnn_status status);
 
-const char *cli_dtype_name(clcnn_dtype dtype);      /* "float32" / "float64" */
-double cli_dtype_eps(clcnn_dtype dtype);            /* FLT_EPSILON / DBL_EPSILON */
-size_t cli_dtype_size(clcnn_dtype dtype);
-size_t cli_elements(const size_t dims[4]);
-/* Rounds each value to what a tensor of dtype stores (float for FLOAT32). */
-void cli_round_to_dtype(clcnn_dtype dtype, double *values, size_t n);
-
-/* A new tensor; with values it is written (converted to dtype), else it is
- * filled with NaN so that elements an op fails to write show up. */
-clcnn_status cli_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                            const double *values, clcnn_tensor **tensor);
-clcnn_status cli_tensor_write(clcnn_tensor *tensor, const double *values);
-clcnn_status cli_tensor_read(const clcnn_tensor *tensor, double *values);
-
-/* The worst scaled error of got against ref: max over i of
- * |got - ref| / (eps * scale[i]), where scale[i] is sum|terms| of the value
- * (the reference run on absolute inputs). scale NULL means the values must
- * be equal (0 or infinity). A zero scale also demands equality; NaN counts
- * as infinity. *worst_index gets the index of the worst value. */
-double cli_scaled_error(const double *got, const double *ref, const double *scale, size_t n,
-                        double eps, size_t *worst_index);
 /* Index i of a dims[4] array as "[a,b,c,d]". */
 void cli_index_str(const size_t dims[4], size_t index, char *out, size_t capacity);
 

@@ -149,7 +149,7 @@ static void print_pair(const demo *d, char *device_text, char *reference_text)
         return;
     }
     char device_header[64];
-    snprintf(device_header, sizeof device_header, "device (%s)", cli_dtype_name(d->dtype));
+    snprintf(device_header, sizeof device_header, "device (%s)", kit_dtype_name(d->dtype));
     const char *reference_header = "CPU reference";
     int left = widest_line(device_text);
     if ((int)strlen(device_header) > left)
@@ -183,16 +183,16 @@ static void print_pair(const demo *d, char *device_text, char *reference_text)
 static void verdict(demo *d, const char *what, const size_t dims[4], const double *got,
                     const double *ref, const double *scale)
 {
-    size_t n = cli_elements(dims), worst_at;
-    double worst = cli_scaled_error(got, ref, scale, n, cli_dtype_eps(d->dtype), &worst_at);
-    int pass = worst <= (scale ? CLI_ERROR_LIMIT : 0.0);
+    size_t n = kit_elements(dims), worst_at;
+    double worst = kit_scaled_error(got, ref, scale, n, d->dtype, &worst_at);
+    int pass = worst <= (scale ? KIT_TOLERANCE : 0.0);
     char shape[64];
     numpy_shape_str(dims, 4, shape, sizeof shape);
     d->checks++;
     if (pass) {
         if (scale)
             printf("PASS  %s %s: %zu value%s, worst error %.2g eps*sum|terms| (limit %g)\n",
-                   what, shape, n, n == 1 ? "" : "s", worst, CLI_ERROR_LIMIT);
+                   what, shape, n, n == 1 ? "" : "s", worst, KIT_TOLERANCE);
         else
             printf("PASS  %s %s: %zu value%s, all equal to the reference\n", what, shape, n,
                    n == 1 ? "" : "s");
@@ -204,7 +204,7 @@ static void verdict(demo *d, const char *what, const size_t dims[4], const doubl
     printf("FAIL  %s %s: %s%s: device %.17g (%a), reference %.17g (%a), error %.3g eps*sum|terms| "
            "(limit %g)\n",
            what, shape, what, index, got[worst_at], got[worst_at], ref[worst_at], ref[worst_at],
-           worst, scale ? CLI_ERROR_LIMIT : 0.0);
+           worst, scale ? KIT_TOLERANCE : 0.0);
 }
 
 /* ---- device helpers: failures are reported and end the demo ---- */
@@ -216,7 +216,7 @@ static clcnn_tensor *tensor(demo *d, const size_t dims[4], const double *values)
         return NULL;
     }
     clcnn_tensor *t = NULL;
-    clcnn_status status = cli_tensor_new(d->ctx, d->dtype, dims, values, &t);
+    clcnn_status status = kit_tensor_new(d->ctx, d->dtype, dims, values, &t);
     if (status != CLCNN_OK) {
         cli_report_failure(COMMAND, d->ctx, "creating a tensor", status);
         return NULL;
@@ -235,7 +235,7 @@ static int ok(demo *d, clcnn_status status, const char *what)
 
 static int read_back(demo *d, const clcnn_tensor *t, double *out)
 {
-    return ok(d, cli_tensor_read(t, out), "reading a result");
+    return ok(d, kit_tensor_read(t, out), "reading a result");
 }
 
 /* randn into out, then rounded to the demo's dtype: the device and the
@@ -243,7 +243,7 @@ static int read_back(demo *d, const clcnn_tensor *t, double *out)
 static void randn(demo *d, numpy_random_state *rng, double *out, size_t n)
 {
     numpy_random_randn(rng, out, n);
-    cli_round_to_dtype(d->dtype, out, n);
+    kit_round_all(d->dtype, out, n);
 }
 
 static void absolute(const double *in, double *out, size_t n)
@@ -343,7 +343,7 @@ static int step_conv_forward(demo *d, conv_inputs *c)
         !ok(d, clcnn_conv_forward(d->ctx, c->ta, c->tw, tb, 2, 2, c->tz), "conv_forward") ||
         !read_back(d, c->tz, c->z))
         return -1;
-    size_t n = cli_elements(c->z_dims);
+    size_t n = kit_elements(c->z_dims);
     double ref[1280], scale[1280], a_abs[480], w_abs[96], b_abs[8];
     clcnn_ref_conv_forward(c->a_prev, a_dims, c->w, w_dims, c->b, 2, 2, ref);
     absolute(c->a_prev, a_abs, 480);
@@ -420,7 +420,7 @@ static int step_pool_forward(demo *d)
     absolute(a_prev, a_abs, 96);
     size_t out_dims[4];
     clcnn_ref_pool_output_dims(a_dims, 3, 2, out_dims);
-    size_t n = cli_elements(out_dims);
+    size_t n = kit_elements(out_dims);
     clcnn_tensor *ta = tensor(d, a_dims, a_prev), *tout = tensor(d, out_dims, NULL);
     if (!ta || !tout)
         return -1;
@@ -505,7 +505,7 @@ static int step_pool_backward(demo *d)
     clcnn_ref_pool_output_dims(a_dims, 2, 1, da_dims);
     double a_prev[150], da[80], da_abs[80];
     randn(d, &rng, a_prev, 150);
-    if (cli_elements(da_dims) != 80)
+    if (kit_elements(da_dims) != 80)
         return -1;
     randn(d, &rng, da, 80);
     absolute(da, da_abs, 80);
@@ -591,7 +591,7 @@ int cli_demo(int argc, char **argv)
     }
 
     printf("clcnn %s demo: the numpy walkthrough on %s, %s\n", clcnn_version(),
-           clcnn_context_device_name(d.ctx), cli_dtype_name(d.dtype));
+           clcnn_context_device_name(d.ctx), kit_dtype_name(d.dtype));
     if (d.dtype == CLCNN_FLOAT32)
         printf("Running in float32%s: inputs are rounded to float and the reference runs in\n"
                "double on those, so last digits differ from the walkthrough's float64 figures.\n",
@@ -600,7 +600,7 @@ int cli_demo(int argc, char **argv)
     printf("Each result of the device is shown next to the CPU reference's (clcnn_ref_*,\n"
            "double). PASS: every value within %g eps*sum|terms| of the reference; zero_pad,\n"
            "max pooling and the mask must be equal.\n",
-           CLI_ERROR_LIMIT);
+           KIT_TOLERANCE);
 
     conv_inputs *conv = calloc(1, sizeof *conv);
     int error = !conv;
@@ -619,10 +619,10 @@ int cli_demo(int argc, char **argv)
     }
     if (d.failures)
         printf("\ndemo: %d of %d checks FAILED on %s (%s)\n", d.failures, d.checks, device_name,
-               cli_dtype_name(d.dtype));
+               kit_dtype_name(d.dtype));
     else
         printf("\ndemo: all %d checks passed on %s (%s)\n", d.checks, device_name,
-               cli_dtype_name(d.dtype));
+               kit_dtype_name(d.dtype));
     clcnn_context_destroy(d.ctx);
     return d.failures ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -2,7 +2,7 @@
  * Fashion-MNIST (train_data.h), end to end on the device with the library's
  * ops (train_loop.h), with a progress bar per epoch (train_progress.h).
  * Weights start from He initialisation drawn from a seeded generator
- * (train_random.h), the training set is reshuffled each epoch from the same
+ * (the kit's splitmix64, kit/kit.h), the training set is reshuffled each epoch from the same
  * generator, and the library's ops are deterministic, so the same seed on
  * the same device gives the same numbers. This file is the command: its
  * options, and the run from loading the data to saving the weights. */
@@ -232,7 +232,7 @@ int cli_train(int argc, char **argv)
     if (o.load_path != NULL && network_load(&net, o.load_path) != 0)
         goto done;
 
-    printf("device: %s, %s\n", clcnn_context_device_name(net.ctx), cli_dtype_name(net.dtype));
+    printf("device: %s, %s\n", clcnn_context_device_name(net.ctx), kit_dtype_name(net.dtype));
     printf("network: conv 5x5x32 pad 2 > relu > max pool 2 > conv 5x5x64 pad 2 > relu > max pool 2\n"
            "         > fully connected 10 (conv 7x7x64x10) > softmax; %zu parameters, %s\n",
            network_parameter_count(), o.load_path ? o.load_path : "He initialisation");

@@ -13,7 +13,6 @@
 
 #include "cli.h"
 #include "train_progress.h"
-#include "train_random.h"
 #include "weights_file.h"
 
 /* Images per forward pass when measuring test accuracy (divides 10000). */
@@ -30,7 +29,7 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
     for (size_t i = 0; i < train_count; i++)
         order[i] = i;
     /* The shuffle has a stream of its own, apart from the initialisation. */
-    rng shuffle = {o->seed ^ UINT64_C(0x5851f42d4c957f2d)};
+    kit_rng shuffle = {o->seed ^ UINT64_C(0x5851f42d4c957f2d)};
     double total_seconds = 0.0;
     int rc = CLI_EXIT_OK;
     const size_t steps_per_epoch = (train_count + (size_t)o->batch - 1) / (size_t)o->batch;
@@ -38,7 +37,7 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
     size_t step = 0;
     for (long epoch = 1; epoch <= o->epochs && rc == CLI_EXIT_OK; epoch++) {
         for (size_t i = train_count; i > 1; i--) {
-            size_t j = rng_below(&shuffle, i), t = order[i - 1];
+            size_t j = kit_rng_below(&shuffle, i), t = order[i - 1];
             order[i - 1] = order[j];
             order[j] = t;
         }
@@ -138,7 +137,7 @@ int network_save(network *net, const char *path)
 {
     weights_set set;
     memset(&set, 0, sizeof set);
-    set.element_size = (int)cli_dtype_size(net->dtype);
+    set.element_size = (int)kit_dtype_size(net->dtype);
     set.input_mean = net->input_mean;
     set.input_std = net->input_std;
     int rc = -1;
@@ -147,7 +146,7 @@ int network_save(network *net, const char *path)
             weights_tensor *t = &set.tensors[set.count++];
             snprintf(t->name, sizeof t->name, "%s.%s", LAYERS[l].name, is_bias ? "b" : "w");
             clcnn_tensor_dims(is_bias ? net->b[l] : net->w[l], t->dims);
-            size_t n = cli_elements(t->dims);
+            size_t n = kit_elements(t->dims);
             t->values = malloc(n * sizeof *t->values);
             clcnn_status st = t->values
                                   ? network_read_doubles(net, is_bias ? net->b[l] : net->w[l], t->values, n)
@@ -210,7 +209,7 @@ int network_load(network *net, const char *path)
                         have_text, want_text);
                 goto done;
             }
-            clcnn_status st = network_write_doubles(net, target, t->values, cli_elements(want));
+            clcnn_status st = network_write_doubles(net, target, t->values, kit_elements(want));
             if (st != CLCNN_OK) {
                 cli_report_failure(TRAIN_COMMAND, net->ctx, "writing the loaded weights", st);
                 goto done;

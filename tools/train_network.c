@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "train_random.h"
 
 const layer_def LAYERS[N_LAYERS] = {
     {"conv1", {5, 5, 1, 32}, 2},
@@ -54,10 +53,10 @@ static clcnn_status write_zeros(network *net, clcnn_tensor *t)
 {
     size_t dims[4];
     clcnn_tensor_dims(t, dims);
-    double *zeros = calloc(cli_elements(dims), sizeof *zeros);
+    double *zeros = calloc(kit_elements(dims), sizeof *zeros);
     if (zeros == NULL)
         return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status st = network_write_doubles(net, t, zeros, cli_elements(dims));
+    clcnn_status st = network_write_doubles(net, t, zeros, kit_elements(dims));
     free(zeros);
     return st;
 }
@@ -110,7 +109,7 @@ clcnn_status network_batch(network *net, size_t size, int with_gradients, batch_
                            (st = make_tensor(net, n, s1, s1, c1, &bb->da1)) ||
                            (st = make_tensor(net, n, s1, s1, c1, &bb->dz1))))
         goto fail;
-    const size_t elem = cli_dtype_size(net->dtype);
+    const size_t elem = kit_dtype_size(net->dtype);
     bb->x_host = malloc(n * IMAGE_PIXELS * elem);
     bb->labels_host = malloc(n * elem);
     if (bb->x_host == NULL || bb->labels_host == NULL) {
@@ -165,16 +164,16 @@ clcnn_status network_create(network *net, int for_training)
  * it gets 1 / fan_in (starting from smaller logits, a lower first loss). */
 clcnn_status network_init_he(network *net, uint64_t seed)
 {
-    rng r = {seed};
+    kit_rng r = {seed};
     for (int l = 0; l < N_LAYERS; l++) {
-        const size_t *wd = LAYERS[l].w_dims, n = cli_elements(wd);
+        const size_t *wd = LAYERS[l].w_dims, n = kit_elements(wd);
         const double gain = l == FC ? 1.0 : 2.0;
         const double std = sqrt(gain / (double)(wd[0] * wd[1] * wd[2]));
         double *values = malloc(n * sizeof *values);
         if (values == NULL)
             return CLCNN_ERROR_OUT_OF_MEMORY;
         for (size_t i = 0; i < n; i++)
-            values[i] = std * rng_normal(&r);
+            values[i] = std * kit_rng_normal(&r);
         clcnn_status st = network_write_doubles(net, net->w[l], values, n);
         free(values);
         if (st != CLCNN_OK || (st = write_zeros(net, net->b[l])) != CLCNN_OK)
@@ -189,7 +188,7 @@ size_t network_parameter_count(void)
 {
     size_t total = 0;
     for (int l = 0; l < N_LAYERS; l++)
-        total += cli_elements(LAYERS[l].w_dims) + LAYERS[l].w_dims[3];
+        total += kit_elements(LAYERS[l].w_dims) + LAYERS[l].w_dims[3];
     return total;
 }
 
@@ -199,7 +198,7 @@ clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset
     const size_t count = bb->size;
     dataset_batch(d, order, first, count, net->input_mean, net->input_std, net->dtype, bb->x_host,
                   bb->labels_host);
-    const size_t elem = cli_dtype_size(net->dtype);
+    const size_t elem = kit_dtype_size(net->dtype);
     clcnn_status st = clcnn_tensor_write(bb->x, bb->x_host, count * IMAGE_PIXELS * elem);
     return st ? st : clcnn_tensor_write(bb->labels, bb->labels_host, count * elem);
 }
