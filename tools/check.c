@@ -1,12 +1,18 @@
-/* `clcnn check`: a randomized self-test of every op on the chosen device
- * against the CPU reference. Each case draws its shapes, strides, pads,
- * modes and inputs from its own seed (the run's seed plus the case index),
- * so a failing case is replayed alone with `--seed <that seed> --cases 1`.
- * Values are judged by the scaled error of cli.h: the reference run on the
- * absolute inputs gives sum|terms| for every output value. */
+/* `clcnn check`: a randomized self-test of every public op on the chosen
+ * device against the CPU reference. One table, ops[] below, drives it: a
+ * row names an op and says how to draw a case (shapes, parameters, inputs,
+ * and which outputs are judged how), how to run the op on the device and
+ * how to run the reference, which gives every output's expected values and
+ * their sum|terms|. A value fails when it is off by more than KIT_TOLERANCE
+ * eps*sum|terms| (kit/kit.h); outputs of ops without arithmetic must be
+ * exact. Each case draws from its own seed (the run's seed plus the case
+ * index), so a failing case is replayed alone with `--seed S --cases 1`.
+ * Adding an op is adding a row. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,34 +21,594 @@
 
 #include "cli.h"
 #include "clcnn_reference.h"
-#include "numpy_random.h"
 
 #define COMMAND "check"
 #define DEFAULT_CASES 100
 /* Every LARGE_EVERY-th case is larger than one work-group of most tiles. */
 #define LARGE_EVERY 8
+#define MAX_OPERANDS 8
+#define MAX_REPORTED_FAILURES 5
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-typedef enum op_family {
-    FAMILY_ZERO_PAD,
-    FAMILY_CONV_FORWARD,
-    FAMILY_CONV_BACKWARD,
-    FAMILY_POOL_FORWARD,
-    FAMILY_POOL_BACKWARD,
-    FAMILY_COUNT
-} op_family;
+/* ---- a case: the op's operands and parameters ---- */
 
-static const char *const family_names[FAMILY_COUNT] = {
-    "zero_pad", "conv_forward", "conv_backward", "pool_forward", "pool_backward",
+typedef enum role { ROLE_INPUT, ROLE_OUTPUT, ROLE_IN_OUT } role;
+
+/* One tensor argument of the op. */
+typedef struct operand {
+    char name[24]; /* as results name it: "Z", "dA", "A(max)" */
+    role role;
+    int absent;    /* passed as NULL: an output not asked for */
+    int exact;     /* an output that must equal the reference (no arithmetic) */
+    size_t dims[4];
+    size_t n;
+    double *values; /* inputs and in-out: what the tensor is given */
+    double *got;    /* outputs: what the device wrote */
+    double *ref;    /* outputs: the reference's values */
+    double *terms;  /* outputs: their sum|terms| */
+    clcnn_tensor *tensor;
+} operand;
+
+typedef struct check_case {
+    clcnn_dtype dtype;
+    int large;
+    kit_rng rng;
+    operand arg[MAX_OPERANDS];
+    int count;
+    /* The op's parameters, as its row draws them. */
+    int stride, pad, f;
+    double lr, momentum, weight_decay;
+    char description[512];
+} check_case;
+
+/* A row of the table. */
+typedef struct check_op {
+    const char *name;
+    /* Draws the case: parameters, the operands in the order run and
+     * reference use them, the inputs' values, the description. */
+    void (*draw)(check_case *c);
+    clcnn_status (*run)(clcnn_context *ctx, const check_case *c);
+    /* Fills ref and terms of every output; 0, or -1 when out of memory. */
+    int (*reference)(check_case *c);
+} check_op;
+
+#define TENSOR(c, i) ((c)->arg[i].tensor)
+#define VALUES(c, i) ((c)->arg[i].values)
+#define REF(c, i) ((c)->arg[i].ref)
+#define TERMS(c, i) ((c)->arg[i].terms)
+#define DIMS(c, i) ((c)->arg[i].dims)
+
+/* Host memory for a case; the run ends when there is none. */
+static double *doubles(size_t n)
+{
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "clcnn %s: out of host memory (%zu values)\n", COMMAND, n);
+        exit(CLI_EXIT_FAILURE);
+    }
+    return p;
+}
+
+static operand *declare(check_case *c, const char *name, role role, const size_t dims[4])
+{
+    if (c->count == MAX_OPERANDS) {
+        fprintf(stderr, "clcnn %s: a row declares over %d operands\n", COMMAND, MAX_OPERANDS);
+        exit(CLI_EXIT_FAILURE);
+    }
+    operand *o = &c->arg[c->count++];
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->role = role;
+    memcpy(o->dims, dims, sizeof o->dims);
+    o->n = kit_elements(dims);
+    if (role != ROLE_OUTPUT)
+        o->values = doubles(o->n);
+    return o;
+}
+
+/* An input drawn from the case's stream in a pattern. */
+static double *input(check_case *c, const char *name, const size_t dims[4], kit_pattern pattern)
+{
+    operand *o = declare(c, name, ROLE_INPUT, dims);
+    kit_rng_fill(&c->rng, c->dtype, pattern, o->values, o->n);
+    return o->values;
+}
+
+/* An input the row fills itself. */
+static double *input_values(check_case *c, const char *name, const size_t dims[4])
+{
+    return declare(c, name, ROLE_INPUT, dims)->values;
+}
+
+/* An output judged by its sum|terms|; absent: passed as NULL. */
+static void output(check_case *c, const char *name, const size_t dims[4], int absent)
+{
+    declare(c, name, ROLE_OUTPUT, dims)->absent = absent;
+}
+
+/* An output that must equal the reference. */
+static void exact_output(check_case *c, const char *name, const size_t dims[4])
+{
+    declare(c, name, ROLE_OUTPUT, dims)->exact = 1;
+}
+
+/* A tensor the op updates in place, judged by its sum|terms|. */
+static void in_out(check_case *c, const char *name, const size_t dims[4], int absent)
+{
+    operand *o = declare(c, name, ROLE_IN_OUT, dims);
+    o->absent = absent;
+    kit_rng_fill(&c->rng, c->dtype, KIT_NORMAL, o->values, o->n);
+}
+
+static void describe(check_case *c, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void describe(check_case *c, const char *format, ...)
+{
+    size_t used = strlen(c->description);
+    va_list args;
+    va_start(args, format);
+    vsnprintf(c->description + used, sizeof c->description - used, format, args);
+    va_end(args);
+}
+
+static void describe_dims(check_case *c, const char *name, const size_t d[4])
+{
+    describe(c, "%s%s (%zu, %zu, %zu, %zu)", c->description[0] ? ", " : "", name, d[0], d[1], d[2],
+             d[3]);
+}
+
+/* ---- drawing ---- */
+
+static const size_t channel_choices[] = {1, 2, 3, 4, 5, 7, 8, 16, 17, 32, 33};
+static const size_t filter_choices[] = {1, 2, 3, 7, 8, 16, 17, 32, 33, 64};
+
+static size_t pick_size(check_case *c, const size_t *choices, int count)
+{
+    return choices[kit_rng_below(&c->rng, (size_t)count)];
+}
+
+static kit_pattern pick_pattern(check_case *c, const kit_pattern *choices, int count)
+{
+    return choices[kit_rng_below(&c->rng, (size_t)count)];
+}
+
+static double pick_double(check_case *c, const double *choices, int count)
+{
+    return choices[kit_rng_below(&c->rng, (size_t)count)];
+}
+
+/* Activations: normal, ReLU'd (zeros, one sign), small integers (ties). */
+static const kit_pattern activation_patterns[] = {KIT_NORMAL, KIT_RELU, KIT_INTEGERS};
+/* Pooling inputs: also mostly zeros and half-steps, for ties in windows. */
+static const kit_pattern pool_patterns[] = {KIT_NORMAL, KIT_RELU, KIT_INTEGERS, KIT_RELU_SPARSE,
+                                            KIT_QUANTIZED};
+/* ReLU's inputs: its edge (0 and -0), one sign, ties. */
+static const kit_pattern relu_patterns[] = {KIT_NORMAL_WITH_ZEROS, KIT_RELU, KIT_INTEGERS};
+
+/* Dims of an element-wise op's tensor. */
+static void draw_elementwise_dims(check_case *c, size_t dims[4])
+{
+    int limit = c->large ? 40 : 12;
+    dims[0] = (size_t)kit_rng_int(&c->rng, 1, 3);
+    dims[1] = (size_t)kit_rng_int(&c->rng, 1, limit);
+    dims[2] = (size_t)kit_rng_int(&c->rng, 1, limit);
+    dims[3] = pick_size(c, channel_choices, COUNT(channel_choices));
+}
+
+/* A convolution whose window fits. */
+static void draw_conv(check_case *c, size_t a_dims[4], size_t w_dims[4], size_t z_dims[4])
+{
+    int large = c->large;
+    for (;;) {
+        int f_h = kit_rng_int(&c->rng, 1, large ? 3 : 5);
+        int f_w = kit_rng_int(&c->rng, 0, 3) == 0 ? kit_rng_int(&c->rng, 1, large ? 3 : 5) : f_h;
+        c->stride = kit_rng_int(&c->rng, 1, 4);
+        c->pad = kit_rng_int(&c->rng, 0, (f_h > f_w ? f_h : f_w) + 1);
+        int limit = large ? 32 : 12;
+        a_dims[0] = (size_t)kit_rng_int(&c->rng, 1, large ? 2 : 3);
+        a_dims[1] = (size_t)kit_rng_int(&c->rng, large ? 16 : 1, limit);
+        a_dims[2] = (size_t)kit_rng_int(&c->rng, large ? 16 : 1, limit);
+        a_dims[3] = pick_size(c, channel_choices, COUNT(channel_choices));
+        w_dims[0] = (size_t)f_h;
+        w_dims[1] = (size_t)f_w;
+        w_dims[2] = a_dims[3];
+        w_dims[3] = pick_size(c, filter_choices, COUNT(filter_choices));
+        if (clcnn_ref_conv_output_dims(a_dims, w_dims, c->stride, c->pad, z_dims) == 0)
+            return;
+    }
+}
+
+static void draw_pool(check_case *c, size_t a_dims[4], size_t out_dims[4])
+{
+    c->f = kit_rng_int(&c->rng, 1, 5);
+    c->stride = kit_rng_int(&c->rng, 1, 4);
+    int limit = c->large ? 40 : 14;
+    a_dims[0] = (size_t)kit_rng_int(&c->rng, 1, 3);
+    a_dims[1] = (size_t)kit_rng_int(&c->rng, c->f, limit);
+    a_dims[2] = (size_t)kit_rng_int(&c->rng, c->f, limit);
+    a_dims[3] = pick_size(c, filter_choices, COUNT(filter_choices));
+    clcnn_ref_pool_output_dims(a_dims, c->f, c->stride, out_dims);
+}
+
+/* Class labels 0 .. K-1 of the rows of logits dims. */
+static void draw_labels(check_case *c, const size_t logits_dims[4], size_t label_dims[4])
+{
+    memcpy(label_dims, logits_dims, 4 * sizeof *label_dims);
+    label_dims[3] = 1;
+    double *labels = input_values(c, "labels", label_dims);
+    for (size_t r = 0; r < kit_elements(label_dims); r++)
+        labels[r] = (double)kit_rng_below(&c->rng, logits_dims[3]);
+}
+
+/* Logits of softmax cross-entropy: (m, n_H, n_W, K) with K from one class
+ * to a thousand, at scales up to where exp would overflow without the
+ * row's maximum subtracted. */
+static void draw_logits(check_case *c, size_t dims[4], double *scale)
+{
+    static const size_t classes[] = {1, 2, 3, 7, 10, 17, 33, 100, 1000};
+    static const double scales[] = {1.0, 3.0, 30.0, 1000.0};
+    dims[0] = (size_t)(c->large ? kit_rng_int(&c->rng, 16, 64) : kit_rng_int(&c->rng, 1, 3));
+    dims[1] = (size_t)kit_rng_int(&c->rng, 1, 3);
+    dims[2] = (size_t)kit_rng_int(&c->rng, 1, 3);
+    dims[3] = pick_size(c, classes, COUNT(classes));
+    *scale = pick_double(c, scales, COUNT(scales));
+}
+
+static void fill_logits(check_case *c, double scale, double *logits, size_t n)
+{
+    kit_rng_fill(&c->rng, c->dtype, KIT_NORMAL, logits, n);
+    for (size_t i = 0; i < n; i++)
+        logits[i] = kit_round_to_dtype(c->dtype, scale * logits[i]);
+}
+
+/* ---- the ops ---- */
+
+/* zero_pad: 0 x, 1 x_pad */
+static void draw_zero_pad(check_case *c)
+{
+    int limit = c->large ? 40 : 12;
+    size_t dims[4] = {(size_t)kit_rng_int(&c->rng, 1, 3), (size_t)kit_rng_int(&c->rng, 1, limit),
+                      (size_t)kit_rng_int(&c->rng, 1, limit),
+                      pick_size(c, channel_choices, COUNT(channel_choices))};
+    c->pad = kit_rng_int(&c->rng, 0, 4);
+    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
+    size_t pad = (size_t)c->pad;
+    size_t out_dims[4] = {dims[0], dims[1] + 2 * pad, dims[2] + 2 * pad, dims[3]};
+    input(c, "x", dims, pattern);
+    exact_output(c, "x_pad", out_dims);
+    describe_dims(c, "x", dims);
+    describe(c, ", pad %d, inputs %s", c->pad, kit_pattern_name(pattern));
+}
+
+static clcnn_status run_zero_pad(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_zero_pad(ctx, TENSOR(c, 0), c->pad, TENSOR(c, 1));
+}
+
+static int reference_zero_pad(check_case *c)
+{
+    clcnn_ref_zero_pad(VALUES(c, 0), DIMS(c, 0), c->pad, REF(c, 1));
+    return 0;
+}
+
+/* conv_forward: 0 a_prev, 1 w, 2 b, 3 Z */
+static void draw_conv_forward(check_case *c)
+{
+    size_t a_dims[4], w_dims[4], z_dims[4];
+    draw_conv(c, a_dims, w_dims, z_dims);
+    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
+    /* Only a_prev gets ReLU'd or integer inputs: with both factors of one
+     * sign the rounding errors of a long sum stop cancelling. */
+    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
+    input(c, "a_prev", a_dims, pattern);
+    input(c, "w", w_dims, KIT_NORMAL);
+    input(c, "b", b_dims, KIT_NORMAL);
+    output(c, "Z", z_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe_dims(c, "w", w_dims);
+    describe(c, ", stride %d, pad %d, a_prev %s", c->stride, c->pad, kit_pattern_name(pattern));
+}
+
+static clcnn_status run_conv_forward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_conv_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
+                              TENSOR(c, 3));
+}
+
+static int reference_conv_forward(check_case *c)
+{
+    clcnn_ref_conv_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
+                           c->stride, c->pad, REF(c, 3));
+    return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
+                                  c->stride, c->pad, TERMS(c, 3));
+}
+
+/* conv_backward: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
+static void draw_conv_backward(check_case *c)
+{
+    size_t a_dims[4], w_dims[4], z_dims[4];
+    draw_conv(c, a_dims, w_dims, z_dims);
+    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
+    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
+    /* Which gradients to ask for: a non-empty subset, all three most often. */
+    int wanted = kit_rng_int(&c->rng, 0, 1) ? 7 : kit_rng_int(&c->rng, 1, 7);
+    input(c, "dZ", z_dims, KIT_NORMAL);
+    input(c, "a_prev", a_dims, pattern);
+    input(c, "w", w_dims, KIT_NORMAL);
+    output(c, "dA", a_dims, !(wanted & 1));
+    output(c, "dW", w_dims, !(wanted & 2));
+    output(c, "db", b_dims, !(wanted & 4));
+    describe_dims(c, "a_prev", a_dims);
+    describe_dims(c, "w", w_dims);
+    describe(c, ", stride %d, pad %d, a_prev %s, computing%s%s%s", c->stride, c->pad,
+             kit_pattern_name(pattern), wanted & 1 ? " dA" : "", wanted & 2 ? " dW" : "",
+             wanted & 4 ? " db" : "");
+}
+
+static clcnn_status run_conv_backward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_conv_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
+                               TENSOR(c, 3), TENSOR(c, 4), TENSOR(c, 5));
+}
+
+static int reference_conv_backward(check_case *c)
+{
+    clcnn_ref_conv_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2),
+                            c->stride, c->pad, REF(c, 3), REF(c, 4), REF(c, 5));
+    return kit_conv_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
+                                   DIMS(c, 2), c->stride, c->pad, TERMS(c, 3), TERMS(c, 4),
+                                   TERMS(c, 5));
+}
+
+/* pool_forward, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
+static void draw_pool_forward(check_case *c)
+{
+    size_t a_dims[4], out_dims[4];
+    draw_pool(c, a_dims, out_dims);
+    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
+    input(c, "a_prev", a_dims, pattern);
+    exact_output(c, "A(max)", out_dims);
+    output(c, "A(average)", out_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+}
+
+static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
+{
+    clcnn_status status =
+        clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_MAX, TENSOR(c, 1));
+    if (status != CLCNN_OK)
+        return status;
+    return clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
+}
+
+static int reference_pool_forward(check_case *c)
+{
+    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
+    for (int k = 0; k < 2; k++) {
+        clcnn_ref_pool_forward(VALUES(c, 0), DIMS(c, 0), c->f, c->stride, modes[k], REF(c, 1 + k));
+        if (kit_pool_forward_terms(VALUES(c, 0), DIMS(c, 0), c->f, c->stride, modes[k],
+                                   TERMS(c, 1 + k)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* pool_backward, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
+static void draw_pool_backward(check_case *c)
+{
+    size_t a_dims[4], out_dims[4];
+    draw_pool(c, a_dims, out_dims);
+    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
+    input(c, "dA", out_dims, KIT_NORMAL);
+    input(c, "a_prev", a_dims, pattern);
+    output(c, "dA_prev(max)", a_dims, 0);
+    output(c, "dA_prev(average)", a_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+}
+
+static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
+{
+    clcnn_status status = clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride,
+                                              CLCNN_POOL_MAX, TENSOR(c, 2));
+    if (status != CLCNN_OK)
+        return status;
+    return clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride,
+                               CLCNN_POOL_AVERAGE, TENSOR(c, 3));
+}
+
+static int reference_pool_backward(check_case *c)
+{
+    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
+    for (int k = 0; k < 2; k++) {
+        clcnn_ref_pool_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), c->f, c->stride, modes[k],
+                                REF(c, 2 + k));
+        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), c->f, c->stride,
+                                    modes[k], TERMS(c, 2 + k)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* relu_forward: 0 x, 1 y */
+static void draw_relu_forward(check_case *c)
+{
+    size_t dims[4];
+    draw_elementwise_dims(c, dims);
+    kit_pattern pattern = pick_pattern(c, relu_patterns, COUNT(relu_patterns));
+    input(c, "x", dims, pattern);
+    exact_output(c, "y", dims);
+    describe_dims(c, "x", dims);
+    describe(c, ", x %s", kit_pattern_name(pattern));
+}
+
+static clcnn_status run_relu_forward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_relu_forward(ctx, TENSOR(c, 0), TENSOR(c, 1));
+}
+
+static int reference_relu_forward(check_case *c)
+{
+    clcnn_ref_relu_forward(VALUES(c, 0), c->arg[0].n, REF(c, 1));
+    return 0;
+}
+
+/* relu_backward: 0 dy, 1 x, 2 dx */
+static void draw_relu_backward(check_case *c)
+{
+    size_t dims[4];
+    draw_elementwise_dims(c, dims);
+    kit_pattern pattern = pick_pattern(c, relu_patterns, COUNT(relu_patterns));
+    input(c, "dy", dims, KIT_NORMAL);
+    input(c, "x", dims, pattern);
+    exact_output(c, "dx", dims);
+    describe_dims(c, "x", dims);
+    describe(c, ", x %s", kit_pattern_name(pattern));
+}
+
+static clcnn_status run_relu_backward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_relu_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2));
+}
+
+static int reference_relu_backward(check_case *c)
+{
+    clcnn_ref_relu_backward(VALUES(c, 0), VALUES(c, 1), c->arg[0].n, REF(c, 2));
+    return 0;
+}
+
+/* softmax_cross_entropy_forward: 0 logits, 1 labels, 2 probs, 3 loss, 4 mean_loss */
+static void draw_sce_forward(check_case *c)
+{
+    size_t dims[4], label_dims[4];
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    double scale;
+    draw_logits(c, dims, &scale);
+    fill_logits(c, scale, input_values(c, "logits", dims), kit_elements(dims));
+    draw_labels(c, dims, label_dims);
+    output(c, "probs", dims, 0);
+    output(c, "loss", label_dims, 0);
+    output(c, "mean_loss", scalar_dims, 0);
+    describe_dims(c, "logits", dims);
+    describe(c, ", logits %g x normal", scale);
+}
+
+static clcnn_status run_sce_forward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2),
+                                               TENSOR(c, 3), TENSOR(c, 4));
+}
+
+static int reference_sce_forward(check_case *c)
+{
+    clcnn_ref_softmax_cross_entropy_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2),
+                                            REF(c, 3), REF(c, 4));
+    kit_softmax_cross_entropy_forward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1),
+                                            REF(c, 2), REF(c, 3), TERMS(c, 2), TERMS(c, 3),
+                                            TERMS(c, 4));
+    return 0;
+}
+
+/* softmax_cross_entropy_backward: 0 probs, 1 labels, 2 dlogits */
+static void draw_sce_backward(check_case *c)
+{
+    size_t dims[4], label_dims[4];
+    double scale;
+    /* probs is any tensor to the op: the softmax of drawn logits, as the
+     * forward would give it. */
+    draw_logits(c, dims, &scale);
+    double *logits = doubles(kit_elements(dims));
+    fill_logits(c, scale, logits, kit_elements(dims));
+    double *probs = input_values(c, "probs", dims);
+    draw_labels(c, dims, label_dims);
+    clcnn_ref_softmax_cross_entropy_forward(logits, dims, VALUES(c, 1), probs, NULL, NULL);
+    kit_round_all(c->dtype, probs, kit_elements(dims));
+    free(logits);
+    output(c, "dlogits", dims, 0);
+    describe_dims(c, "probs", dims);
+    describe(c, ", softmax of %g x normal", scale);
+}
+
+static clcnn_status run_sce_backward(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_softmax_cross_entropy_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2));
+}
+
+static int reference_sce_backward(check_case *c)
+{
+    clcnn_ref_softmax_cross_entropy_backward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2));
+    kit_softmax_cross_entropy_backward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1),
+                                             TERMS(c, 2));
+    return 0;
+}
+
+/* sgd_update, in place: 0 param, 1 grad, 2 velocity (absent: NULL) */
+static void draw_sgd_update(check_case *c)
+{
+    static const double lrs[] = {0.0, 0.001, 0.01, 0.1, 1.0};
+    static const double momenta[] = {0.0, 0.5, 0.9, 1.0};
+    static const double decays[] = {0.0, 1e-4, 5e-4, 0.01};
+    size_t dims[4];
+    draw_elementwise_dims(c, dims);
+    c->lr = pick_double(c, lrs, COUNT(lrs));
+    c->momentum = pick_double(c, momenta, COUNT(momenta));
+    c->weight_decay = pick_double(c, decays, COUNT(decays));
+    /* velocity may be NULL only without momentum. */
+    int no_velocity = c->momentum == 0.0 && kit_rng_int(&c->rng, 0, 1);
+    in_out(c, "param", dims, 0);
+    input(c, "grad", dims, KIT_NORMAL);
+    in_out(c, "velocity", dims, no_velocity);
+    describe_dims(c, "param", dims);
+    describe(c, ", lr %g, momentum %g, weight_decay %g%s", c->lr, c->momentum, c->weight_decay,
+             no_velocity ? ", no velocity" : "");
+}
+
+static clcnn_status run_sgd_update(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_sgd_update(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->lr, c->momentum,
+                            c->weight_decay);
+}
+
+static int reference_sgd_update(check_case *c)
+{
+    /* The device uses the scalars in the tensors' precision. */
+    double lr = kit_round_to_dtype(c->dtype, c->lr);
+    double momentum = kit_round_to_dtype(c->dtype, c->momentum);
+    double decay = kit_round_to_dtype(c->dtype, c->weight_decay);
+    const operand *v = &c->arg[2];
+    size_t n = c->arg[0].n;
+    memcpy(REF(c, 0), VALUES(c, 0), n * sizeof(double));
+    memcpy(REF(c, 2), VALUES(c, 2), n * sizeof(double));
+    kit_sgd_update_terms(VALUES(c, 0), VALUES(c, 1), v->absent ? NULL : VALUES(c, 2), n, lr,
+                         momentum, decay, TERMS(c, 0), TERMS(c, 2));
+    clcnn_ref_sgd_update(REF(c, 0), VALUES(c, 1), v->absent ? NULL : REF(c, 2), n, lr, momentum,
+                         decay);
+    return 0;
+}
+
+/* The table: every public op. */
+static const check_op ops[] = {
+    {"zero_pad", draw_zero_pad, run_zero_pad, reference_zero_pad},
+    {"conv_forward", draw_conv_forward, run_conv_forward, reference_conv_forward},
+    {"conv_backward", draw_conv_backward, run_conv_backward, reference_conv_backward},
+    {"pool_forward", draw_pool_forward, run_pool_forward, reference_pool_forward},
+    {"pool_backward", draw_pool_backward, run_pool_backward, reference_pool_backward},
+    {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
+    {"relu_backward", draw_relu_backward, run_relu_backward, reference_relu_backward},
+    {"softmax_cross_entropy_forward", draw_sce_forward, run_sce_forward, reference_sce_forward},
+    {"softmax_cross_entropy_backward", draw_sce_backward, run_sce_backward,
+     reference_sce_backward},
+    {"sgd_update", draw_sgd_update, run_sgd_update, reference_sgd_update},
 };
+#define OP_COUNT COUNT(ops)
 
-typedef enum input_kind { INPUT_NORMAL, INPUT_RELU, INPUT_INTEGERS, INPUT_KIND_COUNT } input_kind;
-static const char *const input_kind_names[INPUT_KIND_COUNT] = {"normal", "relu", "integers"};
+/* ---- running a case ---- */
 
 typedef struct check_run {
     clcnn_context *ctx;
     clcnn_dtype dtype;
     const char *device_spec;
     int verbose;
+    int name_width; /* of the op column */
 } check_run;
 
 /* One case's verdict: the worst scaled error over its outputs, and on
@@ -55,436 +621,132 @@ typedef struct outcome {
     char detail[512];
 } outcome;
 
-static void print_help(void)
-{
-    fputs("usage: clcnn check [--cases N] [--seed S] [--dtype f32|f64] [--op OP]...\n"
-          "                   [--device SPEC] [--verbose]\n\n"
-          "Runs every op on random cases (shapes, strides, pads, pool modes, and inputs\n"
-          "that are normal, ReLU'd or small integers, so that max pooling sees ties)\n"
-          "and compares with the CPU reference. A value fails when\n"
-          "|device - reference| > 8 * eps * sum|terms| (sum|terms|: the reference on\n"
-          "absolute inputs); zero_pad and max pooling forward must be exact. Prints\n"
-          "one line per op with the cases run and the worst error, each failing case\n"
-          "with the command that replays it, and exits 1 on any failure.\n\n"
-          "  --cases N       cases per op (default 100)\n"
-          "  --seed S        case i uses seed S + i (default: from the clock, printed)\n"
-          "  --dtype f32|f64 default: f32, and f64 too when the device has it\n"
-          "  --op OP         only these ops: zero_pad, conv_forward, conv_backward,\n"
-          "                  pool_forward, pool_backward (repeatable)\n"
-          "  --verbose       print every case\n",
-          stdout);
-    cli_print_device_help(stdout);
-}
-
-/* ---- randomness ---- */
-
-static uint32_t case_seed32(unsigned long long seed, op_family family)
-{
-    /* splitmix64's finaliser: nearby seeds give unrelated streams. */
-    uint64_t z = (uint64_t)seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(family + 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return (uint32_t)(z ^ (z >> 32));
-}
-
-static int uniform_int(numpy_random_state *rng, int lo, int hi)
-{
-    return lo + (int)(numpy_random_sample(rng) * (double)(hi - lo + 1));
-}
-
-static size_t pick(numpy_random_state *rng, const size_t *choices, int count)
-{
-    return choices[uniform_int(rng, 0, count - 1)];
-}
-
-static void fill(numpy_random_state *rng, input_kind kind, clcnn_dtype dtype, double *values,
-                 size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double x = numpy_random_gauss(rng);
-        if (kind == INPUT_RELU)
-            x = x > 0.0 ? x : 0.0;
-        else if (kind == INPUT_INTEGERS)
-            x = (double)uniform_int(rng, -2, 2);
-        values[i] = x;
-    }
-    kit_round_all(dtype, values, n);
-}
-
-static void absolute(const double *in, double *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = fabs(in[i]);
-}
-
-/* ---- judging ---- */
-
-static void judge(const check_run *run, outcome *result, const char *what, const size_t dims[4],
-                  const double *got, const double *ref, const double *scale)
+static void judge(const check_case *c, const operand *o, outcome *result)
 {
     size_t worst_at;
-    double error =
-        kit_scaled_error(got, ref, scale, kit_elements(dims), run->dtype, &worst_at);
+    double error = kit_scaled_error(o->got, o->ref, o->exact ? NULL : o->terms, o->n, c->dtype,
+                                    &worst_at);
+    double limit = o->exact ? 0.0 : KIT_TOLERANCE;
     if (error > result->worst || result->worst_output[0] == '\0') {
         result->worst = error;
-        snprintf(result->worst_output, sizeof result->worst_output, "%s", what);
+        snprintf(result->worst_output, sizeof result->worst_output, "%s", o->name);
     }
-    if (error <= (scale ? KIT_TOLERANCE : 0.0) || result->failed)
+    if (error <= limit || result->failed)
         return;
     result->failed = 1;
     char index[64];
-    cli_index_str(dims, worst_at, index, sizeof index);
+    cli_index_str(o->dims, worst_at, index, sizeof index);
     snprintf(result->detail, sizeof result->detail,
              "%s%s = %a, expected %a (%.17g vs %.17g), error %.3g eps*sum|terms| (limit %g)",
-             what, index, got[worst_at], ref[worst_at], got[worst_at], ref[worst_at], error,
-             scale ? KIT_TOLERANCE : 0.0);
+             o->name, index, o->got[worst_at], o->ref[worst_at], o->got[worst_at],
+             o->ref[worst_at], error, limit);
 }
 
-/* Everything one case allocates, released in one place. */
-typedef struct case_buffers {
-    double *values[24];
-    int value_count;
-    clcnn_tensor *tensors[8];
-    int tensor_count;
-} case_buffers;
-
-static double *buffer(case_buffers *b, size_t n)
-{
-    double *p = malloc((n ? n : 1) * sizeof *p);
-    if (p)
-        b->values[b->value_count++] = p;
-    return p;
-}
-
-static clcnn_tensor *device_tensor(const check_run *run, case_buffers *b, outcome *result,
-                                   const size_t dims[4], const double *values)
-{
-    clcnn_tensor *t = NULL;
-    clcnn_status status = kit_tensor_new(run->ctx, run->dtype, dims, values, &t);
-    if (status != CLCNN_OK) {
-        cli_report_failure(COMMAND, run->ctx, "creating a tensor", status);
-        result->error = 1;
-        return NULL;
-    }
-    b->tensors[b->tensor_count++] = t;
-    return t;
-}
-
-static void release(case_buffers *b)
-{
-    for (int i = 0; i < b->value_count; i++)
-        free(b->values[i]);
-    for (int i = 0; i < b->tensor_count; i++)
-        clcnn_tensor_destroy(b->tensors[i]);
-}
-
-static int op_ok(const check_run *run, outcome *result, clcnn_status status, const char *op)
+static int library_ok(const check_run *run, outcome *result, clcnn_status status, const char *what)
 {
     if (status == CLCNN_OK)
         return 1;
-    cli_report_failure(COMMAND, run->ctx, op, status);
+    cli_report_failure(COMMAND, run->ctx, what, status);
     result->error = 1;
     return 0;
 }
 
-static int read_ok(const check_run *run, outcome *result, const clcnn_tensor *t, double *out)
+static void release(check_case *c)
 {
-    return op_ok(run, result, kit_tensor_read(t, out), "reading a result");
-}
-
-/* ---- the cases ---- */
-
-static const size_t channel_choices[] = {1, 2, 3, 4, 5, 7, 8, 16, 17, 32, 33};
-static const size_t filter_choices[] = {1, 2, 3, 7, 8, 16, 17, 32, 33, 64};
-#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static void case_zero_pad(const check_run *run, numpy_random_state *rng, int large, outcome *r,
-                          char *description, size_t capacity)
-{
-    int limit = large ? 40 : 12;
-    size_t dims[4] = {(size_t)uniform_int(rng, 1, 3), (size_t)uniform_int(rng, 1, limit),
-                      (size_t)uniform_int(rng, 1, limit), pick(rng, channel_choices,
-                                                               COUNT(channel_choices))};
-    int pad = uniform_int(rng, 0, 4);
-    input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
-    size_t out_dims[4] = {dims[0], dims[1] + 2 * (size_t)pad, dims[2] + 2 * (size_t)pad, dims[3]};
-    snprintf(description, capacity, "x (%zu, %zu, %zu, %zu), pad %d, inputs %s", dims[0], dims[1],
-             dims[2], dims[3], pad, input_kind_names[kind]);
-    case_buffers b = {0};
-    double *x = buffer(&b, kit_elements(dims)), *got = buffer(&b, kit_elements(out_dims)),
-           *ref = buffer(&b, kit_elements(out_dims));
-    clcnn_tensor *tx, *tout;
-    if (x && got && ref) {
-        fill(rng, kind, run->dtype, x, kit_elements(dims));
-        if ((tx = device_tensor(run, &b, r, dims, x)) &&
-            (tout = device_tensor(run, &b, r, out_dims, NULL)) &&
-            op_ok(run, r, clcnn_zero_pad(run->ctx, tx, pad, tout), "zero_pad") &&
-            read_ok(run, r, tout, got)) {
-            clcnn_ref_zero_pad(x, dims, pad, ref);
-            judge(run, r, "x_pad", out_dims, got, ref, NULL);
-        }
-    } else {
-        r->error = 1;
+    for (int i = 0; i < c->count; i++) {
+        operand *o = &c->arg[i];
+        clcnn_tensor_destroy(o->tensor);
+        free(o->values);
+        free(o->got);
+        free(o->ref);
+        free(o->terms);
     }
-    release(&b);
 }
 
-/* Draws a convolution whose window fits: returns its dims. */
-static void draw_conv(numpy_random_state *rng, int large, size_t a_dims[4], size_t w_dims[4],
-                      int *stride, int *pad, size_t z_dims[4])
+/* A stream of its own for each op: a seed replays the same case of an op
+ * whatever rows come before it in the table. */
+static uint64_t op_stream(const char *name)
 {
-    for (;;) {
-        int f_h = uniform_int(rng, 1, large ? 3 : 5);
-        int f_w = uniform_int(rng, 0, 3) == 0 ? uniform_int(rng, 1, large ? 3 : 5) : f_h;
-        *stride = uniform_int(rng, 1, 4);
-        *pad = uniform_int(rng, 0, (f_h > f_w ? f_h : f_w) + 1);
-        int limit = large ? 32 : 12;
-        a_dims[0] = (size_t)uniform_int(rng, 1, large ? 2 : 3);
-        a_dims[1] = (size_t)uniform_int(rng, large ? 16 : 1, limit);
-        a_dims[2] = (size_t)uniform_int(rng, large ? 16 : 1, limit);
-        a_dims[3] = pick(rng, channel_choices, COUNT(channel_choices));
-        w_dims[0] = (size_t)f_h;
-        w_dims[1] = (size_t)f_w;
-        w_dims[2] = a_dims[3];
-        w_dims[3] = pick(rng, filter_choices, COUNT(filter_choices));
-        if (clcnn_ref_conv_output_dims(a_dims, w_dims, *stride, *pad, z_dims) == 0)
+    uint64_t hash = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+    for (; *name; name++)
+        hash = (hash ^ (unsigned char)*name) * UINT64_C(0x100000001b3);
+    return hash;
+}
+
+static void run_case(const check_run *run, const check_op *op, unsigned long long case_seed,
+                     check_case *c, outcome *r)
+{
+    memset(c, 0, sizeof *c);
+    c->dtype = run->dtype;
+    /* The size class comes from the case's seed, so a replay matches. */
+    c->large = case_seed % LARGE_EVERY == LARGE_EVERY - 1;
+    kit_rng_init(&c->rng, kit_seed_stream(case_seed, op_stream(op->name)));
+    op->draw(c);
+    for (int i = 0; i < c->count; i++) {
+        operand *o = &c->arg[i];
+        if (o->absent)
+            continue;
+        if (!library_ok(run, r,
+                        kit_tensor_new(run->ctx, c->dtype, o->dims,
+                                       o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
+                        "creating a tensor"))
             return;
     }
-}
-
-static void describe_conv(char *out, size_t capacity, const size_t a[4], const size_t w[4],
-                          int stride, int pad, input_kind kind)
-{
-    snprintf(out, capacity,
-             "a_prev (%zu, %zu, %zu, %zu), w (%zu, %zu, %zu, %zu), stride %d, pad %d, a_prev %s",
-             a[0], a[1], a[2], a[3], w[0], w[1], w[2], w[3], stride, pad, input_kind_names[kind]);
-}
-
-static void case_conv_forward(const check_run *run, numpy_random_state *rng, int large, outcome *r,
-                              char *description, size_t capacity)
-{
-    size_t a_dims[4], w_dims[4], z_dims[4];
-    int stride, pad;
-    draw_conv(rng, large, a_dims, w_dims, &stride, &pad, z_dims);
-    /* Only a_prev gets ReLU'd or integer inputs: with both factors of one
-     * sign the rounding errors of a long sum stop cancelling. */
-    input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
-    describe_conv(description, capacity, a_dims, w_dims, stride, pad, kind);
-    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims);
-    case_buffers b = {0};
-    double *a = buffer(&b, na), *w = buffer(&b, nw), *bias = buffer(&b, w_dims[3]),
-           *a_abs = buffer(&b, na), *w_abs = buffer(&b, nw), *b_abs = buffer(&b, w_dims[3]),
-           *got = buffer(&b, nz), *ref = buffer(&b, nz), *scale = buffer(&b, nz);
-    if (!a || !w || !bias || !a_abs || !w_abs || !b_abs || !got || !ref || !scale) {
+    if (!library_ok(run, r, op->run(run->ctx, c), op->name))
+        return;
+    for (int i = 0; i < c->count; i++) {
+        operand *o = &c->arg[i];
+        if (o->role == ROLE_INPUT)
+            continue;
+        /* Absent outputs get arrays too: the reference writes them all. */
+        o->ref = doubles(o->n);
+        o->terms = doubles(o->n);
+        if (o->absent)
+            continue;
+        o->got = doubles(o->n);
+        if (!library_ok(run, r, kit_tensor_read(o->tensor, o->got), "reading a result"))
+            return;
+    }
+    if (op->reference(c) != 0) {
+        fprintf(stderr, "clcnn %s: out of host memory for the reference\n", COMMAND);
         r->error = 1;
-        release(&b);
         return;
     }
-    fill(rng, kind, run->dtype, a, na);
-    fill(rng, INPUT_NORMAL, run->dtype, w, nw);
-    fill(rng, INPUT_NORMAL, run->dtype, bias, w_dims[3]);
-    clcnn_tensor *ta, *tw, *tb, *tz;
-    if ((ta = device_tensor(run, &b, r, a_dims, a)) &&
-        (tw = device_tensor(run, &b, r, w_dims, w)) &&
-        (tb = device_tensor(run, &b, r, b_dims, bias)) &&
-        (tz = device_tensor(run, &b, r, z_dims, NULL)) &&
-        op_ok(run, r, clcnn_conv_forward(run->ctx, ta, tw, tb, stride, pad, tz), "conv_forward") &&
-        read_ok(run, r, tz, got)) {
-        clcnn_ref_conv_forward(a, a_dims, w, w_dims, bias, stride, pad, ref);
-        absolute(a, a_abs, na);
-        absolute(w, w_abs, nw);
-        absolute(bias, b_abs, w_dims[3]);
-        clcnn_ref_conv_forward(a_abs, a_dims, w_abs, w_dims, b_abs, stride, pad, scale);
-        judge(run, r, "Z", z_dims, got, ref, scale);
-    }
-    release(&b);
+    for (int i = 0; i < c->count; i++)
+        if (c->arg[i].role != ROLE_INPUT && !c->arg[i].absent)
+            judge(c, &c->arg[i], r);
 }
 
-static void case_conv_backward(const check_run *run, numpy_random_state *rng, int large,
-                               outcome *r, char *description, size_t capacity)
+/* Runs the cases of one op; prints its line; returns its failures. */
+static long run_op(const check_run *run, const check_op *op, unsigned long long seed, long cases)
 {
-    size_t a_dims[4], w_dims[4], z_dims[4];
-    int stride, pad;
-    draw_conv(rng, large, a_dims, w_dims, &stride, &pad, z_dims);
-    input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
-    /* Which gradients to ask for: a non-empty subset, all three most often. */
-    int wanted = uniform_int(rng, 0, 1) ? 7 : uniform_int(rng, 1, 7);
-    describe_conv(description, capacity, a_dims, w_dims, stride, pad, kind);
-    size_t used = strlen(description);
-    snprintf(description + used, capacity - used, ", computing%s%s%s", wanted & 1 ? " dA" : "",
-             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
-    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    size_t na = kit_elements(a_dims), nw = kit_elements(w_dims), nz = kit_elements(z_dims);
-    size_t nb = w_dims[3];
-    case_buffers b = {0};
-    double *a = buffer(&b, na), *w = buffer(&b, nw), *dz = buffer(&b, nz);
-    double *a_abs = buffer(&b, na), *w_abs = buffer(&b, nw), *dz_abs = buffer(&b, nz);
-    double *got_da = buffer(&b, na), *got_dw = buffer(&b, nw), *got_db = buffer(&b, nb);
-    double *ref_da = buffer(&b, na), *ref_dw = buffer(&b, nw), *ref_db = buffer(&b, nb);
-    double *scale_da = buffer(&b, na), *scale_dw = buffer(&b, nw), *scale_db = buffer(&b, nb);
-    if (!a || !w || !dz || !a_abs || !w_abs || !dz_abs || !got_da || !got_dw || !got_db ||
-        !ref_da || !ref_dw || !ref_db || !scale_da || !scale_dw || !scale_db) {
-        r->error = 1;
-        release(&b);
-        return;
-    }
-    fill(rng, kind, run->dtype, a, na);
-    fill(rng, INPUT_NORMAL, run->dtype, w, nw);
-    fill(rng, INPUT_NORMAL, run->dtype, dz, nz);
-    clcnn_tensor *ta, *tw, *tdz, *tda = NULL, *tdw = NULL, *tdb = NULL;
-    int made = (ta = device_tensor(run, &b, r, a_dims, a)) &&
-               (tw = device_tensor(run, &b, r, w_dims, w)) &&
-               (tdz = device_tensor(run, &b, r, z_dims, dz)) &&
-               (!(wanted & 1) || (tda = device_tensor(run, &b, r, a_dims, NULL))) &&
-               (!(wanted & 2) || (tdw = device_tensor(run, &b, r, w_dims, NULL))) &&
-               (!(wanted & 4) || (tdb = device_tensor(run, &b, r, b_dims, NULL)));
-    if (made &&
-        op_ok(run, r, clcnn_conv_backward(run->ctx, tdz, ta, tw, stride, pad, tda, tdw, tdb),
-              "conv_backward") &&
-        (!tda || read_ok(run, r, tda, got_da)) && (!tdw || read_ok(run, r, tdw, got_dw)) &&
-        (!tdb || read_ok(run, r, tdb, got_db))) {
-        clcnn_ref_conv_backward(dz, a, a_dims, w, w_dims, stride, pad, ref_da, ref_dw, ref_db);
-        absolute(a, a_abs, na);
-        absolute(w, w_abs, nw);
-        absolute(dz, dz_abs, nz);
-        clcnn_ref_conv_backward(dz_abs, a_abs, a_dims, w_abs, w_dims, stride, pad, scale_da,
-                                scale_dw, scale_db);
-        if (tda)
-            judge(run, r, "dA", a_dims, got_da, ref_da, scale_da);
-        if (tdw)
-            judge(run, r, "dW", w_dims, got_dw, ref_dw, scale_dw);
-        if (tdb)
-            judge(run, r, "db", b_dims, got_db, ref_db, scale_db);
-    }
-    release(&b);
-}
-
-static void draw_pool(numpy_random_state *rng, int large, size_t a_dims[4], int *f, int *stride,
-                      size_t out_dims[4])
-{
-    *f = uniform_int(rng, 1, 5);
-    *stride = uniform_int(rng, 1, 4);
-    int limit = large ? 40 : 14;
-    a_dims[0] = (size_t)uniform_int(rng, 1, 3);
-    a_dims[1] = (size_t)uniform_int(rng, *f, limit > *f ? limit : *f);
-    a_dims[2] = (size_t)uniform_int(rng, *f, limit > *f ? limit : *f);
-    a_dims[3] = pick(rng, filter_choices, COUNT(filter_choices));
-    clcnn_ref_pool_output_dims(a_dims, *f, *stride, out_dims);
-}
-
-static void case_pool(const check_run *run, numpy_random_state *rng, int large, int backward,
-                      outcome *r, char *description, size_t capacity)
-{
-    size_t a_dims[4], out_dims[4];
-    int f, stride;
-    draw_pool(rng, large, a_dims, &f, &stride, out_dims);
-    input_kind kind = (input_kind)uniform_int(rng, 0, INPUT_KIND_COUNT - 1);
-    snprintf(description, capacity, "a_prev (%zu, %zu, %zu, %zu), f %d, stride %d, a_prev %s",
-             a_dims[0], a_dims[1], a_dims[2], a_dims[3], f, stride, input_kind_names[kind]);
-    size_t na = kit_elements(a_dims), nout = kit_elements(out_dims);
-    size_t n_result = backward ? na : nout;
-    const size_t *result_dims = backward ? a_dims : out_dims;
-    case_buffers b = {0};
-    double *a = buffer(&b, na), *a_abs = buffer(&b, na), *da = buffer(&b, nout),
-           *da_abs = buffer(&b, nout), *got = buffer(&b, n_result), *ref = buffer(&b, n_result),
-           *scale = buffer(&b, n_result);
-    if (!a || !a_abs || !da || !da_abs || !got || !ref || !scale) {
-        r->error = 1;
-        release(&b);
-        return;
-    }
-    fill(rng, kind, run->dtype, a, na);
-    fill(rng, INPUT_NORMAL, run->dtype, da, nout);
-    absolute(a, a_abs, na);
-    absolute(da, da_abs, nout);
-    clcnn_tensor *ta, *tda = NULL, *tout;
-    if (!(ta = device_tensor(run, &b, r, a_dims, a)) ||
-        (backward && !(tda = device_tensor(run, &b, r, out_dims, da))) ||
-        !(tout = device_tensor(run, &b, r, result_dims, NULL))) {
-        release(&b);
-        return;
-    }
-    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
-    for (int k = 0; k < 2 && !r->error; k++) {
-        clcnn_status status =
-            backward ? clcnn_pool_backward(run->ctx, tda, ta, f, stride, modes[k], tout)
-                     : clcnn_pool_forward(run->ctx, ta, f, stride, modes[k], tout);
-        if (!op_ok(run, r, status, backward ? "pool_backward" : "pool_forward") ||
-            !read_ok(run, r, tout, got))
-            break;
-        if (backward) {
-            clcnn_ref_pool_backward(da, a, a_dims, f, stride, modes[k], ref);
-            clcnn_ref_pool_backward(da_abs, a, a_dims, f, stride, modes[k], scale);
-            judge(run, r, k ? "dA_prev(average)" : "dA_prev(max)", a_dims, got, ref, scale);
-        } else {
-            clcnn_ref_pool_forward(a, a_dims, f, stride, modes[k], ref);
-            clcnn_ref_pool_forward(a_abs, a_dims, f, stride, modes[k], scale);
-            judge(run, r, k ? "A(average)" : "A(max)", out_dims, got, ref,
-                  modes[k] == CLCNN_POOL_MAX ? NULL : scale);
-        }
-    }
-    release(&b);
-}
-
-static void run_case(const check_run *run, op_family family, unsigned long long seed, int large,
-                     outcome *r, char *description, size_t capacity)
-{
-    numpy_random_state rng;
-    numpy_random_seed(&rng, case_seed32(seed, family));
-    switch (family) {
-    case FAMILY_ZERO_PAD:
-        case_zero_pad(run, &rng, large, r, description, capacity);
-        break;
-    case FAMILY_CONV_FORWARD:
-        case_conv_forward(run, &rng, large, r, description, capacity);
-        break;
-    case FAMILY_CONV_BACKWARD:
-        case_conv_backward(run, &rng, large, r, description, capacity);
-        break;
-    case FAMILY_POOL_FORWARD:
-        case_pool(run, &rng, large, 0, r, description, capacity);
-        break;
-    default:
-        case_pool(run, &rng, large, 1, r, description, capacity);
-        break;
-    }
-}
-
-/* Runs the cases of one family; prints its line; returns its failures. */
-static long run_family(const check_run *run, op_family family, unsigned long long seed, long cases)
-{
-    const long max_reported = 5;
     long failures = 0;
     double worst = 0.0;
     char worst_output[32] = "";
     double started = cli_now();
     for (long i = 0; i < cases; i++) {
-        outcome r = {0};
-        char description[512] = "";
         unsigned long long case_seed = seed + (unsigned long long)i;
-        /* Case i's size class comes from its seed, so a replay matches. */
-        int large = case_seed % LARGE_EVERY == LARGE_EVERY - 1;
-        run_case(run, family, case_seed, large, &r, description, sizeof description);
+        check_case c;
+        outcome r = {0};
+        run_case(run, op, case_seed, &c, &r);
+        release(&c);
         if (r.worst > worst || worst_output[0] == '\0') {
             worst = r.worst;
             snprintf(worst_output, sizeof worst_output, "%s", r.worst_output);
         }
         if (run->verbose)
-            printf("  %-13s case %ld (seed %llu): %s: worst %.3g (%s)%s\n", family_names[family], i,
-                   case_seed, description, r.worst, r.worst_output,
+            printf("  %-*s case %ld (seed %llu): %s: worst %.3g (%s)%s\n", run->name_width,
+                   op->name, i, case_seed, c.description, r.worst, r.worst_output,
                    r.failed || r.error ? " FAILED" : "");
         if (!r.failed && !r.error)
             continue;
-        if (++failures > max_reported)
+        if (++failures > MAX_REPORTED_FAILURES)
             continue;
-        printf("FAIL %s case %ld (seed %llu): %s\n", family_names[family], i, case_seed,
-               description);
+        printf("FAIL %s case %ld (seed %llu): %s\n", op->name, i, case_seed, c.description);
         if (r.failed)
             printf("     %s\n", r.detail);
-        printf("     replay: clcnn check --op %s --seed %llu --cases 1 --dtype %s%s%s\n",
-               family_names[family], case_seed, run->dtype == CLCNN_FLOAT64 ? "f64" : "f32",
+        printf("     replay: clcnn check --op %s --seed %llu --cases 1 --dtype %s%s%s\n", op->name,
+               case_seed, run->dtype == CLCNN_FLOAT64 ? "f64" : "f32",
                run->device_spec ? " --device " : "", run->device_spec ? run->device_spec : "");
     }
     char worst_text[64];
@@ -494,65 +756,115 @@ static long run_family(const check_run *run, op_family family, unsigned long lon
         snprintf(worst_text, sizeof worst_text, "inf (%s)", worst_output);
     else
         snprintf(worst_text, sizeof worst_text, "%.3g (%s)", worst, worst_output);
-    printf("%-14s %7s %6ld  %-26s %6.1f s  %s\n", family_names[family], kit_dtype_name(run->dtype),
-           cases, worst_text, cli_now() - started, failures ? "FAIL" : "ok");
+    printf("%-*s %7s %6ld  %-26s %6.1f s  %s\n", run->name_width, op->name,
+           kit_dtype_name(run->dtype), cases, worst_text, cli_now() - started,
+           failures ? "FAIL" : "ok");
     fflush(stdout);
     return failures;
 }
 
+/* ---- the command ---- */
+
+static void print_op_names(FILE *out, const char *separator)
+{
+    for (int k = 0; k < OP_COUNT; k++)
+        fprintf(out, "%s%s", k ? separator : "", ops[k].name);
+}
+
+static void print_help(void)
+{
+    printf("usage: clcnn check [--cases N] [--seed S] [--dtype f32|f64] [--op OP]...\n"
+           "                   [--device SPEC] [--verbose]\n\n"
+           "Runs every op on random cases (shapes, strides, pads, pool modes, and inputs\n"
+           "that are normal, ReLU'd, sparse or small integers, so that max pooling sees\n"
+           "ties) and compares with the CPU reference. A value fails when\n"
+           "|device - reference| > %g * eps * sum|terms| (sum|terms|: the absolute\n"
+           "values of everything that went into it); zero_pad, ReLU and max pooling\n"
+           "forward must be exact. Prints one line per op with the cases run and the\n"
+           "worst error, each failing case with the command that replays it, and exits 1\n"
+           "on any failure.\n\n"
+           "  --cases N       cases per op (default %d)\n"
+           "  --seed S        case i uses seed S + i (default: from the clock, printed)\n"
+           "  --dtype f32|f64 default: f32, and f64 too when the device has it\n"
+           "  --op OP         only these ops (repeatable):\n                  ",
+           KIT_TOLERANCE, DEFAULT_CASES);
+    print_op_names(stdout, ",\n                  ");
+    printf("\n  --verbose       print every case\n");
+    cli_print_device_help(stdout);
+}
+
+static int find_op(const char *name)
+{
+    for (int k = 0; k < OP_COUNT; k++)
+        if (strcmp(name, ops[k].name) == 0)
+            return k;
+    return -1;
+}
+
 int cli_check(int argc, char **argv)
 {
-    const char *device = NULL, *text;
+    static const struct option options[] = {
+        {"cases", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+        {"dtype", required_argument, NULL, 't'}, {"op", required_argument, NULL, 'o'},
+        {"device", required_argument, NULL, 'd'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *device = NULL;
     long cases = DEFAULT_CASES;
     unsigned long long seed = 0;
-    int have_seed = 0, have_dtype = 0, verbose = 0, chosen_families = 0;
-    int family_wanted[FAMILY_COUNT] = {0};
+    int have_seed = 0, have_dtype = 0, verbose = 0, chosen = 0;
+    int wanted[OP_COUNT] = {0};
     clcnn_dtype dtype = CLCNN_FLOAT32;
-    for (int i = 1; i < argc; i++) {
-        int matched;
-        if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--device", &device)) != 0) {
-            if (matched < 0)
+    for (int option; (option = cli_getopt(COMMAND, argc, argv, "vh", options)) != -1;) {
+        int k;
+        switch (option) {
+        case 'n':
+            if (cli_parse_long(COMMAND, "--cases", optarg, 1, 100000000, &cases))
                 return CLI_EXIT_USAGE;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--cases", &text)) != 0) {
-            if (matched < 0 || cli_parse_long(COMMAND, "--cases", text, 1, 100000000, &cases))
-                return CLI_EXIT_USAGE;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--seed", &text)) != 0) {
-            if (matched < 0 || cli_parse_u64(COMMAND, "--seed", text, &seed))
+            break;
+        case 's':
+            if (cli_parse_u64(COMMAND, "--seed", optarg, &seed))
                 return CLI_EXIT_USAGE;
             have_seed = 1;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--dtype", &text)) != 0) {
-            if (matched < 0 || cli_parse_dtype(COMMAND, text, &dtype))
+            break;
+        case 't':
+            if (cli_parse_dtype(COMMAND, optarg, &dtype))
                 return CLI_EXIT_USAGE;
             have_dtype = 1;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--op", &text)) != 0) {
-            if (matched < 0)
-                return CLI_EXIT_USAGE;
-            int found = 0;
-            for (int f = 0; f < FAMILY_COUNT; f++)
-                if (strcmp(text, family_names[f]) == 0)
-                    found = family_wanted[f] = 1;
-            if (!found) {
-                fprintf(stderr, "clcnn check: unknown --op \"%s\" (zero_pad, conv_forward, "
-                                "conv_backward, pool_forward, pool_backward)\n", text);
+            break;
+        case 'o':
+            if ((k = find_op(optarg)) < 0) {
+                fprintf(stderr, "clcnn check: unknown --op \"%s\" (", optarg);
+                print_op_names(stderr, ", ");
+                fprintf(stderr, ")\n");
                 return CLI_EXIT_USAGE;
             }
-            chosen_families = 1;
-        } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+            wanted[k] = chosen = 1;
+            break;
+        case 'd':
+            device = optarg;
+            break;
+        case 'v':
             verbose = 1;
-        } else if (cli_is_help(argv[i])) {
+            break;
+        case 'h':
             print_help();
             return CLI_EXIT_OK;
-        } else {
-            return cli_unknown_argument(COMMAND, argv[i]);
+        default:
+            return CLI_EXIT_USAGE;
         }
     }
     if (!have_seed)
         seed = ((unsigned long long)time(NULL) * 1000003ULL) ^ (unsigned long long)getpid();
-    if (!chosen_families)
-        for (int f = 0; f < FAMILY_COUNT; f++)
-            family_wanted[f] = 1;
+    check_run run = {NULL, dtype, device, verbose, 14};
+    for (int k = 0; k < OP_COUNT; k++) {
+        if (!chosen)
+            wanted[k] = 1;
+        int width = (int)strlen(ops[k].name);
+        if (wanted[k] && width > run.name_width)
+            run.name_width = width;
+    }
 
-    check_run run = {NULL, dtype, device, verbose};
     int status = cli_open_context(COMMAND, device, &run.ctx);
     if (status != CLI_EXIT_OK)
         return status;
@@ -574,19 +886,19 @@ int cli_check(int argc, char **argv)
 
     printf("clcnn %s check on %s: %ld random cases per op, seed %llu\n", clcnn_version(),
            clcnn_context_device_name(run.ctx), cases, seed);
-    printf("A value fails when |device - reference| > %g eps*sum|terms| (zero_pad and max\n"
-           "pooling forward: when it differs at all).\n\n",
+    printf("A value fails when |device - reference| > %g eps*sum|terms| (zero_pad, ReLU and\n"
+           "max pooling forward: when it differs at all).\n\n",
            KIT_TOLERANCE);
-    printf("%-14s %7s %6s  %-26s %8s  %s\n", "op", "dtype", "cases", "worst error (output)", "time",
-           "result");
+    printf("%-*s %7s %6s  %-26s %8s  %s\n", run.name_width, "op", "dtype", "cases",
+           "worst error (output)", "time", "result");
     fflush(stdout);
     long failures = 0, total = 0;
-    for (int k = 0; k < dtype_count; k++) {
-        run.dtype = dtypes[k];
-        for (int f = 0; f < FAMILY_COUNT; f++) {
-            if (!family_wanted[f])
+    for (int d = 0; d < dtype_count; d++) {
+        run.dtype = dtypes[d];
+        for (int k = 0; k < OP_COUNT; k++) {
+            if (!wanted[k])
                 continue;
-            failures += run_family(&run, (op_family)f, seed, cases);
+            failures += run_op(&run, &ops[k], seed, cases);
             total += cases;
         }
     }
