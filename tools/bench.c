@@ -1,15 +1,20 @@
-/* `clcnn bench`: times every op on the layer and pooling shapes of the
- * design notes. Each row: a warm-up run (kernel builds happen there), then
- * N timed runs, each between two clcnn_context_finish calls on a monotonic
- * clock; the median and the minimum, the rate (GFLOP/s for convolutions,
- * GB/s for pooling), and the CPU reference's time once for the speedup. */
+/* `clcnn bench`: times every public op on the shapes of the design notes
+ * and of the training network (`clcnn train`). Two tables drive it: layers[]
+ * holds the shapes, each of one kind, and ops[] the ops, each timed on every
+ * layer of its kind (pooling: in each mode the layer names). A row: a
+ * warm-up run (kernel builds happen there), then N timed runs, each between
+ * two clcnn_context_finish calls on a monotonic clock; the median and the
+ * minimum, the rate (GFLOP/s for convolutions, GB/s for the rest: bytes
+ * read and written), and the CPU reference's time once for the speedup.
+ * Adding an op is adding a row to ops[] (and layers of a new kind, if it
+ * needs one). */
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "clcnn_reference.h"
-#include "numpy_random.h"
 
 #define COMMAND "bench"
 #define DEFAULT_REPEAT 10
@@ -17,65 +22,518 @@
  * estimate assumes REFERENCE_FLOPS_PER_S. */
 #define REFERENCE_LIMIT_S 10.0
 #define REFERENCE_FLOPS_PER_S 0.5e9
+#define MAX_OPERANDS 6
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-typedef struct conv_layer {
+/* ---- the shapes ---- */
+
+typedef enum layer_kind {
+    LAYER_CONV,       /* conv_*: a_prev, window f x f, c_out filters, stride, pad */
+    LAYER_POOL,       /* pool_*: a_prev, window f x f, stride, modes */
+    LAYER_PAD,        /* zero_pad: x, pad */
+    LAYER_ACTIVATION, /* relu_*: x */
+    LAYER_LOSS,       /* softmax_cross_entropy_*: logits (m, 1, 1, classes) */
+    LAYER_PARAMETER   /* sgd_update: a parameter tensor, with momentum */
+} layer_kind;
+
+enum { MODE_MAX = 1, MODE_AVERAGE = 2 };
+
+typedef struct bench_layer {
     const char *name;
-    size_t m, h, w, c_prev;
-    size_t f, c;
+    layer_kind kind;
+    size_t dims[4]; /* the input: a_prev, x, logits or the parameter */
+    size_t f, c_out;
     int stride, pad;
-} conv_layer;
+    int modes; /* pooling: which modes the design notes time */
+} bench_layer;
 
-/* The layers table of DESIGN.md. */
-static const conv_layer conv_layers[] = {
-    {"walkthrough", 10, 4, 4, 3, 2, 8, 2, 2},
-    {"fmnist1", 64, 28, 28, 1, 5, 32, 1, 2},
-    {"fmnist2", 64, 14, 14, 32, 5, 64, 1, 2},
-    {"res56", 8, 56, 56, 64, 3, 64, 1, 1},
-    {"res28", 8, 28, 28, 128, 3, 128, 1, 1},
-    {"res14", 8, 14, 14, 256, 3, 256, 1, 1},
-    {"res56s2", 8, 56, 56, 64, 3, 128, 2, 1},
-    {"vgg1", 2, 224, 224, 3, 3, 64, 1, 1},
+/* The layers table of DESIGN.md, then the training network's (batch 64):
+ * conv 5x5x32 pad 2 > relu > max pool 2 > conv 5x5x64 pad 2 > relu > max
+ * pool 2 > fully connected 10 > softmax. */
+static const bench_layer layers[] = {
+    {"walkthrough", LAYER_CONV, {10, 4, 4, 3}, 2, 8, 2, 2, 0},
+    {"fmnist1", LAYER_CONV, {64, 28, 28, 1}, 5, 32, 1, 2, 0},
+    {"fmnist2", LAYER_CONV, {64, 14, 14, 32}, 5, 64, 1, 2, 0},
+    {"res56", LAYER_CONV, {8, 56, 56, 64}, 3, 64, 1, 1, 0},
+    {"res28", LAYER_CONV, {8, 28, 28, 128}, 3, 128, 1, 1, 0},
+    {"res14", LAYER_CONV, {8, 14, 14, 256}, 3, 256, 1, 1, 0},
+    {"res56s2", LAYER_CONV, {8, 56, 56, 64}, 3, 128, 2, 1, 0},
+    {"vgg1", LAYER_CONV, {2, 224, 224, 3}, 3, 64, 1, 1, 0},
+    {"pool112", LAYER_POOL, {8, 112, 112, 64}, 3, 0, 2, 0, MODE_MAX},
+    {"pool56", LAYER_POOL, {8, 56, 56, 64}, 2, 0, 2, 0, MODE_MAX | MODE_AVERAGE},
+    {"pool28", LAYER_POOL, {64, 28, 28, 32}, 2, 0, 2, 0, MODE_MAX},
+    {"pad1", LAYER_PAD, {64, 28, 28, 1}, 0, 0, 0, 2, 0},
+    {"pad2", LAYER_PAD, {64, 14, 14, 32}, 0, 0, 0, 2, 0},
+    {"relu1", LAYER_ACTIVATION, {64, 28, 28, 32}, 0, 0, 0, 0, 0},
+    {"relu2", LAYER_ACTIVATION, {64, 14, 14, 64}, 0, 0, 0, 0, 0},
+    {"softmax10", LAYER_LOSS, {64, 1, 1, 10}, 0, 0, 0, 0, 0},
+    {"sgd_conv2", LAYER_PARAMETER, {5, 5, 32, 64}, 0, 0, 0, 0, 0},
+    {"sgd_fc", LAYER_PARAMETER, {7, 7, 64, 10}, 0, 0, 0, 0, 0},
 };
 
-typedef struct pool_shape {
-    const char *name;
-    size_t m, h, w, c;
-    int f, stride;
-    int max, average; /* which modes the design notes time */
-} pool_shape;
+/* The training network's optimiser: `clcnn train`'s defaults. */
+#define TRAIN_LR 0.01
+#define TRAIN_MOMENTUM 0.9
 
-/* The pooling shapes of DESIGN.md. */
-static const pool_shape pool_shapes[] = {
-    {"pool112", 8, 112, 112, 64, 3, 2, 1, 0},
-    {"pool56", 8, 56, 56, 64, 2, 2, 1, 1},
-    {"pool28", 64, 28, 28, 32, 2, 2, 1, 0},
-};
+/* ---- a row: one op on one layer ---- */
 
-#define CONV_LAYER_COUNT ((int)(sizeof conv_layers / sizeof conv_layers[0]))
-#define POOL_SHAPE_COUNT ((int)(sizeof pool_shapes / sizeof pool_shapes[0]))
+typedef enum fill { FILL_NONE, FILL_NORMAL, FILL_LABELS } fill;
 
-/* The last three time one output of conv_backward each (the others NULL);
- * they run only when asked for with --op. */
-static const char *const op_names[] = {"conv_forward",       "conv_backward",        "pool_forward",
-                                       "pool_backward",      "conv_backward_data",   "conv_backward_filter",
-                                       "conv_backward_bias"};
-#define OP_COUNT 7
-#define OP_CONV_PARTS 4 /* index of conv_backward_data */
+typedef struct operand {
+    size_t dims[4];
+    fill fill; /* inputs get values; outputs are left as created */
+    clcnn_tensor *tensor;
+    double *host; /* the reference's copy */
+} operand;
 
 typedef struct bench_row {
-    const char *layer;
-    const char *op;
-    const char *mode; /* pooling: "max"/"average"; NULL for convolutions */
-    char shape[96];
+    const bench_layer *layer;
+    const struct bench_op *op;
+    const char *mode; /* pooling: "max"/"average"; NULL otherwise */
+    clcnn_pool_mode pool_mode;
+    char shape[256];
+    operand arg[MAX_OPERANDS];
+    int count;
+    int has_weights;
     size_t input_dims[4], weight_dims[4], output_dims[4];
-    int f, stride, pad;
+    double flops; /* convolutions: per run */
+    double bytes; /* the rest: read and written per run */
+    double work;  /* operations, for the reference's time estimate */
     double median_ms, min_ms;
-    double flops; /* conv: per run; 0 for pooling */
-    double bytes; /* pooling: moved per run; 0 for convolutions */
-    double reference_ms;  /* NAN when not run */
+    double reference_ms; /* NAN when not run */
     char reference_note[64];
     char error[512];
 } bench_row;
+
+/* A row of the ops table. */
+typedef struct bench_op {
+    const char *name;
+    layer_kind kind;
+    int only_when_named; /* timed only when --op names it */
+    /* The operands (in the order run and reference use them), the rate's
+     * count, the shape text. */
+    void (*shape)(bench_row *row, clcnn_dtype dtype);
+    clcnn_status (*run)(clcnn_context *ctx, const bench_row *row);
+    /* NULL: no fair comparison (the reference computes more). */
+    void (*reference)(bench_row *row);
+} bench_op;
+
+#define TENSOR(r, i) ((r)->arg[i].tensor)
+#define HOST(r, i) ((r)->arg[i].host)
+#define DIMS(r, i) ((r)->arg[i].dims)
+
+static int add(bench_row *r, const size_t dims[4], fill fill)
+{
+    operand *o = &r->arg[r->count];
+    memcpy(o->dims, dims, sizeof o->dims);
+    o->fill = fill;
+    return r->count++;
+}
+
+static void dims_text(char *out, size_t capacity, const size_t d[4])
+{
+    snprintf(out, capacity, "%zux%zux%zux%zu", d[0], d[1], d[2], d[3]);
+}
+
+/* "IN -> OUT" and the rest of the shape column. */
+static void shape_text(bench_row *r, const size_t in[4], const size_t out[4], const char *rest)
+{
+    char a[96], b[96];
+    dims_text(a, sizeof a, in);
+    dims_text(b, sizeof b, out);
+    snprintf(r->shape, sizeof r->shape, "%s -> %s%s", a, b, rest);
+}
+
+/* Bytes of n elements of dtype. */
+static double bytes_of(clcnn_dtype dtype, size_t n)
+{
+    return (double)n * (double)kit_dtype_size(dtype);
+}
+
+/* -- convolutions: 0 a_prev, 1 w, 2 b, 3 Z; backward 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db -- */
+
+static void conv_dims(const bench_layer *l, size_t w_dims[4], size_t b_dims[4], size_t z_dims[4])
+{
+    const size_t w[4] = {l->f, l->f, l->dims[3], l->c_out}, b[4] = {1, 1, 1, l->c_out};
+    memcpy(w_dims, w, sizeof w);
+    memcpy(b_dims, b, sizeof b);
+    clcnn_ref_conv_output_dims(l->dims, w_dims, l->stride, l->pad, z_dims);
+}
+
+/* Forward's FLOPs: 2 * m*n_H*n_W*n_C * f*f*n_C_prev. */
+static double conv_forward_flops(const bench_layer *l, const size_t z[4])
+{
+    return 2.0 * (double)kit_elements(z) * (double)(l->f * l->f) * (double)l->dims[3];
+}
+
+static void conv_common(bench_row *r, const size_t z_dims[4], const size_t w_dims[4])
+{
+    const bench_layer *l = r->layer;
+    char rest[48];
+    snprintf(rest, sizeof rest, " f%zu s%d p%d", l->f, l->stride, l->pad);
+    shape_text(r, l->dims, z_dims, rest);
+    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
+    memcpy(r->weight_dims, w_dims, sizeof r->weight_dims);
+    memcpy(r->output_dims, z_dims, sizeof r->output_dims);
+    r->has_weights = 1;
+}
+
+static void shape_conv_forward(bench_row *r, clcnn_dtype dtype)
+{
+    (void)dtype;
+    size_t w_dims[4], b_dims[4], z_dims[4];
+    conv_dims(r->layer, w_dims, b_dims, z_dims);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, w_dims, FILL_NORMAL);
+    add(r, b_dims, FILL_NORMAL);
+    add(r, z_dims, FILL_NONE);
+    conv_common(r, z_dims, w_dims);
+    r->flops = r->work = conv_forward_flops(r->layer, z_dims);
+}
+
+static void conv_backward_operands(bench_row *r, size_t z_dims[4])
+{
+    size_t w_dims[4], b_dims[4];
+    conv_dims(r->layer, w_dims, b_dims, z_dims);
+    add(r, z_dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, w_dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NONE);
+    add(r, w_dims, FILL_NONE);
+    add(r, b_dims, FILL_NONE);
+    conv_common(r, z_dims, w_dims);
+}
+
+/* dA + dW + db count twice forward's FLOPs. */
+static void shape_conv_backward(bench_row *r, clcnn_dtype dtype)
+{
+    (void)dtype;
+    size_t z_dims[4];
+    conv_backward_operands(r, z_dims);
+    r->flops = r->work = 2.0 * conv_forward_flops(r->layer, z_dims);
+}
+
+/* dA alone, or dW alone: forward's FLOPs. */
+static void shape_conv_backward_part(bench_row *r, clcnn_dtype dtype)
+{
+    (void)dtype;
+    size_t z_dims[4];
+    conv_backward_operands(r, z_dims);
+    r->flops = r->work = conv_forward_flops(r->layer, z_dims);
+}
+
+/* db alone: one add per element of dZ. */
+static void shape_conv_backward_bias(bench_row *r, clcnn_dtype dtype)
+{
+    (void)dtype;
+    size_t z_dims[4];
+    conv_backward_operands(r, z_dims);
+    r->flops = r->work = (double)kit_elements(z_dims);
+}
+
+static clcnn_status run_conv_forward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_conv_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), r->layer->stride,
+                              r->layer->pad, TENSOR(r, 3));
+}
+
+static void reference_conv_forward(bench_row *r)
+{
+    clcnn_ref_conv_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2),
+                           r->layer->stride, r->layer->pad, HOST(r, 3));
+}
+
+/* conv_backward with the outputs in `outputs` (bit 0 dA, 1 dW, 2 db). */
+static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_row *r, int outputs)
+{
+    return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), r->layer->stride,
+                               r->layer->pad, outputs & 1 ? TENSOR(r, 3) : NULL,
+                               outputs & 2 ? TENSOR(r, 4) : NULL,
+                               outputs & 4 ? TENSOR(r, 5) : NULL);
+}
+
+static clcnn_status run_conv_backward(clcnn_context *ctx, const bench_row *r)
+{
+    return run_conv_backward_outputs(ctx, r, 7);
+}
+
+static clcnn_status run_conv_backward_data(clcnn_context *ctx, const bench_row *r)
+{
+    return run_conv_backward_outputs(ctx, r, 1);
+}
+
+static clcnn_status run_conv_backward_filter(clcnn_context *ctx, const bench_row *r)
+{
+    return run_conv_backward_outputs(ctx, r, 2);
+}
+
+static clcnn_status run_conv_backward_bias(clcnn_context *ctx, const bench_row *r)
+{
+    return run_conv_backward_outputs(ctx, r, 4);
+}
+
+static void reference_conv_backward(bench_row *r)
+{
+    clcnn_ref_conv_backward(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2),
+                            r->layer->stride, r->layer->pad, HOST(r, 3), HOST(r, 4), HOST(r, 5));
+}
+
+/* -- pooling: forward 0 a_prev, 1 A; backward 0 dA, 1 a_prev, 2 dA_prev -- */
+
+static void pool_common(bench_row *r, const size_t out_dims[4])
+{
+    const bench_layer *l = r->layer;
+    char rest[48];
+    snprintf(rest, sizeof rest, " f%zu s%d", l->f, l->stride);
+    shape_text(r, l->dims, out_dims, rest);
+    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
+    memcpy(r->output_dims, out_dims, sizeof r->output_dims);
+    /* One operation per window element, for the reference's estimate. */
+    r->work = (double)kit_elements(out_dims) * (double)(l->f * l->f) * 2.0;
+}
+
+/* Reads A_prev, writes A. */
+static void shape_pool_forward(bench_row *r, clcnn_dtype dtype)
+{
+    size_t out_dims[4];
+    clcnn_ref_pool_output_dims(r->layer->dims, (int)r->layer->f, r->layer->stride, out_dims);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, out_dims, FILL_NONE);
+    pool_common(r, out_dims);
+    r->bytes =
+        bytes_of(dtype, kit_elements(r->layer->dims)) + bytes_of(dtype, kit_elements(out_dims));
+}
+
+/* Reads dA (and A_prev for max, to find each window's maximum), writes
+ * dA_prev. */
+static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
+{
+    size_t out_dims[4];
+    clcnn_ref_pool_output_dims(r->layer->dims, (int)r->layer->f, r->layer->stride, out_dims);
+    add(r, out_dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NONE);
+    pool_common(r, out_dims);
+    double in = bytes_of(dtype, kit_elements(r->layer->dims));
+    r->bytes = bytes_of(dtype, kit_elements(out_dims)) + in +
+               (r->pool_mode == CLCNN_POOL_MAX ? in : 0.0);
+}
+
+static clcnn_status run_pool_forward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_pool_forward(ctx, TENSOR(r, 0), (int)r->layer->f, r->layer->stride, r->pool_mode,
+                              TENSOR(r, 1));
+}
+
+static void reference_pool_forward(bench_row *r)
+{
+    clcnn_ref_pool_forward(HOST(r, 0), DIMS(r, 0), (int)r->layer->f, r->layer->stride,
+                           r->pool_mode, HOST(r, 1));
+}
+
+static clcnn_status run_pool_backward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_pool_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), (int)r->layer->f, r->layer->stride,
+                               r->pool_mode, TENSOR(r, 2));
+}
+
+static void reference_pool_backward(bench_row *r)
+{
+    clcnn_ref_pool_backward(HOST(r, 0), HOST(r, 1), DIMS(r, 1), (int)r->layer->f,
+                            r->layer->stride, r->pool_mode, HOST(r, 2));
+}
+
+/* -- zero_pad: 0 x, 1 x_pad; reads x, writes x_pad -- */
+
+static void shape_zero_pad(bench_row *r, clcnn_dtype dtype)
+{
+    const bench_layer *l = r->layer;
+    const size_t pad = (size_t)l->pad;
+    const size_t out_dims[4] = {l->dims[0], l->dims[1] + 2 * pad, l->dims[2] + 2 * pad, l->dims[3]};
+    add(r, l->dims, FILL_NORMAL);
+    add(r, out_dims, FILL_NONE);
+    char rest[32];
+    snprintf(rest, sizeof rest, " p%d", l->pad);
+    shape_text(r, l->dims, out_dims, rest);
+    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
+    memcpy(r->output_dims, out_dims, sizeof r->output_dims);
+    r->work = (double)kit_elements(out_dims);
+    r->bytes = bytes_of(dtype, kit_elements(l->dims)) + bytes_of(dtype, kit_elements(out_dims));
+}
+
+static clcnn_status run_zero_pad(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_zero_pad(ctx, TENSOR(r, 0), r->layer->pad, TENSOR(r, 1));
+}
+
+static void reference_zero_pad(bench_row *r)
+{
+    clcnn_ref_zero_pad(HOST(r, 0), DIMS(r, 0), r->layer->pad, HOST(r, 1));
+}
+
+/* -- element-wise ops on the layer's tensor: `tensors` of them read or written -- */
+
+static void elementwise_common(bench_row *r, clcnn_dtype dtype, int tensors, const char *rest)
+{
+    const bench_layer *l = r->layer;
+    shape_text(r, l->dims, l->dims, rest);
+    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
+    memcpy(r->output_dims, l->dims, sizeof r->output_dims);
+    r->work = (double)kit_elements(l->dims);
+    r->bytes = tensors * bytes_of(dtype, kit_elements(l->dims));
+}
+
+/* relu_forward: 0 x, 1 y. Reads x, writes y. */
+static void shape_relu_forward(bench_row *r, clcnn_dtype dtype)
+{
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NONE);
+    elementwise_common(r, dtype, 2, "");
+}
+
+/* relu_backward: 0 dy, 1 x, 2 dx. Reads dy and x, writes dx. */
+static void shape_relu_backward(bench_row *r, clcnn_dtype dtype)
+{
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NONE);
+    elementwise_common(r, dtype, 3, "");
+}
+
+static clcnn_status run_relu_forward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_relu_forward(ctx, TENSOR(r, 0), TENSOR(r, 1));
+}
+
+static void reference_relu_forward(bench_row *r)
+{
+    clcnn_ref_relu_forward(HOST(r, 0), kit_elements(DIMS(r, 0)), HOST(r, 1));
+}
+
+static clcnn_status run_relu_backward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_relu_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2));
+}
+
+static void reference_relu_backward(bench_row *r)
+{
+    clcnn_ref_relu_backward(HOST(r, 0), HOST(r, 1), kit_elements(DIMS(r, 0)), HOST(r, 2));
+}
+
+/* -- softmax cross-entropy: forward 0 logits, 1 labels, 2 probs, 3 loss,
+ * 4 mean_loss; backward 0 probs, 1 labels, 2 dlogits -- */
+
+static void loss_common(bench_row *r, size_t label_dims[4])
+{
+    const bench_layer *l = r->layer;
+    memcpy(label_dims, l->dims, 4 * sizeof *label_dims);
+    label_dims[3] = 1;
+    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
+    memcpy(r->output_dims, l->dims, sizeof r->output_dims);
+    shape_text(r, l->dims, l->dims, "");
+    r->work = (double)kit_elements(l->dims);
+}
+
+/* Reads logits and labels, writes probs, loss and the mean. */
+static void shape_sce_forward(bench_row *r, clcnn_dtype dtype)
+{
+    size_t label_dims[4];
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    loss_common(r, label_dims);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, label_dims, FILL_LABELS);
+    add(r, r->layer->dims, FILL_NONE);
+    add(r, label_dims, FILL_NONE);
+    add(r, scalar_dims, FILL_NONE);
+    size_t n = kit_elements(r->layer->dims), rows = kit_elements(label_dims);
+    r->bytes = bytes_of(dtype, 2 * n + 2 * rows + 1);
+}
+
+/* Reads probs and labels, writes dlogits. */
+static void shape_sce_backward(bench_row *r, clcnn_dtype dtype)
+{
+    size_t label_dims[4];
+    loss_common(r, label_dims);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, label_dims, FILL_LABELS);
+    add(r, r->layer->dims, FILL_NONE);
+    size_t n = kit_elements(r->layer->dims), rows = kit_elements(label_dims);
+    r->bytes = bytes_of(dtype, 2 * n + rows);
+}
+
+static clcnn_status run_sce_forward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2),
+                                               TENSOR(r, 3), TENSOR(r, 4));
+}
+
+static void reference_sce_forward(bench_row *r)
+{
+    clcnn_ref_softmax_cross_entropy_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2),
+                                            HOST(r, 3), HOST(r, 4));
+}
+
+static clcnn_status run_sce_backward(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_softmax_cross_entropy_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2));
+}
+
+static void reference_sce_backward(bench_row *r)
+{
+    clcnn_ref_softmax_cross_entropy_backward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2));
+}
+
+/* -- sgd_update with momentum, in place: 0 param, 1 grad, 2 velocity --
+ * Reads param, grad and velocity, writes param and velocity. */
+static void shape_sgd_update(bench_row *r, clcnn_dtype dtype)
+{
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NORMAL);
+    add(r, r->layer->dims, FILL_NORMAL);
+    char rest[48];
+    snprintf(rest, sizeof rest, " momentum %g", TRAIN_MOMENTUM);
+    elementwise_common(r, dtype, 5, rest);
+}
+
+static clcnn_status run_sgd_update(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_sgd_update(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TRAIN_LR, TRAIN_MOMENTUM,
+                            0.0);
+}
+
+static void reference_sgd_update(bench_row *r)
+{
+    clcnn_ref_sgd_update(HOST(r, 0), HOST(r, 1), HOST(r, 2), kit_elements(DIMS(r, 0)), TRAIN_LR,
+                         TRAIN_MOMENTUM, 0.0);
+}
+
+/* The table: every public op. The conv_backward_* rows time one output of
+ * conv_backward each (the others NULL); the reference computes all three,
+ * so they have none. */
+static const bench_op ops[] = {
+    {"conv_forward", LAYER_CONV, 0, shape_conv_forward, run_conv_forward, reference_conv_forward},
+    {"conv_backward", LAYER_CONV, 0, shape_conv_backward, run_conv_backward,
+     reference_conv_backward},
+    {"conv_backward_data", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_data, NULL},
+    {"conv_backward_filter", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_filter,
+     NULL},
+    {"conv_backward_bias", LAYER_CONV, 1, shape_conv_backward_bias, run_conv_backward_bias, NULL},
+    {"pool_forward", LAYER_POOL, 0, shape_pool_forward, run_pool_forward, reference_pool_forward},
+    {"pool_backward", LAYER_POOL, 0, shape_pool_backward, run_pool_backward,
+     reference_pool_backward},
+    {"zero_pad", LAYER_PAD, 0, shape_zero_pad, run_zero_pad, reference_zero_pad},
+    {"relu_forward", LAYER_ACTIVATION, 0, shape_relu_forward, run_relu_forward,
+     reference_relu_forward},
+    {"relu_backward", LAYER_ACTIVATION, 0, shape_relu_backward, run_relu_backward,
+     reference_relu_backward},
+    {"softmax_cross_entropy_forward", LAYER_LOSS, 0, shape_sce_forward, run_sce_forward,
+     reference_sce_forward},
+    {"softmax_cross_entropy_backward", LAYER_LOSS, 0, shape_sce_backward, run_sce_backward,
+     reference_sce_backward},
+    {"sgd_update", LAYER_PARAMETER, 0, shape_sgd_update, run_sgd_update, reference_sgd_update},
+};
+
+/* ---- timing ---- */
 
 typedef struct bench {
     clcnn_context *ctx;
@@ -87,35 +545,8 @@ typedef struct bench {
     bench_row *rows;
     int row_count, row_capacity;
     int failures;
-    int op_width; /* of the op column: wider when --op asks for a conv_backward_* part */
+    int op_width; /* of the op column: the longest op name timed */
 } bench;
-
-static void print_help(void)
-{
-    fputs("usage: clcnn bench [--layer NAME]... [--op OP]... [--dtype f32|f64] [--repeat N]\n"
-          "                   [--json] [--no-reference] [--device SPEC]\n\n"
-          "Times the ops on the shapes of the design notes. Per row: median and min ms of\n"
-          "N runs after a warm-up (each run between two clcnn_context_finish), GFLOP/s\n"
-          "for convolutions (forward: 2*m*n_H*n_W*n_C*f*f*n_C_prev; backward, dA+dW+db:\n"
-          "twice that) or GB/s for pooling (bytes read and written: input and output,\n"
-          "plus A_prev for max backward), the CPU reference's time (once; skipped when\n"
-          "estimated over 10 s at 0.5 GFLOP/s) and the speedup over it.\n\n"
-          "  --layer NAME    walkthrough fmnist1 fmnist2 res56 res28 res14 res56s2 vgg1,\n"
-          "                  pool112 (max 3x3 s2 on 8x112x112x64), pool56 (max and\n"
-          "                  average 2x2 s2 on 8x56x56x64), pool28 (max 2x2 s2 on\n"
-          "                  64x28x28x32); repeatable, default all\n"
-          "  --op OP         conv_forward conv_backward pool_forward pool_backward;\n"
-          "                  repeatable, default all; also conv_backward_data,\n"
-          "                  conv_backward_filter, conv_backward_bias: one output of\n"
-          "                  conv_backward each (dA, dW or db: forward's FLOPs for dA\n"
-          "                  and dW, one add per element of dZ for db), only when named\n"
-          "  --dtype f32|f64 default f32\n"
-          "  --repeat N      timed runs per row (default 10)\n"
-          "  --json          print one JSON object on stdout (progress goes to stderr)\n"
-          "  --no-reference  skip the CPU reference\n",
-          stdout);
-    cli_print_device_help(stdout);
-}
 
 static double median(double *values, long n)
 {
@@ -129,96 +560,28 @@ static double median(double *values, long n)
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
-static double *random_values(size_t n, uint32_t seed)
+/* Creates the row's tensors and host arrays: inputs random, labels valid
+ * classes, outputs left as created. */
+static int prepare(bench *b, bench_row *r)
 {
-    double *values = malloc((n ? n : 1) * sizeof *values);
-    if (!values)
-        return NULL;
-    numpy_random_state rng;
-    numpy_random_seed(&rng, seed);
-    numpy_random_randn(&rng, values, n);
-    return values;
-}
-
-/* What one row runs: the op on its tensors, and the reference on doubles. */
-typedef struct row_work {
-    clcnn_tensor *t[6];
-    double *host[6];
-    int conv;
-    int backward;
-    int part; /* conv backward: 0 all outputs, else 1 dA, 2 dW, 3 db only */
-    clcnn_pool_mode mode;
-    const bench_row *row;
-} row_work;
-
-static clcnn_status run_op(bench *b, row_work *w)
-{
-    const bench_row *r = w->row;
-    if (w->conv && !w->backward)
-        return clcnn_conv_forward(b->ctx, w->t[0], w->t[1], w->t[2], r->stride, r->pad, w->t[3]);
-    if (w->conv)
-        return clcnn_conv_backward(b->ctx, w->t[3], w->t[0], w->t[1], r->stride, r->pad,
-                                   w->part == 0 || w->part == 1 ? w->t[4] : NULL,
-                                   w->part == 0 || w->part == 2 ? w->t[5] : NULL,
-                                   w->part == 0 || w->part == 3 ? w->t[2] : NULL);
-    if (!w->backward)
-        return clcnn_pool_forward(b->ctx, w->t[0], r->f, r->stride, w->mode, w->t[1]);
-    return clcnn_pool_backward(b->ctx, w->t[1], w->t[0], r->f, r->stride, w->mode, w->t[2]);
-}
-
-static void run_reference(row_work *w)
-{
-    const bench_row *r = w->row;
-    double **h = w->host;
-    if (w->conv && !w->backward)
-        clcnn_ref_conv_forward(h[0], r->input_dims, h[1], r->weight_dims, h[2], r->stride, r->pad,
-                               h[3]);
-    else if (w->conv)
-        clcnn_ref_conv_backward(h[3], h[0], r->input_dims, h[1], r->weight_dims, r->stride,
-                                r->pad, h[4], h[5], h[2]);
-    else if (!w->backward)
-        clcnn_ref_pool_forward(h[0], r->input_dims, r->f, r->stride, w->mode, h[1]);
-    else
-        clcnn_ref_pool_backward(h[1], h[0], r->input_dims, r->f, r->stride, w->mode, h[2]);
-}
-
-/* Creates the tensors and host arrays of a row. Index layout: conv: 0 a_prev,
- * 1 w, 2 b (or db), 3 z (or dz), 4 dA, 5 dW; pool: 0 a_prev, 1 out (or dA),
- * 2 dA_prev. */
-static int prepare(bench *b, row_work *w, bench_row *r)
-{
-    size_t dims[6][4];
-    int count;
-    if (w->conv) {
-        memcpy(dims[0], r->input_dims, sizeof dims[0]);
-        memcpy(dims[1], r->weight_dims, sizeof dims[1]);
-        const size_t bias[4] = {1, 1, 1, r->weight_dims[3]};
-        memcpy(dims[2], bias, sizeof dims[2]);
-        memcpy(dims[3], r->output_dims, sizeof dims[3]);
-        memcpy(dims[4], r->input_dims, sizeof dims[4]);
-        memcpy(dims[5], r->weight_dims, sizeof dims[5]);
-        count = w->backward ? 6 : 4;
-    } else {
-        memcpy(dims[0], r->input_dims, sizeof dims[0]);
-        memcpy(dims[1], r->output_dims, sizeof dims[1]);
-        memcpy(dims[2], r->input_dims, sizeof dims[2]);
-        count = w->backward ? 3 : 2;
-    }
-    for (int k = 0; k < count; k++) {
-        /* Inputs get random values; outputs are left as created. */
-        int input = w->conv ? (w->backward ? k <= 1 || k == 3 : k <= 2)
-                            : (w->backward ? k <= 1 : k == 0);
-        size_t n = kit_elements(dims[k]);
-        w->host[k] = input ? random_values(n, (uint32_t)(k + 1)) : malloc(n * sizeof(double));
-        if (!w->host[k]) {
+    for (int k = 0; k < r->count; k++) {
+        operand *o = &r->arg[k];
+        size_t n = kit_elements(o->dims);
+        o->host = malloc((n ? n : 1) * sizeof *o->host);
+        if (!o->host) {
             snprintf(r->error, sizeof r->error, "out of host memory");
             return -1;
         }
-        if (input)
-            kit_round_all(b->dtype, w->host[k], n);
-        clcnn_status status = clcnn_tensor_create(b->ctx, b->dtype, dims[k], &w->t[k]);
-        if (status == CLCNN_OK && input)
-            status = kit_tensor_write(w->t[k], w->host[k]);
+        kit_rng rng;
+        kit_rng_init(&rng, (uint64_t)k + 1);
+        if (o->fill == FILL_NORMAL)
+            kit_rng_fill(&rng, b->dtype, KIT_NORMAL, o->host, n);
+        else if (o->fill == FILL_LABELS)
+            for (size_t i = 0; i < n; i++)
+                o->host[i] = (double)kit_rng_below(&rng, r->layer->dims[3]);
+        clcnn_status status = clcnn_tensor_create(b->ctx, b->dtype, o->dims, &o->tensor);
+        if (status == CLCNN_OK && o->fill != FILL_NONE)
+            status = kit_tensor_write(o->tensor, o->host);
         if (status != CLCNN_OK) {
             snprintf(r->error, sizeof r->error, "creating a tensor: %s",
                      clcnn_context_last_error(b->ctx));
@@ -228,31 +591,33 @@ static int prepare(bench *b, row_work *w, bench_row *r)
     return 0;
 }
 
-static void release(row_work *w)
+static void release(bench_row *r)
 {
-    for (int k = 0; k < 6; k++) {
-        clcnn_tensor_destroy(w->t[k]);
-        free(w->host[k]);
+    for (int k = 0; k < r->count; k++) {
+        clcnn_tensor_destroy(r->arg[k].tensor);
+        free(r->arg[k].host);
+        r->arg[k].tensor = NULL;
+        r->arg[k].host = NULL;
     }
 }
 
-static void time_row(bench *b, row_work *w, bench_row *r)
+static void time_row(bench *b, bench_row *r)
 {
     r->reference_ms = NAN;
     r->median_ms = r->min_ms = NAN;
-    if (prepare(b, w, r) != 0)
+    if (prepare(b, r) != 0)
         return;
     double *times = malloc((size_t)b->repeat * sizeof *times);
     if (!times) {
         snprintf(r->error, sizeof r->error, "out of host memory");
         return;
     }
-    clcnn_status status = run_op(b, w);
+    clcnn_status status = r->op->run(b->ctx, r);
     if (status == CLCNN_OK)
         status = clcnn_context_finish(b->ctx);
     for (long i = 0; i < b->repeat && status == CLCNN_OK; i++) {
         double start = cli_now();
-        status = run_op(b, w);
+        status = r->op->run(b->ctx, r);
         if (status == CLCNN_OK)
             status = clcnn_context_finish(b->ctx);
         times[i] = 1e3 * (cli_now() - start);
@@ -269,23 +634,21 @@ static void time_row(bench *b, row_work *w, bench_row *r)
     r->median_ms = median(times, b->repeat);
     free(times);
 
-    /* Pooling's work for the estimate: one operation per window element. */
-    double work = r->flops > 0 ? r->flops
-                               : (double)kit_elements(r->output_dims) * r->f * r->f * 2.0;
-    double estimate_s = work / REFERENCE_FLOPS_PER_S;
+    double estimate_s = r->work / REFERENCE_FLOPS_PER_S;
     if (!b->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run (--no-reference)");
-    } else if (w->part) {
-        /* The reference computes all three outputs: no fair comparison. */
+    } else if (!r->op->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run for one output");
     } else if (estimate_s > REFERENCE_LIMIT_S) {
         snprintf(r->reference_note, sizeof r->reference_note, "skipped (est. %.0f s)", estimate_s);
     } else {
         double start = cli_now();
-        run_reference(w);
+        r->op->reference(r);
         r->reference_ms = 1e3 * (cli_now() - start);
     }
 }
+
+/* ---- output ---- */
 
 static void format_rate(const bench_row *r, char *out, size_t capacity)
 {
@@ -299,15 +662,16 @@ static void format_rate(const bench_row *r, char *out, size_t capacity)
 
 static void print_row_header(FILE *out, int op_width)
 {
-    fprintf(out, "%-11s %-*s %-7s %-36s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode", "shape",
-            "median ms", "min ms", "rate", "ref ms", "speedup");
+    fprintf(out, "%-11s %-*s %-7s %-36s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode",
+            "shape", "median ms", "min ms", "rate", "ref ms", "speedup");
 }
 
 static void print_row(FILE *out, int op_width, const bench_row *r)
 {
+    const char *mode = r->mode ? r->mode : "";
     if (r->error[0]) {
-        fprintf(out, "%-11s %-*s %-7s %-36s FAILED: %s\n", r->layer, op_width, r->op, r->mode ? r->mode : "",
-                r->shape, r->error);
+        fprintf(out, "%-11s %-*s %-7s %-36s FAILED: %s\n", r->layer->name, op_width, r->op->name,
+                mode, r->shape, r->error);
         return;
     }
     char rate[32], reference[32], speedup[32];
@@ -323,102 +687,10 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
     /* A skipped reference says why after the row; --no-reference says it
      * once in the header. */
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
-    fprintf(out, "%-11s %-*s %-7s %-36s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer, op_width, r->op,
-            r->mode ? r->mode : "", r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
+    fprintf(out, "%-11s %-*s %-7s %-36s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width,
+            r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
             skipped ? "  reference " : "", skipped ? r->reference_note : "");
     fflush(out);
-}
-
-static bench_row *new_row(bench *b)
-{
-    if (b->row_count == b->row_capacity) {
-        int capacity = b->row_capacity ? 2 * b->row_capacity : 32;
-        bench_row *rows = realloc(b->rows, (size_t)capacity * sizeof *rows);
-        if (!rows)
-            return NULL;
-        b->rows = rows;
-        b->row_capacity = capacity;
-    }
-    bench_row *r = &b->rows[b->row_count++];
-    memset(r, 0, sizeof *r);
-    return r;
-}
-
-static void finish_row(bench *b, row_work *w, bench_row *r)
-{
-    time_row(b, w, r);
-    release(w);
-    if (r->error[0])
-        b->failures++;
-    print_row(b->progress, b->op_width, r);
-}
-
-/* op: an index into op_names (0, 1 or OP_CONV_PARTS + 0..2). */
-static int bench_conv(bench *b, const conv_layer *layer, int op)
-{
-    bench_row *r = new_row(b);
-    if (!r)
-        return -1;
-    const int backward = op != 0, part = op >= OP_CONV_PARTS ? op - OP_CONV_PARTS + 1 : 0;
-    r->layer = layer->name;
-    r->op = op_names[op];
-    const size_t a_dims[4] = {layer->m, layer->h, layer->w, layer->c_prev};
-    const size_t w_dims[4] = {layer->f, layer->f, layer->c_prev, layer->c};
-    memcpy(r->input_dims, a_dims, sizeof a_dims);
-    memcpy(r->weight_dims, w_dims, sizeof w_dims);
-    clcnn_ref_conv_output_dims(a_dims, w_dims, layer->stride, layer->pad, r->output_dims);
-    r->f = (int)layer->f;
-    r->stride = layer->stride;
-    r->pad = layer->pad;
-    const size_t *z = r->output_dims;
-    double forward = 2.0 * (double)(z[0] * z[1] * z[2] * z[3]) * (double)(layer->f * layer->f) *
-                     (double)layer->c_prev;
-    /* Backward (dA + dW + db) counts twice forward; dA or dW alone once;
-     * db alone one add per element of dZ. */
-    if (part == 3)
-        r->flops = (double)(z[0] * z[1] * z[2] * z[3]);
-    else
-        r->flops = backward && part == 0 ? 2.0 * forward : forward;
-    snprintf(r->shape, sizeof r->shape, "%zux%zux%zux%zu -> %zux%zux%zux%zu f%zu s%d p%d",
-             a_dims[0], a_dims[1], a_dims[2], a_dims[3], z[0], z[1], z[2], z[3], layer->f,
-             layer->stride, layer->pad);
-    row_work w = {0};
-    w.conv = 1;
-    w.backward = backward;
-    w.part = part;
-    w.row = r;
-    finish_row(b, &w, r);
-    return 0;
-}
-
-static int bench_pool(bench *b, const pool_shape *shape, clcnn_pool_mode mode, int backward)
-{
-    bench_row *r = new_row(b);
-    if (!r)
-        return -1;
-    r->layer = shape->name;
-    r->op = op_names[backward ? 3 : 2];
-    r->mode = mode == CLCNN_POOL_MAX ? "max" : "average";
-    const size_t a_dims[4] = {shape->m, shape->h, shape->w, shape->c};
-    memcpy(r->input_dims, a_dims, sizeof a_dims);
-    clcnn_ref_pool_output_dims(a_dims, shape->f, shape->stride, r->output_dims);
-    r->f = shape->f;
-    r->stride = shape->stride;
-    double element = (double)kit_dtype_size(b->dtype);
-    double in = (double)kit_elements(a_dims) * element;
-    double out = (double)kit_elements(r->output_dims) * element;
-    /* forward reads A_prev, writes A; backward reads dA (and A_prev for
-     * max, to find each window's maximum) and writes dA_prev. */
-    r->bytes = backward ? out + in + (mode == CLCNN_POOL_MAX ? in : 0.0) : in + out;
-    const size_t *o = r->output_dims;
-    snprintf(r->shape, sizeof r->shape, "%zux%zux%zux%zu -> %zux%zux%zux%zu f%d s%d", a_dims[0],
-             a_dims[1], a_dims[2], a_dims[3], o[0], o[1], o[2], o[3], shape->f, shape->stride);
-    row_work w = {0};
-    w.backward = backward;
-    w.mode = mode;
-    w.row = r;
-    finish_row(b, &w, r);
-    return 0;
 }
 
 static void json_string(FILE *out, const char *s)
@@ -463,8 +735,8 @@ static void print_json(const bench *b)
             b->repeat);
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
-        fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "", r->layer,
-                r->op);
+        fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "",
+                r->layer->name, r->op->name);
         if (r->mode)
             json_string(out, r->mode);
         else
@@ -472,14 +744,14 @@ static void print_json(const bench *b)
         fputs(", \"input\": ", out);
         json_dims(out, r->input_dims);
         fputs(", \"weights\": ", out);
-        if (r->mode)
-            fputs("null", out);
-        else
+        if (r->has_weights)
             json_dims(out, r->weight_dims);
+        else
+            fputs("null", out);
         fputs(", \"output\": ", out);
         json_dims(out, r->output_dims);
-        fprintf(out, ", \"f\": %d, \"stride\": %d, \"pad\": %d, \"median_ms\": ", r->f, r->stride,
-                r->pad);
+        fprintf(out, ", \"f\": %zu, \"stride\": %d, \"pad\": %d, \"median_ms\": ", r->layer->f,
+                r->layer->stride, r->layer->pad);
         json_number(out, r->median_ms);
         fputs(", \"min_ms\": ", out);
         json_number(out, r->min_ms);
@@ -506,91 +778,190 @@ static void print_json(const bench *b)
     fputs("\n]}\n", out);
 }
 
-static int wanted(const char *name, const char *const *list, int count)
+/* ---- the command ---- */
+
+static void print_help(void)
 {
-    if (count == 0)
-        return 1;
-    for (int i = 0; i < count; i++)
-        if (strcmp(name, list[i]) == 0)
-            return 1;
-    return 0;
+    fputs("usage: clcnn bench [--layer NAME]... [--op OP]... [--dtype f32|f64] [--repeat N]\n"
+          "                   [--json] [--no-reference] [--device SPEC]\n\n"
+          "Times the ops on the shapes of the design notes and of the training network\n"
+          "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
+          "(each run between two clcnn_context_finish), GFLOP/s for convolutions\n"
+          "(forward: 2*m*n_H*n_W*n_C*f*f*n_C_prev; backward, dA+dW+db: twice that) or\n"
+          "GB/s for the other ops (bytes read and written: pooling's input and output,\n"
+          "plus A_prev for max backward; every tensor of the element-wise ops), the CPU\n"
+          "reference's time (once; skipped when estimated over 10 s at 0.5 GFLOP/s) and\n"
+          "the speedup over it.\n\n"
+          "  --layer NAME    repeatable, default all:\n",
+          stdout);
+    static const char *const kinds[] = {"conv_forward, conv_backward",
+                                        "pool_forward, pool_backward", "zero_pad",
+                                        "relu_forward, relu_backward",
+                                        "softmax_cross_entropy_forward, _backward", "sgd_update"};
+    for (int i = 0; i < COUNT(layers); i++) {
+        const bench_layer *l = &layers[i];
+        char dims[48];
+        dims_text(dims, sizeof dims, l->dims);
+        printf("                  %-11s %s", l->name, dims);
+        if (l->kind == LAYER_CONV)
+            printf(" f%zu c%zu s%d p%d", l->f, l->c_out, l->stride, l->pad);
+        else if (l->kind == LAYER_POOL)
+            printf(" %s%s f%zu s%d", l->modes & MODE_MAX ? "max" : "",
+                   l->modes == (MODE_MAX | MODE_AVERAGE) ? ", average" : "", l->f, l->stride);
+        else if (l->kind == LAYER_PAD)
+            printf(" p%d", l->pad);
+        printf(" (%s)\n", kinds[l->kind]);
+    }
+    fputs("  --op OP         repeatable, default all:\n", stdout);
+    for (int k = 0; k < COUNT(ops); k++)
+        if (!ops[k].only_when_named)
+            printf("                  %s\n", ops[k].name);
+    fputs("                  and, only when named, one output of conv_backward each (dA,\n"
+          "                  dW or db: forward's FLOPs for dA and dW, one add per element\n"
+          "                  of dZ for db):\n",
+          stdout);
+    for (int k = 0; k < COUNT(ops); k++)
+        if (ops[k].only_when_named)
+            printf("                  %s\n", ops[k].name);
+    fputs("  --dtype f32|f64 default f32\n"
+          "  --repeat N      timed runs per row (default 10)\n"
+          "  --json          print one JSON object on stdout (progress goes to stderr)\n"
+          "  --no-reference  skip the CPU reference\n",
+          stdout);
+    cli_print_device_help(stdout);
 }
 
-static int known_layer(const char *name)
+static int find_op(const char *name)
 {
-    for (int i = 0; i < CONV_LAYER_COUNT; i++)
-        if (strcmp(name, conv_layers[i].name) == 0)
-            return 1;
-    for (int i = 0; i < POOL_SHAPE_COUNT; i++)
-        if (strcmp(name, pool_shapes[i].name) == 0)
-            return 1;
+    for (int k = 0; k < COUNT(ops); k++)
+        if (strcmp(name, ops[k].name) == 0)
+            return k;
+    return -1;
+}
+
+static int find_layer(const char *name)
+{
+    for (int i = 0; i < COUNT(layers); i++)
+        if (strcmp(name, layers[i].name) == 0)
+            return i;
+    return -1;
+}
+
+static bench_row *new_row(bench *b)
+{
+    if (b->row_count == b->row_capacity) {
+        int capacity = b->row_capacity ? 2 * b->row_capacity : 32;
+        bench_row *rows = realloc(b->rows, (size_t)capacity * sizeof *rows);
+        if (!rows)
+            return NULL;
+        b->rows = rows;
+        b->row_capacity = capacity;
+    }
+    bench_row *r = &b->rows[b->row_count++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Times one op on one layer (in one pooling mode); prints the row. */
+static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int mode)
+{
+    bench_row *r = new_row(b);
+    if (!r)
+        return -1;
+    r->layer = layer;
+    r->op = op;
+    if (layer->kind == LAYER_POOL) {
+        r->mode = mode == MODE_MAX ? "max" : "average";
+        r->pool_mode = mode == MODE_MAX ? CLCNN_POOL_MAX : CLCNN_POOL_AVERAGE;
+    }
+    op->shape(r, b->dtype);
+    time_row(b, r);
+    release(r);
+    if (r->error[0])
+        b->failures++;
+    print_row(b->progress, b->op_width, r);
     return 0;
 }
 
 int cli_bench(int argc, char **argv)
 {
-    const char *device = NULL, *text;
-    const char **layers = calloc((size_t)argc, sizeof *layers);
-    const char **ops = calloc((size_t)argc, sizeof *ops);
-    int layer_count = 0, op_count = 0, exit_status = CLI_EXIT_USAGE;
+    static const struct option options[] = {
+        {"layer", required_argument, NULL, 'l'},  {"op", required_argument, NULL, 'o'},
+        {"dtype", required_argument, NULL, 't'},  {"repeat", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},         {"no-reference", no_argument, NULL, 'n'},
+        {"device", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *device = NULL;
+    int layer_wanted[COUNT(layers)] = {0}, op_named[COUNT(ops)] = {0};
+    int any_layer = 0, any_op = 0;
     bench b = {0};
     b.repeat = DEFAULT_REPEAT;
     b.reference = 1;
     b.dtype = CLCNN_FLOAT32;
-    if (!layers || !ops)
-        goto done;
-    for (int i = 1; i < argc; i++) {
-        int matched;
-        if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--device", &device)) != 0) {
-            if (matched < 0)
-                goto done;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--layer", &text)) != 0) {
-            if (matched < 0)
-                goto done;
-            if (!known_layer(text)) {
+    for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
+        int k;
+        switch (option) {
+        case 'l':
+            if ((k = find_layer(optarg)) < 0) {
                 fprintf(stderr, "clcnn bench: unknown --layer \"%s\" (see clcnn bench --help)\n",
-                        text);
-                goto done;
+                        optarg);
+                return CLI_EXIT_USAGE;
             }
-            layers[layer_count++] = text;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--op", &text)) != 0) {
-            if (matched < 0)
-                goto done;
-            if (!wanted(text, op_names, OP_COUNT)) {
-                fprintf(stderr, "clcnn bench: unknown --op \"%s\" (conv_forward, conv_backward, "
-                                "pool_forward, pool_backward, conv_backward_data, conv_backward_filter, "
-                                "conv_backward_bias)\n", text);
-                goto done;
+            layer_wanted[k] = any_layer = 1;
+            break;
+        case 'o':
+            if ((k = find_op(optarg)) < 0) {
+                fprintf(stderr, "clcnn bench: unknown --op \"%s\" (", optarg);
+                for (int j = 0; j < COUNT(ops); j++)
+                    fprintf(stderr, "%s%s", j ? ", " : "", ops[j].name);
+                fprintf(stderr, ")\n");
+                return CLI_EXIT_USAGE;
             }
-            ops[op_count++] = text;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--dtype", &text)) != 0) {
-            if (matched < 0 || cli_parse_dtype(COMMAND, text, &b.dtype))
-                goto done;
-        } else if ((matched = cli_option_value(COMMAND, argc, argv, &i, "--repeat", &text)) != 0) {
-            if (matched < 0 || cli_parse_long(COMMAND, "--repeat", text, 1, 1000000, &b.repeat))
-                goto done;
-        } else if (strcmp(argv[i], "--json") == 0) {
+            op_named[k] = any_op = 1;
+            break;
+        case 't':
+            if (cli_parse_dtype(COMMAND, optarg, &b.dtype))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'r':
+            if (cli_parse_long(COMMAND, "--repeat", optarg, 1, 1000000, &b.repeat))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'j':
             b.json = 1;
-        } else if (strcmp(argv[i], "--no-reference") == 0) {
+            break;
+        case 'n':
             b.reference = 0;
-        } else if (cli_is_help(argv[i])) {
+            break;
+        case 'd':
+            device = optarg;
+            break;
+        case 'h':
             print_help();
-            exit_status = CLI_EXIT_OK;
-            goto done;
-        } else {
-            cli_unknown_argument(COMMAND, argv[i]);
-            goto done;
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
         }
     }
+    /* The ops to time: those named, else all but the conv_backward parts. */
+    int op_wanted[COUNT(ops)];
+    b.op_width = 13;
+    for (int k = 0; k < COUNT(ops); k++) {
+        op_wanted[k] = any_op ? op_named[k] : !ops[k].only_when_named;
+        int width = (int)strlen(ops[k].name);
+        if (op_wanted[k] && width > b.op_width)
+            b.op_width = width;
+    }
 
-    exit_status = cli_open_context(COMMAND, device, &b.ctx);
+    int exit_status = cli_open_context(COMMAND, device, &b.ctx);
     if (exit_status != CLI_EXIT_OK)
-        goto done;
+        return exit_status;
     if (!clcnn_context_supports_dtype(b.ctx, b.dtype)) {
         fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n",
                 clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
-        exit_status = CLI_EXIT_FAILURE;
-        goto done;
+        clcnn_context_destroy(b.ctx);
+        return CLI_EXIT_FAILURE;
     }
     b.progress = b.json ? stderr : stdout;
     fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(),
@@ -600,34 +971,18 @@ int cli_bench(int argc, char **argv)
     fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,
             b.reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
                         : "the CPU reference is not run (--no-reference)");
-    b.op_width = 13;
-    for (int op = OP_CONV_PARTS; op < OP_COUNT; op++)
-        if (op_count > 0 && wanted(op_names[op], ops, op_count))
-            b.op_width = 20;
     print_row_header(b.progress, b.op_width);
-    for (int i = 0; i < CONV_LAYER_COUNT; i++) {
-        if (!wanted(conv_layers[i].name, layers, layer_count))
+    for (int i = 0; i < COUNT(layers); i++) {
+        const bench_layer *layer = &layers[i];
+        if (any_layer && !layer_wanted[i])
             continue;
-        for (int op = 0; op < OP_COUNT; op++) {
-            const int conv = op < 2 || op >= OP_CONV_PARTS;
-            /* The parts of conv_backward run only when named. */
-            const int asked = op >= OP_CONV_PARTS ? op_count > 0 && wanted(op_names[op], ops, op_count)
-                                                  : wanted(op_names[op], ops, op_count);
-            if (conv && asked && bench_conv(&b, &conv_layers[i], op) != 0)
-                b.failures++;
-        }
-    }
-    for (int i = 0; i < POOL_SHAPE_COUNT; i++) {
-        if (!wanted(pool_shapes[i].name, layers, layer_count))
-            continue;
-        const pool_shape *shape = &pool_shapes[i];
-        for (int mode = 0; mode < 2; mode++) {
-            if (!(mode == 0 ? shape->max : shape->average))
+        /* Pooling runs each mode the layer names; the rest once. */
+        for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
+            if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
                 continue;
-            clcnn_pool_mode pool_mode = mode ? CLCNN_POOL_AVERAGE : CLCNN_POOL_MAX;
-            for (int backward = 0; backward < 2; backward++)
-                if (wanted(op_names[2 + backward], ops, op_count) &&
-                    bench_pool(&b, shape, pool_mode, backward) != 0)
+            for (int k = 0; k < COUNT(ops); k++)
+                if (op_wanted[k] && ops[k].kind == layer->kind &&
+                    bench_one(&b, layer, &ops[k], mode) != 0)
                     b.failures++;
         }
     }
@@ -635,14 +990,12 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "clcnn bench: no rows: the --layer and --op given select nothing\n");
     /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):
      * bounded by the largest layer and reused across calls. */
-    fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n", clcnn_context_workspace_bytes(b.ctx));
+    fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n",
+            clcnn_context_workspace_bytes(b.ctx));
     if (b.json)
         print_json(&b);
     exit_status = b.failures || b.row_count == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-done:
     free(b.rows);
     clcnn_context_destroy(b.ctx);
-    free(layers);
-    free(ops);
     return exit_status;
 }
