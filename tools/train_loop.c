@@ -58,7 +58,7 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
                 (st = network_upload_batch(net, bb, train_set, order, done)) ||
                 (st = network_forward(net, bb)) ||
                 (st = network_backward_and_update(net, bb, lr, o->momentum, o->weight_decay)) ||
-                (st = network_read_scalar(net, bb->mean_loss, &mean))) {
+                (st = kit_tensor_read(bb->mean_loss, &mean))) {
                 rc = cli_report_failure(TRAIN_COMMAND, net->ctx, "a training step", st);
                 break;
             }
@@ -107,8 +107,8 @@ int train_evaluate(network *net, const dataset *test, size_t count, evaluation *
         clcnn_status st;
         if ((st = network_batch(net, n, 0, &bb)) || (st = network_upload_batch(net, bb, test, NULL, first)) ||
             (st = network_forward(net, bb)) ||
-            (st = network_read_doubles(net, bb->logits, logits, n * N_CLASSES)) ||
-            (st = network_read_scalar(net, bb->mean_loss, &mean)))
+            (st = kit_tensor_read(bb->logits, logits)) ||
+            (st = kit_tensor_read(bb->mean_loss, &mean)))
             return cli_report_failure(TRAIN_COMMAND, net->ctx, "evaluating the test set", st);
         loss_sum += mean * (double)n;
         for (size_t i = 0; i < n; i++) {
@@ -149,7 +149,7 @@ int network_save(network *net, const char *path)
             size_t n = kit_elements(t->dims);
             t->values = malloc(n * sizeof *t->values);
             clcnn_status st = t->values
-                                  ? network_read_doubles(net, is_bias ? net->b[l] : net->w[l], t->values, n)
+                                  ? kit_tensor_read(is_bias ? net->b[l] : net->w[l], t->values)
                                   : CLCNN_ERROR_OUT_OF_MEMORY;
             if (st != CLCNN_OK) {
                 cli_report_failure(TRAIN_COMMAND, net->ctx, "reading the weights back", st);
@@ -209,7 +209,7 @@ int network_load(network *net, const char *path)
                         have_text, want_text);
                 goto done;
             }
-            clcnn_status st = network_write_doubles(net, target, t->values, kit_elements(want));
+            clcnn_status st = kit_tensor_write(target, t->values);
             if (st != CLCNN_OK) {
                 cli_report_failure(TRAIN_COMMAND, net->ctx, "writing the loaded weights", st);
                 goto done;

@@ -21,42 +21,14 @@ static clcnn_status make_tensor(network *net, size_t n, size_t h, size_t w, size
     return clcnn_tensor_create(net->ctx, net->dtype, dims, out);
 }
 
-clcnn_status network_write_doubles(network *net, clcnn_tensor *t, const double *values, size_t n)
-{
-    if (net->dtype == CLCNN_FLOAT64)
-        return clcnn_tensor_write(t, values, n * sizeof(double));
-    float *staged = malloc(n * sizeof *staged);
-    if (staged == NULL)
-        return CLCNN_ERROR_OUT_OF_MEMORY;
-    for (size_t i = 0; i < n; i++)
-        staged[i] = (float)values[i];
-    clcnn_status st = clcnn_tensor_write(t, staged, n * sizeof *staged);
-    free(staged);
-    return st;
-}
-
-clcnn_status network_read_doubles(network *net, const clcnn_tensor *t, double *values, size_t n)
-{
-    if (net->dtype == CLCNN_FLOAT64)
-        return clcnn_tensor_read(t, values, n * sizeof(double));
-    float *staged = malloc(n * sizeof *staged);
-    if (staged == NULL)
-        return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status st = clcnn_tensor_read(t, staged, n * sizeof *staged);
-    for (size_t i = 0; st == CLCNN_OK && i < n; i++)
-        values[i] = staged[i];
-    free(staged);
-    return st;
-}
-
-static clcnn_status write_zeros(network *net, clcnn_tensor *t)
+static clcnn_status write_zeros(clcnn_tensor *t)
 {
     size_t dims[4];
     clcnn_tensor_dims(t, dims);
     double *zeros = calloc(kit_elements(dims), sizeof *zeros);
     if (zeros == NULL)
         return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status st = network_write_doubles(net, t, zeros, kit_elements(dims));
+    clcnn_status st = kit_tensor_write(t, zeros);
     free(zeros);
     return st;
 }
@@ -150,8 +122,8 @@ clcnn_status network_create(network *net, int for_training)
         if ((st = make_tensor(net, wd[0], wd[1], wd[2], wd[3], &net->dw[l])) ||
             (st = make_tensor(net, 1, 1, 1, wd[3], &net->db[l])) ||
             (st = make_tensor(net, wd[0], wd[1], wd[2], wd[3], &net->vw[l])) ||
-            (st = make_tensor(net, 1, 1, 1, wd[3], &net->vb[l])) || (st = write_zeros(net, net->vw[l])) ||
-            (st = write_zeros(net, net->vb[l])))
+            (st = make_tensor(net, 1, 1, 1, wd[3], &net->vb[l])) || (st = write_zeros(net->vw[l])) ||
+            (st = write_zeros(net->vb[l])))
             return st;
     }
     return CLCNN_OK;
@@ -174,9 +146,9 @@ clcnn_status network_init_he(network *net, uint64_t seed)
             return CLCNN_ERROR_OUT_OF_MEMORY;
         for (size_t i = 0; i < n; i++)
             values[i] = std * kit_rng_normal(&r);
-        clcnn_status st = network_write_doubles(net, net->w[l], values, n);
+        clcnn_status st = kit_tensor_write(net->w[l], values);
         free(values);
-        if (st != CLCNN_OK || (st = write_zeros(net, net->b[l])) != CLCNN_OK)
+        if (st != CLCNN_OK || (st = write_zeros(net->b[l])) != CLCNN_OK)
             return st;
     }
     net->input_mean = INPUT_MEAN;
@@ -247,9 +219,4 @@ clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double
             return st;
     }
     return CLCNN_OK;
-}
-
-clcnn_status network_read_scalar(network *net, const clcnn_tensor *t, double *value)
-{
-    return network_read_doubles(net, t, value, 1);
 }

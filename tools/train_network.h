@@ -74,9 +74,4 @@ clcnn_status network_forward(network *net, batch_buffers *bb);
 clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double lr, double momentum,
                                          double weight_decay);
 
-/* n doubles into or out of a tensor of the network's dtype. */
-clcnn_status network_write_doubles(network *net, clcnn_tensor *t, const double *values, size_t n);
-clcnn_status network_read_doubles(network *net, const clcnn_tensor *t, double *values, size_t n);
-clcnn_status network_read_scalar(network *net, const clcnn_tensor *t, double *value);
-
 #endif
