@@ -33,13 +33,6 @@ struct option; /* <getopt.h> */
 int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
                const struct option *long_options);
 
-/* If argv[*index] is `name VALUE` or `name=VALUE`, sets *value, advances
- * *index past it and returns 1; returns 0 if it is another argument, and -1
- * (after printing why) if the value is missing. */
-int cli_option_value(const char *command, int argc, char **argv, int *index, const char *name,
-                     const char **value);
-/* Whether argv[index] is -h or --help. */
-int cli_is_help(const char *arg);
 /* Parses an integer option in [min, max]; prints why and returns -1 if it
  * is not one. */
 int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,

@@ -49,11 +49,6 @@ static void print_usage(FILE *out)
           out);
 }
 
-int cli_is_help(const char *arg)
-{
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
-}
-
 int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
                const struct option *long_options)
 {
@@ -79,29 +74,6 @@ int cli_getopt(const char *command, int argc, char **argv, const char *short_opt
         return '?';
     }
     return option;
-}
-
-int cli_option_value(const char *command, int argc, char **argv, int *index, const char *name,
-                     const char **value)
-{
-    const char *arg = argv[*index];
-    size_t length = strlen(name);
-    if (strncmp(arg, name, length) != 0)
-        return 0;
-    if (arg[length] == '=') {
-        *value = arg + length + 1;
-        return 1;
-    }
-    if (arg[length] != '\0')
-        return 0;
-    if (*index + 1 >= argc) {
-        fprintf(stderr, "clcnn %s: %s needs a value (see clcnn %s --help)\n", command, name,
-                command);
-        return -1;
-    }
-    *index += 1;
-    *value = argv[*index];
-    return 1;
 }
 
 int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,
