@@ -76,22 +76,37 @@ cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point)
     return point == CLCNN_FAULT_ALLOC ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_OUT_OF_RESOURCES;
 }
 
-clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
+clcnn_status clcnn__context_alloc(clcnn_context **out)
 {
-    if (out == NULL)
-        return CLCNN_ERROR_INVALID_ARGUMENT;
     /* On failure *out still gets a context that holds only the error
      * message, so the caller can read why; destroy it as usual. */
     clcnn_context *ctx = calloc(1, sizeof *ctx);
     *out = ctx;
     if (ctx == NULL)
         return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status st = read_fault_spec(ctx);
+    return read_fault_spec(ctx);
+}
+
+void clcnn__context_setup(clcnn_context *ctx)
+{
+    query_device(ctx);
+    ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
+    ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
+    clcnn__tuning_init(ctx);
+    ctx->last_error[0] = '\0';
+}
+
+clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
+{
+    if (out == NULL)
+        return CLCNN_ERROR_INVALID_ARGUMENT;
+    clcnn_status st = clcnn__context_alloc(out);
+    clcnn_context *ctx = *out;
     if (st == CLCNN_OK)
         st = clcnn__select_device(ctx, device);
     if (st != CLCNN_OK)
         return st;
-    query_device(ctx);
+    clcnn__context_setup(ctx);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
     ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
@@ -104,10 +119,6 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
         ctx->queue = NULL;
         return clcnn__cl_fail(ctx, "context_create", "clCreateCommandQueue", err);
     }
-    ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
-    ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
-    clcnn__tuning_init(ctx);
-    ctx->last_error[0] = '\0';
     return CLCNN_OK;
 }
 

@@ -85,7 +85,17 @@ struct clcnn_tensor {
     size_t dims[4];
     size_t count;
     size_t bytes;
-    cl_mem mem;
+    cl_mem mem;            /* what the kernels get: element 0 at byte 0 */
+    /* clcnn_tensor_wrap (embed.c): the caller's buffer, retained, and the
+     * byte offset of element 0 in it; mem is then a sub-buffer of it (or
+     * the buffer itself at offset 0). NULL for clcnn's own tensors. */
+    cl_mem wrapped;
+    size_t offset;
+    /* The buffer that owns the bytes (never a sub-buffer) and where element
+     * 0 lies in it, so that two handles over the same bytes count as
+     * aliases; NULL for clcnn's own tensors, whose storage is mem. */
+    cl_mem storage;
+    size_t storage_offset;
 };
 
 /* Records a printf-style message in ctx (may be NULL) and returns status. */
@@ -104,6 +114,15 @@ clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what
  * clCreateBuffer or clEnqueueNDRangeKernel it stands for. */
 cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point);
 
+/* Context construction (context.c), shared by clcnn_context_create and
+ * clcnn_context_create_from_queue (embed.c). The first allocates a zeroed
+ * context into *out (NULL when the host is out of memory) and reads the
+ * fault-injection hook; once platform and device are set, the second
+ * reads the device's facts, the environment's settings and the tuning,
+ * and cannot fail. */
+clcnn_status clcnn__context_alloc(clcnn_context **out);
+void clcnn__context_setup(clcnn_context *ctx);
+
 /* Device selection (device.c). */
 clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
 /* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE (tuning.c). */
@@ -113,6 +132,10 @@ int clcnn__device_has_extension(cl_device_id device, const char *name);
 
 /* Validation helpers (tensor.c). Each returns CLCNN_OK or records why not. */
 clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op);
+/* The dtype and dims of a new tensor (created or wrapped): a known dtype the
+ * device runs, no dim 0, and a byte size that fits size_t; sets *count. */
+clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                     const size_t dims[4], size_t *count);
 /* t is non-NULL, of ctx, of dtype, and small enough for 32-bit offsets. */
 clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name,
                                  const clcnn_tensor *t, clcnn_dtype dtype);

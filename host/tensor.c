@@ -18,18 +18,9 @@ clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op)
     return CLCNN_OK;
 }
 
-clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                                 clcnn_tensor **tensor)
+clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                     const size_t dims[4], size_t *count_out)
 {
-    static const char op[] = "tensor_create";
-    if (tensor != NULL)
-        *tensor = NULL; /* on every failure, so a caller may destroy it unconditionally */
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if (tensor == NULL || dims == NULL)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
-                           tensor == NULL ? "tensor" : "dims");
     if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)",
                            op, (int)dtype);
@@ -54,6 +45,26 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const si
                            "%s: %zu x %zu x %zu x %zu is %zu elements of %zu bytes, which overflows size_t "
                            "(at most %zu bytes); use smaller dims",
                            op, dims[0], dims[1], dims[2], dims[3], count, elem, (size_t)SIZE_MAX);
+    *count_out = count;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
+                                 clcnn_tensor **tensor)
+{
+    static const char op[] = "tensor_create";
+    if (tensor != NULL)
+        *tensor = NULL; /* on every failure, so a caller may destroy it unconditionally */
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if (tensor == NULL || dims == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
+                           tensor == NULL ? "tensor" : "dims");
+    size_t count;
+    if ((st = clcnn__check_new_tensor(ctx, op, dtype, dims, &count)) != CLCNN_OK)
+        return st;
+    size_t elem = clcnn__dtype_size(dtype);
     if ((cl_ulong)(count * elem) > ctx->max_alloc)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: %zu x %zu x %zu x %zu %s is %zu bytes, over the device's "
@@ -86,6 +97,8 @@ void clcnn_tensor_destroy(clcnn_tensor *tensor)
     if (tensor == NULL)
         return;
     clReleaseMemObject(tensor->mem);
+    if (tensor->wrapped)
+        clReleaseMemObject(tensor->wrapped);
     free(tensor);
 }
 
@@ -168,12 +181,31 @@ clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *n
                        want[3]);
 }
 
+/* The buffer that owns t's bytes and the first of them (see clcnn_tensor). */
+static cl_mem storage_of(const clcnn_tensor *t, size_t *begin)
+{
+    *begin = t->storage ? t->storage_offset : 0;
+    return t->storage ? t->storage : t->mem;
+}
+
 clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
                                    const clcnn_tensor *out, const char *in_name, const clcnn_tensor *in)
 {
-    if (out == NULL || in == NULL || out != in)
+    if (out == NULL || in == NULL)
+        return CLCNN_OK;
+    if (out == in)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: %s is also %s; an output may not alias an input or another output", op, out_name,
+                           in_name);
+    /* Wrapped tensors (clcnn_tensor_wrap) are different handles that may
+     * share bytes: compare where their bytes lie. */
+    size_t out_begin, in_begin;
+    cl_mem out_storage = storage_of(out, &out_begin), in_storage = storage_of(in, &in_begin);
+    if (out_storage == NULL || out_storage != in_storage || out_begin >= in_begin + in->bytes ||
+        in_begin >= out_begin + out->bytes)
         return CLCNN_OK;
     return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                       "%s: %s is also %s; an output may not alias an input or another output", op, out_name,
-                       in_name);
+                       "%s: %s (bytes %zu to %zu of an OpenCL buffer) overlaps %s (bytes %zu to %zu of the "
+                       "same buffer); an output may not alias an input or another output", op, out_name,
+                       out_begin, out_begin + out->bytes, in_name, in_begin, in_begin + in->bytes);
 }
