@@ -2,7 +2,8 @@
 # Installs the Debian packages clcnn needs, only those that are missing.
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
-packages=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd check clinfo oclgrind zlib1g-dev dataset-fashion-mnist "$@")
+packages=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd check clinfo oclgrind zlib1g-dev dataset-fashion-mnist
+          python3-numpy python3-pytest "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

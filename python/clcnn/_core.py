@@ -1,0 +1,579 @@
+"""Contexts, tensors, the ops of host/clcnn.h, errors and the device list.
+
+Every op of a Context takes its inputs as Tensors or as numpy arrays (an
+array is uploaded in the call's dtype: that of its first input) and
+returns new Tensors for its outputs, unless `out=` (or, in conv_backward,
+a Tensor for a gradient) names an existing one to overwrite. Ops are
+queued on the device and return at once; Tensor.numpy() waits for them.
+"""
+
+import ctypes
+import dataclasses
+import enum
+import weakref
+
+from . import _library
+
+
+# ---- statuses and errors ----
+
+class Status(enum.IntEnum):
+    """clcnn_status (clcnn.h), without the CLCNN_ prefix."""
+    OK = 0
+    ERROR_INVALID_ARGUMENT = 1
+    ERROR_SHAPE = 2
+    ERROR_NO_DEVICE = 3
+    ERROR_UNSUPPORTED = 4
+    ERROR_OUT_OF_MEMORY = 5
+    ERROR_KERNEL_BUILD = 6
+    ERROR_OPENCL = 7
+
+
+class Error(Exception):
+    """A call that failed: `status` (a Status) and `message`, the library's
+    one-line explanation naming the op, the argument and the numbers."""
+
+    def __init__(self, status, message):
+        try:
+            status = Status(status)
+        except ValueError:
+            pass
+        self.status = status
+        self.message = message
+        name = status.name if isinstance(status, Status) else str(status)
+        super().__init__(f"{message} (CLCNN_{name})")
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if value is not None else ""
+
+
+def _numpy():
+    """numpy, imported where arrays are needed so that `import clcnn` works
+    without it."""
+    try:
+        import numpy
+    except ImportError as error:
+        raise ImportError(
+            "clcnn needs numpy to move arrays to and from tensors "
+            "(Debian: apt-get install python3-numpy; else pip install numpy)") from error
+    return numpy
+
+
+# ---- dtypes ----
+# clcnn_dtype values by name; Tensor.dtype is the name, which numpy takes
+# wherever it takes a dtype.
+_DTYPES = {"float32": 0, "float64": 1}
+_DTYPE_NAMES = {code: name for name, code in _DTYPES.items()}
+_POOL_MODES = {"max": 0, "average": 1}
+_ACTIVATIONS = {"none": 0, "relu": 1}
+
+
+def _dtype_name(dtype):
+    """'float32' or 'float64' from a name ("float32"), a numpy type
+    (numpy.float32) or a numpy dtype (numpy.dtype("float32"))."""
+    if isinstance(dtype, str):
+        name = dtype
+    elif isinstance(dtype, type):
+        name = dtype.__name__
+    else:
+        name = getattr(dtype, "name", None)
+    if name not in _DTYPES:
+        raise Error(Status.ERROR_INVALID_ARGUMENT,
+                    f"dtype is {dtype!r}; clcnn tensors are float32 or float64")
+    return name
+
+
+# ---- devices ----
+
+_DEVICE_TYPES = {0: "cpu", 1: "gpu", 2: "accelerator", 3: "other"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """One OpenCL device as clcnn_devices_list reports it. `spec` ("P:D")
+    picks it in Context(spec); `chosen` marks the one the list's spec (by
+    default, Context()'s choice) selects."""
+    platform_index: int
+    device_index: int
+    platform: str
+    name: str
+    driver_version: str
+    opencl_version: str
+    type: str  # "cpu", "gpu", "accelerator" or "other"
+    compute_units: int
+    global_mem_bytes: int
+    max_alloc_bytes: int
+    local_mem_bytes: int
+    max_work_group_size: int
+    fp64: bool
+    fp16: bool
+    chosen: bool
+
+    @property
+    def spec(self):
+        return f"{self.platform_index}:{self.device_index}"
+
+
+def devices(spec=None):
+    """Every OpenCL device of every platform, in "P:D" order; the one
+    Context(spec) would pick has `chosen` set (spec None: the default
+    choice, with CLCNN_DEVICE honoured). No OpenCL driver is an empty list."""
+    lib = _library.load()
+    count = ctypes.c_size_t(0)
+    encoded = spec.encode() if spec is not None else None
+    status = lib.clcnn_devices_list(encoded, None, 0, ctypes.byref(count))
+    if status != Status.OK:
+        raise Error(status, "devices_list: " + _text(lib.clcnn_status_string(status)))
+    # Devices can appear between the two calls: list what fits.
+    infos = (_library.DeviceInfo * max(count.value, 1))()
+    capacity = count.value
+    status = lib.clcnn_devices_list(encoded, infos, capacity, ctypes.byref(count))
+    if status != Status.OK:
+        raise Error(status, "devices_list: " + _text(lib.clcnn_status_string(status)))
+    return [Device(platform_index=i.platform_index, device_index=i.device_index,
+                   platform=_text(i.platform), name=_text(i.name),
+                   driver_version=_text(i.driver_version), opencl_version=_text(i.opencl_version),
+                   type=_DEVICE_TYPES.get(i.type, "other"), compute_units=i.compute_units,
+                   global_mem_bytes=i.global_mem_bytes, max_alloc_bytes=i.max_alloc_bytes,
+                   local_mem_bytes=i.local_mem_bytes, max_work_group_size=i.max_work_group_size,
+                   fp64=bool(i.fp64), fp16=bool(i.fp16), chosen=bool(i.chosen))
+            for i in infos[:min(count.value, capacity)]]
+
+
+def version():
+    """The library's version, "0.2.0"."""
+    return _text(_library.load().clcnn_version())
+
+
+# ---- version 0.2 parameters ----
+
+def _pair(value, name):
+    if isinstance(value, int):
+        return value, value
+    if len(value) == 2:
+        return tuple(value)
+    raise Error(Status.ERROR_INVALID_ARGUMENT, f"{name} is {value!r}; give an int or (h, w)")
+
+
+def _pads(value):
+    if isinstance(value, int):
+        return (value,) * 4
+    if len(value) == 2:
+        return value[0], value[0], value[1], value[1]
+    if len(value) == 4:
+        return tuple(value)
+    raise Error(Status.ERROR_INVALID_ARGUMENT,
+                f"pad is {value!r}; give an int, (h, w) or (top, bottom, left, right)")
+
+
+def conv_params(stride=1, pad=0, dilation=1, groups=1):
+    """A clcnn_conv_params: stride and dilation an int or (h, w); pad an int,
+    (h, w) or (top, bottom, left, right)."""
+    p = _library.ConvParams()
+    p.stride_h, p.stride_w = _pair(stride, "stride")
+    p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = _pads(pad)
+    p.dilation_h, p.dilation_w = _pair(dilation, "dilation")
+    p.groups = groups
+    return p
+
+
+def pool_params(f, stride=None, pad=0, count_include_pad=True):
+    """A clcnn_pool_params: window f and stride (default: f) an int or
+    (h, w); pad an int, (h, w) or (top, bottom, left, right)."""
+    p = _library.PoolParams()
+    p.f_h, p.f_w = _pair(f, "f")
+    p.stride_h, p.stride_w = _pair(f if stride is None else stride, "stride")
+    p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = _pads(pad)
+    p.count_include_pad = int(bool(count_include_pad))
+    return p
+
+
+# ---- tensors ----
+
+def _dims_array(shape):
+    return (ctypes.c_size_t * 4)(*shape)
+
+
+class Tensor:
+    """A 4-D NHWC array in device memory, of one Context. `shape` and
+    `dtype` ("float32" or "float64") are fixed; numpy() reads it (waiting for
+    the ops before), write() overwrites it. It keeps its Context alive."""
+
+    def __init__(self, context, handle, shape, dtype):
+        self.context = context
+        self._handle = handle
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self._close = weakref.finalize(self, context._lib.clcnn_tensor_destroy, handle)
+
+    @property
+    def nbytes(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n * (8 if self.dtype == "float64" else 4)
+
+    def _live_handle(self):
+        if not self._close.alive:
+            raise Error(Status.ERROR_INVALID_ARGUMENT, "this tensor was closed")
+        return self._handle
+
+    def numpy(self):
+        """A new numpy array with the tensor's contents."""
+        np = _numpy()
+        array = np.empty(self.shape, dtype=self.dtype)
+        self.context._check(self.context._lib.clcnn_tensor_read(
+            self._live_handle(), array.ctypes.data_as(ctypes.c_void_p), array.nbytes))
+        return array
+
+    def write(self, array):
+        """Overwrites the tensor with array (converted to its dtype; the
+        shape must be the tensor's)."""
+        np = _numpy()
+        data = np.ascontiguousarray(array, dtype=self.dtype)
+        if data.shape != self.shape:
+            raise Error(Status.ERROR_SHAPE,
+                        f"tensor_write: the array's shape is {data.shape} but the tensor's is {self.shape}")
+        self.context._check(self.context._lib.clcnn_tensor_write(
+            self._live_handle(), data.ctypes.data_as(ctypes.c_void_p), data.nbytes))
+        return self
+
+    def close(self):
+        """Frees the device memory now (else when the tensor is collected)."""
+        self._close()
+
+    def __repr__(self):
+        return f"<clcnn.Tensor {self.shape} {self.dtype}>"
+
+
+# ---- contexts and ops ----
+
+class Context:
+    """One OpenCL device with its queue, compiled kernels and workspace.
+
+    device: None (the CLCNN_DEVICE environment variable, else the first
+    GPU, accelerator or CPU), "gpu", "cpu", "P:D", or a case-insensitive
+    part of the platform and device name ("pocl", "nvidia"). Usable as a
+    `with` block, which closes it at the end."""
+
+    def __init__(self, device=None):
+        self._lib = _library.load()
+        handle = ctypes.c_void_p()
+        status = self._lib.clcnn_context_create(device.encode() if device is not None else None,
+                                                ctypes.byref(handle))
+        if status != Status.OK:
+            # A failed create still hands back a context holding the reason.
+            message = _text(self._lib.clcnn_context_last_error(handle))
+            self._lib.clcnn_context_destroy(handle)
+            raise Error(status, message)
+        self._handle = handle.value
+        self._close = weakref.finalize(self, self._lib.clcnn_context_destroy, self._handle)
+
+    # -- the context itself --
+
+    def close(self):
+        """Waits for the device, then frees the context (else when it is
+        collected). Its tensors may still be closed, not used."""
+        self._close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _live_handle(self):
+        if not self._close.alive:
+            raise Error(Status.ERROR_INVALID_ARGUMENT, "this context was closed")
+        return self._handle
+
+    def _check(self, status):
+        if status != Status.OK:
+            raise Error(status, _text(self._lib.clcnn_context_last_error(self._handle)))
+
+    @property
+    def device_name(self):
+        return _text(self._lib.clcnn_context_device_name(self._live_handle()))
+
+    def supports(self, dtype):
+        """Whether the device runs dtype ("float64" needs cl_khr_fp64)."""
+        return bool(self._lib.clcnn_context_supports_dtype(self._live_handle(), _DTYPES[_dtype_name(dtype)]))
+
+    def finish(self):
+        """Waits until every queued op has run."""
+        self._check(self._lib.clcnn_context_finish(self._live_handle()))
+
+    # -- diagnostics --
+
+    @property
+    def config(self):
+        """The kernels' tile configuration, in CLCNN_TUNE's form."""
+        return _text(self._lib.clcnn_context_config(self._live_handle()))
+
+    @property
+    def workspace_bytes(self):
+        """Device scratch memory the context holds for reuse."""
+        return self._lib.clcnn_context_workspace_bytes(self._live_handle())
+
+    @property
+    def build_warnings(self):
+        """What the OpenCL compiler said about kernels that built with warnings."""
+        return _text(self._lib.clcnn_context_build_warnings(self._live_handle()))
+
+    # -- tensors --
+
+    def empty(self, shape, dtype="float32"):
+        """A new tensor of 4-D shape; its contents are undefined until written."""
+        name = _dtype_name(dtype)
+        shape = tuple(int(d) for d in shape)
+        if len(shape) != 4:
+            raise Error(Status.ERROR_SHAPE,
+                        f"tensor_create: shape is {shape}; clcnn tensors are 4-D NHWC (m, n_H, n_W, n_C)")
+        handle = ctypes.c_void_p()
+        self._check(self._lib.clcnn_tensor_create(self._live_handle(), _DTYPES[name], _dims_array(shape),
+                                                  ctypes.byref(handle)))
+        return Tensor(self, handle.value, shape, name)
+
+    def tensor(self, array, dtype=None):
+        """A new tensor holding a copy of array (4-D NHWC). dtype None keeps
+        a float32 or float64 array's dtype; give one to convert others."""
+        np = _numpy()
+        array = np.asarray(array)
+        if dtype is None:
+            if array.dtype.name not in _DTYPES:
+                raise Error(Status.ERROR_INVALID_ARGUMENT,
+                            f"tensor: the array is {array.dtype.name}; pass a float32 or float64 array, or "
+                            f"dtype='float32' or 'float64' to convert it")
+            dtype = array.dtype.name
+        if array.ndim != 4:
+            raise Error(Status.ERROR_SHAPE,
+                        f"tensor: the array has shape {array.shape}; clcnn tensors are 4-D NHWC "
+                        f"(m, n_H, n_W, n_C): reshape it")
+        return self.empty(array.shape, dtype).write(array)
+
+    def _input(self, x, dtype):
+        """x as a tensor of this context: a Tensor as it is, an array uploaded
+        in dtype (the call's)."""
+        if isinstance(x, Tensor) or x is None:
+            return x
+        return self.tensor(x, dtype=dtype)
+
+    def _call_dtype(self, x):
+        if isinstance(x, Tensor):
+            return x.dtype
+        name = _numpy().asarray(x).dtype.name
+        if name not in _DTYPES:
+            raise Error(Status.ERROR_INVALID_ARGUMENT,
+                        f"the first input is {name}; pass float32 or float64 arrays (or Tensors)")
+        return name
+
+    def _output(self, out, shape, dtype):
+        """out if given, else a new tensor of shape. shape None means the
+        arguments define no output (e.g. a window larger than the input):
+        a 1x1x1x1 tensor stands in, and the op's own check reports why."""
+        if out is not None:
+            return out
+        return self.empty(shape if shape is not None else (1, 1, 1, 1), dtype)
+
+    @staticmethod
+    def _h(tensor):
+        """The C handle of a Tensor, or None (NULL)."""
+        return tensor._live_handle() if tensor is not None else None
+
+    def _ref_dims(self, function, *args):
+        """Output dims from a clcnn_ref_*_output_dims function, or None."""
+        out = (ctypes.c_size_t * 4)()
+        return tuple(out) if function(*args, out) == 0 else None
+
+    # -- the walkthrough's ops --
+
+    def zero_pad(self, x, pad, out=None):
+        """x padded with `pad` zeros around H and W."""
+        dtype = self._call_dtype(x)
+        x = self._input(x, dtype)
+        m, h, w, c = x.shape
+        shape = (m, h + 2 * pad, w + 2 * pad, c) if pad >= 0 else None
+        out = self._output(out, shape, dtype)
+        self._check(self._lib.clcnn_zero_pad(self._live_handle(), self._h(x), int(pad), self._h(out)))
+        return out
+
+    def conv_forward(self, a_prev, w, b, stride=1, pad=0, out=None):
+        """z = conv(a_prev, w) + b: a_prev (m, n_H_prev, n_W_prev, n_C_prev),
+        w (f_h, f_w, n_C_prev, n_C), b (1, 1, 1, n_C)."""
+        dtype = self._call_dtype(a_prev)
+        a_prev, w, b = (self._input(t, dtype) for t in (a_prev, w, b))
+        shape = self._ref_dims(self._lib.clcnn_ref_conv_output_dims, _dims_array(a_prev.shape),
+                               _dims_array(w.shape), int(stride), int(pad))
+        out = self._output(out, shape, dtype)
+        self._check(self._lib.clcnn_conv_forward(self._live_handle(), self._h(a_prev), self._h(w), self._h(b),
+                                                 int(stride), int(pad), self._h(out)))
+        return out
+
+    def _gradients(self, dtype, wanted):
+        """conv_backward's outputs: each (value, shape) becomes a new tensor
+        (value True), None (False or None: not computed) or the given Tensor."""
+        return [self.empty(shape, dtype) if value is True else (value or None) for value, shape in wanted]
+
+    def conv_backward(self, dz, a_prev, w, stride=1, pad=0, *, da_prev=True, dw=True, db=True):
+        """(da_prev, dw, db), the gradients of conv_forward. Each keyword is
+        True (a new tensor), False (not computed: None in the result) or a
+        Tensor to overwrite."""
+        dtype = self._call_dtype(dz)
+        dz, a_prev, w = (self._input(t, dtype) for t in (dz, a_prev, w))
+        outs = self._gradients(dtype, [(da_prev, a_prev.shape), (dw, w.shape), (db, (1, 1, 1, w.shape[3]))])
+        self._check(self._lib.clcnn_conv_backward(self._live_handle(), self._h(dz), self._h(a_prev), self._h(w),
+                                                  int(stride), int(pad), *(self._h(t) for t in outs)))
+        return tuple(outs)
+
+    def pool_forward(self, a_prev, f, stride, mode="max", out=None):
+        """Max or average pooling with an f x f window."""
+        dtype = self._call_dtype(a_prev)
+        a_prev = self._input(a_prev, dtype)
+        shape = self._ref_dims(self._lib.clcnn_ref_pool_output_dims, _dims_array(a_prev.shape), int(f),
+                               int(stride))
+        out = self._output(out, shape, dtype)
+        self._check(self._lib.clcnn_pool_forward(self._live_handle(), self._h(a_prev), int(f), int(stride),
+                                                 _pool_mode(mode), self._h(out)))
+        return out
+
+    def pool_backward(self, da, a_prev, f, stride, mode="max", out=None):
+        """da_prev from da; max mode gives each window's gradient to its first
+        maximum (row-major)."""
+        dtype = self._call_dtype(da)
+        da, a_prev = (self._input(t, dtype) for t in (da, a_prev))
+        out = self._output(out, a_prev.shape, dtype)
+        self._check(self._lib.clcnn_pool_backward(self._live_handle(), self._h(da), self._h(a_prev), int(f),
+                                                  int(stride), _pool_mode(mode), self._h(out)))
+        return out
+
+    # -- version 0.2: general convolution and pooling --
+
+    def _need(self, name):
+        function = getattr(self._lib, name)
+        if function is None:
+            raise Error(Status.ERROR_UNSUPPORTED,
+                        f"{name[len('clcnn_'):]}: {self._lib.path} is clcnn {version()}, which lacks it "
+                        f"(it came in 0.2)")
+        return function
+
+    def conv_forward_ex(self, a_prev, w, b=None, params=None, activation="none", out=None):
+        """z = act(conv(a_prev, w) + b) with params (conv_params(...); None:
+        stride 1, pad 0). w is (f_h, f_w, n_C_prev / groups, n_C); b may be
+        None; activation "none" or "relu"."""
+        function = self._need("clcnn_conv_forward_ex")
+        params = params if params is not None else conv_params()
+        dtype = self._call_dtype(a_prev)
+        a_prev, w, b = (self._input(t, dtype) for t in (a_prev, w, b))
+        shape = self._ref_dims(self._need("clcnn_ref_conv_output_dims_ex"), _dims_array(a_prev.shape),
+                               _dims_array(w.shape), ctypes.byref(params))
+        out = self._output(out, shape, dtype)
+        self._check(function(self._live_handle(), self._h(a_prev), self._h(w), self._h(b),
+                             ctypes.byref(params), _activation(activation), self._h(out)))
+        return out
+
+    def conv_backward_ex(self, dz, a_prev, w, params=None, *, da_prev=True, dw=True, db=True):
+        """(da_prev, dw, db), the gradients of conv_forward_ex with no
+        activation; keywords as in conv_backward (db=False when the forward
+        had no bias)."""
+        function = self._need("clcnn_conv_backward_ex")
+        params = params if params is not None else conv_params()
+        dtype = self._call_dtype(dz)
+        dz, a_prev, w = (self._input(t, dtype) for t in (dz, a_prev, w))
+        outs = self._gradients(dtype, [(da_prev, a_prev.shape), (dw, w.shape), (db, (1, 1, 1, w.shape[3]))])
+        self._check(function(self._live_handle(), self._h(dz), self._h(a_prev), self._h(w),
+                             ctypes.byref(params), *(self._h(t) for t in outs)))
+        return tuple(outs)
+
+    def pool_forward_ex(self, a_prev, params, mode="max", out=None):
+        """Pooling with params (pool_params(...))."""
+        function = self._need("clcnn_pool_forward_ex")
+        dtype = self._call_dtype(a_prev)
+        a_prev = self._input(a_prev, dtype)
+        shape = self._ref_dims(self._need("clcnn_ref_pool_output_dims_ex"), _dims_array(a_prev.shape),
+                               ctypes.byref(params))
+        out = self._output(out, shape, dtype)
+        self._check(function(self._live_handle(), self._h(a_prev), ctypes.byref(params), _pool_mode(mode),
+                             self._h(out)))
+        return out
+
+    def pool_backward_ex(self, da, a_prev, params, mode="max", out=None):
+        """da_prev from da, for pool_forward_ex with the same params."""
+        function = self._need("clcnn_pool_backward_ex")
+        dtype = self._call_dtype(da)
+        da, a_prev = (self._input(t, dtype) for t in (da, a_prev))
+        out = self._output(out, a_prev.shape, dtype)
+        self._check(function(self._live_handle(), self._h(da), self._h(a_prev), ctypes.byref(params),
+                             _pool_mode(mode), self._h(out)))
+        return out
+
+    # -- training ops --
+
+    def relu_forward(self, x, out=None):
+        """max(x, 0) element-wise."""
+        dtype = self._call_dtype(x)
+        x = self._input(x, dtype)
+        out = self._output(out, x.shape, dtype)
+        self._check(self._lib.clcnn_relu_forward(self._live_handle(), self._h(x), self._h(out)))
+        return out
+
+    def relu_backward(self, dy, x, out=None):
+        """dy where x > 0, else 0; x is relu_forward's input or output."""
+        dtype = self._call_dtype(dy)
+        dy, x = (self._input(t, dtype) for t in (dy, x))
+        out = self._output(out, dy.shape, dtype)
+        self._check(self._lib.clcnn_relu_backward(self._live_handle(), self._h(dy), self._h(x), self._h(out)))
+        return out
+
+    def softmax_cross_entropy_forward(self, logits, labels):
+        """(probs, loss, mean_loss) for logits (m, n_H, n_W, K) and labels
+        (m, n_H, n_W, 1) holding class indices (any numeric array)."""
+        dtype = self._call_dtype(logits)
+        logits, labels = (self._input(t, dtype) for t in (logits, labels))
+        probs = self.empty(logits.shape, dtype)
+        loss = self.empty(logits.shape[:3] + (1,), dtype)
+        mean_loss = self.empty((1, 1, 1, 1), dtype)
+        self._check(self._lib.clcnn_softmax_cross_entropy_forward(
+            self._live_handle(), self._h(logits), self._h(labels), self._h(probs), self._h(loss),
+            self._h(mean_loss)))
+        return probs, loss, mean_loss
+
+    def softmax_cross_entropy_backward(self, probs, labels, out=None):
+        """dlogits = (probs - onehot(labels)) / rows."""
+        dtype = self._call_dtype(probs)
+        probs, labels = (self._input(t, dtype) for t in (probs, labels))
+        out = self._output(out, probs.shape, dtype)
+        self._check(self._lib.clcnn_softmax_cross_entropy_backward(
+            self._live_handle(), self._h(probs), self._h(labels), self._h(out)))
+        return out
+
+    def sgd_update(self, param, grad, velocity=None, lr=0.01, momentum=0.0, weight_decay=0.0):
+        """One SGD step on the Tensor param, in place (velocity, a Tensor
+        starting at zero, is updated too; None when momentum is 0). Returns
+        param."""
+        if not isinstance(param, Tensor):
+            raise Error(Status.ERROR_INVALID_ARGUMENT,
+                        "sgd_update: param must be a Tensor (it is updated in place on the device)")
+        grad = self._input(grad, param.dtype)
+        self._check(self._lib.clcnn_sgd_update(self._live_handle(), self._h(param), self._h(grad),
+                                               self._h(velocity), float(lr), float(momentum),
+                                               float(weight_decay)))
+        return param
+
+    def __repr__(self):
+        state = self.device_name if self._close.alive else "closed"
+        return f"<clcnn.Context {state}>"
+
+
+def _pool_mode(mode):
+    if mode not in _POOL_MODES:
+        raise Error(Status.ERROR_INVALID_ARGUMENT, f"pool mode is {mode!r}; use 'max' or 'average'")
+    return _POOL_MODES[mode]
+
+
+def _activation(activation):
+    if activation is None:
+        activation = "none"
+    if activation not in _ACTIVATIONS:
+        raise Error(Status.ERROR_INVALID_ARGUMENT, f"activation is {activation!r}; use 'none' or 'relu'")
+    return _ACTIVATIONS[activation]
