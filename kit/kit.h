@@ -134,22 +134,22 @@ double kit_scaled_error(const double *got, const double *ref, const double *term
  * What each op's results are judged by (KIT_TOLERANCE above). The linear
  * ops get it from the reference run on absolute values; the others from how
  * each value is computed. Arguments are those of the matching clcnn_ref_*
- * function. The functions that allocate return 0, or -1 when out of
+ * function (the _ex one for convolution and pooling; b may be NULL). The functions that allocate return 0, or -1 when out of
  * memory. */
 
 int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w,
-                           const size_t w_dims[4], const double *b, int stride, int pad,
+                           const size_t w_dims[4], const double *b, const clcnn_conv_params *params,
                            double *z_terms);
 /* Any of the outputs may be NULL. Pixels no window covers get 0: their dA
  * must be exactly 0. */
 int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4],
-                            const double *w, const size_t w_dims[4], int stride, int pad,
+                            const double *w, const size_t w_dims[4], const clcnn_conv_params *params,
                             double *da_terms, double *dw_terms, double *db_terms);
 /* Max pooling selects: all terms 0 (exact). */
-int kit_pool_forward_terms(const double *a_prev, const size_t a_dims[4], int f, int stride,
+int kit_pool_forward_terms(const double *a_prev, const size_t a_dims[4], const clcnn_pool_params *params,
                            clcnn_pool_mode mode, double *a_terms);
 int kit_pool_backward_terms(const double *da, const double *a_prev, const size_t a_dims[4],
-                            int f, int stride, clcnn_pool_mode mode, double *da_prev_terms);
+                            const clcnn_pool_params *params, clcnn_pool_mode mode, double *da_prev_terms);
 /* probs_ref and loss_ref: the reference's probs and loss of these logits;
  * any output may be NULL. */
 void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *logits,

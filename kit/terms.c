@@ -19,17 +19,18 @@ static double *abs_copy(const double *x, size_t n)
 }
 
 int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w,
-                           const size_t w_dims[4], const double *b, int stride, int pad,
+                           const size_t w_dims[4], const double *b, const clcnn_conv_params *params,
                            double *z_terms)
 {
     /* Linear in each argument: on absolute values the reference gives
-     * sum|a*w| + |b| for every output. */
+     * sum|a*w| + |b| for every output. A ReLU after it only ever makes a
+     * value exact (0) or leaves it, so the terms are those before it. */
     double *abs_a = abs_copy(a_prev, kit_elements(a_dims));
     double *abs_w = abs_copy(w, kit_elements(w_dims));
     double *abs_b = abs_copy(b, w_dims[3]);
-    int ok = abs_a && abs_w && abs_b;
+    int ok = abs_a && abs_w && (abs_b || !b);
     if (ok)
-        clcnn_ref_conv_forward(abs_a, a_dims, abs_w, w_dims, abs_b, stride, pad, z_terms);
+        clcnn_ref_conv_forward_ex(abs_a, a_dims, abs_w, w_dims, abs_b, params, CLCNN_ACTIVATION_NONE, z_terms);
     free(abs_a);
     free(abs_w);
     free(abs_b);
@@ -37,59 +38,58 @@ int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const d
 }
 
 int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4],
-                            const double *w, const size_t w_dims[4], int stride, int pad,
+                            const double *w, const size_t w_dims[4], const clcnn_conv_params *params,
                             double *da_terms, double *dw_terms, double *db_terms)
 {
     /* Linear in dz, and in a (for dW) and w (for dA): on absolute values
      * the reference gives sum|dz*w|, sum|a*dz| and sum|dz|. */
     size_t z_dims[4];
-    if (clcnn_ref_conv_output_dims(a_dims, w_dims, stride, pad, z_dims) != 0)
+    if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, params, z_dims) != 0)
         return -1;
     double *abs_dz = abs_copy(dz, kit_elements(z_dims));
     double *abs_a = abs_copy(a_prev, kit_elements(a_dims));
     double *abs_w = abs_copy(w, kit_elements(w_dims));
     int ok = abs_dz && abs_a && abs_w;
     if (ok)
-        clcnn_ref_conv_backward(abs_dz, abs_a, a_dims, abs_w, w_dims, stride, pad, da_terms,
-                                dw_terms, db_terms);
+        clcnn_ref_conv_backward_ex(abs_dz, abs_a, a_dims, abs_w, w_dims, params, da_terms, dw_terms, db_terms);
     free(abs_dz);
     free(abs_a);
     free(abs_w);
     return ok ? 0 : -1;
 }
 
-int kit_pool_forward_terms(const double *a_prev, const size_t a_dims[4], int f, int stride,
+int kit_pool_forward_terms(const double *a_prev, const size_t a_dims[4], const clcnn_pool_params *params,
                            clcnn_pool_mode mode, double *a_terms)
 {
     size_t out_dims[4];
-    if (clcnn_ref_pool_output_dims(a_dims, f, stride, out_dims) != 0)
+    if (clcnn_ref_pool_output_dims_ex(a_dims, params, out_dims) != 0)
         return -1;
     if (mode == CLCNN_POOL_MAX) {
         memset(a_terms, 0, kit_elements(out_dims) * sizeof *a_terms);
         return 0;
     }
-    /* The mean is linear: on |a| it gives sum|a| / (f*f). */
+    /* The mean is linear: on |a| it gives sum|a| / divisor. */
     double *abs_a = abs_copy(a_prev, kit_elements(a_dims));
     if (!abs_a)
         return -1;
-    clcnn_ref_pool_forward(abs_a, a_dims, f, stride, mode, a_terms);
+    clcnn_ref_pool_forward_ex(abs_a, a_dims, params, mode, a_terms);
     free(abs_a);
     return 0;
 }
 
 int kit_pool_backward_terms(const double *da, const double *a_prev, const size_t a_dims[4],
-                            int f, int stride, clcnn_pool_mode mode, double *da_prev_terms)
+                            const clcnn_pool_params *params, clcnn_pool_mode mode, double *da_prev_terms)
 {
     /* Linear in da with a_prev fixed: on |da| the reference gives, per
      * input pixel, the sum of |da| over the windows whose first maximum it
-     * is (max) or sum|da| / (f*f) over the windows that cover it (average). */
+     * is (max) or sum|da| / divisor over the windows that cover it (average). */
     size_t out_dims[4];
-    if (clcnn_ref_pool_output_dims(a_dims, f, stride, out_dims) != 0)
+    if (clcnn_ref_pool_output_dims_ex(a_dims, params, out_dims) != 0)
         return -1;
     double *abs_da = abs_copy(da, kit_elements(out_dims));
     if (!abs_da)
         return -1;
-    clcnn_ref_pool_backward(abs_da, a_prev, a_dims, f, stride, mode, da_prev_terms);
+    clcnn_ref_pool_backward_ex(abs_da, a_prev, a_dims, params, mode, da_prev_terms);
     free(abs_da);
     return 0;
 }

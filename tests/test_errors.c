@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,21 +126,23 @@ static void check_valid_ops_still_work(void)
     double *ref3 = test_alloc_doubles(4);
     double *bnd1 = test_alloc_doubles(nmax), *bnd2 = test_alloc_doubles(nw);
     double *bnd3 = test_alloc_doubles(4);
+    const clcnn_conv_params conv_params = clcnn_conv_params_default(1, 0);
+    const clcnn_pool_params pool_params = clcnn_pool_params_default(POOL_F, POOL_STRIDE);
     clcnn_ref_conv_forward(a, A_DIMS, w, W_DIMS, b, 1, 0, ref1);
-    ck_assert_int_eq(kit_conv_forward_terms(a, A_DIMS, w, W_DIMS, b, 1, 0, bnd1), 0);
+    ck_assert_int_eq(kit_conv_forward_terms(a, A_DIMS, w, W_DIMS, b, &conv_params, bnd1), 0);
     check_close_to_reference("conv_forward z", z, ref1, bnd1, nz);
     clcnn_ref_conv_backward(dz, a, A_DIMS, w, W_DIMS, 1, 0, ref1, ref2, ref3);
-    ck_assert_int_eq(kit_conv_backward_terms(dz, a, A_DIMS, w, W_DIMS, 1, 0, bnd1, bnd2, bnd3), 0);
+    ck_assert_int_eq(kit_conv_backward_terms(dz, a, A_DIMS, w, W_DIMS, &conv_params, bnd1, bnd2, bnd3), 0);
     check_close_to_reference("conv_backward dA_prev", da_prev, ref1, bnd1, na);
     check_close_to_reference("conv_backward dW", dw, ref2, bnd2, nw);
     check_close_to_reference("conv_backward db", db, ref3, bnd3, 4);
     clcnn_ref_pool_forward(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, ref1);
     ck_assert_int_eq(
-        kit_pool_forward_terms(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, bnd1), 0);
+        kit_pool_forward_terms(a, A_DIMS, &pool_params, CLCNN_POOL_AVERAGE, bnd1), 0);
     check_close_to_reference("pool_forward average", pool_out, ref1, bnd1, np);
     clcnn_ref_pool_backward(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, ref1);
     ck_assert_int_eq(
-        kit_pool_backward_terms(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, bnd1), 0);
+        kit_pool_backward_terms(pda, a, A_DIMS, &pool_params, CLCNN_POOL_MAX, bnd1), 0);
     check_close_to_reference("pool_backward max", pool_da_prev, ref1, bnd1, na);
     clcnn_ref_zero_pad(a, A_DIMS, PAD, ref1);
     memset(bnd1, 0, npad * sizeof *bnd1);
@@ -578,6 +581,75 @@ START_TEST(test_conv_forward_errors)
 }
 END_TEST
 
+/* ---- conv_forward_ex and conv_backward_ex: the 0.2 params ---- */
+
+/* One call of each _ex op with these params: both must fail with `want`,
+ * a message naming the op and `field` (with its numbers), and no output
+ * touched. */
+static void expect_conv_ex_error(int line, const clcnn_conv_params *params, clcnn_status want, const char *field)
+{
+    const char *fwd_args[] = {field, NULL}, *bwd_args[] = {field, NULL};
+    test_expect_error_at(&fx.watch, line, "clcnn_conv_forward_ex",
+                         clcnn_conv_forward_ex(ctx, fx.a, fx.w, fx.b, params, CLCNN_ACTIVATION_NONE, fx.z), want, ctx,
+                         "conv_forward_ex", fwd_args);
+    test_expect_error_at(&fx.watch, line, "clcnn_conv_backward_ex",
+                         clcnn_conv_backward_ex(ctx, fx.dz, fx.a, fx.w, params, fx.da_prev, fx.dw, fx.db), want, ctx,
+                         "conv_backward_ex", bwd_args);
+}
+
+START_TEST(test_conv_ex_errors)
+{
+    const clcnn_conv_params good = clcnn_conv_params_default(1, 0);
+    /* Every field below its least value, named with the value. */
+    const struct { size_t offset; int value; const char *message; } fields[] = {
+        {offsetof(clcnn_conv_params, stride_h), 0, "params->stride_h is 0"},
+        {offsetof(clcnn_conv_params, stride_w), -1, "params->stride_w is -1"},
+        {offsetof(clcnn_conv_params, pad_top), -1, "params->pad_top is -1"},
+        {offsetof(clcnn_conv_params, pad_bottom), -2, "params->pad_bottom is -2"},
+        {offsetof(clcnn_conv_params, pad_left), -3, "params->pad_left is -3"},
+        {offsetof(clcnn_conv_params, pad_right), -4, "params->pad_right is -4"},
+        {offsetof(clcnn_conv_params, dilation_h), 0, "params->dilation_h is 0"},
+        {offsetof(clcnn_conv_params, dilation_w), -1, "params->dilation_w is -1"},
+        {offsetof(clcnn_conv_params, groups), 0, "params->groups is 0"},
+    };
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        clcnn_conv_params bad = good;
+        *(int *)((char *)&bad + fields[k].offset) = fields[k].value;
+        expect_conv_ex_error(__LINE__, &bad, CLCNN_ERROR_INVALID_ARGUMENT, fields[k].message);
+    }
+    expect_conv_ex_error(__LINE__, NULL, CLCNN_ERROR_INVALID_ARGUMENT, "params is NULL");
+    /* Groups that do not divide a_prev's 3 channels, or w's 4. */
+    clcnn_conv_params groups = good;
+    groups.groups = 2;
+    expect_conv_ex_error(__LINE__, &groups, CLCNN_ERROR_INVALID_ARGUMENT, "params->groups is 2");
+    groups.groups = 3;
+    expect_conv_ex_error(__LINE__, &groups, CLCNN_ERROR_INVALID_ARGUMENT, "does not divide w's 4 channels");
+    /* Groups that divide both, but w has n_C_prev channels, not n_C_prev / groups. */
+    const size_t w_g3_dims[4] = {3, 3, 3, 6}, b6_dims[4] = {1, 1, 1, 6}, z6_dims[4] = {2, 3, 3, 6};
+    clcnn_tensor *w_g3 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w_g3_dims);
+    clcnn_tensor *b6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, b6_dims);
+    clcnn_tensor *z6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, z6_dims);
+    EXPECT_ERROR(clcnn_conv_forward_ex(ctx, fx.a, w_g3, b6, &groups, CLCNN_ACTIVATION_NONE, z6), CLCNN_ERROR_SHAPE,
+                 "conv_forward_ex", "need 1 per group");
+    /* An unknown activation. */
+    EXPECT_ERROR(clcnn_conv_forward_ex(ctx, fx.a, fx.w, fx.b, &good, (clcnn_activation)2, fx.z),
+                 CLCNN_ERROR_INVALID_ARGUMENT, "conv_forward_ex", "act is 2");
+    /* A dilated window larger than the padded input: 3 taps 3 apart span 7 > 5. */
+    clcnn_conv_params dilated = good;
+    dilated.dilation_w = 3;
+    expect_conv_ex_error(__LINE__, &dilated, CLCNN_ERROR_SHAPE, "spans 3 x 7");
+    /* Params that agree with the tensors' dims except z's: pads of one side. */
+    clcnn_conv_params asymmetric = good;
+    asymmetric.pad_right = 2;
+    expect_conv_ex_error(__LINE__, &asymmetric, CLCNN_ERROR_SHAPE, "z");
+    /* No bias is a valid forward. */
+    clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, Z_DIMS, NULL);
+    TEST_OK(ctx, clcnn_conv_forward_ex(ctx, fx.a, fx.w, NULL, &good, CLCNN_ACTIVATION_RELU, z));
+    clcnn_tensor_destroy(z);
+    check_valid_ops_still_work();
+}
+END_TEST
+
 /* ---- conv_backward ---- */
 
 START_TEST(test_conv_backward_errors)
@@ -820,6 +892,7 @@ int main(void)
     tcase_add_test(ops, test_zero_pad_errors);
     tcase_add_test(ops, test_conv_forward_errors);
     tcase_add_test(ops, test_conv_backward_errors);
+    tcase_add_test(ops, test_conv_ex_errors);
     tcase_add_test(ops, test_pool_forward_errors);
     tcase_add_test(ops, test_pool_backward_errors);
     suite_add_tcase(suite, ops);

@@ -57,6 +57,9 @@ typedef struct check_case {
     int count;
     /* The op's parameters, as its row draws them. */
     int stride, pad, f;
+    clcnn_conv_params conv; /* the walkthrough rows: clcnn_conv_params_default(stride, pad) */
+    clcnn_activation act;
+    clcnn_pool_params pool; /* the walkthrough rows: clcnn_pool_params_default(f, stride) */
     double lr, momentum, weight_decay;
     char description[512];
 } check_case;
@@ -211,9 +214,68 @@ static void draw_conv(check_case *c, size_t a_dims[4], size_t w_dims[4], size_t 
         w_dims[1] = (size_t)f_w;
         w_dims[2] = a_dims[3];
         w_dims[3] = pick_size(c, filter_choices, COUNT(filter_choices));
+        c->conv = clcnn_conv_params_default(c->stride, c->pad);
         if (clcnn_ref_conv_output_dims(a_dims, w_dims, c->stride, c->pad, z_dims) == 0)
             return;
     }
+}
+
+/* A convolution of the 0.2 API whose window fits: every param drawn on its
+ * own (strides and dilations per axis, four pads, groups: dense, grouped
+ * or depthwise with a multiplier). */
+static void draw_conv_ex(check_case *c, size_t a_dims[4], size_t w_dims[4], size_t z_dims[4])
+{
+    static const int dilations[] = {1, 1, 1, 2, 3, 6};
+    static const size_t group_counts[] = {2, 3, 4, 8};
+    static const size_t depthwise_channels[] = {2, 3, 8, 17, 32};
+    static const size_t per_group[] = {1, 2, 3, 5, 8};
+    const int large = c->large;
+    clcnn_conv_params *p = &c->conv;
+    for (;;) {
+        const int kind = kit_rng_int(&c->rng, 0, 2); /* dense, grouped, depthwise */
+        size_t groups = 1, in_group, out_group;
+        if (kind == 0) {
+            in_group = pick_size(c, channel_choices, COUNT(channel_choices));
+            out_group = pick_size(c, filter_choices, COUNT(filter_choices));
+        } else if (kind == 1) {
+            groups = pick_size(c, group_counts, COUNT(group_counts));
+            in_group = pick_size(c, per_group, COUNT(per_group));
+            out_group = pick_size(c, per_group, COUNT(per_group));
+        } else {
+            groups = pick_size(c, depthwise_channels, COUNT(depthwise_channels));
+            in_group = 1;
+            out_group = (size_t)kit_rng_int(&c->rng, 1, 2); /* the multiplier */
+        }
+        p->stride_h = kit_rng_int(&c->rng, 1, 3);
+        p->stride_w = kit_rng_int(&c->rng, 0, 2) ? p->stride_h : kit_rng_int(&c->rng, 1, 3);
+        p->pad_top = kit_rng_int(&c->rng, 0, 3);
+        p->pad_bottom = kit_rng_int(&c->rng, 0, 3);
+        p->pad_left = kit_rng_int(&c->rng, 0, 3);
+        p->pad_right = kit_rng_int(&c->rng, 0, 3);
+        p->dilation_h = dilations[kit_rng_below(&c->rng, (size_t)COUNT(dilations))];
+        p->dilation_w = kit_rng_int(&c->rng, 0, 1) ? p->dilation_h
+                                                    : dilations[kit_rng_below(&c->rng, (size_t)COUNT(dilations))];
+        p->groups = (int)groups;
+        const int limit = large ? 32 : 14;
+        a_dims[0] = (size_t)kit_rng_int(&c->rng, 1, large ? 2 : 3);
+        a_dims[1] = (size_t)kit_rng_int(&c->rng, large ? 16 : 1, limit);
+        a_dims[2] = (size_t)kit_rng_int(&c->rng, large ? 16 : 1, limit);
+        a_dims[3] = groups * in_group;
+        w_dims[0] = (size_t)kit_rng_int(&c->rng, 1, large ? 3 : 5);
+        w_dims[1] = kit_rng_int(&c->rng, 0, 3) == 0 ? (size_t)kit_rng_int(&c->rng, 1, large ? 3 : 5) : w_dims[0];
+        w_dims[2] = in_group;
+        w_dims[3] = groups * out_group;
+        if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, p, z_dims) == 0)
+            return;
+    }
+}
+
+static void describe_conv_params(check_case *c)
+{
+    const clcnn_conv_params *p = &c->conv;
+    describe(c, ", stride %dx%d, pads top %d bottom %d left %d right %d, dilation %dx%d, groups %d", p->stride_h,
+             p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->dilation_h, p->dilation_w,
+             p->groups);
 }
 
 static void draw_pool(check_case *c, size_t a_dims[4], size_t out_dims[4])
@@ -225,6 +287,7 @@ static void draw_pool(check_case *c, size_t a_dims[4], size_t out_dims[4])
     a_dims[1] = (size_t)kit_rng_int(&c->rng, c->f, limit);
     a_dims[2] = (size_t)kit_rng_int(&c->rng, c->f, limit);
     a_dims[3] = pick_size(c, filter_choices, COUNT(filter_choices));
+    c->pool = clcnn_pool_params_default(c->f, c->stride);
     clcnn_ref_pool_output_dims(a_dims, c->f, c->stride, out_dims);
 }
 
@@ -318,7 +381,40 @@ static int reference_conv_forward(check_case *c)
     clcnn_ref_conv_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
                            c->stride, c->pad, REF(c, 3));
     return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
-                                  c->stride, c->pad, TERMS(c, 3));
+                                  &c->conv, TERMS(c, 3));
+}
+
+/* conv_forward_ex: 0 a_prev, 1 w, 2 b (absent: no bias), 3 Z */
+static void draw_conv_forward_ex(check_case *c)
+{
+    size_t a_dims[4], w_dims[4], z_dims[4];
+    draw_conv_ex(c, a_dims, w_dims, z_dims);
+    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
+    const int bias = kit_rng_int(&c->rng, 0, 1);
+    c->act = kit_rng_int(&c->rng, 0, 1) ? CLCNN_ACTIVATION_RELU : CLCNN_ACTIVATION_NONE;
+    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
+    input(c, "a_prev", a_dims, pattern);
+    input(c, "w", w_dims, KIT_NORMAL);
+    input(c, "b", b_dims, KIT_NORMAL); /* drawn either way, so the stream stays the same */
+    c->arg[2].absent = !bias;
+    output(c, "Z", z_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe_dims(c, "w", w_dims);
+    describe_conv_params(c);
+    describe(c, ", %s, %s, a_prev %s", bias ? "bias" : "no bias", c->act == CLCNN_ACTIVATION_RELU ? "relu" : "no act",
+             kit_pattern_name(pattern));
+}
+
+static clcnn_status run_conv_forward_ex(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_conv_forward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), &c->conv, c->act, TENSOR(c, 3));
+}
+
+static int reference_conv_forward_ex(check_case *c)
+{
+    const double *b = c->arg[2].absent ? NULL : VALUES(c, 2);
+    clcnn_ref_conv_forward_ex(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), b, &c->conv, c->act, REF(c, 3));
+    return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), b, &c->conv, TERMS(c, 3));
 }
 
 /* conv_backward: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
@@ -354,8 +450,43 @@ static int reference_conv_backward(check_case *c)
     clcnn_ref_conv_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2),
                             c->stride, c->pad, REF(c, 3), REF(c, 4), REF(c, 5));
     return kit_conv_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
-                                   DIMS(c, 2), c->stride, c->pad, TERMS(c, 3), TERMS(c, 4),
+                                   DIMS(c, 2), &c->conv, TERMS(c, 3), TERMS(c, 4),
                                    TERMS(c, 5));
+}
+
+/* conv_backward_ex: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
+static void draw_conv_backward_ex(check_case *c)
+{
+    size_t a_dims[4], w_dims[4], z_dims[4];
+    draw_conv_ex(c, a_dims, w_dims, z_dims);
+    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
+    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
+    int wanted = kit_rng_int(&c->rng, 0, 1) ? 7 : kit_rng_int(&c->rng, 1, 7);
+    input(c, "dZ", z_dims, KIT_NORMAL);
+    input(c, "a_prev", a_dims, pattern);
+    input(c, "w", w_dims, KIT_NORMAL);
+    output(c, "dA", a_dims, !(wanted & 1));
+    output(c, "dW", w_dims, !(wanted & 2));
+    output(c, "db", b_dims, !(wanted & 4));
+    describe_dims(c, "a_prev", a_dims);
+    describe_dims(c, "w", w_dims);
+    describe_conv_params(c);
+    describe(c, ", a_prev %s, computing%s%s%s", kit_pattern_name(pattern), wanted & 1 ? " dA" : "",
+             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
+}
+
+static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_conv_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), &c->conv, TENSOR(c, 3),
+                                  TENSOR(c, 4), TENSOR(c, 5));
+}
+
+static int reference_conv_backward_ex(check_case *c)
+{
+    clcnn_ref_conv_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv,
+                               REF(c, 3), REF(c, 4), REF(c, 5));
+    return kit_conv_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv,
+                                   TERMS(c, 3), TERMS(c, 4), TERMS(c, 5));
 }
 
 /* pool_forward, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
@@ -385,7 +516,7 @@ static int reference_pool_forward(check_case *c)
     const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
     for (int k = 0; k < 2; k++) {
         clcnn_ref_pool_forward(VALUES(c, 0), DIMS(c, 0), c->f, c->stride, modes[k], REF(c, 1 + k));
-        if (kit_pool_forward_terms(VALUES(c, 0), DIMS(c, 0), c->f, c->stride, modes[k],
+        if (kit_pool_forward_terms(VALUES(c, 0), DIMS(c, 0), &c->pool, modes[k],
                                    TERMS(c, 1 + k)) != 0)
             return -1;
     }
@@ -422,8 +553,8 @@ static int reference_pool_backward(check_case *c)
     for (int k = 0; k < 2; k++) {
         clcnn_ref_pool_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), c->f, c->stride, modes[k],
                                 REF(c, 2 + k));
-        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), c->f, c->stride,
-                                    modes[k], TERMS(c, 2 + k)) != 0)
+        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k],
+                                    TERMS(c, 2 + k)) != 0)
             return -1;
     }
     return 0;
@@ -590,6 +721,8 @@ static const check_op ops[] = {
     {"zero_pad", draw_zero_pad, run_zero_pad, reference_zero_pad},
     {"conv_forward", draw_conv_forward, run_conv_forward, reference_conv_forward},
     {"conv_backward", draw_conv_backward, run_conv_backward, reference_conv_backward},
+    {"conv_forward_ex", draw_conv_forward_ex, run_conv_forward_ex, reference_conv_forward_ex},
+    {"conv_backward_ex", draw_conv_backward_ex, run_conv_backward_ex, reference_conv_backward_ex},
     {"pool_forward", draw_pool_forward, run_pool_forward, reference_pool_forward},
     {"pool_backward", draw_pool_backward, run_pool_backward, reference_pool_backward},
     {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
