@@ -9,6 +9,9 @@
 
 #define TEST_DEFAULT_SEED UINT64_C(0x5eed0c1c2024)
 
+/* The suite's context, whose kernel builds test_run_suite checks. */
+static const clcnn_context *suite_context;
+
 int test_open_context(clcnn_context **ctx)
 {
     const char *require = getenv("CLCNN_REQUIRE_DEVICE");
@@ -17,6 +20,7 @@ int test_open_context(clcnn_context **ctx)
     clcnn_status status = clcnn_context_create(NULL, ctx);
     if (status == CLCNN_OK) {
         printf("device: %s\n", clcnn_context_device_name(*ctx));
+        suite_context = *ctx;
         return 0;
     }
     /* A failed create may still hand back a context holding the reason. */
@@ -46,6 +50,14 @@ int test_run_suite(Suite *suite)
     srunner_run_all(runner, CK_ENV);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    /* A kernel that builds with warnings may take a slower path than its
+     * author meant (an unroll that did not happen): every build the suite
+     * caused must be silent. */
+    const char *warnings = suite_context ? clcnn_context_build_warnings(suite_context) : "";
+    if (*warnings) {
+        fprintf(stderr, "kernel builds with warnings (clcnn_context_build_warnings):\n%s", warnings);
+        failed++;
+    }
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

@@ -26,7 +26,8 @@
 int test_open_context(clcnn_context **ctx);
 
 /* Runs the suite without forking (OpenCL state does not survive fork) and
- * returns the process exit status. */
+ * returns the process exit status: a failure also when a kernel the suite
+ * built on test_open_context's context built with warnings. */
 int test_run_suite(Suite *suite);
 /* Adds `test` run for indices 0..count-1 as a test case `name` of suite,
  * with a timeout long enough for first-use kernel builds. */
