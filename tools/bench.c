@@ -28,8 +28,8 @@
 /* ---- the shapes ---- */
 
 typedef enum layer_kind {
-    LAYER_CONV,       /* conv_*: a_prev, window f x f, c_out filters, stride, pad */
-    LAYER_POOL,       /* pool_*: a_prev, window f x f, stride, modes */
+    LAYER_CONV,       /* conv_*: a_prev, window f_h x f_w, c_out filters, conv params */
+    LAYER_POOL,       /* pool_*: a_prev, pool params, modes */
     LAYER_PAD,        /* zero_pad: x, pad */
     LAYER_ACTIVATION, /* relu_*: x */
     LAYER_LOSS,       /* softmax_cross_entropy_*: logits (m, 1, 1, classes) */
@@ -38,37 +38,102 @@ typedef enum layer_kind {
 
 enum { MODE_MAX = 1, MODE_AVERAGE = 2 };
 
+/* Which list a layer belongs to: the table (--suite table, the default)
+ * or the layer classes of real networks (--suite networks). */
+typedef enum bench_suite { SUITE_TABLE = 1, SUITE_NETWORKS = 2 } bench_suite;
+
 typedef struct bench_layer {
     const char *name;
     layer_kind kind;
+    bench_suite suite;
     size_t dims[4]; /* the input: a_prev, x, logits or the parameter */
-    size_t f, c_out;
-    int stride, pad;
-    int modes; /* pooling: which modes the design notes time */
+    size_t f_h, f_w, c_out; /* conv: window and filters */
+    clcnn_conv_params conv;
+    clcnn_pool_params pool;
+    int pad;   /* zero_pad */
+    int modes; /* pooling: which modes are timed */
 } bench_layer;
 
-/* The layers table of DESIGN.md, then the training network's (batch 64):
- * conv 5x5x32 pad 2 > relu > max pool 2 > conv 5x5x64 pad 2 > relu > max
- * pool 2 > fully connected 10 > softmax. */
+/* A convolution with the walkthrough's params (square window f, stride,
+ * pad), one with any params, and pooling likewise. */
+#define CONV(name, suite, m, h, w, c, f, c_out, stride, pad)                                       \
+    {name, LAYER_CONV, suite, {m, h, w, c}, f, f, c_out, {stride, stride, pad, pad, pad, pad, 1, 1, 1}, \
+     {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0}
+#define CONV_EX(name, suite, m, h, w, c, f_h, f_w, c_out, ...)                                    \
+    {name, LAYER_CONV, suite, {m, h, w, c}, f_h, f_w, c_out, {__VA_ARGS__}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0}
+#define POOL(name, suite, m, h, w, c, modes, ...)                                                   \
+    {name, LAYER_POOL, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {__VA_ARGS__}, 0, modes}
+#define OTHER(name, kind, m, h, w, c, pad)                                                            \
+    {name, kind, SUITE_TABLE, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, 0}
+
+/* The layers table of DESIGN.md; a layer of each kind the 0.2 API added;
+ * the training network's (batch 64): conv 5x5x32 pad 2 > relu > max pool 2
+ * > conv 5x5x64 pad 2 > relu > max pool 2 > fully connected 10 > softmax;
+ * then the networks suite: layer classes of ResNet-50, MobileNet v2, VGG,
+ * AlexNet, DeepLab v3 and the training network, a few shapes each. */
 static const bench_layer layers[] = {
-    {"walkthrough", LAYER_CONV, {10, 4, 4, 3}, 2, 8, 2, 2, 0},
-    {"fmnist1", LAYER_CONV, {64, 28, 28, 1}, 5, 32, 1, 2, 0},
-    {"fmnist2", LAYER_CONV, {64, 14, 14, 32}, 5, 64, 1, 2, 0},
-    {"res56", LAYER_CONV, {8, 56, 56, 64}, 3, 64, 1, 1, 0},
-    {"res28", LAYER_CONV, {8, 28, 28, 128}, 3, 128, 1, 1, 0},
-    {"res14", LAYER_CONV, {8, 14, 14, 256}, 3, 256, 1, 1, 0},
-    {"res56s2", LAYER_CONV, {8, 56, 56, 64}, 3, 128, 2, 1, 0},
-    {"vgg1", LAYER_CONV, {2, 224, 224, 3}, 3, 64, 1, 1, 0},
-    {"pool112", LAYER_POOL, {8, 112, 112, 64}, 3, 0, 2, 0, MODE_MAX},
-    {"pool56", LAYER_POOL, {8, 56, 56, 64}, 2, 0, 2, 0, MODE_MAX | MODE_AVERAGE},
-    {"pool28", LAYER_POOL, {64, 28, 28, 32}, 2, 0, 2, 0, MODE_MAX},
-    {"pad1", LAYER_PAD, {64, 28, 28, 1}, 0, 0, 0, 2, 0},
-    {"pad2", LAYER_PAD, {64, 14, 14, 32}, 0, 0, 0, 2, 0},
-    {"relu1", LAYER_ACTIVATION, {64, 28, 28, 32}, 0, 0, 0, 0, 0},
-    {"relu2", LAYER_ACTIVATION, {64, 14, 14, 64}, 0, 0, 0, 0, 0},
-    {"softmax10", LAYER_LOSS, {64, 1, 1, 10}, 0, 0, 0, 0, 0},
-    {"sgd_conv2", LAYER_PARAMETER, {5, 5, 32, 64}, 0, 0, 0, 0, 0},
-    {"sgd_fc", LAYER_PARAMETER, {7, 7, 64, 10}, 0, 0, 0, 0, 0},
+    CONV("walkthrough", SUITE_TABLE, 10, 4, 4, 3, 2, 8, 2, 2),
+    CONV("fmnist1", SUITE_TABLE, 64, 28, 28, 1, 5, 32, 1, 2),
+    CONV("fmnist2", SUITE_TABLE, 64, 14, 14, 32, 5, 64, 1, 2),
+    CONV("res56", SUITE_TABLE, 8, 56, 56, 64, 3, 64, 1, 1),
+    CONV("res28", SUITE_TABLE, 8, 28, 28, 128, 3, 128, 1, 1),
+    CONV("res14", SUITE_TABLE, 8, 14, 14, 256, 3, 256, 1, 1),
+    CONV("res56s2", SUITE_TABLE, 8, 56, 56, 64, 3, 128, 2, 1),
+    CONV("vgg1", SUITE_TABLE, 2, 224, 224, 3, 3, 64, 1, 1),
+    /* stride, stride, pads top bottom left right, dilation, dilation, groups */
+    CONV_EX("dw56", SUITE_TABLE, 8, 56, 56, 144, 3, 3, 144, 1, 1, 1, 1, 1, 1, 1, 1, 144),
+    CONV_EX("group28", SUITE_TABLE, 8, 28, 28, 256, 3, 3, 256, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    CONV_EX("dil33", SUITE_TABLE, 4, 33, 33, 256, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+    /* f_h, f_w, stride_h, stride_w, pads top bottom left right, count_include_pad */
+    POOL("pool112", SUITE_TABLE, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 0, 0, 0, 0, 1),
+    POOL("pool56", SUITE_TABLE, 8, 56, 56, 64, MODE_MAX | MODE_AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1),
+    POOL("pool28", SUITE_TABLE, 64, 28, 28, 32, MODE_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 1),
+    POOL("pool112p", SUITE_TABLE, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+    POOL("gap7", SUITE_TABLE, 8, 7, 7, 512, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
+    OTHER("pad1", LAYER_PAD, 64, 28, 28, 1, 2),
+    OTHER("pad2", LAYER_PAD, 64, 14, 14, 32, 2),
+    OTHER("relu1", LAYER_ACTIVATION, 64, 28, 28, 32, 0),
+    OTHER("relu2", LAYER_ACTIVATION, 64, 14, 14, 64, 0),
+    OTHER("softmax10", LAYER_LOSS, 64, 1, 1, 10, 0),
+    OTHER("sgd_conv2", LAYER_PARAMETER, 5, 5, 32, 64, 0),
+    OTHER("sgd_fc", LAYER_PARAMETER, 7, 7, 64, 10, 0),
+    /* ---- --suite networks ---- */
+    /* pointwise 1x1, stride 1 (ResNet-50 bottlenecks, MobileNet v2) and 2 (downsampling) */
+    CONV("r50_1x1_64", SUITE_NETWORKS, 8, 56, 56, 64, 1, 256, 1, 0),
+    CONV("r50_1x1_512", SUITE_NETWORKS, 8, 28, 28, 512, 1, 128, 1, 0),
+    CONV("r50_1x1_1024", SUITE_NETWORKS, 8, 14, 14, 256, 1, 1024, 1, 0),
+    CONV("mb2_1x1_24", SUITE_NETWORKS, 8, 56, 56, 24, 1, 144, 1, 0),
+    CONV("mb2_1x1_576", SUITE_NETWORKS, 8, 14, 14, 576, 1, 96, 1, 0),
+    CONV("r50_1x1_s2", SUITE_NETWORKS, 8, 56, 56, 256, 1, 512, 2, 0),
+    CONV("r50_1x1_s2b", SUITE_NETWORKS, 8, 28, 28, 512, 1, 1024, 2, 0),
+    /* fully connected as a convolution: the window is the input */
+    CONV("fc_train", SUITE_NETWORKS, 64, 7, 7, 64, 7, 10, 1, 0),
+    CONV("fc_r50", SUITE_NETWORKS, 8, 1, 1, 2048, 1, 1000, 1, 0),
+    CONV("fc_alexnet", SUITE_NETWORKS, 8, 6, 6, 256, 6, 1024, 1, 0),
+    /* stems: large windows and strides on 1 to 3 channels */
+    CONV("stem_r50", SUITE_NETWORKS, 8, 224, 224, 3, 7, 64, 2, 3),
+    CONV("stem_alexnet", SUITE_NETWORKS, 8, 224, 224, 3, 11, 64, 4, 2),
+    CONV("stem_mb2", SUITE_NETWORKS, 8, 224, 224, 3, 3, 32, 2, 1),
+    CONV("stem_train", SUITE_NETWORKS, 64, 28, 28, 1, 5, 32, 1, 2),
+    /* deep layers with a small spatial size */
+    CONV("deep7_512", SUITE_NETWORKS, 8, 7, 7, 512, 3, 512, 1, 1),
+    CONV("deep7_2048", SUITE_NETWORKS, 8, 7, 7, 2048, 1, 512, 1, 0),
+    /* depthwise 3x3 (MobileNet v2), stride 1 and 2 */
+    CONV_EX("mb2_dw112", SUITE_NETWORKS, 8, 112, 112, 32, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    CONV_EX("mb2_dw112s2", SUITE_NETWORKS, 8, 112, 112, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1, 1, 1, 96),
+    CONV_EX("mb2_dw28", SUITE_NETWORKS, 8, 28, 28, 192, 3, 3, 192, 1, 1, 1, 1, 1, 1, 1, 1, 192),
+    CONV_EX("mb2_dw14s2", SUITE_NETWORKS, 8, 14, 14, 576, 3, 3, 576, 2, 2, 1, 1, 1, 1, 1, 1, 576),
+    CONV_EX("mb2_dw7", SUITE_NETWORKS, 8, 7, 7, 960, 3, 3, 960, 1, 1, 1, 1, 1, 1, 1, 1, 960),
+    /* grouped 3x3 (ResNeXt-50 32x4d) */
+    CONV_EX("rx50_g56", SUITE_NETWORKS, 8, 56, 56, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    CONV_EX("rx50_g14", SUITE_NETWORKS, 8, 14, 14, 512, 3, 3, 512, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    /* dilated 3x3 (DeepLab v3's ASPP at output stride 16), dilation 2 and 6 */
+    CONV_EX("aspp_d2", SUITE_NETWORKS, 2, 33, 33, 512, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+    CONV_EX("aspp_d6", SUITE_NETWORKS, 2, 33, 33, 512, 3, 3, 256, 1, 1, 6, 6, 6, 6, 6, 6, 1),
+    /* padded max pool (the ResNet stem's) and global average pool */
+    POOL("r50_maxpool", SUITE_NETWORKS, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+    POOL("r50_gap", SUITE_NETWORKS, 8, 7, 7, 2048, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
+    POOL("mb2_gap", SUITE_NETWORKS, 8, 7, 7, 1280, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
 };
 
 /* The training network's optimiser: `clcnn train`'s defaults. */
@@ -152,25 +217,55 @@ static double bytes_of(clcnn_dtype dtype, size_t n)
 
 /* -- convolutions: 0 a_prev, 1 w, 2 b, 3 Z; backward 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db -- */
 
-static void conv_dims(const bench_layer *l, size_t w_dims[4], size_t b_dims[4], size_t z_dims[4])
+/* Whether the layer's params are the walkthrough's: then the walkthrough's
+ * ops run it (clcnn_conv_forward, _backward), else the _ex ops. */
+static int conv_is_walkthrough(const bench_layer *l)
 {
-    const size_t w[4] = {l->f, l->f, l->dims[3], l->c_out}, b[4] = {1, 1, 1, l->c_out};
-    memcpy(w_dims, w, sizeof w);
-    memcpy(b_dims, b, sizeof b);
-    clcnn_ref_conv_output_dims(l->dims, w_dims, l->stride, l->pad, z_dims);
+    const clcnn_conv_params d = clcnn_conv_params_default(l->conv.stride_h, l->conv.pad_top);
+    return l->f_h == l->f_w && memcmp(&d, &l->conv, sizeof d) == 0;
 }
 
-/* Forward's FLOPs: 2 * m*n_H*n_W*n_C * f*f*n_C_prev. */
+static void conv_dims(const bench_layer *l, size_t w_dims[4], size_t b_dims[4], size_t z_dims[4])
+{
+    const size_t w[4] = {l->f_h, l->f_w, l->dims[3] / (size_t)l->conv.groups, l->c_out};
+    const size_t b[4] = {1, 1, 1, l->c_out};
+    memcpy(w_dims, w, sizeof w);
+    memcpy(b_dims, b, sizeof b);
+    clcnn_ref_conv_output_dims_ex(l->dims, w_dims, &l->conv, z_dims);
+}
+
+/* Forward's FLOPs: 2 * m*n_H*n_W*n_C * f_h*f_w*n_C_prev/groups. */
 static double conv_forward_flops(const bench_layer *l, const size_t z[4])
 {
-    return 2.0 * (double)kit_elements(z) * (double)(l->f * l->f) * (double)l->dims[3];
+    return 2.0 * (double)kit_elements(z) * (double)(l->f_h * l->f_w) * (double)(l->dims[3] / (size_t)l->conv.groups);
+}
+
+/* Depthwise layers are memory-bound, like pooling: rated in GB/s (a_prev,
+ * w and z read or written once each). */
+static int conv_rated_in_bytes(const bench_layer *l)
+{
+    return l->conv.groups > 1 && (size_t)l->conv.groups == l->dims[3];
 }
 
 static void conv_common(bench_row *r, const size_t z_dims[4], const size_t w_dims[4])
 {
     const bench_layer *l = r->layer;
-    char rest[48];
-    snprintf(rest, sizeof rest, " f%zu s%d p%d", l->f, l->stride, l->pad);
+    const clcnn_conv_params *p = &l->conv;
+    char rest[96];
+    int used = l->f_h == l->f_w ? snprintf(rest, sizeof rest, " f%zu", l->f_h)
+                                : snprintf(rest, sizeof rest, " f%zux%zu", l->f_h, l->f_w);
+    used += p->stride_h == p->stride_w ? snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h)
+                                       : snprintf(rest + used, sizeof rest - (size_t)used, " s%dx%d", p->stride_h,
+                                                  p->stride_w);
+    if (p->pad_top == p->pad_bottom && p->pad_top == p->pad_left && p->pad_top == p->pad_right)
+        used += snprintf(rest + used, sizeof rest - (size_t)used, " p%d", p->pad_top);
+    else
+        used += snprintf(rest + used, sizeof rest - (size_t)used, " p%d,%d,%d,%d", p->pad_top, p->pad_bottom,
+                         p->pad_left, p->pad_right);
+    if (p->dilation_h > 1 || p->dilation_w > 1)
+        used += snprintf(rest + used, sizeof rest - (size_t)used, " d%d", p->dilation_h);
+    if (p->groups > 1)
+        snprintf(rest + used, sizeof rest - (size_t)used, " g%d", p->groups);
     shape_text(r, l->dims, z_dims, rest);
     memcpy(r->input_dims, l->dims, sizeof r->input_dims);
     memcpy(r->weight_dims, w_dims, sizeof r->weight_dims);
@@ -180,7 +275,6 @@ static void conv_common(bench_row *r, const size_t z_dims[4], const size_t w_dim
 
 static void shape_conv_forward(bench_row *r, clcnn_dtype dtype)
 {
-    (void)dtype;
     size_t w_dims[4], b_dims[4], z_dims[4];
     conv_dims(r->layer, w_dims, b_dims, z_dims);
     add(r, r->layer->dims, FILL_NORMAL);
@@ -188,7 +282,11 @@ static void shape_conv_forward(bench_row *r, clcnn_dtype dtype)
     add(r, b_dims, FILL_NORMAL);
     add(r, z_dims, FILL_NONE);
     conv_common(r, z_dims, w_dims);
-    r->flops = r->work = conv_forward_flops(r->layer, z_dims);
+    r->work = conv_forward_flops(r->layer, z_dims);
+    if (conv_rated_in_bytes(r->layer))
+        r->bytes = bytes_of(dtype, kit_elements(r->layer->dims) + kit_elements(w_dims) + kit_elements(z_dims));
+    else
+        r->flops = r->work;
 }
 
 static void conv_backward_operands(bench_row *r, size_t z_dims[4])
@@ -204,13 +302,18 @@ static void conv_backward_operands(bench_row *r, size_t z_dims[4])
     conv_common(r, z_dims, w_dims);
 }
 
-/* dA + dW + db count twice forward's FLOPs. */
+/* dA + dW + db count twice forward's FLOPs; depthwise layers read dZ,
+ * a_prev and w and write dA and dW (db is small). */
 static void shape_conv_backward(bench_row *r, clcnn_dtype dtype)
 {
-    (void)dtype;
     size_t z_dims[4];
     conv_backward_operands(r, z_dims);
-    r->flops = r->work = 2.0 * conv_forward_flops(r->layer, z_dims);
+    r->work = 2.0 * conv_forward_flops(r->layer, z_dims);
+    const size_t a = kit_elements(r->layer->dims), w = kit_elements(DIMS(r, 2));
+    if (conv_rated_in_bytes(r->layer))
+        r->bytes = bytes_of(dtype, kit_elements(z_dims) + 2 * a + 2 * w);
+    else
+        r->flops = r->work;
 }
 
 /* dA alone, or dW alone: forward's FLOPs. */
@@ -233,23 +336,30 @@ static void shape_conv_backward_bias(bench_row *r, clcnn_dtype dtype)
 
 static clcnn_status run_conv_forward(clcnn_context *ctx, const bench_row *r)
 {
-    return clcnn_conv_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), r->layer->stride,
-                              r->layer->pad, TENSOR(r, 3));
+    const bench_layer *l = r->layer;
+    if (conv_is_walkthrough(l))
+        return clcnn_conv_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top,
+                                  TENSOR(r, 3));
+    return clcnn_conv_forward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, CLCNN_ACTIVATION_NONE,
+                                 TENSOR(r, 3));
 }
 
 static void reference_conv_forward(bench_row *r)
 {
-    clcnn_ref_conv_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2),
-                           r->layer->stride, r->layer->pad, HOST(r, 3));
+    clcnn_ref_conv_forward_ex(HOST(r, 0), DIMS(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), &r->layer->conv,
+                              CLCNN_ACTIVATION_NONE, HOST(r, 3));
 }
 
 /* conv_backward with the outputs in `outputs` (bit 0 dA, 1 dW, 2 db). */
 static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_row *r, int outputs)
 {
-    return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), r->layer->stride,
-                               r->layer->pad, outputs & 1 ? TENSOR(r, 3) : NULL,
-                               outputs & 2 ? TENSOR(r, 4) : NULL,
-                               outputs & 4 ? TENSOR(r, 5) : NULL);
+    const bench_layer *l = r->layer;
+    clcnn_tensor *da = outputs & 1 ? TENSOR(r, 3) : NULL, *dw = outputs & 2 ? TENSOR(r, 4) : NULL;
+    clcnn_tensor *db = outputs & 4 ? TENSOR(r, 5) : NULL;
+    if (conv_is_walkthrough(l))
+        return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top,
+                                   da, dw, db);
+    return clcnn_conv_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, da, dw, db);
 }
 
 static clcnn_status run_conv_backward(clcnn_context *ctx, const bench_row *r)
@@ -274,29 +384,42 @@ static clcnn_status run_conv_backward_bias(clcnn_context *ctx, const bench_row *
 
 static void reference_conv_backward(bench_row *r)
 {
-    clcnn_ref_conv_backward(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2),
-                            r->layer->stride, r->layer->pad, HOST(r, 3), HOST(r, 4), HOST(r, 5));
+    clcnn_ref_conv_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2), &r->layer->conv,
+                               HOST(r, 3), HOST(r, 4), HOST(r, 5));
 }
 
 /* -- pooling: forward 0 a_prev, 1 A; backward 0 dA, 1 a_prev, 2 dA_prev -- */
 
+/* Whether the layer's params are the walkthrough's: then the walkthrough's
+ * ops run it (clcnn_pool_forward, _backward), else the _ex ops. */
+static int pool_is_walkthrough(const bench_layer *l)
+{
+    const clcnn_pool_params d = clcnn_pool_params_default(l->pool.f_h, l->pool.stride_h);
+    return memcmp(&d, &l->pool, sizeof d) == 0;
+}
+
 static void pool_common(bench_row *r, const size_t out_dims[4])
 {
     const bench_layer *l = r->layer;
-    char rest[48];
-    snprintf(rest, sizeof rest, " f%zu s%d", l->f, l->stride);
+    const clcnn_pool_params *p = &l->pool;
+    char rest[64];
+    int used = p->f_h == p->f_w ? snprintf(rest, sizeof rest, " f%d", p->f_h)
+                                : snprintf(rest, sizeof rest, " f%dx%d", p->f_h, p->f_w);
+    used += snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h);
+    if (p->pad_top || p->pad_bottom || p->pad_left || p->pad_right)
+        snprintf(rest + used, sizeof rest - (size_t)used, " p%d", p->pad_top);
     shape_text(r, l->dims, out_dims, rest);
     memcpy(r->input_dims, l->dims, sizeof r->input_dims);
     memcpy(r->output_dims, out_dims, sizeof r->output_dims);
     /* One operation per window element, for the reference's estimate. */
-    r->work = (double)kit_elements(out_dims) * (double)(l->f * l->f) * 2.0;
+    r->work = (double)kit_elements(out_dims) * (double)(p->f_h * p->f_w) * 2.0;
 }
 
 /* Reads A_prev, writes A. */
 static void shape_pool_forward(bench_row *r, clcnn_dtype dtype)
 {
     size_t out_dims[4];
-    clcnn_ref_pool_output_dims(r->layer->dims, (int)r->layer->f, r->layer->stride, out_dims);
+    clcnn_ref_pool_output_dims_ex(r->layer->dims, &r->layer->pool, out_dims);
     add(r, r->layer->dims, FILL_NORMAL);
     add(r, out_dims, FILL_NONE);
     pool_common(r, out_dims);
@@ -309,7 +432,7 @@ static void shape_pool_forward(bench_row *r, clcnn_dtype dtype)
 static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
 {
     size_t out_dims[4];
-    clcnn_ref_pool_output_dims(r->layer->dims, (int)r->layer->f, r->layer->stride, out_dims);
+    clcnn_ref_pool_output_dims_ex(r->layer->dims, &r->layer->pool, out_dims);
     add(r, out_dims, FILL_NORMAL);
     add(r, r->layer->dims, FILL_NORMAL);
     add(r, r->layer->dims, FILL_NONE);
@@ -321,26 +444,29 @@ static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
 
 static clcnn_status run_pool_forward(clcnn_context *ctx, const bench_row *r)
 {
-    return clcnn_pool_forward(ctx, TENSOR(r, 0), (int)r->layer->f, r->layer->stride, r->pool_mode,
-                              TENSOR(r, 1));
+    const bench_layer *l = r->layer;
+    if (pool_is_walkthrough(l))
+        return clcnn_pool_forward(ctx, TENSOR(r, 0), l->pool.f_h, l->pool.stride_h, r->pool_mode, TENSOR(r, 1));
+    return clcnn_pool_forward_ex(ctx, TENSOR(r, 0), &l->pool, r->pool_mode, TENSOR(r, 1));
 }
 
 static void reference_pool_forward(bench_row *r)
 {
-    clcnn_ref_pool_forward(HOST(r, 0), DIMS(r, 0), (int)r->layer->f, r->layer->stride,
-                           r->pool_mode, HOST(r, 1));
+    clcnn_ref_pool_forward_ex(HOST(r, 0), DIMS(r, 0), &r->layer->pool, r->pool_mode, HOST(r, 1));
 }
 
 static clcnn_status run_pool_backward(clcnn_context *ctx, const bench_row *r)
 {
-    return clcnn_pool_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), (int)r->layer->f, r->layer->stride,
-                               r->pool_mode, TENSOR(r, 2));
+    const bench_layer *l = r->layer;
+    if (pool_is_walkthrough(l))
+        return clcnn_pool_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), l->pool.f_h, l->pool.stride_h, r->pool_mode,
+                                   TENSOR(r, 2));
+    return clcnn_pool_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), &l->pool, r->pool_mode, TENSOR(r, 2));
 }
 
 static void reference_pool_backward(bench_row *r)
 {
-    clcnn_ref_pool_backward(HOST(r, 0), HOST(r, 1), DIMS(r, 1), (int)r->layer->f,
-                            r->layer->stride, r->pool_mode, HOST(r, 2));
+    clcnn_ref_pool_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), &r->layer->pool, r->pool_mode, HOST(r, 2));
 }
 
 /* -- zero_pad: 0 x, 1 x_pad; reads x, writes x_pad -- */
@@ -662,7 +788,7 @@ static void format_rate(const bench_row *r, char *out, size_t capacity)
 
 static void print_row_header(FILE *out, int op_width)
 {
-    fprintf(out, "%-11s %-*s %-7s %-36s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode",
+    fprintf(out, "%-12s %-*s %-7s %-40s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode",
             "shape", "median ms", "min ms", "rate", "ref ms", "speedup");
 }
 
@@ -670,7 +796,7 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
 {
     const char *mode = r->mode ? r->mode : "";
     if (r->error[0]) {
-        fprintf(out, "%-11s %-*s %-7s %-36s FAILED: %s\n", r->layer->name, op_width, r->op->name,
+        fprintf(out, "%-12s %-*s %-7s %-40s FAILED: %s\n", r->layer->name, op_width, r->op->name,
                 mode, r->shape, r->error);
         return;
     }
@@ -687,7 +813,7 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
     /* A skipped reference says why after the row; --no-reference says it
      * once in the header. */
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
-    fprintf(out, "%-11s %-*s %-7s %-36s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width,
+    fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width,
             r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
             skipped ? "  reference " : "", skipped ? r->reference_note : "");
     fflush(out);
@@ -750,8 +876,23 @@ static void print_json(const bench *b)
             fputs("null", out);
         fputs(", \"output\": ", out);
         json_dims(out, r->output_dims);
-        fprintf(out, ", \"f\": %zu, \"stride\": %d, \"pad\": %d, \"median_ms\": ", r->layer->f,
-                r->layer->stride, r->layer->pad);
+        const bench_layer *l = r->layer;
+        if (l->kind == LAYER_CONV) {
+            const clcnn_conv_params *p = &l->conv;
+            fprintf(out, ", \"conv\": {\"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, \"pad_bottom\": %d, "
+                         "\"pad_left\": %d, \"pad_right\": %d, \"dilation_h\": %d, \"dilation_w\": %d, \"groups\": %d}",
+                    p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->dilation_h,
+                    p->dilation_w, p->groups);
+        } else if (l->kind == LAYER_POOL) {
+            const clcnn_pool_params *p = &l->pool;
+            fprintf(out, ", \"pool\": {\"f_h\": %d, \"f_w\": %d, \"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, "
+                         "\"pad_bottom\": %d, \"pad_left\": %d, \"pad_right\": %d, \"count_include_pad\": %d}",
+                    p->f_h, p->f_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
+                    p->count_include_pad);
+        } else if (l->kind == LAYER_PAD) {
+            fprintf(out, ", \"pad\": %d", l->pad);
+        }
+        fputs(", \"median_ms\": ", out);
         json_number(out, r->median_ms);
         fputs(", \"min_ms\": ", out);
         json_number(out, r->min_ms);
@@ -782,8 +923,9 @@ static void print_json(const bench *b)
 
 static void print_help(void)
 {
-    fputs("usage: clcnn bench [--layer NAME]... [--op OP]... [--dtype f32|f64] [--repeat N]\n"
-          "                   [--json] [--no-reference] [--device SPEC]\n\n"
+    fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
+          "                   [--dtype f32|f64] [--repeat N] [--json] [--no-reference]\n"
+          "                   [--device SPEC]\n\n"
           "Times the ops on the shapes of the design notes and of the training network\n"
           "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
           "(each run between two clcnn_context_finish), GFLOP/s for convolutions\n"
@@ -792,7 +934,12 @@ static void print_help(void)
           "plus A_prev for max backward; every tensor of the element-wise ops), the CPU\n"
           "reference's time (once; skipped when estimated over 10 s at 0.5 GFLOP/s) and\n"
           "the speedup over it.\n\n"
-          "  --layer NAME    repeatable, default all:\n",
+          "  --suite S       table (default): the design notes' layers, one of each kind the\n"
+          "                  0.2 API added, the training network's; networks: the layer\n"
+          "                  classes of real networks (pointwise, fully connected, stems,\n"
+          "                  deep, depthwise, grouped, dilated, padded and global pooling);\n"
+          "                  all: both\n"
+          "  --layer NAME    repeatable, default the suite's (any layer may be named):\n",
           stdout);
     static const char *const kinds[] = {"conv_forward, conv_backward",
                                         "pool_forward, pool_backward", "zero_pad",
@@ -802,15 +949,19 @@ static void print_help(void)
         const bench_layer *l = &layers[i];
         char dims[48];
         dims_text(dims, sizeof dims, l->dims);
-        printf("                  %-11s %s", l->name, dims);
+        printf("                  %-12s %s", l->name, dims);
         if (l->kind == LAYER_CONV)
-            printf(" f%zu c%zu s%d p%d", l->f, l->c_out, l->stride, l->pad);
+            printf(" f%zux%zu c%zu s%dx%d p%d,%d,%d,%d d%dx%d g%d", l->f_h, l->f_w, l->c_out, l->conv.stride_h,
+                   l->conv.stride_w, l->conv.pad_top, l->conv.pad_bottom, l->conv.pad_left, l->conv.pad_right,
+                   l->conv.dilation_h, l->conv.dilation_w, l->conv.groups);
         else if (l->kind == LAYER_POOL)
-            printf(" %s%s f%zu s%d", l->modes & MODE_MAX ? "max" : "",
-                   l->modes == (MODE_MAX | MODE_AVERAGE) ? ", average" : "", l->f, l->stride);
+            printf(" %s%s%s f%dx%d s%dx%d p%d,%d,%d,%d", l->modes & MODE_MAX ? "max" : "",
+                   l->modes == (MODE_MAX | MODE_AVERAGE) ? ", " : "", l->modes & MODE_AVERAGE ? "average" : "",
+                   l->pool.f_h, l->pool.f_w, l->pool.stride_h, l->pool.stride_w, l->pool.pad_top,
+                   l->pool.pad_bottom, l->pool.pad_left, l->pool.pad_right);
         else if (l->kind == LAYER_PAD)
             printf(" p%d", l->pad);
-        printf(" (%s)\n", kinds[l->kind]);
+        printf(" (%s%s)\n", kinds[l->kind], l->suite == SUITE_NETWORKS ? "; suite networks" : "");
     }
     fputs("  --op OP         repeatable, default all:\n", stdout);
     for (int k = 0; k < COUNT(ops); k++)
@@ -890,11 +1041,12 @@ int cli_bench(int argc, char **argv)
         {"dtype", required_argument, NULL, 't'},  {"repeat", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},         {"no-reference", no_argument, NULL, 'n'},
         {"device", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"suite", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
     int layer_wanted[COUNT(layers)] = {0}, op_named[COUNT(ops)] = {0};
-    int any_layer = 0, any_op = 0;
+    int any_layer = 0, any_op = 0, suites = SUITE_TABLE;
     bench b = {0};
     b.repeat = DEFAULT_REPEAT;
     b.reference = 1;
@@ -930,6 +1082,18 @@ int cli_bench(int argc, char **argv)
             break;
         case 'j':
             b.json = 1;
+            break;
+        case 's':
+            if (strcmp(optarg, "table") == 0)
+                suites = SUITE_TABLE;
+            else if (strcmp(optarg, "networks") == 0)
+                suites = SUITE_NETWORKS;
+            else if (strcmp(optarg, "all") == 0)
+                suites = SUITE_TABLE | SUITE_NETWORKS;
+            else {
+                fprintf(stderr, "clcnn bench: unknown --suite \"%s\" (table, networks or all)\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
             break;
         case 'n':
             b.reference = 0;
@@ -974,7 +1138,7 @@ int cli_bench(int argc, char **argv)
     print_row_header(b.progress, b.op_width);
     for (int i = 0; i < COUNT(layers); i++) {
         const bench_layer *layer = &layers[i];
-        if (any_layer && !layer_wanted[i])
+        if (any_layer ? !layer_wanted[i] : !(layer->suite & suites))
             continue;
         /* Pooling runs each mode the layer names; the rest once. */
         for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
