@@ -1,32 +1,233 @@
-# Not part of the build: run where PyTorch and a CUDA GPU are, next to
-# `clcnn bench` on the same GPU.
-# cuDNN reference timings for the clcnn bench layers (float32, TF32 off).
-import torch, json, sys
-torch.backends.cudnn.allow_tf32 = False
-torch.backends.cuda.matmul.allow_tf32 = False
-torch.backends.cudnn.benchmark = True
-layers = [("walkthrough",10,4,4,3,2,8,2,2),("fmnist1",64,28,28,1,5,32,1,2),("fmnist2",64,14,14,32,5,64,1,2),
-          ("res56",8,56,56,64,3,64,1,1),("res28",8,28,28,128,3,128,1,1),("res14",8,14,14,256,3,256,1,1),
-          ("res56s2",8,56,56,64,3,128,2,1),("vgg1",2,224,224,3,3,64,1,1)]
-dev = torch.device("cuda")
-def timeit(fn, reps=50):
-    for _ in range(5): fn()
-    torch.cuda.synchronize()
-    ts = []
-    for _ in range(reps):
-        s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
-        s.record(); fn(); e.record(); torch.cuda.synchronize(); ts.append(s.elapsed_time(e))
-    ts.sort(); return ts[len(ts)//2]
-print(torch.cuda.get_device_name(), torch.__version__, "cudnn", torch.backends.cudnn.version())
-for fmt in ("nchw", "nhwc"):
-  for (name,m,H,W,C,f,K,s,p) in layers:
-    x = torch.randn(m,C,H,W,device=dev); w = torch.randn(K,C,f,f,device=dev); b = torch.randn(K,device=dev)
-    if fmt == "nhwc": x = x.to(memory_format=torch.channels_last); w = w.to(memory_format=torch.channels_last)
-    x.requires_grad_(True); w.requires_grad_(True); b.requires_grad_(True)
-    fwd = lambda: torch.nn.functional.conv2d(x, w, b, stride=s, padding=p)
-    z = fwd(); g = torch.randn_like(z)
-    def bwd():
-        return torch.autograd.grad(z, (x, w, b), g, retain_graph=True)
-    tf = timeit(fwd); tb = timeit(bwd)
-    nH = (H+2*p-f)//s+1; nW=(W+2*p-f)//s+1; fl = 2.0*m*nH*nW*K*f*f*C
-    print(f"{fmt} {name:12s} fwd {tf:8.4f} ms {fl/tf*1e-6:9.1f} GFLOP/s   bwd {tb:8.4f} ms {2*fl/tb*1e-6:9.1f} GFLOP/s")
+#!/usr/bin/env python3
+"""clcnn next to PyTorch on the same layers, in the same run.
+
+A tool, not a test (timings never go into ctest). It runs `clcnn bench
+--json` for a suite, then times PyTorch on every row's layer (the shapes and
+params come from clcnn's JSON, so both time the same thing) and prints per
+row clcnn's ms, PyTorch's ms and the ratio PyTorch ms / clcnn ms (above 1:
+clcnn is faster), then the geometric mean of the ratio per op.
+
+  python3 tools/torch_bench.py --suite networks             # CPU (oneDNN), all cores
+  python3 tools/torch_bench.py --suite table --repeat 20
+  python3 tools/torch_bench.py --device cuda --clcnn-device nvidia   # cuDNN, TF32 off
+
+PyTorch runs each layer in NCHW and in channels_last (NHWC) and counts the
+faster; convolutions with asymmetric padding get an explicit F.pad first,
+as a PyTorch user would write them. Needs Debian's python3-torch (CPU) or a
+CUDA build of PyTorch; numpy is not needed.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
+
+
+def timer(device, repeat):
+    """A function that times fn() repeat times after a warm-up: median ms."""
+    def run(fn):
+        for _ in range(3):
+            fn()
+        times = []
+        for _ in range(repeat):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(1e3 * (time.perf_counter() - start))
+        return median(times)
+    return run
+
+
+def nchw(dims):
+    m, h, w, c = dims
+    return (m, c, h, w)
+
+
+def conv_fns(row, device, layout):
+    p = row["conv"]
+    x = torch.randn(nchw(row["input"]), device=device)
+    f_h, f_w, in_group, c_out = row["weights"]
+    w = torch.randn(c_out, in_group, f_h, f_w, device=device)
+    b = torch.randn(c_out, device=device)
+    if layout == "nhwc":
+        x = x.contiguous(memory_format=torch.channels_last)
+        w = w.contiguous(memory_format=torch.channels_last)
+    symmetric = p["pad_top"] == p["pad_bottom"] and p["pad_left"] == p["pad_right"]
+    padding = (p["pad_top"], p["pad_left"]) if symmetric else 0
+    pads = (p["pad_left"], p["pad_right"], p["pad_top"], p["pad_bottom"])
+
+    def forward(x, w, b):
+        if not symmetric:
+            x = F.pad(x, pads)
+        return F.conv2d(x, w, b, stride=(p["stride_h"], p["stride_w"]), padding=padding,
+                        dilation=(p["dilation_h"], p["dilation_w"]), groups=p["groups"])
+
+    if row["op"] == "conv_forward":
+        with torch.no_grad():
+            return lambda: forward(x, w, b)
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    b.requires_grad_(True)
+    z = forward(x, w, b)
+    g = torch.randn_like(z)
+    wanted = {"conv_backward": (x, w, b), "conv_backward_data": (x,),
+              "conv_backward_filter": (w,), "conv_backward_bias": (b,)}[row["op"]]
+    return lambda: torch.autograd.grad(z, wanted, g, retain_graph=True)
+
+
+def pool_fns(row, device, layout):
+    p = row["pool"]
+    x = torch.randn(nchw(row["input"]), device=device)
+    if layout == "nhwc":
+        x = x.contiguous(memory_format=torch.channels_last)
+    if p["pad_top"] != p["pad_bottom"] or p["pad_left"] != p["pad_right"]:
+        raise ValueError("PyTorch pools pad symmetrically only")
+    kernel, stride = (p["f_h"], p["f_w"]), (p["stride_h"], p["stride_w"])
+    padding = (p["pad_top"], p["pad_left"])
+    if row["mode"] == "max":
+        forward = lambda x: F.max_pool2d(x, kernel, stride, padding)
+    else:
+        forward = lambda x: F.avg_pool2d(x, kernel, stride, padding,
+                                         count_include_pad=bool(p["count_include_pad"]))
+    if row["op"] == "pool_forward":
+        with torch.no_grad():
+            return lambda: forward(x)
+    x.requires_grad_(True)
+    a = forward(x)
+    g = torch.randn_like(a)
+    return lambda: torch.autograd.grad(a, (x,), g, retain_graph=True)
+
+
+def other_fns(row, device, layout):
+    dims = row["input"]
+    op = row["op"]
+    if op == "zero_pad":
+        x = torch.randn(dims, device=device)  # NHWC: pad H and W
+        pad = row["pad"]
+        return lambda: F.pad(x, (0, 0, pad, pad, pad, pad))
+    if op in ("relu_forward", "relu_backward"):
+        x = torch.randn(dims, device=device, requires_grad=op == "relu_backward")
+        if op == "relu_forward":
+            return lambda: F.relu(x)
+        y = F.relu(x)
+        g = torch.randn_like(y)
+        return lambda: torch.autograd.grad(y, (x,), g, retain_graph=True)
+    if op.startswith("softmax_cross_entropy"):
+        rows, classes = dims[0] * dims[1] * dims[2], dims[3]
+        logits = torch.randn(rows, classes, device=device, requires_grad=op.endswith("backward"))
+        labels = torch.randint(0, classes, (rows,), device=device)
+        if op.endswith("forward"):
+            return lambda: F.cross_entropy(logits, labels)
+        loss = F.cross_entropy(logits, labels)
+        return lambda: torch.autograd.grad(loss, (logits,), retain_graph=True)
+    if op == "sgd_update":
+        param = torch.nn.Parameter(torch.randn(dims, device=device))
+        param.grad = torch.randn(dims, device=device)
+        sgd = torch.optim.SGD([param], lr=0.01, momentum=0.9)
+        return sgd.step
+    raise ValueError("no PyTorch counterpart for " + op)
+
+
+def torch_ms(row, device, time_fn):
+    """The faster of NCHW and channels_last (one layout for the others)."""
+    if "conv" in row:
+        make = conv_fns
+    elif "pool" in row:
+        make = pool_fns
+    else:
+        return time_fn(other_fns(row, device, "nchw"))
+    return min(time_fn(make(row, device, layout)) for layout in ("nchw", "nhwc"))
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clcnn", default=os.path.join(here, "..", "build", "tools", "clcnn"),
+                        help="the clcnn command (default: build/tools/clcnn)")
+    parser.add_argument("--suite", default="table", help="table, networks or all")
+    parser.add_argument("--layer", action="append", default=[], help="only these (repeatable)")
+    parser.add_argument("--op", action="append", default=[], help="only these (repeatable)")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--device", default="cpu", help="PyTorch's device: cpu or cuda")
+    parser.add_argument("--clcnn-device", default=None, help="clcnn's --device SPEC")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="PyTorch's CPU threads (default: every core)")
+    args = parser.parse_args()
+
+    command = [args.clcnn, "bench", "--json", "--no-reference", "--suite", args.suite,
+               "--repeat", str(args.repeat)]
+    command += [item for layer in args.layer for item in ("--layer", layer)]
+    command += [item for op in args.op for item in ("--op", op)]
+    if args.clcnn_device:
+        command += ["--device", args.clcnn_device]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if result.returncode != 0 or not result.stdout.strip():
+        sys.exit("torch_bench: %s failed (exit %d)" % (" ".join(command), result.returncode))
+    bench = json.loads(result.stdout)
+
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+        torch_name = "%s, cuDNN %s" % (torch.cuda.get_device_name(), torch.backends.cudnn.version())
+    else:
+        torch.set_num_threads(args.threads)
+        torch_name = "CPU, %d threads, oneDNN %s" % (
+            torch.get_num_threads(), "on" if torch.backends.mkldnn.is_available() else "off")
+    time_fn = timer(device, args.repeat)
+
+    print("clcnn %s on %s, %s; config %s" % (bench["version"], bench["device"], bench["dtype"],
+                                             bench["config"]))
+    print("PyTorch %s on %s; median of %d runs each; ratio = PyTorch ms / clcnn ms "
+          "(above 1: clcnn is faster)\n" % (torch.__version__, torch_name, args.repeat))
+    header = "%-13s %-30s %-7s %-46s %10s %10s %7s" % ("layer", "op", "mode", "shape", "clcnn ms",
+                                                        "torch ms", "ratio")
+    print(header)
+    ratios = {}
+    for row in bench["rows"]:
+        if row["error"] or row["median_ms"] is None:
+            print("%-13s %-30s clcnn failed: %s" % (row["layer"], row["op"], row["error"]))
+            continue
+        shape = "%s -> %s" % ("x".join(map(str, row["input"])), "x".join(map(str, row["output"])))
+        if "conv" in row:
+            p = row["conv"]
+            shape += " f%dx%d s%d p%d d%d g%d" % (row["weights"][0], row["weights"][1], p["stride_h"],
+                                                 p["pad_top"], p["dilation_h"], p["groups"])
+        elif "pool" in row:
+            p = row["pool"]
+            shape += " f%dx%d s%d p%d" % (p["f_h"], p["f_w"], p["stride_h"], p["pad_top"])
+        try:
+            reference = torch_ms(row, device, time_fn)
+        except (ValueError, RuntimeError) as error:
+            print("%-13s %-30s %-7s %-46s %10.3f %10s   (%s)" % (
+                row["layer"], row["op"], row["mode"] or "", shape, row["median_ms"], "-", error))
+            continue
+        ratio = reference / row["median_ms"]
+        key = row["op"] + (" " + row["mode"] if row["mode"] else "")
+        ratios.setdefault(key, []).append(ratio)
+        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx" % (
+            row["layer"], row["op"], row["mode"] or "", shape, row["median_ms"], reference, ratio))
+        sys.stdout.flush()
+    print("\ngeometric mean of the ratio per op (rows):")
+    for key, values in ratios.items():
+        mean = math.exp(sum(math.log(v) for v in values) / len(values))
+        print("  %-28s %6.2fx  (%d)" % (key, mean, len(values)))
+
+
+if __name__ == "__main__":
+    main()
