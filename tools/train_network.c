@@ -35,9 +35,9 @@ static clcnn_status write_zeros(clcnn_tensor *t)
 
 static void batch_free(batch_buffers *bb)
 {
-    clcnn_tensor *all[] = {bb->x,  bb->labels, bb->z1,  bb->a1,  bb->p1,  bb->z2,  bb->a2,
-                           bb->p2, bb->logits, bb->probs, bb->loss, bb->mean_loss, bb->dlogits, bb->dp2,
-                           bb->da2, bb->dz2, bb->dp1, bb->da1, bb->dz1};
+    clcnn_tensor *all[] = {bb->x,      bb->labels,  bb->a1,  bb->p1,  bb->a2,  bb->p2,  bb->logits,
+                           bb->probs,  bb->loss,    bb->mean_loss, bb->dlogits, bb->dp2, bb->da2, bb->dz2,
+                           bb->dp1,    bb->da1,     bb->dz1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         clcnn_tensor_destroy(all[i]);
     free(bb->x_host);
@@ -66,8 +66,7 @@ clcnn_status network_batch(network *net, size_t size, int with_gradients, batch_
     const size_t c1 = LAYERS[CONV1].w_dims[3], c2 = LAYERS[CONV2].w_dims[3];
     clcnn_status st;
     if ((st = make_tensor(net, n, s1, s1, 1, &bb->x)) || (st = make_tensor(net, n, 1, 1, 1, &bb->labels)) ||
-        (st = make_tensor(net, n, s1, s1, c1, &bb->z1)) || (st = make_tensor(net, n, s1, s1, c1, &bb->a1)) ||
-        (st = make_tensor(net, n, s2, s2, c1, &bb->p1)) || (st = make_tensor(net, n, s2, s2, c2, &bb->z2)) ||
+        (st = make_tensor(net, n, s1, s1, c1, &bb->a1)) || (st = make_tensor(net, n, s2, s2, c1, &bb->p1)) ||
         (st = make_tensor(net, n, s2, s2, c2, &bb->a2)) || (st = make_tensor(net, n, s3, s3, c2, &bb->p2)) ||
         (st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->logits)) ||
         (st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->probs)) ||
@@ -179,12 +178,15 @@ clcnn_status network_forward(network *net, batch_buffers *bb)
 {
     clcnn_context *ctx = net->ctx;
     const clcnn_pool_mode max = CLCNN_POOL_MAX;
+    const clcnn_activation relu = CLCNN_ACTIVATION_RELU;
+    const clcnn_conv_params conv1 = clcnn_conv_params_default(1, LAYERS[CONV1].pad);
+    const clcnn_conv_params conv2 = clcnn_conv_params_default(1, LAYERS[CONV2].pad);
     clcnn_status st;
-    if ((st = clcnn_conv_forward(ctx, bb->x, net->w[CONV1], net->b[CONV1], 1, LAYERS[CONV1].pad, bb->z1)) ||
-        (st = clcnn_relu_forward(ctx, bb->z1, bb->a1)) ||
+    /* Each conv layer's ReLU is fused into its forward: one pass over its
+     * output instead of two, and no pre-activation tensor. */
+    if ((st = clcnn_conv_forward_ex(ctx, bb->x, net->w[CONV1], net->b[CONV1], &conv1, relu, bb->a1)) ||
         (st = clcnn_pool_forward(ctx, bb->a1, 2, 2, max, bb->p1)) ||
-        (st = clcnn_conv_forward(ctx, bb->p1, net->w[CONV2], net->b[CONV2], 1, LAYERS[CONV2].pad, bb->z2)) ||
-        (st = clcnn_relu_forward(ctx, bb->z2, bb->a2)) ||
+        (st = clcnn_conv_forward_ex(ctx, bb->p1, net->w[CONV2], net->b[CONV2], &conv2, relu, bb->a2)) ||
         (st = clcnn_pool_forward(ctx, bb->a2, 2, 2, max, bb->p2)) ||
         (st = clcnn_conv_forward(ctx, bb->p2, net->w[FC], net->b[FC], 1, LAYERS[FC].pad, bb->logits)))
         return st;

@@ -32,7 +32,8 @@ extern const layer_def LAYERS[N_LAYERS];
 typedef struct batch_buffers {
     size_t size;
     int with_gradients;
-    clcnn_tensor *x, *labels, *z1, *a1, *p1, *z2, *a2, *p2, *logits, *probs, *loss, *mean_loss;
+    /* a1, a2: the conv layers' outputs after their fused ReLU. */
+    clcnn_tensor *x, *labels, *a1, *p1, *a2, *p2, *logits, *probs, *loss, *mean_loss;
     clcnn_tensor *dlogits, *dp2, *da2, *dz2, *dp1, *da1, *dz1;
     void *x_host, *labels_host; /* in the network's dtype */
 } batch_buffers;
