@@ -529,38 +529,50 @@ static void step_zero_pad(reader *r)
 
 /* -- convolution -- */
 
-/* The harness's conv rules; sets z (and returns 1) when the output shape
- * is defined. The padded extent is limited to 2^30 - 1 and the output to
- * 2^31 - 1 elements (32-bit indexing in the kernels). */
-static int conv_rules(call *c, const meta *a, const meta *w, int stride, int pad, size_t z[4])
+/* The harness's conv rules over the 0.2 params (the walkthrough's ops are
+ * the special case clcnn_conv_params_default(stride, pad)); sets z (and
+ * returns 1) when the output shape is defined. Every field below its least
+ * value, and groups that do not divide both channel counts, are invalid;
+ * w's channels disagreeing with the groups is a shape error. The padded
+ * extent is limited to 2^30 - 1 and the output to 2^31 - 1 elements
+ * (32-bit indexing in the kernels). */
+static int conv_rules(call *c, const meta *a, const meta *w, const clcnn_conv_params *p, size_t z[4])
 {
     need_tensor(c, a, 1);
     need_tensor(c, w, 1);
-    if (stride < 1)
+    if (p == NULL) {
         c->mask |= INVALID;
-    if (pad < 0)
+        return 0;
+    }
+    if (p->stride_h < 1 || p->stride_w < 1 || p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 ||
+        p->pad_right < 0 || p->dilation_h < 1 || p->dilation_w < 1 || p->groups < 1) {
         c->mask |= INVALID;
+        return 0;
+    }
     if (a == NULL || w == NULL)
         return 0;
-    if (w->dims[2] != a->dims[3])
-        c->mask |= SHAPE;
-    if (pad < 0)
+    const size_t groups = (size_t)p->groups;
+    if (a->dims[3] % groups != 0 || w->dims[3] % groups != 0) {
+        c->mask |= INVALID;
         return 0;
-    const unsigned __int128 ph = (unsigned __int128)a->dims[1] + 2u * (unsigned)pad;
-    const unsigned __int128 pw = (unsigned __int128)a->dims[2] + 2u * (unsigned)pad;
+    }
+    if (w->dims[2] * groups != a->dims[3])
+        c->mask |= SHAPE;
+    const unsigned __int128 ph = (unsigned __int128)a->dims[1] + (unsigned)p->pad_top + (unsigned)p->pad_bottom;
+    const unsigned __int128 pw = (unsigned __int128)a->dims[2] + (unsigned)p->pad_left + (unsigned)p->pad_right;
     if (ph > INT_MAX / 2 || pw > INT_MAX / 2) {
         c->mask |= SHAPE;
         return 0;
     }
-    if (w->dims[0] > ph || w->dims[1] > pw) {
+    const unsigned __int128 eh = (unsigned __int128)(unsigned)p->dilation_h * (w->dims[0] - 1) + 1;
+    const unsigned __int128 ew = (unsigned __int128)(unsigned)p->dilation_w * (w->dims[1] - 1) + 1;
+    if (eh > ph || ew > pw) {
         c->mask |= SHAPE;
         return 0;
     }
-    if (stride < 1)
-        return 0;
     z[0] = a->dims[0];
-    z[1] = (size_t)((ph - w->dims[0]) / (unsigned)stride + 1);
-    z[2] = (size_t)((pw - w->dims[1]) / (unsigned)stride + 1);
+    z[1] = (size_t)((ph - eh) / (unsigned)p->stride_h + 1);
+    z[2] = (size_t)((pw - ew) / (unsigned)p->stride_w + 1);
     z[3] = w->dims[3];
     unsigned __int128 n = (unsigned __int128)z[0] * z[1] * z[2];
     if (n * z[3] > INT_MAX) { /* z[0..2] < 2^31 each: no overflow in 128 bits */
@@ -571,26 +583,84 @@ static int conv_rules(call *c, const meta *a, const meta *w, int stride, int pad
     return 1;
 }
 
-typedef struct { call *c; meta *a, *w, *b, *z; int stride, pad; } conv_forward_args;
+/* One params field: mostly a small value at least `least` (the kind real
+ * layers have, so that calls often pass validation and run), sometimes a
+ * fuzzed int (below the least, huge, a boundary). */
+static int next_field(reader *r, int least, int spread)
+{
+    uint8_t b = next_byte(r);
+    return b < 200 ? least + b % spread : next_int(r);
+}
+
+/* Params for an _ex call, sometimes NULL; groups mostly 1, the input's
+ * channel count (depthwise) or a small divisor-looking value. */
+static const clcnn_conv_params *next_conv_params(reader *r, const meta *a, clcnn_conv_params *p)
+{
+    if (next_byte(r) == 255)
+        return NULL;
+    p->stride_h = next_field(r, 1, 3);
+    p->stride_w = next_field(r, 1, 3);
+    p->pad_top = next_field(r, 0, 4);
+    p->pad_bottom = next_field(r, 0, 4);
+    p->pad_left = next_field(r, 0, 4);
+    p->pad_right = next_field(r, 0, 4);
+    p->dilation_h = next_field(r, 1, 3);
+    p->dilation_w = next_field(r, 1, 3);
+    uint8_t g = next_byte(r);
+    p->groups = g < 128 ? 1 : g < 192 && a && a->dims[3] <= INT_MAX ? (int)a->dims[3] : g < 240 ? 1 + g % 4
+                                                                                               : next_int(r);
+    return p;
+}
+
+/* The walkthrough's ops (ex 0: stride and pad) or the _ex ops (params). */
+typedef struct {
+    call *c;
+    meta *a, *w, *b, *z;
+    int ex, stride, pad;
+    const clcnn_conv_params *params;
+    int act;
+} conv_forward_args;
 static clcnn_status invoke_conv_forward(void *p)
 {
     conv_forward_args *a = p;
+    if (a->ex)
+        return clcnn_conv_forward_ex(a->c->ctx, T(a->a), T(a->w), T(a->b), a->params, (clcnn_activation)a->act,
+                                     T(a->z));
     return clcnn_conv_forward(a->c->ctx, T(a->a), T(a->w), T(a->b), a->stride, a->pad, T(a->z));
 }
-static void step_conv_forward(reader *r)
+
+/* stride and pad, or params for an _ex call; returns the params to judge by. */
+static const clcnn_conv_params *conv_call_params(reader *r, const meta *a_prev, int ex, int *stride, int *pad,
+                                                 clcnn_conv_params *storage)
+{
+    if (ex)
+        return next_conv_params(r, a_prev, storage);
+    *stride = next_int(r);
+    *pad = next_int(r);
+    *storage = clcnn_conv_params_default(*stride, *pad);
+    return storage;
+}
+
+static void step_conv_forward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, "conv_forward", r);
-    conv_forward_args a = {&c, NULL, NULL, NULL, NULL, 0, 0};
+    call_begin(&c, ex ? "conv_forward_ex" : "conv_forward", r);
+    conv_forward_args a = {&c, NULL, NULL, NULL, NULL, ex, 0, 0, NULL, 0};
     a.a = pick(&c, r, NULL, 0);
     a.w = pick(&c, r, NULL, 0);
-    a.stride = next_int(r);
-    a.pad = next_int(r);
+    clcnn_conv_params params;
+    a.params = conv_call_params(r, a.a, ex, &a.stride, &a.pad, &params);
+    if (ex) {
+        uint8_t act = next_byte(r);
+        a.act = act < 250 ? act % 2 : (int)act - 248;
+        if (a.act != CLCNN_ACTIVATION_NONE && a.act != CLCNN_ACTIVATION_RELU)
+            c.mask |= INVALID;
+    }
     size_t z[4], b[4] = {1, 1, 1, a.w ? a.w->dims[3] : 1};
-    const int have_z = conv_rules(&c, a.a, a.w, a.stride, a.pad, z);
+    const int have_z = conv_rules(&c, a.a, a.w, a.params, z);
     a.b = pick(&c, r, a.w ? b : NULL, 0);
     a.z = pick(&c, r, have_z ? z : NULL, 1);
-    need_tensor(&c, a.b, 1);
+    need_tensor(&c, a.b, !ex); /* the _ex forward takes no bias */
     need_dims(&c, a.b, a.w ? b : NULL);
     need_tensor(&c, a.z, 1);
     need_dims(&c, a.z, have_z ? z : NULL);
@@ -600,25 +670,33 @@ static void step_conv_forward(reader *r)
     call_finish(&c, invoke_conv_forward, &a);
 }
 
-typedef struct { call *c; meta *dz, *a, *w, *da, *dw, *db; int stride, pad; } conv_backward_args;
+typedef struct {
+    call *c;
+    meta *dz, *a, *w, *da, *dw, *db;
+    int ex, stride, pad;
+    const clcnn_conv_params *params;
+} conv_backward_args;
 static clcnn_status invoke_conv_backward(void *p)
 {
     conv_backward_args *a = p;
+    if (a->ex)
+        return clcnn_conv_backward_ex(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->params, T(a->da), T(a->dw),
+                                      T(a->db));
     return clcnn_conv_backward(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->stride, a->pad, T(a->da), T(a->dw),
                                T(a->db));
 }
-static void step_conv_backward(reader *r)
+static void step_conv_backward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, "conv_backward", r);
-    conv_backward_args a = {&c, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
+    call_begin(&c, ex ? "conv_backward_ex" : "conv_backward", r);
+    conv_backward_args a = {&c, NULL, NULL, NULL, NULL, NULL, NULL, ex, 0, 0, NULL};
     /* a_prev first: its dtype is the one the library compares with. */
     a.a = pick(&c, r, NULL, 0);
     a.w = pick(&c, r, NULL, 0);
-    a.stride = next_int(r);
-    a.pad = next_int(r);
+    clcnn_conv_params params;
+    a.params = conv_call_params(r, a.a, ex, &a.stride, &a.pad, &params);
     size_t z[4], b[4] = {1, 1, 1, a.w ? a.w->dims[3] : 1};
-    const int have_z = conv_rules(&c, a.a, a.w, a.stride, a.pad, z);
+    const int have_z = conv_rules(&c, a.a, a.w, a.params, z);
     c.work *= 3;
     a.dz = pick(&c, r, have_z ? z : NULL, 0);
     need_tensor(&c, a.dz, 1);
@@ -901,7 +979,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
     for (int step = 0; step < MAX_STEPS && r.n > 0; step++) {
-        switch (next_byte(&r) % 18) {
+        switch (next_byte(&r) % 20) {
         case 0:
         case 1:
         case 2: step_create(&r); break;
@@ -910,16 +988,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: step_transfer(&r, 0); break;
         case 6: step_misc(&r); break;
         case 7: step_zero_pad(&r); break;
-        case 8:
-        case 9: step_conv_forward(&r); break;
-        case 10:
-        case 11: step_conv_backward(&r); break;
+        case 8: step_conv_forward(&r, 0); break;
+        case 9: step_conv_forward(&r, 1); break;
+        case 10: step_conv_backward(&r, 0); break;
+        case 11: step_conv_backward(&r, 1); break;
         case 12: step_pool_forward(&r); break;
         case 13: step_pool_backward(&r); break;
         case 14: step_relu_forward(&r); break;
         case 15: step_relu_backward(&r); break;
         case 16: step_softmax(&r, next_byte(&r) & 1); break;
-        default: step_sgd(&r); break;
+        case 17: step_sgd(&r); break;
+        case 18: step_conv_forward(&r, 1); break;
+        default: step_conv_backward(&r, 1); break;
         }
     }
     /* Every slot must still hold what the harness thinks, then go. */
