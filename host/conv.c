@@ -128,6 +128,33 @@ static clcnn_status check_activation(clcnn_context *ctx, const char *op, clcnn_a
                        "%s: act is %d; use CLCNN_ACTIVATION_NONE (0) or CLCNN_ACTIVATION_RELU (1)", op, (int)act);
 }
 
+/* Convolutions that are GEMMs in disguise: a fully connected layer (the
+ * window is the whole input, output 1x1) and a pointwise 1x1 stride-1
+ * convolution without padding. The window of output pixel p is then the
+ * contiguous run of K values at p * K in a_prev (K = n_H_prev * n_W_prev *
+ * n_C_prev or n_C_prev), and z, dA and dW keep their layout if the call is
+ * seen as a 1x1 convolution over one row of m * n_H * n_W pixels of K
+ * channels: the kernels' tiles then span images (and rows), not only one
+ * output row, so a batch of fully connected outputs shares each load of W
+ * instead of each image streaming all of W alone. Same kernels, no
+ * masked edges. */
+static void view_as_gemm(conv_shape *s)
+{
+    const int fully_connected = s->n_H == 1 && s->n_W == 1 && s->f_h == s->n_H_prev && s->f_w == s->n_W_prev &&
+                                s->pad_top == 0 && s->pad_left == 0;
+    const int pointwise = s->f_h == 1 && s->f_w == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
+                          s->pad_left == 0 && s->n_H == s->n_H_prev && s->n_W == s->n_W_prev;
+    if (s->groups != 1 || !(fully_connected || pointwise))
+        return;
+    const int k = fully_connected ? s->n_H_prev * s->n_W_prev * s->n_C_prev : s->n_C_prev;
+    s->n_W = s->n_W_prev = s->n_pixels;
+    s->m = s->n_H = s->n_H_prev = 1;
+    s->n_C_prev = s->in_group = k;
+    s->f_h = s->f_w = 1;
+    s->stride_h = s->stride_w = s->dilation_h = s->dilation_w = 1;
+    s->pad_top = s->pad_left = 0;
+}
+
 clcnn_conv_params clcnn_conv_params_default(int stride, int pad)
 {
     const clcnn_conv_params p = {stride, stride, pad, pad, pad, pad, 1, 1, 1};
@@ -184,6 +211,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
         (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
         return st;
 
+    view_as_gemm(&s);
     const clcnn_tuning *t = &ctx->tuning;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     const cl_mem b_mem = b ? b->mem : w->mem;
@@ -404,6 +432,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                 return st;
     }
 
+    view_as_gemm(&s);
     backward_plan p = {0};
     if ((st = plan_backward(ctx, op, dt, &s, da_prev != NULL, dw != NULL, db != NULL, &p)))
         return st;
