@@ -212,6 +212,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
         return st;
 
     view_as_gemm(&s);
+    if (clcnn__depthwise_applies(&s))
+        return clcnn__depthwise_forward(ctx, op, &s, a_prev, w, b, act, z);
     const clcnn_tuning *t = &ctx->tuning;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     const cl_mem b_mem = b ? b->mem : w->mem;
@@ -288,6 +290,8 @@ typedef struct backward_plan {
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
+    int depthwise; /* dA and dW by conv_depthwise.c's kernels */
+    clcnn_depthwise_plan dw;
 } backward_plan;
 
 /* Builds every kernel and sizes every workspace the call needs, so that
@@ -301,6 +305,12 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
     char options[128];
     clcnn_status st;
+    p->depthwise = clcnn__depthwise_applies(s);
+    if (p->depthwise) {
+        if ((st = clcnn__depthwise_plan_backward(ctx, op, dt, s, want_data, want_filter, &p->dw)))
+            return st;
+        want_data = want_filter = 0;
+    }
     /* With 4 input channels or fewer, a vector across them would be mostly
      * empty: vectorise dA's reduction over the output channels instead,
      * with at most 96 lanes of partial sums per work-item (12 AVX2
@@ -438,7 +448,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         return st;
 
     const clcnn_tuning *t = &ctx->tuning;
-    if (da_prev) {
+    if (p.depthwise && ((da_prev && (st = clcnn__depthwise_backward_data(ctx, op, &s, &p.dw, dz, w, da_prev))) ||
+                        (dw && (st = clcnn__depthwise_backward_filter(ctx, op, &s, &p.dw, a_prev, dz, dw)))))
+        return st;
+    if (da_prev && !p.depthwise) {
         const int residues = s.stride_w < s.n_W_prev ? s.stride_w : s.n_W_prev;
         const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride_w);
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
@@ -470,7 +483,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                 return st;
         }
     }
-    if (dw) {
+    if (dw && !p.depthwise) {
         /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
         const size_t tap_items = p.filter_by_rows ? (size_t)s.f_h
                                                   : (size_t)s.f_h * s.f_w *

@@ -22,4 +22,37 @@ typedef struct clcnn_conv_shape {
         CLCNN_ARG((s).stride_h), CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left),    \
         CLCNN_ARG((s).dilation_h), CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
 
+/* ---- depthwise convolution (conv_depthwise.c, kernels/conv_depthwise.cl) ----
+ * One input channel per group (groups == n_C_prev > 1, w (f_h, f_w, 1,
+ * n_C_prev * multiplier)): no reduction over channels, a per-channel
+ * stencil that is memory-bound, vectorised along channels. conv.c hands
+ * such layers to these instead of the GEMM kernels; db stays with conv.c's
+ * bias kernels. Validation is done before any of them is called. */
+int clcnn__depthwise_applies(const clcnn_conv_shape *s);
+/* z = act(conv(a_prev, w) + b); b may be NULL. */
+clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                      const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                      clcnn_activation act, clcnn_tensor *z);
+
+/* What the backward enqueues need, made by clcnn__depthwise_plan_backward
+ * before the call's first enqueue: every kernel built and the workspace
+ * sized, so that nothing can fail once one kernel runs. */
+typedef struct clcnn_depthwise_plan {
+    cl_kernel data;                 /* dA, or NULL when not wanted */
+    cl_kernel filter, filter_sum;   /* dW and its chunk sum, or NULL */
+    cl_mem filter_part;             /* dW's partial sums: chunks x |dW| */
+    int data_tile, data_channels;   /* dA: input pixels and channels per work-item */
+    size_t data_groups;             /* dA: channel groups (dim 0 of its grid) */
+    int filter_vector, filter_kh_block, filter_chunk_rows, filter_chunks;
+} clcnn_depthwise_plan;
+clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                            const clcnn_conv_shape *s, int want_data, int want_filter,
+                                            clcnn_depthwise_plan *plan);
+clcnn_status clcnn__depthwise_backward_data(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                            const clcnn_depthwise_plan *plan, const clcnn_tensor *dz,
+                                            const clcnn_tensor *w, clcnn_tensor *da_prev);
+clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                              const clcnn_depthwise_plan *plan, const clcnn_tensor *a_prev,
+                                              const clcnn_tensor *dz, clcnn_tensor *dw);
+
 #endif

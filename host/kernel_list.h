@@ -6,6 +6,7 @@
     X(conv_backward_data)     \
     X(conv_backward_filter)   \
     X(conv_backward_bias)     \
+    X(conv_depthwise)         \
     X(pool_forward)           \
     X(pool_backward)          \
     X(relu_forward)           \

@@ -1,0 +1,282 @@
+/* Depthwise convolution: the launch plans and enqueues of
+ * kernels/conv_depthwise.cl, called by conv.c (after its validation) for
+ * layers with one input channel per group. The host decides every tile,
+ * vector and multiplier and passes them with -D; the widths come from the
+ * device table (conv_tile_pixels, conv_vector, conv_local,
+ * filter_tile_rows in tuning_table.h). */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conv.h"
+
+/* dW's reduction over the m * n_H output rows is cut into chunks of whole
+ * rows by the shape alone, never by the device, so that every device that
+ * runs these kernels adds the same terms in the same order: at least
+ * FILTER_CHUNK_PIXELS output pixels per chunk, so that a chunk's fixed costs
+ * stay small, and at most FILTER_MAX_CHUNKS, which gives a GPU enough
+ * work-items (chunks x channel vectors) on small images. */
+#define FILTER_CHUNK_PIXELS 64
+#define FILTER_MAX_CHUNKS 256
+
+int clcnn__depthwise_applies(const clcnn_conv_shape *s)
+{
+    return s->groups > 1 && s->groups == s->n_C_prev;
+}
+
+static int is_cpu(const clcnn_context *ctx)
+{
+    return (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
+/* The widest vector up to the tuned one that `channels` can use. */
+static int vector_for(int tuned, int channels)
+{
+    int v = tuned;
+    while (v > 1 && v / 2 >= channels)
+        v /= 2;
+    return v;
+}
+
+/* Pixels per work-item along a row of `width`: all of it when it is no
+ * wider than the tuned tile, else the tuned tile or the largest one above
+ * half of it that divides the row, so that no tile is partial (a partial
+ * tile takes the masked path for every tap). */
+static int tile_for_width(int tuned, int width)
+{
+    if (width <= tuned)
+        return width;
+    for (int tile = tuned; 2 * tile > tuned; tile--)
+        if (width % tile == 0)
+            return tile;
+    return tuned;
+}
+
+/* Work-group sizes over a grid of `global`: powers of two (POCL compiles a
+ * work-group function for each size it meets, so a few sizes bound that),
+ * filling dim 0, then 1, then 2, up to `items` in all. Dim 0 holds the
+ * channels, so that on GPUs neighbouring items read neighbouring vectors of
+ * a pixel, and on CPUs, where an item has all of a pixel's channels, dim 1
+ * holds neighbouring pixels of a row. The launch rounds the grid up; the
+ * extra items return at once. */
+static void group_shape(const size_t global[3], size_t items, size_t local[3])
+{
+    size_t left = items;
+    for (int d = 0; d < 3; d++) {
+        size_t l = 1;
+        while (l < global[d] && 2 * l <= left)
+            l *= 2;
+        local[d] = l;
+        left /= l;
+    }
+}
+
+/* On CPUs an item takes all of a pixel's channels unless that leaves fewer
+ * items than this, too few to share among the cores in balance (deep
+ * layers on small images: 8x7x7x960 has 56 rows of one tile each). */
+#define CPU_MIN_ITEMS 256
+
+/* CPUs write forward's and dA's outputs from this size on with
+ * non-temporal stores: larger than a core's own caches, such an output has
+ * left them before its next use, and these stores skip reading each line
+ * before overwriting it. Pooling's threshold, an eighth of
+ * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, takes the last-level cache to be the
+ * device's own; a virtual machine may report a whole host's (480 MiB for
+ * 2 cores), and then it never fires. */
+#define STREAM_MIN_BYTES (8u << 20)
+
+/* The window along w as constants (FILTER_W, STRIDE_W, DILATION_W), so
+ * that a tile's taps share their loads through registers, when the input
+ * columns of a tile's kernel row fit in about as many registers again as
+ * its accumulators. */
+static int window_fits(int tile, int f_w, int stride_w, int dilation_w)
+{
+    const long long columns = (long long)(tile - 1) * stride_w + (long long)(f_w - 1) * dilation_w + 1;
+    return columns <= 2LL * tile + 4;
+}
+
+/* The launch of forward or dA over rows of `width` pixels (output pixels;
+ * input pixels of one stride residue) and `n_channels` channels: VECTOR
+ * channels at a time, `channels` per work-item, TILE pixels per item, and
+ * the kernel's -D options. CPUs: all channels per item (unless too few
+ * items, CPU_MIN_ITEMS), so that it reads and writes whole pixels in
+ * address order, which the hardware prefetchers follow far better than
+ * items that each take a slice of every pixel (pooling's items do the
+ * same). GPUs: one vector per item, for parallelism and coalescing. */
+typedef struct row_plan {
+    int vector, tile, channels;
+    size_t global[3];
+    char options[192];
+} row_plan;
+
+static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n_channels, int width, size_t rows,
+                      int tile_budget, int window, size_t out_bytes, row_plan *p)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    p->vector = vector_for(t->conv_vector, n_channels);
+    p->tile = tile_for_width(tile_budget, width);
+    const size_t vectors = clcnn__div_up((size_t)n_channels, (size_t)p->vector);
+    const size_t tiles = clcnn__div_up((size_t)width, (size_t)p->tile);
+    size_t per_item = 1;
+    if (is_cpu(ctx)) {
+        const size_t pixel_items = rows * tiles;
+        const size_t splits = pixel_items >= CPU_MIN_ITEMS ? 1 : clcnn__div_up(CPU_MIN_ITEMS, pixel_items);
+        per_item = splits >= vectors ? 1 : clcnn__div_up(vectors, splits);
+    }
+    p->channels = (int)per_item * p->vector;
+    p->global[0] = clcnn__div_up(vectors, per_item);
+    p->global[1] = tiles;
+    p->global[2] = rows;
+    int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d", p->tile, p->vector,
+                        s->n_C / s->n_C_prev);
+    if (window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w))
+        used += snprintf(p->options + used, sizeof p->options - (size_t)used,
+                         " -DFILTER_W=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_w, s->stride_w, s->dilation_w);
+    if (is_cpu(ctx) && out_bytes >= STREAM_MIN_BYTES && n_channels % p->vector == 0)
+        snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
+}
+
+static clcnn_status launch(clcnn_context *ctx, const char *op, cl_kernel k, const clcnn_arg *args, int n_args,
+                           const size_t global[3])
+{
+    size_t local[3];
+    group_shape(global, (size_t)ctx->tuning.conv_local, local);
+    clcnn_status st = clcnn__set_args(ctx, op, k, args, n_args);
+    return st ? st : clcnn__launch(ctx, op, k, 3, global, local);
+}
+
+clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                      const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                      clcnn_activation act, clcnn_tensor *z)
+{
+    row_plan p;
+    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels, 1, z->bytes, &p);
+    const size_t used = strlen(p.options);
+    snprintf(p.options + used, sizeof p.options - used, "%s%s", b ? " -DHAS_BIAS=1" : "",
+             act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
+    cl_kernel k;
+    clcnn_status st =
+        clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, a_prev->dtype, p.options, "depthwise_forward", &k);
+    if (st != CLCNN_OK)
+        return st;
+    /* Without a bias the kernel never reads b: any buffer stands in. */
+    const cl_mem b_mem = b ? b->mem : w->mem;
+    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b_mem), CLCNN_ARG(z->mem),
+                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p.channels)};
+    return launch(ctx, op, k, args, (int)(sizeof args / sizeof args[0]), p.global);
+}
+
+/* dW: how many kernel rows a work-item takes (KH_BLOCK), the most whose
+ * taps fit in about twice the tuned dW tile of accumulators
+ * (filter_tile_rows vectors), balanced over the blocks of f_h. */
+static int kh_block_for(const clcnn_tuning *t, int f_h, int f_w)
+{
+    int block = 2 * t->filter_tile_rows / f_w;
+    if (block < 1)
+        block = 1;
+    if (block > f_h)
+        block = f_h;
+    const int blocks = (f_h + block - 1) / block;
+    return (f_h + blocks - 1) / blocks;
+}
+
+/* dW's chunks (see FILTER_CHUNK_PIXELS): also no more than keeps the partial
+ * sums, written and read once more, within what the reduction itself reads
+ * (A_prev and dZ), which matters on deep layers with small images, and
+ * within the int offsets of the kernels. */
+static int chunk_rows_for(const clcnn_conv_shape *s)
+{
+    const size_t out_rows = (size_t)s->m * s->n_H;
+    const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C;
+    const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
+    size_t chunks = clcnn__div_up((size_t)s->n_pixels, FILTER_CHUNK_PIXELS);
+    if (chunks > FILTER_MAX_CHUNKS)
+        chunks = FILTER_MAX_CHUNKS;
+    if (chunks > reads / w_count)
+        chunks = reads / w_count;
+    if (chunks > INT_MAX / w_count)
+        chunks = INT_MAX / w_count;
+    if (chunks < 1)
+        chunks = 1;
+    return (int)clcnn__div_up(out_rows, chunks);
+}
+
+clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                            const clcnn_conv_shape *s, int want_data, int want_filter,
+                                            clcnn_depthwise_plan *plan)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    const int multiplier = s->n_C / s->n_C_prev;
+    char options[160];
+    clcnn_status st;
+    *plan = (clcnn_depthwise_plan){0};
+    if (want_data) {
+        /* dA's tiles run along one stride residue of the input row; an item
+         * keeps MULTIPLIER vectors per pixel, so its tile shrinks by as much.
+         * With stride 1 every tap reaches every pixel, and the window's
+         * columns are shared as in the forward. */
+        const int width = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
+        const int tile_budget = t->conv_tile_pixels / multiplier > 1 ? t->conv_tile_pixels / multiplier : 1;
+        const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
+        row_plan p;
+        plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, s->stride_w == 1, bytes, &p);
+        plan->data_tile = p.tile;
+        plan->data_channels = p.channels;
+        plan->data_groups = p.global[0];
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, p.options, "depthwise_backward_data",
+                                    &plan->data)))
+            return st;
+    }
+    if (want_filter) {
+        plan->filter_vector = vector_for(t->conv_vector, s->n_C);
+        plan->filter_kh_block = kh_block_for(t, s->f_h, s->f_w);
+        plan->filter_chunk_rows = chunk_rows_for(s);
+        plan->filter_chunks = (int)clcnn__div_up((size_t)s->m * s->n_H, (size_t)plan->filter_chunk_rows);
+        snprintf(options, sizeof options, "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d",
+                 plan->filter_vector, multiplier, s->f_w, plan->filter_kh_block);
+        const size_t w_bytes = (size_t)s->f_h * s->f_w * s->n_C * clcnn__dtype_size(dtype);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options, "depthwise_backward_filter",
+                                    &plan->filter)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options,
+                                    "depthwise_filter_sum_chunks", &plan->filter_sum)) ||
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)plan->filter_chunks * w_bytes,
+                                   &plan->filter_part)))
+            return st;
+    }
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__depthwise_backward_data(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                            const clcnn_depthwise_plan *plan, const clcnn_tensor *dz,
+                                            const clcnn_tensor *w, clcnn_tensor *da_prev)
+{
+    const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
+    const size_t per_residue = clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
+    const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
+                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(plan->data_channels), CLCNN_ARG(residues)};
+    const size_t global[3] = {plan->data_groups,
+                              clcnn__div_up(per_residue, (size_t)plan->data_tile) * residues,
+                              (size_t)s->m * s->n_H_prev};
+    return launch(ctx, op, plan->data, args, (int)(sizeof args / sizeof args[0]), global);
+}
+
+clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                              const clcnn_depthwise_plan *plan, const clcnn_tensor *a_prev,
+                                              const clcnn_tensor *dz, clcnn_tensor *dw)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(plan->filter_part),
+                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(plan->filter_chunk_rows)};
+    const size_t global[3] = {clcnn__div_up((size_t)s->n_C, (size_t)plan->filter_vector),
+                              clcnn__div_up((size_t)s->f_h, (size_t)plan->filter_kh_block),
+                              (size_t)plan->filter_chunks};
+    clcnn_status st = launch(ctx, op, plan->filter, args, (int)(sizeof args / sizeof args[0]), global);
+    if (st != CLCNN_OK)
+        return st;
+    const int n = (int)dw->count;
+    const clcnn_arg sum_args[] = {CLCNN_ARG(plan->filter_part), CLCNN_ARG(dw->mem), CLCNN_ARG(n),
+                                  CLCNN_ARG(plan->filter_chunks)};
+    const size_t sum_global[1] = {(size_t)n}, sum_local[1] = {(size_t)ctx->tuning.elementwise_local};
+    if ((st = clcnn__set_args(ctx, op, plan->filter_sum, sum_args, 4)))
+        return st;
+    return clcnn__launch(ctx, op, plan->filter_sum, 1, sum_global, sum_local);
+}

@@ -1,0 +1,455 @@
+/* Depthwise convolution: groups = n_C_prev, one input channel per group,
+ * w (f_h, f_w, 1, n_C) with n_C = n_C_prev * MULTIPLIER, and output
+ * channel c reading input channel c / MULTIPLIER. Nothing is reduced over
+ * channels: each output is an f_h x f_w stencil over one channel, so the op
+ * is memory-bound, like pooling, and vectorised the same way, along the
+ * channels (contiguous in NHWC) with realN loads. The GEMM kernels would
+ * run it as a reduction of length 1 per tap.
+ *
+ * Forward and dA: a work-item takes TILE pixels along a row (output pixels;
+ * input pixels of one stride residue) for `channels` channels from
+ * get_global_id(0) * channels, VECTOR at a time. The host picks `channels`:
+ * on CPUs all of them, so that an item reads and writes whole pixels in
+ * address order (fewer where that leaves too few items to share among the
+ * cores), on GPUs one vector. Where the host passes the window along w as
+ * constants (FILTER_W, STRIDE_W, DILATION_W), a tile's taps share their
+ * input loads through registers.
+ * dW: a work-item takes KH_BLOCK kernel rows x all FILTER_W (= f_w) taps
+ * for VECTOR channels over a chunk of output rows, so that each dZ load
+ * feeds every tap it has; the chunks' partial sums are then added in chunk
+ * order by depthwise_filter_sum_chunks. Deterministic, no atomics.
+ * Every kernel takes the shape as CONV_SHAPE_PARAMS (common.h). */
+#ifndef CLCNN_COMMON_H
+#include "common.h"
+#endif
+
+#ifndef TILE
+#define TILE 4
+#endif
+#ifndef VECTOR
+#define VECTOR 8
+#endif
+/* Output channels per input channel (n_C / n_C_prev), a constant so that
+ * c / MULTIPLIER compiles to a shift or a multiply. */
+#ifndef MULTIPLIER
+#define MULTIPLIER 1
+#endif
+/* f_w as a constant: dW's accumulators (the host always passes it there),
+ * and forward's and dA's window, passed with STRIDE_W and DILATION_W
+ * where a tile's input columns fit in registers. */
+#ifndef FILTER_W
+#define FILTER_W 3
+#endif
+#ifndef KH_BLOCK
+#define KH_BLOCK 3
+#endif
+
+DEFINE_VECTOR_HELPERS()
+
+/* x < 0 ? 0 : x per lane, as clcnn_relu_forward and conv_forward.cl's
+ * epilogue: NaN and -0 stay. */
+#if VECTOR == 1
+#define RELU_OF(x) ((x) < (real)0 ? (real)0 : (x))
+#else
+#define RELU_OF(x) select((x), (vreal)0, (x) < (vreal)0)
+#endif
+
+/* The input vector that output channels c .. c + VECTOR - 1 read from the
+ * pixel at `pixel`: input channels (c + l) / MULTIPLIER; INPUT_TAIL reads
+ * only the first `lanes` and leaves zeros in the rest. With MULTIPLIER 1
+ * these are plain vector loads. */
+#if MULTIPLIER == 1
+#define INPUT_FULL(pixel, c, lanes) LOAD_FULL((pixel) + (c), lanes)
+#define INPUT_TAIL(pixel, c, lanes) LOAD_TAIL((pixel) + (c), lanes)
+#else
+vreal input_lanes(const __global real *pixel, int c, int lanes)
+{
+    union { vreal v; real s[VECTOR]; } u;
+#if VECTOR % MULTIPLIER == 0
+    /* c is a multiple of VECTOR, hence of MULTIPLIER: constant offsets. */
+    const __global real *first = pixel + c / MULTIPLIER;
+    _Pragma("unroll") for (int l = 0; l < VECTOR; l++)
+        u.s[l] = l < lanes ? first[l / MULTIPLIER] : (real)0;
+#else
+    _Pragma("unroll") for (int l = 0; l < VECTOR; l++)
+        u.s[l] = l < lanes ? pixel[(c + l) / MULTIPLIER] : (real)0;
+#endif
+    return u.v;
+}
+#define INPUT_FULL(pixel, c, lanes) input_lanes(pixel, c, VECTOR)
+#define INPUT_TAIL(pixel, c, lanes) input_lanes(pixel, c, lanes)
+#endif
+
+/* Stores of whole vectors of z and dA: non-temporal where the host asks
+ * (STREAM_STORES, for outputs too large to stay in a CPU's cache, where
+ * they save reading each line before overwriting it). Such stores must be
+ * aligned: the host asks only when VECTOR divides the channels. */
+#if defined(STREAM_STORES) && defined(__has_builtin)
+#if __has_builtin(__builtin_nontemporal_store)
+#define STORE_OUT(v, p) __builtin_nontemporal_store((v), (__global vreal *)(p))
+#endif
+#endif
+#ifndef STORE_OUT
+#define STORE_OUT(v, p) VSTORE(VECTOR)(v, 0, p)
+#endif
+
+/* ---- forward ---- */
+
+/* acc[t] += input(pixel t, tap) * W[tap] over the taps of kernel rows
+ * [kh_lo, kh_hi), which lie inside the input. MASKED: also test each
+ * pixel's column, and skip the term (not add a term times 0, so that an
+ * Inf in W cannot turn padding into NaN) where it falls in the padding or
+ * past the row's last pixel. */
+#define FORWARD_TAPS(INPUT, LOAD_W, MASKED)                                          \
+    for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
+        const __global real *a_row =                                                 \
+            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * n_C_prev;        \
+        const __global real *w_row = w + (idx_t)kh * f_w * n_C + c;                  \
+        for (int kw = 0; kw < f_w; kw++) {                                           \
+            const vreal wv = LOAD_W(w_row + (idx_t)kw * n_C, lanes);                 \
+            _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
+                const int iw = iw0 + t * stride_w + kw * dilation_w;                 \
+                if (!(MASKED) || (t < n_pix && iw >= 0 && iw < n_W_prev))            \
+                    acc[t] += INPUT(a_row + (idx_t)iw * n_C_prev, c, lanes) * wv;    \
+            }                                                                        \
+        }                                                                            \
+    }
+
+#ifdef STRIDE_W
+/* The host passed the window's width, stride and dilation along w as
+ * constants: the taps of one kernel row over the tile then read COLUMNS
+ * input columns, known at compile time, each loaded once and kept in a
+ * register for every tap that reads it (10 loads for the 3 x 8 taps of a
+ * 3-wide window at stride 1). MASKED: in_row[j] says whether column j is
+ * inside the input row; a tap on one outside is skipped, as above. */
+#define COLUMNS ((TILE - 1) * STRIDE_W + (FILTER_W - 1) * DILATION_W + 1)
+#define FORWARD_WINDOW(INPUT, LOAD_W, MASKED)                                        \
+    for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
+        const __global real *a_row =                                                 \
+            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * n_C_prev;        \
+        const __global real *w_row = w + (idx_t)kh * FILTER_W * n_C + c;             \
+        vreal column[COLUMNS];                                                       \
+        _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
+            column[j] = !(MASKED) || in_row[j]                                       \
+                            ? INPUT(a_row + (idx_t)(iw0 + j) * n_C_prev, c, lanes)   \
+                            : (vreal)0;                                              \
+        _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
+            const vreal wv = LOAD_W(w_row + (idx_t)kw * n_C, lanes);                 \
+            _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
+                const int j = t * STRIDE_W + kw * DILATION_W;                        \
+                if (!(MASKED) || in_row[j])                                          \
+                    acc[t] += column[j] * wv;                                        \
+            }                                                                        \
+        }                                                                            \
+    }
+#else
+#define FORWARD_WINDOW FORWARD_TAPS
+#endif
+
+/* z = act(conv(a_prev, w) + b). Grid: dim 0 = channel groups, dim 1 =
+ * tiles along the output row, dim 2 = output rows (m * n_H). */
+__kernel void depthwise_forward(const __global real *a_prev, const __global real *w,
+                                const __global real *b, __global real *z, CONV_SHAPE_PARAMS,
+                                int channels)
+{
+    const int c_begin = (int)get_global_id(0) * channels;
+    const int w0 = (int)get_global_id(1) * TILE;
+    const int row = (int)get_global_id(2);
+    if (c_begin >= n_C || w0 >= n_W || row >= m * n_H)
+        return;
+    const int i = row / n_H, h = row - i * n_H;
+    const int c_end = min(n_C, c_begin + channels);
+    const int n_pix = min(TILE, n_W - w0);
+    /* Kernel rows whose input row is inside the image; a window may lie
+     * wholly in the padding (pad >= the window), and then there are none. */
+    const int ih0 = h * stride_h - pad_top;
+    const int kh_lo = ih0 >= 0 ? 0 : (dilation_h - 1 - ih0) / dilation_h;
+    const int below = n_H_prev - 1 - ih0;
+    const int kh_hi = below < 0 ? 0 : min(f_h, below / dilation_h + 1);
+    const idx_t a_image = (idx_t)i * n_H_prev;
+    /* Every tap of every pixel of the tile inside the row: no tests. */
+    const int iw0 = w0 * stride_w - pad_left;
+    const int inside = n_pix == TILE && iw0 >= 0 &&
+                       iw0 + (TILE - 1) * stride_w + (f_w - 1) * dilation_w < n_W_prev;
+    __global real *out = z + ((idx_t)row * n_W + w0) * n_C;
+#ifdef STRIDE_W
+    int in_row[COLUMNS];
+    _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
+        in_row[j] = iw0 + j >= 0 && iw0 + j < n_W_prev;
+#endif
+
+    for (int c = c_begin; c < c_end; c += VECTOR) {
+        const int lanes = min(VECTOR, c_end - c);
+        vreal acc[TILE];
+        _Pragma("unroll") for (int t = 0; t < TILE; t++)
+            acc[t] = (vreal)0;
+        if (lanes == VECTOR) {
+            if (inside)
+                FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 0)
+            else
+                FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 1)
+        } else {
+            FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, 1)
+        }
+#ifdef HAS_BIAS
+        const vreal bias = lanes == VECTOR ? LOAD_FULL(b + c, lanes) : LOAD_TAIL(b + c, lanes);
+#endif
+        /* A guard, not a break, so that the loop unrolls and acc[] stays in
+         * registers. */
+        _Pragma("unroll") for (int t = 0; t < TILE; t++) {
+            if (t < n_pix) {
+                vreal v = acc[t];
+#ifdef HAS_BIAS
+                v += bias;
+#endif
+#ifdef RELU
+                v = RELU_OF(v);
+#endif
+                if (lanes == VECTOR)
+                    STORE_OUT(v, out + (idx_t)t * n_C + c);
+                else
+                    STORE_TAIL(v, out + (idx_t)t * n_C + c, lanes);
+            }
+        }
+    }
+}
+
+/* ---- backward data (dA) ----
+ * An item's VECTOR input channels c .. c + VECTOR - 1 own the MULTIPLIER *
+ * VECTOR output channels from c * MULTIPLIER on, contiguous in dZ and in
+ * W. It accumulates in that layout, MULTIPLIER full vectors per pixel
+ * loaded as they lie, and adds each input channel's MULTIPLIER lanes
+ * together once, at the end (fold_multiplier), rather than gathering
+ * strided lanes at every tap. */
+
+/* How many lanes of output vector k exist (the channel tail); LOAD_TAIL
+ * reads only those, LOAD_FULL ignores it. */
+#define OUT_LANES(k) clamp(lanes * MULTIPLIER - (k) * VECTOR, 0, VECTOR)
+
+/* acc[t][k] += dZ[the output pixel that reaches pixel t through tap
+ * (kh, kw)] * W[kh][kw] for output vector k. MASKED: only for the pixels
+ * that exist and have such an output pixel (a skipped term, as in the
+ * forward). */
+#define DATA_TAP(LOAD, MASKED)                                                       \
+    _Pragma("unroll") for (int k = 0; k < MULTIPLIER; k++) {                         \
+        const vreal wv = LOAD(w_row + (idx_t)kw * n_C + k * VECTOR, OUT_LANES(k));   \
+        _Pragma("unroll") for (int t = 0; t < TILE; t++) {                           \
+            const int wo = wo0 + t;                                                  \
+            if (!(MASKED) || (t < n_pix && wo >= 0 && wo < n_W))                     \
+                acc[t][k] += LOAD(dz_row + (idx_t)wo * n_C + k * VECTOR, OUT_LANES(k)) * wv; \
+        }                                                                            \
+    }
+
+#if defined(STRIDE_W) && STRIDE_W == 1
+/* With stride 1 along w (the host passes the window then), every tap
+ * reaches every pixel of the tile, from output column wp + pad_left -
+ * kw * DILATION_W: the tile's taps of one kernel row read COLUMNS output
+ * columns from wo_first on, each loaded once (a correlation with the
+ * flipped window). MASKED: out_col[j] says whether column j exists. */
+#define DATA_WINDOW(LOAD, MASKED)                                                    \
+    _Pragma("unroll") for (int k = 0; k < MULTIPLIER; k++) {                         \
+        vreal column[COLUMNS];                                                       \
+        _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
+            column[j] = !(MASKED) || out_col[j]                                      \
+                            ? LOAD(dz_row + (idx_t)(wo_first + j) * n_C + k * VECTOR, OUT_LANES(k)) \
+                            : (vreal)0;                                              \
+        _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
+            const vreal wv = LOAD(w_row + (idx_t)kw * n_C + k * VECTOR, OUT_LANES(k)); \
+            _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
+                const int j = t + (FILTER_W - 1 - kw) * DILATION_W;                  \
+                if (!(MASKED) || out_col[j])                                         \
+                    acc[t][k] += column[j] * wv;                                     \
+            }                                                                        \
+        }                                                                            \
+    }
+#define DATA_BY_COLUMNS 1
+#else
+#define DATA_BY_COLUMNS 0
+#endif
+
+/* Input channel c + l's gradient: the sum of lanes l * MULTIPLIER + k of
+ * its output vectors, k in order. */
+#if MULTIPLIER == 1
+#define FOLD(acc_t) ((acc_t)[0])
+#else
+vreal fold_multiplier(const vreal acc_t[MULTIPLIER])
+{
+    union { vreal v[MULTIPLIER]; real s[MULTIPLIER * VECTOR]; } in;
+    union { vreal v; real s[VECTOR]; } out;
+    _Pragma("unroll") for (int k = 0; k < MULTIPLIER; k++)
+        in.v[k] = acc_t[k];
+    _Pragma("unroll") for (int l = 0; l < VECTOR; l++) {
+        real sum = in.s[l * MULTIPLIER];
+        _Pragma("unroll") for (int k = 1; k < MULTIPLIER; k++)
+            sum += in.s[l * MULTIPLIER + k];
+        out.s[l] = sum;
+    }
+    return out.v;
+}
+#define FOLD(acc_t) fold_multiplier(acc_t)
+#endif
+
+/* dA_prev, gathered per input pixel: the pixels of a tile lie in one input
+ * row at columns r + stride_w * j for consecutive j, so they share one
+ * residue r modulo stride_w and with it the taps kw that reach them
+ * (first_tap, common.h); the output columns those taps come from are
+ * consecutive, one per pixel. Rows likewise take their residue's taps kh.
+ * So no tap is ever tested with %, and pixels that no window covers sum
+ * nothing and are written as 0.
+ * Grid: dim 0 = channel groups (input channels), dim 1 = (tile, residue),
+ * residue fastest so that neighbouring items write neighbouring pixels,
+ * dim 2 = input rows (m * n_H_prev). */
+__kernel void depthwise_backward_data(const __global real *dz, const __global real *w,
+                                      __global real *da_prev, CONV_SHAPE_PARAMS, int channels,
+                                      int residues)
+{
+    const int c_begin = (int)get_global_id(0) * channels;
+    const int q = (int)get_global_id(1);
+    const int j0 = q / residues * TILE, r = q - q / residues * residues;
+    const int row = (int)get_global_id(2);
+    const int wp0 = r + stride_w * j0;
+    if (c_begin >= n_C_prev || wp0 >= n_W_prev || row >= m * n_H_prev)
+        return;
+    const int i = row / n_H_prev, hp = row - i * n_H_prev;
+    const int c_end = min(n_C_prev, c_begin + channels);
+    const int n_pix = min(TILE, (n_W_prev - 1 - wp0) / stride_w + 1);
+    int kh_step;
+    const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
+#if DATA_BY_COLUMNS
+    const int wo_first = wp0 + pad_left - (FILTER_W - 1) * DILATION_W;
+    const int inside = n_pix == TILE && wo_first >= 0 && wo_first + COLUMNS <= n_W;
+    int out_col[COLUMNS];
+    _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
+        out_col[j] = wo_first + j >= 0 && wo_first + j < n_W;
+#else
+    int kw_step;
+    const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
+#endif
+    __global real *out = da_prev + ((idx_t)row * n_W_prev + wp0) * n_C_prev;
+
+    for (int c = c_begin; c < c_end; c += VECTOR) {
+        const int lanes = min(VECTOR, c_end - c);
+        vreal acc[TILE][MULTIPLIER];
+        _Pragma("unroll") for (int t = 0; t < TILE; t++)
+            _Pragma("unroll") for (int k = 0; k < MULTIPLIER; k++)
+                acc[t][k] = (vreal)0;
+        for (int kh = kh_first; kh < f_h; kh += kh_step) {
+            const int h = (hp + pad_top - kh * dilation_h) / stride_h; /* exact */
+            if (h < 0 || h >= n_H)
+                continue;
+            const __global real *dz_row = dz + ((idx_t)i * n_H + h) * n_W * n_C + (idx_t)c * MULTIPLIER;
+            const __global real *w_row = w + (idx_t)kh * f_w * n_C + (idx_t)c * MULTIPLIER;
+#if DATA_BY_COLUMNS
+            if (lanes < VECTOR)
+                DATA_WINDOW(LOAD_TAIL, 1)
+            else if (inside)
+                DATA_WINDOW(LOAD_FULL, 0)
+            else
+                DATA_WINDOW(LOAD_FULL, 1)
+#else
+            for (int kw = kw_first; kw < f_w; kw += kw_step) {
+                /* The output column of pixel 0 through tap kw; exact. */
+                const int wo0 = (r + pad_left - kw * dilation_w) / stride_w + j0;
+                if (lanes < VECTOR)
+                    DATA_TAP(LOAD_TAIL, 1)
+                else if (n_pix == TILE && wo0 >= 0 && wo0 + TILE <= n_W)
+                    DATA_TAP(LOAD_FULL, 0)
+                else
+                    DATA_TAP(LOAD_FULL, 1)
+            }
+#endif
+        }
+        _Pragma("unroll") for (int t = 0; t < TILE; t++) {
+            if (t < n_pix) {
+                const vreal v = FOLD(acc[t]);
+                __global real *pixel = out + (idx_t)t * stride_w * n_C_prev + c;
+                if (lanes == VECTOR)
+                    STORE_OUT(v, pixel);
+                else
+                    STORE_TAIL(v, pixel, lanes);
+            }
+        }
+    }
+}
+
+/* ---- backward filter (dW) ---- */
+
+/* acc[b][kw] += input(pixel wo's tap (kh0 + b, kw)) * dZ[pixel wo] over the
+ * output columns [lo, hi) of the row; rows[b] says whether kernel row
+ * kh0 + b exists and lies inside the input for this output row. MASKED:
+ * also test each tap's column. */
+#define FILTER_COLUMNS(INPUT, LOAD_DZ, MASKED, lo, hi)                               \
+    for (int wo = (lo); wo < (hi); wo++) {                                           \
+        const vreal g = LOAD_DZ(dz_row + (idx_t)wo * n_C, lanes);                    \
+        const int iw0 = wo * stride_w - pad_left;                                    \
+        _Pragma("unroll") for (int b = 0; b < KH_BLOCK; b++) {                       \
+            if (!rows[b])                                                            \
+                continue;                                                            \
+            _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                \
+                const int iw = iw0 + kw * dilation_w;                                \
+                if (!(MASKED) || (iw >= 0 && iw < n_W_prev))                         \
+                    acc[b][kw] += INPUT(a_rows[b] + (idx_t)iw * n_C_prev, c, lanes) * g; \
+            }                                                                        \
+        }                                                                            \
+    }
+
+/* part[chunk][kh][kw][c] = the chunk's sum over its output pixels of
+ * input(pixel's tap (kh, kw), c / MULTIPLIER) * dZ[pixel][c], for the kernel
+ * rows kh0 .. kh0 + KH_BLOCK - 1 (those < f_h) and VECTOR output channels.
+ * Chunks are chunk_rows whole output rows.
+ * Grid: dim 0 = channel vectors, dim 1 = kernel-row blocks, dim 2 = chunks. */
+__kernel void depthwise_backward_filter(const __global real *a_prev, const __global real *dz,
+                                        __global real *part, CONV_SHAPE_PARAMS, int chunk_rows)
+{
+    const int c = (int)get_global_id(0) * VECTOR;
+    const int kh0 = (int)get_global_id(1) * KH_BLOCK;
+    const int chunk = (int)get_global_id(2);
+    const int out_rows = m * n_H;
+    if (c >= n_C || kh0 >= f_h || chunk * chunk_rows >= out_rows)
+        return;
+    const int lanes = min(VECTOR, n_C - c);
+    const int r_begin = chunk * chunk_rows, r_end = min(r_begin + chunk_rows, out_rows);
+    /* Columns [full_lo, full_hi) have every tap inside the input row. */
+    const int full_lo = min(n_W, (pad_left + stride_w - 1) / stride_w);
+    const int right = n_W_prev - 1 - (f_w - 1) * dilation_w + pad_left;
+    const int full_hi = right < 0 ? full_lo : max(full_lo, min(n_W, right / stride_w + 1));
+
+    vreal acc[KH_BLOCK][FILTER_W];
+    _Pragma("unroll") for (int b = 0; b < KH_BLOCK; b++)
+        _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++)
+            acc[b][kw] = (vreal)0;
+    for (int r = r_begin; r < r_end; r++) {
+        const int i = r / n_H, h = r - i * n_H;
+        const int ih0 = h * stride_h - pad_top + kh0 * dilation_h;
+        int rows[KH_BLOCK];
+        const __global real *a_rows[KH_BLOCK];
+        _Pragma("unroll") for (int b = 0; b < KH_BLOCK; b++) {
+            const int ih = ih0 + b * dilation_h;
+            rows[b] = kh0 + b < f_h && ih >= 0 && ih < n_H_prev;
+            a_rows[b] = a_prev + ((idx_t)i * n_H_prev + (rows[b] ? ih : 0)) * n_W_prev * n_C_prev;
+        }
+        const __global real *dz_row = dz + (idx_t)r * n_W * n_C + c;
+        if (lanes == VECTOR) {
+            FILTER_COLUMNS(INPUT_FULL, LOAD_FULL, 1, 0, full_lo)
+            FILTER_COLUMNS(INPUT_FULL, LOAD_FULL, 0, full_lo, full_hi)
+            FILTER_COLUMNS(INPUT_FULL, LOAD_FULL, 1, full_hi, n_W)
+        } else {
+            FILTER_COLUMNS(INPUT_TAIL, LOAD_TAIL, 1, 0, n_W)
+        }
+    }
+
+    __global real *out = part + ((idx_t)chunk * f_h * f_w + (idx_t)kh0 * f_w) * n_C + c;
+    _Pragma("unroll") for (int b = 0; b < KH_BLOCK; b++) {
+        if (kh0 + b < f_h) {
+            _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {
+                __global real *tap = out + (idx_t)(b * f_w + kw) * n_C;
+                if (lanes == VECTOR)
+                    STORE_FULL(acc[b][kw], tap, lanes);
+                else
+                    STORE_TAIL(acc[b][kw], tap, lanes);
+            }
+        }
+    }
+}
+
+DEFINE_SUM_CHUNKS(depthwise_filter_sum_chunks)
