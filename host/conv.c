@@ -161,8 +161,7 @@ clcnn_conv_params clcnn_conv_params_default(int stride, int pad)
     return p;
 }
 
-/* The widest vector up to the tuned one that the channel count can use. */
-static int vector_for(int tuned, int channels)
+int clcnn__vector_for(int tuned, int channels)
 {
     int v = tuned;
     while (v > 1 && v / 2 >= channels)
@@ -170,13 +169,11 @@ static int vector_for(int tuned, int channels)
     return v;
 }
 
-/* Pixels per work-item along a row of `width`: the tuned tile, or the
- * largest tile above half of it that divides the row, so that no tile is
- * partial (a partial tile takes the masked path for every tap): 28-wide
- * rows take 7-pixel tiles instead of 3 x 8 + 4 (README, speed). */
-static int tile_for_width(int tuned, int width)
+int clcnn__tile_for_width(int tuned, int width)
 {
-    for (int tile = tuned; width > tuned && 2 * tile > tuned; tile--)
+    if (width <= tuned)
+        return width;
+    for (int tile = tuned; 2 * tile > tuned; tile--)
         if (width % tile == 0)
             return tile;
     return tuned;
@@ -243,7 +240,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
         }
         /* The device cannot run a whole group of it: use the register tiles. */
     }
-    const int vec = vector_for(t->conv_vector, s.out_group), tile = tile_for_width(t->conv_tile_pixels, s.n_W);
+    const int vec = clcnn__vector_for(t->conv_vector, s.out_group), tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
     int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
     epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
@@ -316,9 +313,9 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * with at most 96 lanes of partial sums per work-item (12 AVX2
      * registers for the CPU's 4-pixel tiles). */
     p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
-    p->tile_data = tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
+    p->tile_data = clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
     if (p->data_dot) {
-        int vec = vector_for(t->conv_vector, s->n_C);
+        int vec = clcnn__vector_for(t->conv_vector, s->n_C);
         while (vec > 4 && p->tile_data * s->n_C_prev * vec > 96)
             vec /= 2;
         p->vec_data = vec;
@@ -328,7 +325,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                     &p->data)))
             return st;
     } else if (want_data) {
-        p->vec_data = vector_for(t->conv_vector, s->in_group);
+        p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
                                     &p->transpose)) ||
@@ -338,7 +335,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             return st;
     }
     if (want_filter) {
-        p->vec_filter = vector_for(t->conv_vector, s->out_group);
+        p->vec_filter = clcnn__vector_for(t->conv_vector, s->out_group);
         /* dW's chunks are whole output rows (m * n_H of them). */
         const int out_rows = s->m * s->n_H;
         /* The partial sums cost chunks x |dW| written and read again: on
@@ -386,7 +383,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             return st;
     }
     if (want_bias) {
-        p->vec_bias = vector_for(t->conv_vector, s->n_C);
+        p->vec_bias = clcnn__vector_for(t->conv_vector, s->n_C);
         p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 256);
         p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
         snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);

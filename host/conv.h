@@ -22,6 +22,15 @@ typedef struct clcnn_conv_shape {
         CLCNN_ARG((s).stride_h), CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left),    \
         CLCNN_ARG((s).dilation_h), CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
 
+/* The widest vector up to the tuned one that `channels` can use. */
+int clcnn__vector_for(int tuned, int channels);
+/* Pixels per work-item along a row of `width`: all of it when it is no
+ * wider than the tuned tile, else the tuned tile or the largest one above
+ * half of it that divides the row, so that no tile is partial (a partial
+ * tile takes the masked path for every tap): 28-wide rows take 7-pixel
+ * tiles instead of 3 x 8 + 4, 7-wide rows one tile of 7 (README, speed). */
+int clcnn__tile_for_width(int tuned, int width);
+
 /* ---- depthwise convolution (conv_depthwise.c, kernels/conv_depthwise.cl) ----
  * One input channel per group (groups == n_C_prev > 1, w (f_h, f_w, 1,
  * n_C_prev * multiplier)): no reduction over channels, a per-channel

@@ -29,29 +29,6 @@ static int is_cpu(const clcnn_context *ctx)
     return (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
-/* The widest vector up to the tuned one that `channels` can use. */
-static int vector_for(int tuned, int channels)
-{
-    int v = tuned;
-    while (v > 1 && v / 2 >= channels)
-        v /= 2;
-    return v;
-}
-
-/* Pixels per work-item along a row of `width`: all of it when it is no
- * wider than the tuned tile, else the tuned tile or the largest one above
- * half of it that divides the row, so that no tile is partial (a partial
- * tile takes the masked path for every tap). */
-static int tile_for_width(int tuned, int width)
-{
-    if (width <= tuned)
-        return width;
-    for (int tile = tuned; 2 * tile > tuned; tile--)
-        if (width % tile == 0)
-            return tile;
-    return tuned;
-}
-
 /* Work-group sizes over a grid of `global`: powers of two (POCL compiles a
  * work-group function for each size it meets, so a few sizes bound that),
  * filling dim 0, then 1, then 2, up to `items` in all. Dim 0 holds the
@@ -113,8 +90,8 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
                       int tile_budget, int window, size_t out_bytes, row_plan *p)
 {
     const clcnn_tuning *t = &ctx->tuning;
-    p->vector = vector_for(t->conv_vector, n_channels);
-    p->tile = tile_for_width(tile_budget, width);
+    p->vector = clcnn__vector_for(t->conv_vector, n_channels);
+    p->tile = clcnn__tile_for_width(tile_budget, width);
     const size_t vectors = clcnn__div_up((size_t)n_channels, (size_t)p->vector);
     const size_t tiles = clcnn__div_up((size_t)width, (size_t)p->tile);
     size_t per_item = 1;
@@ -228,7 +205,7 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
             return st;
     }
     if (want_filter) {
-        plan->filter_vector = vector_for(t->conv_vector, s->n_C);
+        plan->filter_vector = clcnn__vector_for(t->conv_vector, s->n_C);
         plan->filter_kh_block = kh_block_for(t, s->f_h, s->f_w);
         plan->filter_chunk_rows = chunk_rows_for(s);
         plan->filter_chunks = (int)clcnn__div_up((size_t)s->m * s->n_H, (size_t)plan->filter_chunk_rows);
