@@ -9,6 +9,10 @@
 
 typedef clcnn_conv_shape conv_shape;
 
+/* Work-groups a launch keeps, at least, when the host groups items: many
+ * more than the cores of a CPU, so that POCL can balance them. */
+#define MIN_GROUPS 16
+
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
 static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthrough, const char *field,
@@ -378,8 +382,9 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
                                "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
                                op, p->filter_chunks, w_count, INT_MAX);
-        if ((st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)p->filter_chunks * w_count * elem,
-                                     &p->filter_part)))
+        if (p->filter_chunks > 1 &&
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)p->filter_chunks * w_count * elem,
+                                   &p->filter_part)))
             return st;
     }
     if (want_bias) {
@@ -485,15 +490,27 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const size_t tap_items = p.filter_by_rows ? (size_t)s.f_h
                                                   : (size_t)s.f_h * s.f_w *
                                                         clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
-        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part),
-                                  CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk)};
+        clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part),
+                            CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk)};
         const size_t global[3] = {tap_items, (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
                                   (size_t)p.filter_chunks};
-        const size_t local[3] = {1, 1, 1};
+        /* Items of one chunk share a group, up to conv_local of them, as
+         * long as there are groups enough for every core: a group per item
+         * costs POCL its per-group overhead on each of the many small items
+         * of a fully connected layer's dW. */
+        size_t along = 1;
+        while (along * 2 <= (size_t)t->conv_local && along * 2 <= tap_items &&
+               tap_items / (along * 2) * global[1] * global[2] >= MIN_GROUPS)
+            along *= 2;
+        const size_t local[3] = {along, 1, 1};
         const int n = (int)(dw->count);
+        /* One chunk: its partial sums are dW itself. */
+        if (p.filter_chunks == 1)
+            args[2] = CLCNN_ARG(dw->mem);
         if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
             (st = clcnn__launch(ctx, op, p.filter, 3, global, local)) ||
-            (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n, p.filter_chunks)))
+            (p.filter_chunks > 1 && (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n,
+                                                       p.filter_chunks))))
             return st;
     }
     if (db) {
