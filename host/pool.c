@@ -1,6 +1,10 @@
 /* Max and average pooling forward and backward: validation, a launch plan
  * (kernels, tile options, workspace: everything that can fail) and then the
- * kernels of pool_forward.cl and pool_backward.cl. */
+ * kernels of pool_forward.cl and pool_backward.cl. The walkthrough's ops
+ * (clcnn_pool_forward, clcnn_pool_backward) validate their own arguments
+ * and then run the same code as the _ex ops with
+ * clcnn_pool_params_default(f, stride). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,12 +14,60 @@
  * windows skips the argmax pass and rescans the windows: its launch costs
  * more than the rescans. */
 #define POOL_RECOMPUTE_MAX_ELEMENTS 8192
+/* ... as long as the rescans load at most this many elements in all, so
+ * that large windows (global pooling of a small tensor) do not make the
+ * gather quadratic in the window. */
+#define POOL_RECOMPUTE_MAX_LOADS (1 << 20)
 
+clcnn_pool_params clcnn_pool_params_default(int f, int stride)
+{
+    clcnn_pool_params p = {f, f, stride, stride, 0, 0, 0, 0, 1};
+    return p;
+}
+
+/* A validated call's geometry: the input and output extents and the params
+ * as the kernels take them. */
 typedef struct pool_shape {
     int n_H_prev, n_W_prev, n_C, n_H, n_W;
+    clcnn_pool_params p;
     size_t out_dims[4];
 } pool_shape;
 
+/* Fills s from a_prev and params that have passed validation. Along an
+ * axis with one output, every stride of at least the window gives the
+ * same window, the same covering and the same blocks, so one above the
+ * window is lowered to it: the kernels' index arithmetic then never meets
+ * a stride near INT_MAX. */
+static void pool_shape_init(const clcnn_tensor *a_prev, const clcnn_pool_params *params, pool_shape *s)
+{
+    const size_t *d = a_prev->dims;
+    s->p = *params;
+    s->n_H_prev = (int)d[1];
+    s->n_W_prev = (int)d[2];
+    s->n_C = (int)d[3];
+    const long long padded_h = (long long)d[1] + params->pad_top + params->pad_bottom;
+    const long long padded_w = (long long)d[2] + params->pad_left + params->pad_right;
+    s->n_H = (int)((padded_h - params->f_h) / params->stride_h + 1);
+    s->n_W = (int)((padded_w - params->f_w) / params->stride_w + 1);
+    if (s->n_H == 1 && params->stride_h > params->f_h)
+        s->p.stride_h = params->f_h;
+    if (s->n_W == 1 && params->stride_w > params->f_w)
+        s->p.stride_w = params->f_w;
+    s->out_dims[0] = d[0];
+    s->out_dims[1] = (size_t)s->n_H;
+    s->out_dims[2] = (size_t)s->n_W;
+    s->out_dims[3] = d[3];
+}
+
+static clcnn_status check_mode(clcnn_context *ctx, const char *op, clcnn_pool_mode mode)
+{
+    if (mode != CLCNN_POOL_MAX && mode != CLCNN_POOL_AVERAGE)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: mode is %d; use CLCNN_POOL_MAX (0) or CLCNN_POOL_AVERAGE (1)", op, (int)mode);
+    return CLCNN_OK;
+}
+
+/* The walkthrough's arguments (f, stride), with their own messages. */
 static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, int f,
                                   int stride, clcnn_pool_mode mode, pool_shape *s)
 {
@@ -28,22 +80,100 @@ static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcn
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: f is %d; the window must be at least 1", op, f);
     if (stride < 1)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: stride is %d; it must be at least 1", op, stride);
-    if (mode != CLCNN_POOL_MAX && mode != CLCNN_POOL_AVERAGE)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: mode is %d; use CLCNN_POOL_MAX (0) or CLCNN_POOL_AVERAGE (1)", op, (int)mode);
+    if ((st = check_mode(ctx, op, mode)))
+        return st;
     const size_t *d = a_prev->dims;
     if ((size_t)f > d[1] || (size_t)f > d[2])
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: the %d x %d window is larger than the input %zu x %zu",
                            op, f, f, d[1], d[2]);
-    s->n_H_prev = (int)d[1];
-    s->n_W_prev = (int)d[2];
-    s->n_C = (int)d[3];
-    s->n_H = (s->n_H_prev - f) / stride + 1;
-    s->n_W = (s->n_W_prev - f) / stride + 1;
-    s->out_dims[0] = d[0];
-    s->out_dims[1] = (size_t)s->n_H;
-    s->out_dims[2] = (size_t)s->n_W;
-    s->out_dims[3] = d[3];
+    const clcnn_pool_params params = clcnn_pool_params_default(f, stride);
+    pool_shape_init(a_prev, &params, s);
+    return CLCNN_OK;
+}
+
+/* One axis of clcnn_pool_params: its field names and values. */
+typedef struct pool_axis {
+    const char *f_name, *stride_name, *pad_names[2], *extent; /* extent: "n_H_prev" */
+    int f, stride, pads[2];
+} pool_axis;
+
+static clcnn_status check_axis(clcnn_context *ctx, const char *op, const pool_axis *a)
+{
+    if (a->f < 1)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: params->%s is %d; the window must be at least 1 on each axis", op, a->f_name, a->f);
+    if (a->stride < 1)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; it must be at least 1", op,
+                           a->stride_name, a->stride);
+    for (int k = 0; k < 2; k++) {
+        if (a->pads[k] < 0)
+            return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; a pad must be 0 or more",
+                               op, a->pad_names[k], a->pads[k]);
+        if (a->pads[k] >= a->f)
+            return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                               "%s: params->%s is %d; each pad must be less than the window on its axis (%s %d)",
+                               op, a->pad_names[k], a->pads[k], a->f_name, a->f);
+    }
+    return CLCNN_OK;
+}
+
+/* The window against the input's extent n along one axis. */
+static clcnn_status check_axis_fits(clcnn_context *ctx, const char *op, const pool_axis *a, size_t n)
+{
+    const long long padded = (long long)n + a->pads[0] + a->pads[1];
+    if (padded > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: the padded input spans %lld (%s %zu + %s %d + %s %d); kernels index with 32 "
+                           "bits, so at most %d: use less padding",
+                           op, padded, a->extent, n, a->pad_names[0], a->pads[0], a->pad_names[1], a->pads[1],
+                           INT_MAX);
+    if (a->f > padded)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: params->%s is %d but the padded input spans %lld (%s %zu + %s %d + %s %d); "
+                           "use a window that fits, or more padding",
+                           op, a->f_name, a->f, padded, a->extent, n, a->pad_names[0], a->pads[0],
+                           a->pad_names[1], a->pads[1]);
+    return CLCNN_OK;
+}
+
+/* The _ex ops' arguments: every field of params, then the window against
+ * the input. */
+static clcnn_status pool_validate_ex(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                     const clcnn_pool_params *params, clcnn_pool_mode mode, pool_shape *s)
+{
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)))
+        return st;
+    if (params == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: params is NULL; pass a clcnn_pool_params, e.g. from "
+                           "clcnn_pool_params_default(f, stride)", op);
+    const pool_axis rows = {"f_h", "stride_h", {"pad_top", "pad_bottom"}, "n_H_prev",
+                            params->f_h, params->stride_h, {params->pad_top, params->pad_bottom}};
+    const pool_axis cols = {"f_w", "stride_w", {"pad_left", "pad_right"}, "n_W_prev",
+                            params->f_w, params->stride_w, {params->pad_left, params->pad_right}};
+    if ((st = check_axis(ctx, op, &rows)) || (st = check_axis(ctx, op, &cols)))
+        return st;
+    if (params->count_include_pad != 0 && params->count_include_pad != 1)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: params->count_include_pad is %d; use 1 (an average divides by f_h * f_w) or 0 "
+                           "(by the window's pixels inside the input)", op, params->count_include_pad);
+    if ((st = check_mode(ctx, op, mode)))
+        return st;
+    if ((st = check_axis_fits(ctx, op, &rows, a_prev->dims[1])) ||
+        (st = check_axis_fits(ctx, op, &cols, a_prev->dims[2])))
+        return st;
+    /* Positions in a window (the argmax) and its divisor are ints in the
+     * kernels; only padding can make a window this large. */
+    const long long taps = (long long)params->f_h * params->f_w;
+    if (taps > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: the params->f_h x params->f_w window (%d x %d) has %lld positions; kernels "
+                           "index them with 32 bits, so at most %d: use a smaller window and less padding",
+                           op, params->f_h, params->f_w, taps, INT_MAX);
+    pool_shape_init(a_prev, params, s);
     return CLCNN_OK;
 }
 
@@ -53,13 +183,14 @@ typedef struct pool_plan {
     int tile;          /* units (pixels or blocks) along w per work-item */
     int local;         /* work-items per group */
     int cpu_rows;      /* CPUs: groups of `local` rows (see enqueue) */
+    int padded;        /* some pad is not 0 */
+    size_t argmax_bytes; /* of one window position in the argmax workspace */
     char options[256]; /* -D options of the kernels */
 } pool_plan;
 
-/* The launch plan for a window of f with this stride on n_C channels, for
- * a call that writes `out_bytes`.
+/* The launch plan for the shape s, for a call that writes `out_bytes`.
  * The widths come from the device table (pool_vector, pool_tile,
- * pool_local in device.c, overridable with CLCNN_TUNE).
+ * pool_local in tuning_table.h, overridable with CLCNN_TUNE).
  * CPUs (POCL runs a work-group as a loop over its items): loads of up to 16
  * channels (two or four SIMD registers); all of n_C per item, so that an
  * item reads whole pixels in address order, which the hardware prefetchers
@@ -68,45 +199,63 @@ typedef struct pool_plan {
  * eighth of the cache or more is written with non-temporal stores: with
  * the inputs streaming through it would mostly be evicted before its next
  * use anyway, and those stores skip reading each output line before
- * overwriting it.
+ * overwriting it. When the output has one pixel per image (global
+ * pooling), items of all of n_C would number only m, too few to share
+ * among the cores: there an item takes one vector of channels, as on GPUs.
  * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
  * Small windows are compiled in as constants (unrolled loops, shifts for
- * the divisions); a program per (f, stride) pair is cheap for these few. */
-static void plan_pool(const clcnn_context *ctx, int n_C, int f, int stride, size_t out_bytes, pool_plan *p)
+ * the divisions); a program per (window, strides) is cheap for these few.
+ * Padding is compiled in or out (POOL_PADDED), so that windows without it
+ * pay nothing for it. */
+static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_bytes, pool_plan *p)
 {
+    const clcnn_pool_params *q = &s->p;
+    const int one_window = s->n_H == 1 && s->n_W == 1;
     const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
-    /* CPUs: the widest vector that fits in n_C; when it does not divide
-     * n_C, each pixel's last vector overlaps the one before (CHANNEL_TAIL),
-     * which keeps the whole width for any n_C >= 16 instead of falling
-     * back to narrower vectors, down to scalar.
-     * GPUs: a vector that divides n_C, since an overlap there would be
-     * written by two work-items. */
+    /* Items of all of n_C: the widest vector that fits in n_C; when it does
+     * not divide n_C, each pixel's last vector overlaps the one before
+     * (CHANNEL_TAIL), which keeps the whole width for any n_C >= 16
+     * instead of falling back to narrower vectors, down to scalar.
+     * Items of one vector: a vector that divides n_C, since an overlap
+     * there would be written by two work-items. */
+    const int whole_pixels = cpu && !one_window;
     const clcnn_tuning *t = &ctx->tuning;
     p->vector = t->pool_vector;
-    while (p->vector > 1 && (cpu ? p->vector > n_C : n_C % p->vector != 0))
+    while (p->vector > 1 && (whole_pixels ? p->vector > s->n_C : s->n_C % p->vector != 0))
         p->vector /= 2;
-    const int tail = n_C % p->vector != 0;
-    p->channels = cpu ? n_C : p->vector;
+    const int tail = s->n_C % p->vector != 0;
+    p->channels = whole_pixels ? s->n_C : p->vector;
     p->tile = t->pool_tile;
     p->local = t->pool_local;
     p->cpu_rows = cpu;
+    p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
     cl_ulong cache = 0;
     if (cpu)
         clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
     /* Non-temporal vector stores need aligned addresses, which a tail breaks. */
     const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
 
-    int used = snprintf(p->options, sizeof p->options, "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d%s", p->vector, p->tile,
-                        tail ? " -DCHANNEL_TAIL=1" : "");
-    if (f <= 4 && stride <= 4)
-        used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DPOOL_F=%d -DPOOL_STRIDE=%d", f,
-                         stride);
-    /* Positions in a window run to f * f - 1; uchar holds them up to 16 x 16. */
-    if (f > 16)
+    int used = snprintf(p->options, sizeof p->options, "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d%s",
+                        p->vector, p->tile, p->padded, tail ? " -DCHANNEL_TAIL=1" : "");
+    if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
+        used += snprintf(p->options + used, sizeof p->options - (size_t)used,
+                         " -DPOOL_F_H=%d -DPOOL_F_W=%d -DPOOL_STRIDE_H=%d -DPOOL_STRIDE_W=%d", q->f_h, q->f_w,
+                         q->stride_h, q->stride_w);
+    /* Positions in a window run to f_h * f_w - 1; uchar holds them up to 256 taps. */
+    p->argmax_bytes = (long long)q->f_h * q->f_w > 256 ? sizeof(cl_int) : 1;
+    if (p->argmax_bytes != 1)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DARGMAX_TYPE=int");
     if (stream)
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
+
+/* The shape arguments every kernel ends with (POOL_SHAPE_PARAMS in
+ * kernels/common.h), for pool_shape s and pool_plan p. */
+#define POOL_SHAPE_ARGS(s, p)                                                                                 \
+    CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H),                \
+        CLCNN_ARG((s).n_W), CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h),           \
+        CLCNN_ARG((s).p.stride_w), CLCNN_ARG((s).p.pad_top), CLCNN_ARG((s).p.pad_left),                      \
+        CLCNN_ARG((s).p.count_include_pad), CLCNN_ARG((p).channels)
 
 /* Enqueues `kernel` over channel groups x (units / tile) x rows. */
 static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan *p, cl_kernel kernel,
@@ -141,30 +290,110 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
     return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
 }
 
+/* Pooling forward of a validated shape; checks the output, then enqueues. */
+static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                     const pool_shape *s, clcnn_pool_mode mode, clcnn_tensor *a)
+{
+    clcnn_status st;
+    if ((st = clcnn__check_tensor(ctx, op, "a", a, a_prev->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "a", a, s->out_dims)) ||
+        (st = clcnn__check_distinct(ctx, op, "a", a, "a_prev", a_prev)))
+        return st;
+    pool_plan p;
+    plan_pool(ctx, s, a->bytes, &p);
+    cl_kernel k;
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_forward, a_prev->dtype, p.options,
+                                mode == CLCNN_POOL_MAX ? "pool_forward_max" : "pool_forward_average", &k)))
+        return st;
+    const int rows = (int)a->dims[0] * s->n_H;
+    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(a->mem), CLCNN_ARG(rows), POOL_SHAPE_ARGS(*s, p)};
+    return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W, rows);
+}
+
+/* Pooling backward of a validated shape; checks da and da_prev, then
+ * enqueues. */
+static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
+                                      const clcnn_tensor *a_prev, const pool_shape *s, clcnn_pool_mode mode,
+                                      clcnn_tensor *da_prev)
+{
+    clcnn_status st;
+    if ((st = clcnn__check_tensor(ctx, op, "da", da, a_prev->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "da", da, s->out_dims)) ||
+        (st = clcnn__check_tensor(ctx, op, "da_prev", da_prev, a_prev->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "da_prev", da_prev, a_prev->dims)) ||
+        (st = clcnn__check_distinct(ctx, op, "da_prev", da_prev, "a_prev", a_prev)) ||
+        (st = clcnn__check_distinct(ctx, op, "da_prev", da_prev, "da", da)))
+        return st;
+
+    const clcnn_dtype dt = a_prev->dtype;
+    const clcnn_pool_params *q = &s->p;
+    const int m = (int)a_prev->dims[0];
+    pool_plan p;
+    plan_pool(ctx, s, da_prev->bytes, &p);
+
+    if (!p.padded && q->f_h <= q->stride_h && q->f_w <= q->stride_w) {
+        /* Windows neither overlap nor reach into padding: one pass over
+         * stride_h x stride_w blocks. */
+        cl_kernel k;
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_blocks", &k)))
+            return st;
+        const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
+        const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
+        const int use_max = mode == CLCNN_POOL_MAX;
+        const clcnn_arg args[] = {CLCNN_ARG(da->mem),    CLCNN_ARG(a_prev->mem), CLCNN_ARG(da_prev->mem),
+                                  CLCNN_ARG(block_rows), POOL_SHAPE_ARGS(*s, p), CLCNN_ARG(use_max)};
+        return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, block_cols, block_rows);
+    }
+
+    const int input_rows = m * s->n_H_prev;
+    if (mode == CLCNN_POOL_AVERAGE) {
+        cl_kernel k;
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_average", &k)))
+            return st;
+        const clcnn_arg args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows),
+                                  POOL_SHAPE_ARGS(*s, p)};
+        return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
+    }
+
+    /* Max: the argmax pass, then the gather; on tiny tensors, where a
+     * launch costs more than scanning each covering window again, a gather
+     * built to do that alone. The kernels and the workspace come first, so
+     * that nothing can fail after an enqueue. */
+    const int cover_h = (q->f_h - 1) / q->stride_h + 1, cover_w = (q->f_w - 1) / q->stride_w + 1;
+    const double rescan_loads = (double)a_prev->count * (cover_h < s->n_H ? cover_h : s->n_H) *
+                                (cover_w < s->n_W ? cover_w : s->n_W) * q->f_h * q->f_w;
+    const int recompute = a_prev->count <= POOL_RECOMPUTE_MAX_ELEMENTS && rescan_loads <= POOL_RECOMPUTE_MAX_LOADS;
+    cl_kernel argmax = NULL, gather;
+    cl_mem positions = da->mem; /* not read when recomputing */
+    if (recompute) {
+        const size_t used = strlen(p.options);
+        snprintf(p.options + used, sizeof p.options - used, " -DRECOMPUTE_ARGMAX=1");
+    }
+    if ((!recompute &&
+         ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_argmax", &argmax)) ||
+          (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_POOL_ARGMAX, da->count * p.argmax_bytes, &positions)))) ||
+        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_max", &gather)))
+        return st;
+    if (!recompute) {
+        const int output_rows = m * s->n_H;
+        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(positions), CLCNN_ARG(output_rows),
+                                  POOL_SHAPE_ARGS(*s, p)};
+        if ((st = enqueue(ctx, op, &p, argmax, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W,
+                          output_rows)))
+            return st;
+    }
+    const clcnn_arg args[] = {CLCNN_ARG(da->mem),      CLCNN_ARG(positions),  CLCNN_ARG(a_prev->mem),
+                              CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows), POOL_SHAPE_ARGS(*s, p)};
+    return enqueue(ctx, op, &p, gather, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
+}
+
 clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride,
                                 clcnn_pool_mode mode, clcnn_tensor *a)
 {
     static const char op[] = "pool_forward";
     pool_shape s;
     clcnn_status st = pool_validate(ctx, op, a_prev, f, stride, mode, &s);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "a", a, a_prev->dtype)) ||
-        (st = clcnn__check_dims(ctx, op, "a", a, s.out_dims)) ||
-        (st = clcnn__check_distinct(ctx, op, "a", a, "a_prev", a_prev)))
-        return st;
-    pool_plan p;
-    plan_pool(ctx, s.n_C, f, stride, a->bytes, &p);
-    cl_kernel k;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_forward, a_prev->dtype, p.options,
-                                mode == CLCNN_POOL_MAX ? "pool_forward_max" : "pool_forward_average", &k)))
-        return st;
-    const int rows = (int)a->dims[0] * s.n_H;
-    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(a->mem),  CLCNN_ARG(rows),
-                              CLCNN_ARG(s.n_H_prev),  CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C),
-                              CLCNN_ARG(s.n_H),       CLCNN_ARG(s.n_W),      CLCNN_ARG(f),
-                              CLCNN_ARG(stride),      CLCNN_ARG(p.channels)};
-    return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s.n_C, s.n_W, rows);
+    return st ? st : pool_forward_run(ctx, op, a_prev, &s, mode, a);
 }
 
 clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev, int f,
@@ -173,75 +402,23 @@ clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, con
     static const char op[] = "pool_backward";
     pool_shape s;
     clcnn_status st = pool_validate(ctx, op, a_prev, f, stride, mode, &s);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "da", da, a_prev->dtype)) ||
-        (st = clcnn__check_dims(ctx, op, "da", da, s.out_dims)) ||
-        (st = clcnn__check_tensor(ctx, op, "da_prev", da_prev, a_prev->dtype)) ||
-        (st = clcnn__check_dims(ctx, op, "da_prev", da_prev, a_prev->dims)) ||
-        (st = clcnn__check_distinct(ctx, op, "da_prev", da_prev, "a_prev", a_prev)) ||
-        (st = clcnn__check_distinct(ctx, op, "da_prev", da_prev, "da", da)))
-        return st;
+    return st ? st : pool_backward_run(ctx, op, da, a_prev, &s, mode, da_prev);
+}
 
-    const clcnn_dtype dt = a_prev->dtype;
-    const int m = (int)a_prev->dims[0];
-    pool_plan p;
-    plan_pool(ctx, s.n_C, f, stride, da_prev->bytes, &p);
-    /* The arguments every backward kernel ends with. */
-#define POOL_SHAPE_ARGS                                                                                   \
-    CLCNN_ARG(s.n_H_prev), CLCNN_ARG(s.n_W_prev), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_H), CLCNN_ARG(s.n_W), \
-        CLCNN_ARG(f), CLCNN_ARG(stride), CLCNN_ARG(p.channels)
+clcnn_status clcnn_pool_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_pool_params *params,
+                                   clcnn_pool_mode mode, clcnn_tensor *a)
+{
+    static const char op[] = "pool_forward_ex";
+    pool_shape s;
+    clcnn_status st = pool_validate_ex(ctx, op, a_prev, params, mode, &s);
+    return st ? st : pool_forward_run(ctx, op, a_prev, &s, mode, a);
+}
 
-    if (f <= stride) {
-        /* Windows do not overlap: one pass over stride x stride blocks. */
-        cl_kernel k;
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_blocks", &k)))
-            return st;
-        const int block_rows = m * (int)clcnn__div_up((size_t)s.n_H_prev, (size_t)stride);
-        const int block_cols = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)stride);
-        const int use_max = mode == CLCNN_POOL_MAX;
-        const clcnn_arg args[] = {CLCNN_ARG(da->mem),    CLCNN_ARG(a_prev->mem), CLCNN_ARG(da_prev->mem),
-                                  CLCNN_ARG(block_rows), POOL_SHAPE_ARGS,        CLCNN_ARG(use_max)};
-        return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s.n_C, block_cols, block_rows);
-    }
-
-    const int input_rows = m * s.n_H_prev;
-    if (mode == CLCNN_POOL_AVERAGE) {
-        cl_kernel k;
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_average", &k)))
-            return st;
-        const clcnn_arg args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows),
-                                  POOL_SHAPE_ARGS};
-        return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s.n_C, s.n_W_prev, input_rows);
-    }
-
-    /* Max with overlapping windows: the argmax pass, then the gather; on
-     * tiny tensors, where a launch costs more than scanning each covering
-     * window again, a gather built to do that alone. The kernels and the
-     * workspace come first, so that nothing can fail after an enqueue. */
-    const int recompute = a_prev->count <= POOL_RECOMPUTE_MAX_ELEMENTS;
-    cl_kernel argmax = NULL, gather;
-    cl_mem positions = da->mem; /* not read when recomputing */
-    if (recompute) {
-        const size_t used = strlen(p.options);
-        snprintf(p.options + used, sizeof p.options - used, " -DRECOMPUTE_ARGMAX=1");
-    }
-    const size_t position_bytes = f > 16 ? sizeof(cl_int) : 1;
-    if ((!recompute &&
-         ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_argmax", &argmax)) ||
-          (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_POOL_ARGMAX, da->count * position_bytes, &positions)))) ||
-        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_max", &gather)))
-        return st;
-    if (!recompute) {
-        const int output_rows = m * s.n_H;
-        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(positions), CLCNN_ARG(output_rows),
-                                  POOL_SHAPE_ARGS};
-        if ((st = enqueue(ctx, op, &p, argmax, args, (int)(sizeof args / sizeof args[0]), s.n_C, s.n_W,
-                          output_rows)))
-            return st;
-    }
-    const clcnn_arg args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(positions), CLCNN_ARG(a_prev->mem),
-                              CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows), POOL_SHAPE_ARGS};
-#undef POOL_SHAPE_ARGS
-    return enqueue(ctx, op, &p, gather, args, (int)(sizeof args / sizeof args[0]), s.n_C, s.n_W_prev, input_rows);
+clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                    const clcnn_pool_params *params, clcnn_pool_mode mode, clcnn_tensor *da_prev)
+{
+    static const char op[] = "pool_backward_ex";
+    pool_shape s;
+    clcnn_status st = pool_validate_ex(ctx, op, a_prev, params, mode, &s);
+    return st ? st : pool_backward_run(ctx, op, da, a_prev, &s, mode, da_prev);
 }

@@ -1,29 +1,32 @@
-/* Pooling backward over f x f windows (no padding), atomic-free: every
- * element of dA_prev is written once, by a gather over the windows that
- * cover it. Average gives each window's dA / (f * f) to all its elements;
- * max gives it to the window's first maximum in row-major order, so ties
- * (e.g. whole windows of 0 after ReLU) keep the gradient's sum. Sums run
- * over the covering windows in (h, w) order from +0, the reference's order,
- * so float64 results match it bit for bit.
+/* Pooling backward over f_h x f_w windows with strides and padding,
+ * atomic-free: every element of dA_prev is written once, by a gather over
+ * the windows that cover it. Average gives each window's dA / divisor to
+ * its in-image taps (the divisor is f_h * f_w, or the number of those taps
+ * with count_include_pad 0); max gives it to the window's first maximum
+ * in row-major order among its in-image taps, so ties (e.g. whole windows
+ * of 0 after ReLU) keep the gradient's sum and padding never takes any.
+ * Sums run over the covering windows in (h, w) order from +0, the
+ * reference's order, so float64 results match it bit for bit.
  *
  * A work-item handles TILE_W neighbouring units along w of one row for
  * `channels` neighbouring channels, VECTOR at a time (NHWC: contiguous, so
  * realN loads are the SIMD). The host picks VECTOR and `channels` as
- * pool_forward.cl explains (all of n_C on CPUs, with an overlapping last
- * vector where VECTOR does not divide n_C; VECTOR on GPUs), and may pass
- * the window and stride as constants (POOL_F, POOL_STRIDE) so that loops
- * unroll and divisions become shifts.
+ * pool_forward.cl explains, and may pass the window and strides as
+ * constants (POOL_F_H, ...) so that loops unroll and divisions become
+ * shifts.
  *
- * Overlapping windows (f > stride) take two passes for max: pool_argmax
- * writes each window's first-maximum position (kh * f + kw) per channel
- * into a workspace, then pool_backward_max gathers, per input pixel, dA of
- * the covering windows whose argmax is that pixel: reading one byte per
- * window and channel instead of rescanning the window. Average needs one
- * pass, pool_backward_average.
+ * Max with overlapping or padded windows takes two passes: pool_argmax
+ * writes each window's first-maximum position (kh * f_w + kw, counted
+ * from the window's first tap, padding included) per channel into a
+ * workspace, then pool_backward_max gathers, per input pixel, dA of the
+ * covering windows whose argmax is that pixel: reading one byte per window
+ * and channel instead of rescanning the window. Average needs one pass,
+ * pool_backward_average.
  *
- * Windows that do not overlap (f <= stride) cover each input pixel at most
- * once: input block (bh, bw) = rows [bh * stride, +stride) x columns
- * [bw * stride, +stride) can only be covered by window (bh, bw).
+ * Windows that neither overlap (f_h <= stride_h, f_w <= stride_w) nor
+ * reach into padding cover each input pixel at most once: input block
+ * (bh, bw) = rows [bh * stride_h, +stride_h) x columns
+ * [bw * stride_w, +stride_w) can only be covered by window (bh, bw).
  * pool_backward_blocks writes whole blocks, so the block's pixels share
  * their one covering window, whose argmax is found once, in registers. */
 #ifndef CLCNN_COMMON_H
@@ -32,9 +35,10 @@
 #endif
 
 /* Most windows that cover one input row (or column). */
-#define COVER ((WINDOW + STEP - 1) / STEP)
+#define COVER_H ((WINDOW_H + STEP_H - 1) / STEP_H)
+#define COVER_W ((WINDOW_W + STEP_W - 1) / STEP_W)
 /* Element type of the argmax workspace: uchar holds the positions of
- * windows up to 16 x 16; the host passes int for larger ones. */
+ * windows of up to 256 taps; the host passes int for larger ones. */
 #ifndef ARGMAX_TYPE
 #define ARGMAX_TYPE uchar
 #endif
@@ -65,40 +69,53 @@ int locate(int rows, int n_C, int n_units, int channels, int *c0, int *c_end, in
     return min(TILE_W, n_units - *u0);
 }
 
-/* Position kh * f + kw of the first maximum of the window at `win`, per
- * lane: strict > in row-major order, like pool_forward_max. */
-vmask first_max_position(const __global real *win, idx_t row_pitch, int n_C, int f)
+/* The windows that cover input position x of an axis: the first, and how
+ * many (0 or less when none does). */
+int2 covering(int x, int pad, int f, int stride, int n_out)
 {
+    const int first = cover_lo(x, pad, f, stride);
+    return (int2)(first, cover_hi(x, pad, stride, n_out) - first + 1);
+}
+
+/* Position kh * f_w + kw of the first maximum of the window whose first tap
+ * is input pixel (y0, x0) (negative in the padding) of the image at
+ * `image` (its channel offset included), per lane: strict > in row-major
+ * order over the in-image taps, like pool_forward_max. */
+vmask first_max_position(const __global real *image, int y0, int x0, int n_H_prev, int n_W_prev,
+                         int n_C, int f_h, int f_w)
+{
+    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
+    const int2 taps_h = in_image(y0, WINDOW_H, n_H_prev), taps_w = in_image(x0, WINDOW_W, n_W_prev);
+    const __global real *win = image + (y0 + taps_h.x) * row_pitch + (idx_t)(x0 + taps_w.x) * n_C;
     vreal best = LOAD(win);
-    vmask where = 0;
-    UNROLL_WINDOW for (int kh = 0; kh < WINDOW; kh++)
+    vmask where = (vmask)(taps_h.x * WINDOW_W + taps_w.x);
+    UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
     {
         /* (0, 0) is already in best. */
-        UNROLL_WINDOW for (int kw = kh == 0; kw < WINDOW; kw++)
+        UNROLL_WINDOW for (int kw = kh == 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
         {
+            if (kh >= taps_h.y || kw >= taps_w.y)
+                continue;
             const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
             const vmask greater = v > best;
             best = select(best, v, greater);
-            where = select(where, (vmask)(kh * WINDOW + kw), greater);
+            where = select(where, (vmask)((taps_h.x + kh) * WINDOW_W + taps_w.x + kw), greater);
         }
     }
     return where;
 }
 
-/* Pass 1 of max with overlapping windows; the units are output pixels and
- * the rows output rows. */
+/* Pass 1 of max with overlapping or padded windows; the units are output
+ * pixels and the rows output rows. */
 __kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *argmax, int rows,
-                          int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f, int stride,
-                          int channels)
+                          POOL_SHAPE_PARAMS)
 {
     int c0, c_end, w0, row;
     const int pixels = locate(rows, n_C, n_W, channels, &c0, &c_end, &w0, &row);
     if (pixels == 0)
         return;
     const int i = row / n_H, h = row - i * n_H;
-    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
-    const __global real *corner =
-        a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch + (idx_t)w0 * STEP * n_C + c0;
+    const __global real *image = a_prev + (idx_t)i * n_H_prev * n_W_prev * n_C + c0;
     __global ARGMAX_TYPE *out = argmax + ((idx_t)row * n_W + w0) * n_C + c0;
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
@@ -106,31 +123,33 @@ __kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *arg
             continue;
         for (int step = 0; step < c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c_end);
-            const vmask where = first_max_position(corner + (idx_t)u * STEP * n_C + c, row_pitch, n_C, f);
+            const vmask where = first_max_position(image + c, h * STEP_H - PAD_TOP,
+                                                   (w0 + u) * STEP_W - PAD_LEFT, n_H_prev, n_W_prev,
+                                                   n_C, f_h, f_w);
             STORE_ARGMAX(CONVERT_VARGMAX(where), out + u * n_C + c);
         }
     }
 }
 
-/* Pass 2 of max with overlapping windows; the units are input pixels and
- * the rows input rows. Input pixel (y, x) is covered by the windows of
- * rows cover_lo(y)..cover_hi(y) and columns cover_lo(x)..cover_hi(x), at
- * most COVER of each. Built with RECOMPUTE_ARGMAX there is no pass 1 and
+/* Pass 2 of max with overlapping or padded windows; the units are input
+ * pixels and the rows input rows. Input pixel (y, x) is covered by the
+ * windows of rows covering(y) and columns covering(x), at most COVER_H x
+ * COVER_W of them. Built with RECOMPUTE_ARGMAX there is no pass 1 and
  * `argmax` is not read: each covering window's argmax is found here from
- * a_prev, which costs f * f loads per window but saves a launch on tiny
- * tensors. (A runtime switch would cost the common path dearly: both
- * paths inlined at every unrolled window site crowd out its registers.) */
+ * a_prev, which costs a window of loads per covering window but saves a
+ * launch on tiny tensors. (A runtime switch would cost the common path
+ * dearly: both paths inlined at every unrolled window site crowd out its
+ * registers.) */
 __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_TYPE *argmax,
-                                const __global real *a_prev, __global real *da_prev,
-                                int rows, int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W,
-                                int f, int stride, int channels)
+                                const __global real *a_prev, __global real *da_prev, int rows,
+                                POOL_SHAPE_PARAMS)
 {
     int c0, c_end, x0, row;
     const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
     if (pixels == 0)
         return;
     const int i = row / n_H_prev, y = row - i * n_H_prev;
-    const int h_lo = cover_lo(y, 0, WINDOW, STEP), h_hi = cover_hi(y, 0, STEP, n_H);
+    const int2 cover_h = covering(y, PAD_TOP, WINDOW_H, STEP_H, n_H);
     const idx_t image = (idx_t)i * n_H * n_W;
     __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
@@ -138,28 +157,27 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
         if (u >= pixels)
             continue;
         const int x = x0 + u;
-        const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
+        const int2 cover_w = covering(x, PAD_LEFT, WINDOW_W, STEP_W, n_W);
         for (int step = c0; step < c0 + c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c0 + c_end);
             vreal sum = 0;
-            UNROLL_WINDOW for (int j = 0; j < COVER; j++)
+            UNROLL_WINDOW for (int j = 0; j < LOOP_BOUND(COVER_H, cover_h.y); j++)
             {
-                const int h = h_lo + j;
-                UNROLL_WINDOW for (int k = 0; k < COVER; k++)
+                const int h = cover_h.x + j, top = h * STEP_H - PAD_TOP;
+                UNROLL_WINDOW for (int k = 0; k < LOOP_BOUND(COVER_W, cover_w.y); k++)
                 {
-                    const int w = w_lo + k;
-                    if (h > h_hi || w > w_hi)
+                    const int w = cover_w.x + k, left = w * STEP_W - PAD_LEFT;
+                    if (j >= cover_h.y || k >= cover_w.y)
                         continue;
                     const idx_t at = (image + (idx_t)h * n_W + w) * n_C + c;
 #ifdef RECOMPUTE_ARGMAX
-                    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
                     const vmask where = first_max_position(
-                        a_prev + ((idx_t)i * n_H_prev + h * STEP) * row_pitch + (idx_t)w * STEP * n_C + c,
-                        row_pitch, n_C, f);
+                        a_prev + (idx_t)i * n_H_prev * n_W_prev * n_C + c, top, left, n_H_prev,
+                        n_W_prev, n_C, f_h, f_w);
 #else
                     const vmask where = CONVERT_VMASK(LOAD_ARGMAX(argmax + at));
 #endif
-                    const vmask mine = where == (vmask)((y - h * STEP) * WINDOW + x - w * STEP);
+                    const vmask mine = where == (vmask)((y - top) * WINDOW_W + x - left);
                     sum += select((vreal)0, LOAD(da + at), mine);
                 }
             }
@@ -168,38 +186,39 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
     }
 }
 
-/* Average with overlapping windows; the units are input pixels and the
- * rows input rows, covered as in pool_backward_max. */
+/* Average with overlapping or padded windows; the units are input pixels
+ * and the rows input rows, covered as in pool_backward_max. */
 __kernel void pool_backward_average(const __global real *da, __global real *da_prev, int rows,
-                                    int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f,
-                                    int stride, int channels)
+                                    POOL_SHAPE_PARAMS)
 {
     int c0, c_end, x0, row;
     const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
     if (pixels == 0)
         return;
     const int i = row / n_H_prev, y = row - i * n_H_prev;
-    const int h_lo = cover_lo(y, 0, WINDOW, STEP), h_hi = cover_hi(y, 0, STEP, n_H);
+    const int2 cover_h = covering(y, PAD_TOP, WINDOW_H, STEP_H, n_H);
     const idx_t image = (idx_t)i * n_H * n_W;
-    const real area = (real)(WINDOW * WINDOW);
     __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
         if (u >= pixels)
             continue;
         const int x = x0 + u;
-        const int w_lo = cover_lo(x, 0, WINDOW, STEP), w_hi = cover_hi(x, 0, STEP, n_W);
+        const int2 cover_w = covering(x, PAD_LEFT, WINDOW_W, STEP_W, n_W);
         for (int step = c0; step < c0 + c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c0 + c_end);
             vreal sum = 0;
-            UNROLL_WINDOW for (int j = 0; j < COVER; j++)
+            UNROLL_WINDOW for (int j = 0; j < LOOP_BOUND(COVER_H, cover_h.y); j++)
             {
-                const int h = h_lo + j;
-                UNROLL_WINDOW for (int k = 0; k < COVER; k++)
+                const int h = cover_h.x + j;
+                const int rows_in = in_image(h * STEP_H - PAD_TOP, WINDOW_H, n_H_prev).y;
+                UNROLL_WINDOW for (int k = 0; k < LOOP_BOUND(COVER_W, cover_w.y); k++)
                 {
-                    const int w = w_lo + k;
-                    if (h <= h_hi && w <= w_hi)
-                        sum += LOAD(da + (image + (idx_t)h * n_W + w) * n_C + c) / area;
+                    const int w = cover_w.x + k;
+                    if (j >= cover_h.y || k >= cover_w.y)
+                        continue;
+                    const int cols_in = in_image(w * STEP_W - PAD_LEFT, WINDOW_W, n_W_prev).y;
+                    sum += LOAD(da + (image + (idx_t)h * n_W + w) * n_C + c) / DIVISOR(rows_in, cols_in);
                 }
             }
             STORE(sum, out + u * n_C + c - c0);
@@ -207,32 +226,31 @@ __kernel void pool_backward_average(const __global real *da, __global real *da_p
     }
 }
 
-/* Non-overlapping windows (f <= stride), max or average; the units are
- * stride x stride blocks and the rows block rows (i, bh), which span input
- * rows bh * stride onwards (fewer at the bottom edge). Blocks without a
- * window (the uncovered right and bottom edges) and block pixels outside
- * the window get 0. */
+/* Non-overlapping windows without padding, max or average; the units are
+ * stride_h x stride_w blocks and the rows block rows (i, bh), which span
+ * input rows bh * stride_h onwards (fewer at the bottom edge). Blocks
+ * without a window (the uncovered right and bottom edges) and block pixels
+ * outside the window get 0. */
 __kernel void pool_backward_blocks(const __global real *da, const __global real *a_prev,
-                                   __global real *da_prev, int rows, int n_H_prev, int n_W_prev,
-                                   int n_C, int n_H, int n_W, int f, int stride, int channels,
-                                   int use_max)
+                                   __global real *da_prev, int rows, POOL_SHAPE_PARAMS, int use_max)
 {
-    const int n_bh = (n_H_prev + STEP - 1) / STEP, n_bw = (n_W_prev + STEP - 1) / STEP;
+    const int n_bh = (n_H_prev + STEP_H - 1) / STEP_H, n_bw = (n_W_prev + STEP_W - 1) / STEP_W;
     int c0, c_end, bw0, row;
     const int blocks = locate(rows, n_C, n_bw, channels, &c0, &c_end, &bw0, &row);
     if (blocks == 0)
         return;
-    const int i = row / n_bh, bh = row - i * n_bh, y0 = bh * STEP;
-    const int block_rows = min(STEP, n_H_prev - y0);
+    const int i = row / n_bh, bh = row - i * n_bh, y0 = bh * STEP_H;
+    const int block_rows = min(STEP_H, n_H_prev - y0);
     const idx_t row_pitch = (idx_t)n_W_prev * n_C;
+    const __global real *image = a_prev + (idx_t)i * n_H_prev * row_pitch;
     const idx_t top = ((idx_t)i * n_H_prev + y0) * row_pitch;
-    const real area = (real)(WINDOW * WINDOW);
+    const real area = (real)(WINDOW_H * WINDOW_W);
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
         if (u >= blocks)
             continue;
         const int bw = bw0 + u;
-        const int x0 = bw * STEP, block_cols = min(STEP, n_W_prev - x0);
+        const int x0 = bw * STEP_W, block_cols = min(STEP_W, n_W_prev - x0);
         const bool windowed = bh < n_H && bw < n_W;
         for (int step = c0; step < c0 + c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c0 + c_end);
@@ -242,24 +260,24 @@ __kernel void pool_backward_blocks(const __global real *da, const __global real 
             if (windowed) {
                 share = LOAD(da + (((idx_t)i * n_H + bh) * n_W + bw) * n_C + c);
                 if (use_max)
-                    where = first_max_position(a_prev + corner, row_pitch, n_C, f);
+                    where = first_max_position(image + c, y0, x0, n_H_prev, n_W_prev, n_C, f_h, f_w);
                 else
                     share = share / area;
             }
             /* + 0 turns a -0 share into the +0 that the reference's 0 + share
              * gives, so results match bit for bit. */
             share += (real)0;
-            UNROLL_WINDOW for (int dy = 0; dy < STEP; dy++)
+            UNROLL_WINDOW for (int dy = 0; dy < LOOP_BOUND(STEP_H, block_rows); dy++)
             {
-                UNROLL_WINDOW for (int dx = 0; dx < STEP; dx++)
+                UNROLL_WINDOW for (int dx = 0; dx < LOOP_BOUND(STEP_W, block_cols); dx++)
                 {
                     if (dy >= block_rows || dx >= block_cols)
                         continue;
                     vreal v = 0;
-                    if (windowed && dy < WINDOW && dx < WINDOW) {
+                    if (windowed && dy < WINDOW_H && dx < WINDOW_W) {
                         vmask mine = where;
                         if (use_max)
-                            mine = where == (vmask)(dy * WINDOW + dx);
+                            mine = where == (vmask)(dy * WINDOW_W + dx);
                         v = select((vreal)0, share, mine);
                     }
                     STORE(v, da_prev + corner + dy * row_pitch + dx * n_C);

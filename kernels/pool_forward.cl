@@ -1,4 +1,8 @@
-/* Pooling forward over f x f windows (no padding), max or average.
+/* Pooling forward, max or average, over f_h x f_w windows with strides
+ * (stride_h, stride_w) and padding. Padding never wins a max and adds
+ * nothing to a sum: each window is reduced over its in-image taps only, a
+ * rectangle that is the whole window unless the host built this file with
+ * POOL_PADDED=1 (common.h).
  *
  * A work-item computes TILE_W neighbouring output pixels of one output row
  * for `channels` neighbouring channels, VECTOR at a time. NHWC keeps
@@ -8,41 +12,45 @@
  * n_C, so that an item reads whole pixels in address order, which the
  * prefetchers follow far better than items that each take a slice of every
  * pixel, with an overlapping last vector where VECTOR does not divide n_C
- * (CHANNEL_TAIL); on GPUs a VECTOR that divides n_C, for parallelism and
- * coalescing. It may pass the window and stride as constants (POOL_F,
- * POOL_STRIDE) so that the window loops unroll. */
+ * (CHANNEL_TAIL); on GPUs, and on CPUs when the output has one pixel per
+ * image (global pooling, where items with all of n_C would be too few to
+ * share out), a VECTOR that divides n_C. It may pass the window and
+ * strides as constants (POOL_F_H, ...) so that the window loops unroll. */
 #ifndef CLCNN_COMMON_H
 #define CLCNN_POOL 1
 #include "common.h"
 #endif
 
-/* Item (g, t, r) covers output row r = i * n_H + h, pixels t * TILE_W
+/* Item (g, t, r) covers output row r = i * n_H + h, pixels w0 = t * TILE_W
  * onwards (how many of the TILE_W exist is returned, 0 for the padding
- * items of the rounded-up global size) and channels g * channels onwards,
- * VECTOR at a time. `out` is the offset of its first element in `a`,
- * `corner` that of its first window in `a_prev`. */
-int locate_output(int rows, int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int stride,
-                  int channels, idx_t *out, idx_t *corner, int *c_end)
+ * items of the rounded-up global size) and channels c0 = g * channels
+ * onwards, c_end of them. `out` is the offset of its first element in `a`;
+ * `top` that of the first in-image row of its windows in `a_prev` (channel
+ * c0 of column 0), and taps_h the in-image rows of its windows. */
+int locate_output(int rows, POOL_SHAPE_PARAMS, idx_t *out, idx_t *top, int2 *taps_h, int *w0,
+                  int *c_end)
 {
-    const int c = (int)get_global_id(0) * channels, w0 = (int)get_global_id(1) * TILE_W;
+    const int c0 = (int)get_global_id(0) * channels;
+    *w0 = (int)get_global_id(1) * TILE_W;
     const int row = (int)get_global_id(2);
-    if (c >= n_C || w0 >= n_W || row >= rows)
+    if (c0 >= n_C || *w0 >= n_W || row >= rows)
         return 0;
     const int i = row / n_H, h = row - i * n_H;
-    *out = ((idx_t)row * n_W + w0) * n_C + c;
-    *corner = (((idx_t)i * n_H_prev + h * STEP) * n_W_prev + w0 * STEP) * n_C + c;
-    *c_end = min(channels, n_C - c);
-    return min(TILE_W, n_W - w0);
+    const int y0 = h * STEP_H - PAD_TOP;
+    *taps_h = in_image(y0, WINDOW_H, n_H_prev);
+    *out = ((idx_t)row * n_W + *w0) * n_C + c0;
+    *top = ((idx_t)i * n_H_prev + y0 + taps_h->x) * n_W_prev * n_C + c0;
+    *c_end = min(channels, n_C - c0);
+    return min(TILE_W, n_W - *w0);
 }
 
 __kernel void pool_forward_max(const __global real *a_prev, __global real *a, int rows,
-                               int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f,
-                               int stride, int channels)
+                               POOL_SHAPE_PARAMS)
 {
-    idx_t out, corner;
-    int c_end;
-    const int pixels =
-        locate_output(rows, n_H_prev, n_W_prev, n_C, n_H, n_W, stride, channels, &out, &corner, &c_end);
+    idx_t out, top;
+    int2 taps_h;
+    int w0, c_end;
+    const int pixels = locate_output(rows, POOL_SHAPE, &out, &top, &taps_h, &w0, &c_end);
     if (pixels == 0)
         return;
     const idx_t row_pitch = (idx_t)n_W_prev * n_C;
@@ -50,17 +58,21 @@ __kernel void pool_forward_max(const __global real *a_prev, __global real *a, in
     {
         if (u >= pixels)
             continue;
+        const int x0 = (w0 + u) * STEP_W - PAD_LEFT;
+        const int2 taps_w = in_image(x0, WINDOW_W, n_W_prev);
         for (int step = 0; step < c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c_end);
-            const __global real *win = a_prev + corner + (idx_t)u * STEP * n_C + c;
+            const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
             /* Strict > in row-major order keeps the first maximum, like the
              * reference: the same element, so the same bits for ties and -0. */
             vreal best = LOAD(win);
-            UNROLL_WINDOW for (int kh = 0; kh < WINDOW; kh++)
+            UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
             {
                 /* (0, 0) is already in best. */
-                UNROLL_WINDOW for (int kw = kh == 0; kw < WINDOW; kw++)
+                UNROLL_WINDOW for (int kw = kh == 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
                 {
+                    if (kh >= taps_h.y || kw >= taps_w.y)
+                        continue;
                     const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
                     const vmask greater = v > best;
                     best = select(best, v, greater);
@@ -72,32 +84,36 @@ __kernel void pool_forward_max(const __global real *a_prev, __global real *a, in
 }
 
 __kernel void pool_forward_average(const __global real *a_prev, __global real *a, int rows,
-                                   int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f,
-                                   int stride, int channels)
+                                   POOL_SHAPE_PARAMS)
 {
-    idx_t out, corner;
-    int c_end;
-    const int pixels =
-        locate_output(rows, n_H_prev, n_W_prev, n_C, n_H, n_W, stride, channels, &out, &corner, &c_end);
+    idx_t out, top;
+    int2 taps_h;
+    int w0, c_end;
+    const int pixels = locate_output(rows, POOL_SHAPE, &out, &top, &taps_h, &w0, &c_end);
     if (pixels == 0)
         return;
     const idx_t row_pitch = (idx_t)n_W_prev * n_C;
-    const real area = (real)(WINDOW * WINDOW);
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
         if (u >= pixels)
             continue;
+        const int x0 = (w0 + u) * STEP_W - PAD_LEFT;
+        const int2 taps_w = in_image(x0, WINDOW_W, n_W_prev);
+        const real divisor = DIVISOR(taps_h.y, taps_w.y);
         for (int step = 0; step < c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c_end);
-            const __global real *win = a_prev + corner + (idx_t)u * STEP * n_C + c;
+            const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
             /* Row-major sum from 0, then one division: the reference's order. */
             vreal sum = 0;
-            UNROLL_WINDOW for (int kh = 0; kh < WINDOW; kh++)
+            UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
             {
-                UNROLL_WINDOW for (int kw = 0; kw < WINDOW; kw++)
-                    sum += LOAD(win + kh * row_pitch + kw * n_C);
+                UNROLL_WINDOW for (int kw = 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
+                {
+                    if (kh < taps_h.y && kw < taps_w.y)
+                        sum += LOAD(win + kh * row_pitch + kw * n_C);
+                }
             }
-            STORE(sum / area, a + out + u * n_C + c);
+            STORE(sum / divisor, a + out + u * n_C + c);
         }
     }
 }
