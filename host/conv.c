@@ -111,6 +111,7 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     s->dilation_h = p->dilation_h;
     s->dilation_w = p->dilation_w;
     s->groups = p->groups;
+    s->gemm_view = 0;
     s->in_group = s->n_C_prev / p->groups;
     s->out_group = s->n_C / p->groups;
     /* Each product stays below 2^62 (every factor is below 2^31). */
@@ -157,6 +158,7 @@ static void view_as_gemm(conv_shape *s)
     s->f_h = s->f_w = 1;
     s->stride_h = s->stride_w = s->dilation_h = s->dilation_w = 1;
     s->pad_top = s->pad_left = 0;
+    s->gemm_view = 1;
 }
 
 clcnn_conv_params clcnn_conv_params_default(int stride, int pad)
@@ -291,6 +293,8 @@ typedef struct backward_plan {
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
+    int data_matrix; /* dA by conv_backward_data_matrix (the GEMM view) */
+    int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
     int depthwise; /* dA and dW by conv_depthwise.c's kernels */
     clcnn_depthwise_plan dw;
 } backward_plan;
@@ -316,9 +320,24 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * empty: vectorise dA's reduction over the output channels instead,
      * with at most 96 lanes of partial sums per work-item (12 AVX2
      * registers for the CPU's 4-pixel tiles). */
-    p->data_dot = want_data && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
+    /* In the GEMM view with a reduction of a few vectors or more, dA is dot
+     * products of rows of dZ and of W as it is: no transpose of W, which
+     * for a fully connected layer is the largest tensor of the call. */
+    p->data_matrix = want_data && s->gemm_view && s->n_C >= 32;
+    p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
     p->tile_data = clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
-    if (p->data_dot) {
+    if (p->data_matrix) {
+        /* rows x channels vector accumulators plus one load per row: half
+         * the forward's pixel tile of rows keeps them in registers. */
+        p->vec_data = clcnn__vector_for(t->conv_vector, s->n_C);
+        p->matrix_rows = t->conv_tile_pixels > 1 ? t->conv_tile_pixels / 2 : 1;
+        p->matrix_channels = 4;
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DK_TILE=%d", p->matrix_rows, p->vec_data,
+                 p->matrix_channels);
+        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data_matrix",
+                                    &p->data)))
+            return st;
+    } else if (p->data_dot) {
         int vec = clcnn__vector_for(t->conv_vector, s->n_C);
         while (vec > 4 && p->tile_data * s->n_C_prev * vec > 96)
             vec /= 2;
@@ -459,7 +478,20 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
-        if (p.data_dot) {
+        if (p.data_matrix) {
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
+                                      CLCNN_ARG(s.n_pixels), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
+            const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)p.matrix_rows),
+                                      clcnn__div_up((size_t)s.n_C_prev, (size_t)p.matrix_channels)};
+            /* Neighbouring channel tiles share a group, while groups stay many. */
+            size_t along = 1;
+            while (along * 2 <= (size_t)t->conv_local && global[1] / (along * 2) * global[0] >= MIN_GROUPS)
+                along *= 2;
+            const size_t matrix_local[2] = {1, along};
+            if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
+                (st = clcnn__launch(ctx, op, p.data, 2, global, matrix_local)))
+                return st;
+        } else if (p.data_dot) {
             const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
                                       CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, 1};

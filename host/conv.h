@@ -12,6 +12,7 @@ typedef struct clcnn_conv_shape {
     int stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
     int groups, in_group, out_group; /* channels per group: n_C_prev / groups, n_C / groups */
     int n_pixels;                    /* m * n_H * n_W: rows of the implicit GEMM */
+    int gemm_view;                   /* seen as one row of n_pixels pixels (conv.c, view_as_gemm) */
 } clcnn_conv_shape;
 
 /* The shape arguments every conv kernel takes, in the order of

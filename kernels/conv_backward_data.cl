@@ -213,3 +213,56 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         }
     }
 }
+
+/* ---- the GEMM view (fully connected, pointwise 1x1; host/conv.c) ----
+ * There dA is a matrix product, dA (rows x k_count) = dZ (rows x n) times
+ * W^T with W (k_count x n) as it is: a row of W holds one input channel's
+ * weights over the output channels, contiguous like a row of dZ, so each
+ * value of dA is a dot product over n, vectorised along n and its lanes
+ * added at the end. A work-item takes TILE_PIXELS rows times K_TILE input
+ * channels, so each load feeds several products, and W is never
+ * transposed (a fully connected layer's W is as large as it gets).
+ * Grid: dim 0 = row tiles, dim 1 = channel tiles. */
+#ifndef K_TILE
+#define K_TILE 4
+#endif
+
+#define ACCUMULATE_GEMM(LOAD, c, lanes)                                              \
+    {                                                                                \
+        vreal g[TILE_PIXELS];                                                        \
+        _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                      \
+            g[t] = LOAD(dz + dz_row[t] + (c), lanes);                                \
+        _Pragma("unroll") for (int k = 0; k < K_TILE; k++) {                         \
+            const vreal wv = LOAD(w + w_row[k] + (c), lanes);                        \
+            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)                  \
+                acc[t][k] += g[t] * wv;                                              \
+        }                                                                            \
+    }
+
+__kernel void conv_backward_data_matrix(const __global real *dz, const __global real *w,
+                                        __global real *da, int rows, int k_count, int n)
+{
+    const int p0 = get_global_id(0) * TILE_PIXELS, k0 = get_global_id(1) * K_TILE;
+    if (p0 >= rows || k0 >= k_count)
+        return;
+    /* Rows and channels past the end repeat the last one: computed, never
+     * stored, and the inner loop needs no test. */
+    idx_t dz_row[TILE_PIXELS], w_row[K_TILE];
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
+        dz_row[t] = (idx_t)min(p0 + t, rows - 1) * n;
+    _Pragma("unroll") for (int k = 0; k < K_TILE; k++)
+        w_row[k] = (idx_t)min(k0 + k, k_count - 1) * n;
+    vreal acc[TILE_PIXELS][K_TILE];
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
+        _Pragma("unroll") for (int k = 0; k < K_TILE; k++)
+            acc[t][k] = (vreal)0;
+    const int n_full = n - n % VECTOR;
+    for (int c = 0; c < n_full; c += VECTOR)
+        ACCUMULATE_GEMM(LOAD_FULL, c, VECTOR)
+    if (n_full < n)
+        ACCUMULATE_GEMM(LOAD_TAIL, n_full, n - n_full)
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
+        _Pragma("unroll") for (int k = 0; k < K_TILE; k++)
+            if (p0 + t < rows && k0 + k < k_count)
+                da[(idx_t)(p0 + t) * k_count + k0 + k] = sum_lanes(acc[t][k]);
+}
