@@ -723,35 +723,78 @@ static void step_conv_backward(reader *r, int ex)
 
 /* -- pooling -- */
 
-static int pool_rules(call *c, const meta *a, int f, int stride, int mode, size_t out[4])
+/* The harness's pooling rules over the 0.2 params (the walkthrough's ops
+ * are clcnn_pool_params_default(f, stride)): a field below its least value,
+ * a pad as large as its window or count_include_pad not 0 or 1 is invalid;
+ * a window larger than the padded input, or with over 2^31 - 1 positions,
+ * is a shape error. Sets out (and returns 1) when the output is defined. */
+static int pool_rules(call *c, const meta *a, const clcnn_pool_params *p, int mode, size_t out[4])
 {
     need_tensor(c, a, 1);
-    if (f < 1)
-        c->mask |= INVALID;
-    if (stride < 1)
-        c->mask |= INVALID;
     if (mode != CLCNN_POOL_MAX && mode != CLCNN_POOL_AVERAGE)
         c->mask |= INVALID;
-    if (a == NULL || f < 1)
+    if (p == NULL) {
+        c->mask |= INVALID;
         return 0;
-    if ((size_t)f > a->dims[1] || (size_t)f > a->dims[2]) {
+    }
+    if (p->f_h < 1 || p->f_w < 1 || p->stride_h < 1 || p->stride_w < 1 || p->pad_top < 0 || p->pad_bottom < 0 ||
+        p->pad_left < 0 || p->pad_right < 0 || p->pad_top >= p->f_h || p->pad_bottom >= p->f_h ||
+        p->pad_left >= p->f_w || p->pad_right >= p->f_w || (p->count_include_pad != 0 && p->count_include_pad != 1)) {
+        c->mask |= INVALID;
+        return 0;
+    }
+    if (a == NULL)
+        return 0;
+    const unsigned __int128 ph = (unsigned __int128)a->dims[1] + (unsigned)p->pad_top + (unsigned)p->pad_bottom;
+    const unsigned __int128 pw = (unsigned __int128)a->dims[2] + (unsigned)p->pad_left + (unsigned)p->pad_right;
+    if (ph > INT_MAX || pw > INT_MAX || (unsigned)p->f_h > ph || (unsigned)p->f_w > pw ||
+        (long long)p->f_h * p->f_w > INT_MAX) {
         c->mask |= SHAPE;
         return 0;
     }
-    if (stride < 1)
-        return 0;
     out[0] = a->dims[0];
-    out[1] = (a->dims[1] - (size_t)f) / (size_t)stride + 1;
-    out[2] = (a->dims[2] - (size_t)f) / (size_t)stride + 1;
+    out[1] = (size_t)((ph - (unsigned)p->f_h) / (unsigned)p->stride_h + 1);
+    out[2] = (size_t)((pw - (unsigned)p->f_w) / (unsigned)p->stride_w + 1);
     out[3] = a->dims[3];
-    c->work = (double)out[0] * out[1] * out[2] * out[3] * f * f;
+    c->work = (double)out[0] * out[1] * out[2] * out[3] * p->f_h * p->f_w;
     return 1;
 }
 
-typedef struct { call *c; meta *a, *out; int f, stride, mode; } pool_forward_args;
+/* f and stride, or params for an _ex call (fields mostly small, sometimes
+ * NULL or fuzzed); returns the params to judge by. */
+static const clcnn_pool_params *pool_call_params(reader *r, int ex, int *f, int *stride, clcnn_pool_params *p)
+{
+    if (!ex) {
+        *f = next_int(r);
+        *stride = next_int(r);
+        *p = clcnn_pool_params_default(*f, *stride);
+        return p;
+    }
+    if (next_byte(r) == 255)
+        return NULL;
+    p->f_h = next_field(r, 1, 4);
+    p->f_w = next_field(r, 1, 4);
+    p->stride_h = next_field(r, 1, 3);
+    p->stride_w = next_field(r, 1, 3);
+    p->pad_top = next_field(r, 0, 2);
+    p->pad_bottom = next_field(r, 0, 2);
+    p->pad_left = next_field(r, 0, 2);
+    p->pad_right = next_field(r, 0, 2);
+    p->count_include_pad = next_field(r, 0, 2);
+    return p;
+}
+
+typedef struct {
+    call *c;
+    meta *a, *out;
+    int ex, f, stride, mode;
+    const clcnn_pool_params *params;
+} pool_forward_args;
 static clcnn_status invoke_pool_forward(void *p)
 {
     pool_forward_args *a = p;
+    if (a->ex)
+        return clcnn_pool_forward_ex(a->c->ctx, T(a->a), a->params, (clcnn_pool_mode)a->mode, T(a->out));
     return clcnn_pool_forward(a->c->ctx, T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode, T(a->out));
 }
 static int next_mode(reader *r)
@@ -759,17 +802,17 @@ static int next_mode(reader *r)
     uint8_t b = next_byte(r);
     return b < 200 ? b % 2 : b == 255 ? -1 : b - 200;
 }
-static void step_pool_forward(reader *r)
+static void step_pool_forward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, "pool_forward", r);
-    pool_forward_args a = {&c, NULL, NULL, 0, 0, 0};
+    call_begin(&c, ex ? "pool_forward_ex" : "pool_forward", r);
+    pool_forward_args a = {&c, NULL, NULL, ex, 0, 0, 0, NULL};
     a.a = pick(&c, r, NULL, 0);
-    a.f = next_int(r);
-    a.stride = next_int(r);
+    clcnn_pool_params params;
+    a.params = pool_call_params(r, ex, &a.f, &a.stride, &params);
     a.mode = next_mode(r);
     size_t out[4];
-    const int have = pool_rules(&c, a.a, a.f, a.stride, a.mode, out);
+    const int have = pool_rules(&c, a.a, a.params, a.mode, out);
     a.out = pick(&c, r, have ? out : NULL, 1);
     need_tensor(&c, a.out, 1);
     need_dims(&c, a.out, have ? out : NULL);
@@ -777,24 +820,32 @@ static void step_pool_forward(reader *r)
     call_finish(&c, invoke_pool_forward, &a);
 }
 
-typedef struct { call *c; meta *da, *a, *da_prev; int f, stride, mode; } pool_backward_args;
+typedef struct {
+    call *c;
+    meta *da, *a, *da_prev;
+    int ex, f, stride, mode;
+    const clcnn_pool_params *params;
+} pool_backward_args;
 static clcnn_status invoke_pool_backward(void *p)
 {
     pool_backward_args *a = p;
+    if (a->ex)
+        return clcnn_pool_backward_ex(a->c->ctx, T(a->da), T(a->a), a->params, (clcnn_pool_mode)a->mode,
+                                      T(a->da_prev));
     return clcnn_pool_backward(a->c->ctx, T(a->da), T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode,
                                T(a->da_prev));
 }
-static void step_pool_backward(reader *r)
+static void step_pool_backward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, "pool_backward", r);
-    pool_backward_args a = {&c, NULL, NULL, NULL, 0, 0, 0};
+    call_begin(&c, ex ? "pool_backward_ex" : "pool_backward", r);
+    pool_backward_args a = {&c, NULL, NULL, NULL, ex, 0, 0, 0, NULL};
     a.a = pick(&c, r, NULL, 0);
-    a.f = next_int(r);
-    a.stride = next_int(r);
+    clcnn_pool_params params;
+    a.params = pool_call_params(r, ex, &a.f, &a.stride, &params);
     a.mode = next_mode(r);
     size_t out[4];
-    const int have = pool_rules(&c, a.a, a.f, a.stride, a.mode, out);
+    const int have = pool_rules(&c, a.a, a.params, a.mode, out);
     a.da = pick(&c, r, have ? out : NULL, 0);
     a.da_prev = pick(&c, r, a.a ? a.a->dims : NULL, 1);
     need_tensor(&c, a.da, 1);
@@ -979,7 +1030,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
     for (int step = 0; step < MAX_STEPS && r.n > 0; step++) {
-        switch (next_byte(&r) % 20) {
+        switch (next_byte(&r) % 22) {
         case 0:
         case 1:
         case 2: step_create(&r); break;
@@ -992,14 +1043,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 9: step_conv_forward(&r, 1); break;
         case 10: step_conv_backward(&r, 0); break;
         case 11: step_conv_backward(&r, 1); break;
-        case 12: step_pool_forward(&r); break;
-        case 13: step_pool_backward(&r); break;
+        case 12: step_pool_forward(&r, 0); break;
+        case 13: step_pool_backward(&r, 0); break;
         case 14: step_relu_forward(&r); break;
         case 15: step_relu_backward(&r); break;
         case 16: step_softmax(&r, next_byte(&r) & 1); break;
         case 17: step_sgd(&r); break;
         case 18: step_conv_forward(&r, 1); break;
-        default: step_conv_backward(&r, 1); break;
+        case 19: step_conv_backward(&r, 1); break;
+        case 20: step_pool_forward(&r, 1); break;
+        default: step_pool_backward(&r, 1); break;
         }
     }
     /* Every slot must still hold what the harness thinks, then go. */
