@@ -238,10 +238,15 @@ void clcnn_ref_pool_forward(const double *a_prev, const size_t a_dims[4], int f,
                     if (mode == CLCNN_POOL_MAX) {
                         result = window[first_max_offset(window, fs, fs, row_stride, n_c)];
                     } else {
+                        /* Each row's sum, then the rows': the error of a long
+                         * sum of one sign grows with its sides, not its area. */
                         double sum = 0.0;
-                        for (size_t kh = 0; kh < fs; kh++)
+                        for (size_t kh = 0; kh < fs; kh++) {
+                            double row_sum = 0.0;
                             for (size_t kw = 0; kw < fs; kw++)
-                                sum += window[kh * row_stride + kw * n_c];
+                                row_sum += window[kh * row_stride + kw * n_c];
+                            sum += row_sum;
+                        }
                         result = sum / (double)(fs * fs);
                     }
                     a[((i * n_h + oh) * n_w + ow) * n_c + c] = result;

@@ -238,10 +238,14 @@ void clcnn_ref_pool_forward_ex(const double *a_prev, const size_t a_dims[4], con
                     if (mode == CLCNN_POOL_MAX) {
                         result = window[first_max(window, win.n_h, win.n_w, row_stride, n_c)];
                     } else {
+                        /* Each row's sum, then the rows' (as the kernels do). */
                         double sum = 0.0;
-                        for (size_t kh = 0; kh < win.n_h; kh++)
+                        for (size_t kh = 0; kh < win.n_h; kh++) {
+                            double row_sum = 0.0;
                             for (size_t kw = 0; kw < win.n_w; kw++)
-                                sum += window[kh * row_stride + kw * n_c];
+                                row_sum += window[kh * row_stride + kw * n_c];
+                            sum += row_sum;
+                        }
                         result = sum / (double)pool_divisor(&win, p);
                     }
                     a[((i * n_h + oh) * n_w + ow) * n_c + c] = result;

@@ -103,15 +103,21 @@ __kernel void pool_forward_average(const __global real *a_prev, __global real *a
         for (int step = 0; step < c_end; step += VECTOR) {
             const int c = VECTOR_AT(step, c_end);
             const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
-            /* Row-major sum from 0, then one division: the reference's order. */
+            /* Each row's own sum, then the rows', then one division (the
+             * reference's order, so float64 matches it bit for bit): a long
+             * sum of values of one sign (after a ReLU, over a global
+             * window) would otherwise grow its rounding error with the
+             * window's area rather than its sides. */
             vreal sum = 0;
             UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
             {
+                vreal row_sum = 0;
                 UNROLL_WINDOW for (int kw = 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
                 {
                     if (kh < taps_h.y && kw < taps_w.y)
-                        sum += LOAD(win + kh * row_pitch + kw * n_C);
+                        row_sum += LOAD(win + kh * row_pitch + kw * n_C);
                 }
+                sum += row_sum;
             }
             STORE(sum / divisor, a + out + u * n_C + c);
         }
