@@ -291,6 +291,48 @@ static void draw_pool(check_case *c, size_t a_dims[4], size_t out_dims[4])
     clcnn_ref_pool_output_dims(a_dims, c->f, c->stride, out_dims);
 }
 
+/* Pooling with the 0.2 params: rectangular windows and strides, each pad
+ * below its window, count_include_pad either way; one case in eight is
+ * global (the window is the input). */
+static void draw_pool_ex(check_case *c, size_t a_dims[4], size_t out_dims[4])
+{
+    clcnn_pool_params *p = &c->pool;
+    const int limit = c->large ? 40 : 14;
+    a_dims[0] = (size_t)kit_rng_int(&c->rng, 1, 3);
+    a_dims[1] = (size_t)kit_rng_int(&c->rng, 1, limit);
+    a_dims[2] = (size_t)kit_rng_int(&c->rng, 1, limit);
+    a_dims[3] = pick_size(c, filter_choices, COUNT(filter_choices));
+    if (kit_rng_int(&c->rng, 0, 7) == 0) {
+        *p = clcnn_pool_params_default(1, 1);
+        p->f_h = (int)a_dims[1];
+        p->f_w = (int)a_dims[2];
+    } else {
+        p->f_h = kit_rng_int(&c->rng, 1, 5);
+        p->f_w = kit_rng_int(&c->rng, 0, 2) ? p->f_h : kit_rng_int(&c->rng, 1, 5);
+        p->stride_h = kit_rng_int(&c->rng, 1, 4);
+        p->stride_w = kit_rng_int(&c->rng, 0, 2) ? p->stride_h : kit_rng_int(&c->rng, 1, 4);
+        p->pad_top = kit_rng_int(&c->rng, 0, p->f_h - 1);
+        p->pad_bottom = kit_rng_int(&c->rng, 0, p->f_h - 1);
+        p->pad_left = kit_rng_int(&c->rng, 0, p->f_w - 1);
+        p->pad_right = kit_rng_int(&c->rng, 0, p->f_w - 1);
+        /* The window must fit the padded input. */
+        if ((size_t)p->f_h > a_dims[1] + (size_t)(p->pad_top + p->pad_bottom))
+            a_dims[1] = (size_t)p->f_h;
+        if ((size_t)p->f_w > a_dims[2] + (size_t)(p->pad_left + p->pad_right))
+            a_dims[2] = (size_t)p->f_w;
+    }
+    p->count_include_pad = kit_rng_int(&c->rng, 0, 1);
+    clcnn_ref_pool_output_dims_ex(a_dims, p, out_dims);
+}
+
+static void describe_pool_params(check_case *c)
+{
+    const clcnn_pool_params *p = &c->pool;
+    describe(c, ", f %dx%d, stride %dx%d, pads top %d bottom %d left %d right %d, count_include_pad %d", p->f_h,
+             p->f_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
+             p->count_include_pad);
+}
+
 /* Class labels 0 .. K-1 of the rows of logits dims. */
 static void draw_labels(check_case *c, const size_t logits_dims[4], size_t label_dims[4])
 {
@@ -560,6 +602,73 @@ static int reference_pool_backward(check_case *c)
     return 0;
 }
 
+/* pool_forward_ex, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
+static void draw_pool_forward_ex(check_case *c)
+{
+    size_t a_dims[4], out_dims[4];
+    draw_pool_ex(c, a_dims, out_dims);
+    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
+    input(c, "a_prev", a_dims, pattern);
+    exact_output(c, "A(max)", out_dims);
+    output(c, "A(average)", out_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe_pool_params(c);
+    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+}
+
+static clcnn_status run_pool_forward_ex(clcnn_context *ctx, const check_case *c)
+{
+    clcnn_status status = clcnn_pool_forward_ex(ctx, TENSOR(c, 0), &c->pool, CLCNN_POOL_MAX, TENSOR(c, 1));
+    return status ? status : clcnn_pool_forward_ex(ctx, TENSOR(c, 0), &c->pool, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
+}
+
+static int reference_pool_forward_ex(check_case *c)
+{
+    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
+    for (int k = 0; k < 2; k++) {
+        clcnn_ref_pool_forward_ex(VALUES(c, 0), DIMS(c, 0), &c->pool, modes[k], REF(c, 1 + k));
+        if (kit_pool_forward_terms(VALUES(c, 0), DIMS(c, 0), &c->pool, modes[k], TERMS(c, 1 + k)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* pool_backward_ex, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
+static void draw_pool_backward_ex(check_case *c)
+{
+    size_t a_dims[4], out_dims[4];
+    draw_pool_ex(c, a_dims, out_dims);
+    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
+    input(c, "dA", out_dims, KIT_NORMAL);
+    input(c, "a_prev", a_dims, pattern);
+    output(c, "dA_prev(max)", a_dims, 0);
+    output(c, "dA_prev(average)", a_dims, 0);
+    describe_dims(c, "a_prev", a_dims);
+    describe_pool_params(c);
+    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+}
+
+static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const check_case *c)
+{
+    clcnn_status status =
+        clcnn_pool_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), &c->pool, CLCNN_POOL_MAX, TENSOR(c, 2));
+    return status ? status
+                  : clcnn_pool_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), &c->pool, CLCNN_POOL_AVERAGE,
+                                           TENSOR(c, 3));
+}
+
+static int reference_pool_backward_ex(check_case *c)
+{
+    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
+    for (int k = 0; k < 2; k++) {
+        clcnn_ref_pool_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k], REF(c, 2 + k));
+        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k], TERMS(c, 2 + k)) !=
+            0)
+            return -1;
+    }
+    return 0;
+}
+
 /* relu_forward: 0 x, 1 y */
 static void draw_relu_forward(check_case *c)
 {
@@ -725,6 +834,8 @@ static const check_op ops[] = {
     {"conv_backward_ex", draw_conv_backward_ex, run_conv_backward_ex, reference_conv_backward_ex},
     {"pool_forward", draw_pool_forward, run_pool_forward, reference_pool_forward},
     {"pool_backward", draw_pool_backward, run_pool_backward, reference_pool_backward},
+    {"pool_forward_ex", draw_pool_forward_ex, run_pool_forward_ex, reference_pool_forward_ex},
+    {"pool_backward_ex", draw_pool_backward_ex, run_pool_backward_ex, reference_pool_backward_ex},
     {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
     {"relu_backward", draw_relu_backward, run_relu_backward, reference_relu_backward},
     {"softmax_cross_entropy_forward", draw_sce_forward, run_sce_forward, reference_sce_forward},
