@@ -224,31 +224,6 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
     return mismatches;
 }
 
-/* sum|terms| of each value, as kit_pool_forward_terms and
- * kit_pool_backward_terms give them for the walkthrough's params: both ops
- * are linear in the input they average or route (a_prev forward, da
- * backward, with a_prev fixed), so the reference run on absolute values
- * gives them; max forward selects, with terms 0 (exact). */
-static void pool_forward_terms(const pool_problem *p, clcnn_pool_mode mode, double *terms)
-{
-    if (mode == CLCNN_POOL_MAX) {
-        memset(terms, 0, p->n_out * sizeof *terms);
-        return;
-    }
-    double *abs_a = test_alloc_doubles(p->n_a);
-    kit_abs(p->a_prev, abs_a, p->n_a);
-    clcnn_ref_pool_forward_ex(abs_a, p->a_dims, &p->params, mode, terms);
-    free(abs_a);
-}
-
-static void pool_backward_terms(const pool_problem *p, clcnn_pool_mode mode, double *terms)
-{
-    double *abs_da = test_alloc_doubles(p->n_out);
-    kit_abs(p->da, abs_da, p->n_out);
-    clcnn_ref_pool_backward_ex(abs_da, p->a_prev, p->a_dims, &p->params, mode, terms);
-    free(abs_da);
-}
-
 START_TEST(test_pool_forward_matches_reference)
 {
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
@@ -264,7 +239,7 @@ START_TEST(test_pool_forward_matches_reference)
     int all_repeatable = 1, all_same = 1;
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
         clcnn_ref_pool_forward_ex(p.a_prev, p.a_dims, &p.params, modes[k], ref);
-        pool_forward_terms(&p, modes[k], bound);
+        ck_assert_int_eq(kit_pool_forward_terms(p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
         kit_tolerance_bounds(dtype, bound, bound, p.n_out);
         int repeatable, same;
         mismatches += run_pool_op(&p, modes[k], 0, ta, NULL, ref, bound, &repeatable, &same);
@@ -301,7 +276,7 @@ START_TEST(test_pool_backward_matches_reference)
     int all_repeatable = 1, all_same = 1;
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
         clcnn_ref_pool_backward_ex(p.da, p.a_prev, p.a_dims, &p.params, modes[k], ref);
-        pool_backward_terms(&p, modes[k], bound);
+        ck_assert_int_eq(kit_pool_backward_terms(p.da, p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
         kit_tolerance_bounds(dtype, bound, bound, p.n_a);
         int repeatable, same;
         mismatches += run_pool_op(&p, modes[k], 1, ta, tda, ref, bound, &repeatable, &same);
