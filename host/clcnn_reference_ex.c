@@ -9,6 +9,7 @@
  * gradient. Innermost loops run over contiguous channels, so that the
  * large benchmark layers take seconds. */
 #include "clcnn_reference.h"
+#include "clcnn_reference_window.h"
 
 #include <string.h>
 
@@ -206,9 +207,7 @@ static size_t pool_divisor(const pool_window *win, const clcnn_pool_params *p)
     return p->count_include_pad ? (size_t)p->f_h * (size_t)p->f_w : win->n_h * win->n_w;
 }
 
-/* Offset of the first maximum of a window in row-major order (strictly
- * greater wins, so ties go to the first); padding is not in the window. */
-static size_t first_max(const double *window, size_t n_h, size_t n_w, size_t row_stride, size_t col_stride)
+size_t clcnn__ref_first_max(const double *window, size_t n_h, size_t n_w, size_t row_stride, size_t col_stride)
 {
     size_t best = 0;
     for (size_t h = 0; h < n_h; h++)
@@ -218,6 +217,11 @@ static size_t first_max(const double *window, size_t n_h, size_t n_w, size_t row
                 best = offset;
         }
     return best;
+}
+
+double clcnn__ref_share(double dz, size_t count)
+{
+    return dz / (double)count;
 }
 
 void clcnn_ref_pool_forward_ex(const double *a_prev, const size_t a_dims[4], const clcnn_pool_params *p,
@@ -236,7 +240,7 @@ void clcnn_ref_pool_forward_ex(const double *a_prev, const size_t a_dims[4], con
                     const double *window = a_prev + ((i * n_h_prev + win.h0) * n_w_prev + win.w0) * n_c + c;
                     double result;
                     if (mode == CLCNN_POOL_MAX) {
-                        result = window[first_max(window, win.n_h, win.n_w, row_stride, n_c)];
+                        result = window[clcnn__ref_first_max(window, win.n_h, win.n_w, row_stride, n_c)];
                     } else {
                         /* Each row's sum, then the rows' (as the kernels do). */
                         double sum = 0.0;
@@ -270,9 +274,9 @@ void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev, const si
                     const size_t corner = ((i * n_h_prev + win.h0) * n_w_prev + win.w0) * n_c + c;
                     const double grad = da[((i * n_h + oh) * n_w + ow) * n_c + c];
                     if (mode == CLCNN_POOL_MAX) {
-                        da_prev[corner + first_max(a_prev + corner, win.n_h, win.n_w, row_stride, n_c)] += grad;
+                        da_prev[corner + clcnn__ref_first_max(a_prev + corner, win.n_h, win.n_w, row_stride, n_c)] += grad;
                     } else {
-                        const double share = grad / (double)pool_divisor(&win, p);
+                        const double share = clcnn__ref_share(grad, pool_divisor(&win, p));
                         for (size_t kh = 0; kh < win.n_h; kh++)
                             for (size_t kw = 0; kw < win.n_w; kw++)
                                 da_prev[corner + kh * row_stride + kw * n_c] += share;

@@ -161,12 +161,6 @@ static void view_as_gemm(conv_shape *s)
     s->gemm_view = 1;
 }
 
-clcnn_conv_params clcnn_conv_params_default(int stride, int pad)
-{
-    const clcnn_conv_params p = {stride, stride, pad, pad, pad, pad, 1, 1, 1};
-    return p;
-}
-
 int clcnn__vector_for(int tuned, int channels)
 {
     int v = tuned;

@@ -19,12 +19,6 @@
  * gather quadratic in the window. */
 #define POOL_RECOMPUTE_MAX_LOADS (1 << 20)
 
-clcnn_pool_params clcnn_pool_params_default(int f, int stride)
-{
-    clcnn_pool_params p = {f, f, stride, stride, 0, 0, 0, 0, 1};
-    return p;
-}
-
 /* A validated call's geometry: the input and output extents and the params
  * as the kernels take them. */
 typedef struct pool_shape {
