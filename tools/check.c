@@ -418,14 +418,6 @@ static clcnn_status run_conv_forward(clcnn_context *ctx, const check_case *c)
                               TENSOR(c, 3));
 }
 
-static int reference_conv_forward(check_case *c)
-{
-    clcnn_ref_conv_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
-                           c->stride, c->pad, REF(c, 3));
-    return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
-                                  &c->conv, TERMS(c, 3));
-}
-
 /* conv_forward_ex: 0 a_prev, 1 w, 2 b (absent: no bias), 3 Z */
 static void draw_conv_forward_ex(check_case *c)
 {
@@ -452,7 +444,8 @@ static clcnn_status run_conv_forward_ex(clcnn_context *ctx, const check_case *c)
     return clcnn_conv_forward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), &c->conv, c->act, TENSOR(c, 3));
 }
 
-static int reference_conv_forward_ex(check_case *c)
+/* Also the walkthrough row's: its params are the defaults. */
+static int reference_conv_forward(check_case *c)
 {
     const double *b = c->arg[2].absent ? NULL : VALUES(c, 2);
     clcnn_ref_conv_forward_ex(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), b, &c->conv, c->act, REF(c, 3));
@@ -487,15 +480,6 @@ static clcnn_status run_conv_backward(clcnn_context *ctx, const check_case *c)
                                TENSOR(c, 3), TENSOR(c, 4), TENSOR(c, 5));
 }
 
-static int reference_conv_backward(check_case *c)
-{
-    clcnn_ref_conv_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2),
-                            c->stride, c->pad, REF(c, 3), REF(c, 4), REF(c, 5));
-    return kit_conv_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2),
-                                   DIMS(c, 2), &c->conv, TERMS(c, 3), TERMS(c, 4),
-                                   TERMS(c, 5));
-}
-
 /* conv_backward_ex: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
 static void draw_conv_backward_ex(check_case *c)
 {
@@ -523,7 +507,8 @@ static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const check_case *c
                                   TENSOR(c, 4), TENSOR(c, 5));
 }
 
-static int reference_conv_backward_ex(check_case *c)
+/* Also the walkthrough row's: its params are the defaults. */
+static int reference_conv_backward(check_case *c)
 {
     clcnn_ref_conv_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv,
                                REF(c, 3), REF(c, 4), REF(c, 5));
@@ -553,18 +538,6 @@ static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
     return clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
 }
 
-static int reference_pool_forward(check_case *c)
-{
-    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
-    for (int k = 0; k < 2; k++) {
-        clcnn_ref_pool_forward(VALUES(c, 0), DIMS(c, 0), c->f, c->stride, modes[k], REF(c, 1 + k));
-        if (kit_pool_forward_terms(VALUES(c, 0), DIMS(c, 0), &c->pool, modes[k],
-                                   TERMS(c, 1 + k)) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* pool_backward, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
 static void draw_pool_backward(check_case *c)
 {
@@ -589,19 +562,6 @@ static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
                                CLCNN_POOL_AVERAGE, TENSOR(c, 3));
 }
 
-static int reference_pool_backward(check_case *c)
-{
-    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
-    for (int k = 0; k < 2; k++) {
-        clcnn_ref_pool_backward(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), c->f, c->stride, modes[k],
-                                REF(c, 2 + k));
-        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k],
-                                    TERMS(c, 2 + k)) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* pool_forward_ex, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
 static void draw_pool_forward_ex(check_case *c)
 {
@@ -622,7 +582,8 @@ static clcnn_status run_pool_forward_ex(clcnn_context *ctx, const check_case *c)
     return status ? status : clcnn_pool_forward_ex(ctx, TENSOR(c, 0), &c->pool, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
 }
 
-static int reference_pool_forward_ex(check_case *c)
+/* Also the walkthrough row's: its params are the defaults. */
+static int reference_pool_forward(check_case *c)
 {
     const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
     for (int k = 0; k < 2; k++) {
@@ -657,7 +618,8 @@ static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const check_case *c
                                            TENSOR(c, 3));
 }
 
-static int reference_pool_backward_ex(check_case *c)
+/* Also the walkthrough row's: its params are the defaults. */
+static int reference_pool_backward(check_case *c)
 {
     const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
     for (int k = 0; k < 2; k++) {
@@ -830,12 +792,12 @@ static const check_op ops[] = {
     {"zero_pad", draw_zero_pad, run_zero_pad, reference_zero_pad},
     {"conv_forward", draw_conv_forward, run_conv_forward, reference_conv_forward},
     {"conv_backward", draw_conv_backward, run_conv_backward, reference_conv_backward},
-    {"conv_forward_ex", draw_conv_forward_ex, run_conv_forward_ex, reference_conv_forward_ex},
-    {"conv_backward_ex", draw_conv_backward_ex, run_conv_backward_ex, reference_conv_backward_ex},
+    {"conv_forward_ex", draw_conv_forward_ex, run_conv_forward_ex, reference_conv_forward},
+    {"conv_backward_ex", draw_conv_backward_ex, run_conv_backward_ex, reference_conv_backward},
     {"pool_forward", draw_pool_forward, run_pool_forward, reference_pool_forward},
     {"pool_backward", draw_pool_backward, run_pool_backward, reference_pool_backward},
-    {"pool_forward_ex", draw_pool_forward_ex, run_pool_forward_ex, reference_pool_forward_ex},
-    {"pool_backward_ex", draw_pool_backward_ex, run_pool_backward_ex, reference_pool_backward_ex},
+    {"pool_forward_ex", draw_pool_forward_ex, run_pool_forward_ex, reference_pool_forward},
+    {"pool_backward_ex", draw_pool_backward_ex, run_pool_backward_ex, reference_pool_backward},
     {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
     {"relu_backward", draw_relu_backward, run_relu_backward, reference_relu_backward},
     {"softmax_cross_entropy_forward", draw_sce_forward, run_sce_forward, reference_sce_forward},
