@@ -54,7 +54,8 @@
  *
  * Diagnostics (for tools and experiments, not needed to run a network):
  * clcnn_context_config, clcnn_context_workspace_bytes,
- * clcnn_context_build_warnings. */
+ * clcnn_context_build_warnings, clcnn_context_profile,
+ * clcnn_context_launches. */
 #ifndef CLCNN_H
 #define CLCNN_H
 
@@ -161,6 +162,30 @@ CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
  * options; empty when every build was silent. A kernel that warns may run
  * slower than intended, so the tests require this to stay empty. */
 CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
+
+/* One kernel launch of an op, as clcnn_context_launches reports it. */
+typedef struct clcnn_launch {
+    char kernel[64];            /* CL_KERNEL_FUNCTION_NAME */
+    unsigned dims;              /* work dimensions, 1 to 3 */
+    size_t global[3], local[3]; /* as enqueued (global a multiple of local); 1 past dims */
+    double ms;                  /* device time, CL_PROFILING_COMMAND_START to _END */
+} clcnn_launch;
+/* enable 1: from now on every kernel launch of the context is recorded
+ * with its device time. A context's own queue is recreated with
+ * CL_QUEUE_PROFILING_ENABLE once the queue has finished; a caller's queue
+ * (clcnn_context_create_from_queue) must have been created with that
+ * property, else CLCNN_ERROR_UNSUPPORTED. enable 0: stop, forget what was
+ * not read, and give a queue of the context's own its plain properties
+ * back. Profiling costs some launch time on most devices. */
+CLCNN_API clcnn_status clcnn_context_profile(clcnn_context *ctx, int enable);
+/* Waits for the queue, then fills records[0 .. min(capacity, *count))
+ * with the launches since profiling was enabled or since the previous
+ * call, in the order they were enqueued, and forgets them; *count is how
+ * many there were. The context keeps at most 1024 between calls, and
+ * those past capacity or past that are counted but not reported. records
+ * may be NULL when capacity is 0. Profiling off: CLCNN_ERROR_INVALID_ARGUMENT. */
+CLCNN_API clcnn_status clcnn_context_launches(clcnn_context *ctx, clcnn_launch *records, size_t capacity,
+                                              size_t *count);
 
 /* ---- tensors ---- */
 /* A dim of 0, a size that overflows size_t or exceeds the device's largest

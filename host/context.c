@@ -119,6 +119,58 @@ clcnn_status clcnn_context_create(const char *device, clcnn_context **out)
         ctx->queue = NULL;
         return clcnn__cl_fail(ctx, "context_create", "clCreateCommandQueue", err);
     }
+    ctx->own_queue = 1;
+    return CLCNN_OK;
+}
+
+/* Replaces the context's own queue, once it has finished, by one with
+ * `properties`. */
+static clcnn_status replace_queue(clcnn_context *ctx, const char *op, cl_command_queue_properties properties)
+{
+    cl_int err = clFinish(ctx->queue);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clFinish", err);
+    cl_command_queue queue = clCreateCommandQueue(ctx->context, ctx->device, properties, &err);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clCreateCommandQueue", err);
+    clReleaseCommandQueue(ctx->queue);
+    ctx->queue = queue;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_context_profile(clcnn_context *ctx, int enable)
+{
+    static const char op[] = "context_profile";
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK || !enable == !ctx->profiling)
+        return st;
+    if (!enable) {
+        clcnn__forget_launches(ctx);
+        free(ctx->launches);
+        ctx->launches = NULL;
+        ctx->profiling = 0;
+        return ctx->own_queue ? replace_queue(ctx, op, 0) : CLCNN_OK;
+    }
+    cl_command_queue_properties properties = 0;
+    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof properties, &properties, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)", err);
+    if (!(properties & CL_QUEUE_PROFILING_ENABLE) && !ctx->own_queue)
+        return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
+                           "%s: the context's queue is the caller's and was created without "
+                           "CL_QUEUE_PROFILING_ENABLE; create it with that property to profile clcnn's kernels", op);
+    clcnn_recorded_launch *launches = malloc(CLCNN_LAUNCHES_KEPT * sizeof *launches);
+    if (launches == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory for %d launch records", op,
+                           CLCNN_LAUNCHES_KEPT);
+    if (!(properties & CL_QUEUE_PROFILING_ENABLE) &&
+        (st = replace_queue(ctx, op, properties | CL_QUEUE_PROFILING_ENABLE)) != CLCNN_OK) {
+        free(launches);
+        return st;
+    }
+    ctx->launches = launches;
+    ctx->launch_count = ctx->launches_dropped = 0;
+    ctx->profiling = 1;
     return CLCNN_OK;
 }
 
@@ -128,6 +180,8 @@ void clcnn_context_destroy(clcnn_context *ctx)
         return;
     if (ctx->queue)
         clFinish(ctx->queue);
+    clcnn__forget_launches(ctx);
+    free(ctx->launches);
     clcnn__release_programs(ctx);
     for (int s = 0; s < CLCNN_WORKSPACE_SLOTS; s++)
         if (ctx->workspace[s])

@@ -77,7 +77,22 @@ struct clcnn_context {
     char last_error[CLCNN_ERROR_CAPACITY];
     char build_warnings[CLCNN_ERROR_CAPACITY]; /* the non-empty logs of successful builds */
     clcnn_fault fault;       /* testing hook, see clcnn_fault */
+    int own_queue;           /* the queue is clcnn's (clcnn_context_create), not a caller's */
+    /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
+     * of them) record their events for clcnn_context_launches; the rest are
+     * only counted. */
+    int profiling;
+    struct clcnn_recorded_launch *launches;
+    size_t launch_count, launches_dropped;
 };
+
+#define CLCNN_LAUNCHES_KEPT 1024
+typedef struct clcnn_recorded_launch {
+    cl_event event;
+    clcnn_launch launch; /* all but ms, which the event gives */
+} clcnn_recorded_launch;
+/* Releases the recorded launches' events and forgets them (program.c). */
+void clcnn__forget_launches(clcnn_context *ctx);
 
 struct clcnn_tensor {
     clcnn_context *ctx;

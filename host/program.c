@@ -274,8 +274,63 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
         group *= l[d];
         g[d] = clcnn__round_up(global[d] ? global[d] : 1, l[d]);
     }
+    /* While profiling, the launch keeps its event (see clcnn_context_launches). */
+    cl_event event = NULL;
+    cl_event *keep = ctx->profiling && ctx->launch_count < CLCNN_LAUNCHES_KEPT ? &event : NULL;
     cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ENQUEUE);
     if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, NULL);
-    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, op, "clEnqueueNDRangeKernel", err);
+        err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, keep);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clEnqueueNDRangeKernel", err);
+    if (keep) {
+        clcnn_recorded_launch *r = &ctx->launches[ctx->launch_count++];
+        memset(r, 0, sizeof *r);
+        r->event = event;
+        if (clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof r->launch.kernel, r->launch.kernel, NULL) !=
+            CL_SUCCESS)
+            r->launch.kernel[0] = '\0';
+        r->launch.dims = dims;
+        for (cl_uint d = 0; d < 3; d++) {
+            r->launch.global[d] = d < dims ? g[d] : 1;
+            r->launch.local[d] = d < dims ? l[d] : 1;
+        }
+    } else if (ctx->profiling) {
+        ctx->launches_dropped++;
+    }
+    return CLCNN_OK;
+}
+
+void clcnn__forget_launches(clcnn_context *ctx)
+{
+    for (size_t i = 0; i < ctx->launch_count; i++)
+        clReleaseEvent(ctx->launches[i].event);
+    ctx->launch_count = ctx->launches_dropped = 0;
+}
+
+clcnn_status clcnn_context_launches(clcnn_context *ctx, clcnn_launch *records, size_t capacity, size_t *count)
+{
+    static const char op[] = "context_launches";
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    if (count == NULL || (records == NULL && capacity > 0))
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
+                           count == NULL ? "count" : "records (with a capacity above 0)");
+    if (!ctx->profiling)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: profiling is off; call clcnn_context_profile(ctx, 1) before the ops", op);
+    cl_int err = clFinish(ctx->queue);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clFinish", err);
+    for (size_t i = 0; i < ctx->launch_count && i < capacity && err == CL_SUCCESS; i++) {
+        cl_ulong start = 0, end = 0;
+        err = clGetEventProfilingInfo(ctx->launches[i].event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+        if (err == CL_SUCCESS)
+            err = clGetEventProfilingInfo(ctx->launches[i].event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
+        records[i] = ctx->launches[i].launch;
+        records[i].ms = end >= start ? (double)(end - start) * 1e-6 : 0.0;
+    }
+    *count = ctx->launch_count + ctx->launches_dropped;
+    clcnn__forget_launches(ctx);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, op, "clGetEventProfilingInfo", err);
 }
