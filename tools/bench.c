@@ -151,6 +151,15 @@ typedef struct operand {
     double *host; /* the reference's copy */
 } operand;
 
+/* --kernels: the kernels one run of an op launches, as the library's
+ * profiling reports them (clcnn_context_launches), with the median of
+ * each launch's device time over the timed runs. */
+#define MAX_LAUNCHES 16
+typedef struct bench_launch {
+    clcnn_launch launch;
+    double median_ms;
+} bench_launch;
+
 typedef struct bench_row {
     const bench_layer *layer;
     const struct bench_op *op;
@@ -168,6 +177,8 @@ typedef struct bench_row {
     double reference_ms; /* NAN when not run */
     char reference_note[64];
     char error[512];
+    bench_launch launches[MAX_LAUNCHES];
+    size_t launch_count; /* per run; those past MAX_LAUNCHES are not kept */
 } bench_row;
 
 /* A row of the ops table. */
@@ -667,6 +678,7 @@ typedef struct bench {
     long repeat;
     int json;
     int reference;
+    int kernels; /* --kernels */
     FILE *progress;
     bench_row *rows;
     int row_count, row_capacity;
@@ -738,21 +750,46 @@ static void time_row(bench *b, bench_row *r)
         snprintf(r->error, sizeof r->error, "out of host memory");
         return;
     }
+    /* --kernels: each launch's device time in each run, launch-major. */
+    double *launch_ms = b->kernels ? malloc((size_t)b->repeat * MAX_LAUNCHES * sizeof *launch_ms) : NULL;
+    if (b->kernels && !launch_ms) {
+        snprintf(r->error, sizeof r->error, "out of host memory");
+        free(times);
+        return;
+    }
+    clcnn_launch launches[MAX_LAUNCHES];
+    size_t launch_count = 0;
     clcnn_status status = r->op->run(b->ctx, r);
     if (status == CLCNN_OK)
         status = clcnn_context_finish(b->ctx);
+    /* The warm-up's launches (and the kernel builds') are not reported. */
+    if (status == CLCNN_OK && b->kernels)
+        status = clcnn_context_launches(b->ctx, NULL, 0, &launch_count);
     for (long i = 0; i < b->repeat && status == CLCNN_OK; i++) {
         double start = cli_now();
         status = r->op->run(b->ctx, r);
         if (status == CLCNN_OK)
             status = clcnn_context_finish(b->ctx);
         times[i] = 1e3 * (cli_now() - start);
+        if (status == CLCNN_OK && b->kernels)
+            status = clcnn_context_launches(b->ctx, launches, MAX_LAUNCHES, &launch_count);
+        for (size_t k = 0; b->kernels && k < launch_count && k < MAX_LAUNCHES; k++)
+            launch_ms[k * (size_t)b->repeat + (size_t)i] = launches[k].ms;
     }
     if (status != CLCNN_OK) {
         snprintf(r->error, sizeof r->error, "%s", clcnn_context_last_error(b->ctx));
         free(times);
+        free(launch_ms);
         return;
     }
+    /* Every run launches the same kernels: the last run's list, each
+     * launch with its median time over the runs. */
+    r->launch_count = launch_count;
+    for (size_t k = 0; b->kernels && k < launch_count && k < MAX_LAUNCHES; k++) {
+        r->launches[k].launch = launches[k];
+        r->launches[k].median_ms = median(launch_ms + k * (size_t)b->repeat, b->repeat);
+    }
+    free(launch_ms);
     r->min_ms = times[0];
     for (long i = 1; i < b->repeat; i++)
         if (times[i] < r->min_ms)
@@ -816,6 +853,30 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
     fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width,
             r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
             skipped ? "  reference " : "", skipped ? r->reference_note : "");
+    fflush(out);
+}
+
+/* "AxBxC" of the first `dims` sizes. */
+static void sizes_text(char *out, size_t capacity, const size_t sizes[3], unsigned dims)
+{
+    size_t used = 0;
+    for (unsigned d = 0; d < dims && d < 3 && used < capacity; d++)
+        used += (size_t)snprintf(out + used, capacity - used, "%s%zu", d ? "x" : "", sizes[d]);
+}
+
+/* --kernels: one line per launch under the row. */
+static void print_launches(FILE *out, const bench_row *r)
+{
+    for (size_t k = 0; k < r->launch_count && k < MAX_LAUNCHES; k++) {
+        const clcnn_launch *l = &r->launches[k].launch;
+        char global[64], local[64];
+        sizes_text(global, sizeof global, l->global, l->dims);
+        sizes_text(local, sizeof local, l->local, l->dims);
+        fprintf(out, "    %-30s global %-16s local %-10s %9.3f ms\n", l->kernel, global, local,
+                r->launches[k].median_ms);
+    }
+    if (r->launch_count > MAX_LAUNCHES)
+        fprintf(out, "    and %zu more launches\n", r->launch_count - MAX_LAUNCHES);
     fflush(out);
 }
 
@@ -914,6 +975,19 @@ static void print_json(const bench *b)
             json_string(out, r->error);
         else
             fputs("null", out);
+        if (b->kernels) {
+            fputs(", \"kernels\": [", out);
+            for (size_t k = 0; k < r->launch_count && k < MAX_LAUNCHES; k++) {
+                const clcnn_launch *l = &r->launches[k].launch;
+                fprintf(out, "%s{\"kernel\": ", k ? ", " : "");
+                json_string(out, l->kernel);
+                fprintf(out, ", \"global\": [%zu, %zu, %zu], \"local\": [%zu, %zu, %zu], \"median_ms\": ",
+                        l->global[0], l->global[1], l->global[2], l->local[0], l->local[1], l->local[2]);
+                json_number(out, r->launches[k].median_ms);
+                fputs("}", out);
+            }
+            fputs("]", out);
+        }
         fputs("}", out);
     }
     fputs("\n]}\n", out);
@@ -925,7 +999,7 @@ static void print_help(void)
 {
     fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
           "                   [--dtype f32|f64] [--repeat N] [--json] [--no-reference]\n"
-          "                   [--device SPEC]\n\n"
+          "                   [--kernels] [--device SPEC]\n\n"
           "Times the ops on the shapes of the design notes and of the training network\n"
           "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
           "(each run between two clcnn_context_finish), GFLOP/s for convolutions\n"
@@ -977,7 +1051,10 @@ static void print_help(void)
     fputs("  --dtype f32|f64 default f32\n"
           "  --repeat N      timed runs per row (default 10)\n"
           "  --json          print one JSON object on stdout (progress goes to stderr)\n"
-          "  --no-reference  skip the CPU reference\n",
+          "  --no-reference  skip the CPU reference\n"
+          "  --kernels       under each row, every kernel one run of the op launches: its\n"
+          "                  global and local sizes and its device time (median over the\n"
+          "                  runs, from profiling events; profiling adds some launch time)\n",
           stdout);
     cli_print_device_help(stdout);
 }
@@ -1031,6 +1108,8 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
     if (r->error[0])
         b->failures++;
     print_row(b->progress, b->op_width, r);
+    if (b->kernels && !r->error[0])
+        print_launches(b->progress, r);
     return 0;
 }
 
@@ -1041,7 +1120,7 @@ int cli_bench(int argc, char **argv)
         {"dtype", required_argument, NULL, 't'},  {"repeat", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},         {"no-reference", no_argument, NULL, 'n'},
         {"device", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
-        {"suite", required_argument, NULL, 's'},
+        {"suite", required_argument, NULL, 's'},  {"kernels", no_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
@@ -1098,6 +1177,9 @@ int cli_bench(int argc, char **argv)
         case 'n':
             b.reference = 0;
             break;
+        case 'k':
+            b.kernels = 1;
+            break;
         case 'd':
             device = optarg;
             break;
@@ -1124,6 +1206,11 @@ int cli_bench(int argc, char **argv)
     if (!clcnn_context_supports_dtype(b.ctx, b.dtype)) {
         fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n",
                 clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
+        clcnn_context_destroy(b.ctx);
+        return CLI_EXIT_FAILURE;
+    }
+    if (b.kernels && clcnn_context_profile(b.ctx, 1) != CLCNN_OK) {
+        fprintf(stderr, "clcnn bench: --kernels: %s\n", clcnn_context_last_error(b.ctx));
         clcnn_context_destroy(b.ctx);
         return CLI_EXIT_FAILURE;
     }
