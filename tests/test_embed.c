@@ -153,18 +153,19 @@ START_TEST(test_context_from_queue)
     const int stride = 2, pad = 1;
     size_t z_dims[4];
     ck_assert_int_eq(clcnn_ref_conv_output_dims(a_dims, w_dims, stride, pad, z_dims), 0);
-    double a[120], w[72], b[4], dw_ref[72], dw[72];
+    double a[120], w[72], b[4], dw_ref[72], dw[72], da_ref[120], da[120];
     double *z_ref = test_alloc_doubles(elements(z_dims)), *z = test_alloc_doubles(elements(z_dims));
     fill_quarters(a, elements(a_dims), 1);
     fill_quarters(w, elements(w_dims), 2);
     fill_quarters(b, 4, 3);
     clcnn_ref_conv_forward(a, a_dims, w, w_dims, b, stride, pad, z_ref);
-    clcnn_ref_conv_backward(z_ref, a, a_dims, w, w_dims, stride, pad, NULL, dw_ref, NULL);
+    clcnn_ref_conv_backward(z_ref, a, a_dims, w, w_dims, stride, pad, da_ref, dw_ref, NULL);
     clcnn_tensor *ta = test_tensor_from(c, CLCNN_FLOAT32, a_dims, a);
     clcnn_tensor *tw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, w);
     clcnn_tensor *tb = test_tensor_from(c, CLCNN_FLOAT32, b_dims, b);
     clcnn_tensor *tz = test_tensor_from(c, CLCNN_FLOAT32, z_dims, NULL);
     clcnn_tensor *tdw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, NULL);
+    clcnn_tensor *tda = test_tensor_from(c, CLCNN_FLOAT32, a_dims, NULL);
     size_t offset = 99;
     ck_assert_ptr_nonnull(clcnn_tensor_buffer(ta, &offset));
     ck_assert_uint_eq(offset, 0);
@@ -181,10 +182,13 @@ START_TEST(test_context_from_queue)
     test_tensor_get(c, tz, z);
     expect_equal("z", z, z_ref, elements(z_dims));
 
-    /* dW uses the context's workspace (partial sums). */
-    TEST_OK(c, clcnn_conv_backward(c, tz, ta, tw, stride, pad, NULL, tdw, NULL));
+    /* dA of a strided 3x2 window uses the context's workspace (W rearranged
+     * for the gather), allocated in the caller's cl_context. */
+    TEST_OK(c, clcnn_conv_backward(c, tz, ta, tw, stride, pad, tda, tdw, NULL));
     test_tensor_get(c, tdw, dw);
     expect_equal("dw", dw, dw_ref, elements(w_dims));
+    test_tensor_get(c, tda, da);
+    expect_equal("da", da, da_ref, elements(a_dims));
     ck_assert_uint_gt(clcnn_context_workspace_bytes(c), 0);
     ck_assert_str_eq(clcnn_context_build_warnings(c), "");
 
@@ -197,6 +201,7 @@ START_TEST(test_context_from_queue)
     clcnn_tensor_destroy(tb);
     clcnn_tensor_destroy(tz);
     clcnn_tensor_destroy(tdw);
+    clcnn_tensor_destroy(tda);
     free(z_ref);
     free(z);
     clcnn_context_destroy(c);
