@@ -219,27 +219,13 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     const int n_args = (int)(sizeof args / sizeof args[0]);
     char options[192];
     cl_kernel k;
-    if (t->conv_local_tiles && s.groups == 1) {
-        /* The blocking of conv_forward_local, decided here and passed with
-         * -D: GROUP_M pixels x GROUP_N channels per work-group, MICRO_M x
-         * MICRO_N per work-item, TILE_K deep. */
-        enum { GROUP_M = 64, GROUP_N = 64, MICRO_M = 4, MICRO_N = 4, TILE_K = 16 };
-        const size_t threads_m = GROUP_M / MICRO_M, threads_n = GROUP_N / MICRO_N;
-        int used = snprintf(options, sizeof options, "-DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d",
-                            GROUP_M, GROUP_N, MICRO_M, MICRO_N, TILE_K);
-        epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward_local", &k)))
-            return st;
-        if (clcnn__kernel_wg_limit(ctx, k) >= threads_m * threads_n) {
-            const size_t global[2] = {clcnn__div_up((size_t)s.n_C, GROUP_N) * threads_n,
-                                      clcnn__div_up((size_t)s.n_pixels, GROUP_M) * threads_m};
-            const size_t local[2] = {threads_n, threads_m};
-            if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
-                return st;
-            return clcnn__launch(ctx, op, k, 2, global, local);
-        }
-        /* The device cannot run a whole group of it: use the register tiles. */
-    }
+    /* Work-group tiles in local memory (conv_gpu.c), where the tuning asks
+     * for them and the device runs them; else the register tiles below. */
+    int done = 0;
+    char epilogue[32];
+    epilogue_options(epilogue, sizeof epilogue, b != NULL, act);
+    if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
+        return st;
     const int vec = clcnn__vector_for(t->conv_vector, s.out_group), tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
     int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
     epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
@@ -458,8 +444,15 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
     }
 
     view_as_gemm(&s);
+    /* The GPU's GEMM kernels (conv_gpu.c) take the outputs they run; the
+     * rest are planned and run below. */
+    clcnn_conv_gpu_plan gpu;
+    if ((st = clcnn__conv_gpu_plan_backward(ctx, op, &s, dz, a_prev, w, &da_prev, &dw, &db, &gpu)))
+        return st;
     backward_plan p = {0};
     if ((st = plan_backward(ctx, op, dt, &s, da_prev != NULL, dw != NULL, db != NULL, &p)))
+        return st;
+    if ((st = clcnn__conv_gpu_backward(ctx, op, &s, &gpu)))
         return st;
 
     const clcnn_tuning *t = &ctx->tuning;

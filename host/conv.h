@@ -65,4 +65,39 @@ clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op
                                               const clcnn_depthwise_plan *plan, const clcnn_tensor *a_prev,
                                               const clcnn_tensor *dz, clcnn_tensor *dw);
 
+/* ---- GEMMs tiled in local memory, for GPUs (conv_gpu.c) ----
+ * Forward, dA and dW with db as GEMMs whose blocks are staged in local
+ * memory, where the tuning table asks for them (its GPU column) and a
+ * blocking fits the device; otherwise conv.c's register-tiled kernels run.
+ * Validation is done before any of them is called. */
+
+/* z = act(conv(a_prev, w) + b) by conv_forward_local, with the epilogue's
+ * -D options; *done 0 (nothing enqueued) where it does not apply. */
+clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                     const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                     const char *epilogue, clcnn_tensor *z, int *done);
+
+/* What the backward enqueue needs, made before the call's first enqueue:
+ * every kernel built (blocking chosen), the workspace sized. */
+typedef struct clcnn_conv_gpu_plan {
+    const clcnn_tensor *dz, *a_prev, *w;
+    clcnn_tensor *da_prev, *dw, *db;    /* the outputs taken; NULL: left to conv.c or not asked */
+    cl_kernel residue_filters, data;    /* dA: sub-filters per stride residue, the GEMM */
+    cl_kernel filter, filter_sum;       /* dW and db: the split GEMM, the sum of its splits */
+    cl_mem filters, part;               /* workspace: the sub-filters, the splits' partial sums */
+    size_t data_tile_bytes[2], data_global[3], data_local[3];
+    size_t filter_tile_bytes[2], filter_global[3], filter_local[3];
+    int filter_rows, bias_row;          /* rows of the dW GEMM: taps x input channels (0 without dW), db's */
+    int split_pixels, splits;           /* dW's reduction: pixels per split, splits */
+} clcnn_conv_gpu_plan;
+/* Plans the outputs of *da_prev, *dw, *db that these kernels take and sets
+ * those pointers to NULL, so that conv.c plans and runs the rest. */
+clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                           const clcnn_tensor *w, clcnn_tensor **da_prev, clcnn_tensor **dw,
+                                           clcnn_tensor **db, clcnn_conv_gpu_plan *plan);
+/* Enqueues what the plan took (nothing if it took nothing). */
+clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
+                                      const clcnn_conv_gpu_plan *plan);
+
 #endif

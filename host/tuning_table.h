@@ -27,9 +27,12 @@
       "4", "dW rows (tap, input channel) per work-item")                                                  \
     X(int, filter_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                           \
       "most chunks of dW's and db's reduction (on CPUs fewer when dW is as large as the activations)")    \
-    X(int, conv_local_tiles, FLAG, 0, 1, 0, dev->max_work_group_size >= 256 && dev->local_mem >= 32768,   \
-      "0", "1 with 256-item groups and 32 KiB of local memory",                                           \
-      "1: conv forward stages 64 x 64 blocks in local memory")                                            \
+    X(int, conv_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                   \
+      "1: conv forward is a GEMM of blocks staged in local memory, where a blocking fits the device")     \
+    X(int, data_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                   \
+      "1: conv dA is that GEMM per stride residue, with sub-filters (where a blocking fits)")             \
+    X(int, filter_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                 \
+      "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")      \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                        \
       "1: dW with at most 4 input channels takes a whole kernel row per work-item")                       \
     X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")              \

@@ -17,6 +17,11 @@
 #include "common.h"
 #endif
 
+/* The host builds the local-memory kernels below in programs of their own
+ * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
+ * counted against their local memory or warned about in their builds. */
+#ifndef CLCNN_LOCAL_TILES_ONLY
+
 #ifndef TILE_PIXELS
 #define TILE_PIXELS 8
 #endif
@@ -265,4 +270,216 @@ __kernel void conv_backward_data_matrix(const __global real *dz, const __global 
         _Pragma("unroll") for (int k = 0; k < K_TILE; k++)
             if (p0 + t < rows && k0 + k < k_count)
                 da[(idx_t)(p0 + t) * k_count + k0 + k] = sum_lanes(acc[t][k]);
+}
+
+#endif /* CLCNN_LOCAL_TILES_ONLY */
+
+/* ---- GPU variant: dA as implicit GEMMs tiled in local memory ----
+ * Input pixels fall into classes by their position modulo the stride:
+ * class (a, b) holds the pixels (a + stride_h * uh, b + stride_w * uw),
+ * a < stride_h, b < stride_w. The taps that reach a class are a fixed
+ * subset (those with kh * dilation_h congruent to a + pad_top modulo
+ * stride_h, first_tap in common.h), and through them input pixel (uh, uw)
+ * of the class gathers from output pixel (uh + hb - th * dh, uw + wb -
+ * tw * dw) with tap index th, tw: a dense stride-1 convolution of dZ with
+ * the class's sub-filter, W flipped and transposed. Nothing is multiplied
+ * by a structural zero and every pixel of dA is written once, by the
+ * class it belongs to (0 where no tap reaches it).
+ * residue_filters lays out each class's sub-filter as the GEMM's B, (tap
+ * th, tw, output channel c of the group) x (input channel of the group),
+ * contiguous per class and group; conv_backward_data_gemm is then the
+ * blocking of conv_forward_local (conv_forward.cl) over those GEMMs, one
+ * launch for every class and group. */
+
+/* The taps k < f whose k * dilation is congruent to residue r modulo
+ * stride: how many there are, and in *before how many taps have a
+ * smaller residue (where the residue's block starts). */
+int residue_taps(int r, int f, int stride, int dilation, int *before)
+{
+    int count = 0;
+    *before = 0;
+    for (int k = 0; k < f; k++) {
+        const int rk = k * dilation % stride;
+        count += rk == r;
+        *before += rk < r;
+    }
+    return count;
+}
+
+/* Element offset of a sub-filter in residue_filters' layout: blocks in
+ * (rh, rw, g) order, each taps_h x taps_w x out_group x in_group, from
+ * residue_taps of each axis. */
+idx_t residue_block(int taps_h, int before_h, int taps_w, int before_w, int f_w, int g, int n_C,
+                    int in_group, int out_group)
+{
+    return ((idx_t)before_h * f_w + (idx_t)taps_h * before_w) * n_C * in_group +
+           (idx_t)g * taps_h * taps_w * out_group * in_group;
+}
+
+/* wr[block(rh, rw, g)][th][tw][c][cp] = w[kh][kw][cp][g * out_group + c]
+ * for the th-th tap kh of residue rh and the tw-th tap kw of residue rw.
+ * Grid: dim 0 = cp (consecutive items write consecutive words), dim 1 =
+ * output channels, dim 2 = taps. */
+__kernel void residue_filters(const __global real *w, __global real *wr, CONV_SHAPE_PARAMS)
+{
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
+    const int cp = get_global_id(0), gc = get_global_id(1), tap = get_global_id(2);
+    if (cp >= in_group || gc >= n_C || tap >= f_h * f_w)
+        return;
+    const int kh = tap / f_w, kw = tap - kh * f_w, g = gc / out_group, c = gc - g * out_group;
+    const int rh = kh * dilation_h % stride_h, rw = kw * dilation_w % stride_w;
+    int th = 0, tw = 0, before_h, before_w;
+    for (int k = 0; k < kh; k++)
+        th += k * dilation_h % stride_h == rh;
+    for (int k = 0; k < kw; k++)
+        tw += k * dilation_w % stride_w == rw;
+    const int taps_h = residue_taps(rh, f_h, stride_h, dilation_h, &before_h);
+    const int taps_w = residue_taps(rw, f_w, stride_w, dilation_w, &before_w);
+    const idx_t block = residue_block(taps_h, before_h, taps_w, before_w, f_w, g, n_C, in_group, out_group);
+    wr[block + (((idx_t)th * taps_w + tw) * out_group + c) * in_group + cp] =
+        w[((idx_t)tap * in_group + cp) * n_C + gc];
+}
+
+#ifndef GROUP_M
+#define GROUP_M 64
+#endif
+#ifndef GROUP_N
+#define GROUP_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef MICRO_M
+#define MICRO_M 4
+#endif
+#ifndef MICRO_N
+#define MICRO_N 4
+#endif
+/* Odd, so that the K-major stores of the A tile (consecutive items,
+ * consecutive k) fall into different banks. */
+#ifndef A_STRIDE
+#define A_STRIDE (GROUP_M + 1)
+#endif
+#ifndef B_STRIDE
+#define B_STRIDE GROUP_N
+#endif
+#define THREADS_M (GROUP_M / MICRO_M)
+#define THREADS_N (GROUP_N / MICRO_N)
+#define THREADS (THREADS_M * THREADS_N)
+#define A_ROWS_PER_PASS (THREADS / TILE_K)
+#define A_LOADS (GROUP_M / A_ROWS_PER_PASS)
+#define B_ROWS_PER_PASS (THREADS / GROUP_N)
+#define B_LOADS (TILE_K / B_ROWS_PER_PASS)
+#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS || THREADS % GROUP_N || TILE_K % B_ROWS_PER_PASS
+#error "conv_backward_data_gemm: this blocking does not divide into whole loads per work-item"
+#endif
+
+/* Rows are the pixels of class (a, b), m * rows_h * rows_w of them;
+ * columns the group's input channels; k = (th, tw, c) over the class's
+ * taps and the group's output channels.
+ * Grid: dim 0 = channel blocks x THREADS_N, dim 1 = pixel blocks of the
+ * largest class (a = b = 0) x THREADS_M, dim 2 = (class, group): classes
+ * min(stride_h, n_H_prev) x min(stride_w, n_W_prev), row-major, then
+ * groups. */
+__kernel __attribute__((reqd_work_group_size(THREADS_N, THREADS_M, 1))) void
+conv_backward_data_gemm(const __global real *dz, const __global real *wr, __global real *da_prev,
+                        CONV_SHAPE_PARAMS, __local real *dz_tile, __local real *w_tile)
+{
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
+    const int classes_w = min(stride_w, n_W_prev);
+    const int g = get_group_id(2) % groups, pixel_class = get_group_id(2) / groups;
+    const int a = pixel_class / classes_w, b = pixel_class - a * classes_w;
+    const int rows_h = (n_H_prev - a + stride_h - 1) / stride_h, rows_w = (n_W_prev - b + stride_w - 1) / stride_w;
+    const int n_rows = m * rows_h * rows_w;
+    const int n0 = get_group_id(0) * GROUP_N, m0 = get_group_id(1) * GROUP_M;
+    if (m0 >= n_rows)
+        return; /* the whole group: this class has fewer pixels */
+    const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * THREADS_N + tx;
+
+    /* The class's taps: th-th tap along h is kh_first + th * step_h, and
+     * reaches output row uh + hb - th * dh from class row uh. */
+    int step_h, step_w, before_h, before_w;
+    const int kh_first = first_tap(a, pad_top, f_h, stride_h, dilation_h, &step_h);
+    const int kw_first = first_tap(b, pad_left, f_w, stride_w, dilation_w, &step_w);
+    const int taps_h = residue_taps((a + pad_top) % stride_h, f_h, stride_h, dilation_h, &before_h);
+    const int taps_w = residue_taps((b + pad_left) % stride_w, f_w, stride_w, dilation_w, &before_w);
+    const idx_t block = residue_block(taps_h, before_h, taps_w, before_w, f_w, g, n_C, in_group, out_group);
+    const int hb = (a + pad_top - kh_first * dilation_h) / stride_h, dh = step_h * dilation_h / stride_h;
+    const int wb = (b + pad_left - kw_first * dilation_w) / stride_w, dw = step_w * dilation_w / stride_w;
+    const int K = taps_h * taps_w * out_group;
+
+    /* A (dZ gathered): TILE_K consecutive items read consecutive k of one
+     * row, consecutive output channels while they stay in one tap. */
+    const int a_k = tid % TILE_K, a_row0 = tid / TILE_K;
+    int a_h0[A_LOADS], a_w0[A_LOADS], a_valid[A_LOADS];
+    idx_t a_image[A_LOADS];
+    _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
+        const int p = m0 + a_row0 + j * A_ROWS_PER_PASS;
+        a_valid[j] = p < n_rows;
+        const int q = a_valid[j] ? p : 0;
+        const int i = q / (rows_h * rows_w), r = q - i * (rows_h * rows_w), uh = r / rows_w;
+        a_image[j] = (idx_t)i * n_H;
+        a_h0[j] = uh + hb;
+        a_w0[j] = r - uh * rows_w + wb;
+    }
+    int c = 0, th = 0, tw = 0;
+    if (K > 0) {
+        c = a_k % out_group;
+        tw = a_k / out_group;
+        th = tw / taps_w;
+        tw -= th * taps_w;
+    }
+    const idx_t dz_channel0 = (idx_t)g * out_group;
+    /* B (the sub-filter): consecutive items read consecutive input channels. */
+    const int b_n = tid % GROUP_N, b_k0 = tid / GROUP_N;
+    const int b_valid = n0 + b_n < in_group;
+    const __global real *w_col = wr + block + n0 + b_n;
+
+    real acc[MICRO_M][MICRO_N];
+    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+        _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
+            acc[r][q] = 0;
+
+    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+        _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
+            const int h = a_h0[j] - th * dh, wo = a_w0[j] - tw * dw;
+            const int inside = a_valid[j] && th < taps_h && h >= 0 && h < n_H && wo >= 0 && wo < n_W;
+            dz_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
+                inside ? dz[((a_image[j] + h) * n_W + wo) * n_C + dz_channel0 + c] : (real)0;
+        }
+        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
+            const int kk = b_k0 + j * B_ROWS_PER_PASS;
+            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * in_group] : (real)0;
+        }
+        /* This item's next k: TILE_K further along (c, tw, th). */
+        for (c += TILE_K; c >= out_group; c -= out_group)
+            if (++tw == taps_w) {
+                tw = 0;
+                th++;
+            }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
+            real a_reg[MICRO_M], w_reg[MICRO_N];
+            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+                a_reg[r] = dz_tile[kk * A_STRIDE + ty + r * THREADS_M];
+            _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
+                w_reg[q] = w_tile[kk * B_STRIDE + tx + q * THREADS_N];
+            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+                _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
+                    acc[r][q] += a_reg[r] * w_reg[q];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++) {
+        const int p = m0 + ty + r * THREADS_M;
+        const int i = p / (rows_h * rows_w), rest = p - i * (rows_h * rows_w), uh = rest / rows_w;
+        const int hp = a + uh * stride_h, wp = b + (rest - uh * rows_w) * stride_w;
+        const idx_t out = (((idx_t)i * n_H_prev + hp) * n_W_prev + wp) * n_C_prev + (idx_t)g * in_group;
+        _Pragma("unroll") for (int q = 0; q < MICRO_N; q++) {
+            const int n = n0 + tx + q * THREADS_N;
+            if (p < n_rows && n < in_group)
+                da_prev[out + n] = acc[r][q];
+        }
+    }
 }

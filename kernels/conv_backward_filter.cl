@@ -12,6 +12,11 @@
 #include "common.h"
 #endif
 
+/* The host builds the local-memory kernels below in programs of their own
+ * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
+ * counted against their local memory or warned about in their builds. */
+#ifndef CLCNN_LOCAL_TILES_ONLY
+
 #ifndef TILE_ROWS
 #define TILE_ROWS 8
 #endif
@@ -164,3 +169,156 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
 }
 
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
+
+#endif /* CLCNN_LOCAL_TILES_ONLY */
+
+/* ---- GPU variant: dW (and db) as a split-K GEMM tiled in local memory ----
+ * dW viewed as rows (kh, kw, cp) of the group's input channels x columns c
+ * of its output channels, with k running over the n_pixels output pixels:
+ * part[split][row][g * out_group + c] = sum over the split's pixels p of
+ * a(p, kh, kw, g * in_group + cp) * dZ[p][g * out_group + c]. With db
+ * wanted (bias_row 1), one more row whose a is 1 for every pixel gives
+ * db's partial sums from the same pass over dZ. The pixels are split into
+ * runs of split_pixels, a function of the shape alone (host/conv_gpu.c),
+ * so that deep layers with few output blocks still fill a GPU, and every
+ * device that runs these kernels adds the same terms in the same order;
+ * filter_sum_splits adds the splits in order. The blocking is
+ * conv_forward_local's (conv_forward.cl) with the roles of its loads
+ * swapped: here the gathered input is the rows and the reduction runs
+ * along pixels. Every value is a sum over its split's pixels in increasing
+ * order whatever the blocking.
+ * Grid: dim 0 = channel blocks x THREADS_N, dim 1 = row blocks x THREADS_M,
+ * dim 2 = (split, group). */
+#ifndef GROUP_M
+#define GROUP_M 64
+#endif
+#ifndef GROUP_N
+#define GROUP_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef MICRO_M
+#define MICRO_M 4
+#endif
+#ifndef MICRO_N
+#define MICRO_N 4
+#endif
+/* Both tiles are stored along their rows by consecutive items: no
+ * padding needed against bank conflicts. */
+#ifndef A_STRIDE
+#define A_STRIDE GROUP_M
+#endif
+#ifndef B_STRIDE
+#define B_STRIDE GROUP_N
+#endif
+#define THREADS_M (GROUP_M / MICRO_M)
+#define THREADS_N (GROUP_N / MICRO_N)
+#define THREADS (THREADS_M * THREADS_N)
+/* Each item loads A_LOADS pixels of one row of A, and B_LOADS pixels of
+ * one column of dZ, per K step. */
+#define A_PIXELS_PER_PASS (THREADS / GROUP_M)
+#define A_LOADS (TILE_K / A_PIXELS_PER_PASS)
+#define B_PIXELS_PER_PASS (THREADS / GROUP_N)
+#define B_LOADS (TILE_K / B_PIXELS_PER_PASS)
+#if THREADS % GROUP_M || TILE_K % A_PIXELS_PER_PASS || THREADS % GROUP_N || TILE_K % B_PIXELS_PER_PASS
+#error "conv_backward_filter_gemm: this blocking does not divide into whole loads per work-item"
+#endif
+
+__kernel __attribute__((reqd_work_group_size(THREADS_N, THREADS_M, 1))) void
+conv_backward_filter_gemm(const __global real *a_prev, const __global real *dz, __global real *part,
+                          CONV_SHAPE_PARAMS, int filter_rows, int bias_row, int split_pixels,
+                          __local real *a_tile, __local real *dz_tile)
+{
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
+    const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * THREADS_N + tx;
+    const int n0 = get_group_id(0) * GROUP_N, m0 = get_group_id(1) * GROUP_M;
+    const int g = get_group_id(2) % groups, split = get_group_id(2) / groups;
+    const int n_pixels = m * n_H * n_W, rows = filter_rows + bias_row;
+    const int p_begin = min(split * split_pixels, n_pixels), p_end = min(p_begin + split_pixels, n_pixels);
+
+    /* A: consecutive items take consecutive rows, which are consecutive
+     * input channels (contiguous in NHWC) while they stay in one tap. An
+     * item's row is fixed; its pixels advance by TILE_K per step. */
+    const int a_row = m0 + tid % GROUP_M, a_k0 = tid / GROUP_M;
+    const int is_filter = a_row < filter_rows, is_bias = a_row == filter_rows && bias_row;
+    const int tap = a_row / in_group, kh = tap / f_w, kw = tap - kh * f_w;
+    const int tap_h = kh * dilation_h - pad_top, tap_w = kw * dilation_w - pad_left;
+    const __global real *a_channel = a_prev + (idx_t)g * in_group + (a_row - tap * in_group);
+    int a_i[A_LOADS], a_h[A_LOADS], a_w[A_LOADS];
+    _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
+        const int p = p_begin + a_k0 + j * A_PIXELS_PER_PASS;
+        a_i[j] = p / (n_H * n_W);
+        a_h[j] = (p - a_i[j] * (n_H * n_W)) / n_W;
+        a_w[j] = p - (a_i[j] * n_H + a_h[j]) * n_W;
+    }
+    /* B: consecutive items read consecutive channels of a pixel of dZ. */
+    const int b_n = tid % GROUP_N, b_k0 = tid / GROUP_N;
+    const int b_valid = n0 + b_n < out_group;
+    const __global real *dz_col = dz + (idx_t)g * out_group + n0 + b_n;
+
+    real acc[MICRO_M][MICRO_N];
+    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+        _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
+            acc[r][c] = 0;
+
+    for (int k0 = p_begin; k0 < p_end; k0 += TILE_K) {
+        _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
+            const int p = k0 + a_k0 + j * A_PIXELS_PER_PASS;
+            const int ih = a_h[j] * stride_h + tap_h, iw = a_w[j] * stride_w + tap_w;
+            const int inside = is_filter && p < p_end && ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev;
+            a_tile[(a_k0 + j * A_PIXELS_PER_PASS) * A_STRIDE + tid % GROUP_M] =
+                inside ? a_channel[(((idx_t)a_i[j] * n_H_prev + ih) * n_W_prev + iw) * n_C_prev]
+                       : (real)(is_bias && p < p_end);
+            /* This load's next pixel: TILE_K further on. */
+            for (a_w[j] += TILE_K; a_w[j] >= n_W; a_w[j] -= n_W)
+                if (++a_h[j] == n_H) {
+                    a_h[j] = 0;
+                    a_i[j]++;
+                }
+        }
+        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
+            const int kk = b_k0 + j * B_PIXELS_PER_PASS;
+            dz_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < p_end ? dz_col[(idx_t)(k0 + kk) * n_C] : (real)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
+            real a_reg[MICRO_M], dz_reg[MICRO_N];
+            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+                a_reg[r] = a_tile[kk * A_STRIDE + ty + r * THREADS_M];
+            _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
+                dz_reg[c] = dz_tile[kk * B_STRIDE + tx + c * THREADS_N];
+            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
+                _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
+                    acc[r][c] += a_reg[r] * dz_reg[c];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    __global real *out = part + (idx_t)split * rows * n_C + (idx_t)g * out_group;
+    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++) {
+        const int row = m0 + ty + r * THREADS_M;
+        _Pragma("unroll") for (int c = 0; c < MICRO_N; c++) {
+            const int n = n0 + tx + c * THREADS_N;
+            if (row < rows && n < out_group)
+                out[(idx_t)row * n_C + n] = acc[r][c];
+        }
+    }
+}
+
+/* dw = the first filter_elements sums over the splits of part (in split
+ * order), db = the rest: part holds splits x elements partial sums. */
+__kernel void filter_sum_splits(const __global real *part, __global real *dw, __global real *db,
+                                int filter_elements, int elements, int splits)
+{
+    const int e = get_global_id(0);
+    if (e >= elements)
+        return;
+    real s = 0;
+    for (int j = 0; j < splits; j++)
+        s += part[(idx_t)j * elements + e];
+    if (e < filter_elements)
+        dw[e] = s;
+    else
+        db[e - filter_elements] = s;
+}

@@ -13,6 +13,11 @@
 #include "common.h"
 #endif
 
+/* The host builds the local-memory kernels below in programs of their own
+ * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
+ * counted against their local memory or warned about in their builds. */
+#ifndef CLCNN_LOCAL_TILES_ONLY
+
 #ifndef TILE_PIXELS
 #define TILE_PIXELS 8
 #endif
@@ -149,14 +154,25 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     }
 }
 
+#endif /* CLCNN_LOCAL_TILES_ONLY */
+
 /* ---- GPU variant: work-group tiles staged in local memory ----
- * The same implicit GEMM, blocked the way GPU GEMMs are: a work-group of
- * (GROUP_N / MICRO_N) x (GROUP_M / MICRO_M) work-items computes a GROUP_M
- * (pixels) x GROUP_N (channels) block of z; each K step stages a TILE_K
- * slice of the gathered input (zero where the window leaves the padded
- * image) and of W in local memory, and each work-item accumulates a MICRO_M
- * x MICRO_N register tile from it. Chosen by the host where local memory
- * is real (GPUs); POCL runs it too, slowly. */
+ * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm):
+ * a work-group of THREADS_N x THREADS_M work-items computes a GROUP_M
+ * (pixels) x GROUP_N (channels of one group) block of z; each K step
+ * stages a TILE_K slice of the gathered input (zero where the window
+ * leaves the padded image) and of W in local memory, and each work-item
+ * accumulates a MICRO_M x MICRO_N register tile from it, rows and columns
+ * THREADS_M and THREADS_N apart so that neighbouring items read
+ * neighbouring local words and write neighbouring channels of z.
+ * Every value is a sum over k = (kh, kw, c_prev) in increasing order
+ * whatever the blocking, so every tiling the host picks gives the same
+ * bits. The host decides the blocking (-D), checks that the device can
+ * run it, and passes the tiles as __local arguments of TILE_K rows of
+ * A_STRIDE and B_STRIDE reals: local memory is then counted for this
+ * kernel alone, and only at the size this blocking needs.
+ * Grid: dim 0 = channel blocks x THREADS_N, dim 1 = pixel blocks x
+ * THREADS_M, dim 2 = groups. */
 #ifndef GROUP_M
 #define GROUP_M 64
 #endif
@@ -172,41 +188,58 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 #ifndef MICRO_N
 #define MICRO_N 4
 #endif
+/* Odd, so that the K-major stores of the A tile (consecutive items,
+ * consecutive k) fall into different banks. */
+#ifndef A_STRIDE
+#define A_STRIDE (GROUP_M + 1)
+#endif
+#ifndef B_STRIDE
+#define B_STRIDE GROUP_N
+#endif
 #define THREADS_M (GROUP_M / MICRO_M)
 #define THREADS_N (GROUP_N / MICRO_N)
 #define THREADS (THREADS_M * THREADS_N)
-#define A_LOADS (GROUP_M * TILE_K / THREADS) /* per work-item and K step */
-#define B_LOADS (GROUP_N * TILE_K / THREADS)
+/* Each item loads A_LOADS rows of A at one k, and B_LOADS rows of B at
+ * one column, per K step. */
+#define A_ROWS_PER_PASS (THREADS / TILE_K)
+#define A_LOADS (GROUP_M / A_ROWS_PER_PASS)
+#define B_ROWS_PER_PASS (THREADS / GROUP_N)
+#define B_LOADS (TILE_K / B_ROWS_PER_PASS)
+#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS || THREADS % GROUP_N || TILE_K % B_ROWS_PER_PASS
+#error "conv_forward_local: this blocking does not divide into whole loads per work-item"
+#endif
 
 __kernel __attribute__((reqd_work_group_size(THREADS_N, THREADS_M, 1))) void
 conv_forward_local(const __global real *a_prev, const __global real *w, const __global real *b,
-                   __global real *z, CONV_SHAPE_PARAMS)
+                   __global real *z, CONV_SHAPE_PARAMS, __local real *a_tile, __local real *w_tile)
 {
-    /* groups is 1 here: the host runs grouped layers on the register tiles. */
-    /* +1: the K-major stores of A would otherwise hit one bank. */
-    __local real a_tile[TILE_K][GROUP_M + 1];
-    __local real w_tile[TILE_K][GROUP_N];
+    const int in_group = n_C_prev / groups, out_group = n_C / groups;
     const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * THREADS_N + tx;
-    const int m0 = get_group_id(1) * GROUP_M, n0 = get_group_id(0) * GROUP_N;
-    const int n_pixels = m * n_H * n_W, K = f_h * f_w * n_C_prev;
+    const int n0 = get_group_id(0) * GROUP_N, m0 = get_group_id(1) * GROUP_M, g = get_group_id(2);
+    const int n_pixels = m * n_H * n_W, K = f_h * f_w * in_group;
 
-    /* Loads of A: TILE_K consecutive work-items read consecutive k (channels
-     * of one pixel, contiguous in NHWC) of one row. */
+    /* A: TILE_K consecutive items read consecutive k of one pixel, which
+     * are consecutive channels (contiguous in NHWC) while they stay in one
+     * tap. An item's pixels are fixed, its k advances by TILE_K per step. */
     const int a_k = tid % TILE_K, a_row0 = tid / TILE_K;
-    int a_ih0[A_LOADS], a_iw0[A_LOADS];
+    int a_ih0[A_LOADS], a_iw0[A_LOADS], a_valid[A_LOADS];
     idx_t a_image[A_LOADS];
     _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
-        int p = m0 + a_row0 + j * (THREADS / TILE_K);
-        int valid = p < n_pixels;
-        p = valid ? p : 0;
-        int i = p / (n_H * n_W), r = p - i * (n_H * n_W), h = r / n_W;
+        const int p = m0 + a_row0 + j * A_ROWS_PER_PASS;
+        a_valid[j] = p < n_pixels;
+        const int q = a_valid[j] ? p : 0;
+        const int i = q / (n_H * n_W), r = q - i * (n_H * n_W), h = r / n_W;
         a_image[j] = (idx_t)i * n_H_prev;
-        /* A row past the end reads as padding: its window starts far outside. */
-        a_ih0[j] = valid ? h * stride_h - pad_top : -(dilation_h * f_h + n_H_prev);
+        a_ih0[j] = h * stride_h - pad_top;
         a_iw0[j] = (r - h * n_W) * stride_w - pad_left;
     }
-    /* Loads of W: consecutive work-items read consecutive channels. */
+    int cp = a_k % in_group, tap = a_k / in_group;
+    int kh = tap / f_w, kw = tap - kh * f_w;
+    const idx_t a_channel0 = (idx_t)g * in_group;
+    /* B: consecutive items read consecutive channels of a row of W. */
     const int b_n = tid % GROUP_N, b_k0 = tid / GROUP_N;
+    const int b_valid = n0 + b_n < out_group;
+    const __global real *w_col = w + (idx_t)g * out_group + n0 + b_n;
 
     real acc[MICRO_M][MICRO_N];
     _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
@@ -214,26 +247,29 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
             acc[r][c] = 0;
 
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        const int k = k0 + a_k;
-        const int cp = k % n_C_prev, tap = k / n_C_prev;
-        const int kh = tap / f_w, kw = tap - (tap / f_w) * f_w;
         _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
-            int ih = a_ih0[j] + kh * dilation_h, iw = a_iw0[j] + kw * dilation_w;
-            int inside = k < K && ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev;
-            a_tile[a_k][a_row0 + j * (THREADS / TILE_K)] =
-                inside ? a_prev[((a_image[j] + ih) * n_W_prev + iw) * n_C_prev + cp] : (real)0;
+            const int ih = a_ih0[j] + kh * dilation_h, iw = a_iw0[j] + kw * dilation_w;
+            const int inside = a_valid[j] && kh < f_h && ih >= 0 && ih < n_H_prev && iw >= 0 && iw < n_W_prev;
+            a_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
+                inside ? a_prev[((a_image[j] + ih) * n_W_prev + iw) * n_C_prev + a_channel0 + cp] : (real)0;
         }
         _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            int kk = b_k0 + j * (THREADS / GROUP_N), n = n0 + b_n;
-            w_tile[kk][b_n] = k0 + kk < K && n < n_C ? w[(idx_t)(k0 + kk) * n_C + n] : (real)0;
+            const int kk = b_k0 + j * B_ROWS_PER_PASS;
+            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * n_C] : (real)0;
         }
+        /* This item's next k: TILE_K further along (c_prev, kw, kh). */
+        for (cp += TILE_K; cp >= in_group; cp -= in_group)
+            if (++kw == f_w) {
+                kw = 0;
+                kh++;
+            }
         barrier(CLK_LOCAL_MEM_FENCE);
         _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
             real a_reg[MICRO_M], w_reg[MICRO_N];
             _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                a_reg[r] = a_tile[kk][ty + r * THREADS_M];
+                a_reg[r] = a_tile[kk * A_STRIDE + ty + r * THREADS_M];
             _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-                w_reg[c] = w_tile[kk][tx + c * THREADS_N];
+                w_reg[c] = w_tile[kk * B_STRIDE + tx + c * THREADS_N];
             _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
                 _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
                     acc[r][c] += a_reg[r] * w_reg[c];
@@ -241,21 +277,22 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    /* Guards, not breaks: loops with an early exit are not unrolled, and
+     * acc would then be indexed at run time, in memory. */
     _Pragma("unroll") for (int r = 0; r < MICRO_M; r++) {
         const int p = m0 + ty + r * THREADS_M;
-        if (p >= n_pixels)
-            break;
         _Pragma("unroll") for (int c = 0; c < MICRO_N; c++) {
             const int n = n0 + tx + c * THREADS_N;
-            if (n < n_C) {
+            if (p < n_pixels && n < out_group) {
+                const int channel = g * out_group + n;
                 real v = acc[r][c];
 #ifdef HAS_BIAS
-                v += b[n];
+                v += b[channel];
 #endif
 #ifdef RELU
                 v = v < (real)0 ? (real)0 : v;
 #endif
-                z[(idx_t)p * n_C + n] = v;
+                z[(idx_t)p * n_C + channel] = v;
             }
         }
     }
