@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a test program under Oclgrind with GPU-like limits (256 work-items per
-# group, 48 KiB of local memory), race and uninitialised-value detection.
+# group, 48 KiB of local memory; CLCNN_OCLGRIND_MAX_WGSIZE and
+# CLCNN_OCLGRIND_LOCAL_MEM set others), race and uninitialised-value detection.
 # Fails if the program fails or Oclgrind reports anything (out-of-bounds
 # access, data race, uninitialised read, barrier divergence, API misuse).
 # Usage: oclgrind_run.sh PROGRAM [ARGS...]
@@ -14,11 +15,17 @@ trap 'rm -f "$log"' EXIT
 # uninitialised, although a run that fills every workspace with NaN before
 # each use (so that an unwritten element would show) matches the reference
 # everywhere: a false report of the plugin, not of the kernels.
+# CLCNN_OCLGRIND_OPTIMIZE=1 (with CLCNN_OCLGRIND_NO_UNINIT=1) builds the
+# kernels optimised, as devices do: local-memory GEMMs then simulate many
+# times faster.
 uninit=--uninitialized
 [ "${CLCNN_OCLGRIND_NO_UNINIT:-0}" = 1 ] && uninit=
+build_options=-cl-opt-disable
+[ -z "$uninit" ] && [ "${CLCNN_OCLGRIND_OPTIMIZE:-0}" = 1 ] && build_options=
 CLCNN_DEVICE=oclgrind oclgrind --data-races $uninit --check-api \
-    --build-options -cl-opt-disable \
-    --max-wgsize 256 --local-mem-size 49152 --log "$log" "$@"
+    ${build_options:+--build-options "$build_options"} \
+    --max-wgsize "${CLCNN_OCLGRIND_MAX_WGSIZE:-256}" --local-mem-size "${CLCNN_OCLGRIND_LOCAL_MEM:-49152}" \
+    --log "$log" "$@"
 rc=$?
 if [ -s "$log" ]; then
   echo "Oclgrind reported:"
