@@ -29,5 +29,5 @@ export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack
 # hide one, and clcnn keeps nothing in TLS, so none appear.
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0:use_tls=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-ctest --test-dir build-asan --output-on-failure --no-tests=error \
+ctest --test-dir build-asan --output-on-failure --no-tests=error -j"$(nproc)" \
   -L 'device|reference' -LE oclgrind -E '^install_example$' "$@"
