@@ -213,14 +213,10 @@ START_TEST(test_conv_forward_matches_reference)
     free(ref);
     free(bound);
     free(got);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: conv_forward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: conv_forward: second run differs bitwise", name);
-    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_forward", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "conv_forward", repeatable);
+    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", p.name);
 }
 END_TEST
 
@@ -356,13 +352,9 @@ START_TEST(test_conv_backward_matches_reference)
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tw);
     gradients_free(&g);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: conv_backward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_backward", mismatches, p.seed);
+    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", p.name);
 }
 END_TEST
 
@@ -449,12 +441,8 @@ START_TEST(test_conv_gradient_finite_differences)
     free(dw);
     free(db);
     free(z);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 

@@ -249,14 +249,10 @@ START_TEST(test_pool_forward_matches_reference)
     clcnn_tensor_destroy(ta);
     free(ref);
     free(bound);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: pool_forward_ex: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(all_repeatable, "%s: pool_forward_ex: second run differs bitwise", name);
-    ck_assert_msg(all_same, "%s: pool_forward differs bitwise from pool_forward_ex", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "pool_forward_ex", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "pool_forward_ex", all_repeatable);
+    ck_assert_msg(all_same, "%s: pool_forward differs bitwise from pool_forward_ex", p.name);
 }
 END_TEST
 
@@ -287,14 +283,10 @@ START_TEST(test_pool_backward_matches_reference)
     clcnn_tensor_destroy(tda);
     free(ref);
     free(bound);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: pool_backward_ex: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(all_repeatable, "%s: pool_backward_ex: second run differs bitwise", name);
-    ck_assert_msg(all_same, "%s: pool_backward differs bitwise from pool_backward_ex", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "pool_backward_ex", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "pool_backward_ex", all_repeatable);
+    ck_assert_msg(all_same, "%s: pool_backward differs bitwise from pool_backward_ex", p.name);
 }
 END_TEST
 
@@ -370,12 +362,8 @@ START_TEST(test_pool_gradient_finite_differences)
     free(numeric);
     free(tolerance);
     free(out);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 
