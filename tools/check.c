@@ -1053,11 +1053,8 @@ int cli_check(int argc, char **argv)
         case 'v':
             verbose = 1;
             break;
-        case 'h':
-            print_help();
-            return CLI_EXIT_OK;
         default:
-            return CLI_EXIT_USAGE;
+            return cli_option_exit(option, print_help);
         }
     }
     if (!have_seed)
