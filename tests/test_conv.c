@@ -446,17 +446,17 @@ START_TEST(test_conv_gradient_finite_differences)
 }
 END_TEST
 
-int main(void)
+static Suite *conv_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
     Suite *suite = suite_create("conv");
     test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences,
                   (int)N_GRADIENT_CASES);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, conv_suite);
 }

@@ -552,22 +552,20 @@ static int size_argmax_workspace(void)
     return 0;
 }
 
-int main(void)
+static Suite *pool_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
-    if (size_argmax_workspace() != 0) {
-        clcnn_context_destroy(ctx);
-        return 1;
-    }
+    if (size_argmax_workspace() != 0)
+        return NULL;
     Suite *suite = suite_create("pool");
     test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences,
                   (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, pool_suite);
 }

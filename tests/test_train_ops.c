@@ -729,11 +729,8 @@ START_TEST(test_sgd_bad_input)
 }
 END_TEST
 
-int main(void)
+static Suite *train_ops_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
     Suite *suite = suite_create("train_ops");
     struct {
         const char *name;
@@ -755,7 +752,10 @@ int main(void)
     };
     for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++)
         test_add_loop(suite, loops[k].name, loops[k].test, loops[k].count);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, train_ops_suite);
 }

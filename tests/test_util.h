@@ -29,6 +29,10 @@ int test_open_context(clcnn_context **ctx);
  * returns the process exit status: a failure also when a kernel the suite
  * built on test_open_context's context built with warnings. */
 int test_run_suite(Suite *suite);
+/* The main of a suite on one shared context: test_open_context(ctx), then
+ * test_run_suite on what build_suite returns (NULL: its setup failed,
+ * status 1), then the context destroyed. Returns the exit status. */
+int test_main(clcnn_context **ctx, Suite *(*build_suite)(void));
 /* Adds `test` run for indices 0..count-1 as a test case `name` of suite,
  * with a timeout long enough for first-use kernel builds. */
 void test_add_loop(Suite *suite, const char *name, const TTest *test, int count);
