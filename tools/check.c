@@ -452,11 +452,15 @@ static int reference_conv_forward(check_case *c)
     return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), b, &c->conv, TERMS(c, 3));
 }
 
-/* conv_backward: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
-static void draw_conv_backward(check_case *c)
+/* conv_backward and conv_backward_ex (ex: its params drawn too): 0 dZ,
+ * 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
+static void draw_conv_backward_args(check_case *c, int ex)
 {
     size_t a_dims[4], w_dims[4], z_dims[4];
-    draw_conv(c, a_dims, w_dims, z_dims);
+    if (ex)
+        draw_conv_ex(c, a_dims, w_dims, z_dims);
+    else
+        draw_conv(c, a_dims, w_dims, z_dims);
     const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
     kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
     /* Which gradients to ask for: a non-empty subset, all three most often. */
@@ -469,36 +473,28 @@ static void draw_conv_backward(check_case *c)
     output(c, "db", b_dims, !(wanted & 4));
     describe_dims(c, "a_prev", a_dims);
     describe_dims(c, "w", w_dims);
-    describe(c, ", stride %d, pad %d, a_prev %s, computing%s%s%s", c->stride, c->pad,
-             kit_pattern_name(pattern), wanted & 1 ? " dA" : "", wanted & 2 ? " dW" : "",
-             wanted & 4 ? " db" : "");
+    if (ex)
+        describe_conv_params(c);
+    else
+        describe(c, ", stride %d, pad %d", c->stride, c->pad);
+    describe(c, ", a_prev %s, computing%s%s%s", kit_pattern_name(pattern), wanted & 1 ? " dA" : "",
+             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
+}
+
+static void draw_conv_backward(check_case *c)
+{
+    draw_conv_backward_args(c, 0);
+}
+
+static void draw_conv_backward_ex(check_case *c)
+{
+    draw_conv_backward_args(c, 1);
 }
 
 static clcnn_status run_conv_backward(clcnn_context *ctx, const check_case *c)
 {
     return clcnn_conv_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
                                TENSOR(c, 3), TENSOR(c, 4), TENSOR(c, 5));
-}
-
-/* conv_backward_ex: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
-static void draw_conv_backward_ex(check_case *c)
-{
-    size_t a_dims[4], w_dims[4], z_dims[4];
-    draw_conv_ex(c, a_dims, w_dims, z_dims);
-    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
-    int wanted = kit_rng_int(&c->rng, 0, 1) ? 7 : kit_rng_int(&c->rng, 1, 7);
-    input(c, "dZ", z_dims, KIT_NORMAL);
-    input(c, "a_prev", a_dims, pattern);
-    input(c, "w", w_dims, KIT_NORMAL);
-    output(c, "dA", a_dims, !(wanted & 1));
-    output(c, "dW", w_dims, !(wanted & 2));
-    output(c, "db", b_dims, !(wanted & 4));
-    describe_dims(c, "a_prev", a_dims);
-    describe_dims(c, "w", w_dims);
-    describe_conv_params(c);
-    describe(c, ", a_prev %s, computing%s%s%s", kit_pattern_name(pattern), wanted & 1 ? " dA" : "",
-             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
 }
 
 static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const check_case *c)
