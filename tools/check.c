@@ -534,18 +534,31 @@ static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
     return clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
 }
 
-/* pool_backward, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
-static void draw_pool_backward(check_case *c)
+/* pool_backward and pool_backward_ex (ex: its params drawn too), both
+ * modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
+static void draw_pool_backward_args(check_case *c, int ex)
 {
     size_t a_dims[4], out_dims[4];
-    draw_pool(c, a_dims, out_dims);
+    if (ex)
+        draw_pool_ex(c, a_dims, out_dims);
+    else
+        draw_pool(c, a_dims, out_dims);
     kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
     input(c, "dA", out_dims, KIT_NORMAL);
     input(c, "a_prev", a_dims, pattern);
     output(c, "dA_prev(max)", a_dims, 0);
     output(c, "dA_prev(average)", a_dims, 0);
     describe_dims(c, "a_prev", a_dims);
-    describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+    if (ex)
+        describe_pool_params(c);
+    else
+        describe(c, ", f %d, stride %d", c->f, c->stride);
+    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+}
+
+static void draw_pool_backward(check_case *c)
+{
+    draw_pool_backward_args(c, 0);
 }
 
 static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
@@ -590,19 +603,9 @@ static int reference_pool_forward(check_case *c)
     return 0;
 }
 
-/* pool_backward_ex, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
 static void draw_pool_backward_ex(check_case *c)
 {
-    size_t a_dims[4], out_dims[4];
-    draw_pool_ex(c, a_dims, out_dims);
-    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
-    input(c, "dA", out_dims, KIT_NORMAL);
-    input(c, "a_prev", a_dims, pattern);
-    output(c, "dA_prev(max)", a_dims, 0);
-    output(c, "dA_prev(average)", a_dims, 0);
-    describe_dims(c, "a_prev", a_dims);
-    describe_pool_params(c);
-    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+    draw_pool_backward_args(c, 1);
 }
 
 static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const check_case *c)
