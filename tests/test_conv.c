@@ -213,14 +213,10 @@ START_TEST(test_conv_forward_matches_reference)
     free(ref);
     free(bound);
     free(got);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: conv_forward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: conv_forward: second run differs bitwise", name);
-    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_forward", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "conv_forward", repeatable);
+    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", p.name);
 }
 END_TEST
 
@@ -356,13 +352,9 @@ START_TEST(test_conv_backward_matches_reference)
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tw);
     gradients_free(&g);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: conv_backward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_backward", mismatches, p.seed);
+    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", p.name);
 }
 END_TEST
 
@@ -449,26 +441,22 @@ START_TEST(test_conv_gradient_finite_differences)
     free(dw);
     free(db);
     free(z);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 
-int main(void)
+static Suite *conv_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
     Suite *suite = suite_create("conv");
     test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences,
                   (int)N_GRADIENT_CASES);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, conv_suite);
 }

@@ -224,62 +224,35 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
     return mismatches;
 }
 
-START_TEST(test_pool_forward_matches_reference)
+/* Case loop_index of the table (dtypes alternating), forward or backward,
+ * in every mode. */
+static void check_pool_matches_reference(int loop_index, int backward)
 {
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    clcnn_dtype dtype = loop_index % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     pool_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i);
+    problem_init(&p, &cases[loop_index / 2], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index);
     if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
         problem_free(&p);
         return;
     }
+    const char *op = backward ? "pool_backward_ex" : "pool_forward_ex";
+    const size_t n = backward ? p.n_a : p.n_out;
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
-    double *ref = test_alloc_doubles(p.n_out), *bound = test_alloc_doubles(p.n_out);
+    clcnn_tensor *tda = backward ? test_tensor_from(ctx, dtype, p.out_dims, p.da) : NULL;
+    double *ref = test_alloc_doubles(n), *bound = test_alloc_doubles(n);
     size_t mismatches = 0;
     int all_repeatable = 1, all_same = 1;
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
-        clcnn_ref_pool_forward_ex(p.a_prev, p.a_dims, &p.params, modes[k], ref);
-        ck_assert_int_eq(kit_pool_forward_terms(p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
-        kit_tolerance_bounds(dtype, bound, bound, p.n_out);
+        if (backward) {
+            clcnn_ref_pool_backward_ex(p.da, p.a_prev, p.a_dims, &p.params, modes[k], ref);
+            ck_assert_int_eq(kit_pool_backward_terms(p.da, p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
+        } else {
+            clcnn_ref_pool_forward_ex(p.a_prev, p.a_dims, &p.params, modes[k], ref);
+            ck_assert_int_eq(kit_pool_forward_terms(p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
+        }
+        kit_tolerance_bounds(dtype, bound, bound, n);
         int repeatable, same;
-        mismatches += run_pool_op(&p, modes[k], 0, ta, NULL, ref, bound, &repeatable, &same);
-        all_repeatable &= repeatable;
-        all_same &= same;
-    }
-    clcnn_tensor_destroy(ta);
-    free(ref);
-    free(bound);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
-    problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: pool_forward_ex: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(all_repeatable, "%s: pool_forward_ex: second run differs bitwise", name);
-    ck_assert_msg(all_same, "%s: pool_forward differs bitwise from pool_forward_ex", name);
-}
-END_TEST
-
-START_TEST(test_pool_backward_matches_reference)
-{
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
-    pool_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
-        return;
-    }
-    clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
-    clcnn_tensor *tda = test_tensor_from(ctx, dtype, p.out_dims, p.da);
-    double *ref = test_alloc_doubles(p.n_a), *bound = test_alloc_doubles(p.n_a);
-    size_t mismatches = 0;
-    int all_repeatable = 1, all_same = 1;
-    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
-        clcnn_ref_pool_backward_ex(p.da, p.a_prev, p.a_dims, &p.params, modes[k], ref);
-        ck_assert_int_eq(kit_pool_backward_terms(p.da, p.a_prev, p.a_dims, &p.params, modes[k], bound), 0);
-        kit_tolerance_bounds(dtype, bound, bound, p.n_a);
-        int repeatable, same;
-        mismatches += run_pool_op(&p, modes[k], 1, ta, tda, ref, bound, &repeatable, &same);
+        mismatches += run_pool_op(&p, modes[k], backward, ta, tda, ref, bound, &repeatable, &same);
         all_repeatable &= repeatable;
         all_same &= same;
     }
@@ -287,14 +260,21 @@ START_TEST(test_pool_backward_matches_reference)
     clcnn_tensor_destroy(tda);
     free(ref);
     free(bound);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: pool_backward_ex: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(all_repeatable, "%s: pool_backward_ex: second run differs bitwise", name);
-    ck_assert_msg(all_same, "%s: pool_backward differs bitwise from pool_backward_ex", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, op, mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, op, all_repeatable);
+    ck_assert_msg(all_same, "%s: %s differs bitwise from %s", p.name, backward ? "pool_backward" : "pool_forward", op);
+}
+
+START_TEST(test_pool_forward_matches_reference)
+{
+    check_pool_matches_reference(_i, 0);
+}
+END_TEST
+
+START_TEST(test_pool_backward_matches_reference)
+{
+    check_pool_matches_reference(_i, 1);
 }
 END_TEST
 
@@ -370,12 +350,8 @@ START_TEST(test_pool_gradient_finite_differences)
     free(numeric);
     free(tolerance);
     free(out);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     problem_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 
@@ -564,22 +540,20 @@ static int size_argmax_workspace(void)
     return 0;
 }
 
-int main(void)
+static Suite *pool_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
-    if (size_argmax_workspace() != 0) {
-        clcnn_context_destroy(ctx);
-        return 1;
-    }
+    if (size_argmax_workspace() != 0)
+        return NULL;
     Suite *suite = suite_create("pool");
     test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences,
                   (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, pool_suite);
 }

@@ -914,10 +914,5 @@ static Suite *reliability_suite(void)
 
 int main(void)
 {
-    int opened = test_open_context(&ctx);
-    if (opened != 0)
-        return opened;
-    int status = test_run_suite(reliability_suite());
-    clcnn_context_destroy(ctx);
-    return status;
+    return test_main(&ctx, reliability_suite);
 }

@@ -92,10 +92,9 @@ START_TEST(test_relu_matches_reference)
     free(dy);
     free(ref);
     free(got);
-    ck_assert_msg(mismatches == 0, "%s: relu: %zu mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_NO_MISMATCHES(name, "relu", mismatches, seed);
     ck_assert_msg(same_with_y, "%s: relu_backward with x = y differs from x = input", name);
-    ck_assert_msg(repeatable, "%s: relu_forward: second run differs bitwise", name);
+    TEST_ASSERT_REPEATABLE(name, "relu_forward", repeatable);
 }
 END_TEST
 
@@ -240,13 +239,9 @@ START_TEST(test_sce_forward_matches_reference)
     double *arrays[] = {probs_ref, loss_ref, probs_bound, loss_bound, probs, loss};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     sce_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: softmax_cross_entropy_forward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: softmax_cross_entropy_forward: second run differs bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_forward", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_forward", repeatable);
 }
 END_TEST
 
@@ -290,13 +285,9 @@ START_TEST(test_sce_backward_matches_reference)
     free(ref);
     free(bound);
     free(got);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     sce_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: softmax_cross_entropy_backward: %zu mismatches (seed 0x%llx)", name,
-                  mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: softmax_cross_entropy_backward: second run differs bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_backward", mismatches, p.seed);
+    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_backward", repeatable);
 }
 END_TEST
 
@@ -450,9 +441,8 @@ START_TEST(test_sgd_matches_reference)
     double *arrays[] = {param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
-    ck_assert_msg(mismatches == 0, "%s: sgd_update: %zu mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: sgd_update: second run differs bitwise", name);
+    TEST_ASSERT_NO_MISMATCHES(name, "sgd_update", mismatches, seed);
+    TEST_ASSERT_REPEATABLE(name, "sgd_update", repeatable);
 }
 END_TEST
 
@@ -517,12 +507,8 @@ START_TEST(test_sce_gradient_finite_differences)
     free(analytic);
     free(numeric);
     free(tolerance);
-    uint64_t seed = p.seed;
-    char name[sizeof p.name];
-    memcpy(name, p.name, sizeof name);
     sce_free(&p);
-    ck_assert_msg(mismatches == 0, "%s: %zu gradient mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 
@@ -743,11 +729,8 @@ START_TEST(test_sgd_bad_input)
 }
 END_TEST
 
-int main(void)
+static Suite *train_ops_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
     Suite *suite = suite_create("train_ops");
     struct {
         const char *name;
@@ -769,7 +752,10 @@ int main(void)
     };
     for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++)
         test_add_loop(suite, loops[k].name, loops[k].test, loops[k].count);
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, train_ops_suite);
 }

@@ -61,6 +61,17 @@ int test_run_suite(Suite *suite)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+int test_main(clcnn_context **ctx, Suite *(*build_suite)(void))
+{
+    int rc = test_open_context(ctx);
+    if (rc != 0)
+        return rc;
+    Suite *suite = build_suite();
+    rc = suite ? test_run_suite(suite) : 1;
+    clcnn_context_destroy(*ctx);
+    return rc;
+}
+
 uint64_t test_case_seed(unsigned case_index)
 {
     uint64_t base = TEST_DEFAULT_SEED;

@@ -29,6 +29,10 @@ int test_open_context(clcnn_context **ctx);
  * returns the process exit status: a failure also when a kernel the suite
  * built on test_open_context's context built with warnings. */
 int test_run_suite(Suite *suite);
+/* The main of a suite on one shared context: test_open_context(ctx), then
+ * test_run_suite on what build_suite returns (NULL: its setup failed,
+ * status 1), then the context destroyed. Returns the exit status. */
+int test_main(clcnn_context **ctx, Suite *(*build_suite)(void));
 /* Adds `test` run for indices 0..count-1 as a test case `name` of suite,
  * with a timeout long enough for first-use kernel builds. */
 void test_add_loop(Suite *suite, const char *name, const TTest *test, int count);
@@ -79,6 +83,20 @@ int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *e
  * leaves. */
 size_t check_close(const char *case_name, const char *what, const double *got,
                    const double *ref, const double *bound, size_t n, uint64_t seed);
+
+/* A case's verdict, asserted after the case has freed what it holds: a
+ * failed assertion leaves the test at once (no fork), so whatever is freed
+ * after it leaks and LeakSanitizer fails the suite for the wrong reason.
+ * case_name must outlive the free (an array in the problem, not a malloc).
+ * Macros, so that a failure names the test's line. */
+#define TEST_ASSERT_NO_MISMATCHES(case_name, op, mismatches, seed)                       \
+    ck_assert_msg((mismatches) == 0, "%s: %s: %zu mismatches (seed 0x%llx)", (case_name), \
+                  (op), (size_t)(mismatches), (unsigned long long)(seed))
+#define TEST_ASSERT_REPEATABLE(case_name, op, repeatable) \
+    ck_assert_msg((repeatable), "%s: %s: second run differs bitwise", (case_name), (op))
+#define TEST_ASSERT_GRADIENTS_MATCH(case_name, mismatches, seed)                          \
+    ck_assert_msg((mismatches) == 0, "%s: %zu gradient mismatches (seed 0x%llx)", (case_name), \
+                  (size_t)(mismatches), (unsigned long long)(seed))
 
 /* ---- watched tensors (kit_watch), for the error tests ---- */
 

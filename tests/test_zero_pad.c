@@ -71,14 +71,14 @@ START_TEST(test_zero_pad_matches_reference)
 }
 END_TEST
 
-int main(void)
+static Suite *zero_pad_suite(void)
 {
-    int rc = test_open_context(&ctx);
-    if (rc != 0)
-        return rc;
     Suite *suite = suite_create("zero_pad");
     test_add_loop(suite, "matches_reference", test_zero_pad_matches_reference, (int)(2 * N_CASES));
-    rc = test_run_suite(suite);
-    clcnn_context_destroy(ctx);
-    return rc;
+    return suite;
+}
+
+int main(void)
+{
+    return test_main(&ctx, zero_pad_suite);
 }

@@ -1183,11 +1183,8 @@ int cli_bench(int argc, char **argv)
         case 'd':
             device = optarg;
             break;
-        case 'h':
-            print_help();
-            return CLI_EXIT_OK;
         default:
-            return CLI_EXIT_USAGE;
+            return cli_option_exit(option, print_help);
         }
     }
     /* The ops to time: those named, else all but the conv_backward parts. */

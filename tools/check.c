@@ -452,11 +452,15 @@ static int reference_conv_forward(check_case *c)
     return kit_conv_forward_terms(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), DIMS(c, 1), b, &c->conv, TERMS(c, 3));
 }
 
-/* conv_backward: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
-static void draw_conv_backward(check_case *c)
+/* conv_backward and conv_backward_ex (ex: its params drawn too): 0 dZ,
+ * 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
+static void draw_conv_backward_args(check_case *c, int ex)
 {
     size_t a_dims[4], w_dims[4], z_dims[4];
-    draw_conv(c, a_dims, w_dims, z_dims);
+    if (ex)
+        draw_conv_ex(c, a_dims, w_dims, z_dims);
+    else
+        draw_conv(c, a_dims, w_dims, z_dims);
     const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
     kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
     /* Which gradients to ask for: a non-empty subset, all three most often. */
@@ -469,36 +473,28 @@ static void draw_conv_backward(check_case *c)
     output(c, "db", b_dims, !(wanted & 4));
     describe_dims(c, "a_prev", a_dims);
     describe_dims(c, "w", w_dims);
-    describe(c, ", stride %d, pad %d, a_prev %s, computing%s%s%s", c->stride, c->pad,
-             kit_pattern_name(pattern), wanted & 1 ? " dA" : "", wanted & 2 ? " dW" : "",
-             wanted & 4 ? " db" : "");
+    if (ex)
+        describe_conv_params(c);
+    else
+        describe(c, ", stride %d, pad %d", c->stride, c->pad);
+    describe(c, ", a_prev %s, computing%s%s%s", kit_pattern_name(pattern), wanted & 1 ? " dA" : "",
+             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
+}
+
+static void draw_conv_backward(check_case *c)
+{
+    draw_conv_backward_args(c, 0);
+}
+
+static void draw_conv_backward_ex(check_case *c)
+{
+    draw_conv_backward_args(c, 1);
 }
 
 static clcnn_status run_conv_backward(clcnn_context *ctx, const check_case *c)
 {
     return clcnn_conv_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
                                TENSOR(c, 3), TENSOR(c, 4), TENSOR(c, 5));
-}
-
-/* conv_backward_ex: 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db */
-static void draw_conv_backward_ex(check_case *c)
-{
-    size_t a_dims[4], w_dims[4], z_dims[4];
-    draw_conv_ex(c, a_dims, w_dims, z_dims);
-    const size_t b_dims[4] = {1, 1, 1, w_dims[3]};
-    kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
-    int wanted = kit_rng_int(&c->rng, 0, 1) ? 7 : kit_rng_int(&c->rng, 1, 7);
-    input(c, "dZ", z_dims, KIT_NORMAL);
-    input(c, "a_prev", a_dims, pattern);
-    input(c, "w", w_dims, KIT_NORMAL);
-    output(c, "dA", a_dims, !(wanted & 1));
-    output(c, "dW", w_dims, !(wanted & 2));
-    output(c, "db", b_dims, !(wanted & 4));
-    describe_dims(c, "a_prev", a_dims);
-    describe_dims(c, "w", w_dims);
-    describe_conv_params(c);
-    describe(c, ", a_prev %s, computing%s%s%s", kit_pattern_name(pattern), wanted & 1 ? " dA" : "",
-             wanted & 2 ? " dW" : "", wanted & 4 ? " db" : "");
 }
 
 static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const check_case *c)
@@ -538,18 +534,31 @@ static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
     return clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
 }
 
-/* pool_backward, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
-static void draw_pool_backward(check_case *c)
+/* pool_backward and pool_backward_ex (ex: its params drawn too), both
+ * modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
+static void draw_pool_backward_args(check_case *c, int ex)
 {
     size_t a_dims[4], out_dims[4];
-    draw_pool(c, a_dims, out_dims);
+    if (ex)
+        draw_pool_ex(c, a_dims, out_dims);
+    else
+        draw_pool(c, a_dims, out_dims);
     kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
     input(c, "dA", out_dims, KIT_NORMAL);
     input(c, "a_prev", a_dims, pattern);
     output(c, "dA_prev(max)", a_dims, 0);
     output(c, "dA_prev(average)", a_dims, 0);
     describe_dims(c, "a_prev", a_dims);
-    describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+    if (ex)
+        describe_pool_params(c);
+    else
+        describe(c, ", f %d, stride %d", c->f, c->stride);
+    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+}
+
+static void draw_pool_backward(check_case *c)
+{
+    draw_pool_backward_args(c, 0);
 }
 
 static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
@@ -594,19 +603,9 @@ static int reference_pool_forward(check_case *c)
     return 0;
 }
 
-/* pool_backward_ex, both modes: 0 dA, 1 a_prev, 2 dA_prev(max), 3 dA_prev(average) */
 static void draw_pool_backward_ex(check_case *c)
 {
-    size_t a_dims[4], out_dims[4];
-    draw_pool_ex(c, a_dims, out_dims);
-    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
-    input(c, "dA", out_dims, KIT_NORMAL);
-    input(c, "a_prev", a_dims, pattern);
-    output(c, "dA_prev(max)", a_dims, 0);
-    output(c, "dA_prev(average)", a_dims, 0);
-    describe_dims(c, "a_prev", a_dims);
-    describe_pool_params(c);
-    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+    draw_pool_backward_args(c, 1);
 }
 
 static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const check_case *c)
@@ -1053,11 +1052,8 @@ int cli_check(int argc, char **argv)
         case 'v':
             verbose = 1;
             break;
-        case 'h':
-            print_help();
-            return CLI_EXIT_OK;
         default:
-            return CLI_EXIT_USAGE;
+            return cli_option_exit(option, print_help);
         }
     }
     if (!have_seed)

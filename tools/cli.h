@@ -33,6 +33,11 @@ struct option; /* <getopt.h> */
 int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
                const struct option *long_options);
 
+/* The exit status of a command at an option its own switch does not take:
+ * 'h' (-h, --help) prints the help and ends with CLI_EXIT_OK, anything else
+ * ('?': cli_getopt has printed why) with CLI_EXIT_USAGE. */
+int cli_option_exit(int option, void (*print_help)(void));
+
 /* Parses an integer option in [min, max]; prints why and returns -1 if it
  * is not one. */
 int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,

@@ -554,11 +554,8 @@ int cli_demo(int argc, char **argv)
         case 'p':
             style_text = optarg;
             break;
-        case 'h':
-            print_help();
-            return CLI_EXIT_OK;
         default:
-            return CLI_EXIT_USAGE;
+            return cli_option_exit(option, print_help);
         }
     }
     demo d = {0};

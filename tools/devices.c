@@ -208,11 +208,8 @@ int cli_devices(int argc, char **argv)
         case 'j':
             json = 1;
             break;
-        case 'h':
-            print_help();
-            return CLI_EXIT_OK;
         default:
-            return CLI_EXIT_USAGE;
+            return cli_option_exit(option, print_help);
         }
     }
 

@@ -76,6 +76,14 @@ int cli_getopt(const char *command, int argc, char **argv, const char *short_opt
     return option;
 }
 
+int cli_option_exit(int option, void (*print_help)(void))
+{
+    if (option != 'h')
+        return CLI_EXIT_USAGE;
+    print_help();
+    return CLI_EXIT_OK;
+}
+
 int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,
                    long *out)
 {

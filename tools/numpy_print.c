@@ -194,6 +194,16 @@ static const char *special_name(double x)
     return x > 0 ? "inf" : "-inf";
 }
 
+/* nan and inf as numpy prints them in a column of width characters;
+ * returns whether x was one. */
+static int format_special(char *out, int width, double x)
+{
+    if (isfinite(x))
+        return 0;
+    format_text(out, ELEMENT_CAPACITY, "%*s", width, special_name(x));
+    return 1;
+}
+
 /* numpy 1.13 FloatFormat. */
 static void format_legacy(const double *data, size_t n, char (*out)[ELEMENT_CAPACITY])
 {
@@ -202,10 +212,8 @@ static void format_legacy(const double *data, size_t n, char (*out)[ELEMENT_CAPA
         int large_exponent = (r.min_abs > 0 && r.min_abs < 1e-99) || r.max_abs >= 1e100;
         int width = 8 + PRECISION + large_exponent;
         for (size_t i = 0; i < n; i++) {
-            if (!isfinite(data[i])) {
-                format_text(out[i], ELEMENT_CAPACITY, "%*s", width, special_name(data[i]));
+            if (format_special(out[i], width, data[i]))
                 continue;
-            }
             char s[ELEMENT_CAPACITY];
             snprintf(s, sizeof s, "%*.*e", width, PRECISION, data[i]);
             size_t len = strlen(s);
@@ -238,10 +246,8 @@ static void format_legacy(const double *data, size_t n, char (*out)[ELEMENT_CAPA
     if (r.any_special && width < 4)
         width = 4;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(data[i])) {
-            format_text(out[i], ELEMENT_CAPACITY, "%*s", width, special_name(data[i]));
+        if (format_special(out[i], width, data[i]))
             continue;
-        }
         char *s = out[i];
         format_text(s, ELEMENT_CAPACITY, "%#*.*f", width, precision, data[i]);
         /* numpy 1.13 turns trailing zeros into spaces to keep columns. */
@@ -283,10 +289,8 @@ static void format_modern(const double *data, size_t n, char (*out)[ELEMENT_CAPA
         }
         int width = pad_left + 1 + precision + 2 + exp_size;
         for (size_t i = 0; i < n; i++) {
-            if (!isfinite(data[i])) {
-                format_text(out[i], ELEMENT_CAPACITY, "%*s", width, special_name(data[i]));
+            if (format_special(out[i], width, data[i]))
                 continue;
-            }
             char mantissa[ELEMENT_CAPACITY];
             char *e = strchr(body[i], 'e');
             *e = '\0';
@@ -314,10 +318,8 @@ static void format_modern(const double *data, size_t n, char (*out)[ELEMENT_CAPA
     if (r.any_special && width < 4)
         width = 4;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(data[i])) {
-            format_text(out[i], ELEMENT_CAPACITY, "%*s", width, special_name(data[i]));
+        if (format_special(out[i], width, data[i]))
             continue;
-        }
         char int_part[400], frac_part[400];
         positional_maxprec(data[i], PRECISION, int_part, frac_part);
         format_text(out[i], ELEMENT_CAPACITY, "%*s.%-*s", pad_left, int_part, pad_right, frac_part);
@@ -454,26 +456,34 @@ static char *lay_out(layout *lay, numpy_print_style style)
     return out.text;
 }
 
-static size_t element_count(const size_t *shape, int ndim)
+/* Room for the elements of an array of this shape; returns their count.
+ * lay->elements is NULL when there are none or memory ran out. */
+static size_t layout_init(layout *lay, const size_t *shape, int ndim)
 {
     size_t n = 1;
     for (int k = 0; k < ndim; k++)
         n *= shape[k];
+    lay->elements = n ? malloc(n * sizeof *lay->elements) : NULL;
+    lay->shape = shape;
+    lay->ndim = ndim;
     return n;
+}
+
+/* What numpy prints for an array without elements, in either style. */
+static char *empty_array_str(void)
+{
+    char *empty = malloc(3);
+    if (empty)
+        strcpy(empty, "[]");
+    return empty;
 }
 
 char *numpy_array_str(const double *data, const size_t *shape, int ndim, numpy_print_style style)
 {
-    size_t n = element_count(shape, ndim);
-    if (n == 0) {
-        char *empty = malloc(3);
-        if (empty)
-            strcpy(empty, "[]");
-        return empty;
-    }
-    layout lay = {malloc(n * sizeof *lay.elements), shape, ndim};
+    layout lay;
+    size_t n = layout_init(&lay, shape, ndim);
     if (!lay.elements)
-        return NULL;
+        return n == 0 ? empty_array_str() : NULL;
     if (style == NUMPY_PRINT_LEGACY)
         format_legacy(data, n, lay.elements);
     else
@@ -485,16 +495,10 @@ char *numpy_array_str(const double *data, const size_t *shape, int ndim, numpy_p
 
 char *numpy_bool_array_str(const double *data, const size_t *shape, int ndim)
 {
-    size_t n = element_count(shape, ndim);
-    if (n == 0) {
-        char *empty = malloc(3);
-        if (empty)
-            strcpy(empty, "[]");
-        return empty;
-    }
-    layout lay = {malloc(n * sizeof *lay.elements), shape, ndim};
+    layout lay;
+    size_t n = layout_init(&lay, shape, ndim);
     if (!lay.elements)
-        return NULL;
+        return n == 0 ? empty_array_str() : NULL;
     for (size_t i = 0; i < n; i++)
         strcpy(lay.elements[i], data[i] != 0.0 ? " True" : "False");
     /* Both styles lay out bool arrays alike; the modern wrap rule is the

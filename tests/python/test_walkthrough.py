@@ -28,6 +28,15 @@ def same(got, want):
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
 
 
+def seeded_conv_inputs(seed, a_shape, w_shape):
+    """A_prev, W and b drawn in the walkthrough's order after np.random.seed(seed)."""
+    np.random.seed(seed)
+    A_prev = np.random.randn(*a_shape)
+    W = np.random.randn(*w_shape)
+    b = np.random.randn(1, 1, 1, w_shape[3])
+    return A_prev, W, b
+
+
 def test_zero_pad():
     np.random.seed(1)
     x = np.random.randn(4, 3, 3, 2)
@@ -49,10 +58,7 @@ def test_conv_single_step():
 
 
 def test_conv_forward_and_backward_the_walkthroughs_example():
-    np.random.seed(1)
-    A_prev = np.random.randn(10, 4, 4, 3)
-    W = np.random.randn(2, 2, 3, 8)
-    b = np.random.randn(1, 1, 1, 8)
+    A_prev, W, b = seeded_conv_inputs(1, (10, 4, 4, 3), (2, 2, 3, 8))
     hparameters = {"pad": 2, "stride": 2}
     Z, cache_conv = wt.conv_forward(A_prev, W, b, hparameters)
     Z_nb, cache_nb = notebook.conv_forward(A_prev, W, b, hparameters)
@@ -78,10 +84,7 @@ def test_conv_forward_and_backward_the_walkthroughs_example():
 
 
 def test_conv_backward_writes_dA_prev_where_the_published_one_does_not():
-    np.random.seed(2)
-    A_prev = np.random.randn(2, 5, 5, 3)
-    W = np.random.randn(3, 3, 3, 2)
-    b = np.random.randn(1, 1, 1, 2)
+    A_prev, W, b = seeded_conv_inputs(2, (2, 5, 5, 3), (3, 3, 3, 2))
     hparameters = {"pad": 1, "stride": 1}
     Z, cache = wt.conv_forward(A_prev, W, b, hparameters)
     dA, dW, db = wt.conv_backward(Z, cache)
