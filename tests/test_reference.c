@@ -721,41 +721,44 @@ END_TEST
 
 /* ---- the suite ---- */
 
-#define LOOP(tc, test, table) \
-    tcase_add_loop_test(tc, test, 0, (int)(sizeof(table) / sizeof((table)[0])))
+#define COUNT(table) ((int)(sizeof(table) / sizeof((table)[0])))
 
 static Suite *reference_suite(void)
 {
+    /* One row per loop test, grouped into test cases by consecutive name. */
+    const struct {
+        const char *tcase;
+        int timeout;
+        const TTest *test;
+        int count;
+    } rows[] = {
+        {"walkthrough helpers", 0, test_create_mask_from_window, COUNT(mask_cases)},
+        {"walkthrough helpers", 0, test_distribute_value, COUNT(distribute_cases)},
+        {"walkthrough helpers", 0, test_zero_pad, COUNT(zero_pad_cases)},
+        {"walkthrough helpers", 0, test_conv_single_step, COUNT(single_step_cases)},
+        {"output dims", 0, test_conv_output_dims, COUNT(conv_dims_cases)},
+        {"output dims", 0, test_pool_output_dims, COUNT(pool_dims_cases)},
+        {"convolution", 120, test_conv_forward_hand, COUNT(conv_hand_cases)},
+        {"convolution", 120, test_conv_forward_naive, COUNT(conv_cases)},
+        {"convolution", 120, test_conv_backward_hand, COUNT(conv_backward_hand_cases)},
+        {"convolution", 120, test_conv_backward_null_outputs, COUNT(conv_cases)},
+        {"convolution", 120, test_conv_gradient, COUNT(conv_cases)},
+        {"pooling", 120, test_pool_forward_hand, COUNT(pool_hand_cases)},
+        {"pooling", 120, test_pool_backward_hand, COUNT(pool_backward_hand_cases)},
+        {"pooling", 120, test_pool_max_ties, COUNT(pool_cases)},
+        {"pooling", 120, test_pool_gradient, (int)(2 * N_POOL_CASES)},
+    };
     Suite *suite = suite_create("reference");
-
-    TCase *helpers = tcase_create("walkthrough helpers");
-    LOOP(helpers, test_create_mask_from_window, mask_cases);
-    LOOP(helpers, test_distribute_value, distribute_cases);
-    LOOP(helpers, test_zero_pad, zero_pad_cases);
-    LOOP(helpers, test_conv_single_step, single_step_cases);
-    suite_add_tcase(suite, helpers);
-
-    TCase *dims = tcase_create("output dims");
-    LOOP(dims, test_conv_output_dims, conv_dims_cases);
-    LOOP(dims, test_pool_output_dims, pool_dims_cases);
-    suite_add_tcase(suite, dims);
-
-    TCase *conv = tcase_create("convolution");
-    tcase_set_timeout(conv, 120);
-    LOOP(conv, test_conv_forward_hand, conv_hand_cases);
-    LOOP(conv, test_conv_forward_naive, conv_cases);
-    LOOP(conv, test_conv_backward_hand, conv_backward_hand_cases);
-    LOOP(conv, test_conv_backward_null_outputs, conv_cases);
-    LOOP(conv, test_conv_gradient, conv_cases);
-    suite_add_tcase(suite, conv);
-
-    TCase *pool = tcase_create("pooling");
-    tcase_set_timeout(pool, 120);
-    LOOP(pool, test_pool_forward_hand, pool_hand_cases);
-    LOOP(pool, test_pool_backward_hand, pool_backward_hand_cases);
-    LOOP(pool, test_pool_max_ties, pool_cases);
-    tcase_add_loop_test(pool, test_pool_gradient, 0, (int)(2 * N_POOL_CASES));
-    suite_add_tcase(suite, pool);
+    TCase *tc = NULL;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (i == 0 || strcmp(rows[i].tcase, rows[i - 1].tcase) != 0) {
+            tc = tcase_create(rows[i].tcase);
+            if (rows[i].timeout)
+                tcase_set_timeout(tc, rows[i].timeout);
+            suite_add_tcase(suite, tc);
+        }
+        tcase_add_loop_test(tc, rows[i].test, 0, rows[i].count);
+    }
     return suite;
 }
 
