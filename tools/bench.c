@@ -1174,14 +1174,14 @@ int cli_bench(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
+        case 'd':
+            device = optarg;
+            break;
         case 'n':
             b.reference = 0;
             break;
         case 'k':
             b.kernels = 1;
-            break;
-        case 'd':
-            device = optarg;
             break;
         default:
             return cli_option_exit(option, print_help);

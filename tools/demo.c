@@ -536,10 +536,8 @@ static int step_pool_backward(demo *d)
 int cli_demo(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},
-        {"dtype", required_argument, NULL, 't'},
-        {"print-style", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
+        {"device", required_argument, NULL, 'd'},      {"dtype", required_argument, NULL, 't'},
+        {"print-style", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *device = NULL, *dtype_text = NULL, *style_text = NULL;

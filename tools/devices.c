@@ -193,20 +193,18 @@ static int list_devices(const char *device, clcnn_device_info **devices, size_t 
 int cli_devices(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"device", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
     int json = 0;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
         switch (option) {
-        case 'd':
-            device = optarg;
-            break;
         case 'j':
             json = 1;
+            break;
+        case 'd':
+            device = optarg;
             break;
         default:
             return cli_option_exit(option, print_help);
