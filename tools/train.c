@@ -115,17 +115,14 @@ static int parse_options(int argc, char **argv, train_options *o)
         int bad = 0;
         switch (option) {
         case DEVICE:
-            o->device = optarg;
-            break;
         case DATA:
-            o->data_dir = optarg;
-            break;
         case SAVE:
-            o->save_path = optarg;
+        case LOAD: {
+            /* The options that take a plain string, in enum order. */
+            const char **strings[] = {&o->device, &o->data_dir, &o->save_path, &o->load_path};
+            *strings[option - DEVICE] = optarg;
             break;
-        case LOAD:
-            o->load_path = optarg;
-            break;
+        }
         case EPOCHS:
             bad = cli_parse_long(TRAIN_COMMAND, "--epochs", optarg, 1, 1000, &o->epochs);
             break;
