@@ -12,34 +12,41 @@ static size_t tensor_elements(const clcnn_tensor *tensor)
     return kit_elements(dims);
 }
 
-clcnn_status kit_tensor_write(clcnn_tensor *tensor, const double *values)
+/* Copies values into write_to (from in) or out of read_from (into out), one
+ * of the two tensors being NULL; a float32 tensor is staged through floats. */
+static clcnn_status copy_values(clcnn_tensor *write_to, const clcnn_tensor *read_from,
+                                const double *in, double *out)
 {
+    const clcnn_tensor *tensor = write_to ? write_to : read_from;
     size_t n = tensor_elements(tensor);
     if (clcnn_tensor_dtype(tensor) == CLCNN_FLOAT64)
-        return clcnn_tensor_write(tensor, values, n * sizeof(double));
+        return write_to ? clcnn_tensor_write(write_to, in, n * sizeof(double))
+                        : clcnn_tensor_read(read_from, out, n * sizeof(double));
     float *staged = malloc((n ? n : 1) * sizeof *staged);
     if (!staged)
         return CLCNN_ERROR_OUT_OF_MEMORY;
-    for (size_t i = 0; i < n; i++)
-        staged[i] = (float)values[i];
-    clcnn_status status = clcnn_tensor_write(tensor, staged, n * sizeof *staged);
+    clcnn_status status;
+    if (write_to) {
+        for (size_t i = 0; i < n; i++)
+            staged[i] = (float)in[i];
+        status = clcnn_tensor_write(write_to, staged, n * sizeof *staged);
+    } else {
+        status = clcnn_tensor_read(read_from, staged, n * sizeof *staged);
+        for (size_t i = 0; status == CLCNN_OK && i < n; i++)
+            out[i] = staged[i];
+    }
     free(staged);
     return status;
 }
 
+clcnn_status kit_tensor_write(clcnn_tensor *tensor, const double *values)
+{
+    return copy_values(tensor, NULL, values, NULL);
+}
+
 clcnn_status kit_tensor_read(const clcnn_tensor *tensor, double *values)
 {
-    size_t n = tensor_elements(tensor);
-    if (clcnn_tensor_dtype(tensor) == CLCNN_FLOAT64)
-        return clcnn_tensor_read(tensor, values, n * sizeof(double));
-    float *staged = malloc((n ? n : 1) * sizeof *staged);
-    if (!staged)
-        return CLCNN_ERROR_OUT_OF_MEMORY;
-    clcnn_status status = clcnn_tensor_read(tensor, staged, n * sizeof *staged);
-    for (size_t i = 0; status == CLCNN_OK && i < n; i++)
-        values[i] = staged[i];
-    free(staged);
-    return status;
+    return copy_values(NULL, tensor, NULL, values);
 }
 
 clcnn_status kit_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
