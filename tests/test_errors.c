@@ -853,21 +853,24 @@ START_TEST(test_pool_backward_errors)
 }
 END_TEST
 
-static TCase *device_tcase(const char *name)
+/* A test case added to suite; one that needs_device gets the context fixture. */
+static TCase *errors_tcase(Suite *suite, const char *name, int needs_device)
 {
     TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    if (needs_device) {
+        tcase_set_timeout(tc, 600);
+        tcase_add_checked_fixture(tc, setup, teardown);
+    }
+    suite_add_tcase(suite, tc);
     return tc;
 }
 
 int main(void)
 {
     Suite *suite = suite_create("errors");
-    TCase *api = tcase_create("no_device_needed");
+    TCase *api = errors_tcase(suite, "no_device_needed", 0);
     tcase_add_test(api, test_status_strings);
     tcase_add_test(api, test_version_and_null_no_ops);
-    suite_add_tcase(suite, api);
 
     int rc = test_open_context(&ctx);
     if (rc == TEST_SKIP_EXIT_CODE) {
@@ -878,24 +881,21 @@ int main(void)
     if (rc != 0)
         return rc;
 
-    TCase *context = device_tcase("context");
+    TCase *context = errors_tcase(suite, "context", 1);
     tcase_add_test(context, test_context_specs);
     tcase_add_test(context, test_context_env_var);
     tcase_add_test(context, test_context_spec_pocl);
-    suite_add_tcase(suite, context);
-    TCase *tensor = device_tcase("tensor");
+    TCase *tensor = errors_tcase(suite, "tensor", 1);
     tcase_add_test(tensor, test_tensor_basics);
     tcase_add_test(tensor, test_tensor_create_errors);
     tcase_add_test(tensor, test_tensor_transfer_errors);
-    suite_add_tcase(suite, tensor);
-    TCase *ops = device_tcase("op_errors");
+    TCase *ops = errors_tcase(suite, "op_errors", 1);
     tcase_add_test(ops, test_zero_pad_errors);
     tcase_add_test(ops, test_conv_forward_errors);
     tcase_add_test(ops, test_conv_backward_errors);
     tcase_add_test(ops, test_conv_ex_errors);
     tcase_add_test(ops, test_pool_forward_errors);
     tcase_add_test(ops, test_pool_backward_errors);
-    suite_add_tcase(suite, ops);
 
     rc = test_run_suite(suite);
     clcnn_context_destroy(ctx);
