@@ -8,11 +8,14 @@
 
 #define FIELD(type, field) \
     printf("%s\"%s\": [%zu, %zu]", first++ ? ", " : "", #field, offsetof(type, field), sizeof(((type *)0)->field))
+/* Opens a struct's object after lead; its fields follow, then "}}". */
+#define STRUCT(lead, type) \
+    (first = 0, printf("%s\"%s\": {\"size\": %zu, \"fields\": {", lead, #type, sizeof(type)))
 
 int main(void)
 {
-    int first = 0;
-    printf("{\"clcnn_device_info\": {\"size\": %zu, \"fields\": {", sizeof(clcnn_device_info));
+    int first;
+    STRUCT("{", clcnn_device_info);
     FIELD(clcnn_device_info, platform_index);
     FIELD(clcnn_device_info, device_index);
     FIELD(clcnn_device_info, platform);
@@ -30,8 +33,7 @@ int main(void)
     FIELD(clcnn_device_info, chosen);
     printf("}}");
 #if CLCNN_VERSION_MAJOR > 0 || CLCNN_VERSION_MINOR >= 2
-    first = 0;
-    printf(", \"clcnn_conv_params\": {\"size\": %zu, \"fields\": {", sizeof(clcnn_conv_params));
+    STRUCT(", ", clcnn_conv_params);
     FIELD(clcnn_conv_params, stride_h);
     FIELD(clcnn_conv_params, stride_w);
     FIELD(clcnn_conv_params, pad_top);
@@ -42,8 +44,7 @@ int main(void)
     FIELD(clcnn_conv_params, dilation_w);
     FIELD(clcnn_conv_params, groups);
     printf("}}");
-    first = 0;
-    printf(", \"clcnn_pool_params\": {\"size\": %zu, \"fields\": {", sizeof(clcnn_pool_params));
+    STRUCT(", ", clcnn_pool_params);
     FIELD(clcnn_pool_params, f_h);
     FIELD(clcnn_pool_params, f_w);
     FIELD(clcnn_pool_params, stride_h);
