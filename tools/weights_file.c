@@ -42,32 +42,32 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-static void put_f64(unsigned char *p, double v)
+/* A value as the little-endian bytes of its bit pattern as a float32
+ * (elem 4) or a float64 (elem 8). */
+static void put_value(unsigned char *p, double v, size_t elem)
 {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    put_u64(p, bits);
+    if (elem == 4) {
+        float narrow = (float)v;
+        uint32_t bits;
+        memcpy(&bits, &narrow, sizeof bits);
+        put_u32(p, bits);
+    } else {
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        put_u64(p, bits);
+    }
 }
 
-static double get_f64(const unsigned char *p)
+static double get_value(const unsigned char *p, size_t elem)
 {
+    if (elem == 4) {
+        uint32_t bits = get_u32(p);
+        float narrow;
+        memcpy(&narrow, &bits, sizeof narrow);
+        return narrow;
+    }
     uint64_t bits = get_u64(p);
     double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
-}
-
-static void put_f32(unsigned char *p, float v)
-{
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    put_u32(p, bits);
-}
-
-static float get_f32(const unsigned char *p)
-{
-    uint32_t bits = get_u32(p);
-    float v;
     memcpy(&v, &bits, sizeof v);
     return v;
 }
@@ -110,8 +110,8 @@ int weights_save(const char *path, const weights_set *set, char *err, size_t err
     put_u32(buffer + 12, (uint32_t)elem);
     put_u32(buffer + 16, (uint32_t)set->count);
     put_u32(buffer + 20, 0);
-    put_f64(buffer + 24, set->input_mean);
-    put_f64(buffer + 32, set->input_std);
+    put_value(buffer + 24, set->input_mean, 8);
+    put_value(buffer + 32, set->input_std, 8);
     unsigned char *p = buffer + FIXED_HEADER;
     for (int t = 0; t < set->count; t++, p += TABLE_ENTRY) {
         const weights_tensor *w = &set->tensors[t];
@@ -122,12 +122,8 @@ int weights_save(const char *path, const weights_set *set, char *err, size_t err
     for (int t = 0; t < set->count; t++) {
         const weights_tensor *w = &set->tensors[t];
         size_t n = elements_of(w->dims);
-        for (size_t i = 0; i < n; i++, p += elem) {
-            if (elem == 4)
-                put_f32(p, (float)w->values[i]);
-            else
-                put_f64(p, w->values[i]);
-        }
+        for (size_t i = 0; i < n; i++, p += elem)
+            put_value(p, w->values[i], elem);
     }
     put_u32(p, crc_of(buffer, total - CRC_BYTES));
 
@@ -283,8 +279,8 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
     }
 
     set->element_size = (int)elem;
-    set->input_mean = get_f64(data + 24);
-    set->input_std = get_f64(data + 32);
+    set->input_mean = get_value(data + 24, 8);
+    set->input_std = get_value(data + 32, 8);
     const unsigned char *p = table + (size_t)count * TABLE_ENTRY;
     for (uint32_t t = 0; t < count; t++) {
         weights_tensor *w = &set->tensors[t];
@@ -301,7 +297,7 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
             goto done;
         }
         for (size_t i = 0; i < n; i++, p += elem)
-            w->values[i] = elem == 4 ? (double)get_f32(p) : get_f64(p);
+            w->values[i] = get_value(p, elem);
     }
     rc = 0;
 done:
