@@ -512,17 +512,27 @@ static int reference_conv_backward(check_case *c)
                                    TERMS(c, 3), TERMS(c, 4), TERMS(c, 5));
 }
 
-/* pool_forward, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
-static void draw_pool_forward(check_case *c)
+/* pool_forward and pool_forward_ex (ex), both modes on one input:
+ * 0 a_prev, 1 A(max), 2 A(average) */
+static void draw_pool_both_modes(check_case *c, int ex)
 {
     size_t a_dims[4], out_dims[4];
-    draw_pool(c, a_dims, out_dims);
+    (ex ? draw_pool_ex : draw_pool)(c, a_dims, out_dims);
     kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
     input(c, "a_prev", a_dims, pattern);
     exact_output(c, "A(max)", out_dims);
     output(c, "A(average)", out_dims, 0);
     describe_dims(c, "a_prev", a_dims);
-    describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+    if (ex) {
+        describe_pool_params(c);
+        describe(c, ", a_prev %s", kit_pattern_name(pattern));
+    } else
+        describe(c, ", f %d, stride %d, a_prev %s", c->f, c->stride, kit_pattern_name(pattern));
+}
+
+static void draw_pool_forward(check_case *c)
+{
+    draw_pool_both_modes(c, 0);
 }
 
 static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
@@ -571,18 +581,9 @@ static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
                                CLCNN_POOL_AVERAGE, TENSOR(c, 3));
 }
 
-/* pool_forward_ex, both modes on one input: 0 a_prev, 1 A(max), 2 A(average) */
 static void draw_pool_forward_ex(check_case *c)
 {
-    size_t a_dims[4], out_dims[4];
-    draw_pool_ex(c, a_dims, out_dims);
-    kit_pattern pattern = pick_pattern(c, pool_patterns, COUNT(pool_patterns));
-    input(c, "a_prev", a_dims, pattern);
-    exact_output(c, "A(max)", out_dims);
-    output(c, "A(average)", out_dims, 0);
-    describe_dims(c, "a_prev", a_dims);
-    describe_pool_params(c);
-    describe(c, ", a_prev %s", kit_pattern_name(pattern));
+    draw_pool_both_modes(c, 1);
 }
 
 static clcnn_status run_pool_forward_ex(clcnn_context *ctx, const check_case *c)
@@ -630,16 +631,23 @@ static int reference_pool_backward(check_case *c)
     return 0;
 }
 
-/* relu_forward: 0 x, 1 y */
-static void draw_relu_forward(check_case *c)
+/* relu_forward: 0 x, 1 y; relu_backward: 0 dy, 1 x, 2 dx */
+static void draw_relu(check_case *c, int backward)
 {
     size_t dims[4];
     draw_elementwise_dims(c, dims);
     kit_pattern pattern = pick_pattern(c, relu_patterns, COUNT(relu_patterns));
+    if (backward)
+        input(c, "dy", dims, KIT_NORMAL);
     input(c, "x", dims, pattern);
-    exact_output(c, "y", dims);
+    exact_output(c, backward ? "dx" : "y", dims);
     describe_dims(c, "x", dims);
     describe(c, ", x %s", kit_pattern_name(pattern));
+}
+
+static void draw_relu_forward(check_case *c)
+{
+    draw_relu(c, 0);
 }
 
 static clcnn_status run_relu_forward(clcnn_context *ctx, const check_case *c)
@@ -653,17 +661,9 @@ static int reference_relu_forward(check_case *c)
     return 0;
 }
 
-/* relu_backward: 0 dy, 1 x, 2 dx */
 static void draw_relu_backward(check_case *c)
 {
-    size_t dims[4];
-    draw_elementwise_dims(c, dims);
-    kit_pattern pattern = pick_pattern(c, relu_patterns, COUNT(relu_patterns));
-    input(c, "dy", dims, KIT_NORMAL);
-    input(c, "x", dims, pattern);
-    exact_output(c, "dx", dims);
-    describe_dims(c, "x", dims);
-    describe(c, ", x %s", kit_pattern_name(pattern));
+    draw_relu(c, 1);
 }
 
 static clcnn_status run_relu_backward(clcnn_context *ctx, const check_case *c)
