@@ -77,6 +77,15 @@ typedef int idx_t;
 #define LOAD_TAIL(p, n) CLCNN_CAT(load_partial, VECTOR)(p, n)
 #define STORE_FULL(v, p, n) VSTORE(VECTOR)(v, 0, p)
 #define STORE_TAIL(v, p, n) CLCNN_CAT(store_partial, VECTOR)(v, p, n)
+/* x < 0 ? 0 : x per lane of a vreal, as clcnn_relu_forward: NaN and -0
+ * stay. */
+#define RELU_OF(x) CLCNN_CAT(RELU_OF_, VECTOR)(x)
+#define RELU_OF_1(x) ((x) < (real)0 ? (real)0 : (x))
+#define RELU_OF_LANES(x) select((x), (vreal)0, (x) < (vreal)0)
+#define RELU_OF_2 RELU_OF_LANES
+#define RELU_OF_4 RELU_OF_LANES
+#define RELU_OF_8 RELU_OF_LANES
+#define RELU_OF_16 RELU_OF_LANES
 
 /* First output index whose window (start o*stride - pad, length f) covers
  * input position x, and the last; empty when lo > hi. Clamped before the

@@ -30,13 +30,6 @@
 
 DEFINE_VECTOR_HELPERS()
 
-/* x < 0 ? 0 : x per lane, as clcnn_relu_forward: NaN and -0 stay. */
-#if VECTOR == 1
-#define RELU_OF(x) ((x) < (real)0 ? (real)0 : (x))
-#else
-#define RELU_OF(x) select((x), (vreal)0, (x) < (vreal)0)
-#endif
-
 /* acc[t] += a[a0 + t * pix_step + j] * W[wk + j * n_C, VECTOR lanes] over
  * the run j in [j_begin, j_end): a window row's (kw, c) pairs that are
  * contiguous in a_prev and in W. */
