@@ -426,22 +426,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
     if (!da_prev && !dw && !db)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: da_prev, dw and db are all NULL; ask for at least one gradient", op);
-    const struct { const char *name; const clcnn_tensor *t; const size_t *dims; } outs[] = {
-        {"da_prev", da_prev, a_prev->dims}, {"dw", dw, w->dims}, {"db", db, b_dims}};
-    const struct { const char *name; const clcnn_tensor *t; } ins[] = {{"dz", dz}, {"a_prev", a_prev}, {"w", w}};
-    for (int o = 0; o < 3; o++) {
-        if (outs[o].t == NULL)
-            continue;
-        if ((st = clcnn__check_tensor(ctx, op, outs[o].name, outs[o].t, dt)) ||
-            (st = clcnn__check_dims(ctx, op, outs[o].name, outs[o].t, outs[o].dims)))
-            return st;
-        for (int i = 0; i < 3; i++)
-            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, ins[i].name, ins[i].t)))
-                return st;
-        for (int q = 0; q < o; q++)
-            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, outs[q].name, outs[q].t)))
-                return st;
-    }
+    const clcnn_named_output outs[] = {{"da_prev", da_prev, a_prev->dims}, {"dw", dw, w->dims}, {"db", db, b_dims}};
+    const clcnn_named_input ins[] = {{"dz", dz}, {"a_prev", a_prev}, {"w", w}};
+    if ((st = clcnn__check_outputs(ctx, op, dt, outs, 3, ins, 3, 1)))
+        return st;
 
     view_as_gemm(&s);
     /* The GPU's GEMM kernels (conv_gpu.c) take the outputs they run; the

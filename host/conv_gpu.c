@@ -93,7 +93,7 @@ static clcnn_status pick_blocking(clcnn_context *ctx, const char *op, clcnn_kern
         if (threads > ctx->max_work_group_size || g.tile_bytes[0] + g.tile_bytes[1] > ctx->local_mem)
             continue;
         snprintf(g.options, sizeof g.options,
-                 "-DCLCNN_LOCAL_TILES_ONLY=1 -DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d "
+                 "-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1 -DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d "
                  "-DA_STRIDE=%d -DB_STRIDE=%d%s",
                  b->group_m, b->group_n, b->micro_m, b->micro_n, b->tile_k, a_stride, b_stride, extra);
         clcnn_status st = clcnn__get_kernel(ctx, op, file, dt, g.options, entry, &g.kernel);

@@ -159,6 +159,23 @@ clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *n
 clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
                                    const clcnn_tensor *out, const char *in_name,
                                    const clcnn_tensor *in);
+/* A call's tensors by the names its messages give them; an output with
+ * the dims it must have. */
+typedef struct clcnn_named_input {
+    const char *name;
+    const clcnn_tensor *t;
+} clcnn_named_input;
+typedef struct clcnn_named_output {
+    const char *name;
+    const clcnn_tensor *t;
+    const size_t *dims;
+} clcnn_named_output;
+/* Each output in turn: clcnn__check_tensor, clcnn__check_dims, then
+ * distinct from every input and every output before it. With `optional`
+ * a NULL output (a result the caller did not ask for) is passed over. */
+clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                  const clcnn_named_output *outs, int n_outs, const clcnn_named_input *ins,
+                                  int n_ins, int optional);
 /* Scratch buffer `slot` of at least `bytes`, grown on demand and kept. */
 clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes,
                               cl_mem *out);

@@ -36,20 +36,11 @@ clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn
         return st;
     const clcnn_dtype dt = logits->dtype;
     static const size_t scalar_dims[4] = {1, 1, 1, 1};
-    const struct { const char *name; const clcnn_tensor *t; const size_t *dims; } outs[] = {
+    const clcnn_named_output outs[] = {
         {"probs", probs, logits->dims}, {"loss", loss, row_dims}, {"mean_loss", mean_loss, scalar_dims}};
-    const struct { const char *name; const clcnn_tensor *t; } ins[] = {{"logits", logits}, {"labels", labels}};
-    for (int o = 0; o < 3; o++) {
-        if ((st = clcnn__check_tensor(ctx, op, outs[o].name, outs[o].t, dt)) ||
-            (st = clcnn__check_dims(ctx, op, outs[o].name, outs[o].t, outs[o].dims)))
-            return st;
-        for (int i = 0; i < 2; i++)
-            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, ins[i].name, ins[i].t)))
-                return st;
-        for (int q = 0; q < o; q++)
-            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, outs[q].name, outs[q].t)))
-                return st;
-    }
+    const clcnn_named_input ins[] = {{"logits", logits}, {"labels", labels}};
+    if ((st = clcnn__check_outputs(ctx, op, dt, outs, 3, ins, 2, 0)))
+        return st;
 
     cl_kernel rows_kernel, mean_kernel;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "",

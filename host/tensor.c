@@ -209,3 +209,24 @@ clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const cha
                        "same buffer); an output may not alias an input or another output", op, out_name,
                        out_begin, out_begin + out->bytes, in_name, in_begin, in_begin + in->bytes);
 }
+
+clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                  const clcnn_named_output *outs, int n_outs, const clcnn_named_input *ins,
+                                  int n_ins, int optional)
+{
+    clcnn_status st;
+    for (int o = 0; o < n_outs; o++) {
+        if (optional && outs[o].t == NULL)
+            continue;
+        if ((st = clcnn__check_tensor(ctx, op, outs[o].name, outs[o].t, dtype)) ||
+            (st = clcnn__check_dims(ctx, op, outs[o].name, outs[o].t, outs[o].dims)))
+            return st;
+        for (int i = 0; i < n_ins; i++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, ins[i].name, ins[i].t)))
+                return st;
+        for (int q = 0; q < o; q++)
+            if ((st = clcnn__check_distinct(ctx, op, outs[o].name, outs[o].t, outs[q].name, outs[q].t)))
+                return st;
+    }
+    return CLCNN_OK;
+}

@@ -77,6 +77,15 @@ typedef int idx_t;
 #define LOAD_TAIL(p, n) CLCNN_CAT(load_partial, VECTOR)(p, n)
 #define STORE_FULL(v, p, n) VSTORE(VECTOR)(v, 0, p)
 #define STORE_TAIL(v, p, n) CLCNN_CAT(store_partial, VECTOR)(v, p, n)
+/* x < 0 ? 0 : x per lane of a vreal, as clcnn_relu_forward: NaN and -0
+ * stay. */
+#define RELU_OF(x) CLCNN_CAT(RELU_OF_, VECTOR)(x)
+#define RELU_OF_1(x) ((x) < (real)0 ? (real)0 : (x))
+#define RELU_OF_LANES(x) select((x), (vreal)0, (x) < (vreal)0)
+#define RELU_OF_2 RELU_OF_LANES
+#define RELU_OF_4 RELU_OF_LANES
+#define RELU_OF_8 RELU_OF_LANES
+#define RELU_OF_16 RELU_OF_LANES
 
 /* First output index whose window (start o*stride - pad, length f) covers
  * input position x, and the last; empty when lo > hi. Clamped before the
@@ -142,6 +151,85 @@ int first_tap(int x, int pad, int f, int stride, int dilation, int *step)
             s += part[(idx_t)j * n + k];                                           \
         out[k] = s;                                                                \
     }
+
+
+/* ---- Convolution as GEMMs tiled in local memory: what they share ----
+ * Compiled in where CLCNN_LOCAL_TILES is defined: the host passes
+ * -DCLCNN_LOCAL_TILES=1 (with -DCLCNN_LOCAL_TILES_ONLY=1) when it builds
+ * conv_forward_local, conv_backward_data_gemm or conv_backward_filter_gemm
+ * (host/conv_gpu.c), and their files define it before including this file
+ * when compiled on its own.
+ * A work-group of THREADS_N x THREADS_M work-items computes a GROUP_M x
+ * GROUP_N block of the GEMM's result; each K step stages TILE_K rows of A
+ * and of B in local memory (row k of A at a_tile + k * A_STRIDE, of B at
+ * b_tile + k * B_STRIDE), and each work-item (tx, ty) accumulates a
+ * MICRO_M x MICRO_N register tile from them, rows THREADS_M and columns
+ * THREADS_N apart, so that neighbouring items read neighbouring local
+ * words and write neighbouring columns. The host decides the blocking (-D)
+ * and A_STRIDE, which each kernel defaults to what its stores need. */
+#ifdef CLCNN_LOCAL_TILES
+#ifndef GROUP_M
+#define GROUP_M 64
+#endif
+#ifndef GROUP_N
+#define GROUP_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef MICRO_M
+#define MICRO_M 4
+#endif
+#ifndef MICRO_N
+#define MICRO_N 4
+#endif
+#ifndef B_STRIDE
+#define B_STRIDE GROUP_N
+#endif
+#define THREADS_M (GROUP_M / MICRO_M)
+#define THREADS_N (GROUP_N / MICRO_N)
+#define THREADS (THREADS_M * THREADS_N)
+/* Consecutive items store consecutive columns of a row of B: each item
+ * stores B_LOADS rows of its column per K step. */
+#define B_ROWS_PER_PASS (THREADS / GROUP_N)
+#define B_LOADS (TILE_K / B_ROWS_PER_PASS)
+#if THREADS % GROUP_N || TILE_K % B_ROWS_PER_PASS
+#error "this blocking does not divide B's tile into whole loads per work-item"
+#endif
+
+/* Declares the item's register tile acc, at 0. */
+#define MICRO_TILE_ZERO(acc)                                                       \
+    real acc[MICRO_M][MICRO_N];                                                    \
+    _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)       \
+        _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)   \
+            acc[tile_row][tile_col] = 0
+
+/* acc += the item's rows of the staged A times its columns of the staged
+ * B, over the TILE_K rows in increasing k: the order every blocking
+ * shares, so that every tiling the host picks gives the same bits. */
+#define MICRO_TILE_ACCUMULATE(acc, a_tile, b_tile)                                 \
+    _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {                        \
+        real a_reg[MICRO_M], b_reg[MICRO_N];                                       \
+        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)   \
+            a_reg[tile_row] = (a_tile)[kk * A_STRIDE + ty + tile_row * THREADS_M]; \
+        _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)   \
+            b_reg[tile_col] = (b_tile)[kk * B_STRIDE + tx + tile_col * THREADS_N]; \
+        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)   \
+            _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++) \
+                acc[tile_row][tile_col] += a_reg[tile_row] * b_reg[tile_col];      \
+    }
+
+/* Advances an item's k = (channel, tap_w, tap_h) by TILE_K, where k runs
+ * over channels within taps_w taps along w within taps along h: what the
+ * items that gather A (the input, or dZ) along k keep instead of dividing
+ * k afresh each step. */
+#define ADVANCE_K(channel, tap_w, tap_h, channels, taps_w)                         \
+    for ((channel) += TILE_K; (channel) >= (channels); (channel) -= (channels))    \
+        if (++(tap_w) == (taps_w)) {                                               \
+            (tap_w) = 0;                                                           \
+            (tap_h)++;                                                             \
+        }
+#endif /* CLCNN_LOCAL_TILES */
 
 
 /* ---- Pooling: what pool_forward.cl and pool_backward.cl share ----

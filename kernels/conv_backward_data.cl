@@ -14,12 +14,12 @@
  * Grid: dim 0 = (image, row, residue, tile), dim 1 = (group, channel vector
  * of the group). */
 #ifndef CLCNN_COMMON_H
+#define CLCNN_LOCAL_TILES 1
 #include "common.h"
 #endif
 
-/* The host builds the local-memory kernels below in programs of their own
- * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
- * counted against their local memory or warned about in their builds. */
+/* The local-memory kernels below are built in programs of their own, as
+ * conv_forward.cl explains. */
 #ifndef CLCNN_LOCAL_TILES_ONLY
 
 #ifndef TILE_PIXELS
@@ -274,6 +274,7 @@ __kernel void conv_backward_data_matrix(const __global real *dz, const __global 
 
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
+#ifdef CLCNN_LOCAL_TILES
 /* ---- GPU variant: dA as implicit GEMMs tiled in local memory ----
  * Input pixels fall into classes by their position modulo the stride:
  * class (a, b) holds the pixels (a + stride_h * uh, b + stride_w * uw),
@@ -340,37 +341,14 @@ __kernel void residue_filters(const __global real *w, __global real *wr, CONV_SH
         w[((idx_t)tap * in_group + cp) * n_C + gc];
 }
 
-#ifndef GROUP_M
-#define GROUP_M 64
-#endif
-#ifndef GROUP_N
-#define GROUP_N 64
-#endif
-#ifndef TILE_K
-#define TILE_K 16
-#endif
-#ifndef MICRO_M
-#define MICRO_M 4
-#endif
-#ifndef MICRO_N
-#define MICRO_N 4
-#endif
 /* Odd, so that the K-major stores of the A tile (consecutive items,
  * consecutive k) fall into different banks. */
 #ifndef A_STRIDE
 #define A_STRIDE (GROUP_M + 1)
 #endif
-#ifndef B_STRIDE
-#define B_STRIDE GROUP_N
-#endif
-#define THREADS_M (GROUP_M / MICRO_M)
-#define THREADS_N (GROUP_N / MICRO_N)
-#define THREADS (THREADS_M * THREADS_N)
 #define A_ROWS_PER_PASS (THREADS / TILE_K)
 #define A_LOADS (GROUP_M / A_ROWS_PER_PASS)
-#define B_ROWS_PER_PASS (THREADS / GROUP_N)
-#define B_LOADS (TILE_K / B_ROWS_PER_PASS)
-#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS || THREADS % GROUP_N || TILE_K % B_ROWS_PER_PASS
+#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS
 #error "conv_backward_data_gemm: this blocking does not divide into whole loads per work-item"
 #endif
 
@@ -435,10 +413,7 @@ conv_backward_data_gemm(const __global real *dz, const __global real *wr, __glob
     const int b_valid = n0 + b_n < in_group;
     const __global real *w_col = wr + block + n0 + b_n;
 
-    real acc[MICRO_M][MICRO_N];
-    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-        _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
-            acc[r][q] = 0;
+    MICRO_TILE_ZERO(acc);
 
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
         _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
@@ -451,23 +426,9 @@ conv_backward_data_gemm(const __global real *dz, const __global real *wr, __glob
             const int kk = b_k0 + j * B_ROWS_PER_PASS;
             w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * in_group] : (real)0;
         }
-        /* This item's next k: TILE_K further along (c, tw, th). */
-        for (c += TILE_K; c >= out_group; c -= out_group)
-            if (++tw == taps_w) {
-                tw = 0;
-                th++;
-            }
+        ADVANCE_K(c, tw, th, out_group, taps_w);
         barrier(CLK_LOCAL_MEM_FENCE);
-        _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
-            real a_reg[MICRO_M], w_reg[MICRO_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                a_reg[r] = dz_tile[kk * A_STRIDE + ty + r * THREADS_M];
-            _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
-                w_reg[q] = w_tile[kk * B_STRIDE + tx + q * THREADS_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                _Pragma("unroll") for (int q = 0; q < MICRO_N; q++)
-                    acc[r][q] += a_reg[r] * w_reg[q];
-        }
+        MICRO_TILE_ACCUMULATE(acc, dz_tile, w_tile);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
@@ -483,3 +444,5 @@ conv_backward_data_gemm(const __global real *dz, const __global real *wr, __glob
         }
     }
 }
+
+#endif /* CLCNN_LOCAL_TILES */

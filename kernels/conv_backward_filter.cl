@@ -9,12 +9,12 @@
  * Grid: dim 0 = (tap, row tile), dim 1 = (group, channel vector of the
  * group), dim 2 = chunks. */
 #ifndef CLCNN_COMMON_H
+#define CLCNN_LOCAL_TILES 1
 #include "common.h"
 #endif
 
-/* The host builds the local-memory kernels below in programs of their own
- * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
- * counted against their local memory or warned about in their builds. */
+/* The local-memory kernels below are built in programs of their own, as
+ * conv_forward.cl explains. */
 #ifndef CLCNN_LOCAL_TILES_ONLY
 
 #ifndef TILE_ROWS
@@ -172,6 +172,7 @@ DEFINE_SUM_CHUNKS(filter_sum_chunks)
 
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
+#ifdef CLCNN_LOCAL_TILES
 /* ---- GPU variant: dW (and db) as a split-K GEMM tiled in local memory ----
  * dW viewed as rows (kh, kw, cp) of the group's input channels x columns c
  * of its output channels, with k running over the n_pixels output pixels:
@@ -189,39 +190,16 @@ DEFINE_SUM_CHUNKS(filter_sum_chunks)
  * order whatever the blocking.
  * Grid: dim 0 = channel blocks x THREADS_N, dim 1 = row blocks x THREADS_M,
  * dim 2 = (split, group). */
-#ifndef GROUP_M
-#define GROUP_M 64
-#endif
-#ifndef GROUP_N
-#define GROUP_N 64
-#endif
-#ifndef TILE_K
-#define TILE_K 16
-#endif
-#ifndef MICRO_M
-#define MICRO_M 4
-#endif
-#ifndef MICRO_N
-#define MICRO_N 4
-#endif
 /* Both tiles are stored along their rows by consecutive items: no
  * padding needed against bank conflicts. */
 #ifndef A_STRIDE
 #define A_STRIDE GROUP_M
 #endif
-#ifndef B_STRIDE
-#define B_STRIDE GROUP_N
-#endif
-#define THREADS_M (GROUP_M / MICRO_M)
-#define THREADS_N (GROUP_N / MICRO_N)
-#define THREADS (THREADS_M * THREADS_N)
-/* Each item loads A_LOADS pixels of one row of A, and B_LOADS pixels of
- * one column of dZ, per K step. */
+/* Each item loads A_LOADS pixels of one row of A per K step (and
+ * B_LOADS pixels of one column of dZ, common.h). */
 #define A_PIXELS_PER_PASS (THREADS / GROUP_M)
 #define A_LOADS (TILE_K / A_PIXELS_PER_PASS)
-#define B_PIXELS_PER_PASS (THREADS / GROUP_N)
-#define B_LOADS (TILE_K / B_PIXELS_PER_PASS)
-#if THREADS % GROUP_M || TILE_K % A_PIXELS_PER_PASS || THREADS % GROUP_N || TILE_K % B_PIXELS_PER_PASS
+#if THREADS % GROUP_M || TILE_K % A_PIXELS_PER_PASS
 #error "conv_backward_filter_gemm: this blocking does not divide into whole loads per work-item"
 #endif
 
@@ -257,10 +235,7 @@ conv_backward_filter_gemm(const __global real *a_prev, const __global real *dz, 
     const int b_valid = n0 + b_n < out_group;
     const __global real *dz_col = dz + (idx_t)g * out_group + n0 + b_n;
 
-    real acc[MICRO_M][MICRO_N];
-    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-        _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-            acc[r][c] = 0;
+    MICRO_TILE_ZERO(acc);
 
     for (int k0 = p_begin; k0 < p_end; k0 += TILE_K) {
         _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
@@ -278,20 +253,11 @@ conv_backward_filter_gemm(const __global real *a_prev, const __global real *dz, 
                 }
         }
         _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_PIXELS_PER_PASS;
+            const int kk = b_k0 + j * B_ROWS_PER_PASS;
             dz_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < p_end ? dz_col[(idx_t)(k0 + kk) * n_C] : (real)0;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
-            real a_reg[MICRO_M], dz_reg[MICRO_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                a_reg[r] = a_tile[kk * A_STRIDE + ty + r * THREADS_M];
-            _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-                dz_reg[c] = dz_tile[kk * B_STRIDE + tx + c * THREADS_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-                    acc[r][c] += a_reg[r] * dz_reg[c];
-        }
+        MICRO_TILE_ACCUMULATE(acc, a_tile, dz_tile);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
@@ -322,3 +288,5 @@ __kernel void filter_sum_splits(const __global real *part, __global real *dw, __
     else
         db[e - filter_elements] = s;
 }
+
+#endif /* CLCNN_LOCAL_TILES */

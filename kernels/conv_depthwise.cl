@@ -46,14 +46,6 @@
 
 DEFINE_VECTOR_HELPERS()
 
-/* x < 0 ? 0 : x per lane, as clcnn_relu_forward and conv_forward.cl's
- * epilogue: NaN and -0 stay. */
-#if VECTOR == 1
-#define RELU_OF(x) ((x) < (real)0 ? (real)0 : (x))
-#else
-#define RELU_OF(x) select((x), (vreal)0, (x) < (vreal)0)
-#endif
-
 /* The input vector that output channels c .. c + VECTOR - 1 read from the
  * pixel at `pixel`: input channels (c + l) / MULTIPLIER; INPUT_TAIL reads
  * only the first `lanes` and leaves zeros in the rest. With MULTIPLIER 1

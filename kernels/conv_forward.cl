@@ -10,12 +10,15 @@
  * Grid: dim 0 = (image, output row, tile of the row), dim 1 = (group,
  * channel vector of the group). */
 #ifndef CLCNN_COMMON_H
+#define CLCNN_LOCAL_TILES 1
 #include "common.h"
 #endif
 
 /* The host builds the local-memory kernels below in programs of their own
- * (-DCLCNN_LOCAL_TILES_ONLY): nothing else of this file is compiled there,
- * counted against their local memory or warned about in their builds. */
+ * (-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1): nothing else of this
+ * file is compiled there, counted against their local memory or warned
+ * about in their builds; and they are compiled only there, the other
+ * programs never launching them. */
 #ifndef CLCNN_LOCAL_TILES_ONLY
 
 #ifndef TILE_PIXELS
@@ -26,13 +29,6 @@
 #endif
 
 DEFINE_VECTOR_HELPERS()
-
-/* x < 0 ? 0 : x per lane, as clcnn_relu_forward: NaN and -0 stay. */
-#if VECTOR == 1
-#define RELU_OF(x) ((x) < (real)0 ? (real)0 : (x))
-#else
-#define RELU_OF(x) select((x), (vreal)0, (x) < (vreal)0)
-#endif
 
 /* acc[t] += a[a0 + t * pix_step + j] * W[wk + j * n_C, VECTOR lanes] over
  * the run j in [j_begin, j_end): a window row's (kw, c) pairs that are
@@ -156,56 +152,28 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
+#ifdef CLCNN_LOCAL_TILES
 /* ---- GPU variant: work-group tiles staged in local memory ----
- * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm):
- * a work-group of THREADS_N x THREADS_M work-items computes a GROUP_M
- * (pixels) x GROUP_N (channels of one group) block of z; each K step
- * stages a TILE_K slice of the gathered input (zero where the window
- * leaves the padded image) and of W in local memory, and each work-item
- * accumulates a MICRO_M x MICRO_N register tile from it, rows and columns
- * THREADS_M and THREADS_N apart so that neighbouring items read
- * neighbouring local words and write neighbouring channels of z.
- * Every value is a sum over k = (kh, kw, c_prev) in increasing order
- * whatever the blocking, so every tiling the host picks gives the same
- * bits. The host decides the blocking (-D), checks that the device can
+ * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm;
+ * the blocking is common.h's): blocks of GROUP_M pixels x GROUP_N
+ * channels of one group of z, A the gathered input (zero where the window
+ * leaves the padded image), B the weights. Every value is a sum over
+ * k = (kh, kw, c_prev) in increasing order whatever the blocking, so
+ * every tiling the host picks gives the same bits. The host decides the blocking (-D), checks that the device can
  * run it, and passes the tiles as __local arguments of TILE_K rows of
  * A_STRIDE and B_STRIDE reals: local memory is then counted for this
  * kernel alone, and only at the size this blocking needs.
  * Grid: dim 0 = channel blocks x THREADS_N, dim 1 = pixel blocks x
  * THREADS_M, dim 2 = groups. */
-#ifndef GROUP_M
-#define GROUP_M 64
-#endif
-#ifndef GROUP_N
-#define GROUP_N 64
-#endif
-#ifndef TILE_K
-#define TILE_K 16
-#endif
-#ifndef MICRO_M
-#define MICRO_M 4
-#endif
-#ifndef MICRO_N
-#define MICRO_N 4
-#endif
 /* Odd, so that the K-major stores of the A tile (consecutive items,
  * consecutive k) fall into different banks. */
 #ifndef A_STRIDE
 #define A_STRIDE (GROUP_M + 1)
 #endif
-#ifndef B_STRIDE
-#define B_STRIDE GROUP_N
-#endif
-#define THREADS_M (GROUP_M / MICRO_M)
-#define THREADS_N (GROUP_N / MICRO_N)
-#define THREADS (THREADS_M * THREADS_N)
-/* Each item loads A_LOADS rows of A at one k, and B_LOADS rows of B at
- * one column, per K step. */
+/* Each item loads A_LOADS rows of A at one k per K step. */
 #define A_ROWS_PER_PASS (THREADS / TILE_K)
 #define A_LOADS (GROUP_M / A_ROWS_PER_PASS)
-#define B_ROWS_PER_PASS (THREADS / GROUP_N)
-#define B_LOADS (TILE_K / B_ROWS_PER_PASS)
-#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS || THREADS % GROUP_N || TILE_K % B_ROWS_PER_PASS
+#if THREADS % TILE_K || GROUP_M % A_ROWS_PER_PASS
 #error "conv_forward_local: this blocking does not divide into whole loads per work-item"
 #endif
 
@@ -241,10 +209,7 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
     const int b_valid = n0 + b_n < out_group;
     const __global real *w_col = w + (idx_t)g * out_group + n0 + b_n;
 
-    real acc[MICRO_M][MICRO_N];
-    _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-        _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-            acc[r][c] = 0;
+    MICRO_TILE_ZERO(acc);
 
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
         _Pragma("unroll") for (int j = 0; j < A_LOADS; j++) {
@@ -257,23 +222,9 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
             const int kk = b_k0 + j * B_ROWS_PER_PASS;
             w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * n_C] : (real)0;
         }
-        /* This item's next k: TILE_K further along (c_prev, kw, kh). */
-        for (cp += TILE_K; cp >= in_group; cp -= in_group)
-            if (++kw == f_w) {
-                kw = 0;
-                kh++;
-            }
+        ADVANCE_K(cp, kw, kh, in_group, f_w);
         barrier(CLK_LOCAL_MEM_FENCE);
-        _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
-            real a_reg[MICRO_M], w_reg[MICRO_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                a_reg[r] = a_tile[kk * A_STRIDE + ty + r * THREADS_M];
-            _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-                w_reg[c] = w_tile[kk * B_STRIDE + tx + c * THREADS_N];
-            _Pragma("unroll") for (int r = 0; r < MICRO_M; r++)
-                _Pragma("unroll") for (int c = 0; c < MICRO_N; c++)
-                    acc[r][c] += a_reg[r] * w_reg[c];
-        }
+        MICRO_TILE_ACCUMULATE(acc, a_tile, w_tile);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
@@ -297,3 +248,5 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
         }
     }
 }
+
+#endif /* CLCNN_LOCAL_TILES */
