@@ -38,6 +38,8 @@ clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fm
 const char *clcnn__cl_error_name(cl_int err)
 {
     switch (err) {
+    /* A table, several names a line. */
+    /* clang-format off */
 #define NAME(e) case e: return #e;
     NAME(CL_SUCCESS) NAME(CL_DEVICE_NOT_FOUND) NAME(CL_DEVICE_NOT_AVAILABLE)
     NAME(CL_COMPILER_NOT_AVAILABLE) NAME(CL_MEM_OBJECT_ALLOCATION_FAILURE)
@@ -64,6 +66,7 @@ const char *clcnn__cl_error_name(cl_int err)
     NAME(CL_INVALID_COMPILER_OPTIONS) NAME(CL_INVALID_LINKER_OPTIONS)
     NAME(CL_INVALID_DEVICE_PARTITION_COUNT)
 #undef NAME
+    /* clang-format on */
     case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
     default: return "CL_UNKNOWN_ERROR";
     }
