@@ -13,12 +13,11 @@
 #include <clcnn_reference.h>
 
 /* x[first + i] = scale * (i % period - period / 2) */
-static const char *fill_source =
-    "__kernel void fill(__global float *x, int first, float scale, int period)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    x[first + i] = scale * (float)(i % period - period / 2);\n"
-    "}\n";
+static const char *fill_source = "__kernel void fill(__global float *x, int first, float scale, int period)\n"
+                                 "{\n"
+                                 "    int i = get_global_id(0);\n"
+                                 "    x[first + i] = scale * (float)(i % period - period / 2);\n"
+                                 "}\n";
 
 typedef struct part {
     const char *name;
@@ -28,22 +27,21 @@ typedef struct part {
     size_t offset, count; /* bytes into the buffer; elements */
 } part;
 
-#define CL_CHECK(call)                                                                     \
-    do {                                                                                   \
-        cl_int err_ = (call);                                                              \
-        if (err_ != CL_SUCCESS) {                                                          \
-            fprintf(stderr, "%s failed with OpenCL error %d\n", #call, (int)err_);         \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CL_CHECK(call)                                                                                                 \
+    do {                                                                                                               \
+        cl_int err_ = (call);                                                                                          \
+        if (err_ != CL_SUCCESS) {                                                                                      \
+            fprintf(stderr, "%s failed with OpenCL error %d\n", #call, (int)err_);                                     \
+            return 1;                                                                                                  \
+        }                                                                                                              \
     } while (0)
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        clcnn_status st_ = (call);                                                         \
-        if (st_ != CLCNN_OK) {                                                             \
-            fprintf(stderr, "%s\n%s\n", clcnn_status_string(st_),                          \
-                    clcnn_context_last_error(ctx));                                        \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CHECK(call)                                                                                                    \
+    do {                                                                                                               \
+        clcnn_status st_ = (call);                                                                                     \
+        if (st_ != CLCNN_OK) {                                                                                         \
+            fprintf(stderr, "%s\n%s\n", clcnn_status_string(st_), clcnn_context_last_error(ctx));                      \
+            return 1;                                                                                                  \
+        }                                                                                                              \
     } while (0)
 
 /* The device clcnn_context_create(NULL, ...) would pick (CLCNN_DEVICE
@@ -61,8 +59,8 @@ static int pick_device(cl_device_id *device)
         cl_device_id devices[32];
         cl_uint np = 0, nd = 0;
         if (clGetPlatformIDs(16, platforms, &np) != CL_SUCCESS || info[i].platform_index >= np ||
-            clGetDeviceIDs(platforms[info[i].platform_index], CL_DEVICE_TYPE_ALL, 32, devices, &nd) !=
-                CL_SUCCESS || info[i].device_index >= nd)
+            clGetDeviceIDs(platforms[info[i].platform_index], CL_DEVICE_TYPE_ALL, 32, devices, &nd) != CL_SUCCESS ||
+            info[i].device_index >= nd)
             return 1;
         *device = devices[info[i].device_index];
         printf("device: %s (%s)\n", info[i].name, info[i].platform);
@@ -144,8 +142,8 @@ int main(void)
     int mismatches = 0;
     for (int i = 0; i < 144; i++)
         mismatches += (double)z[i] != z_ref[i];
-    printf("a_prev, w, b at byte offsets %zu, %zu, %zu and z at %zu of one buffer\n", parts[0].offset,
-           parts[1].offset, parts[2].offset, parts[3].offset);
+    printf("a_prev, w, b at byte offsets %zu, %zu, %zu and z at %zu of one buffer\n", parts[0].offset, parts[1].offset,
+           parts[2].offset, parts[3].offset);
     printf("z[0..3] = %g %g %g %g\n", z[0], z[1], z[2], z[3]);
     printf("z against the CPU reference: %s (%d of 144 differ)\n", mismatches ? "FAIL" : "equal", mismatches);
 

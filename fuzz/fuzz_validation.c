@@ -74,8 +74,21 @@ static uint8_t next_byte(reader *r)
 /* Mostly 0..8, sometimes a value at a boundary. */
 static size_t next_dim(reader *r)
 {
-    static const size_t special[16] = {9, 15, 16, 17, 32, 64, 255, 4096, 46341, 65536, (size_t)1 << 28,
-                                       (size_t)INT_MAX, (size_t)INT_MAX + 1, (size_t)1 << 32, SIZE_MAX / 2 + 1,
+    static const size_t special[16] = {9,
+                                       15,
+                                       16,
+                                       17,
+                                       32,
+                                       64,
+                                       255,
+                                       4096,
+                                       46341,
+                                       65536,
+                                       (size_t)1 << 28,
+                                       (size_t)INT_MAX,
+                                       (size_t)INT_MAX + 1,
+                                       (size_t)1 << 32,
+                                       SIZE_MAX / 2 + 1,
                                        SIZE_MAX};
     uint8_t b = next_byte(r);
     return b < 240 ? b % 9 : special[b - 240];
@@ -84,17 +97,18 @@ static size_t next_dim(reader *r)
 /* Mostly -1..8 (strides, pads, windows), sometimes a boundary. */
 static int next_int(reader *r)
 {
-    static const int special[24] = {INT_MIN, -2, -1000, 9, 15, 16, 17, 33, 100, 1000, 30000, 65535,
-                                    1 << 20, 1 << 28, 536870000, 536870911, 536870912, 1073741823,
-                                    1073741824, INT_MAX - 1, INT_MAX, 23170, 46341, 255};
+    static const int special[24] = {INT_MIN,    -2,          -1000,     9,         15,        16,
+                                    17,         33,          100,       1000,      30000,     65535,
+                                    1 << 20,    1 << 28,     536870000, 536870911, 536870912, 1073741823,
+                                    1073741824, INT_MAX - 1, INT_MAX,   23170,     46341,     255};
     uint8_t b = next_byte(r);
     return b < 232 ? (int)(b % 10) - 1 : special[b - 232];
 }
 
 static double next_double(reader *r)
 {
-    static const double values[16] = {0.0, 0.1, 0.5, 0.9, 1.0, 1.5, -0.0, -0.1, -1.0, NAN, INFINITY, -INFINITY,
-                                      1e300, 1e-300, DBL_MAX, 2.0};
+    static const double values[16] = {0.0,  0.1, 0.5,      0.9,       1.0,   1.5,    -0.0,    -0.1,
+                                      -1.0, NAN, INFINITY, -INFINITY, 1e300, 1e-300, DBL_MAX, 2.0};
     return values[next_byte(r) % 16];
 }
 
@@ -139,14 +153,14 @@ static void print_stats(void)
 {
     fprintf(stderr, "%-32s %10s %10s %10s\n", "call", "refused", "ran", "skipped");
     for (int i = 0; i < MAX_OPS && stats[i].op; i++)
-        fprintf(stderr, "%-32s %10lu %10lu %10lu\n", stats[i].op, stats[i].n[OUTCOME_REFUSED],
-                stats[i].n[OUTCOME_RAN], stats[i].n[OUTCOME_SKIPPED]);
+        fprintf(stderr, "%-32s %10lu %10lu %10lu\n", stats[i].op, stats[i].n[OUTCOME_REFUSED], stats[i].n[OUTCOME_RAN],
+                stats[i].n[OUTCOME_SKIPPED]);
 }
 
 static void die(const char *op, const char *what, clcnn_status st, unsigned mask, const clcnn_context *c)
 {
-    fprintf(stderr, "FUZZ FINDING in %s: %s\n  status %s, statuses the harness allows: 0x%x\n  message: %s\n", op,
-            what, status_name(st), mask, c ? clcnn_context_last_error(c) : "(no context)");
+    fprintf(stderr, "FUZZ FINDING in %s: %s\n  status %s, statuses the harness allows: 0x%x\n  message: %s\n", op, what,
+            status_name(st), mask, c ? clcnn_context_last_error(c) : "(no context)");
     abort();
 }
 
@@ -212,8 +226,8 @@ static int creatable(clcnn_dtype dtype, const size_t dims[4])
 static void check_contents(const char *op, const meta *m, int update, const char *when)
 {
     int same = 1;
-    clcnn_status st = update ? clcnn_tensor_read(m->t, m->shadow, m->bytes)
-                             : kit_tensor_equals_raw(m->t, m->shadow, m->bytes, &same);
+    clcnn_status st =
+        update ? clcnn_tensor_read(m->t, m->shadow, m->bytes) : kit_tensor_equals_raw(m->t, m->shadow, m->bytes, &same);
     if (st != CLCNN_OK)
         die(op, "reading a tensor back failed", st, 0, m->ctx);
     if (!same)
@@ -245,9 +259,9 @@ static void step_create(reader *r)
         mask |= UNSUPPORTED;
     size_t count, bytes;
     int any_zero = !dims[0] || !dims[1] || !dims[2] || !dims[3];
-    if (!null_dims && (any_zero || !sizes_of(CLCNN_FLOAT64 == dtype ? CLCNN_FLOAT64 : CLCNN_FLOAT32, dims, &count,
-                                             &bytes) ||
-                       bytes > max_alloc))
+    if (!null_dims &&
+        (any_zero || !sizes_of(CLCNN_FLOAT64 == dtype ? CLCNN_FLOAT64 : CLCNN_FLOAT32, dims, &count, &bytes) ||
+         bytes > max_alloc))
         mask |= SHAPE;
     if (mask == 0) {
         if (bytes > FUZZ_MAX_TENSOR_BYTES) {
@@ -369,7 +383,7 @@ typedef struct call {
     int n_args;
     meta temps[MAX_CALL_TENSORS];
     int n_temps;
-    double work;         /* multiply-adds (or elements) a valid call does */
+    double work; /* multiply-adds (or elements) a valid call does */
 } call;
 
 static void call_begin(call *c, const char *op, reader *r)
@@ -495,7 +509,11 @@ done:
 #define T(m) ((m) ? (m)->t : NULL)
 
 /* -- zero_pad -- */
-typedef struct { call *c; meta *x, *x_pad; int pad; } zero_pad_args;
+typedef struct {
+    call *c;
+    meta *x, *x_pad;
+    int pad;
+} zero_pad_args;
 static clcnn_status invoke_zero_pad(void *p)
 {
     zero_pad_args *a = p;
@@ -607,8 +625,10 @@ static const clcnn_conv_params *next_conv_params(reader *r, const meta *a, clcnn
     p->dilation_h = next_field(r, 1, 3);
     p->dilation_w = next_field(r, 1, 3);
     uint8_t g = next_byte(r);
-    p->groups = g < 128 ? 1 : g < 192 && a && a->dims[3] <= INT_MAX ? (int)a->dims[3] : g < 240 ? 1 + g % 4
-                                                                                               : next_int(r);
+    p->groups = g < 128                                 ? 1
+                : g < 192 && a && a->dims[3] <= INT_MAX ? (int)a->dims[3]
+                : g < 240                               ? 1 + g % 4
+                                                        : next_int(r);
     return p;
 }
 
@@ -680,10 +700,8 @@ static clcnn_status invoke_conv_backward(void *p)
 {
     conv_backward_args *a = p;
     if (a->ex)
-        return clcnn_conv_backward_ex(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->params, T(a->da), T(a->dw),
-                                      T(a->db));
-    return clcnn_conv_backward(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->stride, a->pad, T(a->da), T(a->dw),
-                               T(a->db));
+        return clcnn_conv_backward_ex(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->params, T(a->da), T(a->dw), T(a->db));
+    return clcnn_conv_backward(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->stride, a->pad, T(a->da), T(a->dw), T(a->db));
 }
 static void step_conv_backward(reader *r, int ex)
 {
@@ -830,10 +848,8 @@ static clcnn_status invoke_pool_backward(void *p)
 {
     pool_backward_args *a = p;
     if (a->ex)
-        return clcnn_pool_backward_ex(a->c->ctx, T(a->da), T(a->a), a->params, (clcnn_pool_mode)a->mode,
-                                      T(a->da_prev));
-    return clcnn_pool_backward(a->c->ctx, T(a->da), T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode,
-                               T(a->da_prev));
+        return clcnn_pool_backward_ex(a->c->ctx, T(a->da), T(a->a), a->params, (clcnn_pool_mode)a->mode, T(a->da_prev));
+    return clcnn_pool_backward(a->c->ctx, T(a->da), T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode, T(a->da_prev));
 }
 static void step_pool_backward(reader *r, int ex)
 {
@@ -859,7 +875,10 @@ static void step_pool_backward(reader *r, int ex)
 
 /* -- training ops -- */
 
-typedef struct { call *c; meta *x, *y, *z; } three_args;
+typedef struct {
+    call *c;
+    meta *x, *y, *z;
+} three_args;
 static clcnn_status invoke_relu_forward(void *p)
 {
     three_args *a = p;
@@ -903,7 +922,10 @@ static void step_relu_backward(reader *r)
     call_finish(&c, invoke_relu_backward, &a);
 }
 
-typedef struct { call *c; meta *logits, *labels, *probs, *loss, *mean; } softmax_args;
+typedef struct {
+    call *c;
+    meta *logits, *labels, *probs, *loss, *mean;
+} softmax_args;
 static clcnn_status invoke_softmax_forward(void *p)
 {
     softmax_args *a = p;
@@ -957,7 +979,11 @@ static void step_softmax(reader *r, int forward)
     call_finish(&c, forward ? invoke_softmax_forward : invoke_softmax_backward, &a);
 }
 
-typedef struct { call *c; meta *param, *grad, *velocity; double lr, momentum, decay; } sgd_args;
+typedef struct {
+    call *c;
+    meta *param, *grad, *velocity;
+    double lr, momentum, decay;
+} sgd_args;
 static clcnn_status invoke_sgd(void *p)
 {
     sgd_args *a = p;

@@ -81,10 +81,10 @@ typedef enum clcnn_status {
     CLCNN_ERROR_INVALID_ARGUMENT = 1, /* NULL, stride < 1, pad < 0, f < 1, unknown mode, aliasing */
     CLCNN_ERROR_SHAPE = 2,            /* dims disagree, window too large, size overflow */
     CLCNN_ERROR_NO_DEVICE = 3,
-    CLCNN_ERROR_UNSUPPORTED = 4,      /* e.g. FLOAT64 on a device without cl_khr_fp64 */
-    CLCNN_ERROR_OUT_OF_MEMORY = 5,    /* host or device allocation failed */
-    CLCNN_ERROR_KERNEL_BUILD = 6,     /* a .cl file failed to build; message holds the build log */
-    CLCNN_ERROR_OPENCL = 7            /* any other OpenCL error; message names it (CL_...) */
+    CLCNN_ERROR_UNSUPPORTED = 4,   /* e.g. FLOAT64 on a device without cl_khr_fp64 */
+    CLCNN_ERROR_OUT_OF_MEMORY = 5, /* host or device allocation failed */
+    CLCNN_ERROR_KERNEL_BUILD = 6,  /* a .cl file failed to build; message holds the build log */
+    CLCNN_ERROR_OPENCL = 7         /* any other OpenCL error; message names it (CL_...) */
 } clcnn_status;
 
 typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1 } clcnn_dtype;
@@ -116,12 +116,12 @@ typedef struct clcnn_device_info {
     clcnn_device_type type;
     unsigned compute_units;
     unsigned long long global_mem_bytes;
-    unsigned long long max_alloc_bytes;    /* the largest tensor the device takes */
+    unsigned long long max_alloc_bytes; /* the largest tensor the device takes */
     unsigned long long local_mem_bytes;
     size_t max_work_group_size;
-    int fp64;                              /* cl_khr_fp64: CLCNN_FLOAT64 works */
-    int fp16;                              /* cl_khr_fp16 */
-    int chosen;                            /* the device `spec` selects (see below) */
+    int fp64;   /* cl_khr_fp64: CLCNN_FLOAT64 works */
+    int fp16;   /* cl_khr_fp16 */
+    int chosen; /* the device `spec` selects (see below) */
 } clcnn_device_info;
 
 /* Every OpenCL device of every platform, in "P:D" order. Fills
@@ -131,8 +131,7 @@ typedef struct clcnn_device_info {
  * the default choice, CLCNN_DEVICE honoured); none has it when spec matches
  * nothing. No OpenCL driver at all is CLCNN_OK with *count 0. Names longer
  * than their field are cut. */
-CLCNN_API clcnn_status clcnn_devices_list(const char *spec, clcnn_device_info *devices,
-                                          size_t capacity, size_t *count);
+CLCNN_API clcnn_status clcnn_devices_list(const char *spec, clcnn_device_info *devices, size_t capacity, size_t *count);
 
 /* ---- contexts ---- */
 /* device: NULL (CLCNN_DEVICE, else the first GPU, accelerator, CPU),
@@ -142,7 +141,7 @@ CLCNN_API clcnn_status clcnn_context_create(const char *device, clcnn_context **
 /* Waits for the queue, then releases everything the context holds. Its
  * tensors stay valid handles to destroy (before or after), but no op may
  * use them any more. */
-CLCNN_API void clcnn_context_destroy(clcnn_context *ctx);             /* NULL is a no-op */
+CLCNN_API void clcnn_context_destroy(clcnn_context *ctx); /* NULL is a no-op */
 CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
 CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
 CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
@@ -191,9 +190,9 @@ CLCNN_API clcnn_status clcnn_context_launches(clcnn_context *ctx, clcnn_launch *
 /* A dim of 0, a size that overflows size_t or exceeds the device's largest
  * allocation is CLCNN_ERROR_SHAPE. The contents start undefined. On any
  * failure *tensor is NULL. */
-CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype,
-                                           const size_t dims[4], clcnn_tensor **tensor);
-CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor);            /* NULL is a no-op */
+CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
+                                           clcnn_tensor **tensor);
+CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor); /* NULL is a no-op */
 CLCNN_API void clcnn_tensor_dims(const clcnn_tensor *tensor, size_t dims[4]);
 CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor);
 /* bytes must be exactly the tensor's size (elements * 4 or 8). */
@@ -202,26 +201,21 @@ CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, 
 
 /* ---- the walkthrough's ops ---- */
 /* x_pad = x with `pad` zeros around H and W: (m, n_H + 2pad, n_W + 2pad, n_C). */
-CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
-                                      clcnn_tensor *x_pad);
+CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad);
 /* z = conv(a_prev, w) + b; padding is implicit (never materialised). */
-CLCNN_API clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          const clcnn_tensor *w, const clcnn_tensor *b,
-                                          int stride, int pad, clcnn_tensor *z);
+CLCNN_API clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                          const clcnn_tensor *b, int stride, int pad, clcnn_tensor *z);
 /* Gradients of conv_forward; any of da_prev, dw, db may be NULL (not
  * computed), not all three. They are overwritten, not accumulated. */
-CLCNN_API clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
-                                           const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                           int stride, int pad, clcnn_tensor *da_prev,
+CLCNN_API clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                           const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev,
                                            clcnn_tensor *dw, clcnn_tensor *db);
-CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          int f, int stride, clcnn_pool_mode mode,
-                                          clcnn_tensor *a);
+CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride,
+                                          clcnn_pool_mode mode, clcnn_tensor *a);
 /* Max mode gives each window's gradient to its first maximum in row-major
  * (h, then w) order. */
-CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
-                                           const clcnn_tensor *a_prev, int f, int stride,
-                                           clcnn_pool_mode mode, clcnn_tensor *da_prev);
+CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                           int f, int stride, clcnn_pool_mode mode, clcnn_tensor *da_prev);
 
 /* ---- version 0.2: general convolution and pooling ----
  * The ops real networks use beyond the walkthrough: per-axis strides,
@@ -229,10 +223,7 @@ CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tenso
  * fused ReLU; pooling with rectangular windows, padding and global
  * pooling. The walkthrough's ops above are the special case with the
  * *_params_default values: the same results, bit for bit. */
-typedef enum clcnn_activation {
-    CLCNN_ACTIVATION_NONE = 0,
-    CLCNN_ACTIVATION_RELU = 1
-} clcnn_activation;
+typedef enum clcnn_activation { CLCNN_ACTIVATION_NONE = 0, CLCNN_ACTIVATION_RELU = 1 } clcnn_activation;
 
 typedef struct clcnn_conv_params {
     int stride_h, stride_w;                       /* >= 1 */
@@ -251,19 +242,16 @@ CLCNN_API clcnn_conv_params clcnn_conv_params_default(int stride, int pad);
  * n_H = (n_H_prev + pad_top + pad_bottom - dilation_h*(f_h-1) - 1) / stride_h + 1
  * (floor; likewise n_W). b may be NULL (no bias). act is applied after the
  * bias in the same pass (z = relu(conv + b) without a second kernel). */
-CLCNN_API clcnn_status clcnn_conv_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                             const clcnn_tensor *w, const clcnn_tensor *b,
-                                             const clcnn_conv_params *params, clcnn_activation act,
-                                             clcnn_tensor *z);
+CLCNN_API clcnn_status clcnn_conv_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                             const clcnn_tensor *b, const clcnn_conv_params *params,
+                                             clcnn_activation act, clcnn_tensor *z);
 /* Gradients of clcnn_conv_forward_ex with act = NONE (for a fused ReLU, pass
  * dz through clcnn_relu_backward with the forward's output first). Any of
  * da_prev, dw, db may be NULL, not all three; db NULL is the only choice
  * when the forward had no bias. */
-CLCNN_API clcnn_status clcnn_conv_backward_ex(clcnn_context *ctx, const clcnn_tensor *dz,
-                                              const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                              const clcnn_conv_params *params,
-                                              clcnn_tensor *da_prev, clcnn_tensor *dw,
-                                              clcnn_tensor *db);
+CLCNN_API clcnn_status clcnn_conv_backward_ex(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                              const clcnn_tensor *w, const clcnn_conv_params *params,
+                                              clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db);
 
 typedef struct clcnn_pool_params {
     int f_h, f_w;                                 /* >= 1 */
@@ -280,10 +268,8 @@ CLCNN_API clcnn_pool_params clcnn_pool_params_default(int f, int stride);
  * Padding never wins a max and adds nothing to an average's sum. Global
  * average pooling is f_h = n_H_prev, f_w = n_W_prev. */
 CLCNN_API clcnn_status clcnn_pool_forward_ex(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                             const clcnn_pool_params *params, clcnn_pool_mode mode,
-                                             clcnn_tensor *a);
-CLCNN_API clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da,
-                                              const clcnn_tensor *a_prev,
+                                             const clcnn_pool_params *params, clcnn_pool_mode mode, clcnn_tensor *a);
+CLCNN_API clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                               const clcnn_pool_params *params, clcnn_pool_mode mode,
                                               clcnn_tensor *da_prev);
 
@@ -297,13 +283,12 @@ CLCNN_API clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_te
  * nothing is enqueued when a call fails. */
 
 /* y = x where x >= 0, else 0, element-wise; y has x's dims. NaN stays NaN. */
-CLCNN_API clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x,
-                                          clcnn_tensor *y);
+CLCNN_API clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn_tensor *y);
 /* dx = dy where x > 0, else 0 (the gradient at 0 is 0); all three have the
  * same dims. x may be relu_forward's input or its output y: they are
  * positive at the same places, so a caller may keep only y. */
-CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy,
-                                           const clcnn_tensor *x, clcnn_tensor *dx);
+CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x,
+                                           clcnn_tensor *dx);
 /* Softmax over the channel axis and cross-entropy against class labels, for
  * each of the rows = m * n_H * n_W pixels of logits (m, n_H, n_W, K):
  *   probs (m, n_H, n_W, K)    softmax of each row
@@ -316,18 +301,14 @@ CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tenso
  * cannot see the labels without reading them back, so they are not
  * validated: a label that is not an integer in [0, K) gives that row a NaN
  * loss, and so a NaN mean (its probs are still right). */
-CLCNN_API clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx,
-                                                           const clcnn_tensor *logits,
-                                                           const clcnn_tensor *labels,
-                                                           clcnn_tensor *probs, clcnn_tensor *loss,
-                                                           clcnn_tensor *mean_loss);
+CLCNN_API clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn_tensor *logits,
+                                                           const clcnn_tensor *labels, clcnn_tensor *probs,
+                                                           clcnn_tensor *loss, clcnn_tensor *mean_loss);
 /* The gradient of mean_loss with respect to the logits:
  * dlogits = (probs - onehot(label)) / rows, from the forward's probs.
  * Rows with an invalid label (see above) get NaN. */
-CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx,
-                                                            const clcnn_tensor *probs,
-                                                            const clcnn_tensor *labels,
-                                                            clcnn_tensor *dlogits);
+CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcnn_tensor *probs,
+                                                            const clcnn_tensor *labels, clcnn_tensor *dlogits);
 /* One step of SGD with momentum and L2 weight decay, in place (PyTorch's SGD
  * without dampening or Nesterov):
  *   g = grad + weight_decay * param
@@ -337,9 +318,8 @@ CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx,
  * tensors; velocity starts at zero (write zeros once) and may be NULL when
  * momentum is 0 (then param -= lr * g). lr >= 0, 0 <= momentum <= 1 and
  * weight_decay >= 0, all finite; float32 tensors use them rounded to float. */
-CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param,
-                                        const clcnn_tensor *grad, clcnn_tensor *velocity,
-                                        double lr, double momentum, double weight_decay);
+CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
+                                        clcnn_tensor *velocity, double lr, double momentum, double weight_decay);
 
 #ifdef __cplusplus
 }

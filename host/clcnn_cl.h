@@ -41,7 +41,7 @@ CLCNN_API clcnn_status clcnn_context_create_from_queue(cl_command_queue queue, c
  * clcnn_context_create_from_queue, clcnn's own for clcnn_context_create
  * (so that a caller can enqueue its own commands in order with the ops).
  * NULL for NULL or for a context that failed to be created. */
-CLCNN_API cl_command_queue clcnn_context_queue(const clcnn_context *ctx);   /* not retained */
+CLCNN_API cl_command_queue clcnn_context_queue(const clcnn_context *ctx); /* not retained */
 
 /* A tensor over the caller's buffer (retained, released at destroy) from
  * byte `offset`: no copy. The buffer must belong to the context's cl_context
@@ -59,14 +59,14 @@ CLCNN_API cl_command_queue clcnn_context_queue(const clcnn_context *ctx);   /* n
  * refuses an output whose bytes overlap another argument's, as it refuses
  * an output that is also an input. clcnn_tensor_write and _read move the
  * tensor's bytes from `offset` on. */
-CLCNN_API clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                                         cl_mem buffer, size_t offset, clcnn_tensor **tensor);
+CLCNN_API clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], cl_mem buffer,
+                                         size_t offset, clcnn_tensor **tensor);
 /* The tensor's buffer, not retained, and in *offset (may be NULL) where its
  * first element lies in it: for a wrapped tensor the caller's buffer and
  * offset, for clcnn_tensor_create's tensors a buffer of clcnn's own and 0.
  * A caller may enqueue its own kernels on that buffer in the context's
  * queue, between clcnn's ops. NULL (and 0) for NULL. */
-CLCNN_API cl_mem clcnn_tensor_buffer(const clcnn_tensor *tensor, size_t *offset);  /* not retained */
+CLCNN_API cl_mem clcnn_tensor_buffer(const clcnn_tensor *tensor, size_t *offset); /* not retained */
 
 #ifdef __cplusplus
 }

@@ -15,8 +15,7 @@
 
 /* The walkthrough's ops are the 0.2 ops with the default params
  * (clcnn_reference_ex.c): one implementation of each. */
-int clcnn_ref_conv_output_dims(const size_t a_dims[4], const size_t w_dims[4], int stride, int pad,
-                               size_t z_dims[4])
+int clcnn_ref_conv_output_dims(const size_t a_dims[4], const size_t w_dims[4], int stride, int pad, size_t z_dims[4])
 {
     const clcnn_conv_params p = clcnn_conv_params_default(stride, pad);
     return clcnn_ref_conv_output_dims_ex(a_dims, w_dims, &p, z_dims);
@@ -35,12 +34,11 @@ void clcnn_ref_zero_pad(const double *x, const size_t x_dims[4], int pad, double
     memset(x_pad, 0, m * n_h_pad * n_w_pad * n_c * sizeof *x_pad);
     for (size_t i = 0; i < m; i++)
         for (size_t h = 0; h < n_h; h++)
-            memcpy(x_pad + ((i * n_h_pad + h + p) * n_w_pad + p) * n_c,
-                   x + (i * n_h + h) * n_w * n_c, n_w * n_c * sizeof *x);
+            memcpy(x_pad + ((i * n_h_pad + h + p) * n_w_pad + p) * n_c, x + (i * n_h + h) * n_w * n_c,
+                   n_w * n_c * sizeof *x);
 }
 
-double clcnn_ref_conv_single_step(const double *a_slice_prev, const double *w, double b,
-                                  size_t n)
+double clcnn_ref_conv_single_step(const double *a_slice_prev, const double *w, double b, size_t n)
 {
     double sum = 0.0;
     for (size_t k = 0; k < n; k++)
@@ -48,16 +46,15 @@ double clcnn_ref_conv_single_step(const double *a_slice_prev, const double *w, d
     return sum + b;
 }
 
-void clcnn_ref_conv_forward(const double *a_prev, const size_t a_dims[4], const double *w,
-                            const size_t w_dims[4], const double *b, int stride, int pad, double *z)
+void clcnn_ref_conv_forward(const double *a_prev, const size_t a_dims[4], const double *w, const size_t w_dims[4],
+                            const double *b, int stride, int pad, double *z)
 {
     const clcnn_conv_params p = clcnn_conv_params_default(stride, pad);
     clcnn_ref_conv_forward_ex(a_prev, a_dims, w, w_dims, b, &p, CLCNN_ACTIVATION_NONE, z);
 }
 
-void clcnn_ref_conv_backward(const double *dz, const double *a_prev, const size_t a_dims[4],
-                             const double *w, const size_t w_dims[4], int stride, int pad,
-                             double *da_prev, double *dw, double *db)
+void clcnn_ref_conv_backward(const double *dz, const double *a_prev, const size_t a_dims[4], const double *w,
+                             const size_t w_dims[4], int stride, int pad, double *da_prev, double *dw, double *db)
 {
     const clcnn_conv_params p = clcnn_conv_params_default(stride, pad);
     clcnn_ref_conv_backward_ex(dz, a_prev, a_dims, w, w_dims, &p, da_prev, dw, db);
@@ -77,15 +74,15 @@ void clcnn_ref_distribute_value(double dz, size_t n_h, size_t n_w, double *a)
         a[k] = share;
 }
 
-void clcnn_ref_pool_forward(const double *a_prev, const size_t a_dims[4], int f, int stride,
-                            clcnn_pool_mode mode, double *a)
+void clcnn_ref_pool_forward(const double *a_prev, const size_t a_dims[4], int f, int stride, clcnn_pool_mode mode,
+                            double *a)
 {
     const clcnn_pool_params p = clcnn_pool_params_default(f, stride);
     clcnn_ref_pool_forward_ex(a_prev, a_dims, &p, mode, a);
 }
 
-void clcnn_ref_pool_backward(const double *da, const double *a_prev, const size_t a_dims[4],
-                             int f, int stride, clcnn_pool_mode mode, double *da_prev)
+void clcnn_ref_pool_backward(const double *da, const double *a_prev, const size_t a_dims[4], int f, int stride,
+                             clcnn_pool_mode mode, double *da_prev)
 {
     const clcnn_pool_params p = clcnn_pool_params_default(f, stride);
     clcnn_ref_pool_backward_ex(da, a_prev, a_dims, &p, mode, da_prev);

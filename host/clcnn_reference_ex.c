@@ -58,8 +58,8 @@ int clcnn_ref_conv_output_dims_ex(const size_t a_dims[4], const size_t w_dims[4]
 int clcnn_ref_pool_output_dims_ex(const size_t a_dims[4], const clcnn_pool_params *p, size_t out_dims[4])
 {
     if (p == NULL || p->f_h < 1 || p->f_w < 1 || p->stride_h < 1 || p->stride_w < 1 || p->pad_top < 0 ||
-        p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0 || p->pad_top >= p->f_h ||
-        p->pad_bottom >= p->f_h || p->pad_left >= p->f_w || p->pad_right >= p->f_w)
+        p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0 || p->pad_top >= p->f_h || p->pad_bottom >= p->f_h ||
+        p->pad_left >= p->f_w || p->pad_right >= p->f_w)
         return -1;
     for (int k = 0; k < 4; k++)
         if (a_dims[k] == 0)
@@ -75,9 +75,8 @@ int clcnn_ref_pool_output_dims_ex(const size_t a_dims[4], const clcnn_pool_param
     return 0;
 }
 
-void clcnn_ref_conv_forward_ex(const double *a_prev, const size_t a_dims[4], const double *w,
-                               const size_t w_dims[4], const double *b, const clcnn_conv_params *p,
-                               clcnn_activation act, double *z)
+void clcnn_ref_conv_forward_ex(const double *a_prev, const size_t a_dims[4], const double *w, const size_t w_dims[4],
+                               const double *b, const clcnn_conv_params *p, clcnn_activation act, double *z)
 {
     size_t z_dims[4];
     if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, p, z_dims) != 0)
@@ -274,7 +273,8 @@ void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev, const si
                     const size_t corner = ((i * n_h_prev + win.h0) * n_w_prev + win.w0) * n_c + c;
                     const double grad = da[((i * n_h + oh) * n_w + ow) * n_c + c];
                     if (mode == CLCNN_POOL_MAX) {
-                        da_prev[corner + clcnn__ref_first_max(a_prev + corner, win.n_h, win.n_w, row_stride, n_c)] += grad;
+                        da_prev[corner + clcnn__ref_first_max(a_prev + corner, win.n_h, win.n_w, row_stride, n_c)] +=
+                            grad;
                     } else {
                         const double share = clcnn__ref_share(grad, pool_divisor(&win, p));
                         for (size_t kh = 0; kh < win.n_h; kh++)

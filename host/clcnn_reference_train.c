@@ -22,9 +22,8 @@ static long label_class(double label, size_t n_classes)
     return label >= 0.0 && label < (double)n_classes && label == floor(label) ? (long)label : -1;
 }
 
-void clcnn_ref_softmax_cross_entropy_forward(const double *logits, const size_t logits_dims[4],
-                                             const double *labels, double *probs, double *loss,
-                                             double *mean_loss)
+void clcnn_ref_softmax_cross_entropy_forward(const double *logits, const size_t logits_dims[4], const double *labels,
+                                             double *probs, double *loss, double *mean_loss)
 {
     const size_t n_classes = logits_dims[3];
     const size_t rows = logits_dims[0] * logits_dims[1] * logits_dims[2];
@@ -50,8 +49,8 @@ void clcnn_ref_softmax_cross_entropy_forward(const double *logits, const size_t 
         *mean_loss = total / (double)rows;
 }
 
-void clcnn_ref_softmax_cross_entropy_backward(const double *probs, const size_t probs_dims[4],
-                                              const double *labels, double *dlogits)
+void clcnn_ref_softmax_cross_entropy_backward(const double *probs, const size_t probs_dims[4], const double *labels,
+                                              double *dlogits)
 {
     const size_t n_classes = probs_dims[3];
     const size_t rows = probs_dims[0] * probs_dims[1] * probs_dims[2];
@@ -65,8 +64,8 @@ void clcnn_ref_softmax_cross_entropy_backward(const double *probs, const size_t 
     }
 }
 
-void clcnn_ref_sgd_update(double *param, const double *grad, double *velocity, size_t n, double lr,
-                          double momentum, double weight_decay)
+void clcnn_ref_sgd_update(double *param, const double *grad, double *velocity, size_t n, double lr, double momentum,
+                          double weight_decay)
 {
     for (size_t i = 0; i < n; i++) {
         double g = grad[i] + weight_decay * param[i];

@@ -65,7 +65,8 @@ static clcnn_status read_fault_spec(clcnn_context *ctx)
     }
     return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                        "context_create: CLCNN_FAULT_INJECT is '%s'; this testing hook takes 'alloc:N' or "
-                       "'enqueue:N' with N >= 1 (unset it for normal use)", spec);
+                       "'enqueue:N' with N >= 1 (unset it for normal use)",
+                       spec);
 }
 
 cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point)
@@ -158,7 +159,8 @@ clcnn_status clcnn_context_profile(clcnn_context *ctx, int enable)
     if (!(properties & CL_QUEUE_PROFILING_ENABLE) && !ctx->own_queue)
         return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
                            "%s: the context's queue is the caller's and was created without "
-                           "CL_QUEUE_PROFILING_ENABLE; create it with that property to profile clcnn's kernels", op);
+                           "CL_QUEUE_PROFILING_ENABLE; create it with that property to profile clcnn's kernels",
+                           op);
     clcnn_recorded_launch *launches = malloc(CLCNN_LAUNCHES_KEPT * sizeof *launches);
     if (launches == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory for %d launch records", op,
@@ -221,8 +223,7 @@ clcnn_status clcnn_context_finish(clcnn_context *ctx)
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, "context_finish", "clFinish", err);
 }
 
-clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes,
-                              cl_mem *out)
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes, cl_mem *out)
 {
     if (bytes == 0)
         bytes = 1;

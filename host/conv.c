@@ -21,13 +21,13 @@ static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthro
     if (walkthrough)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is %d; it must be at least %d", op,
                            walkthrough_name, value, least);
-    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; it must be at least %d%s", op,
-                       field, value, least, hint);
+    return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; it must be at least %d%s", op, field,
+                       value, least, hint);
 }
 
 /* Checks a_prev, w and the params, and derives the output shape. */
-static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
-                                  const clcnn_tensor *w, const clcnn_conv_params *p, int walkthrough, conv_shape *s)
+static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                  const clcnn_conv_params *p, int walkthrough, conv_shape *s)
 {
     clcnn_status st = clcnn__check_context(ctx, op);
     if (st != CLCNN_OK)
@@ -38,8 +38,13 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     if (p == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: params is NULL; pass a clcnn_conv_params (clcnn_conv_params_default(stride, pad) "
-                           "gives the walkthrough's)", op);
-    const struct { const char *field, *walkthrough_name; int value, least; const char *hint; } fields[] = {
+                           "gives the walkthrough's)",
+                           op);
+    const struct {
+        const char *field, *walkthrough_name;
+        int value, least;
+        const char *hint;
+    } fields[] = {
         {"stride_h", "stride", p->stride_h, 1, ""},
         {"stride_w", "stride", p->stride_w, 1, ""},
         {"pad_top", "pad", p->pad_top, 0, ""},
@@ -64,11 +69,12 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
                            ad[3], wd[3]);
     if (wd[2] * groups != ad[3]) {
         if (groups == 1)
-            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: w has %zu input channels (dims[2]) but a_prev has %zu",
-                               op, wd[2], ad[3]);
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: w has %zu input channels (dims[2]) but a_prev has %zu", op,
+                               wd[2], ad[3]);
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: w has %zu input channels (dims[2]) but a_prev's %zu channels in %d groups need %zu "
-                           "per group", op, wd[2], ad[3], p->groups, ad[3] / groups);
+                           "per group",
+                           op, wd[2], ad[3], p->groups, ad[3] / groups);
     }
     /* Tensors hold < 2^31 elements, so each dim fits an int; padded
      * extents and dilated windows are computed in wider arithmetic. */
@@ -76,8 +82,8 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
     const long long padded_w = (long long)ad[2] + p->pad_left + p->pad_right;
     if (padded_h > INT_MAX / 2 || padded_w > INT_MAX / 2)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                           "%s: the pads make the padded input %lld x %lld; each side may be at most %d", op,
-                           padded_h, padded_w, INT_MAX / 2);
+                           "%s: the pads make the padded input %lld x %lld; each side may be at most %d", op, padded_h,
+                           padded_w, INT_MAX / 2);
     const long long span_h = (long long)p->dilation_h * ((long long)wd[0] - 1) + 1;
     const long long span_w = (long long)p->dilation_w * ((long long)wd[1] - 1) + 1;
     if (span_h > padded_h || span_w > padded_w) {
@@ -89,8 +95,8 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: the %zu x %zu window with dilation %d x %d spans %lld x %lld, more than the padded "
                            "input %lld x %lld (a_prev %zu x %zu, pads top %d bottom %d left %d right %d)",
-                           op, wd[0], wd[1], p->dilation_h, p->dilation_w, span_h, span_w, padded_h, padded_w,
-                           ad[1], ad[2], p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
+                           op, wd[0], wd[1], p->dilation_h, p->dilation_w, span_h, span_w, padded_h, padded_w, ad[1],
+                           ad[2], p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
     }
     s->m = (int)ad[0];
     s->n_H_prev = (int)ad[1];
@@ -187,9 +193,9 @@ static int epilogue_options(char *out, size_t capacity, int has_bias, clcnn_acti
                     act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
 }
 
-static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
-                                 const clcnn_tensor *w, const clcnn_tensor *b, const clcnn_conv_params *params,
-                                 clcnn_activation act, int walkthrough, clcnn_tensor *z)
+static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                 const clcnn_tensor *b, const clcnn_conv_params *params, clcnn_activation act,
+                                 int walkthrough, clcnn_tensor *z)
 {
     conv_shape s;
     clcnn_status st = conv_validate(ctx, op, a_prev, w, params, walkthrough, &s);
@@ -204,8 +210,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     if ((st = check_activation(ctx, op, act)) || (st = clcnn__check_tensor(ctx, op, "z", z, dt)) ||
         (st = clcnn__check_dims(ctx, op, "z", z, z_dims)) ||
         (st = clcnn__check_distinct(ctx, op, "z", z, "a_prev", a_prev)) ||
-        (st = clcnn__check_distinct(ctx, op, "z", z, "w", w)) ||
-        (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
+        (st = clcnn__check_distinct(ctx, op, "z", z, "w", w)) || (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
         return st;
 
     view_as_gemm(&s);
@@ -226,7 +231,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     epilogue_options(epilogue, sizeof epilogue, b != NULL, act);
     if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
         return st;
-    const int vec = clcnn__vector_for(t->conv_vector, s.out_group), tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
+    const int vec = clcnn__vector_for(t->conv_vector, s.out_group),
+              tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
     int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
     epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
@@ -273,9 +279,9 @@ typedef struct backward_plan {
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
-    int data_matrix; /* dA by conv_backward_data_matrix (the GEMM view) */
+    int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
-    int depthwise; /* dA and dW by conv_depthwise.c's kernels */
+    int depthwise;                    /* dA and dW by conv_depthwise.c's kernels */
     clcnn_depthwise_plan dw;
 } backward_plan;
 
@@ -305,7 +311,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * for a fully connected layer is the largest tensor of the call. */
     p->data_matrix = want_data && s->gemm_view && s->n_C >= 32;
     p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
-    p->tile_data = clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
+    p->tile_data =
+        clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
     if (p->data_matrix) {
         /* rows x channels vector accumulators plus one load per row: half
          * the forward's pixel tile of rows keeps them in registers. */
@@ -364,8 +371,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         if (p->filter_by_rows) {
             while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
                 p->vec_filter /= 2;
-            snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev,
-                     row_len, p->vec_filter);
+            snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
+                     p->vec_filter);
         } else {
             p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
             snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
@@ -381,9 +388,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
                                "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
                                op, p->filter_chunks, w_count, INT_MAX);
-        if (p->filter_chunks > 1 &&
-            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)p->filter_chunks * w_count * elem,
-                                   &p->filter_part)))
+        if (p->filter_chunks > 1 && (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS,
+                                                           (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
             return st;
     }
     if (want_bias) {
@@ -395,7 +401,8 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
                                     &p->bias)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks",
                                     &p->bias_sum)) ||
-            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS, (size_t)p->bias_chunks * s->n_C * elem, &p->bias_part)))
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS, (size_t)p->bias_chunks * s->n_C * elem,
+                                   &p->bias_part)))
             return st;
     }
     return CLCNN_OK;
@@ -454,7 +461,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
         if (p.data_matrix) {
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),    CLCNN_ARG(w->mem),     CLCNN_ARG(da_prev->mem),
                                       CLCNN_ARG(s.n_pixels), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
             const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)p.matrix_rows),
                                       clcnn__div_up((size_t)s.n_C_prev, (size_t)p.matrix_channels)};
@@ -467,7 +474,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                 (st = clcnn__launch(ctx, op, p.data, 2, global, matrix_local)))
                 return st;
         } else if (p.data_dot) {
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(w->mem),   CLCNN_ARG(da_prev->mem),
                                       CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, 1};
             if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
@@ -482,7 +489,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
              * per group, POCL's per-group cost made the transpose a large
              * part of dA on deep layers. */
             const size_t tlocal[3] = {16, 4, 1};
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.wt), CLCNN_ARG(da_prev->mem),
+            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(p.wt),     CLCNN_ARG(da_prev->mem),
                                       CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, (size_t)s.groups * clcnn__div_up((size_t)s.in_group, (size_t)p.vec_data)};
             if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
@@ -494,12 +501,13 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
     }
     if (dw && !p.depthwise) {
         /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
-        const size_t tap_items = p.filter_by_rows ? (size_t)s.f_h
-                                                  : (size_t)s.f_h * s.f_w *
-                                                        clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
+        const size_t tap_items = p.filter_by_rows
+                                     ? (size_t)s.f_h
+                                     : (size_t)s.f_h * s.f_w * clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
         clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part),
                             CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk)};
-        const size_t global[3] = {tap_items, (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
+        const size_t global[3] = {tap_items,
+                                  (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
                                   (size_t)p.filter_chunks};
         /* Items of one chunk share a group, up to conv_local of them, as
          * long as there are groups enough for every core: a group per item
@@ -516,16 +524,17 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
             args[2] = CLCNN_ARG(dw->mem);
         if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
             (st = clcnn__launch(ctx, op, p.filter, 3, global, local)) ||
-            (p.filter_chunks > 1 && (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n,
-                                                       p.filter_chunks))))
+            (p.filter_chunks > 1 &&
+             (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n, p.filter_chunks))))
             return st;
     }
     if (db) {
-        const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.bias_part), CLCNN_ARG(s.n_C),
-                                  CLCNN_ARG(s.n_pixels), CLCNN_ARG(p.bias_chunk)};
+        const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.bias_part), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_pixels),
+                                  CLCNN_ARG(p.bias_chunk)};
         const size_t global[2] = {clcnn__div_up((size_t)s.n_C, (size_t)p.vec_bias), (size_t)p.bias_chunks};
         const size_t local[2] = {1, 1};
-        if ((st = clcnn__set_args(ctx, op, p.bias, args, 5)) || (st = clcnn__launch(ctx, op, p.bias, 2, global, local)) ||
+        if ((st = clcnn__set_args(ctx, op, p.bias, args, 5)) ||
+            (st = clcnn__launch(ctx, op, p.bias, 2, global, local)) ||
             (st = sum_chunks(ctx, op, p.bias_sum, p.bias_part, db->mem, s.n_C, p.bias_chunks)))
             return st;
     }

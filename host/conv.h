@@ -17,11 +17,11 @@ typedef struct clcnn_conv_shape {
 
 /* The shape arguments every conv kernel takes, in the order of
  * CONV_SHAPE_PARAMS in kernels/common.h. */
-#define CLCNN_CONV_SHAPE_ARGS(s)                                                                               \
-    CLCNN_ARG((s).m), CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C_prev),              \
-        CLCNN_ARG((s).f_h), CLCNN_ARG((s).f_w), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W),   \
-        CLCNN_ARG((s).stride_h), CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left),    \
-        CLCNN_ARG((s).dilation_h), CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
+#define CLCNN_CONV_SHAPE_ARGS(s)                                                                                       \
+    CLCNN_ARG((s).m), CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C_prev), CLCNN_ARG((s).f_h),   \
+        CLCNN_ARG((s).f_w), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W), CLCNN_ARG((s).stride_h),       \
+        CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left), CLCNN_ARG((s).dilation_h),           \
+        CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
 
 /* The widest vector up to the tuned one that `channels` can use. */
 int clcnn__vector_for(int tuned, int channels);
@@ -48,11 +48,11 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
  * before the call's first enqueue: every kernel built and the workspace
  * sized, so that nothing can fail once one kernel runs. */
 typedef struct clcnn_depthwise_plan {
-    cl_kernel data;                 /* dA, or NULL when not wanted */
-    cl_kernel filter, filter_sum;   /* dW and its chunk sum, or NULL */
-    cl_mem filter_part;             /* dW's partial sums: chunks x |dW| */
-    int data_tile, data_channels;   /* dA: input pixels and channels per work-item */
-    size_t data_groups;             /* dA: channel groups (dim 0 of its grid) */
+    cl_kernel data;               /* dA, or NULL when not wanted */
+    cl_kernel filter, filter_sum; /* dW and its chunk sum, or NULL */
+    cl_mem filter_part;           /* dW's partial sums: chunks x |dW| */
+    int data_tile, data_channels; /* dA: input pixels and channels per work-item */
+    size_t data_groups;           /* dA: channel groups (dim 0 of its grid) */
     int filter_vector, filter_kh_block, filter_chunk_rows, filter_chunks;
 } clcnn_depthwise_plan;
 clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
@@ -81,21 +81,21 @@ clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const c
  * every kernel built (blocking chosen), the workspace sized. */
 typedef struct clcnn_conv_gpu_plan {
     const clcnn_tensor *dz, *a_prev, *w;
-    clcnn_tensor *da_prev, *dw, *db;    /* the outputs taken; NULL: left to conv.c or not asked */
-    cl_kernel residue_filters, data;    /* dA: sub-filters per stride residue, the GEMM */
-    cl_kernel filter, filter_sum;       /* dW and db: the split GEMM, the sum of its splits */
-    cl_mem filters, part;               /* workspace: the sub-filters, the splits' partial sums */
+    clcnn_tensor *da_prev, *dw, *db; /* the outputs taken; NULL: left to conv.c or not asked */
+    cl_kernel residue_filters, data; /* dA: sub-filters per stride residue, the GEMM */
+    cl_kernel filter, filter_sum;    /* dW and db: the split GEMM, the sum of its splits */
+    cl_mem filters, part;            /* workspace: the sub-filters, the splits' partial sums */
     size_t data_tile_bytes[2], data_global[3], data_local[3];
     size_t filter_tile_bytes[2], filter_global[3], filter_local[3];
-    int filter_rows, bias_row;          /* rows of the dW GEMM: taps x input channels (0 without dW), db's */
-    int split_pixels, splits;           /* dW's reduction: pixels per split, splits */
+    int filter_rows, bias_row; /* rows of the dW GEMM: taps x input channels (0 without dW), db's */
+    int split_pixels, splits;  /* dW's reduction: pixels per split, splits */
 } clcnn_conv_gpu_plan;
 /* Plans the outputs of *da_prev, *dw, *db that these kernels take and sets
  * those pointers to NULL, so that conv.c plans and runs the rest. */
 clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
-                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev,
-                                           const clcnn_tensor *w, clcnn_tensor **da_prev, clcnn_tensor **dw,
-                                           clcnn_tensor **db, clcnn_conv_gpu_plan *plan);
+                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                           clcnn_tensor **da_prev, clcnn_tensor **dw, clcnn_tensor **db,
+                                           clcnn_conv_gpu_plan *plan);
 /* Enqueues what the plan took (nothing if it took nothing). */
 clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
                                       const clcnn_conv_gpu_plan *plan);

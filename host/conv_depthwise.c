@@ -138,8 +138,8 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
         return st;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     const cl_mem b_mem = b ? b->mem : w->mem;
-    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b_mem), CLCNN_ARG(z->mem),
-                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p.channels)};
+    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem),         CLCNN_ARG(b_mem),
+                              CLCNN_ARG(z->mem),      CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p.channels)};
     return launch(ctx, op, k, args, (int)(sizeof args / sizeof args[0]), p.global);
 }
 
@@ -214,8 +214,8 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
         const size_t w_bytes = (size_t)s->f_h * s->f_w * s->n_C * clcnn__dtype_size(dtype);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options, "depthwise_backward_filter",
                                     &plan->filter)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options,
-                                    "depthwise_filter_sum_chunks", &plan->filter_sum)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options, "depthwise_filter_sum_chunks",
+                                    &plan->filter_sum)) ||
             (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS, (size_t)plan->filter_chunks * w_bytes,
                                    &plan->filter_part)))
             return st;
@@ -229,10 +229,13 @@ clcnn_status clcnn__depthwise_backward_data(clcnn_context *ctx, const char *op, 
 {
     const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
     const size_t per_residue = clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
-    const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(w->mem), CLCNN_ARG(da_prev->mem),
-                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(plan->data_channels), CLCNN_ARG(residues)};
-    const size_t global[3] = {plan->data_groups,
-                              clcnn__div_up(per_residue, (size_t)plan->data_tile) * residues,
+    const clcnn_arg args[] = {CLCNN_ARG(dz->mem),
+                              CLCNN_ARG(w->mem),
+                              CLCNN_ARG(da_prev->mem),
+                              CLCNN_CONV_SHAPE_ARGS(*s),
+                              CLCNN_ARG(plan->data_channels),
+                              CLCNN_ARG(residues)};
+    const size_t global[3] = {plan->data_groups, clcnn__div_up(per_residue, (size_t)plan->data_tile) * residues,
                               (size_t)s->m * s->n_H_prev};
     return launch(ctx, op, plan->data, args, (int)(sizeof args / sizeof args[0]), global);
 }

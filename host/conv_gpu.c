@@ -93,7 +93,8 @@ static clcnn_status pick_blocking(clcnn_context *ctx, const char *op, clcnn_kern
         if (threads > ctx->max_work_group_size || g.tile_bytes[0] + g.tile_bytes[1] > ctx->local_mem)
             continue;
         snprintf(g.options, sizeof g.options,
-                 "-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1 -DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d -DTILE_K=%d "
+                 "-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1 -DGROUP_M=%d -DGROUP_N=%d -DMICRO_M=%d -DMICRO_N=%d "
+                 "-DTILE_K=%d "
                  "-DA_STRIDE=%d -DB_STRIDE=%d%s",
                  b->group_m, b->group_n, b->micro_m, b->micro_n, b->tile_k, a_stride, b_stride, extra);
         clcnn_status st = clcnn__get_kernel(ctx, op, file, dt, g.options, entry, &g.kernel);
@@ -148,8 +149,8 @@ clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const c
                               CLCNN_CONV_SHAPE_ARGS(*s)};
     const cl_uint n_args = (cl_uint)(sizeof args / sizeof args[0]);
     gemm_kernel g;
-    clcnn_status st = pick_blocking(ctx, op, CLCNN_FILE_conv_forward, a_prev->dtype, "conv_forward_local",
-                                    s->out_group, 1, epilogue, n_args, &g);
+    clcnn_status st = pick_blocking(ctx, op, CLCNN_FILE_conv_forward, a_prev->dtype, "conv_forward_local", s->out_group,
+                                    1, epilogue, n_args, &g);
     if (st != CLCNN_OK || g.kernel == NULL)
         return st;
     size_t global[3], local[3];
@@ -179,9 +180,9 @@ static int split_pixels_for(const clcnn_conv_shape *s)
 }
 
 clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
-                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev,
-                                           const clcnn_tensor *w, clcnn_tensor **da_prev, clcnn_tensor **dw,
-                                           clcnn_tensor **db, clcnn_conv_gpu_plan *plan)
+                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                           clcnn_tensor **da_prev, clcnn_tensor **dw, clcnn_tensor **db,
+                                           clcnn_conv_gpu_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
     /* Depthwise layers have kernels of their own (conv_depthwise.c). */
@@ -197,8 +198,8 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     const cl_uint shape_args = (cl_uint)(sizeof(clcnn_arg[]){CLCNN_CONV_SHAPE_ARGS(*s)} / sizeof(clcnn_arg));
     if (*da_prev && t->data_local_tiles) {
         gemm_kernel g;
-        if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group,
-                                1, "", 3 + shape_args, &g)))
+        if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group, 1,
+                                "", 3 + shape_args, &g)))
             return st;
         if (g.kernel) {
             if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, g.options, "residue_filters",
@@ -217,8 +218,8 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     }
     if ((*dw || *db) && t->filter_local_tiles) {
         gemm_kernel g;
-        if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm",
-                                s->out_group, 0, "", 3 + shape_args + 3, &g)))
+        if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm", s->out_group,
+                                0, "", 3 + shape_args + 3, &g)))
             return st;
         if (g.kernel) {
             plan->filter_rows = *dw ? s->f_h * s->f_w * s->in_group : 0;
@@ -266,9 +267,9 @@ clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const 
         const clcnn_arg fargs[] = {CLCNN_ARG(plan->w->mem), CLCNN_ARG(plan->filters), CLCNN_CONV_SHAPE_ARGS(*s)};
         const size_t fglobal[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)s->f_h * s->f_w};
         const size_t flocal[3] = {16, 4, 1};
-        const clcnn_arg args[] = {CLCNN_ARG(plan->dz->mem), CLCNN_ARG(plan->filters), CLCNN_ARG(plan->da_prev->mem),
-                                  CLCNN_CONV_SHAPE_ARGS(*s), {plan->data_tile_bytes[0], NULL},
-                                  {plan->data_tile_bytes[1], NULL}};
+        const clcnn_arg args[] = {CLCNN_ARG(plan->dz->mem),         CLCNN_ARG(plan->filters),
+                                  CLCNN_ARG(plan->da_prev->mem),    CLCNN_CONV_SHAPE_ARGS(*s),
+                                  {plan->data_tile_bytes[0], NULL}, {plan->data_tile_bytes[1], NULL}};
         if ((st = clcnn__set_args(ctx, op, plan->residue_filters, fargs, (int)(sizeof fargs / sizeof fargs[0]))) ||
             (st = clcnn__launch(ctx, op, plan->residue_filters, 3, fglobal, flocal)) ||
             (st = clcnn__set_args(ctx, op, plan->data, args, (int)(sizeof args / sizeof args[0]))) ||
@@ -281,11 +282,11 @@ clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const 
         const cl_mem db_mem = plan->db ? plan->db->mem : plan->dw->mem;
         const int filter_elements = plan->filter_rows * s->n_C;
         const int elements = (plan->filter_rows + plan->bias_row) * s->n_C;
-        const clcnn_arg args[] = {CLCNN_ARG(plan->a_prev->mem), CLCNN_ARG(plan->dz->mem), CLCNN_ARG(plan->part),
-                                  CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(plan->filter_rows), CLCNN_ARG(plan->bias_row),
-                                  CLCNN_ARG(plan->split_pixels), {plan->filter_tile_bytes[0], NULL},
-                                  {plan->filter_tile_bytes[1], NULL}};
-        const clcnn_arg sargs[] = {CLCNN_ARG(plan->part), CLCNN_ARG(dw_mem), CLCNN_ARG(db_mem),
+        const clcnn_arg args[] = {
+            CLCNN_ARG(plan->a_prev->mem),  CLCNN_ARG(plan->dz->mem),           CLCNN_ARG(plan->part),
+            CLCNN_CONV_SHAPE_ARGS(*s),     CLCNN_ARG(plan->filter_rows),       CLCNN_ARG(plan->bias_row),
+            CLCNN_ARG(plan->split_pixels), {plan->filter_tile_bytes[0], NULL}, {plan->filter_tile_bytes[1], NULL}};
+        const clcnn_arg sargs[] = {CLCNN_ARG(plan->part),      CLCNN_ARG(dw_mem),   CLCNN_ARG(db_mem),
                                    CLCNN_ARG(filter_elements), CLCNN_ARG(elements), CLCNN_ARG(plan->splits)};
         const size_t sglobal[1] = {(size_t)elements}, slocal[1] = {(size_t)ctx->tuning.elementwise_local};
         if ((st = clcnn__set_args(ctx, op, plan->filter, args, (int)(sizeof args / sizeof args[0]))) ||

@@ -16,7 +16,7 @@ typedef struct found_device {
     cl_uint p, d;
     cl_device_type type;
     char platform_name[128], device_name[256];
-    char label[384]; /* "platform name device name" */
+    char label[384];   /* "platform name device name" */
     char aliases[256]; /* platform vendor and version: "The pocl project OpenCL 3.0 PoCL 3.1" */
 } found_device;
 
@@ -230,8 +230,8 @@ clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec)
     size_t used = 0;
     list[0] = '\0';
     for (cl_uint k = 0; k < n && used < sizeof list; k++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u:%u %s", k ? "; " : "",
-                                 found[k].p, found[k].d, found[k].label);
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u:%u %s", k ? "; " : "", found[k].p, found[k].d,
+                                 found[k].label);
     return clcnn__fail(ctx, CLCNN_ERROR_NO_DEVICE,
                        "context_create: no device matches %s '%s'; found: %s. Use 'gpu', 'cpu', "
                        "'P:D' or a name substring; for the CPU fallback install pocl-opencl-icd",

@@ -25,7 +25,8 @@ clcnn_status clcnn_context_create_from_queue(cl_command_queue queue, clcnn_conte
     if (queue == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: queue is NULL; pass an in-order cl_command_queue, or use clcnn_context_create "
-                           "for a queue of clcnn's own", op);
+                           "for a queue of clcnn's own",
+                           op);
     cl_context context = NULL;
     cl_device_id device = NULL;
     cl_platform_id platform = NULL;
@@ -49,7 +50,8 @@ clcnn_status clcnn_context_create_from_queue(cl_command_queue queue, clcnn_conte
     if (properties & QUEUE_ON_DEVICE)
         return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
                            "%s: the queue is a device-side queue (CL_QUEUE_ON_DEVICE), which the host cannot "
-                           "enqueue to; pass a host queue of the same device", op);
+                           "enqueue to; pass a host queue of the same device",
+                           op);
     err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, op, "reading the queue's platform (clGetDeviceInfo CL_DEVICE_PLATFORM)", err);
@@ -112,7 +114,9 @@ clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size
         return st;
     if (tensor == NULL || dims == NULL || buffer == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
-                           tensor == NULL ? "tensor" : dims == NULL ? "dims" : "buffer");
+                           tensor == NULL ? "tensor"
+                           : dims == NULL ? "dims"
+                                          : "buffer");
     size_t count;
     if ((st = clcnn__check_new_tensor(ctx, op, dtype, dims, &count)) != CLCNN_OK)
         return st;
@@ -122,15 +126,18 @@ clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size
     if (err != CL_SUCCESS)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: buffer is not a usable cl_mem (clGetMemObjectInfo failed with %s); pass a "
-                           "buffer of the context's cl_context", op, clcnn__cl_error_name(err));
+                           "buffer of the context's cl_context",
+                           op, clcnn__cl_error_name(err));
     if (f.type != CL_MEM_OBJECT_BUFFER)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: buffer is an image or another non-buffer object (CL_MEM_TYPE 0x%x); wrap a "
-                           "buffer (clCreateBuffer)", op, (unsigned)f.type);
+                           "buffer (clCreateBuffer)",
+                           op, (unsigned)f.type);
     if (f.context != ctx->context)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: buffer belongs to another OpenCL context than the context's queue; create it "
-                           "in the queue's cl_context (clGetCommandQueueInfo CL_QUEUE_CONTEXT)", op);
+                           "in the queue's cl_context (clGetCommandQueueInfo CL_QUEUE_CONTEXT)",
+                           op);
     if (f.flags & (CL_MEM_READ_ONLY | CL_MEM_WRITE_ONLY))
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: buffer was created %s, but clcnn's kernels read and write tensors (any tensor "

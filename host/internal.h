@@ -37,7 +37,7 @@ typedef struct clcnn_tuning {
 
 /* What the default tuning depends on. */
 typedef struct clcnn_device_facts {
-    unsigned simd_floats;       /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on AVX-512 */
+    unsigned simd_floats; /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on AVX-512 */
     size_t max_work_group_size;
     unsigned long long local_mem;
 } clcnn_device_facts;
@@ -67,8 +67,8 @@ struct clcnn_context {
     cl_ulong local_mem;
     cl_uint compute_units;
     char device_name[256];
-    char *kernel_dir;       /* CLCNN_KERNEL_DIR at creation, or NULL */
-    char *extra_options;    /* CLCNN_BUILD_OPTIONS at creation, or NULL */
+    char *kernel_dir;    /* CLCNN_KERNEL_DIR at creation, or NULL */
+    char *extra_options; /* CLCNN_BUILD_OPTIONS at creation, or NULL */
     clcnn_tuning tuning;
     char config[256];        /* tuning as text, for clcnn_context_config */
     clcnn_program *programs; /* the cache: built on first use, kept */
@@ -76,8 +76,8 @@ struct clcnn_context {
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
     char build_warnings[CLCNN_ERROR_CAPACITY]; /* the non-empty logs of successful builds */
-    clcnn_fault fault;       /* testing hook, see clcnn_fault */
-    int own_queue;           /* the queue is clcnn's (clcnn_context_create), not a caller's */
+    clcnn_fault fault;                         /* testing hook, see clcnn_fault */
+    int own_queue;                             /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
      * of them) record their events for clcnn_context_launches; the rest are
      * only counted. */
@@ -100,7 +100,7 @@ struct clcnn_tensor {
     size_t dims[4];
     size_t count;
     size_t bytes;
-    cl_mem mem;            /* what the kernels get: element 0 at byte 0 */
+    cl_mem mem; /* what the kernels get: element 0 at byte 0 */
     /* clcnn_tensor_wrap (embed.c): the caller's buffer, retained, and the
      * byte offset of element 0 in it; mem is then a sub-buffer of it (or
      * the buffer itself at offset 0). NULL for clcnn's own tensors. */
@@ -149,16 +149,15 @@ int clcnn__device_has_extension(cl_device_id device, const char *name);
 clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op);
 /* The dtype and dims of a new tensor (created or wrapped): a known dtype the
  * device runs, no dim 0, and a byte size that fits size_t; sets *count. */
-clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
-                                     const size_t dims[4], size_t *count);
+clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
+                                     size_t *count);
 /* t is non-NULL, of ctx, of dtype, and small enough for 32-bit offsets. */
-clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name,
-                                 const clcnn_tensor *t, clcnn_dtype dtype);
-clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name,
-                               const clcnn_tensor *t, const size_t want[4]);
-clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
-                                   const clcnn_tensor *out, const char *in_name,
-                                   const clcnn_tensor *in);
+clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,
+                                 clcnn_dtype dtype);
+clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,
+                               const size_t want[4]);
+clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name, const clcnn_tensor *out,
+                                   const char *in_name, const clcnn_tensor *in);
 /* A call's tensors by the names its messages give them; an output with
  * the dims it must have. */
 typedef struct clcnn_named_input {
@@ -173,36 +172,44 @@ typedef struct clcnn_named_output {
 /* Each output in turn: clcnn__check_tensor, clcnn__check_dims, then
  * distinct from every input and every output before it. With `optional`
  * a NULL output (a result the caller did not ask for) is passed over. */
-clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
-                                  const clcnn_named_output *outs, int n_outs, const clcnn_named_input *ins,
-                                  int n_ins, int optional);
+clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const clcnn_named_output *outs,
+                                  int n_outs, const clcnn_named_input *ins, int n_ins, int optional);
 /* Scratch buffer `slot` of at least `bytes`, grown on demand and kept. */
-clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes,
-                              cl_mem *out);
+clcnn_status clcnn__workspace(clcnn_context *ctx, const char *op, clcnn_workspace_slot slot, size_t bytes, cl_mem *out);
 /* Total bytes of scratch the context holds now (reported by bench). */
 size_t clcnn__workspace_total(const clcnn_context *ctx);
 
 /* The program cache (program.c): builds kernels/<file> for dtype with the
  * extra -D options on first use and returns the kernel `entry` of it. */
-clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file,
-                               clcnn_dtype dtype, const char *options, const char *entry,
-                               cl_kernel *out);
+clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
+                               const char *options, const char *entry, cl_kernel *out);
 void clcnn__release_programs(clcnn_context *ctx);
 
 /* Kernel launch helpers (program.c). */
-typedef struct clcnn_arg { size_t size; const void *value; } clcnn_arg;
+typedef struct clcnn_arg {
+    size_t size;
+    const void *value;
+} clcnn_arg;
 #define CLCNN_ARG(x) ((clcnn_arg){sizeof(x), &(x)})
-clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel,
-                             const clcnn_arg *args, int count);
+clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel, const clcnn_arg *args, int count);
 /* Enqueues an ND-range: global sizes are rounded up to multiples of local. */
-clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
-                           cl_uint dims, const size_t global[], const size_t local[]);
+clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel, cl_uint dims, const size_t global[],
+                           const size_t local[]);
 /* Largest work-group size `kernel` may run with on this device. */
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
 
-static inline size_t clcnn__round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
-static inline size_t clcnn__div_up(size_t x, size_t by) { return (x + by - 1) / by; }
-static inline size_t clcnn__dtype_size(clcnn_dtype d) { return d == CLCNN_FLOAT64 ? 8 : 4; }
+static inline size_t clcnn__round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
+}
+static inline size_t clcnn__div_up(size_t x, size_t by)
+{
+    return (x + by - 1) / by;
+}
+static inline size_t clcnn__dtype_size(clcnn_dtype d)
+{
+    return d == CLCNN_FLOAT64 ? 8 : 4;
+}
 static inline const char *clcnn__dtype_name(clcnn_dtype d)
 {
     return d == CLCNN_FLOAT64 ? "float64" : d == CLCNN_FLOAT32 ? "float32" : "unknown";

@@ -62,8 +62,8 @@ static clcnn_status check_mode(clcnn_context *ctx, const char *op, clcnn_pool_mo
 }
 
 /* The walkthrough's arguments (f, stride), with their own messages. */
-static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, int f,
-                                  int stride, clcnn_pool_mode mode, pool_shape *s)
+static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, int f, int stride,
+                                  clcnn_pool_mode mode, pool_shape *s)
 {
     clcnn_status st = clcnn__check_context(ctx, op);
     if (st != CLCNN_OK)
@@ -78,8 +78,8 @@ static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcn
         return st;
     const size_t *d = a_prev->dims;
     if ((size_t)f > d[1] || (size_t)f > d[2])
-        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: the %d x %d window is larger than the input %zu x %zu",
-                           op, f, f, d[1], d[2]);
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: the %d x %d window is larger than the input %zu x %zu", op, f,
+                           f, d[1], d[2]);
     const clcnn_pool_params params = clcnn_pool_params_default(f, stride);
     pool_shape_init(a_prev, &params, s);
     return CLCNN_OK;
@@ -101,12 +101,12 @@ static clcnn_status check_axis(clcnn_context *ctx, const char *op, const pool_ax
                            a->stride_name, a->stride);
     for (int k = 0; k < 2; k++) {
         if (a->pads[k] < 0)
-            return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; a pad must be 0 or more",
-                               op, a->pad_names[k], a->pads[k]);
+            return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: params->%s is %d; a pad must be 0 or more", op,
+                               a->pad_names[k], a->pads[k]);
         if (a->pads[k] >= a->f)
             return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                               "%s: params->%s is %d; each pad must be less than the window on its axis (%s %d)",
-                               op, a->pad_names[k], a->pads[k], a->f_name, a->f);
+                               "%s: params->%s is %d; each pad must be less than the window on its axis (%s %d)", op,
+                               a->pad_names[k], a->pads[k], a->f_name, a->f);
     }
     return CLCNN_OK;
 }
@@ -119,14 +119,13 @@ static clcnn_status check_axis_fits(clcnn_context *ctx, const char *op, const po
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: the padded input spans %lld (%s %zu + %s %d + %s %d); kernels index with 32 "
                            "bits, so at most %d: use less padding",
-                           op, padded, a->extent, n, a->pad_names[0], a->pads[0], a->pad_names[1], a->pads[1],
-                           INT_MAX);
+                           op, padded, a->extent, n, a->pad_names[0], a->pads[0], a->pad_names[1], a->pads[1], INT_MAX);
     if (a->f > padded)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: params->%s is %d but the padded input spans %lld (%s %zu + %s %d + %s %d); "
                            "use a window that fits, or more padding",
-                           op, a->f_name, a->f, padded, a->extent, n, a->pad_names[0], a->pads[0],
-                           a->pad_names[1], a->pads[1]);
+                           op, a->f_name, a->f, padded, a->extent, n, a->pad_names[0], a->pads[0], a->pad_names[1],
+                           a->pads[1]);
     return CLCNN_OK;
 }
 
@@ -143,17 +142,29 @@ static clcnn_status pool_validate_ex(clcnn_context *ctx, const char *op, const c
     if (params == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: params is NULL; pass a clcnn_pool_params, e.g. from "
-                           "clcnn_pool_params_default(f, stride)", op);
-    const pool_axis rows = {"f_h", "stride_h", {"pad_top", "pad_bottom"}, "n_H_prev",
-                            params->f_h, params->stride_h, {params->pad_top, params->pad_bottom}};
-    const pool_axis cols = {"f_w", "stride_w", {"pad_left", "pad_right"}, "n_W_prev",
-                            params->f_w, params->stride_w, {params->pad_left, params->pad_right}};
+                           "clcnn_pool_params_default(f, stride)",
+                           op);
+    const pool_axis rows = {"f_h",
+                            "stride_h",
+                            {"pad_top", "pad_bottom"},
+                            "n_H_prev",
+                            params->f_h,
+                            params->stride_h,
+                            {params->pad_top, params->pad_bottom}};
+    const pool_axis cols = {"f_w",
+                            "stride_w",
+                            {"pad_left", "pad_right"},
+                            "n_W_prev",
+                            params->f_w,
+                            params->stride_w,
+                            {params->pad_left, params->pad_right}};
     if ((st = check_axis(ctx, op, &rows)) || (st = check_axis(ctx, op, &cols)))
         return st;
     if (params->count_include_pad != 0 && params->count_include_pad != 1)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: params->count_include_pad is %d; use 1 (an average divides by f_h * f_w) or 0 "
-                           "(by the window's pixels inside the input)", op, params->count_include_pad);
+                           "(by the window's pixels inside the input)",
+                           op, params->count_include_pad);
     if ((st = check_mode(ctx, op, mode)))
         return st;
     if ((st = check_axis_fits(ctx, op, &rows, a_prev->dims[1])) ||
@@ -172,14 +183,14 @@ static clcnn_status pool_validate_ex(clcnn_context *ctx, const char *op, const c
 }
 
 typedef struct pool_plan {
-    int vector;        /* channels per load: realN */
-    int channels;      /* channels per work-item, a multiple of vector */
-    int tile;          /* units (pixels or blocks) along w per work-item */
-    int local;         /* work-items per group */
-    int cpu_rows;      /* CPUs: groups of `local` rows (see enqueue) */
-    int padded;        /* some pad is not 0 */
+    int vector;          /* channels per load: realN */
+    int channels;        /* channels per work-item, a multiple of vector */
+    int tile;            /* units (pixels or blocks) along w per work-item */
+    int local;           /* work-items per group */
+    int cpu_rows;        /* CPUs: groups of `local` rows (see enqueue) */
+    int padded;          /* some pad is not 0 */
     size_t argmax_bytes; /* of one window position in the argmax workspace */
-    char options[256]; /* -D options of the kernels */
+    char options[256];   /* -D options of the kernels */
 } pool_plan;
 
 /* The launch plan for the shape s, for a call that writes `out_bytes`.
@@ -245,11 +256,11 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
 
 /* The shape arguments every kernel ends with (POOL_SHAPE_PARAMS in
  * kernels/common.h), for pool_shape s and pool_plan p. */
-#define POOL_SHAPE_ARGS(s, p)                                                                                 \
-    CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H),                \
-        CLCNN_ARG((s).n_W), CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h),           \
-        CLCNN_ARG((s).p.stride_w), CLCNN_ARG((s).p.pad_top), CLCNN_ARG((s).p.pad_left),                      \
-        CLCNN_ARG((s).p.count_include_pad), CLCNN_ARG((p).channels)
+#define POOL_SHAPE_ARGS(s, p)                                                                                          \
+    CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W),      \
+        CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h), CLCNN_ARG((s).p.stride_w),              \
+        CLCNN_ARG((s).p.pad_top), CLCNN_ARG((s).p.pad_left), CLCNN_ARG((s).p.count_include_pad),                       \
+        CLCNN_ARG((p).channels)
 
 /* Enqueues `kernel` over channel groups x (units / tile) x rows. */
 static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan *p, cl_kernel kernel,
@@ -372,8 +383,7 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
         const int output_rows = m * s->n_H;
         const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(positions), CLCNN_ARG(output_rows),
                                   POOL_SHAPE_ARGS(*s, p)};
-        if ((st = enqueue(ctx, op, &p, argmax, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W,
-                          output_rows)))
+        if ((st = enqueue(ctx, op, &p, argmax, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W, output_rows)))
             return st;
     }
     const clcnn_arg args[] = {CLCNN_ARG(da->mem),      CLCNN_ARG(positions),  CLCNN_ARG(a_prev->mem),
@@ -381,8 +391,8 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     return enqueue(ctx, op, &p, gather, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
 }
 
-clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride,
-                                clcnn_pool_mode mode, clcnn_tensor *a)
+clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride, clcnn_pool_mode mode,
+                                clcnn_tensor *a)
 {
     static const char op[] = "pool_forward";
     pool_shape s;

@@ -39,19 +39,19 @@ static const clcnn_embedded_source *embedded(const char *file)
 }
 
 /* Reads dir/file into a malloc'd string; NULL with a message on failure. */
-static char *read_source(clcnn_context *ctx, const char *op, const char *file, size_t *length,
-                         clcnn_status *st)
+static char *read_source(clcnn_context *ctx, const char *op, const char *file, size_t *length, clcnn_status *st)
 {
     if (ctx->kernel_dir == NULL) {
         const clcnn_embedded_source *s = embedded(file);
         char *copy = s ? malloc(s->length + 1) : NULL;
         if (copy == NULL) {
-            *st = s ? clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY,
-                                  "%s: out of host memory copying kernel source %s (%zu bytes)", op, file,
-                                  s->length + 1)
-                    : clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
-                                  "%s: kernel source %s is not built into this library (a clcnn build bug; "
-                                  "set CLCNN_KERNEL_DIR to a kernels/ directory as a workaround)", op, file);
+            *st =
+                s ? clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY,
+                                "%s: out of host memory copying kernel source %s (%zu bytes)", op, file, s->length + 1)
+                  : clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
+                                "%s: kernel source %s is not built into this library (a clcnn build bug; "
+                                "set CLCNN_KERNEL_DIR to a kernels/ directory as a workaround)",
+                                op, file);
             return NULL;
         }
         memcpy(copy, s->text, s->length + 1);
@@ -89,8 +89,7 @@ static char *read_source(clcnn_context *ctx, const char *op, const char *file, s
 static void keep_build_log(clcnn_context *ctx, const clcnn_program *p, const char *options)
 {
     size_t size = 0;
-    if (clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS ||
-        size <= 1)
+    if (clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS || size <= 1)
         return;
     char *log = malloc(size + 1);
     if (log == NULL)
@@ -130,9 +129,8 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
         return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
 
     char options[2048];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s",
-             p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "", p->options,
-             ctx->extra_options ? ctx->extra_options : "");
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s", p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "",
+             p->options, ctx->extra_options ? ctx->extra_options : "");
     err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
     if (err == CL_SUCCESS) {
         keep_build_log(ctx, p, options);
@@ -147,20 +145,19 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
         snprintf(where, sizeof where, "the built-in kernels/%s (the OpenCL compiler of %s rejected it)", file,
                  ctx->device_name);
     size_t used = (size_t)snprintf(ctx->last_error, sizeof ctx->last_error,
-                                   "%s: building %s for %s failed with %s, options '%s'; build log:\n", op,
-                                   where, clcnn__dtype_name(p->dtype), clcnn__cl_error_name(err), options);
+                                   "%s: building %s for %s failed with %s, options '%s'; build log:\n", op, where,
+                                   clcnn__dtype_name(p->dtype), clcnn__cl_error_name(err), options);
     if (used < sizeof ctx->last_error)
-        clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG,
-                              sizeof ctx->last_error - used - 1, ctx->last_error + used, NULL);
+        clGetProgramBuildInfo(p->program, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof ctx->last_error - used - 1,
+                              ctx->last_error + used, NULL);
     ctx->last_error[sizeof ctx->last_error - 1] = '\0';
     clReleaseProgram(p->program);
     p->program = NULL;
     return err == CL_BUILD_PROGRAM_FAILURE || err == CL_INVALID_BUILD_OPTIONS ? CLCNN_ERROR_KERNEL_BUILD
-                                                                             : CLCNN_ERROR_OPENCL;
+                                                                              : CLCNN_ERROR_OPENCL;
 }
 
-static clcnn_program *find_program(clcnn_context *ctx, clcnn_kernel_file file, clcnn_dtype dtype,
-                                   const char *options)
+static clcnn_program *find_program(clcnn_context *ctx, clcnn_kernel_file file, clcnn_dtype dtype, const char *options)
 {
     for (clcnn_program *p = ctx->programs; p; p = p->next)
         if (p->file == file && p->dtype == dtype && strcmp(p->options, options) == 0)
@@ -168,9 +165,8 @@ static clcnn_program *find_program(clcnn_context *ctx, clcnn_kernel_file file, c
     return NULL;
 }
 
-clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file,
-                               clcnn_dtype dtype, const char *options, const char *entry,
-                               cl_kernel *out)
+clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
+                               const char *options, const char *entry, cl_kernel *out)
 {
     clcnn_program *p = find_program(ctx, file, dtype, options ? options : "");
     if (p == NULL) {
@@ -205,8 +201,8 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
     cl_int err;
     cl_kernel k = clCreateKernel(p->program, entry, &err);
     if (err == CL_INVALID_KERNEL_NAME)
-        return clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD, "%s: kernels/%s has no kernel '%s'%s", op,
-                           file_names[file], entry,
+        return clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD, "%s: kernels/%s has no kernel '%s'%s", op, file_names[file],
+                           entry,
                            ctx->kernel_dir ? " (CLCNN_KERNEL_DIR may hold kernels of another clcnn version)" : "");
     if (err != CL_SUCCESS) {
         char what[160];
@@ -247,8 +243,7 @@ void clcnn__release_programs(clcnn_context *ctx)
     ctx->programs = NULL;
 }
 
-clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel,
-                             const clcnn_arg *args, int count)
+clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kernel, const clcnn_arg *args, int count)
 {
     for (int i = 0; i < count; i++) {
         cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
@@ -261,8 +256,8 @@ clcnn_status clcnn__set_args(clcnn_context *ctx, const char *op, cl_kernel kerne
     return CLCNN_OK;
 }
 
-clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
-                           cl_uint dims, const size_t global[], const size_t local[])
+clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel, cl_uint dims, const size_t global[],
+                           const size_t local[])
 {
     size_t g[3], l[3];
     size_t limit = clcnn__kernel_wg_limit(ctx, kernel), group = 1;

@@ -10,7 +10,7 @@ typedef enum clcnn_kernel_file {
 #define CLCNN_X(name) CLCNN_FILE_##name,
     CLCNN_KERNEL_FILES(CLCNN_X)
 #undef CLCNN_X
-    CLCNN_FILE_COUNT
+        CLCNN_FILE_COUNT
 } clcnn_kernel_file;
 
 typedef struct clcnn_embedded_source {

@@ -23,8 +23,7 @@ clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn
     return clcnn__launch(ctx, op, k, 1, global, local);
 }
 
-clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x,
-                                 clcnn_tensor *dx)
+clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x, clcnn_tensor *dx)
 {
     static const char op[] = "relu_backward";
     clcnn_status st = clcnn__check_context(ctx, op);

@@ -4,8 +4,8 @@
 
 #include "internal.h"
 
-clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
-                              clcnn_tensor *velocity, double lr, double momentum, double weight_decay)
+clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad, clcnn_tensor *velocity,
+                              double lr, double momentum, double weight_decay)
 {
     static const char op[] = "sgd_update";
     clcnn_status st = clcnn__check_context(ctx, op);
@@ -17,8 +17,7 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
         (st = clcnn__check_distinct(ctx, op, "param", param, "grad", grad)))
         return st;
     if (!(isfinite(lr) && lr >= 0.0))
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: lr is %g; it must be finite and at least 0",
-                           op, lr);
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: lr is %g; it must be finite and at least 0", op, lr);
     if (!(isfinite(momentum) && momentum >= 0.0 && momentum <= 1.0))
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: momentum is %g; it must be from 0 to 1", op,
                            momentum);
@@ -28,12 +27,12 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
     if (velocity == NULL && momentum != 0.0)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: velocity is NULL but momentum is %g; momentum needs a velocity tensor "
-                           "(start it at zero)", op, momentum);
-    if (velocity != NULL &&
-        ((st = clcnn__check_tensor(ctx, op, "velocity", velocity, param->dtype)) ||
-         (st = clcnn__check_dims(ctx, op, "velocity", velocity, param->dims)) ||
-         (st = clcnn__check_distinct(ctx, op, "velocity", velocity, "param", param)) ||
-         (st = clcnn__check_distinct(ctx, op, "velocity", velocity, "grad", grad))))
+                           "(start it at zero)",
+                           op, momentum);
+    if (velocity != NULL && ((st = clcnn__check_tensor(ctx, op, "velocity", velocity, param->dtype)) ||
+                             (st = clcnn__check_dims(ctx, op, "velocity", velocity, param->dims)) ||
+                             (st = clcnn__check_distinct(ctx, op, "velocity", velocity, "param", param)) ||
+                             (st = clcnn__check_distinct(ctx, op, "velocity", velocity, "grad", grad))))
         return st;
 
     const int with_velocity = velocity != NULL;

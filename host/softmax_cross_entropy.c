@@ -26,8 +26,8 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
 }
 
 clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn_tensor *logits,
-                                                 const clcnn_tensor *labels, clcnn_tensor *probs,
-                                                 clcnn_tensor *loss, clcnn_tensor *mean_loss)
+                                                 const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
+                                                 clcnn_tensor *mean_loss)
 {
     static const char op[] = "softmax_cross_entropy_forward";
     size_t row_dims[4];
@@ -43,10 +43,10 @@ clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn
         return st;
 
     cl_kernel rows_kernel, mean_kernel;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "",
-                                "softmax_cross_entropy_rows", &rows_kernel)) ||
-        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "",
-                                "softmax_cross_entropy_mean", &mean_kernel)))
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", "softmax_cross_entropy_rows",
+                                &rows_kernel)) ||
+        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", "softmax_cross_entropy_mean",
+                                &mean_kernel)))
         return st;
     /* The group size is a function of the device alone, so the summation
      * order (and the bits of the mean) never changes between runs. */
@@ -55,9 +55,9 @@ clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn
         group *= 2;
     const int n_classes = (int)logits->dims[3], rows = (int)loss->count;
     const clcnn_arg row_args[] = {CLCNN_ARG(logits->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
-                                  CLCNN_ARG(loss->mem), CLCNN_ARG(n_classes), CLCNN_ARG(rows)};
-    const clcnn_arg mean_args[] = {CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows),
-                                   {group * clcnn__dtype_size(dt), NULL}};
+                                  CLCNN_ARG(loss->mem),   CLCNN_ARG(n_classes),   CLCNN_ARG(rows)};
+    const clcnn_arg mean_args[] = {
+        CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows), {group * clcnn__dtype_size(dt), NULL}};
     const size_t row_global[1] = {(size_t)rows}, row_local[1] = {(size_t)ctx->tuning.elementwise_local};
     const size_t mean_global[1] = {group}, mean_local[1] = {group};
     if ((st = clcnn__set_args(ctx, op, rows_kernel, row_args, 6)) ||
@@ -86,7 +86,7 @@ clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcn
         return st;
     const int n_classes = (int)probs->dims[3], rows = (int)labels->count, total = (int)probs->count;
     const clcnn_arg args[] = {CLCNN_ARG(probs->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(dlogits->mem),
-                              CLCNN_ARG(n_classes), CLCNN_ARG(rows), CLCNN_ARG(total)};
+                              CLCNN_ARG(n_classes),  CLCNN_ARG(rows),        CLCNN_ARG(total)};
     const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
     if ((st = clcnn__set_args(ctx, op, k, args, 6)))
         return st;

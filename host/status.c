@@ -6,9 +6,11 @@
 
 static const char *const status_strings[] = {
     [CLCNN_OK] = "CLCNN_OK: success",
-    [CLCNN_ERROR_INVALID_ARGUMENT] = "CLCNN_ERROR_INVALID_ARGUMENT: an argument is NULL, out of range or aliases another",
+    [CLCNN_ERROR_INVALID_ARGUMENT] =
+        "CLCNN_ERROR_INVALID_ARGUMENT: an argument is NULL, out of range or aliases another",
     [CLCNN_ERROR_SHAPE] = "CLCNN_ERROR_SHAPE: tensor dimensions disagree, the window does not fit, or a size overflows",
-    [CLCNN_ERROR_NO_DEVICE] = "CLCNN_ERROR_NO_DEVICE: no matching OpenCL device (install pocl-opencl-icd for the CPU fallback)",
+    [CLCNN_ERROR_NO_DEVICE] =
+        "CLCNN_ERROR_NO_DEVICE: no matching OpenCL device (install pocl-opencl-icd for the CPU fallback)",
     [CLCNN_ERROR_UNSUPPORTED] = "CLCNN_ERROR_UNSUPPORTED: the device cannot do this (e.g. float64 without cl_khr_fp64)",
     [CLCNN_ERROR_OUT_OF_MEMORY] = "CLCNN_ERROR_OUT_OF_MEMORY: a host or device allocation failed",
     [CLCNN_ERROR_KERNEL_BUILD] = "CLCNN_ERROR_KERNEL_BUILD: an OpenCL kernel failed to build",
@@ -22,7 +24,10 @@ const char *clcnn_status_string(clcnn_status status)
     return "CLCNN_ERROR_UNKNOWN: not a clcnn_status value";
 }
 
-const char *clcnn_version(void) { return CLCNN_VERSION_STRING; }
+const char *clcnn_version(void)
+{
+    return CLCNN_VERSION_STRING;
+}
 
 clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fmt, ...)
 {
@@ -38,8 +43,8 @@ clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fm
 const char *clcnn__cl_error_name(cl_int err)
 {
     switch (err) {
-    /* A table, several names a line. */
-    /* clang-format off */
+        /* A table, several names a line. */
+        /* clang-format off */
 #define NAME(e) case e: return #e;
     NAME(CL_SUCCESS) NAME(CL_DEVICE_NOT_FOUND) NAME(CL_DEVICE_NOT_AVAILABLE)
     NAME(CL_COMPILER_NOT_AVAILABLE) NAME(CL_MEM_OBJECT_ALLOCATION_FAILURE)
@@ -66,8 +71,8 @@ const char *clcnn__cl_error_name(cl_int err)
     NAME(CL_INVALID_COMPILER_OPTIONS) NAME(CL_INVALID_LINKER_OPTIONS)
     NAME(CL_INVALID_DEVICE_PARTITION_COUNT)
 #undef NAME
-    /* clang-format on */
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+            /* clang-format on */
+            case -1001 : return "CL_PLATFORM_NOT_FOUND_KHR";
     default: return "CL_UNKNOWN_ERROR";
     }
 }
@@ -76,8 +81,7 @@ clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what
 {
     clcnn_status status = CLCNN_ERROR_OPENCL;
     const char *hint = "";
-    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
-        err == CL_INVALID_BUFFER_SIZE) {
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY || err == CL_INVALID_BUFFER_SIZE) {
         status = CLCNN_ERROR_OUT_OF_MEMORY;
         hint = "; free other tensors or use smaller ones";
     } else if (err == CL_OUT_OF_RESOURCES) {
@@ -86,6 +90,6 @@ clcnn_status clcnn__cl_fail(clcnn_context *ctx, const char *op, const char *what
     } else {
         hint = "; check the device and its driver (clinfo), and report it as a clcnn bug if they are fine";
     }
-    return clcnn__fail(ctx, status, "%s: %s failed with %s (%d)%s", op, what,
-                       clcnn__cl_error_name(err), (int)err, hint);
+    return clcnn__fail(ctx, status, "%s: %s failed with %s (%d)%s", op, what, clcnn__cl_error_name(err), (int)err,
+                       hint);
 }

@@ -18,25 +18,28 @@ clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op)
     return CLCNN_OK;
 }
 
-clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
-                                     const size_t dims[4], size_t *count_out)
+clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
+                                     size_t *count_out)
 {
     if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)",
-                           op, (int)dtype);
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)", op, (int)dtype);
     if (dtype == CLCNN_FLOAT64 && !ctx->has_fp64)
         return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
-                           "%s: float64 needs cl_khr_fp64, which %s does not have; use CLCNN_FLOAT32",
-                           op, ctx->device_name);
+                           "%s: float64 needs cl_khr_fp64, which %s does not have; use CLCNN_FLOAT32", op,
+                           ctx->device_name);
     size_t count = 1;
     for (int d = 0; d < 4; d++) {
         if (dims[d] == 0)
-            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: dims[%d] is 0 (dims %zu x %zu x %zu x %zu); "
-                               "every dimension must be at least 1", op, d, dims[0], dims[1], dims[2], dims[3]);
+            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                               "%s: dims[%d] is 0 (dims %zu x %zu x %zu x %zu); "
+                               "every dimension must be at least 1",
+                               op, d, dims[0], dims[1], dims[2], dims[3]);
         if (count > SIZE_MAX / dims[d])
             return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                                "%s: %zu x %zu x %zu x %zu elements overflow size_t (at most %zu); "
-                               "use smaller dims", op, dims[0], dims[1], dims[2], dims[3], (size_t)SIZE_MAX);
+                               "use smaller dims",
+                               op, dims[0], dims[1], dims[2], dims[3], (size_t)SIZE_MAX);
         count *= dims[d];
     }
     size_t elem = clcnn__dtype_size(dtype);
@@ -49,8 +52,7 @@ clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_d
     return CLCNN_OK;
 }
 
-clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                                 clcnn_tensor **tensor)
+clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], clcnn_tensor **tensor)
 {
     static const char op[] = "tensor_create";
     if (tensor != NULL)
@@ -59,8 +61,7 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, const si
     if (st != CLCNN_OK)
         return st;
     if (tensor == NULL || dims == NULL)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op,
-                           tensor == NULL ? "tensor" : "dims");
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, tensor == NULL ? "tensor" : "dims");
     size_t count;
     if ((st = clcnn__check_new_tensor(ctx, op, dtype, dims, &count)) != CLCNN_OK)
         return st;
@@ -115,8 +116,8 @@ clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor)
     return tensor ? tensor->dtype : CLCNN_FLOAT32;
 }
 
-static clcnn_status check_transfer(const clcnn_tensor *tensor, const void *host, size_t bytes,
-                                   const char *op, const char *host_name)
+static clcnn_status check_transfer(const clcnn_tensor *tensor, const void *host, size_t bytes, const char *op,
+                                   const char *host_name)
 {
     if (tensor == NULL)
         return CLCNN_ERROR_INVALID_ARGUMENT;
@@ -152,8 +153,8 @@ clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t byt
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(tensor->ctx, "tensor_read", "clEnqueueReadBuffer", err);
 }
 
-clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name,
-                                 const clcnn_tensor *t, clcnn_dtype dtype)
+clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,
+                                 clcnn_dtype dtype)
 {
     if (t == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, name);
@@ -163,22 +164,23 @@ clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char 
     if (t->dtype != dtype)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: %s is %s but the call's first input is %s; all tensors of a call must have "
-                           "the same dtype", op, name, clcnn__dtype_name(t->dtype), clcnn__dtype_name(dtype));
+                           "the same dtype",
+                           op, name, clcnn__dtype_name(t->dtype), clcnn__dtype_name(dtype));
     if (t->count > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                            "%s: %s has %zu elements; kernels index with 32 bits, so at most %d "
-                           "elements per tensor (split the batch)", op, name, t->count, INT_MAX);
+                           "elements per tensor (split the batch)",
+                           op, name, t->count, INT_MAX);
     return CLCNN_OK;
 }
 
-clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name,
-                               const clcnn_tensor *t, const size_t want[4])
+clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,
+                               const size_t want[4])
 {
     if (memcmp(t->dims, want, sizeof t->dims) == 0)
         return CLCNN_OK;
-    return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %s is %zu x %zu x %zu x %zu but must be %zu x %zu x %zu x %zu",
-                       op, name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], want[0], want[1], want[2],
-                       want[3]);
+    return clcnn__fail(ctx, CLCNN_ERROR_SHAPE, "%s: %s is %zu x %zu x %zu x %zu but must be %zu x %zu x %zu x %zu", op,
+                       name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], want[0], want[1], want[2], want[3]);
 }
 
 /* The buffer that owns t's bytes and the first of them (see clcnn_tensor). */
@@ -188,8 +190,8 @@ static cl_mem storage_of(const clcnn_tensor *t, size_t *begin)
     return t->storage ? t->storage : t->mem;
 }
 
-clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name,
-                                   const clcnn_tensor *out, const char *in_name, const clcnn_tensor *in)
+clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const char *out_name, const clcnn_tensor *out,
+                                   const char *in_name, const clcnn_tensor *in)
 {
     if (out == NULL || in == NULL)
         return CLCNN_OK;
@@ -206,13 +208,12 @@ clcnn_status clcnn__check_distinct(clcnn_context *ctx, const char *op, const cha
         return CLCNN_OK;
     return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                        "%s: %s (bytes %zu to %zu of an OpenCL buffer) overlaps %s (bytes %zu to %zu of the "
-                       "same buffer); an output may not alias an input or another output", op, out_name,
-                       out_begin, out_begin + out->bytes, in_name, in_begin, in_begin + in->bytes);
+                       "same buffer); an output may not alias an input or another output",
+                       op, out_name, out_begin, out_begin + out->bytes, in_name, in_begin, in_begin + in->bytes);
 }
 
-clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
-                                  const clcnn_named_output *outs, int n_outs, const clcnn_named_input *ins,
-                                  int n_ins, int optional)
+clcnn_status clcnn__check_outputs(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const clcnn_named_output *outs,
+                                  int n_outs, const clcnn_named_input *ins, int n_ins, int optional)
 {
     clcnn_status st;
     for (int o = 0; o < n_outs; o++) {

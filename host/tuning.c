@@ -17,13 +17,13 @@ typedef struct tuning_key {
 } tuning_key;
 
 /* CLCNN_TUNE values are parsed as int. */
-#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                            \
-    _Static_assert(_Generic(((clcnn_tuning *)0)->name, int: 1, default: 0), "tuning key " #name " is not int");
+#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                             \
+    _Static_assert(_Generic(((clcnn_tuning *)0)->name, int : 1, default : 0), "tuning key " #name " is not int");
 CLCNN_TUNING_KEYS(CLCNN_X)
 #undef CLCNN_X
 
 static const tuning_key keys[] = {
-#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                            \
+#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                             \
     {#name, offsetof(clcnn_tuning, name), KIND_##kind, lo, hi},
     CLCNN_TUNING_KEYS(CLCNN_X)
 #undef CLCNN_X

@@ -15,31 +15,32 @@
 #ifndef CLCNN_TUNING_TABLE_H
 #define CLCNN_TUNING_TABLE_H
 
-#define CLCNN_TUNING_KEYS(X)                                                                              \
-    X(int, conv_tile_pixels, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 4, 4,                             \
-      "8 with 16-float SIMD (AVX-512), else 4", "4",                                                \
-      "output (forward) or input (dA) pixels per work-item; a row takes the largest tile above half of "  \
-      "this that divides it")                                                                             \
-    X(int, conv_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                  \
-      "channels per work-item in conv forward, dA, dW, db (1 to 16)")                                     \
-    X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")   \
-    X(int, filter_tile_rows, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4, "8 (AVX-512), else 6",    \
-      "4", "dW rows (tap, input channel) per work-item")                                                  \
-    X(int, filter_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                           \
-      "most chunks of dW's and db's reduction (on CPUs fewer when dW is as large as the activations)")    \
-    X(int, conv_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                   \
-      "1: conv forward is a GEMM of blocks staged in local memory, where a blocking fits the device")     \
-    X(int, data_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                   \
-      "1: conv dA is that GEMM per stride residue, with sub-filters (where a blocking fits)")             \
-    X(int, filter_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                 \
-      "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")      \
-    X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                        \
-      "1: dW with at most 4 input channels takes a whole kernel row per work-item")                       \
-    X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")              \
-    X(int, pool_tile, COUNT, 1, 16, 4, 1, "4", "1", "pixels (or blocks) along a row per work-item in "    \
-      "pooling")                                                                                          \
-    X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")          \
-    X(int, elementwise_local, GROUP, 1, 1024, 64, 256, "64", "256",                                       \
+#define CLCNN_TUNING_KEYS(X)                                                                                           \
+    X(int, conv_tile_pixels, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 4, 4,                                          \
+      "8 with 16-float SIMD (AVX-512), else 4", "4",                                                                   \
+      "output (forward) or input (dA) pixels per work-item; a row takes the largest tile above half of "               \
+      "this that divides it")                                                                                          \
+    X(int, conv_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                               \
+      "channels per work-item in conv forward, dA, dW, db (1 to 16)")                                                  \
+    X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")                \
+    X(int, filter_tile_rows, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4, "8 (AVX-512), else 6", "4",              \
+      "dW rows (tap, input channel) per work-item")                                                                    \
+    X(int, filter_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                                        \
+      "most chunks of dW's and db's reduction (on CPUs fewer when dW is as large as the activations)")                 \
+    X(int, conv_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                               \
+      "1: conv forward is a GEMM of blocks staged in local memory, where a blocking fits the device")                  \
+    X(int, data_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                               \
+      "1: conv dA is that GEMM per stride residue, with sub-filters (where a blocking fits)")                          \
+    X(int, filter_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                             \
+      "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
+    X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
+      "1: dW with at most 4 input channels takes a whole kernel row per work-item")                                    \
+    X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")                           \
+    X(int, pool_tile, COUNT, 1, 16, 4, 1, "4", "1",                                                                    \
+      "pixels (or blocks) along a row per work-item in "                                                               \
+      "pooling")                                                                                                       \
+    X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
+    X(int, elementwise_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                    \
       "work-items per group of zero_pad, ReLU, softmax, SGD")
 
 #endif

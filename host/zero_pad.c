@@ -25,8 +25,8 @@ clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, 
         return st;
     const int n_H = (int)x->dims[1], n_W = (int)x->dims[2], n_C = (int)x->dims[3];
     const int total = (int)x_pad->count; /* < 2^31: checked by clcnn__check_tensor */
-    const clcnn_arg args[] = {CLCNN_ARG(x->mem), CLCNN_ARG(x_pad->mem), CLCNN_ARG(n_H), CLCNN_ARG(n_W),
-                              CLCNN_ARG(n_C), CLCNN_ARG(pad), CLCNN_ARG(total)};
+    const clcnn_arg args[] = {CLCNN_ARG(x->mem), CLCNN_ARG(x_pad->mem), CLCNN_ARG(n_H),  CLCNN_ARG(n_W),
+                              CLCNN_ARG(n_C),    CLCNN_ARG(pad),        CLCNN_ARG(total)};
     const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
     if ((st = clcnn__set_args(ctx, op, k, args, 7)))
         return st;

@@ -27,8 +27,8 @@ void kit_tolerance_bounds(clcnn_dtype dtype, const double *terms, double *bound,
         bound[i] = scale * terms[i];
 }
 
-double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n,
-                        clcnn_dtype dtype, size_t *worst_index)
+double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n, clcnn_dtype dtype,
+                        size_t *worst_index)
 {
     const double eps = kit_dtype_eps(dtype);
     double worst = 0.0;

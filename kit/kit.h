@@ -70,10 +70,10 @@ uint64_t kit_seed_stream(uint64_t base, uint64_t stream);
 
 void kit_rng_init(kit_rng *rng, uint64_t seed);
 uint64_t kit_rng_next(kit_rng *rng);
-double kit_rng_uniform(kit_rng *rng);           /* [0, 1) */
-double kit_rng_normal(kit_rng *rng);            /* standard normal (Box-Muller) */
-size_t kit_rng_below(kit_rng *rng, size_t n);   /* [0, n), n > 0, without modulo bias */
-int kit_rng_int(kit_rng *rng, int lo, int hi);  /* [lo, hi] */
+double kit_rng_uniform(kit_rng *rng);          /* [0, 1) */
+double kit_rng_normal(kit_rng *rng);           /* standard normal (Box-Muller) */
+size_t kit_rng_below(kit_rng *rng, size_t n);  /* [0, n), n > 0, without modulo bias */
+int kit_rng_int(kit_rng *rng, int lo, int hi); /* [lo, hi] */
 
 /* What kit_rng_fill draws. Every pattern but KIT_INTEGERS draws one normal
  * number per element and shapes it, so that a stream gives the same
@@ -99,8 +99,8 @@ void kit_rng_fill(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, double *
 /* A new tensor holding values, or with values NULL filled with NaN so that
  * any element an op fails to write shows up as a mismatch. On failure
  * *tensor is NULL. */
-clcnn_status kit_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                            const double *values, clcnn_tensor **tensor);
+clcnn_status kit_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values,
+                            clcnn_tensor **tensor);
 /* The whole tensor from / into one double per element. */
 clcnn_status kit_tensor_write(clcnn_tensor *tensor, const double *values);
 clcnn_status kit_tensor_read(const clcnn_tensor *tensor, double *values);
@@ -109,8 +109,7 @@ clcnn_status kit_tensor_read(const clcnn_tensor *tensor, double *values);
 clcnn_status kit_tensor_read_raw(const clcnn_tensor *tensor, void **raw, size_t *bytes);
 /* *equal: whether the tensor holds exactly these bytes (bitwise: the
  * determinism checks and untouched outputs). */
-clcnn_status kit_tensor_equals_raw(const clcnn_tensor *tensor, const void *expected, size_t bytes,
-                                   int *equal);
+clcnn_status kit_tensor_equals_raw(const clcnn_tensor *tensor, const void *expected, size_t bytes, int *equal);
 
 /* ---- judging values ---- */
 
@@ -127,24 +126,23 @@ void kit_tolerance_bounds(clcnn_dtype dtype, const double *terms, double *bound,
  * when it is at most KIT_TOLERANCE. terms NULL (or a zero term) demands
  * equality: 0 or infinity; NaN counts as infinity. *worst_index (if not
  * NULL) gets the index of the worst value. */
-double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n,
-                        clcnn_dtype dtype, size_t *worst_index);
+double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n, clcnn_dtype dtype,
+                        size_t *worst_index);
 
 /* ---- sum|terms| of every value of an op ----
  * What each op's results are judged by (KIT_TOLERANCE above). The linear
  * ops get it from the reference run on absolute values; the others from how
  * each value is computed. Arguments are those of the matching clcnn_ref_*
- * function (the _ex one for convolution and pooling; b may be NULL). The functions that allocate return 0, or -1 when out of
- * memory. */
+ * function (the _ex one for convolution and pooling; b may be NULL). The functions that allocate return 0, or -1 when
+ * out of memory. */
 
-int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w,
-                           const size_t w_dims[4], const double *b, const clcnn_conv_params *params,
-                           double *z_terms);
+int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w, const size_t w_dims[4],
+                           const double *b, const clcnn_conv_params *params, double *z_terms);
 /* Any of the outputs may be NULL. Pixels no window covers get 0: their dA
  * must be exactly 0. */
-int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4],
-                            const double *w, const size_t w_dims[4], const clcnn_conv_params *params,
-                            double *da_terms, double *dw_terms, double *db_terms);
+int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4], const double *w,
+                            const size_t w_dims[4], const clcnn_conv_params *params, double *da_terms, double *dw_terms,
+                            double *db_terms);
 /* Max pooling selects: all terms 0 (exact). */
 int kit_pool_forward_terms(const double *a_prev, const size_t a_dims[4], const clcnn_pool_params *params,
                            clcnn_pool_mode mode, double *a_terms);
@@ -152,19 +150,15 @@ int kit_pool_backward_terms(const double *da, const double *a_prev, const size_t
                             const clcnn_pool_params *params, clcnn_pool_mode mode, double *da_prev_terms);
 /* probs_ref and loss_ref: the reference's probs and loss of these logits;
  * any output may be NULL. */
-void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *logits,
-                                             const size_t logits_dims[4], const double *labels,
-                                             const double *probs_ref, const double *loss_ref,
-                                             double *probs_terms, double *loss_terms,
-                                             double *mean_terms);
-void kit_softmax_cross_entropy_backward_terms(clcnn_dtype dtype, const double *probs,
-                                              const size_t probs_dims[4], const double *labels,
-                                              double *dlogits_terms);
+void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *logits, const size_t logits_dims[4],
+                                             const double *labels, const double *probs_ref, const double *loss_ref,
+                                             double *probs_terms, double *loss_terms, double *mean_terms);
+void kit_softmax_cross_entropy_backward_terms(clcnn_dtype dtype, const double *probs, const size_t probs_dims[4],
+                                              const double *labels, double *dlogits_terms);
 /* param, grad and velocity as before the update (velocity NULL: none);
  * velocity_terms may be NULL. */
-void kit_sgd_update_terms(const double *param, const double *grad, const double *velocity,
-                          size_t n, double lr, double momentum, double weight_decay,
-                          double *param_terms, double *velocity_terms);
+void kit_sgd_update_terms(const double *param, const double *grad, const double *velocity, size_t n, double lr,
+                          double momentum, double weight_decay, double *param_terms, double *velocity_terms);
 
 /* ---- watched tensors: the fixture of the error tests ----
  * Tensors that no failing call may change. Each is created here, holding
@@ -184,8 +178,8 @@ typedef struct kit_watch {
  * pattern (1000 + i/4 in steps that float stores exactly, so that any write
  * shows), watched from now on. CLCNN_ERROR_OUT_OF_MEMORY when the watch is
  * full. */
-clcnn_status kit_watch_new(kit_watch *watch, clcnn_context *ctx, clcnn_dtype dtype,
-                           const size_t dims[4], const double *values, clcnn_tensor **tensor);
+clcnn_status kit_watch_new(kit_watch *watch, clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
+                           const double *values, clcnn_tensor **tensor);
 /* The index of the first watched tensor that no longer holds its bytes, or
  * -1 when none changed. A tensor that cannot be read counts as changed;
  * *status (if not NULL) gets that read's status, else CLCNN_OK. */

@@ -14,8 +14,7 @@ static size_t tensor_elements(const clcnn_tensor *tensor)
 
 /* Copies values into write_to (from in) or out of read_from (into out), one
  * of the two tensors being NULL; a float32 tensor is staged through floats. */
-static clcnn_status copy_values(clcnn_tensor *write_to, const clcnn_tensor *read_from,
-                                const double *in, double *out)
+static clcnn_status copy_values(clcnn_tensor *write_to, const clcnn_tensor *read_from, const double *in, double *out)
 {
     const clcnn_tensor *tensor = write_to ? write_to : read_from;
     size_t n = tensor_elements(tensor);
@@ -49,8 +48,8 @@ clcnn_status kit_tensor_read(const clcnn_tensor *tensor, double *values)
     return copy_values(NULL, tensor, NULL, values);
 }
 
-clcnn_status kit_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                            const double *values, clcnn_tensor **tensor)
+clcnn_status kit_tensor_new(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values,
+                            clcnn_tensor **tensor)
 {
     clcnn_status status = clcnn_tensor_create(ctx, dtype, dims, tensor);
     if (status != CLCNN_OK)
@@ -89,8 +88,7 @@ clcnn_status kit_tensor_read_raw(const clcnn_tensor *tensor, void **raw, size_t 
     return status;
 }
 
-clcnn_status kit_tensor_equals_raw(const clcnn_tensor *tensor, const void *expected, size_t bytes,
-                                   int *equal)
+clcnn_status kit_tensor_equals_raw(const clcnn_tensor *tensor, const void *expected, size_t bytes, int *equal)
 {
     void *raw;
     size_t raw_bytes;

@@ -18,9 +18,8 @@ static double *abs_copy(const double *x, size_t n)
     return out;
 }
 
-int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w,
-                           const size_t w_dims[4], const double *b, const clcnn_conv_params *params,
-                           double *z_terms)
+int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const double *w, const size_t w_dims[4],
+                           const double *b, const clcnn_conv_params *params, double *z_terms)
 {
     /* Linear in each argument: on absolute values the reference gives
      * sum|a*w| + |b| for every output. A ReLU after it only ever makes a
@@ -37,9 +36,9 @@ int kit_conv_forward_terms(const double *a_prev, const size_t a_dims[4], const d
     return ok ? 0 : -1;
 }
 
-int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4],
-                            const double *w, const size_t w_dims[4], const clcnn_conv_params *params,
-                            double *da_terms, double *dw_terms, double *db_terms)
+int kit_conv_backward_terms(const double *dz, const double *a_prev, const size_t a_dims[4], const double *w,
+                            const size_t w_dims[4], const clcnn_conv_params *params, double *da_terms, double *dw_terms,
+                            double *db_terms)
 {
     /* Linear in dz, and in a (for dW) and w (for dA): on absolute values
      * the reference gives sum|dz*w|, sum|a*dz| and sum|dz|. */
@@ -102,11 +101,9 @@ static double underflow_terms(clcnn_dtype dtype)
     return kit_dtype_min_normal(dtype) / (KIT_TOLERANCE * kit_dtype_eps(dtype));
 }
 
-void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *logits,
-                                             const size_t logits_dims[4], const double *labels,
-                                             const double *probs_ref, const double *loss_ref,
-                                             double *probs_terms, double *loss_terms,
-                                             double *mean_terms)
+void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *logits, const size_t logits_dims[4],
+                                             const double *labels, const double *probs_ref, const double *loss_ref,
+                                             double *probs_terms, double *loss_terms, double *mean_terms)
 {
     /* From how each value is computed: with d_c = z_c - max and R = max |d_c|
      * of the row, exp(d_c) carries a relative error of a few eps (OpenCL
@@ -129,8 +126,8 @@ void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *lo
         }
         if (probs_terms)
             for (size_t c = 0; c < K; c++)
-                probs_terms[r * K + c] = probs_ref[r * K + c] * ((double)K + 8.0 + 2.0 * spread) +
-                                         underflow_terms(dtype);
+                probs_terms[r * K + c] =
+                    probs_ref[r * K + c] * ((double)K + 8.0 + 2.0 * spread) + underflow_terms(dtype);
         /* Labels are valid classes here (an invalid one gives NaN, which
          * no bound admits). */
         double label = labels[r];
@@ -145,9 +142,8 @@ void kit_softmax_cross_entropy_forward_terms(clcnn_dtype dtype, const double *lo
         *mean_terms = (sum_terms + sum_abs) / (double)rows;
 }
 
-void kit_softmax_cross_entropy_backward_terms(clcnn_dtype dtype, const double *probs,
-                                              const size_t probs_dims[4], const double *labels,
-                                              double *dlogits_terms)
+void kit_softmax_cross_entropy_backward_terms(clcnn_dtype dtype, const double *probs, const size_t probs_dims[4],
+                                              const double *labels, double *dlogits_terms)
 {
     /* (p - onehot) / rows: one subtraction and one division (2.5 ulp). */
     const size_t K = probs_dims[3];
@@ -159,14 +155,13 @@ void kit_softmax_cross_entropy_backward_terms(clcnn_dtype dtype, const double *p
     }
 }
 
-void kit_sgd_update_terms(const double *param, const double *grad, const double *velocity,
-                          size_t n, double lr, double momentum, double weight_decay,
-                          double *param_terms, double *velocity_terms)
+void kit_sgd_update_terms(const double *param, const double *grad, const double *velocity, size_t n, double lr,
+                          double momentum, double weight_decay, double *param_terms, double *velocity_terms)
 {
     /* v = momentum * v + (grad + weight_decay * param); param -= lr * v. */
     for (size_t i = 0; i < n; i++) {
-        double v_terms = fabs(grad[i]) + fabs(weight_decay) * fabs(param[i]) +
-                         (velocity ? fabs(momentum) * fabs(velocity[i]) : 0.0);
+        double v_terms =
+            fabs(grad[i]) + fabs(weight_decay) * fabs(param[i]) + (velocity ? fabs(momentum) * fabs(velocity[i]) : 0.0);
         if (velocity_terms)
             velocity_terms[i] = v_terms;
         param_terms[i] = fabs(param[i]) + fabs(lr) * v_terms;

@@ -10,8 +10,8 @@ static double sentinel(size_t i)
     return 1000.0 + 0.25 * (double)(i % 4096);
 }
 
-clcnn_status kit_watch_new(kit_watch *watch, clcnn_context *ctx, clcnn_dtype dtype,
-                           const size_t dims[4], const double *values, clcnn_tensor **tensor)
+clcnn_status kit_watch_new(kit_watch *watch, clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
+                           const double *values, clcnn_tensor **tensor)
 {
     *tensor = NULL;
     if (watch->count == KIT_MAX_WATCHED)
@@ -53,8 +53,7 @@ int kit_watch_first_changed(const kit_watch *watch, clcnn_status *status)
         /* Reads go through the tensor's own context, whose queue is in
          * order: anything a failed call enqueued has run by then. */
         int same = 0;
-        clcnn_status st =
-            kit_tensor_equals_raw(watch->tensor[k], watch->expected[k], watch->bytes[k], &same);
+        clcnn_status st = kit_tensor_equals_raw(watch->tensor[k], watch->expected[k], watch->bytes[k], &same);
         if (st != CLCNN_OK || !same) {
             if (status)
                 *status = st;

@@ -34,8 +34,7 @@ static char *read_file(const char *path)
 }
 
 /* Builds `source` with `options`; prints the log and returns 1 on failure. */
-static int build_one(cl_context context, cl_device_id device, const char *name, const char *source,
-                     const char *options)
+static int build_one(cl_context context, cl_device_id device, const char *name, const char *source, const char *options)
 {
     cl_int err;
     cl_program program = clCreateProgramWithSource(context, 1, &source, NULL, &err);
@@ -52,8 +51,8 @@ static int build_one(cl_context context, cl_device_id device, const char *name, 
      * "loop not unrolled" means the kernel is not what its author meant. */
     int warned = strstr(log, "warning") != NULL;
     if (err != CL_SUCCESS || warned)
-        fprintf(stderr, "FAIL %s with '%s' (%s %d):\n%s\n", name, options, warned ? "warnings, status" : "error",
-                err, log);
+        fprintf(stderr, "FAIL %s with '%s' (%s %d):\n%s\n", name, options, warned ? "warnings, status" : "error", err,
+                log);
     else
         printf("ok   %s with '%s'\n", name, options);
     clReleaseProgram(program);

@@ -31,7 +31,11 @@ typedef struct conv_case {
 /* A walkthrough case's stride and pad. */
 #define WT(stride, pad) stride, pad, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, CLCNN_ACTIVATION_NONE
 /* An _ex case's params: strides, pads (top, bottom, left, right), dilations, groups. */
-#define EX(sh, sw, pt, pb, pl, pr, dh, dw, g) 0, 0, 1, {sh, sw, pt, pb, pl, pr, dh, dw, g}
+#define EX(sh, sw, pt, pb, pl, pr, dh, dw, g)                                                                          \
+    0, 0, 1,                                                                                                           \
+    {                                                                                                                  \
+        sh, sw, pt, pb, pl, pr, dh, dw, g                                                                              \
+    }
 
 static const conv_case cases[] = {
     {"walkthrough", 10, 4, 4, 3, 2, 2, 8, WT(2, 2)},
@@ -69,13 +73,11 @@ static const conv_case cases[] = {
     {"ex_depthwise_c7", 2, 9, 10, 7, 3, 3, 7, EX(1, 1, 1, 1, 1, 1, 1, 1, 7), 0, CLCNN_ACTIVATION_RELU},
     {"ex_depthwise_multiplier2_stride2", 1, 11, 9, 5, 3, 3, 10, EX(2, 2, 1, 1, 1, 1, 1, 1, 5), 1,
      CLCNN_ACTIVATION_NONE},
-    {"ex_depthwise_c17_dilation2", 1, 12, 12, 17, 3, 3, 17, EX(1, 1, 2, 2, 2, 2, 2, 2, 17), 0,
-     CLCNN_ACTIVATION_NONE},
+    {"ex_depthwise_c17_dilation2", 1, 12, 12, 17, 3, 3, 17, EX(1, 1, 2, 2, 2, 2, 2, 2, 17), 0, CLCNN_ACTIVATION_NONE},
     {"ex_depthwise_multiplier3_5x5_asym", 2, 10, 13, 3, 5, 5, 9, EX(1, 2, 2, 1, 0, 3, 1, 1, 3), 0,
      CLCNN_ACTIVATION_RELU},
     {"big_ex_groups4_dilation2", 2, 30, 30, 32, 3, 3, 32, EX(1, 1, 2, 2, 2, 2, 2, 2, 4), 0, CLCNN_ACTIVATION_NONE},
-    {"big_ex_depthwise_c64_stride2", 2, 33, 33, 64, 3, 3, 64, EX(2, 2, 1, 1, 1, 1, 1, 1, 64), 0,
-     CLCNN_ACTIVATION_RELU},
+    {"big_ex_depthwise_c64_stride2", 2, 33, 33, 64, 3, 3, 64, EX(2, 2, 1, 1, 1, 1, 1, 1, 64), 0, CLCNN_ACTIVATION_RELU},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -124,8 +126,7 @@ static clcnn_status run_backward_op(const conv_problem *p, clcnn_tensor *tdz, cl
     return clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb);
 }
 
-static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
-                         unsigned seed_index)
+static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -237,8 +238,7 @@ static void gradients_init(conv_gradients *g, const conv_problem *p)
     if (p->c->ex)
         clcnn_ref_conv_backward_ex(p->dz, p->a, p->a_dims, p->w, p->w_dims, &p->params, g->da, g->dw, g->db);
     else
-        clcnn_ref_conv_backward(p->dz, p->a, p->a_dims, p->w, p->w_dims, p->c->stride, p->c->pad, g->da, g->dw,
-                                g->db);
+        clcnn_ref_conv_backward(p->dz, p->a, p->a_dims, p->w, p->w_dims, p->c->stride, p->c->pad, g->da, g->dw, g->db);
     ck_assert_int_eq(kit_conv_backward_terms(p->dz, p->a, p->a_dims, p->w, p->w_dims, &p->params, g->da_bound,
                                              g->dw_bound, g->db_bound),
                      0);
@@ -264,8 +264,8 @@ enum { WANT_DA = 1, WANT_DW = 2, WANT_DB = 4, WANT_ALL = 7 };
  * beforehand, the others NULL) and compares them with the reference. With
  * repeatable non-NULL, also runs it a second time over the same outputs and
  * sets *repeatable to whether every output came out bitwise equal. */
-static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn_tensor *tdz,
-                           clcnn_tensor *ta, clcnn_tensor *tw, int want, int *repeatable)
+static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn_tensor *tdz, clcnn_tensor *ta,
+                           clcnn_tensor *tw, int want, int *repeatable)
 {
     clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_from(ctx, p->dtype, p->a_dims, NULL) : NULL;
     clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_from(ctx, p->dtype, p->w_dims, NULL) : NULL;
@@ -302,8 +302,7 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
             if (outputs[k] == NULL)
                 continue;
             if (!test_raw_equal(ctx, outputs[k], first[k], first_bytes[k])) {
-                fprintf(stderr, "case %s: conv_backward %s: second run differs bitwise\n",
-                        p->name, names[k]);
+                fprintf(stderr, "case %s: conv_backward %s: second run differs bitwise\n", p->name, names[k]);
                 *repeatable = 0;
             }
         }
@@ -312,8 +311,10 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
             TEST_OK(ctx, clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb));
             for (int k = 0; k < 3; k++)
                 if (outputs[k] != NULL && !test_raw_equal(ctx, outputs[k], first[k], first_bytes[k])) {
-                    fprintf(stderr, "case %s: conv_backward and conv_backward_ex with default params differ "
-                            "bitwise in %s\n", p->name, names[k]);
+                    fprintf(stderr,
+                            "case %s: conv_backward and conv_backward_ex with default params differ "
+                            "bitwise in %s\n",
+                            p->name, names[k]);
                     *repeatable = 0;
                 }
         }
@@ -343,8 +344,7 @@ START_TEST(test_conv_backward_matches_reference)
 
     int repeatable = 0;
     size_t mismatches = run_backward(&p, &g, tdz, ta, tw, WANT_ALL, &repeatable);
-    static const int partial[] = {WANT_DA, WANT_DW, WANT_DB, WANT_DA | WANT_DB,
-                                  WANT_DW | WANT_DB, WANT_DA | WANT_DW};
+    static const int partial[] = {WANT_DA, WANT_DW, WANT_DB, WANT_DA | WANT_DB, WANT_DW | WANT_DB, WANT_DA | WANT_DW};
     for (size_t k = 0; k < sizeof partial / sizeof partial[0]; k++)
         mismatches += run_backward(&p, &g, tdz, ta, tw, partial[k], NULL);
 
@@ -359,8 +359,8 @@ START_TEST(test_conv_backward_matches_reference)
 END_TEST
 
 /* L = sum(conv_forward(a, w, b) * g), computed from the device's forward pass. */
-static double device_loss(clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb,
-                          clcnn_tensor *tz, const conv_problem *p, const double *g, double *z)
+static double device_loss(clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb, clcnn_tensor *tz, const conv_problem *p,
+                          const double *g, double *z)
 {
     TEST_OK(ctx, run_forward(p, ta, tw, tb, tz));
     test_tensor_get(ctx, tz, z);
@@ -372,10 +372,9 @@ static double device_loss(clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb,
 
 /* Central differences of L over every element of values (the contents of
  * tensor t), compared with the device gradient. */
-static size_t check_finite_differences(const conv_problem *p, const char *what, double *values,
-                                       size_t n, clcnn_tensor *t, const double *device_grad,
-                                       clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb,
-                                       clcnn_tensor *tz, double *z)
+static size_t check_finite_differences(const conv_problem *p, const char *what, double *values, size_t n,
+                                       clcnn_tensor *t, const double *device_grad, clcnn_tensor *ta, clcnn_tensor *tw,
+                                       clcnn_tensor *tb, clcnn_tensor *tz, double *z)
 {
     const double h = 1e-5;
     double scale = 1.0;
@@ -427,12 +426,9 @@ START_TEST(test_conv_gradient_finite_differences)
     test_tensor_get(ctx, tdb, db);
 
     size_t mismatches = 0;
-    mismatches += check_finite_differences(&p, "dA_prev vs finite differences", p.a, p.n_a, ta,
-                                           da, ta, tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "dW vs finite differences", p.w, p.n_w, tw, dw, ta,
-                                           tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "db vs finite differences", p.b, p.n_b, tb, db, ta,
-                                           tw, tb, tz, z);
+    mismatches += check_finite_differences(&p, "dA_prev vs finite differences", p.a, p.n_a, ta, da, ta, tw, tb, tz, z);
+    mismatches += check_finite_differences(&p, "dW vs finite differences", p.w, p.n_w, tw, dw, ta, tw, tb, tz, z);
+    mismatches += check_finite_differences(&p, "db vs finite differences", p.b, p.n_b, tb, db, ta, tw, tb, tz, z);
 
     clcnn_tensor *all[] = {ta, tw, tb, tz, tdz, tda, tdw, tdb};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
@@ -451,8 +447,7 @@ static Suite *conv_suite(void)
     Suite *suite = suite_create("conv");
     test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences,
-                  (int)N_GRADIENT_CASES);
+    test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences, (int)N_GRADIENT_CASES);
     return suite;
 }
 

@@ -24,26 +24,24 @@
 static cl_device_id device;
 static cl_context cl_ctx;
 static cl_command_queue queue;
-static size_t align;         /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
+static size_t align; /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
 static int has_fp64;
 
-#define CL_OK(call)                                                                           \
-    do {                                                                                      \
-        cl_int cl_ok_err_ = (call);                                                           \
-        ck_assert_msg(cl_ok_err_ == CL_SUCCESS, "%s failed with OpenCL error %d", #call,      \
-                      (int)cl_ok_err_);                                                       \
+#define CL_OK(call)                                                                                                    \
+    do {                                                                                                               \
+        cl_int cl_ok_err_ = (call);                                                                                    \
+        ck_assert_msg(cl_ok_err_ == CL_SUCCESS, "%s failed with OpenCL error %d", #call, (int)cl_ok_err_);             \
     } while (0)
 
-#define EXPECT_STATUS(c, call, want)                                                                       \
-    do {                                                                                                   \
-        clcnn_status expect_got_ = (call);                                                                 \
-        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,             \
-                      clcnn_status_string(expect_got_), clcnn_status_string(want),                         \
-                      clcnn_context_last_error(c));                                                        \
+#define EXPECT_STATUS(c, call, want)                                                                                   \
+    do {                                                                                                               \
+        clcnn_status expect_got_ = (call);                                                                             \
+        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,                        \
+                      clcnn_status_string(expect_got_), clcnn_status_string(want), clcnn_context_last_error(c));       \
     } while (0)
 
-#define EXPECT_MESSAGE(c, part)                                                                            \
-    ck_assert_msg(strstr(clcnn_context_last_error(c), (part)) != NULL,                                     \
+#define EXPECT_MESSAGE(c, part)                                                                                        \
+    ck_assert_msg(strstr(clcnn_context_last_error(c), (part)) != NULL,                                                 \
                   "message\n  \"%s\"\ndoes not contain\n  \"%s\"", clcnn_context_last_error(c), (part))
 
 /* ---- helpers ---- */
@@ -74,14 +72,14 @@ static cl_uint context_refs(cl_context c)
  * returns: on a loaded machine a count read at once can still include
  * them (seen once on POCL with every core busy). A leaked reference never
  * goes, so wait up to two seconds for the count before judging it. */
-#define EXPECT_REFS(count, want)                                                   \
-    do {                                                                           \
-        cl_uint got_ = (count);                                                    \
-        for (int tries_ = 0; tries_ < 200 && got_ != (cl_uint)(want); tries_++) { \
-            nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);             \
-            got_ = (count);                                                        \
-        }                                                                          \
-        ck_assert_uint_eq(got_, (want));                                           \
+#define EXPECT_REFS(count, want)                                                                                       \
+    do {                                                                                                               \
+        cl_uint got_ = (count);                                                                                        \
+        for (int tries_ = 0; tries_ < 200 && got_ != (cl_uint)(want); tries_++) {                                      \
+            nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);                                                  \
+            got_ = (count);                                                                                            \
+        }                                                                                                              \
+        ck_assert_uint_eq(got_, (want));                                                                               \
     } while (0)
 
 static cl_mem new_buffer(cl_context c, cl_mem_flags flags, size_t bytes)
@@ -438,13 +436,13 @@ START_TEST(test_wrap_refusals)
     clcnn_tensor *t;
     char want[256];
 
-#define REFUSED(call, status, part)                                                                         \
-    do {                                                                                                    \
-        t = (clcnn_tensor *)&t;                                                                             \
-        EXPECT_STATUS(c, call, status);                                                                     \
-        ck_assert_msg(t == NULL, "%s left *tensor set", #call);                                             \
-        EXPECT_MESSAGE(c, part);                                                                            \
-        EXPECT_REFS(mem_refs(buffer), before);                                                        \
+#define REFUSED(call, status, part)                                                                                    \
+    do {                                                                                                               \
+        t = (clcnn_tensor *)&t;                                                                                        \
+        EXPECT_STATUS(c, call, status);                                                                                \
+        ck_assert_msg(t == NULL, "%s left *tensor set", #call);                                                        \
+        EXPECT_MESSAGE(c, part);                                                                                       \
+        EXPECT_REFS(mem_refs(buffer), before);                                                                         \
     } while (0)
 
     /* A buffer of another OpenCL context (same device). */
@@ -465,15 +463,15 @@ START_TEST(test_wrap_refusals)
             "tensor_wrap: 2 x 3 x 4 x 5 float32 is 480 bytes, which from offset 0 needs a buffer of at least "
             "480 bytes, but buffer holds 476");
     CL_OK(clReleaseMemObject(small));
-    snprintf(want, sizeof want, "from offset %zu needs a buffer of at least %zu bytes, but buffer holds %zu",
-             2 * align, 2 * align + 2 * bytes, 2 * align + bytes);
+    snprintf(want, sizeof want, "from offset %zu needs a buffer of at least %zu bytes, but buffer holds %zu", 2 * align,
+             2 * align + 2 * bytes, 2 * align + bytes);
     const size_t twice[4] = {2, 3, 4, 10};
     REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, twice, buffer, 2 * align, &t), CLCNN_ERROR_SHAPE, want);
     /* An offset past the end, and one whose sum with the size overflows. */
     REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 64 * align, &t), CLCNN_ERROR_SHAPE,
             "needs a buffer of at least");
-    REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, (size_t)-1 / align * align, &t),
-            CLCNN_ERROR_SHAPE, "needs a buffer of at least");
+    REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, (size_t)-1 / align * align, &t), CLCNN_ERROR_SHAPE,
+            "needs a buffer of at least");
 
     /* A misaligned offset (in bytes; the device reports bits). */
     if (align > 1) {
@@ -481,8 +479,7 @@ START_TEST(test_wrap_refusals)
                  "tensor_wrap: offset %zu is not a multiple of %zu bytes, the alignment of %s "
                  "(CL_DEVICE_MEM_BASE_ADDR_ALIGN, %zu bits); the nearest ones are %zu and %zu",
                  align / 2, align, clcnn_context_device_name(c), align * 8, (size_t)0, align);
-        REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align / 2, &t), CLCNN_ERROR_INVALID_ARGUMENT,
-                want);
+        REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align / 2, &t), CLCNN_ERROR_INVALID_ARGUMENT, want);
     }
     REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 4, &t), CLCNN_ERROR_INVALID_ARGUMENT,
             "is not a multiple of");
@@ -499,8 +496,7 @@ START_TEST(test_wrap_refusals)
 
     /* The checks every new tensor gets. */
     const size_t zero[4] = {2, 0, 4, 5};
-    REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, zero, buffer, 0, &t), CLCNN_ERROR_SHAPE,
-            "tensor_wrap: dims[1] is 0");
+    REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, zero, buffer, 0, &t), CLCNN_ERROR_SHAPE, "tensor_wrap: dims[1] is 0");
     REFUSED(clcnn_tensor_wrap(c, (clcnn_dtype)7, dims, buffer, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT,
             "tensor_wrap: unknown dtype 7");
     REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, NULL, buffer, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT,
@@ -744,8 +740,7 @@ static int open_caller_objects(void)
     cl_uint n_platforms = 0, n_devices = 0;
     cl_device_id devices[32];
     if (clGetPlatformIDs(16, platforms, &n_platforms) != CL_SUCCESS || chosen->platform_index >= n_platforms ||
-        clGetDeviceIDs(platforms[chosen->platform_index], CL_DEVICE_TYPE_ALL, 32, devices, &n_devices) !=
-            CL_SUCCESS ||
+        clGetDeviceIDs(platforms[chosen->platform_index], CL_DEVICE_TYPE_ALL, 32, devices, &n_devices) != CL_SUCCESS ||
         chosen->device_index >= n_devices)
         return 1;
     device = devices[chosen->device_index];

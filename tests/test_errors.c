@@ -47,8 +47,8 @@ static const size_t PAD_DIMS[4] = {2, 7, 7, 3};
 static void setup(void)
 {
     memset(&fx, 0, sizeof fx);
-    ck_assert_msg(clcnn_context_create(NULL, &fx.other_ctx) == CLCNN_OK,
-                  "a second context: %s", clcnn_context_last_error(fx.other_ctx));
+    ck_assert_msg(clcnn_context_create(NULL, &fx.other_ctx) == CLCNN_OK, "a second context: %s",
+                  clcnn_context_last_error(fx.other_ctx));
     fx.a = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS, 1);
     fx.w = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, W_DIMS, 2);
     fx.b = test_watch_input(&fx.watch, ctx, CLCNN_FLOAT32, B_DIMS, 3);
@@ -72,15 +72,14 @@ static void teardown(void)
 
 /* EXPECT_ERROR(call, status, op, "arg", "other acceptable arg"...): the
  * message is read from the shared context. */
-#define EXPECT_ERROR(call, want, op, ...) \
-    TEST_EXPECT_ERROR(&fx.watch, ctx, call, want, op, __VA_ARGS__)
+#define EXPECT_ERROR(call, want, op, ...) TEST_EXPECT_ERROR(&fx.watch, ctx, call, want, op, __VA_ARGS__)
 /* For calls without a usable context (ctx NULL): only the status counts. */
 #define EXPECT_STATUS(call, want) TEST_EXPECT_STATUS(&fx.watch, call, want)
 
 /* ---- valid ops after errors ---- */
 
-static void check_close_to_reference(const char *what, clcnn_tensor *t, const double *ref,
-                                     const double *terms, size_t n)
+static void check_close_to_reference(const char *what, clcnn_tensor *t, const double *ref, const double *terms,
+                                     size_t n)
 {
     double *got = test_alloc_doubles(n);
     double *bound = test_alloc_doubles(n);
@@ -116,8 +115,7 @@ static void check_valid_ops_still_work(void)
     TEST_OK(ctx, clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z));
     TEST_OK(ctx, clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, da_prev, dw, db));
     TEST_OK(ctx, clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, pool_out));
-    TEST_OK(ctx, clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX,
-                                     pool_da_prev));
+    TEST_OK(ctx, clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, pool_da_prev));
     TEST_OK(ctx, clcnn_zero_pad(ctx, fx.a, PAD, x_pad));
     TEST_OK(ctx, clcnn_context_finish(ctx));
 
@@ -137,12 +135,10 @@ static void check_valid_ops_still_work(void)
     check_close_to_reference("conv_backward dW", dw, ref2, bnd2, nw);
     check_close_to_reference("conv_backward db", db, ref3, bnd3, 4);
     clcnn_ref_pool_forward(a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, ref1);
-    ck_assert_int_eq(
-        kit_pool_forward_terms(a, A_DIMS, &pool_params, CLCNN_POOL_AVERAGE, bnd1), 0);
+    ck_assert_int_eq(kit_pool_forward_terms(a, A_DIMS, &pool_params, CLCNN_POOL_AVERAGE, bnd1), 0);
     check_close_to_reference("pool_forward average", pool_out, ref1, bnd1, np);
     clcnn_ref_pool_backward(pda, a, A_DIMS, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, ref1);
-    ck_assert_int_eq(
-        kit_pool_backward_terms(pda, a, A_DIMS, &pool_params, CLCNN_POOL_MAX, bnd1), 0);
+    ck_assert_int_eq(kit_pool_backward_terms(pda, a, A_DIMS, &pool_params, CLCNN_POOL_MAX, bnd1), 0);
     check_close_to_reference("pool_backward max", pool_da_prev, ref1, bnd1, na);
     clcnn_ref_zero_pad(a, A_DIMS, PAD, ref1);
     memset(bnd1, 0, npad * sizeof *bnd1);
@@ -173,19 +169,17 @@ START_TEST(test_status_strings)
         const char *s = clcnn_status_string(all[i]);
         ck_assert_msg(s != NULL && s[0] != '\0', "status %d has no string", (int)all[i]);
         for (size_t j = 0; j < i; j++)
-            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0,
-                          "statuses %d and %d share the string \"%s\"", (int)all[i], (int)all[j],
-                          s);
+            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0, "statuses %d and %d share the string \"%s\"",
+                          (int)all[i], (int)all[j], s);
     }
     ck_assert_ptr_nonnull(strstr(clcnn_status_string(CLCNN_ERROR_SHAPE), "CLCNN_ERROR_SHAPE"));
     const clcnn_status unknown[] = {(clcnn_status)8, (clcnn_status)99, (clcnn_status)-1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = clcnn_status_string(unknown[i]);
-        ck_assert_msg(s != NULL && s[0] != '\0', "unknown status %d has no string",
-                      (int)unknown[i]);
+        ck_assert_msg(s != NULL && s[0] != '\0', "unknown status %d has no string", (int)unknown[i]);
         for (size_t j = 0; j < n; j++)
-            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0,
-                          "unknown status %d reads as a known one: \"%s\"", (int)unknown[i], s);
+            ck_assert_msg(strcmp(s, clcnn_status_string(all[j])) != 0, "unknown status %d reads as a known one: \"%s\"",
+                          (int)unknown[i], s);
     }
 }
 END_TEST
@@ -202,8 +196,7 @@ START_TEST(test_version_and_null_no_ops)
     ck_assert_ptr_nonnull(clcnn_context_device_name(NULL));
     clcnn_tensor *t = NULL;
     size_t dims[4] = {1, 1, 1, 1};
-    ck_assert_int_eq(clcnn_tensor_create(NULL, CLCNN_FLOAT32, dims, &t),
-                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clcnn_tensor_create(NULL, CLCNN_FLOAT32, dims, &t), CLCNN_ERROR_INVALID_ARGUMENT);
     ck_assert_ptr_null(t);
     float v = 0;
     ck_assert_int_eq(clcnn_tensor_write(NULL, &v, sizeof v), CLCNN_ERROR_INVALID_ARGUMENT);
@@ -245,8 +238,7 @@ static int contains_nocase(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay != '\0'; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] != '\0' &&
-               (hay[i] | 0x20) == (needle[i] | 0x20))
+        while (i < n && hay[i] != '\0' && (hay[i] | 0x20) == (needle[i] | 0x20))
             i++;
         if (i == n)
             return 1;
@@ -258,11 +250,10 @@ static void expect_context_ok(const char *spec)
 {
     clcnn_context *c = NULL;
     clcnn_status st = clcnn_context_create(spec, &c);
-    ck_assert_msg(st == CLCNN_OK, "context_create(\"%s\"): %s: %s", spec ? spec : "NULL",
-                  clcnn_status_string(st), c ? clcnn_context_last_error(c) : "");
+    ck_assert_msg(st == CLCNN_OK, "context_create(\"%s\"): %s: %s", spec ? spec : "NULL", clcnn_status_string(st),
+                  c ? clcnn_context_last_error(c) : "");
     const char *name = clcnn_context_device_name(c);
-    ck_assert_msg(name != NULL && name[0] != '\0', "context_create(\"%s\"): empty device name",
-                  spec ? spec : "NULL");
+    ck_assert_msg(name != NULL && name[0] != '\0', "context_create(\"%s\"): empty device name", spec ? spec : "NULL");
     ck_assert_int_eq(clcnn_context_supports_dtype(c, CLCNN_FLOAT32), 1);
     ck_assert_int_eq(clcnn_context_finish(c), CLCNN_OK);
     clcnn_context_destroy(c);
@@ -276,8 +267,8 @@ static const char *expect_no_device(const char *spec)
     clcnn_status st = clcnn_context_create(spec, &c);
     const char *msg = c != NULL ? clcnn_context_last_error(c) : "";
     snprintf(message, sizeof message, "%s", msg != NULL ? msg : "");
-    ck_assert_msg(st == CLCNN_ERROR_NO_DEVICE, "context_create(\"%s\") returned %s: %s",
-                  spec ? spec : "NULL", clcnn_status_string(st), message);
+    ck_assert_msg(st == CLCNN_ERROR_NO_DEVICE, "context_create(\"%s\") returned %s: %s", spec ? spec : "NULL",
+                  clcnn_status_string(st), message);
     if (c != NULL) {
         /* The library hands back a context holding only the message: it must
          * refuse work instead of crashing. */
@@ -324,8 +315,7 @@ START_TEST(test_context_specs)
     }
 
     const char *msg = expect_no_device("no-such-device-xyz");
-    ck_assert_msg(strstr(msg, "no-such-device-xyz") != NULL,
-                  "no-match message does not repeat the spec: %s", msg);
+    ck_assert_msg(strstr(msg, "no-such-device-xyz") != NULL, "no-match message does not repeat the spec: %s", msg);
     /* It lists what was found: the default device's own name appears in it
      * (device_name may append " (platform)"; compare the part before). */
     char device_only[256];
@@ -333,15 +323,14 @@ START_TEST(test_context_specs)
     char *paren = strstr(device_only, " (");
     if (paren != NULL)
         *paren = '\0';
-    ck_assert_msg(strstr(msg, device_only) != NULL,
-                  "no-match message does not list the device found (%s): %s", device_only, msg);
+    ck_assert_msg(strstr(msg, device_only) != NULL, "no-match message does not list the device found (%s): %s",
+                  device_only, msg);
     expect_no_device("99:0");
     expect_no_device("0:99");
 
     clcnn_context *c = NULL;
     clcnn_status st = clcnn_context_create("gpu", &c);
-    ck_assert_msg(st == CLCNN_OK || st == CLCNN_ERROR_NO_DEVICE, "\"gpu\" gave %s",
-                  clcnn_status_string(st));
+    ck_assert_msg(st == CLCNN_OK || st == CLCNN_ERROR_NO_DEVICE, "\"gpu\" gave %s", clcnn_status_string(st));
     clcnn_context_destroy(c);
 }
 END_TEST
@@ -366,8 +355,7 @@ START_TEST(test_context_env_var)
     ck_assert_msg(names_env, "CLCNN_DEVICE no-match message does not name the value: %s", copy);
     ck_assert_msg(explicit_status == CLCNN_OK, "an explicit spec lost to CLCNN_DEVICE: %s",
                   clcnn_status_string(explicit_status));
-    ck_assert_msg(env_status == CLCNN_OK, "CLCNN_DEVICE=0:0 gave %s",
-                  clcnn_status_string(env_status));
+    ck_assert_msg(env_status == CLCNN_OK, "CLCNN_DEVICE=0:0 gave %s", clcnn_status_string(env_status));
 }
 END_TEST
 
@@ -403,8 +391,8 @@ START_TEST(test_tensor_basics)
     if (!clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         const size_t dims[4] = {1, 1, 1, 1};
         clcnn_tensor *t = NULL;
-        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT64, dims, &t), CLCNN_ERROR_UNSUPPORTED,
-                     "tensor_create", "float64", "fp64");
+        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT64, dims, &t), CLCNN_ERROR_UNSUPPORTED, "tensor_create",
+                     "float64", "fp64");
     }
 }
 END_TEST
@@ -416,31 +404,29 @@ START_TEST(test_tensor_create_errors)
     for (int d = 0; d < 4; d++) {
         size_t dims[4] = {1, 2, 3, 4};
         dims[d] = 0;
-        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, dims, &t), CLCNN_ERROR_SHAPE,
-                     "tensor_create", "dims", "0");
+        EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, dims, &t), CLCNN_ERROR_SHAPE, "tensor_create", "dims",
+                     "0");
         ck_assert_ptr_null(t);
     }
     const size_t overflow_elements[4] = {SIZE_MAX / 2 + 1, 2, 1, 1};
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_elements, &t),
-                 CLCNN_ERROR_SHAPE, "tensor_create", "overflow");
-    const size_t overflow_spread[4] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 20,
-                                       (size_t)1 << 20};
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_spread, &t), CLCNN_ERROR_SHAPE,
-                 "tensor_create", "overflow");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_elements, &t), CLCNN_ERROR_SHAPE, "tensor_create",
+                 "overflow");
+    const size_t overflow_spread[4] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 20};
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_spread, &t), CLCNN_ERROR_SHAPE, "tensor_create",
+                 "overflow");
     /* The element count fits but the byte count does not. */
     const size_t overflow_bytes[4] = {SIZE_MAX / 4 + 1, 1, 1, 1};
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_bytes, &t), CLCNN_ERROR_SHAPE,
-                 "tensor_create", "overflow");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, overflow_bytes, &t), CLCNN_ERROR_SHAPE, "tensor_create",
+                 "overflow");
     /* No overflow, but past any device's largest allocation. */
     const size_t huge[4] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 10, 1};
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, huge, &t), CLCNN_ERROR_SHAPE,
-                 "tensor_create", "bytes");
-    EXPECT_ERROR(clcnn_tensor_create(ctx, (clcnn_dtype)9, ok_dims, &t),
-                 CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create", "dtype");
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, NULL, &t), CLCNN_ERROR_INVALID_ARGUMENT,
-                 "tensor_create", "dims");
-    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, ok_dims, NULL),
-                 CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create", "tensor");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, huge, &t), CLCNN_ERROR_SHAPE, "tensor_create", "bytes");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, (clcnn_dtype)9, ok_dims, &t), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create",
+                 "dtype");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, NULL, &t), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create",
+                 "dims");
+    EXPECT_ERROR(clcnn_tensor_create(ctx, CLCNN_FLOAT32, ok_dims, NULL), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_create",
+                 "tensor");
     check_valid_ops_still_work();
 }
 END_TEST
@@ -453,18 +439,13 @@ START_TEST(test_tensor_transfer_errors)
     memset(buffer, 0x5a, 2 * bytes);
     const size_t wrong[] = {0, 1, bytes - 1, bytes + 1, bytes - sizeof(float), 2 * bytes};
     for (size_t k = 0; k < sizeof wrong / sizeof wrong[0]; k++) {
-        EXPECT_ERROR(clcnn_tensor_write(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT,
-                     "tensor_write", "bytes");
-        EXPECT_ERROR(clcnn_tensor_read(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT,
-                     "tensor_read", "bytes");
+        EXPECT_ERROR(clcnn_tensor_write(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_write", "bytes");
+        EXPECT_ERROR(clcnn_tensor_read(fx.z, buffer, wrong[k]), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_read", "bytes");
         for (size_t i = 0; i < 2 * bytes; i++)
-            ck_assert_msg(buffer[i] == 0x5a, "a failed tensor_read of %zu bytes wrote to dst",
-                          wrong[k]);
+            ck_assert_msg(buffer[i] == 0x5a, "a failed tensor_read of %zu bytes wrote to dst", wrong[k]);
     }
-    EXPECT_ERROR(clcnn_tensor_write(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT,
-                 "tensor_write", "src");
-    EXPECT_ERROR(clcnn_tensor_read(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT,
-                 "tensor_read", "dst");
+    EXPECT_ERROR(clcnn_tensor_write(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_write", "src");
+    EXPECT_ERROR(clcnn_tensor_read(fx.z, NULL, bytes), CLCNN_ERROR_INVALID_ARGUMENT, "tensor_read", "dst");
     EXPECT_STATUS(clcnn_tensor_write(NULL, buffer, bytes), CLCNN_ERROR_INVALID_ARGUMENT);
     EXPECT_STATUS(clcnn_tensor_read(NULL, buffer, bytes), CLCNN_ERROR_INVALID_ARGUMENT);
     free(buffer);
@@ -480,8 +461,7 @@ START_TEST(test_zero_pad_errors)
     EXPECT_STATUS(clcnn_zero_pad(NULL, fx.a, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT);
     EXPECT_ERROR(clcnn_zero_pad(ctx, NULL, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op, "x");
     EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, NULL), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad");
-    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, -1, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op,
-                 "pad");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, -1, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
     EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 2, fx.x_pad), CLCNN_ERROR_SHAPE, op, "x_pad");
     const size_t wrong_dims[][4] = {{2, 6, 7, 3}, {2, 7, 6, 3}, {2, 7, 7, 4}, {1, 7, 7, 3}};
     for (size_t k = 0; k < sizeof wrong_dims / sizeof wrong_dims[0]; k++) {
@@ -490,18 +470,14 @@ START_TEST(test_zero_pad_errors)
     }
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, PAD_DIMS);
-        EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_INVALID_ARGUMENT, op,
-                     "x_pad");
+        EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, bad), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad");
     }
     clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, PAD_DIMS);
-    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, foreign), CLCNN_ERROR_INVALID_ARGUMENT, op,
-                 "x_pad");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, PAD, foreign), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad");
     clcnn_tensor *foreign_x = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
-    EXPECT_ERROR(clcnn_zero_pad(ctx, foreign_x, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op,
-                 "x");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, foreign_x, PAD, fx.x_pad), CLCNN_ERROR_INVALID_ARGUMENT, op, "x");
     /* pad 0 makes the dims agree, so only the aliasing is wrong. */
-    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 0, fx.a), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad",
-                 "alias");
+    EXPECT_ERROR(clcnn_zero_pad(ctx, fx.a, 0, fx.a), CLCNN_ERROR_INVALID_ARGUMENT, op, "x_pad", "alias");
     check_valid_ops_still_work();
 }
 END_TEST
@@ -511,72 +487,55 @@ END_TEST
 START_TEST(test_conv_forward_errors)
 {
     const char *op = "conv_forward";
-    EXPECT_STATUS(clcnn_conv_forward(NULL, fx.a, fx.w, fx.b, 1, 0, fx.z),
-                  CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_ERROR(clcnn_conv_forward(ctx, NULL, fx.w, fx.b, 1, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, NULL, fx.b, 1, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, NULL, 1, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, NULL),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 0, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, -2, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, -1, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
+    EXPECT_STATUS(clcnn_conv_forward(NULL, fx.a, fx.w, fx.b, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_conv_forward(ctx, NULL, fx.w, fx.b, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, NULL, fx.b, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, NULL, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, NULL), CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 0, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, -2, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, -1, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "pad");
 
     const size_t w_channels[4] = {3, 3, 4, 4};
     clcnn_tensor *bad_w = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w_channels);
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, bad_w, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
-                 "w", "a_prev");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, bad_w, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op, "w", "a_prev");
     const size_t bias_dims[][4] = {{1, 1, 1, 5}, {1, 1, 1, 3}, {4, 1, 1, 1}, {1, 1, 2, 4}};
     for (size_t k = 0; k < sizeof bias_dims / sizeof bias_dims[0]; k++) {
         clcnn_tensor *bad_b = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, bias_dims[k]);
-        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, bad_b, 1, 0, fx.z), CLCNN_ERROR_SHAPE,
-                     op, "b");
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, bad_b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op, "b");
     }
     const size_t z_dims[][4] = {{2, 3, 3, 5}, {2, 4, 3, 4}, {2, 3, 2, 4}, {1, 3, 3, 4}};
     for (size_t k = 0; k < sizeof z_dims / sizeof z_dims[0]; k++) {
         clcnn_tensor *bad_z = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, z_dims[k]);
-        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, bad_z), CLCNN_ERROR_SHAPE,
-                     op, "z");
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, bad_z), CLCNN_ERROR_SHAPE, op, "z");
     }
     /* Right z for stride 1 but not for stride 2 / pad 1. */
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 2, 0, fx.z), CLCNN_ERROR_SHAPE, op,
-                 "z");
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 1, fx.z), CLCNN_ERROR_SHAPE, op,
-                 "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 2, 0, fx.z), CLCNN_ERROR_SHAPE, op, "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 1, fx.z), CLCNN_ERROR_SHAPE, op, "z");
     /* Windows larger than the padded 5x5 input, square and not. */
     const size_t big_w[][4] = {{6, 6, 3, 4}, {6, 1, 3, 4}, {1, 6, 3, 4}};
     for (size_t k = 0; k < sizeof big_w / sizeof big_w[0]; k++) {
         clcnn_tensor *w6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w[k]);
-        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w6, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op,
-                     "w", "window", "a_prev", "f");
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w6, fx.b, 1, 0, fx.z), CLCNN_ERROR_SHAPE, op, "w", "window",
+                     "a_prev", "f");
     }
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         clcnn_tensor *w64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, W_DIMS);
-        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w64, fx.b, 1, 0, fx.z),
-                     CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, w64, fx.b, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
         clcnn_tensor *z64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, Z_DIMS);
-        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z64),
-                     CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+        EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z64), CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
     }
     clcnn_tensor *foreign_b = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, B_DIMS);
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, foreign_b, 1, 0, fx.z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, foreign_b, 1, 0, fx.z), CLCNN_ERROR_INVALID_ARGUMENT, op, "b");
     clcnn_tensor *foreign_z = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, Z_DIMS);
-    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, foreign_z),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, foreign_z), CLCNN_ERROR_INVALID_ARGUMENT, op, "z");
     /* 1x1 weights 3 -> 3 channels: z has a_prev's dims, only aliasing is wrong. */
     const size_t w1_dims[4] = {1, 1, 3, 3}, b3_dims[4] = {1, 1, 1, 3};
     clcnn_tensor *w1 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w1_dims);
     clcnn_tensor *b3 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, b3_dims);
     clcnn_tensor *a_alias = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
-    EXPECT_ERROR(clcnn_conv_forward(ctx, a_alias, w1, b3, 1, 0, a_alias),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "z", "alias");
+    EXPECT_ERROR(clcnn_conv_forward(ctx, a_alias, w1, b3, 1, 0, a_alias), CLCNN_ERROR_INVALID_ARGUMENT, op, "z",
+                 "alias");
     check_valid_ops_still_work();
 }
 END_TEST
@@ -601,7 +560,11 @@ START_TEST(test_conv_ex_errors)
 {
     const clcnn_conv_params good = clcnn_conv_params_default(1, 0);
     /* Every field below its least value, named with the value. */
-    const struct { size_t offset; int value; const char *message; } fields[] = {
+    const struct {
+        size_t offset;
+        int value;
+        const char *message;
+    } fields[] = {
         {offsetof(clcnn_conv_params, stride_h), 0, "params->stride_h is 0"},
         {offsetof(clcnn_conv_params, stride_w), -1, "params->stride_w is -1"},
         {offsetof(clcnn_conv_params, pad_top), -1, "params->pad_top is -1"},
@@ -663,8 +626,8 @@ START_TEST(test_conv_backward_errors)
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, NULL, 1, 0, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "w");
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, NULL),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "dw", "db");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, NULL), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "da_prev", "dw", "db");
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 0, 0, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, -3, fx.da_prev, fx.dw, fx.db),
@@ -673,47 +636,45 @@ START_TEST(test_conv_backward_errors)
     const size_t dz_dims[][4] = {{2, 3, 3, 5}, {2, 2, 3, 4}, {2, 3, 4, 4}, {3, 3, 3, 4}};
     for (size_t k = 0; k < sizeof dz_dims / sizeof dz_dims[0]; k++) {
         clcnn_tensor *bad_dz = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dz_dims[k]);
-        EXPECT_ERROR(
-            clcnn_conv_backward(ctx, bad_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
-            CLCNN_ERROR_SHAPE, op, "dz");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, bad_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db), CLCNN_ERROR_SHAPE,
+                     op, "dz");
     }
     const size_t da_dims[][4] = {{2, 5, 5, 4}, {2, 5, 4, 3}, {1, 5, 5, 3}};
     for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
         clcnn_tensor *bad_da = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_dims[k]);
-        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, fx.dw, fx.db),
-                     CLCNN_ERROR_SHAPE, op, "da_prev");
-        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, NULL, NULL),
-                     CLCNN_ERROR_SHAPE, op, "da_prev");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, fx.dw, fx.db), CLCNN_ERROR_SHAPE, op,
+                     "da_prev");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, bad_da, NULL, NULL), CLCNN_ERROR_SHAPE, op,
+                     "da_prev");
     }
     const size_t dw_dims[4] = {3, 3, 3, 5}, dw_swapped[4] = {3, 3, 4, 3};
     clcnn_tensor *bad_dw = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dw_dims);
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, bad_dw, fx.db),
-                 CLCNN_ERROR_SHAPE, op, "dw");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, bad_dw, fx.db), CLCNN_ERROR_SHAPE, op,
+                 "dw");
     clcnn_tensor *bad_dw2 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, dw_swapped);
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, bad_dw2, NULL),
-                 CLCNN_ERROR_SHAPE, op, "dw");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, bad_dw2, NULL), CLCNN_ERROR_SHAPE, op, "dw");
     const size_t db_dims[][4] = {{1, 1, 1, 3}, {4, 1, 1, 1}};
     for (size_t k = 0; k < sizeof db_dims / sizeof db_dims[0]; k++) {
         clcnn_tensor *bad_db = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, db_dims[k]);
-        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, bad_db),
-                     CLCNN_ERROR_SHAPE, op, "db");
-        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, bad_db),
-                     CLCNN_ERROR_SHAPE, op, "db");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, bad_db), CLCNN_ERROR_SHAPE,
+                     op, "db");
+        EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, NULL, NULL, bad_db), CLCNN_ERROR_SHAPE, op,
+                     "db");
     }
     const size_t w_channels[4] = {3, 3, 4, 4};
     clcnn_tensor *bad_w = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, w_channels);
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, bad_w, 1, 0, fx.da_prev, fx.dw, fx.db),
-                 CLCNN_ERROR_SHAPE, op, "w", "a_prev");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, bad_w, 1, 0, fx.da_prev, fx.dw, fx.db), CLCNN_ERROR_SHAPE, op,
+                 "w", "a_prev");
     /* dz is right for stride 1, pad 0 only. */
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 2, 0, fx.da_prev, fx.dw, fx.db),
-                 CLCNN_ERROR_SHAPE, op, "dz");
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 2, fx.da_prev, fx.dw, fx.db),
-                 CLCNN_ERROR_SHAPE, op, "dz");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 2, 0, fx.da_prev, fx.dw, fx.db), CLCNN_ERROR_SHAPE, op,
+                 "dz");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 2, fx.da_prev, fx.dw, fx.db), CLCNN_ERROR_SHAPE, op,
+                 "dz");
     const size_t big_w[4] = {6, 6, 3, 4};
     clcnn_tensor *w6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w);
     clcnn_tensor *dw6 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, big_w);
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, w6, 1, 0, fx.da_prev, dw6, fx.db),
-                 CLCNN_ERROR_SHAPE, op, "w", "window", "a_prev", "f");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, w6, 1, 0, fx.da_prev, dw6, fx.db), CLCNN_ERROR_SHAPE, op, "w",
+                 "window", "a_prev", "f");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         clcnn_tensor *dz64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, Z_DIMS);
         EXPECT_ERROR(clcnn_conv_backward(ctx, dz64, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
@@ -729,8 +690,8 @@ START_TEST(test_conv_backward_errors)
     EXPECT_ERROR(clcnn_conv_backward(ctx, foreign_dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.dw, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "dz");
     /* Outputs with the dims of the inputs they alias. */
-    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.a, fx.dw, fx.db),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
+    EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.a, fx.dw, fx.db), CLCNN_ERROR_INVALID_ARGUMENT,
+                 op, "da_prev", "alias");
     EXPECT_ERROR(clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, fx.da_prev, fx.w, fx.db),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "dw", "alias");
     /* Two outputs sharing one tensor: a (3,3,3,3) and w (3,3,3,3). */
@@ -751,45 +712,38 @@ START_TEST(test_pool_forward_errors)
 {
     const char *op = "pool_forward";
     const clcnn_pool_mode max = CLCNN_POOL_MAX;
-    EXPECT_STATUS(clcnn_pool_forward(NULL, fx.a, POOL_F, POOL_STRIDE, max, fx.pool_out),
-                  CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_ERROR(clcnn_pool_forward(ctx, NULL, POOL_F, POOL_STRIDE, max, fx.pool_out),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, NULL),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 0, POOL_STRIDE, max, fx.pool_out),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, -2, POOL_STRIDE, max, fx.pool_out),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, 0, max, fx.pool_out),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)7,
-                                    fx.pool_out),
+    EXPECT_STATUS(clcnn_pool_forward(NULL, fx.a, POOL_F, POOL_STRIDE, max, fx.pool_out), CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(clcnn_pool_forward(ctx, NULL, POOL_F, POOL_STRIDE, max, fx.pool_out), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "a_prev");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, NULL), CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 0, POOL_STRIDE, max, fx.pool_out), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "f");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, -2, POOL_STRIDE, max, fx.pool_out), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "f");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, 0, max, fx.pool_out), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "stride");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)7, fx.pool_out),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)-1,
-                                    fx.pool_out),
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)-1, fx.pool_out),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
     const size_t out_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {2, 4, 5, 3}, {1, 4, 4, 3}};
     for (size_t k = 0; k < sizeof out_dims / sizeof out_dims[0]; k++) {
         clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, out_dims[k]);
-        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, bad),
-                     CLCNN_ERROR_SHAPE, op, "a");
+        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, bad), CLCNN_ERROR_SHAPE, op, "a");
     }
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 3, POOL_STRIDE, max, fx.pool_out),
-                 CLCNN_ERROR_SHAPE, op, "a");
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 6, 1, max, fx.pool_out), CLCNN_ERROR_SHAPE, op,
-                 "f", "window");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 3, POOL_STRIDE, max, fx.pool_out), CLCNN_ERROR_SHAPE, op, "a");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, 6, 1, max, fx.pool_out), CLCNN_ERROR_SHAPE, op, "f", "window");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         clcnn_tensor *out64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, POOL_DIMS);
-        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, out64),
-                     CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+        EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, out64), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                     "a");
     }
     clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, POOL_DIMS);
-    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, foreign),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, max, foreign), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "a");
     clcnn_tensor *a_alias = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
-    EXPECT_ERROR(clcnn_pool_forward(ctx, a_alias, 1, 1, CLCNN_POOL_AVERAGE, a_alias),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a", "alias");
+    EXPECT_ERROR(clcnn_pool_forward(ctx, a_alias, 1, 1, CLCNN_POOL_AVERAGE, a_alias), CLCNN_ERROR_INVALID_ARGUMENT, op,
+                 "a", "alias");
     check_valid_ops_still_work();
 }
 END_TEST
@@ -798,57 +752,50 @@ START_TEST(test_pool_backward_errors)
 {
     const char *op = "pool_backward";
     const clcnn_pool_mode avg = CLCNN_POOL_AVERAGE;
-    EXPECT_STATUS(
-        clcnn_pool_backward(NULL, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
-        CLCNN_ERROR_INVALID_ARGUMENT);
+    EXPECT_STATUS(clcnn_pool_backward(NULL, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+                  CLCNN_ERROR_INVALID_ARGUMENT);
     EXPECT_ERROR(clcnn_pool_backward(ctx, NULL, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da");
-    EXPECT_ERROR(
-        clcnn_pool_backward(ctx, fx.pool_da, NULL, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
-        CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, NULL, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+                 CLCNN_ERROR_INVALID_ARGUMENT, op, "a_prev");
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, NULL),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev");
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 0, POOL_STRIDE, avg, fx.pool_da_prev),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "f");
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, -1, avg, fx.pool_da_prev),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "stride");
-    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE,
-                                     (clcnn_pool_mode)7, fx.pool_da_prev),
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, (clcnn_pool_mode)7, fx.pool_da_prev),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "mode");
     const size_t da_dims[][4] = {{2, 4, 4, 4}, {2, 3, 4, 3}, {1, 4, 4, 3}};
     for (size_t k = 0; k < sizeof da_dims / sizeof da_dims[0]; k++) {
         clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_dims[k]);
-        EXPECT_ERROR(
-            clcnn_pool_backward(ctx, bad, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
-            CLCNN_ERROR_SHAPE, op, "da");
+        EXPECT_ERROR(clcnn_pool_backward(ctx, bad, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev), CLCNN_ERROR_SHAPE,
+                     op, "da");
     }
     const size_t da_prev_dims[][4] = {{2, 5, 5, 4}, {2, 5, 6, 3}, {1, 5, 5, 3}};
     for (size_t k = 0; k < sizeof da_prev_dims / sizeof da_prev_dims[0]; k++) {
         clcnn_tensor *bad = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, da_prev_dims[k]);
-        EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, bad),
-                     CLCNN_ERROR_SHAPE, op, "da_prev");
+        EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, bad), CLCNN_ERROR_SHAPE, op,
+                     "da_prev");
     }
     /* da fits f 2, stride 1 only. */
-    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 3, 1, avg, fx.pool_da_prev),
-                 CLCNN_ERROR_SHAPE, op, "da");
-    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 6, 1, avg, fx.pool_da_prev),
-                 CLCNN_ERROR_SHAPE, op, "f", "window");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 3, 1, avg, fx.pool_da_prev), CLCNN_ERROR_SHAPE, op, "da");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, 6, 1, avg, fx.pool_da_prev), CLCNN_ERROR_SHAPE, op, "f",
+                 "window");
     if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
         clcnn_tensor *da64 = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT64, POOL_DIMS);
-        EXPECT_ERROR(
-            clcnn_pool_backward(ctx, da64, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
-            CLCNN_ERROR_INVALID_ARGUMENT, op, "da", "a_prev");
+        EXPECT_ERROR(clcnn_pool_backward(ctx, da64, fx.a, POOL_F, POOL_STRIDE, avg, fx.pool_da_prev),
+                     CLCNN_ERROR_INVALID_ARGUMENT, op, "da", "a_prev");
     }
     clcnn_tensor *foreign = test_watch_output(&fx.watch, fx.other_ctx, CLCNN_FLOAT32, A_DIMS);
     EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, avg, foreign),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev");
     /* da_prev always has a_prev's dims; with f 1, stride 1 also da's. */
-    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX,
-                                     fx.a),
+    EXPECT_ERROR(clcnn_pool_backward(ctx, fx.pool_da, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_MAX, fx.a),
                  CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
     clcnn_tensor *same = test_watch_output(&fx.watch, ctx, CLCNN_FLOAT32, A_DIMS);
-    EXPECT_ERROR(clcnn_pool_backward(ctx, same, fx.a, 1, 1, avg, same),
-                 CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev", "alias");
+    EXPECT_ERROR(clcnn_pool_backward(ctx, same, fx.a, 1, 1, avg, same), CLCNN_ERROR_INVALID_ARGUMENT, op, "da_prev",
+                 "alias");
     check_valid_ops_still_work();
 }
 END_TEST

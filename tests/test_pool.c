@@ -29,10 +29,16 @@ typedef struct pool_case {
 
 /* The walkthrough's hyperparameters (clcnn_pool_params_default): these
  * cases also run clcnn_pool_forward and clcnn_pool_backward. */
-#define WALK(f, stride) {f, f, stride, stride, 0, 0, 0, 0, 1}
+#define WALK(f, stride)                                                                                                \
+    {                                                                                                                  \
+        f, f, stride, stride, 0, 0, 0, 0, 1                                                                            \
+    }
 /* {f_h, f_w, stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
  * count_include_pad} */
-#define PARAMS(...) {__VA_ARGS__}
+#define PARAMS(...)                                                                                                    \
+    {                                                                                                                  \
+        __VA_ARGS__                                                                                                    \
+    }
 
 static const pool_case cases[] = {
     {"f1", 2, 4, 5, 3, WALK(1, 1), KIT_NORMAL},
@@ -142,8 +148,7 @@ static int is_walkthrough(const clcnn_pool_params *q)
     return memcmp(q, &d, sizeof d) == 0;
 }
 
-static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype,
-                         unsigned seed_index)
+static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -172,8 +177,8 @@ static void problem_free(pool_problem *p)
 }
 
 /* Runs one op (forward or backward, the _ex op) in one mode into t_out. */
-static void run_ex(const pool_problem *p, clcnn_pool_mode mode, int backward, clcnn_tensor *t_in,
-                   clcnn_tensor *t_da, clcnn_tensor *t_out)
+static void run_ex(const pool_problem *p, clcnn_pool_mode mode, int backward, clcnn_tensor *t_in, clcnn_tensor *t_da,
+                   clcnn_tensor *t_out)
 {
     if (backward)
         TEST_OK(ctx, clcnn_pool_backward_ex(ctx, t_da, t_in, &p->params, mode, t_out));
@@ -185,9 +190,8 @@ static void run_ex(const pool_problem *p, clcnn_pool_mode mode, int backward, cl
  * within bound (NULL: exactly), and checks that a second run over the same
  * output is bitwise equal (*repeatable) and, for the walkthrough's
  * params, that the walkthrough's op gives the same bits (*same_as_ex). */
-static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backward,
-                          clcnn_tensor *t_in, clcnn_tensor *t_da, const double *ref,
-                          const double *bound, int *repeatable, int *same_as_ex)
+static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backward, clcnn_tensor *t_in,
+                          clcnn_tensor *t_da, const double *ref, const double *bound, int *repeatable, int *same_as_ex)
 {
     const size_t *out_dims = backward ? p->a_dims : p->out_dims;
     size_t n = backward ? p->n_a : p->n_out;
@@ -279,8 +283,8 @@ START_TEST(test_pool_backward_matches_reference)
 END_TEST
 
 /* L = sum(pool_forward_ex(a_prev) * g) from the device's forward pass. */
-static double device_loss(const pool_problem *p, clcnn_pool_mode mode, clcnn_tensor *ta,
-                          clcnn_tensor *tout, double *out)
+static double device_loss(const pool_problem *p, clcnn_pool_mode mode, clcnn_tensor *ta, clcnn_tensor *tout,
+                          double *out)
 {
     TEST_OK(ctx, clcnn_pool_forward_ex(ctx, ta, &p->params, mode, tout));
     test_tensor_get(ctx, tout, out);
@@ -339,8 +343,8 @@ START_TEST(test_pool_gradient_finite_differences)
         numeric[i] = (loss_plus - loss_minus) / (2.0 * h);
         tolerance[i] = 1e-6 * scale;
     }
-    size_t mismatches = check_close(p.name, "pool_backward_ex vs finite differences", grad, numeric,
-                                    tolerance, p.n_a, p.seed);
+    size_t mismatches =
+        check_close(p.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.seed);
 
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tout);
@@ -379,14 +383,11 @@ static const bad_params_case bad_params_cases[] = {
     {FIELD(pad_bottom), -2, INVALID, "params->pad_bottom is -2; "},
     {FIELD(pad_left), -1, INVALID, "params->pad_left is -1; "},
     {FIELD(pad_right), INT_MIN, INVALID, "params->pad_right is -2147483648; "},
-    {FIELD(pad_top), 3, INVALID,
-     "params->pad_top is 3; each pad must be less than the window on its axis (f_h 3)"},
+    {FIELD(pad_top), 3, INVALID, "params->pad_top is 3; each pad must be less than the window on its axis (f_h 3)"},
     {FIELD(pad_bottom), 5, INVALID,
      "params->pad_bottom is 5; each pad must be less than the window on its axis (f_h 3)"},
-    {FIELD(pad_left), 2, INVALID,
-     "params->pad_left is 2; each pad must be less than the window on its axis (f_w 2)"},
-    {FIELD(pad_right), 2, INVALID,
-     "params->pad_right is 2; each pad must be less than the window on its axis (f_w 2)"},
+    {FIELD(pad_left), 2, INVALID, "params->pad_left is 2; each pad must be less than the window on its axis (f_w 2)"},
+    {FIELD(pad_right), 2, INVALID, "params->pad_right is 2; each pad must be less than the window on its axis (f_w 2)"},
     {FIELD(count_include_pad), 2, INVALID, "params->count_include_pad is 2; "},
     {FIELD(count_include_pad), -1, INVALID, "params->count_include_pad is -1; "},
     /* Windows larger than the padded input. */
@@ -402,19 +403,18 @@ static const bad_params_case bad_params_cases[] = {
 /* Checks a refused call: its status, a message naming the op, the field
  * and the numbers (`message`, a part of it), every watched tensor
  * untouched. */
-static void expect_refused(const kit_watch *watch, int line, const char *call, clcnn_status got,
-                           clcnn_status want, const char *op, const char *field,
-                           const char *message)
+static void expect_refused(const kit_watch *watch, int line, const char *call, clcnn_status got, clcnn_status want,
+                           const char *op, const char *field, const char *message)
 {
     test_expect_error_at(watch, line, call, got, want, ctx, op, (const char *[]){field, NULL});
     const char *msg = clcnn_context_last_error(ctx);
     char op_colon[64];
     snprintf(op_colon, sizeof op_colon, "%s: ", op);
     ck_assert_msg(strncmp(msg, op_colon, strlen(op_colon)) == 0 && strstr(msg, message) != NULL,
-                  "line %d: %s: message \"%s\" should start with \"%s\" and hold \"%s\"", line,
-                  call, msg, op_colon, message);
+                  "line %d: %s: message \"%s\" should start with \"%s\" and hold \"%s\"", line, call, msg, op_colon,
+                  message);
 }
-#define EXPECT_REFUSED(call, want, op, field, message) \
+#define EXPECT_REFUSED(call, want, op, field, message)                                                                 \
     expect_refused(&watch, __LINE__, #call, (call), (want), (op), (field), (message))
 
 /* Both _ex ops refuse every field out of range, a window larger than the
@@ -439,18 +439,17 @@ START_TEST(test_pool_ex_bad_params)
         clcnn_pool_params bad = good;
         memcpy((char *)&bad + c->offset, &c->value, sizeof c->value);
         for (int m = 0; m < 2; m++) {
-            EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &bad, modes[m], a), c->status, fwd,
-                           c->field, c->message);
-            EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, &bad, modes[m], da_prev),
-                           c->status, bwd, c->field, c->message);
+            EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &bad, modes[m], a), c->status, fwd, c->field, c->message);
+            EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, &bad, modes[m], da_prev), c->status, bwd, c->field,
+                           c->message);
         }
     }
-    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, NULL, max, a), CLCNN_ERROR_INVALID_ARGUMENT,
-                   fwd, "params", "params is NULL");
-    EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, NULL, avg, da_prev),
-                   CLCNN_ERROR_INVALID_ARGUMENT, bwd, "params", "params is NULL");
-    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &good, (clcnn_pool_mode)7, a),
-                   CLCNN_ERROR_INVALID_ARGUMENT, fwd, "mode", "mode is 7");
+    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, NULL, max, a), CLCNN_ERROR_INVALID_ARGUMENT, fwd, "params",
+                   "params is NULL");
+    EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, NULL, avg, da_prev), CLCNN_ERROR_INVALID_ARGUMENT, bwd,
+                   "params", "params is NULL");
+    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &good, (clcnn_pool_mode)7, a), CLCNN_ERROR_INVALID_ARGUMENT, fwd,
+                   "mode", "mode is 7");
     EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, &good, (clcnn_pool_mode)-1, da_prev),
                    CLCNN_ERROR_INVALID_ARGUMENT, bwd, "mode", "mode is -1");
 
@@ -461,23 +460,22 @@ START_TEST(test_pool_ex_bad_params)
     clcnn_tensor *pixel = test_watch_input(&watch, ctx, CLCNN_FLOAT32, one, 3);
     clcnn_tensor *pixel_out = test_watch_output(&watch, ctx, CLCNN_FLOAT32, one);
     const clcnn_pool_params many_taps = {50000, 50000, 50000, 50000, 49999, 49999, 49999, 49999, 1};
-    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, pixel, &many_taps, avg, pixel_out), CLCNN_ERROR_SHAPE,
-                   fwd, "f_h", "(50000 x 50000) has 2500000000 positions");
+    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, pixel, &many_taps, avg, pixel_out), CLCNN_ERROR_SHAPE, fwd, "f_h",
+                   "(50000 x 50000) has 2500000000 positions");
     const clcnn_pool_params wide = {1, 1073741825, 1, 1, 0, 0, 1073741824, 1073741824, 1};
-    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, pixel, &wide, max, pixel_out), CLCNN_ERROR_SHAPE, fwd,
-                   "pad_left", "spans 2147483649 (n_W_prev 1 + pad_left 1073741824 + pad_right 1073741824)");
+    EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, pixel, &wide, max, pixel_out), CLCNN_ERROR_SHAPE, fwd, "pad_left",
+                   "spans 2147483649 (n_W_prev 1 + pad_left 1073741824 + pad_right 1073741824)");
 
     /* Tensors that disagree with the params. */
     const size_t wrong_dims[][4] = {{2, 3, 6, 3}, {2, 4, 5, 3}, {2, 4, 6, 4}, {1, 4, 6, 3}};
     for (size_t k = 0; k < sizeof wrong_dims / sizeof wrong_dims[0]; k++) {
         clcnn_tensor *t = test_watch_output(&watch, ctx, CLCNN_FLOAT32, wrong_dims[k]);
-        EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &good, max, t), CLCNN_ERROR_SHAPE, fwd,
-                       "a", "a is ");
-        EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, t, a_prev, &good, max, da_prev),
-                       CLCNN_ERROR_SHAPE, bwd, "da", "da is ");
+        EXPECT_REFUSED(clcnn_pool_forward_ex(ctx, a_prev, &good, max, t), CLCNN_ERROR_SHAPE, fwd, "a", "a is ");
+        EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, t, a_prev, &good, max, da_prev), CLCNN_ERROR_SHAPE, bwd, "da",
+                       "da is ");
     }
-    EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, &good, avg, a), CLCNN_ERROR_SHAPE, bwd,
-                   "da_prev", "da_prev is ");
+    EXPECT_REFUSED(clcnn_pool_backward_ex(ctx, da, a_prev, &good, avg, a), CLCNN_ERROR_SHAPE, bwd, "da_prev",
+                   "da_prev is ");
 
     /* The same tensors still work with good params. */
     TEST_OK(ctx, clcnn_pool_forward_ex(ctx, a_prev, &good, max, a));
@@ -532,9 +530,8 @@ static int size_argmax_workspace(void)
     clcnn_tensor_destroy(da);
     clcnn_tensor_destroy(da_prev);
     if (st != CLCNN_OK || clcnn_context_workspace_bytes(ctx) < positions) {
-        fprintf(stderr, "sizing the argmax workspace to %zu bytes: %s (%s); workspace %zu bytes\n",
-                positions, clcnn_status_string(st), clcnn_context_last_error(ctx),
-                clcnn_context_workspace_bytes(ctx));
+        fprintf(stderr, "sizing the argmax workspace to %zu bytes: %s (%s); workspace %zu bytes\n", positions,
+                clcnn_status_string(st), clcnn_context_last_error(ctx), clcnn_context_workspace_bytes(ctx));
         return 1;
     }
     return 0;
@@ -547,8 +544,7 @@ static Suite *pool_suite(void)
     Suite *suite = suite_create("pool");
     test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(2 * N_CASES));
     test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences,
-                  (int)(2 * N_GRADIENT_CASES));
+    test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences, (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
     return suite;
 }

@@ -42,23 +42,20 @@ static void fill_nan(double *x, size_t n)
         x[k] = NAN;
 }
 
-static void expect_close(const char *name, const char *what, size_t index, double got,
-                         double expected, double tol)
+static void expect_close(const char *name, const char *what, size_t index, double got, double expected, double tol)
 {
     ck_assert_msg(fabs(got - expected) <= tol,
-                  "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), tol %a, seed %#" PRIx64,
-                  name, what, index, got, got, expected, expected, tol, test_seed);
+                  "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), tol %a, seed %#" PRIx64, name, what, index, got,
+                  got, expected, expected, tol, test_seed);
 }
 
-static void expect_equal(const char *name, const char *what, size_t index, double got,
-                         double expected)
+static void expect_equal(const char *name, const char *what, size_t index, double got, double expected)
 {
-    ck_assert_msg(got == expected, "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), seed %#" PRIx64,
-                  name, what, index, got, got, expected, expected, test_seed);
+    ck_assert_msg(got == expected, "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), seed %#" PRIx64, name, what,
+                  index, got, got, expected, expected, test_seed);
 }
 
-static void expect_all_equal(const char *name, const char *what, const double *got,
-                             const double *expected, size_t n)
+static void expect_all_equal(const char *name, const char *what, const double *got, const double *expected, size_t n)
 {
     for (size_t k = 0; k < n; k++)
         expect_equal(name, what, k, got[k], expected[k]);
@@ -72,12 +69,9 @@ static const struct mask_case {
     double x[9];
     size_t first_max;
 } mask_cases[] = {
-    {"walkthrough [[1,3],[4,2]]", 2, 2, {1, 3, 4, 2}, 2},
-    {"all zeros", 2, 2, {0, 0, 0, 0}, 0},
-    {"tie in row 0", 2, 3, {1, 7, 7, 7, 0, -1}, 1},
-    {"tie of negatives", 3, 1, {-2, -1, -1}, 1},
-    {"-0 ties +0", 2, 2, {-0.0, 0.0, -1, -2}, 0},
-    {"1x1", 1, 1, {5}, 0},
+    {"walkthrough [[1,3],[4,2]]", 2, 2, {1, 3, 4, 2}, 2}, {"all zeros", 2, 2, {0, 0, 0, 0}, 0},
+    {"tie in row 0", 2, 3, {1, 7, 7, 7, 0, -1}, 1},       {"tie of negatives", 3, 1, {-2, -1, -1}, 1},
+    {"-0 ties +0", 2, 2, {-0.0, 0.0, -1, -2}, 0},         {"1x1", 1, 1, {5}, 0},
     {"3x3 last", 3, 3, {1, 2, 3, 4, 5, 6, 7, 8, 9}, 8},
 };
 
@@ -148,8 +142,7 @@ START_TEST(test_zero_pad)
                     const size_t k = ((i * n_h_pad + h) * n_w_pad + w) * n_c + ch;
                     const int inside = h >= p && h < p + n_h && w >= p && w < p + n_w;
                     if (inside) {
-                        expect_equal(c->name, "x_pad", k, x_pad[k],
-                                     x[((i * n_h + h - p) * n_w + w - p) * n_c + ch]);
+                        expect_equal(c->name, "x_pad", k, x_pad[k], x[((i * n_h + h - p) * n_w + w - p) * n_c + ch]);
                     } else {
                         expect_equal(c->name, "x_pad border", k, x_pad[k], 0.0);
                         ck_assert_msg(!signbit(x_pad[k]), "%s: x_pad[%zu] is -0", c->name, k);
@@ -169,19 +162,18 @@ static const struct single_step_case {
     {"four terms", 4, {1, 2, 3, 4}, {0.5, -1, 2, 0.25}, 0.5, 6.0},
     {"bias only", 0, {0}, {0}, -1.5, -1.5},
     /* 1 - 2 + 3 - ... + 27 = 14 */
-    {"3x3x3 alternating", 27,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-      25, 26, 27},
-     {1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1,
-      1},
-     -4.0, 10.0},
+    {"3x3x3 alternating",
+     27,
+     {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27},
+     {1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1},
+     -4.0,
+     10.0},
 };
 
 START_TEST(test_conv_single_step)
 {
     const struct single_step_case *c = &single_step_cases[_i];
-    expect_equal(c->name, "Z", 0, clcnn_ref_conv_single_step(c->a, c->w, c->b, c->n),
-                 c->expected);
+    expect_equal(c->name, "Z", 0, clcnn_ref_conv_single_step(c->a, c->w, c->b, c->n), c->expected);
 }
 END_TEST
 
@@ -220,8 +212,8 @@ START_TEST(test_conv_output_dims)
     const int rc = clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims);
     ck_assert_msg(rc == c->rc, "%s: rc %d, expected %d", c->name, rc, c->rc);
     for (size_t k = 0; rc == 0 && k < 4; k++)
-        ck_assert_msg(z_dims[k] == c->z_dims[k], "%s: z_dims[%zu] = %zu, expected %zu", c->name,
-                      k, z_dims[k], c->z_dims[k]);
+        ck_assert_msg(z_dims[k] == c->z_dims[k], "%s: z_dims[%zu] = %zu, expected %zu", c->name, k, z_dims[k],
+                      c->z_dims[k]);
 }
 END_TEST
 
@@ -253,8 +245,8 @@ START_TEST(test_pool_output_dims)
     const int rc = clcnn_ref_pool_output_dims(c->a_dims, c->f, c->stride, out_dims);
     ck_assert_msg(rc == c->rc, "%s: rc %d, expected %d", c->name, rc, c->rc);
     for (size_t k = 0; rc == 0 && k < 4; k++)
-        ck_assert_msg(out_dims[k] == c->out_dims[k], "%s: out_dims[%zu] = %zu, expected %zu",
-                      c->name, k, out_dims[k], c->out_dims[k]);
+        ck_assert_msg(out_dims[k] == c->out_dims[k], "%s: out_dims[%zu] = %zu, expected %zu", c->name, k, out_dims[k],
+                      c->out_dims[k]);
 }
 END_TEST
 
@@ -266,18 +258,45 @@ static const struct conv_hand_case {
     int stride, pad;
     double a[MAX_HAND], w[MAX_HAND], b[2], z[MAX_HAND];
 } conv_hand_cases[] = {
-    {"3x3 * 2x2", {1, 3, 3, 1}, {2, 2, 1, 1}, 1, 0,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5}, {37.5, 47.5, 67.5, 77.5}},
+    {"3x3 * 2x2",
+     {1, 3, 3, 1},
+     {2, 2, 1, 1},
+     1,
+     0,
+     {1, 2, 3, 4, 5, 6, 7, 8, 9},
+     {1, 2, 3, 4},
+     {0.5},
+     {37.5, 47.5, 67.5, 77.5}},
     /* the padded 5x5 input is read at rows/cols {0,1}, {2,3} */
-    {"3x3 * 2x2 stride 2 pad 1", {1, 3, 3, 1}, {2, 2, 1, 1}, 2, 1,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5}, {4.5, 18.5, 36.5, 77.5}},
+    {"3x3 * 2x2 stride 2 pad 1",
+     {1, 3, 3, 1},
+     {2, 2, 1, 1},
+     2,
+     1,
+     {1, 2, 3, 4, 5, 6, 7, 8, 9},
+     {1, 2, 3, 4},
+     {0.5},
+     {4.5, 18.5, 36.5, 77.5}},
     /* w[kw][cp][c]: z_0 = 1*1 + 2*0 + 3*2 + 4*1, z_1 = 1*0 + 2*1 + 3*-1 + 4*1 */
-    {"2 in, 2 out channels", {1, 1, 2, 2}, {1, 2, 2, 2}, 1, 0,
-     {1, 2, 3, 4}, {1, 0, 0, 1, 2, -1, 1, 1}, {10, -20}, {21, -17}},
-    {"pad > f: border outputs are the bias", {1, 1, 1, 1}, {1, 1, 1, 1}, 1, 1,
-     {2}, {3}, {1}, {1, 1, 1, 1, 7, 1, 1, 1, 1}},
-    {"stride > f skips inputs", {1, 1, 5, 1}, {1, 2, 1, 1}, 3, 0,
-     {1, 2, 3, 4, 5}, {1, 10}, {0}, {21, 54}},
+    {"2 in, 2 out channels",
+     {1, 1, 2, 2},
+     {1, 2, 2, 2},
+     1,
+     0,
+     {1, 2, 3, 4},
+     {1, 0, 0, 1, 2, -1, 1, 1},
+     {10, -20},
+     {21, -17}},
+    {"pad > f: border outputs are the bias",
+     {1, 1, 1, 1},
+     {1, 1, 1, 1},
+     1,
+     1,
+     {2},
+     {3},
+     {1},
+     {1, 1, 1, 1, 7, 1, 1, 1, 1}},
+    {"stride > f skips inputs", {1, 1, 5, 1}, {1, 2, 1, 1}, 3, 0, {1, 2, 3, 4, 5}, {1, 10}, {0}, {21, 54}},
 };
 
 START_TEST(test_conv_forward_hand)
@@ -309,12 +328,11 @@ static const struct conv_case {
     {"17 channels in, stride 2", {1, 5, 5, 17}, {3, 3, 17, 3}, 2, 1},
 };
 
-
 /* An independent formulation: build the padded input explicitly, then take
  * each window's dot product in the walkthrough's (vert, horiz, channel)
  * order. z_abs gets the sum of |terms| + |b| for the tolerance. */
-static void naive_conv_forward(const struct conv_case *c, const double *a, const double *w,
-                               const double *b, double *z, double *z_abs)
+static void naive_conv_forward(const struct conv_case *c, const double *a, const double *w, const double *b, double *z,
+                               double *z_abs)
 {
     const size_t m = c->a_dims[0], n_h_prev = c->a_dims[1], n_w_prev = c->a_dims[2];
     const size_t n_c_prev = c->a_dims[3], f_h = c->w_dims[0], f_w = c->w_dims[1];
@@ -337,8 +355,7 @@ static void naive_conv_forward(const struct conv_case *c, const double *a, const
                         for (size_t kw = 0; kw < f_w; kw++)
                             for (size_t cp = 0; cp < n_c_prev; cp++) {
                                 const double term =
-                                    a_pad[((i * n_h_pad + h * s + kh) * n_w_pad + x * s + kw) *
-                                              n_c_prev + cp] *
+                                    a_pad[((i * n_h_pad + h * s + kh) * n_w_pad + x * s + kw) * n_c_prev + cp] *
                                     w[((kh * f_w + kw) * n_c_prev + cp) * n_c + c_out];
                                 sum += term;
                                 abs_sum += fabs(term);
@@ -383,8 +400,7 @@ static const struct conv_backward_hand_case {
     double dz[4], da_prev[9], dw[4], db;
 } conv_backward_hand_cases[] = {
     {"3x3 * 2x2", 1, 0, {1, 1, 1, 1}, {1, 3, 2, 4, 10, 6, 3, 7, 4}, {12, 16, 24, 28}, 4},
-    {"3x3 * 2x2 stride 2 pad 1", 2, 1, {1, 2, 3, 4}, {4, 6, 8, 6, 4, 8, 12, 12, 16},
-     {20, 36, 36, 64}, 10},
+    {"3x3 * 2x2 stride 2 pad 1", 2, 1, {1, 2, 3, 4}, {4, 6, 8, 6, 4, 8, 12, 12, 16}, {20, 36, 36, 64}, 10},
 };
 
 START_TEST(test_conv_backward_hand)
@@ -400,8 +416,7 @@ START_TEST(test_conv_backward_hand)
     expect_all_equal(c->name, "da_prev", da_prev, c->da_prev, 9);
     expect_all_equal(c->name, "dw", dw, c->dw, 4);
     expect_equal(c->name, "db", 0, db[0], c->db);
-    ck_assert_msg(isnan(da_prev[9]) && isnan(dw[4]) && isnan(db[1]),
-                  "%s: wrote past an output", c->name);
+    ck_assert_msg(isnan(da_prev[9]) && isnan(dw[4]) && isnan(db[1]), "%s: wrote past an output", c->name);
 }
 END_TEST
 
@@ -421,15 +436,14 @@ START_TEST(test_conv_backward_null_outputs)
     kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, a, n_a);
     kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, w, n_w);
     kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, dz, n_z);
-    clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad, da_all, dw_all,
-                            db_all);
+    clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad, da_all, dw_all, db_all);
 
     for (unsigned skip = 1; skip < 8; skip++) {
         fill_nan(da, n_a);
         fill_nan(dw, n_w);
         fill_nan(db, n_c);
-        clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad,
-                                skip & 1 ? NULL : da, skip & 2 ? NULL : dw, skip & 4 ? NULL : db);
+        clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad, skip & 1 ? NULL : da,
+                                skip & 2 ? NULL : dw, skip & 4 ? NULL : db);
         char name[160];
         snprintf(name, sizeof name, "%s, NULL mask %u", c->name, skip);
         if (!(skip & 1))
@@ -460,8 +474,8 @@ END_TEST
 
 typedef double (*loss_fn)(void *problem);
 
-static void check_gradient(const char *name, const char *what, double *x, size_t n,
-                           const double *analytic, loss_fn loss, void *problem)
+static void check_gradient(const char *name, const char *what, double *x, size_t n, const double *analytic,
+                           loss_fn loss, void *problem)
 {
     for (size_t k = 0; k < n; k++) {
         const double saved = x[k], up = saved + FD_STEP, down = saved - FD_STEP;
@@ -473,9 +487,8 @@ static void check_gradient(const char *name, const char *what, double *x, size_t
         const double numeric = (loss_up - loss_down) / (up - down);
         const double scale = fmax(1.0, fmax(fabs(analytic[k]), fabs(numeric)));
         ck_assert_msg(fabs(analytic[k] - numeric) <= FD_TOLERANCE * scale,
-                      "%s: d%s[%zu]: analytic %a (%.17g), numeric %a (%.17g), step %g, seed %#" PRIx64,
-                      name, what, k, analytic[k], analytic[k], numeric, numeric, FD_STEP,
-                      test_seed);
+                      "%s: d%s[%zu]: analytic %a (%.17g), numeric %a (%.17g), step %g, seed %#" PRIx64, name, what, k,
+                      analytic[k], analytic[k], numeric, numeric, FD_STEP, test_seed);
     }
 }
 
@@ -496,8 +509,7 @@ struct conv_problem {
 static double conv_loss(void *problem)
 {
     struct conv_problem *p = problem;
-    clcnn_ref_conv_forward(p->a, p->c->a_dims, p->w, p->c->w_dims, p->b, p->c->stride,
-                           p->c->pad, p->z);
+    clcnn_ref_conv_forward(p->a, p->c->a_dims, p->w, p->c->w_dims, p->b, p->c->stride, p->c->pad, p->z);
     return dot(p->z, p->g, p->n_z);
 }
 
@@ -509,8 +521,7 @@ START_TEST(test_conv_gradient)
     ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
     const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
     const size_t n_c = c->w_dims[3];
-    struct conv_problem p = {c, new_array(n_a), new_array(n_w), new_array(n_c), new_array(n_z),
-                             new_array(n_z), n_z};
+    struct conv_problem p = {c, new_array(n_a), new_array(n_w), new_array(n_c), new_array(n_z), new_array(n_z), n_z};
     double *da = new_array(n_a), *dw = new_array(n_w), *db = new_array(n_c);
     kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.a, n_a);
     kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.w, n_w);
@@ -534,19 +545,19 @@ static const struct pool_hand_case {
     clcnn_pool_mode mode;
     double a_prev[MAX_HAND], a[MAX_HAND];
 } pool_hand_cases[] = {
-#define POOL_4X4 {1, 9, 2, 0, 3, 4, 8, 5, 7, 6, -1, -2, 0, 5, -3, -4}
+#define POOL_4X4                                                                                                       \
+    {                                                                                                                  \
+        1, 9, 2, 0, 3, 4, 8, 5, 7, 6, -1, -2, 0, 5, -3, -4                                                             \
+    }
     {"4x4 max f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_MAX, POOL_4X4, {9, 8, 7, -1}},
-    {"4x4 average f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_AVERAGE, POOL_4X4,
-     {17.0 / 4, 15.0 / 4, 18.0 / 4, -10.0 / 4}},
+    {"4x4 average f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_AVERAGE, POOL_4X4, {17.0 / 4, 15.0 / 4, 18.0 / 4, -10.0 / 4}},
     {"4x4 max f3 s1", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_MAX, POOL_4X4, {9, 9, 8, 8}},
-    {"4x4 average f3 s1", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_AVERAGE, POOL_4X4,
-     {39.0 / 9, 31.0 / 9, 29.0 / 9, 18.0 / 9}},
+    {"4x4 average f3 s1", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_AVERAGE, POOL_4X4, {39.0 / 9, 31.0 / 9, 29.0 / 9, 18.0 / 9}},
     {"4x4 max f1 s3", {1, 4, 4, 1}, 1, 3, CLCNN_POOL_MAX, POOL_4X4, {1, 0, 0, -4}},
     {"4x4 average f4", {1, 4, 4, 1}, 4, 1, CLCNN_POOL_AVERAGE, POOL_4X4, {40.0 / 16}},
     /* channels interleaved: channel 0 is 1, 5, 3, 2 and channel 1 is 8, 2, 4, 7 */
     {"2 channels max", {1, 2, 2, 2}, 2, 2, CLCNN_POOL_MAX, {1, 8, 5, 2, 3, 4, 2, 7}, {5, 8}},
-    {"2 channels average", {1, 2, 2, 2}, 2, 2, CLCNN_POOL_AVERAGE, {1, 8, 5, 2, 3, 4, 2, 7},
-     {11.0 / 4, 21.0 / 4}},
+    {"2 channels average", {1, 2, 2, 2}, 2, 2, CLCNN_POOL_AVERAGE, {1, 8, 5, 2, 3, 4, 2, 7}, {11.0 / 4, 21.0 / 4}},
     {"batch of 2 max, 1x3", {2, 1, 3, 1}, 1, 2, CLCNN_POOL_MAX, {1, 2, 3, 4, 5, 6}, {1, 3, 4, 6}},
 #undef POOL_4X4
 };
@@ -577,20 +588,53 @@ static const struct pool_backward_hand_case {
     clcnn_pool_mode mode;
     double a_prev[MAX_HAND], da[MAX_HAND], da_prev[MAX_HAND];
 } pool_backward_hand_cases[] = {
-    {"average f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_AVERAGE, {0}, {1, 2, 3, 4},
+    {"average f2 s2",
+     {1, 4, 4, 1},
+     2,
+     2,
+     CLCNN_POOL_AVERAGE,
+     {0},
+     {1, 2, 3, 4},
      {.25, .25, .5, .5, .25, .25, .5, .5, .75, .75, 1, 1, .75, .75, 1, 1}},
-    {"average f2 s1 overlapping", {1, 3, 3, 1}, 2, 1, CLCNN_POOL_AVERAGE, {0}, {1, 1, 1, 1},
+    {"average f2 s1 overlapping",
+     {1, 3, 3, 1},
+     2,
+     1,
+     CLCNN_POOL_AVERAGE,
+     {0},
+     {1, 1, 1, 1},
      {.25, .5, .25, .5, 1, .5, .25, .5, .25}},
-    {"max over zeros f2 s2 (after ReLU)", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
+    {"max over zeros f2 s2 (after ReLU)",
+     {1, 4, 4, 1},
+     2,
+     2,
+     CLCNN_POOL_MAX,
+     {0},
+     {1, 2, 3, 4},
      {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}},
-    {"max over zeros f3 s1 overlapping", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
+    {"max over zeros f3 s1 overlapping",
+     {1, 4, 4, 1},
+     3,
+     1,
+     CLCNN_POOL_MAX,
+     {0},
+     {1, 2, 3, 4},
      {1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
     /* windows (row, col) -> first max: (0,0)->(0,1) (0,1)->(0,1) (0,2)->(0,2)
      * (1,0)->(1,0) (1,1)->(1,1) (1,2)->(1,2) */
-    {"max plateau f2 s1 overlapping", {1, 3, 4, 1}, 2, 1, CLCNN_POOL_MAX,
-     {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1}, {1, 2, 3, 4, 5, 6},
+    {"max plateau f2 s1 overlapping",
+     {1, 3, 4, 1},
+     2,
+     1,
+     CLCNN_POOL_MAX,
+     {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
+     {1, 2, 3, 4, 5, 6},
      {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
-    {"max f2 s3: uncovered inputs get 0", {1, 5, 5, 1}, 2, 3, CLCNN_POOL_MAX,
+    {"max f2 s3: uncovered inputs get 0",
+     {1, 5, 5, 1},
+     2,
+     3,
+     CLCNN_POOL_MAX,
      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24},
      {1, 2, 3, 4},
      {0, 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4}},
@@ -650,8 +694,7 @@ START_TEST(test_pool_max_ties)
                     size_t best = 0;
                     double best_value = -INFINITY;
                     for (size_t kk = f * f; kk-- > 0;) {
-                        const size_t at = ((i * n_h_prev + h * s + kk / f) * n_w_prev + x * s +
-                                           kk % f) * n_c + ch;
+                        const size_t at = ((i * n_h_prev + h * s + kk / f) * n_w_prev + x * s + kk % f) * n_c + ch;
                         if (a_prev[at] >= best_value)
                             best = at, best_value = a_prev[at];
                     }
@@ -668,8 +711,7 @@ START_TEST(test_pool_max_ties)
         expect_close(c->name, "da_prev", k, da_prev[k], want[k], 4 * DBL_EPSILON * da_abs);
         got_sum += da_prev[k];
     }
-    expect_close(c->name, "sum(da_prev) vs sum(da)", 0, got_sum, da_sum,
-                 4 * DBL_EPSILON * (double)n_out * da_abs);
+    expect_close(c->name, "sum(da_prev) vs sum(da)", 0, got_sum, da_sum, 4 * DBL_EPSILON * (double)n_out * da_abs);
     free(a_prev), free(da), free(da_prev), free(want);
 }
 END_TEST

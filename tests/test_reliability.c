@@ -56,23 +56,22 @@ static const char *last_error(const clcnn_context *c)
     return clcnn_context_last_error(c);
 }
 
-#define EXPECT_STATUS(c, call, want)                                                                       \
-    do {                                                                                                   \
-        clcnn_status expect_got_ = (call);                                                                 \
-        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,             \
-                      clcnn_status_string(expect_got_), clcnn_status_string(want), last_error(c));         \
+#define EXPECT_STATUS(c, call, want)                                                                                   \
+    do {                                                                                                               \
+        clcnn_status expect_got_ = (call);                                                                             \
+        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,                        \
+                      clcnn_status_string(expect_got_), clcnn_status_string(want), last_error(c));                     \
     } while (0)
 
 /* Fails the test unless the context's message contains `part`. */
-#define EXPECT_MESSAGE(c, part)                                                                            \
-    ck_assert_msg(strstr(last_error(c), (part)) != NULL, "message\n  \"%s\"\ndoes not contain\n  \"%s\"", \
+#define EXPECT_MESSAGE(c, part)                                                                                        \
+    ck_assert_msg(strstr(last_error(c), (part)) != NULL, "message\n  \"%s\"\ndoes not contain\n  \"%s\"",              \
                   last_error(c), (part))
 
 static cl_uint context_refs(const clcnn_context *c)
 {
     cl_uint refs = 0;
-    ck_assert_int_eq(clGetContextInfo(c->context, CL_CONTEXT_REFERENCE_COUNT, sizeof refs, &refs, NULL),
-                     CL_SUCCESS);
+    ck_assert_int_eq(clGetContextInfo(c->context, CL_CONTEXT_REFERENCE_COUNT, sizeof refs, &refs, NULL), CL_SUCCESS);
     return refs;
 }
 
@@ -223,7 +222,9 @@ START_TEST(test_size_t_overflow_refused)
         const char *message;
     } cases[] = {
         {"elements_overflow", CLCNN_FLOAT32, {SIZE_MAX / 2 + 1, 2, 1, 1}, "elements overflow size_t (at most "},
-        {"elements_overflow_spread", CLCNN_FLOAT64, {(size_t)1 << 16, (size_t)1 << 16, (size_t)1 << 16, (size_t)1 << 16},
+        {"elements_overflow_spread",
+         CLCNN_FLOAT64,
+         {(size_t)1 << 16, (size_t)1 << 16, (size_t)1 << 16, (size_t)1 << 16},
          "elements overflow size_t (at most "},
         {"elements_overflow_last_dim", CLCNN_FLOAT32, {3, 1, 1, SIZE_MAX / 2}, "elements overflow size_t"},
         {"all_max", CLCNN_FLOAT32, {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX}, "elements overflow size_t"},
@@ -315,9 +316,15 @@ START_TEST(test_32bit_indexing_limit)
     const unsigned long before = enqueues(ctx);
     const char *want = "has 2147483648 elements; kernels index with 32 bits, so at most 2147483647 elements per "
                        "tensor (split the batch)";
-    static const char *const ops[] = {"zero_pad",     "conv_forward", "conv_backward", "pool_forward",
-                                      "pool_backward", "relu_forward", "relu_backward",
-                                      "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    static const char *const ops[] = {"zero_pad",
+                                      "conv_forward",
+                                      "conv_backward",
+                                      "pool_forward",
+                                      "pool_backward",
+                                      "relu_forward",
+                                      "relu_backward",
+                                      "softmax_cross_entropy_forward",
+                                      "softmax_cross_entropy_backward",
                                       "sgd_update"};
     for (size_t op = 0; op < sizeof ops / sizeof ops[0]; op++) {
         clcnn_status st;
@@ -434,8 +441,7 @@ START_TEST(test_workspace_allocation_failure)
     EXPECT_MESSAGE(c, "conv_backward: allocating 432 bytes of device scratch memory (clCreateBuffer) failed with "
                       "CL_MEM_OBJECT_ALLOCATION_FAILURE (-4)");
     /* Everything that can fail comes before the first enqueue. */
-    ck_assert_msg(enqueues(c) == before, "conv_backward enqueued %lu kernels before failing",
-                  enqueues(c) - before);
+    ck_assert_msg(enqueues(c) == before, "conv_backward enqueued %lu kernels before failing", enqueues(c) - before);
     test_watch_check(&watch, __LINE__, "conv_backward failed");
     /* The dA_prev program was built before the failure and stays cached;
      * the dW and db programs come after it and are not reached. */
@@ -621,8 +627,7 @@ START_TEST(test_kernel_build_failure)
     /* A missing file. */
     clcnn_tensor *g = ramp(c, dims);
     EXPECT_STATUS(c, clcnn_sgd_update(c, y, g, NULL, 0.1, 0.0, 0.0), CLCNN_ERROR_KERNEL_BUILD);
-    snprintf(want, sizeof want, "sgd_update: cannot read kernel source %s (CLCNN_KERNEL_DIR=%s); unset", sgd_path,
-             dir);
+    snprintf(want, sizeof want, "sgd_update: cannot read kernel source %s (CLCNN_KERNEL_DIR=%s); unset", sgd_path, dir);
     EXPECT_MESSAGE(c, want);
     test_watch_check(&watch, __LINE__, "the missing kernel file");
     check_no_cl_leak(c, &m, 3, 0, "a missing kernel file");

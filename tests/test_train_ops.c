@@ -122,8 +122,7 @@ START_TEST(test_relu_nan_propagates)
     ck_assert_msg(isnan(y[0]) && y[1] == 0.0 && y[2] == 2.0 && y[3] == INFINITY,
                   "relu_forward of {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", y[0], y[1], y[2], y[3]);
     ck_assert_msg(dx[0] == 0.0 && dx[1] == 0.0 && dx[2] == 7.0 && dx[3] == 8.0,
-                  "relu_backward at x = {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", dx[0], dx[1], dx[2],
-                  dx[3]);
+                  "relu_backward at x = {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", dx[0], dx[1], dx[2], dx[3]);
 }
 END_TEST
 
@@ -199,11 +198,10 @@ START_TEST(test_sce_forward_matches_reference)
     double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
     double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
     double *probs = test_alloc_doubles(p.n), *loss = test_alloc_doubles(p.rows), mean;
-    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref,
-                                            &mean_ref);
+    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, &mean_ref);
     /* kit.h derives these from how each value is computed. */
-    kit_softmax_cross_entropy_forward_terms(dtype, p.logits, p.logit_dims, p.labels, probs_ref,
-                                            loss_ref, probs_bound, loss_bound, &mean_bound);
+    kit_softmax_cross_entropy_forward_terms(dtype, p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, probs_bound,
+                                            loss_bound, &mean_bound);
     kit_tolerance_bounds(dtype, probs_bound, probs_bound, p.n);
     kit_tolerance_bounds(dtype, loss_bound, loss_bound, p.rows);
     kit_tolerance_bounds(dtype, &mean_bound, &mean_bound, 1);
@@ -217,18 +215,17 @@ START_TEST(test_sce_forward_matches_reference)
     test_tensor_get(ctx, tp, probs);
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound,
-                                    p.n, p.seed);
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p.n, p.seed);
     mismatches += check_close(p.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.seed);
-    mismatches += check_close(p.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1,
-                              p.seed);
+    mismatches += check_close(p.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p.seed);
 
     /* Repeatability of all three outputs, over the first results. */
     size_t bp, bl, bm;
     void *rp = test_tensor_get_raw(ctx, tp, &bp), *rl = test_tensor_get_raw(ctx, tl, &bl);
     void *rm = test_tensor_get_raw(ctx, tm, &bm);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    int repeatable = test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
+    int repeatable =
+        test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
     free(rp);
     free(rl);
     free(rm);
@@ -270,8 +267,7 @@ START_TEST(test_sce_backward_matches_reference)
     clcnn_tensor *td = test_tensor_from(ctx, dtype, p.logit_dims, NULL);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, td, got);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n,
-                                    p.seed);
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.seed);
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, td, &bytes);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
@@ -330,15 +326,13 @@ START_TEST(test_sce_invalid_labels)
 
     for (int r = 0; r < ROWS; r++) {
         ck_assert_msg(valid[r] ? isfinite(loss[r]) && loss[r] >= 0.0 : isnan(loss[r]),
-                      "row %d, label %g: loss %g (expected %s)", r, labels[r], loss[r],
-                      valid[r] ? "finite" : "NaN");
+                      "row %d, label %g: loss %g (expected %s)", r, labels[r], loss[r], valid[r] ? "finite" : "NaN");
         for (int c = 0; c < K; c++) {
             double d = dlogits[r * K + c];
-            ck_assert_msg(valid[r] ? isfinite(d) : isnan(d), "row %d, label %g: dlogits[%d] = %g", r,
-                          labels[r], c, d);
+            ck_assert_msg(valid[r] ? isfinite(d) : isnan(d), "row %d, label %g: dlogits[%d] = %g", r, labels[r], c, d);
             double p = probs[r * K + c], want = probs_ref[r * K + c];
-            ck_assert_msg(fabs(p - want) <= 64.0 * kit_dtype_eps(dtype), "row %d: probs[%d] = %a, want %a", r,
-                          c, p, want);
+            ck_assert_msg(fabs(p - want) <= 64.0 * kit_dtype_eps(dtype), "row %d: probs[%d] = %a, want %a", r, c, p,
+                          want);
         }
     }
     ck_assert_msg(isnan(mean), "mean_loss with invalid labels is %g, expected NaN", mean);
@@ -390,8 +384,8 @@ START_TEST(test_sgd_matches_reference)
     /* The device uses the scalars in the tensors' precision. */
     const double lr = kit_round_to_dtype(dtype, c->lr), momentum = kit_round_to_dtype(dtype, c->momentum);
     const double decay = kit_round_to_dtype(dtype, c->weight_decay);
-    kit_sgd_update_terms(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay,
-                         param_bound, velocity_bound);
+    kit_sgd_update_terms(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay, param_bound,
+                         velocity_bound);
     kit_tolerance_bounds(dtype, velocity_bound, velocity_bound, n);
     kit_tolerance_bounds(dtype, param_bound, param_bound, n);
     clcnn_ref_sgd_update(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay);
@@ -499,8 +493,8 @@ START_TEST(test_sce_gradient_finite_differences)
         numeric[i] = (plus - minus) / (2.0 * h);
         tolerance[i] = 1e-8;
     }
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward vs finite differences", analytic,
-                                    numeric, tolerance, p.n, p.seed);
+    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward vs finite differences", analytic, numeric,
+                                    tolerance, p.n, p.seed);
     clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
         clcnn_tensor_destroy(all[k]);
@@ -559,8 +553,8 @@ START_TEST(test_relu_gradient_finite_differences)
         numeric[i] = (plus - minus) / (2.0 * h);
         tolerance[i] = 1e-8;
     }
-    size_t mismatches = check_close("relu_gradient/float64", "relu_backward vs finite differences", analytic,
-                                    numeric, tolerance, n, seed);
+    size_t mismatches = check_close("relu_gradient/float64", "relu_backward vs finite differences", analytic, numeric,
+                                    tolerance, n, seed);
     clcnn_tensor_destroy(tx);
     clcnn_tensor_destroy(ty);
     clcnn_tensor_destroy(tg);
@@ -568,8 +562,7 @@ START_TEST(test_relu_gradient_finite_differences)
     double *arrays[] = {x, g, y, analytic, numeric, tolerance};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
-    ck_assert_msg(mismatches == 0, "relu: %zu gradient mismatches (seed 0x%llx)", mismatches,
-                  (unsigned long long)seed);
+    ck_assert_msg(mismatches == 0, "relu: %zu gradient mismatches (seed 0x%llx)", mismatches, (unsigned long long)seed);
 }
 END_TEST
 
@@ -648,8 +641,9 @@ START_TEST(test_sce_bad_input)
     clcnn_tensor *sw = test_watch_input(&watch, ctx, CLCNN_FLOAT32, s_wrong, 9);
     clcnn_tensor *zlike = test_watch_input(&watch, ctx, CLCNN_FLOAT32, z_dims, 10);
     clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, y_dims, 11);
-    clcnn_tensor *y64 =
-        clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? test_watch_input(&watch, ctx, CLCNN_FLOAT64, y_dims, 12) : NULL;
+    clcnn_tensor *y64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)
+                            ? test_watch_input(&watch, ctx, CLCNN_FLOAT64, y_dims, 12)
+                            : NULL;
 
     EXPECT_STATUS(clcnn_softmax_cross_entropy_forward(NULL, z, y, p, l, m), BAD);
     EXPECT_ERROR(clcnn_softmax_cross_entropy_forward(ctx, NULL, y, p, l, m), BAD, fwd, "logits");
@@ -743,8 +737,7 @@ static Suite *train_ops_suite(void)
         {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, (int)(2 * N_SCE_CASES)},
         {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
         {"sgd_update", test_sgd_matches_reference, (int)(2 * N_SGD_CASES)},
-        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,
-         (int)N_SCE_GRADIENT_CASES},
+        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences, (int)N_SCE_GRADIENT_CASES},
         {"finite_differences_relu", test_relu_gradient_finite_differences, 1},
         {"bad_input_relu", test_relu_bad_input, 1},
         {"bad_input_softmax_cross_entropy", test_sce_bad_input, 1},

@@ -116,8 +116,7 @@ double *test_alloc_doubles(size_t n)
     return test_alloc(n * sizeof(double));
 }
 
-clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                               const double *values)
+clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values)
 {
     clcnn_tensor *tensor = NULL;
     TEST_OK(ctx, kit_tensor_new(ctx, dtype, dims, values, &tensor));
@@ -141,16 +140,15 @@ void *test_tensor_get_raw(clcnn_context *ctx, const clcnn_tensor *tensor, size_t
     return raw;
 }
 
-int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected,
-                   size_t bytes)
+int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected, size_t bytes)
 {
     int equal = 0;
     TEST_OK(ctx, kit_tensor_equals_raw(tensor, expected, bytes, &equal));
     return equal;
 }
 
-size_t check_close(const char *case_name, const char *what, const double *got,
-                   const double *ref, const double *bound, size_t n, uint64_t seed)
+size_t check_close(const char *case_name, const char *what, const double *got, const double *ref, const double *bound,
+                   size_t n, uint64_t seed)
 {
     size_t mismatches = 0;
     double worst_ratio = 0.0; /* largest |diff| / bound, for tuning the tolerance */
@@ -165,22 +163,19 @@ size_t check_close(const char *case_name, const char *what, const double *got,
             fprintf(stderr,
                     "MISMATCH case %s, %s[%zu]: got %a (%.9g), ref %a (%.9g), |diff| %.3g, "
                     "bound %.3g, seed 0x%" PRIx64 "\n",
-                    case_name, what, i, got[i], got[i], ref[i], ref[i], fabs(got[i] - ref[i]),
-                    allowed, seed);
+                    case_name, what, i, got[i], got[i], ref[i], ref[i], fabs(got[i] - ref[i]), allowed, seed);
         mismatches++;
     }
     const char *verbose = getenv("CLCNN_TEST_VERBOSE");
     if (verbose != NULL && *verbose != '\0' && *verbose != '0')
-        printf("case %s, %s: %zu elements, worst |diff|/bound %.3f\n", case_name, what, n,
-               worst_ratio);
+        printf("case %s, %s: %zu elements, worst |diff|/bound %.3f\n", case_name, what, n, worst_ratio);
     if (mismatches > TEST_MAX_REPORTED_MISMATCHES)
-        fprintf(stderr, "  case %s, %s: %zu mismatches of %zu elements in all\n", case_name,
-                what, mismatches, n);
+        fprintf(stderr, "  case %s, %s: %zu mismatches of %zu elements in all\n", case_name, what, mismatches, n);
     return mismatches;
 }
 
-clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
-                               const size_t dims[4], uint64_t seed)
+clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4],
+                               uint64_t seed)
 {
     size_t n = kit_elements(dims);
     double *values = test_alloc_doubles(n);
@@ -194,8 +189,7 @@ clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype d
     return t;
 }
 
-clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
-                                const size_t dims[4])
+clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4])
 {
     clcnn_tensor *t = NULL;
     TEST_OK(c, kit_watch_new(watch, c, dtype, dims, NULL, &t));
@@ -206,29 +200,26 @@ void test_watch_check(const kit_watch *watch, int line, const char *after)
 {
     clcnn_status status;
     int changed = kit_watch_first_changed(watch, &status);
-    ck_assert_msg(changed < 0, "line %d: after %s, watched tensor #%d changed (read status %s)",
-                  line, after, changed, clcnn_status_string(status));
+    ck_assert_msg(changed < 0, "line %d: after %s, watched tensor #%d changed (read status %s)", line, after, changed,
+                  clcnn_status_string(status));
 }
 
-void test_expect_error_at(const kit_watch *watch, int line, const char *call_text,
-                          clcnn_status got, clcnn_status want, const clcnn_context *msg_ctx,
-                          const char *op, const char *const *args)
+void test_expect_error_at(const kit_watch *watch, int line, const char *call_text, clcnn_status got, clcnn_status want,
+                          const clcnn_context *msg_ctx, const char *op, const char *const *args)
 {
     const char *msg = msg_ctx != NULL ? clcnn_context_last_error(msg_ctx) : "";
-    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line,
-                  call_text, clcnn_status_string(got), clcnn_status_string(want),
-                  msg != NULL ? msg : "(NULL)");
+    ck_assert_msg(got == want, "line %d: %s returned %s, expected %s (message: %s)", line, call_text,
+                  clcnn_status_string(got), clcnn_status_string(want), msg != NULL ? msg : "(NULL)");
     if (msg_ctx != NULL) {
-        ck_assert_msg(msg != NULL && msg[0] != '\0', "line %d: %s: empty last_error", line,
-                      call_text);
-        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s",
-                      line, call_text, msg, op);
+        ck_assert_msg(msg != NULL && msg[0] != '\0', "line %d: %s: empty last_error", line, call_text);
+        ck_assert_msg(strstr(msg, op) != NULL, "line %d: %s: message \"%s\" does not name op %s", line, call_text, msg,
+                      op);
         if (args != NULL && args[0] != NULL) {
             int named = 0;
             for (const char *const *arg = args; *arg != NULL; arg++)
                 named |= strstr(msg, *arg) != NULL;
-            ck_assert_msg(named, "line %d: %s: message \"%s\" does not name the argument (%s%s)",
-                          line, call_text, msg, args[0], args[1] != NULL ? " or another" : "");
+            ck_assert_msg(named, "line %d: %s: message \"%s\" does not name the argument (%s%s)", line, call_text, msg,
+                          args[0], args[1] != NULL ? " or another" : "");
         }
     }
     test_watch_check(watch, line, call_text);

@@ -51,11 +51,11 @@ int test_skip_big_case(const char *case_name);
 
 /* Fails the current test, naming the op and the context's last error, when
  * status is not CLCNN_OK. */
-#define TEST_OK(ctx, call)                                                                  \
-    do {                                                                                    \
-        clcnn_status test_ok_status_ = (call);                                              \
-        ck_assert_msg(test_ok_status_ == CLCNN_OK, "%s failed: %s (%s)", #call,             \
-                      clcnn_status_string(test_ok_status_), clcnn_context_last_error(ctx)); \
+#define TEST_OK(ctx, call)                                                                                             \
+    do {                                                                                                               \
+        clcnn_status test_ok_status_ = (call);                                                                         \
+        ck_assert_msg(test_ok_status_ == CLCNN_OK, "%s failed: %s (%s)", #call, clcnn_status_string(test_ok_status_),  \
+                      clcnn_context_last_error(ctx));                                                                  \
     } while (0)
 
 /* malloc that fails the current test instead of returning NULL. */
@@ -65,15 +65,13 @@ double *test_alloc_doubles(size_t n);
 /* The kit's tensor copies (kit_tensor_*), failing the current test on error. */
 /* values NULL: filled with NaN, so that an element an op fails to write
  * shows up as a mismatch. */
-clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4],
-                               const double *values);
+clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values);
 void test_tensor_set(clcnn_context *ctx, clcnn_tensor *tensor, const double *values);
 void test_tensor_get(clcnn_context *ctx, const clcnn_tensor *tensor, double *out);
 /* The raw bytes, in a new malloc'ed buffer of *bytes bytes. */
 void *test_tensor_get_raw(clcnn_context *ctx, const clcnn_tensor *tensor, size_t *bytes);
 /* Whether the tensor holds exactly these bytes. */
-int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected,
-                   size_t bytes);
+int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected, size_t bytes);
 
 /* Compares got with ref element-wise: a mismatch is !(|got - ref| <= bound[i])
  * (kit_within: NaN always mismatches); bound NULL means exact. Prints the
@@ -81,33 +79,32 @@ int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *e
  * Returns the number of mismatches. CLCNN_TEST_VERBOSE=1 also prints the
  * worst |diff| / bound of every call, to see how much room the tolerance
  * leaves. */
-size_t check_close(const char *case_name, const char *what, const double *got,
-                   const double *ref, const double *bound, size_t n, uint64_t seed);
+size_t check_close(const char *case_name, const char *what, const double *got, const double *ref, const double *bound,
+                   size_t n, uint64_t seed);
 
 /* A case's verdict, asserted after the case has freed what it holds: a
  * failed assertion leaves the test at once (no fork), so whatever is freed
  * after it leaks and LeakSanitizer fails the suite for the wrong reason.
  * case_name must outlive the free (an array in the problem, not a malloc).
  * Macros, so that a failure names the test's line. */
-#define TEST_ASSERT_NO_MISMATCHES(case_name, op, mismatches, seed)                       \
-    ck_assert_msg((mismatches) == 0, "%s: %s: %zu mismatches (seed 0x%llx)", (case_name), \
-                  (op), (size_t)(mismatches), (unsigned long long)(seed))
-#define TEST_ASSERT_REPEATABLE(case_name, op, repeatable) \
+#define TEST_ASSERT_NO_MISMATCHES(case_name, op, mismatches, seed)                                                     \
+    ck_assert_msg((mismatches) == 0, "%s: %s: %zu mismatches (seed 0x%llx)", (case_name), (op), (size_t)(mismatches),  \
+                  (unsigned long long)(seed))
+#define TEST_ASSERT_REPEATABLE(case_name, op, repeatable)                                                              \
     ck_assert_msg((repeatable), "%s: %s: second run differs bitwise", (case_name), (op))
-#define TEST_ASSERT_GRADIENTS_MATCH(case_name, mismatches, seed)                          \
-    ck_assert_msg((mismatches) == 0, "%s: %zu gradient mismatches (seed 0x%llx)", (case_name), \
-                  (size_t)(mismatches), (unsigned long long)(seed))
+#define TEST_ASSERT_GRADIENTS_MATCH(case_name, mismatches, seed)                                                       \
+    ck_assert_msg((mismatches) == 0, "%s: %zu gradient mismatches (seed 0x%llx)", (case_name), (size_t)(mismatches),   \
+                  (unsigned long long)(seed))
 
 /* ---- watched tensors (kit_watch), for the error tests ---- */
 
 /* An input of c holding normal values drawn from seed, watched: no call may
  * change it. */
-clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
-                               const size_t dims[4], uint64_t seed);
+clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4],
+                               uint64_t seed);
 /* An output of c holding the sentinel pattern, watched: no failing call may
  * write to it. */
-clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype,
-                                const size_t dims[4]);
+clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4]);
 /* Fails the current test when a watched tensor changed, naming the line
  * and what came before. */
 void test_watch_check(const kit_watch *watch, int line, const char *after);
@@ -116,15 +113,13 @@ void test_watch_check(const kit_watch *watch, int line, const char *after);
  * NULL when there is no context to hold one) is not empty and names op and
  * at least one of the NULL-terminated args, and that no watched tensor
  * changed. Use the macros. */
-void test_expect_error_at(const kit_watch *watch, int line, const char *call_text,
-                          clcnn_status got, clcnn_status want, const clcnn_context *msg_ctx,
-                          const char *op, const char *const *args);
+void test_expect_error_at(const kit_watch *watch, int line, const char *call_text, clcnn_status got, clcnn_status want,
+                          const clcnn_context *msg_ctx, const char *op, const char *const *args);
 /* TEST_EXPECT_ERROR(watch, ctx, call, status, op, "arg", "other acceptable arg"...) */
-#define TEST_EXPECT_ERROR(watch, msg_ctx, call, want, op, ...)                          \
-    test_expect_error_at((watch), __LINE__, #call, (call), (want), (msg_ctx), (op), \
-                         (const char *[]){__VA_ARGS__, NULL})
+#define TEST_EXPECT_ERROR(watch, msg_ctx, call, want, op, ...)                                                         \
+    test_expect_error_at((watch), __LINE__, #call, (call), (want), (msg_ctx), (op), (const char *[]){__VA_ARGS__, NULL})
 /* For calls without a usable context: only the status (and the watch) count. */
-#define TEST_EXPECT_STATUS(watch, call, want) \
+#define TEST_EXPECT_STATUS(watch, call, want)                                                                          \
     test_expect_error_at((watch), __LINE__, #call, (call), (want), NULL, "", NULL)
 
 #endif

@@ -65,8 +65,7 @@ START_TEST(test_zero_pad_matches_reference)
     free(x);
     free(ref);
     free(got);
-    ck_assert_msg(mismatches == 0, "%s: %zu mismatches (seed 0x%llx)", name, mismatches,
-                  (unsigned long long)seed);
+    ck_assert_msg(mismatches == 0, "%s: %zu mismatches (seed 0x%llx)", name, mismatches, (unsigned long long)seed);
     ck_assert_msg(repeatable, "%s: second run differs from the first", name);
 }
 END_TEST

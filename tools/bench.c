@@ -46,7 +46,7 @@ typedef struct bench_layer {
     const char *name;
     layer_kind kind;
     bench_suite suite;
-    size_t dims[4]; /* the input: a_prev, x, logits or the parameter */
+    size_t dims[4];         /* the input: a_prev, x, logits or the parameter */
     size_t f_h, f_w, c_out; /* conv: window and filters */
     clcnn_conv_params conv;
     clcnn_pool_params pool;
@@ -56,15 +56,24 @@ typedef struct bench_layer {
 
 /* A convolution with the walkthrough's params (square window f, stride,
  * pad), one with any params, and pooling likewise. */
-#define CONV(name, suite, m, h, w, c, f, c_out, stride, pad)                                       \
-    {name, LAYER_CONV, suite, {m, h, w, c}, f, f, c_out, {stride, stride, pad, pad, pad, pad, 1, 1, 1}, \
-     {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0}
-#define CONV_EX(name, suite, m, h, w, c, f_h, f_w, c_out, ...)                                    \
-    {name, LAYER_CONV, suite, {m, h, w, c}, f_h, f_w, c_out, {__VA_ARGS__}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0}
-#define POOL(name, suite, m, h, w, c, modes, ...)                                                   \
-    {name, LAYER_POOL, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {__VA_ARGS__}, 0, modes}
-#define OTHER(name, kind, m, h, w, c, pad)                                                            \
-    {name, kind, SUITE_TABLE, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, 0}
+#define CONV(name, suite, m, h, w, c, f, c_out, stride, pad)                                                           \
+    {                                                                                                                  \
+        name, LAYER_CONV, suite, {m, h, w, c}, f, f, c_out, {stride, stride, pad, pad, pad, pad, 1, 1, 1},             \
+            {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0                                                                          \
+    }
+#define CONV_EX(name, suite, m, h, w, c, f_h, f_w, c_out, ...)                                                         \
+    {                                                                                                                  \
+        name, LAYER_CONV, suite, {m, h, w, c}, f_h, f_w, c_out, {__VA_ARGS__}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0       \
+    }
+#define POOL(name, suite, m, h, w, c, modes, ...)                                                                      \
+    {                                                                                                                  \
+        name, LAYER_POOL, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {__VA_ARGS__}, 0, modes           \
+    }
+#define OTHER(name, kind, m, h, w, c, pad)                                                                             \
+    {                                                                                                                  \
+        name, kind, SUITE_TABLE, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, \
+            0                                                                                                          \
+    }
 
 /* The layers table of DESIGN.md; a layer of each kind the 0.2 API added;
  * the training network's (batch 64): conv 5x5x32 pad 2 > relu > max pool 2
@@ -265,9 +274,9 @@ static void conv_common(bench_row *r, const size_t z_dims[4], const size_t w_dim
     char rest[96];
     int used = l->f_h == l->f_w ? snprintf(rest, sizeof rest, " f%zu", l->f_h)
                                 : snprintf(rest, sizeof rest, " f%zux%zu", l->f_h, l->f_w);
-    used += p->stride_h == p->stride_w ? snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h)
-                                       : snprintf(rest + used, sizeof rest - (size_t)used, " s%dx%d", p->stride_h,
-                                                  p->stride_w);
+    used += p->stride_h == p->stride_w
+                ? snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h)
+                : snprintf(rest + used, sizeof rest - (size_t)used, " s%dx%d", p->stride_h, p->stride_w);
     if (p->pad_top == p->pad_bottom && p->pad_top == p->pad_left && p->pad_top == p->pad_right)
         used += snprintf(rest + used, sizeof rest - (size_t)used, " p%d", p->pad_top);
     else
@@ -368,8 +377,8 @@ static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_ro
     clcnn_tensor *da = outputs & 1 ? TENSOR(r, 3) : NULL, *dw = outputs & 2 ? TENSOR(r, 4) : NULL;
     clcnn_tensor *db = outputs & 4 ? TENSOR(r, 5) : NULL;
     if (conv_is_walkthrough(l))
-        return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top,
-                                   da, dw, db);
+        return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top, da,
+                                   dw, db);
     return clcnn_conv_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, da, dw, db);
 }
 
@@ -395,8 +404,8 @@ static clcnn_status run_conv_backward_bias(clcnn_context *ctx, const bench_row *
 
 static void reference_conv_backward(bench_row *r)
 {
-    clcnn_ref_conv_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2), &r->layer->conv,
-                               HOST(r, 3), HOST(r, 4), HOST(r, 5));
+    clcnn_ref_conv_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2), &r->layer->conv, HOST(r, 3),
+                               HOST(r, 4), HOST(r, 5));
 }
 
 /* -- pooling: forward 0 a_prev, 1 A; backward 0 dA, 1 a_prev, 2 dA_prev -- */
@@ -434,8 +443,7 @@ static void shape_pool_forward(bench_row *r, clcnn_dtype dtype)
     add(r, r->layer->dims, FILL_NORMAL);
     add(r, out_dims, FILL_NONE);
     pool_common(r, out_dims);
-    r->bytes =
-        bytes_of(dtype, kit_elements(r->layer->dims)) + bytes_of(dtype, kit_elements(out_dims));
+    r->bytes = bytes_of(dtype, kit_elements(r->layer->dims)) + bytes_of(dtype, kit_elements(out_dims));
 }
 
 /* Reads dA (and A_prev for max, to find each window's maximum), writes
@@ -449,8 +457,7 @@ static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
     add(r, r->layer->dims, FILL_NONE);
     pool_common(r, out_dims);
     double in = bytes_of(dtype, kit_elements(r->layer->dims));
-    r->bytes = bytes_of(dtype, kit_elements(out_dims)) + in +
-               (r->pool_mode == CLCNN_POOL_MAX ? in : 0.0);
+    r->bytes = bytes_of(dtype, kit_elements(out_dims)) + in + (r->pool_mode == CLCNN_POOL_MAX ? in : 0.0);
 }
 
 static clcnn_status run_pool_forward(clcnn_context *ctx, const bench_row *r)
@@ -600,14 +607,13 @@ static void shape_sce_backward(bench_row *r, clcnn_dtype dtype)
 
 static clcnn_status run_sce_forward(clcnn_context *ctx, const bench_row *r)
 {
-    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2),
-                                               TENSOR(r, 3), TENSOR(r, 4));
+    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TENSOR(r, 3),
+                                               TENSOR(r, 4));
 }
 
 static void reference_sce_forward(bench_row *r)
 {
-    clcnn_ref_softmax_cross_entropy_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2),
-                                            HOST(r, 3), HOST(r, 4));
+    clcnn_ref_softmax_cross_entropy_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2), HOST(r, 3), HOST(r, 4));
 }
 
 static clcnn_status run_sce_backward(clcnn_context *ctx, const bench_row *r)
@@ -634,14 +640,12 @@ static void shape_sgd_update(bench_row *r, clcnn_dtype dtype)
 
 static clcnn_status run_sgd_update(clcnn_context *ctx, const bench_row *r)
 {
-    return clcnn_sgd_update(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TRAIN_LR, TRAIN_MOMENTUM,
-                            0.0);
+    return clcnn_sgd_update(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TRAIN_LR, TRAIN_MOMENTUM, 0.0);
 }
 
 static void reference_sgd_update(bench_row *r)
 {
-    clcnn_ref_sgd_update(HOST(r, 0), HOST(r, 1), HOST(r, 2), kit_elements(DIMS(r, 0)), TRAIN_LR,
-                         TRAIN_MOMENTUM, 0.0);
+    clcnn_ref_sgd_update(HOST(r, 0), HOST(r, 1), HOST(r, 2), kit_elements(DIMS(r, 0)), TRAIN_LR, TRAIN_MOMENTUM, 0.0);
 }
 
 /* The table: every public op. The conv_backward_* rows time one output of
@@ -649,24 +653,17 @@ static void reference_sgd_update(bench_row *r)
  * so they have none. */
 static const bench_op ops[] = {
     {"conv_forward", LAYER_CONV, 0, shape_conv_forward, run_conv_forward, reference_conv_forward},
-    {"conv_backward", LAYER_CONV, 0, shape_conv_backward, run_conv_backward,
-     reference_conv_backward},
+    {"conv_backward", LAYER_CONV, 0, shape_conv_backward, run_conv_backward, reference_conv_backward},
     {"conv_backward_data", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_data, NULL},
-    {"conv_backward_filter", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_filter,
-     NULL},
+    {"conv_backward_filter", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_filter, NULL},
     {"conv_backward_bias", LAYER_CONV, 1, shape_conv_backward_bias, run_conv_backward_bias, NULL},
     {"pool_forward", LAYER_POOL, 0, shape_pool_forward, run_pool_forward, reference_pool_forward},
-    {"pool_backward", LAYER_POOL, 0, shape_pool_backward, run_pool_backward,
-     reference_pool_backward},
+    {"pool_backward", LAYER_POOL, 0, shape_pool_backward, run_pool_backward, reference_pool_backward},
     {"zero_pad", LAYER_PAD, 0, shape_zero_pad, run_zero_pad, reference_zero_pad},
-    {"relu_forward", LAYER_ACTIVATION, 0, shape_relu_forward, run_relu_forward,
-     reference_relu_forward},
-    {"relu_backward", LAYER_ACTIVATION, 0, shape_relu_backward, run_relu_backward,
-     reference_relu_backward},
-    {"softmax_cross_entropy_forward", LAYER_LOSS, 0, shape_sce_forward, run_sce_forward,
-     reference_sce_forward},
-    {"softmax_cross_entropy_backward", LAYER_LOSS, 0, shape_sce_backward, run_sce_backward,
-     reference_sce_backward},
+    {"relu_forward", LAYER_ACTIVATION, 0, shape_relu_forward, run_relu_forward, reference_relu_forward},
+    {"relu_backward", LAYER_ACTIVATION, 0, shape_relu_backward, run_relu_backward, reference_relu_backward},
+    {"softmax_cross_entropy_forward", LAYER_LOSS, 0, shape_sce_forward, run_sce_forward, reference_sce_forward},
+    {"softmax_cross_entropy_backward", LAYER_LOSS, 0, shape_sce_backward, run_sce_backward, reference_sce_backward},
     {"sgd_update", LAYER_PARAMETER, 0, shape_sgd_update, run_sgd_update, reference_sgd_update},
 };
 
@@ -721,8 +718,7 @@ static int prepare(bench *b, bench_row *r)
         if (status == CLCNN_OK && o->fill != FILL_NONE)
             status = kit_tensor_write(o->tensor, o->host);
         if (status != CLCNN_OK) {
-            snprintf(r->error, sizeof r->error, "creating a tensor: %s",
-                     clcnn_context_last_error(b->ctx));
+            snprintf(r->error, sizeof r->error, "creating a tensor: %s", clcnn_context_last_error(b->ctx));
             return -1;
         }
     }
@@ -825,16 +821,16 @@ static void format_rate(const bench_row *r, char *out, size_t capacity)
 
 static void print_row_header(FILE *out, int op_width)
 {
-    fprintf(out, "%-12s %-*s %-7s %-40s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode",
-            "shape", "median ms", "min ms", "rate", "ref ms", "speedup");
+    fprintf(out, "%-12s %-*s %-7s %-40s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode", "shape", "median ms",
+            "min ms", "rate", "ref ms", "speedup");
 }
 
 static void print_row(FILE *out, int op_width, const bench_row *r)
 {
     const char *mode = r->mode ? r->mode : "";
     if (r->error[0]) {
-        fprintf(out, "%-12s %-*s %-7s %-40s FAILED: %s\n", r->layer->name, op_width, r->op->name,
-                mode, r->shape, r->error);
+        fprintf(out, "%-12s %-*s %-7s %-40s FAILED: %s\n", r->layer->name, op_width, r->op->name, mode, r->shape,
+                r->error);
         return;
     }
     char rate[32], reference[32], speedup[32];
@@ -843,16 +839,15 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
         snprintf(reference, sizeof reference, "-");
         snprintf(speedup, sizeof speedup, "-");
     } else {
-        snprintf(reference, sizeof reference, r->reference_ms < 10 ? "%.3f" : "%.1f",
-                 r->reference_ms);
+        snprintf(reference, sizeof reference, r->reference_ms < 10 ? "%.3f" : "%.1f", r->reference_ms);
         snprintf(speedup, sizeof speedup, "%.1fx", r->reference_ms / r->median_ms);
     }
     /* A skipped reference says why after the row; --no-reference says it
      * once in the header. */
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
-    fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width,
-            r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
-            skipped ? "  reference " : "", skipped ? r->reference_note : "");
+    fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width, r->op->name, mode,
+            r->shape, r->median_ms, r->min_ms, rate, reference, speedup, skipped ? "  reference " : "",
+            skipped ? r->reference_note : "");
     fflush(out);
 }
 
@@ -918,12 +913,10 @@ static void print_json(const bench *b)
     fputs(", \"config\": ", out);
     json_string(out, clcnn_context_config(b->ctx));
     fprintf(out, ", \"workspace_bytes\": %zu", clcnn_context_workspace_bytes(b->ctx));
-    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", kit_dtype_name(b->dtype),
-            b->repeat);
+    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", kit_dtype_name(b->dtype), b->repeat);
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
-        fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "",
-                r->layer->name, r->op->name);
+        fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "", r->layer->name, r->op->name);
         if (r->mode)
             json_string(out, r->mode);
         else
@@ -940,14 +933,16 @@ static void print_json(const bench *b)
         const bench_layer *l = r->layer;
         if (l->kind == LAYER_CONV) {
             const clcnn_conv_params *p = &l->conv;
-            fprintf(out, ", \"conv\": {\"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, \"pad_bottom\": %d, "
-                         "\"pad_left\": %d, \"pad_right\": %d, \"dilation_h\": %d, \"dilation_w\": %d, \"groups\": %d}",
+            fprintf(out,
+                    ", \"conv\": {\"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, \"pad_bottom\": %d, "
+                    "\"pad_left\": %d, \"pad_right\": %d, \"dilation_h\": %d, \"dilation_w\": %d, \"groups\": %d}",
                     p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->dilation_h,
                     p->dilation_w, p->groups);
         } else if (l->kind == LAYER_POOL) {
             const clcnn_pool_params *p = &l->pool;
-            fprintf(out, ", \"pool\": {\"f_h\": %d, \"f_w\": %d, \"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, "
-                         "\"pad_bottom\": %d, \"pad_left\": %d, \"pad_right\": %d, \"count_include_pad\": %d}",
+            fprintf(out,
+                    ", \"pool\": {\"f_h\": %d, \"f_w\": %d, \"stride_h\": %d, \"stride_w\": %d, \"pad_top\": %d, "
+                    "\"pad_bottom\": %d, \"pad_left\": %d, \"pad_right\": %d, \"count_include_pad\": %d}",
                     p->f_h, p->f_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
                     p->count_include_pad);
         } else if (l->kind == LAYER_PAD) {
@@ -981,8 +976,8 @@ static void print_json(const bench *b)
                 const clcnn_launch *l = &r->launches[k].launch;
                 fprintf(out, "%s{\"kernel\": ", k ? ", " : "");
                 json_string(out, l->kernel);
-                fprintf(out, ", \"global\": [%zu, %zu, %zu], \"local\": [%zu, %zu, %zu], \"median_ms\": ",
-                        l->global[0], l->global[1], l->global[2], l->local[0], l->local[1], l->local[2]);
+                fprintf(out, ", \"global\": [%zu, %zu, %zu], \"local\": [%zu, %zu, %zu], \"median_ms\": ", l->global[0],
+                        l->global[1], l->global[2], l->local[0], l->local[1], l->local[2]);
                 json_number(out, r->launches[k].median_ms);
                 fputs("}", out);
             }
@@ -1016,9 +1011,11 @@ static void print_help(void)
           "  --layer NAME    repeatable, default the suite's (any layer may be named):\n",
           stdout);
     static const char *const kinds[] = {"conv_forward, conv_backward",
-                                        "pool_forward, pool_backward", "zero_pad",
+                                        "pool_forward, pool_backward",
+                                        "zero_pad",
                                         "relu_forward, relu_backward",
-                                        "softmax_cross_entropy_forward, _backward", "sgd_update"};
+                                        "softmax_cross_entropy_forward, _backward",
+                                        "sgd_update"};
     for (int i = 0; i < COUNT(layers); i++) {
         const bench_layer *l = &layers[i];
         char dims[48];
@@ -1031,8 +1028,8 @@ static void print_help(void)
         else if (l->kind == LAYER_POOL)
             printf(" %s%s%s f%dx%d s%dx%d p%d,%d,%d,%d", l->modes & MODE_MAX ? "max" : "",
                    l->modes == (MODE_MAX | MODE_AVERAGE) ? ", " : "", l->modes & MODE_AVERAGE ? "average" : "",
-                   l->pool.f_h, l->pool.f_w, l->pool.stride_h, l->pool.stride_w, l->pool.pad_top,
-                   l->pool.pad_bottom, l->pool.pad_left, l->pool.pad_right);
+                   l->pool.f_h, l->pool.f_w, l->pool.stride_h, l->pool.stride_w, l->pool.pad_top, l->pool.pad_bottom,
+                   l->pool.pad_left, l->pool.pad_right);
         else if (l->kind == LAYER_PAD)
             printf(" p%d", l->pad);
         printf(" (%s%s)\n", kinds[l->kind], l->suite == SUITE_NETWORKS ? "; suite networks" : "");
@@ -1116,11 +1113,16 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
 int cli_bench(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"layer", required_argument, NULL, 'l'},  {"op", required_argument, NULL, 'o'},
-        {"dtype", required_argument, NULL, 't'},  {"repeat", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},         {"no-reference", no_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
-        {"suite", required_argument, NULL, 's'},  {"kernels", no_argument, NULL, 'k'},
+        {"layer", required_argument, NULL, 'l'},
+        {"op", required_argument, NULL, 'o'},
+        {"dtype", required_argument, NULL, 't'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-reference", no_argument, NULL, 'n'},
+        {"device", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"suite", required_argument, NULL, 's'},
+        {"kernels", no_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
@@ -1135,8 +1137,7 @@ int cli_bench(int argc, char **argv)
         switch (option) {
         case 'l':
             if ((k = find_layer(optarg)) < 0) {
-                fprintf(stderr, "clcnn bench: unknown --layer \"%s\" (see clcnn bench --help)\n",
-                        optarg);
+                fprintf(stderr, "clcnn bench: unknown --layer \"%s\" (see clcnn bench --help)\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             layer_wanted[k] = any_layer = 1;
@@ -1159,9 +1160,7 @@ int cli_bench(int argc, char **argv)
             if (cli_parse_long(COMMAND, "--repeat", optarg, 1, 1000000, &b.repeat))
                 return CLI_EXIT_USAGE;
             break;
-        case 'j':
-            b.json = 1;
-            break;
+        case 'j': b.json = 1; break;
         case 's':
             if (strcmp(optarg, "table") == 0)
                 suites = SUITE_TABLE;
@@ -1174,17 +1173,10 @@ int cli_bench(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
-        case 'd':
-            device = optarg;
-            break;
-        case 'n':
-            b.reference = 0;
-            break;
-        case 'k':
-            b.kernels = 1;
-            break;
-        default:
-            return cli_option_exit(option, print_help);
+        case 'd': device = optarg; break;
+        case 'n': b.reference = 0; break;
+        case 'k': b.kernels = 1; break;
+        default: return cli_option_exit(option, print_help);
         }
     }
     /* The ops to time: those named, else all but the conv_backward parts. */
@@ -1201,8 +1193,8 @@ int cli_bench(int argc, char **argv)
     if (exit_status != CLI_EXIT_OK)
         return exit_status;
     if (!clcnn_context_supports_dtype(b.ctx, b.dtype)) {
-        fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n",
-                clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
+        fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n", clcnn_context_device_name(b.ctx),
+                kit_dtype_name(b.dtype));
         clcnn_context_destroy(b.ctx);
         return CLI_EXIT_FAILURE;
     }
@@ -1212,8 +1204,8 @@ int cli_bench(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     }
     b.progress = b.json ? stderr : stdout;
-    fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(),
-            clcnn_context_device_name(b.ctx), kit_dtype_name(b.dtype));
+    fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(), clcnn_context_device_name(b.ctx),
+            kit_dtype_name(b.dtype));
     /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
     fprintf(b.progress, "config: %s\n", clcnn_context_config(b.ctx));
     fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,
@@ -1229,8 +1221,7 @@ int cli_bench(int argc, char **argv)
             if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
                 continue;
             for (int k = 0; k < COUNT(ops); k++)
-                if (op_wanted[k] && ops[k].kind == layer->kind &&
-                    bench_one(&b, layer, &ops[k], mode) != 0)
+                if (op_wanted[k] && ops[k].kind == layer->kind && bench_one(&b, layer, &ops[k], mode) != 0)
                     b.failures++;
         }
     }
@@ -1238,8 +1229,7 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "clcnn bench: no rows: the --layer and --op given select nothing\n");
     /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):
      * bounded by the largest layer and reused across calls. */
-    fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n",
-            clcnn_context_workspace_bytes(b.ctx));
+    fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n", clcnn_context_workspace_bytes(b.ctx));
     if (b.json)
         print_json(&b);
     exit_status = b.failures || b.row_count == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;

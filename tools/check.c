@@ -38,8 +38,8 @@ typedef enum role { ROLE_INPUT, ROLE_OUTPUT, ROLE_IN_OUT } role;
 typedef struct operand {
     char name[24]; /* as results name it: "Z", "dA", "A(max)" */
     role role;
-    int absent;    /* passed as NULL: an output not asked for */
-    int exact;     /* an output that must equal the reference (no arithmetic) */
+    int absent; /* passed as NULL: an output not asked for */
+    int exact;  /* an output that must equal the reference (no arithmetic) */
     size_t dims[4];
     size_t n;
     double *values; /* inputs and in-out: what the tensor is given */
@@ -154,8 +154,7 @@ static void describe(check_case *c, const char *format, ...)
 
 static void describe_dims(check_case *c, const char *name, const size_t d[4])
 {
-    describe(c, "%s%s (%zu, %zu, %zu, %zu)", c->description[0] ? ", " : "", name, d[0], d[1], d[2],
-             d[3]);
+    describe(c, "%s%s (%zu, %zu, %zu, %zu)", c->description[0] ? ", " : "", name, d[0], d[1], d[2], d[3]);
 }
 
 /* ---- drawing ---- */
@@ -181,8 +180,7 @@ static double pick_double(check_case *c, const double *choices, int count)
 /* Activations: normal, ReLU'd (zeros, one sign), small integers (ties). */
 static const kit_pattern activation_patterns[] = {KIT_NORMAL, KIT_RELU, KIT_INTEGERS};
 /* Pooling inputs: also mostly zeros and half-steps, for ties in windows. */
-static const kit_pattern pool_patterns[] = {KIT_NORMAL, KIT_RELU, KIT_INTEGERS, KIT_RELU_SPARSE,
-                                            KIT_QUANTIZED};
+static const kit_pattern pool_patterns[] = {KIT_NORMAL, KIT_RELU, KIT_INTEGERS, KIT_RELU_SPARSE, KIT_QUANTIZED};
 /* ReLU's inputs: its edge (0 and -0), one sign, ties. */
 static const kit_pattern relu_patterns[] = {KIT_NORMAL_WITH_ZEROS, KIT_RELU, KIT_INTEGERS};
 
@@ -253,8 +251,8 @@ static void draw_conv_ex(check_case *c, size_t a_dims[4], size_t w_dims[4], size
         p->pad_left = kit_rng_int(&c->rng, 0, 3);
         p->pad_right = kit_rng_int(&c->rng, 0, 3);
         p->dilation_h = dilations[kit_rng_below(&c->rng, (size_t)COUNT(dilations))];
-        p->dilation_w = kit_rng_int(&c->rng, 0, 1) ? p->dilation_h
-                                                    : dilations[kit_rng_below(&c->rng, (size_t)COUNT(dilations))];
+        p->dilation_w =
+            kit_rng_int(&c->rng, 0, 1) ? p->dilation_h : dilations[kit_rng_below(&c->rng, (size_t)COUNT(dilations))];
         p->groups = (int)groups;
         const int limit = large ? 32 : 14;
         a_dims[0] = (size_t)kit_rng_int(&c->rng, 1, large ? 2 : 3);
@@ -328,9 +326,8 @@ static void draw_pool_ex(check_case *c, size_t a_dims[4], size_t out_dims[4])
 static void describe_pool_params(check_case *c)
 {
     const clcnn_pool_params *p = &c->pool;
-    describe(c, ", f %dx%d, stride %dx%d, pads top %d bottom %d left %d right %d, count_include_pad %d", p->f_h,
-             p->f_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
-             p->count_include_pad);
+    describe(c, ", f %dx%d, stride %dx%d, pads top %d bottom %d left %d right %d, count_include_pad %d", p->f_h, p->f_w,
+             p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->count_include_pad);
 }
 
 /* Class labels 0 .. K-1 of the rows of logits dims. */
@@ -371,8 +368,7 @@ static void draw_zero_pad(check_case *c)
 {
     int limit = c->large ? 40 : 12;
     size_t dims[4] = {(size_t)kit_rng_int(&c->rng, 1, 3), (size_t)kit_rng_int(&c->rng, 1, limit),
-                      (size_t)kit_rng_int(&c->rng, 1, limit),
-                      pick_size(c, channel_choices, COUNT(channel_choices))};
+                      (size_t)kit_rng_int(&c->rng, 1, limit), pick_size(c, channel_choices, COUNT(channel_choices))};
     c->pad = kit_rng_int(&c->rng, 0, 4);
     kit_pattern pattern = pick_pattern(c, activation_patterns, COUNT(activation_patterns));
     size_t pad = (size_t)c->pad;
@@ -414,8 +410,7 @@ static void draw_conv_forward(check_case *c)
 
 static clcnn_status run_conv_forward(clcnn_context *ctx, const check_case *c)
 {
-    return clcnn_conv_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
-                              TENSOR(c, 3));
+    return clcnn_conv_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad, TENSOR(c, 3));
 }
 
 /* conv_forward_ex: 0 a_prev, 1 w, 2 b (absent: no bias), 3 Z */
@@ -493,21 +488,21 @@ static void draw_conv_backward_ex(check_case *c)
 
 static clcnn_status run_conv_backward(clcnn_context *ctx, const check_case *c)
 {
-    return clcnn_conv_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad,
-                               TENSOR(c, 3), TENSOR(c, 4), TENSOR(c, 5));
+    return clcnn_conv_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->stride, c->pad, TENSOR(c, 3),
+                               TENSOR(c, 4), TENSOR(c, 5));
 }
 
 static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const check_case *c)
 {
-    return clcnn_conv_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), &c->conv, TENSOR(c, 3),
-                                  TENSOR(c, 4), TENSOR(c, 5));
+    return clcnn_conv_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), &c->conv, TENSOR(c, 3), TENSOR(c, 4),
+                                  TENSOR(c, 5));
 }
 
 /* Also the walkthrough row's: its params are the defaults. */
 static int reference_conv_backward(check_case *c)
 {
-    clcnn_ref_conv_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv,
-                               REF(c, 3), REF(c, 4), REF(c, 5));
+    clcnn_ref_conv_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv, REF(c, 3),
+                               REF(c, 4), REF(c, 5));
     return kit_conv_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), VALUES(c, 2), DIMS(c, 2), &c->conv,
                                    TERMS(c, 3), TERMS(c, 4), TERMS(c, 5));
 }
@@ -537,8 +532,7 @@ static void draw_pool_forward(check_case *c)
 
 static clcnn_status run_pool_forward(clcnn_context *ctx, const check_case *c)
 {
-    clcnn_status status =
-        clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_MAX, TENSOR(c, 1));
+    clcnn_status status = clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_MAX, TENSOR(c, 1));
     if (status != CLCNN_OK)
         return status;
     return clcnn_pool_forward(ctx, TENSOR(c, 0), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 2));
@@ -573,12 +567,11 @@ static void draw_pool_backward(check_case *c)
 
 static clcnn_status run_pool_backward(clcnn_context *ctx, const check_case *c)
 {
-    clcnn_status status = clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride,
-                                              CLCNN_POOL_MAX, TENSOR(c, 2));
+    clcnn_status status =
+        clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride, CLCNN_POOL_MAX, TENSOR(c, 2));
     if (status != CLCNN_OK)
         return status;
-    return clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride,
-                               CLCNN_POOL_AVERAGE, TENSOR(c, 3));
+    return clcnn_pool_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), c->f, c->stride, CLCNN_POOL_AVERAGE, TENSOR(c, 3));
 }
 
 static void draw_pool_forward_ex(check_case *c)
@@ -614,8 +607,7 @@ static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const check_case *c
     clcnn_status status =
         clcnn_pool_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), &c->pool, CLCNN_POOL_MAX, TENSOR(c, 2));
     return status ? status
-                  : clcnn_pool_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), &c->pool, CLCNN_POOL_AVERAGE,
-                                           TENSOR(c, 3));
+                  : clcnn_pool_backward_ex(ctx, TENSOR(c, 0), TENSOR(c, 1), &c->pool, CLCNN_POOL_AVERAGE, TENSOR(c, 3));
 }
 
 /* Also the walkthrough row's: its params are the defaults. */
@@ -624,8 +616,7 @@ static int reference_pool_backward(check_case *c)
     const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
     for (int k = 0; k < 2; k++) {
         clcnn_ref_pool_backward_ex(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k], REF(c, 2 + k));
-        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k], TERMS(c, 2 + k)) !=
-            0)
+        if (kit_pool_backward_terms(VALUES(c, 0), VALUES(c, 1), DIMS(c, 1), &c->pool, modes[k], TERMS(c, 2 + k)) != 0)
             return -1;
     }
     return 0;
@@ -695,17 +686,15 @@ static void draw_sce_forward(check_case *c)
 
 static clcnn_status run_sce_forward(clcnn_context *ctx, const check_case *c)
 {
-    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2),
-                                               TENSOR(c, 3), TENSOR(c, 4));
+    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), TENSOR(c, 3),
+                                               TENSOR(c, 4));
 }
 
 static int reference_sce_forward(check_case *c)
 {
-    clcnn_ref_softmax_cross_entropy_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2),
-                                            REF(c, 3), REF(c, 4));
-    kit_softmax_cross_entropy_forward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1),
-                                            REF(c, 2), REF(c, 3), TERMS(c, 2), TERMS(c, 3),
-                                            TERMS(c, 4));
+    clcnn_ref_softmax_cross_entropy_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2), REF(c, 3), REF(c, 4));
+    kit_softmax_cross_entropy_forward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2), REF(c, 3),
+                                            TERMS(c, 2), TERMS(c, 3), TERMS(c, 4));
     return 0;
 }
 
@@ -737,8 +726,7 @@ static clcnn_status run_sce_backward(clcnn_context *ctx, const check_case *c)
 static int reference_sce_backward(check_case *c)
 {
     clcnn_ref_softmax_cross_entropy_backward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2));
-    kit_softmax_cross_entropy_backward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1),
-                                             TERMS(c, 2));
+    kit_softmax_cross_entropy_backward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), TERMS(c, 2));
     return 0;
 }
 
@@ -765,8 +753,7 @@ static void draw_sgd_update(check_case *c)
 
 static clcnn_status run_sgd_update(clcnn_context *ctx, const check_case *c)
 {
-    return clcnn_sgd_update(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->lr, c->momentum,
-                            c->weight_decay);
+    return clcnn_sgd_update(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), c->lr, c->momentum, c->weight_decay);
 }
 
 static int reference_sgd_update(check_case *c)
@@ -779,10 +766,9 @@ static int reference_sgd_update(check_case *c)
     size_t n = c->arg[0].n;
     memcpy(REF(c, 0), VALUES(c, 0), n * sizeof(double));
     memcpy(REF(c, 2), VALUES(c, 2), n * sizeof(double));
-    kit_sgd_update_terms(VALUES(c, 0), VALUES(c, 1), v->absent ? NULL : VALUES(c, 2), n, lr,
-                         momentum, decay, TERMS(c, 0), TERMS(c, 2));
-    clcnn_ref_sgd_update(REF(c, 0), VALUES(c, 1), v->absent ? NULL : REF(c, 2), n, lr, momentum,
-                         decay);
+    kit_sgd_update_terms(VALUES(c, 0), VALUES(c, 1), v->absent ? NULL : VALUES(c, 2), n, lr, momentum, decay,
+                         TERMS(c, 0), TERMS(c, 2));
+    clcnn_ref_sgd_update(REF(c, 0), VALUES(c, 1), v->absent ? NULL : REF(c, 2), n, lr, momentum, decay);
     return 0;
 }
 
@@ -800,8 +786,7 @@ static const check_op ops[] = {
     {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
     {"relu_backward", draw_relu_backward, run_relu_backward, reference_relu_backward},
     {"softmax_cross_entropy_forward", draw_sce_forward, run_sce_forward, reference_sce_forward},
-    {"softmax_cross_entropy_backward", draw_sce_backward, run_sce_backward,
-     reference_sce_backward},
+    {"softmax_cross_entropy_backward", draw_sce_backward, run_sce_backward, reference_sce_backward},
     {"sgd_update", draw_sgd_update, run_sgd_update, reference_sgd_update},
 };
 #define OP_COUNT COUNT(ops)
@@ -829,8 +814,7 @@ typedef struct outcome {
 static void judge(const check_case *c, const operand *o, outcome *result)
 {
     size_t worst_at;
-    double error = kit_scaled_error(o->got, o->ref, o->exact ? NULL : o->terms, o->n, c->dtype,
-                                    &worst_at);
+    double error = kit_scaled_error(o->got, o->ref, o->exact ? NULL : o->terms, o->n, c->dtype, &worst_at);
     double limit = o->exact ? 0.0 : KIT_TOLERANCE;
     if (error > result->worst || result->worst_output[0] == '\0') {
         result->worst = error;
@@ -842,9 +826,8 @@ static void judge(const check_case *c, const operand *o, outcome *result)
     char index[64];
     cli_index_str(o->dims, worst_at, index, sizeof index);
     snprintf(result->detail, sizeof result->detail,
-             "%s%s = %a, expected %a (%.17g vs %.17g), error %.3g eps*sum|terms| (limit %g)",
-             o->name, index, o->got[worst_at], o->ref[worst_at], o->got[worst_at],
-             o->ref[worst_at], error, limit);
+             "%s%s = %a, expected %a (%.17g vs %.17g), error %.3g eps*sum|terms| (limit %g)", o->name, index,
+             o->got[worst_at], o->ref[worst_at], o->got[worst_at], o->ref[worst_at], error, limit);
 }
 
 static int library_ok(const check_run *run, outcome *result, clcnn_status status, const char *what)
@@ -878,8 +861,7 @@ static uint64_t op_stream(const char *name)
     return hash;
 }
 
-static void run_case(const check_run *run, const check_op *op, unsigned long long case_seed,
-                     check_case *c, outcome *r)
+static void run_case(const check_run *run, const check_op *op, unsigned long long case_seed, check_case *c, outcome *r)
 {
     memset(c, 0, sizeof *c);
     c->dtype = run->dtype;
@@ -891,10 +873,10 @@ static void run_case(const check_run *run, const check_op *op, unsigned long lon
         operand *o = &c->arg[i];
         if (o->absent)
             continue;
-        if (!library_ok(run, r,
-                        kit_tensor_new(run->ctx, c->dtype, o->dims,
-                                       o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
-                        "creating a tensor"))
+        if (!library_ok(
+                run, r,
+                kit_tensor_new(run->ctx, c->dtype, o->dims, o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
+                "creating a tensor"))
             return;
     }
     if (!library_ok(run, r, op->run(run->ctx, c), op->name))
@@ -940,9 +922,8 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
             snprintf(worst_output, sizeof worst_output, "%s", r.worst_output);
         }
         if (run->verbose)
-            printf("  %-*s case %ld (seed %llu): %s: worst %.3g (%s)%s\n", run->name_width,
-                   op->name, i, case_seed, c.description, r.worst, r.worst_output,
-                   r.failed || r.error ? " FAILED" : "");
+            printf("  %-*s case %ld (seed %llu): %s: worst %.3g (%s)%s\n", run->name_width, op->name, i, case_seed,
+                   c.description, r.worst, r.worst_output, r.failed || r.error ? " FAILED" : "");
         if (!r.failed && !r.error)
             continue;
         if (++failures > MAX_REPORTED_FAILURES)
@@ -950,9 +931,9 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
         printf("FAIL %s case %ld (seed %llu): %s\n", op->name, i, case_seed, c.description);
         if (r.failed)
             printf("     %s\n", r.detail);
-        printf("     replay: clcnn check --op %s --seed %llu --cases 1 --dtype %s%s%s\n", op->name,
-               case_seed, run->dtype == CLCNN_FLOAT64 ? "f64" : "f32",
-               run->device_spec ? " --device " : "", run->device_spec ? run->device_spec : "");
+        printf("     replay: clcnn check --op %s --seed %llu --cases 1 --dtype %s%s%s\n", op->name, case_seed,
+               run->dtype == CLCNN_FLOAT64 ? "f64" : "f32", run->device_spec ? " --device " : "",
+               run->device_spec ? run->device_spec : "");
     }
     char worst_text[64];
     if (worst == 0.0)
@@ -961,9 +942,8 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
         snprintf(worst_text, sizeof worst_text, "inf (%s)", worst_output);
     else
         snprintf(worst_text, sizeof worst_text, "%.3g (%s)", worst, worst_output);
-    printf("%-*s %7s %6ld  %-26s %6.1f s  %s\n", run->name_width, op->name,
-           kit_dtype_name(run->dtype), cases, worst_text, cli_now() - started,
-           failures ? "FAIL" : "ok");
+    printf("%-*s %7s %6ld  %-26s %6.1f s  %s\n", run->name_width, op->name, kit_dtype_name(run->dtype), cases,
+           worst_text, cli_now() - started, failures ? "FAIL" : "ok");
     fflush(stdout);
     return failures;
 }
@@ -1009,10 +989,10 @@ static int find_op(const char *name)
 int cli_check(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"cases", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
-        {"dtype", required_argument, NULL, 't'}, {"op", required_argument, NULL, 'o'},
+        {"cases", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
+        {"dtype", required_argument, NULL, 't'},  {"op", required_argument, NULL, 'o'},
         {"device", required_argument, NULL, 'd'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
     long cases = DEFAULT_CASES;
@@ -1046,14 +1026,9 @@ int cli_check(int argc, char **argv)
             }
             wanted[k] = chosen = 1;
             break;
-        case 'd':
-            device = optarg;
-            break;
-        case 'v':
-            verbose = 1;
-            break;
-        default:
-            return cli_option_exit(option, print_help);
+        case 'd': device = optarg; break;
+        case 'v': verbose = 1; break;
+        default: return cli_option_exit(option, print_help);
         }
     }
     if (!have_seed)
@@ -1074,8 +1049,8 @@ int cli_check(int argc, char **argv)
     int dtype_count = 0;
     if (have_dtype) {
         if (!clcnn_context_supports_dtype(run.ctx, dtype)) {
-            fprintf(stderr, "clcnn check: %s has no %s (cl_khr_fp64)\n",
-                    clcnn_context_device_name(run.ctx), kit_dtype_name(dtype));
+            fprintf(stderr, "clcnn check: %s has no %s (cl_khr_fp64)\n", clcnn_context_device_name(run.ctx),
+                    kit_dtype_name(dtype));
             clcnn_context_destroy(run.ctx);
             return CLI_EXIT_FAILURE;
         }
@@ -1091,8 +1066,8 @@ int cli_check(int argc, char **argv)
     printf("A value fails when |device - reference| > %g eps*sum|terms| (zero_pad, ReLU and\n"
            "max pooling forward: when it differs at all).\n\n",
            KIT_TOLERANCE);
-    printf("%-*s %7s %6s  %-26s %8s  %s\n", run.name_width, "op", "dtype", "cases",
-           "worst error (output)", "time", "result");
+    printf("%-*s %7s %6s  %-26s %8s  %s\n", run.name_width, "op", "dtype", "cases", "worst error (output)", "time",
+           "result");
     fflush(stdout);
     long failures = 0, total = 0;
     for (int d = 0; d < dtype_count; d++) {

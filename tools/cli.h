@@ -40,10 +40,8 @@ int cli_option_exit(int option, void (*print_help)(void));
 
 /* Parses an integer option in [min, max]; prints why and returns -1 if it
  * is not one. */
-int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,
-                   long *out);
-int cli_parse_u64(const char *command, const char *option, const char *text,
-                  unsigned long long *out);
+int cli_parse_long(const char *command, const char *option, const char *text, long min, long max, long *out);
+int cli_parse_u64(const char *command, const char *option, const char *text, unsigned long long *out);
 /* "f32"/"float32" or "f64"/"float64". */
 int cli_parse_dtype(const char *command, const char *text, clcnn_dtype *out);
 /* Prints "clcnn COMMAND: unknown argument ARG (see clcnn COMMAND --help)". */
@@ -60,8 +58,7 @@ void cli_print_device_help(FILE *out);
 int cli_open_context(const char *command, const char *device, clcnn_context **ctx);
 /* Prints "clcnn COMMAND: WHAT failed: <library message>" and returns
  * CLI_EXIT_FAILURE. */
-int cli_report_failure(const char *command, clcnn_context *ctx, const char *what,
-                       clcnn_status status);
+int cli_report_failure(const char *command, clcnn_context *ctx, const char *what, clcnn_status status);
 
 /* Index i of a dims[4] array as "[a,b,c,d]". */
 void cli_index_str(const size_t dims[4], size_t index, char *out, size_t capacity);

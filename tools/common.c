@@ -25,8 +25,7 @@ int cli_open_context(const char *command, const char *device, clcnn_context **ct
     return CLI_EXIT_NO_DEVICE;
 }
 
-int cli_report_failure(const char *command, clcnn_context *ctx, const char *what,
-                       clcnn_status status)
+int cli_report_failure(const char *command, clcnn_context *ctx, const char *what, clcnn_status status)
 {
     const char *message = ctx ? clcnn_context_last_error(ctx) : "";
     fprintf(stderr, "clcnn %s: %s failed: %s\n", command, what,

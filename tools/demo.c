@@ -73,11 +73,10 @@ static void heading(demo *d, const char *title, const char *python)
 }
 
 /* label + str(array) (or str(array != 0) when as_bool); malloc'ed. */
-static char *labelled_array(const demo *d, const char *label, const double *data,
-                            const size_t *shape, int ndim, int as_bool)
+static char *labelled_array(const demo *d, const char *label, const double *data, const size_t *shape, int ndim,
+                            int as_bool)
 {
-    char *body = as_bool ? numpy_bool_array_str(data, shape, ndim)
-                         : numpy_array_str(data, shape, ndim, d->style);
+    char *body = as_bool ? numpy_bool_array_str(data, shape, ndim) : numpy_array_str(data, shape, ndim, d->style);
     if (!body)
         return NULL;
     char *text = malloc(strlen(label) + strlen(body) + 1);
@@ -101,8 +100,7 @@ static char *labelled_scalar(const demo *d, const char *label, double value)
     return text;
 }
 
-static void print_array(const demo *d, const char *label, const double *data, const size_t *shape,
-                        int ndim)
+static void print_array(const demo *d, const char *label, const double *data, const size_t *shape, int ndim)
 {
     char *text = labelled_array(d, label, data, shape, ndim, 0);
     puts(text ? text : "(out of memory)");
@@ -168,20 +166,18 @@ static void print_pair(const demo *d, char *device_text, char *reference_text)
             /* Blank lines inside 3-D and 4-D arrays stay blank on the right. */
             while (r_length > 0 && r_line[r_length - 1] == ' ')
                 r_length--;
-            printf("%-*.*s%s%.*s\n", left, l_length, l_line, r_length ? COLUMN_GAP : " |",
-                   r_length, r_line);
+            printf("%-*.*s%s%.*s\n", left, l_length, l_line, r_length ? COLUMN_GAP : " |", r_length, r_line);
         }
     } else {
-        printf("%s:\n%s\n%s:\n%s\n", device_header, device_text, reference_header,
-               reference_text);
+        printf("%s:\n%s\n%s:\n%s\n", device_header, device_text, reference_header, reference_text);
     }
     free(device_text);
     free(reference_text);
 }
 
 /* Judges one output and prints its PASS/FAIL line. scale NULL: exact. */
-static void verdict(demo *d, const char *what, const size_t dims[4], const double *got,
-                    const double *ref, const double *scale)
+static void verdict(demo *d, const char *what, const size_t dims[4], const double *got, const double *ref,
+                    const double *scale)
 {
     size_t n = kit_elements(dims), worst_at;
     double worst = kit_scaled_error(got, ref, scale, n, d->dtype, &worst_at);
@@ -191,11 +187,10 @@ static void verdict(demo *d, const char *what, const size_t dims[4], const doubl
     d->checks++;
     if (pass) {
         if (scale)
-            printf("PASS  %s %s: %zu value%s, worst error %.2g eps*sum|terms| (limit %g)\n",
-                   what, shape, n, n == 1 ? "" : "s", worst, KIT_TOLERANCE);
+            printf("PASS  %s %s: %zu value%s, worst error %.2g eps*sum|terms| (limit %g)\n", what, shape, n,
+                   n == 1 ? "" : "s", worst, KIT_TOLERANCE);
         else
-            printf("PASS  %s %s: %zu value%s, all equal to the reference\n", what, shape, n,
-                   n == 1 ? "" : "s");
+            printf("PASS  %s %s: %zu value%s, all equal to the reference\n", what, shape, n, n == 1 ? "" : "s");
         return;
     }
     d->failures++;
@@ -203,8 +198,8 @@ static void verdict(demo *d, const char *what, const size_t dims[4], const doubl
     cli_index_str(dims, worst_at, index, sizeof index);
     printf("FAIL  %s %s: %s%s: device %.17g (%a), reference %.17g (%a), error %.3g eps*sum|terms| "
            "(limit %g)\n",
-           what, shape, what, index, got[worst_at], got[worst_at], ref[worst_at], ref[worst_at],
-           worst, scale ? KIT_TOLERANCE : 0.0);
+           what, shape, what, index, got[worst_at], got[worst_at], ref[worst_at], ref[worst_at], worst,
+           scale ? KIT_TOLERANCE : 0.0);
 }
 
 /* ---- device helpers: failures are reported and end the demo ---- */
@@ -256,16 +251,14 @@ static void absolute(const double *in, double *out, size_t n)
 
 static int step_zero_pad(demo *d)
 {
-    heading(d, "zero_pad",
-            "np.random.seed(1); x = np.random.randn(4, 3, 3, 2); x_pad = zero_pad(x, 2)");
+    heading(d, "zero_pad", "np.random.seed(1); x = np.random.randn(4, 3, 3, 2); x_pad = zero_pad(x, 2)");
     numpy_random_state rng;
     numpy_random_seed(&rng, 1);
     const size_t x_dims[4] = {4, 3, 3, 2}, pad_dims[4] = {4, 7, 7, 2};
     double x[72], x_pad[392], ref[392];
     randn(d, &rng, x, 72);
     clcnn_tensor *tx = tensor(d, x_dims, x), *tpad = tensor(d, pad_dims, NULL);
-    if (!tx || !tpad || !ok(d, clcnn_zero_pad(d->ctx, tx, 2, tpad), "zero_pad") ||
-        !read_back(d, tpad, x_pad))
+    if (!tx || !tpad || !ok(d, clcnn_zero_pad(d->ctx, tx, 2, tpad), "zero_pad") || !read_back(d, tpad, x_pad))
         return -1;
     clcnn_ref_zero_pad(x, x_dims, 2, ref);
 
@@ -300,8 +293,7 @@ static int step_conv_single_step(demo *d)
     const size_t a_dims[4] = {1, 4, 4, 3}, w_dims[4] = {4, 4, 3, 1}, one[4] = {1, 1, 1, 1};
     clcnn_tensor *ta = tensor(d, a_dims, a), *tw = tensor(d, w_dims, w), *tb = tensor(d, one, b),
                  *tz = tensor(d, one, NULL);
-    if (!ta || !tw || !tb || !tz || !ok(d, clcnn_conv_forward(d->ctx, ta, tw, tb, 1, 0, tz),
-                                        "conv_forward") ||
+    if (!ta || !tw || !tb || !tz || !ok(d, clcnn_conv_forward(d->ctx, ta, tw, tb, 1, 0, tz), "conv_forward") ||
         !read_back(d, tz, &z))
         return -1;
     double ref = clcnn_ref_conv_single_step(a, w, b[0], 48);
@@ -340,8 +332,7 @@ static int step_conv_forward(demo *d, conv_inputs *c)
     clcnn_tensor *tb = tensor(d, b_dims, c->b);
     c->tz = tensor(d, c->z_dims, NULL);
     if (!c->ta || !c->tw || !tb || !c->tz ||
-        !ok(d, clcnn_conv_forward(d->ctx, c->ta, c->tw, tb, 2, 2, c->tz), "conv_forward") ||
-        !read_back(d, c->tz, c->z))
+        !ok(d, clcnn_conv_forward(d->ctx, c->ta, c->tw, tb, 2, 2, c->tz), "conv_forward") || !read_back(d, c->tz, c->z))
         return -1;
     size_t n = kit_elements(c->z_dims);
     double ref[1280], scale[1280], a_abs[480], w_abs[96], b_abs[8];
@@ -371,19 +362,16 @@ static int step_conv_backward(demo *d, conv_inputs *c)
     clcnn_tensor *tdb = tensor(d, b_dims, NULL);
     double da[480], dw[96], db[8];
     if (!tda || !tdw || !tdb ||
-        !ok(d, clcnn_conv_backward(d->ctx, c->tz, c->ta, c->tw, 2, 2, tda, tdw, tdb),
-            "conv_backward") ||
+        !ok(d, clcnn_conv_backward(d->ctx, c->tz, c->ta, c->tw, 2, 2, tda, tdw, tdb), "conv_backward") ||
         !read_back(d, tda, da) || !read_back(d, tdw, dw) || !read_back(d, tdb, db))
         return -1;
     double ref_da[480], ref_dw[96], ref_db[8];
-    clcnn_ref_conv_backward(c->z, c->a_prev, c->a_dims, c->w, c->w_dims, 2, 2, ref_da, ref_dw,
-                            ref_db);
+    clcnn_ref_conv_backward(c->z, c->a_prev, c->a_dims, c->w, c->w_dims, 2, 2, ref_da, ref_dw, ref_db);
     double z_abs[1280], a_abs[480], w_abs[96], scale_da[480], scale_dw[96], scale_db[8];
     absolute(c->z, z_abs, 1280);
     absolute(c->a_prev, a_abs, 480);
     absolute(c->w, w_abs, 96);
-    clcnn_ref_conv_backward(z_abs, a_abs, c->a_dims, w_abs, c->w_dims, 2, 2, scale_da, scale_dw,
-                            scale_db);
+    clcnn_ref_conv_backward(z_abs, a_abs, c->a_dims, w_abs, c->w_dims, 2, 2, scale_da, scale_dw, scale_db);
 
     char *device_text = malloc(256), *reference_text = malloc(256);
     if (device_text && reference_text) {
@@ -394,8 +382,7 @@ static int step_conv_backward(demo *d, conv_inputs *c)
             numpy_scalar_str(numpy_mean(sets[k][0], 480), d->style, means[0], sizeof means[0]);
             numpy_scalar_str(numpy_mean(sets[k][1], 96), d->style, means[1], sizeof means[1]);
             numpy_scalar_str(numpy_mean(sets[k][2], 8), d->style, means[2], sizeof means[2]);
-            snprintf(texts[k], 256, "dA_mean = %s\ndW_mean = %s\ndb_mean = %s", means[0],
-                     means[1], means[2]);
+            snprintf(texts[k], 256, "dA_mean = %s\ndW_mean = %s\ndb_mean = %s", means[0], means[1], means[2]);
         }
     }
     print_pair(d, device_text, reference_text);
@@ -433,10 +420,8 @@ static int step_pool_forward(demo *d)
         clcnn_ref_pool_forward(a_prev, a_dims, 3, 2, modes[k], ref);
         clcnn_ref_pool_forward(a_abs, a_dims, 3, 2, modes[k], scale);
         printf("%smode = %s\n", k ? "\n" : "", k ? "average" : "max");
-        print_pair(d, labelled_array(d, "A = ", a, out_dims, 4, 0),
-                   labelled_array(d, "A = ", ref, out_dims, 4, 0));
-        verdict(d, k ? "A (average)" : "A (max)", out_dims, a, ref,
-                modes[k] == CLCNN_POOL_MAX ? NULL : scale);
+        print_pair(d, labelled_array(d, "A = ", a, out_dims, 4, 0), labelled_array(d, "A = ", ref, out_dims, 4, 0));
+        verdict(d, k ? "A (average)" : "A (max)", out_dims, a, ref, modes[k] == CLCNN_POOL_MAX ? NULL : scale);
     }
     return 0;
 }
@@ -476,11 +461,9 @@ static int step_mask_and_distribute(demo *d)
     puts("(the device runs average pool_backward over one 2x2 window with dA = 2)");
     double zeros[4] = {0, 0, 0, 0}, two = 2.0, spread[4], ref[4], scale[4];
     const size_t square[4] = {1, 2, 2, 1};
-    clcnn_tensor *tsq = tensor(d, square, zeros), *ttwo = tensor(d, single, &two),
-                 *tspread = tensor(d, square, NULL);
+    clcnn_tensor *tsq = tensor(d, square, zeros), *ttwo = tensor(d, single, &two), *tspread = tensor(d, square, NULL);
     if (!tsq || !ttwo || !tspread ||
-        !ok(d, clcnn_pool_backward(d->ctx, ttwo, tsq, 2, 1, CLCNN_POOL_AVERAGE, tspread),
-            "pool_backward") ||
+        !ok(d, clcnn_pool_backward(d->ctx, ttwo, tsq, 2, 1, CLCNN_POOL_AVERAGE, tspread), "pool_backward") ||
         !read_back(d, tspread, spread))
         return -1;
     clcnn_ref_distribute_value(2.0, 2, 2, ref);
@@ -509,8 +492,7 @@ static int step_pool_backward(demo *d)
         return -1;
     randn(d, &rng, da, 80);
     absolute(da, da_abs, 80);
-    clcnn_tensor *ta = tensor(d, a_dims, a_prev), *tda = tensor(d, da_dims, da),
-                 *tout = tensor(d, a_dims, NULL);
+    clcnn_tensor *ta = tensor(d, a_dims, a_prev), *tda = tensor(d, da_dims, da), *tout = tensor(d, a_dims, NULL);
     if (!ta || !tda || !tout)
         return -1;
     const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
@@ -536,24 +518,19 @@ static int step_pool_backward(demo *d)
 int cli_demo(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},      {"dtype", required_argument, NULL, 't'},
-        {"print-style", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {"device", required_argument, NULL, 'd'},
+        {"dtype", required_argument, NULL, 't'},
+        {"print-style", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *device = NULL, *dtype_text = NULL, *style_text = NULL;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
         switch (option) {
-        case 'd':
-            device = optarg;
-            break;
-        case 't':
-            dtype_text = optarg;
-            break;
-        case 'p':
-            style_text = optarg;
-            break;
-        default:
-            return cli_option_exit(option, print_help);
+        case 'd': device = optarg; break;
+        case 't': dtype_text = optarg; break;
+        case 'p': style_text = optarg; break;
+        default: return cli_option_exit(option, print_help);
         }
     }
     demo d = {0};
@@ -562,8 +539,7 @@ int cli_demo(int argc, char **argv)
         if (strcmp(style_text, "modern") == 0)
             d.style = NUMPY_PRINT_MODERN;
         else if (strcmp(style_text, "1.13") != 0) {
-            fprintf(stderr, "clcnn demo: --print-style wants 1.13 or modern, not \"%s\"\n",
-                    style_text);
+            fprintf(stderr, "clcnn demo: --print-style wants 1.13 or modern, not \"%s\"\n", style_text);
             return CLI_EXIT_USAGE;
         }
     }
@@ -585,13 +561,12 @@ int cli_demo(int argc, char **argv)
         d.dtype = CLCNN_FLOAT32;
     }
 
-    printf("clcnn %s demo: the numpy walkthrough on %s, %s\n", clcnn_version(),
-           clcnn_context_device_name(d.ctx), kit_dtype_name(d.dtype));
+    printf("clcnn %s demo: the numpy walkthrough on %s, %s\n", clcnn_version(), clcnn_context_device_name(d.ctx),
+           kit_dtype_name(d.dtype));
     if (d.dtype == CLCNN_FLOAT32)
         printf("Running in float32%s: inputs are rounded to float and the reference runs in\n"
                "double on those, so last digits differ from the walkthrough's float64 figures.\n",
-               clcnn_context_supports_dtype(d.ctx, CLCNN_FLOAT64) ? " (--dtype f32)"
-                                                                 : " (the device has no float64)");
+               clcnn_context_supports_dtype(d.ctx, CLCNN_FLOAT64) ? " (--dtype f32)" : " (the device has no float64)");
     printf("Each result of the device is shown next to the CPU reference's (clcnn_ref_*,\n"
            "double). PASS: every value within %g eps*sum|terms| of the reference; zero_pad,\n"
            "max pooling and the mask must be equal.\n",
@@ -601,8 +576,8 @@ int cli_demo(int argc, char **argv)
     int error = !conv;
     if (!error)
         error = step_zero_pad(&d) || step_conv_single_step(&d) || step_conv_forward(&d, conv) ||
-                step_conv_backward(&d, conv) || step_pool_forward(&d) ||
-                step_mask_and_distribute(&d) || step_pool_backward(&d);
+                step_conv_backward(&d, conv) || step_pool_forward(&d) || step_mask_and_distribute(&d) ||
+                step_pool_backward(&d);
     free(conv);
     for (int i = 0; i < d.tensor_count; i++)
         clcnn_tensor_destroy(d.tensors[i]);
@@ -616,8 +591,7 @@ int cli_demo(int argc, char **argv)
         printf("\ndemo: %d of %d checks FAILED on %s (%s)\n", d.failures, d.checks, device_name,
                kit_dtype_name(d.dtype));
     else
-        printf("\ndemo: all %d checks passed on %s (%s)\n", d.checks, device_name,
-               kit_dtype_name(d.dtype));
+        printf("\ndemo: all %d checks passed on %s (%s)\n", d.checks, device_name, kit_dtype_name(d.dtype));
     clcnn_context_destroy(d.ctx);
     return d.failures ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -10,10 +10,9 @@
 
 #define COMMAND "devices"
 
-static const char install_hint[] =
-    "To run on the CPU, install POCL's OpenCL driver (on Debian/Ubuntu:\n"
-    "  sudo apt-get install pocl-opencl-icd\n"
-    "), or your GPU vendor's OpenCL driver, then run `clcnn devices` again.\n";
+static const char install_hint[] = "To run on the CPU, install POCL's OpenCL driver (on Debian/Ubuntu:\n"
+                                   "  sudo apt-get install pocl-opencl-icd\n"
+                                   "), or your GPU vendor's OpenCL driver, then run `clcnn devices` again.\n";
 
 static void print_help(void)
 {
@@ -32,14 +31,10 @@ static void print_help(void)
 static const char *type_name(clcnn_device_type type)
 {
     switch (type) {
-    case CLCNN_DEVICE_TYPE_GPU:
-        return "GPU";
-    case CLCNN_DEVICE_TYPE_ACCELERATOR:
-        return "accelerator";
-    case CLCNN_DEVICE_TYPE_CPU:
-        return "CPU";
-    default:
-        return "other";
+    case CLCNN_DEVICE_TYPE_GPU: return "GPU";
+    case CLCNN_DEVICE_TYPE_ACCELERATOR: return "accelerator";
+    case CLCNN_DEVICE_TYPE_CPU: return "CPU";
+    default: return "other";
     }
 }
 
@@ -70,9 +65,9 @@ static void print_table(const clcnn_device_info *devices, size_t count)
         w_platform = wider(w_platform, devices[i].platform);
         w_device = wider(w_device, devices[i].name);
     }
-    printf("  %-*s  %-*s  %-*s  %-11s  %3s  %10s  %10s  %10s  %6s  %4s  %4s  %s\n", w_index, "P:D",
-           w_platform, "platform", w_device, "device", "type", "CUs", "global mem", "max alloc",
-           "local mem", "max WG", "fp64", "fp16", "driver");
+    printf("  %-*s  %-*s  %-*s  %-11s  %3s  %10s  %10s  %10s  %6s  %4s  %4s  %s\n", w_index, "P:D", w_platform,
+           "platform", w_device, "device", "type", "CUs", "global mem", "max alloc", "local mem", "max WG", "fp64",
+           "fp16", "driver");
     for (size_t i = 0; i < count; i++) {
         const clcnn_device_info *d = &devices[i];
         char index[32], global_mem[32], max_alloc[32], local_mem[32];
@@ -80,10 +75,9 @@ static void print_table(const clcnn_device_info *devices, size_t count)
         format_bytes(d->global_mem_bytes, global_mem, sizeof global_mem);
         format_bytes(d->max_alloc_bytes, max_alloc, sizeof max_alloc);
         format_bytes(d->local_mem_bytes, local_mem, sizeof local_mem);
-        printf("%c %-*s  %-*s  %-*s  %-11s  %3u  %10s  %10s  %10s  %6zu  %4s  %4s  %s\n",
-               d->chosen ? '*' : ' ', w_index, index, w_platform, d->platform, w_device, d->name,
-               type_name(d->type), d->compute_units, global_mem, max_alloc, local_mem,
-               d->max_work_group_size, d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no",
+        printf("%c %-*s  %-*s  %-*s  %-11s  %3u  %10s  %10s  %10s  %6zu  %4s  %4s  %s\n", d->chosen ? '*' : ' ',
+               w_index, index, w_platform, d->platform, w_device, d->name, type_name(d->type), d->compute_units,
+               global_mem, max_alloc, local_mem, d->max_work_group_size, d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no",
                d->driver_version);
     }
 }
@@ -150,8 +144,7 @@ static void print_json(const clcnn_device_info *devices, size_t count)
         const clcnn_device_info *d = &devices[i];
         printf("%s\n  {\"index\": \"%u:%u\", \"platform_index\": %u, \"device_index\": %u, "
                "\"platform\": ",
-               i ? "," : "", d->platform_index, d->device_index, d->platform_index,
-               d->device_index);
+               i ? "," : "", d->platform_index, d->device_index, d->platform_index, d->device_index);
         print_json_string(d->platform);
         fputs(", \"name\": ", stdout);
         print_json_string(d->name);
@@ -162,9 +155,9 @@ static void print_json(const clcnn_device_info *devices, size_t count)
         printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": %llu, "
                "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, "
                "\"max_work_group_size\": %zu, \"fp64\": %s, \"fp16\": %s, \"chosen\": %s}",
-               type_name(d->type), d->compute_units, d->global_mem_bytes, d->max_alloc_bytes,
-               d->local_mem_bytes, d->max_work_group_size, d->fp64 ? "true" : "false",
-               d->fp16 ? "true" : "false", d->chosen ? "true" : "false");
+               type_name(d->type), d->compute_units, d->global_mem_bytes, d->max_alloc_bytes, d->local_mem_bytes,
+               d->max_work_group_size, d->fp64 ? "true" : "false", d->fp16 ? "true" : "false",
+               d->chosen ? "true" : "false");
     }
     fputs(count ? "\n]\n" : "]\n", stdout);
 }
@@ -177,12 +170,10 @@ static int list_devices(const char *device, clcnn_device_info **devices, size_t 
     clcnn_status status = clcnn_devices_list(device, NULL, 0, count);
     if (status == CLCNN_OK && *count > 0) {
         *devices = calloc(*count, sizeof **devices);
-        status = *devices ? clcnn_devices_list(device, *devices, *count, count)
-                          : CLCNN_ERROR_OUT_OF_MEMORY;
+        status = *devices ? clcnn_devices_list(device, *devices, *count, count) : CLCNN_ERROR_OUT_OF_MEMORY;
     }
     if (status != CLCNN_OK) {
-        fprintf(stderr, "clcnn devices: listing the devices failed: %s\n",
-                clcnn_status_string(status));
+        fprintf(stderr, "clcnn devices: listing the devices failed: %s\n", clcnn_status_string(status));
         free(*devices);
         *devices = NULL;
         return -1;
@@ -193,21 +184,18 @@ static int list_devices(const char *device, clcnn_device_info **devices, size_t 
 int cli_devices(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"device", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *device = NULL;
     int json = 0;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
         switch (option) {
-        case 'j':
-            json = 1;
-            break;
-        case 'd':
-            device = optarg;
-            break;
-        default:
-            return cli_option_exit(option, print_help);
+        case 'j': json = 1; break;
+        case 'd': device = optarg; break;
+        default: return cli_option_exit(option, print_help);
         }
     }
 
@@ -231,8 +219,8 @@ int cli_devices(int argc, char **argv)
             chosen = &devices[i];
     int exit_status = CLI_EXIT_OK;
     if (chosen && !json) {
-        printf("\n* %s: %u:%u (%s)%s\n", device ? "--device selects" : "default choice",
-               chosen->platform_index, chosen->device_index, chosen->name,
+        printf("\n* %s: %u:%u (%s)%s\n", device ? "--device selects" : "default choice", chosen->platform_index,
+               chosen->device_index, chosen->name,
                device ? "" : "; pick another with --device SPEC or CLCNN_DEVICE=SPEC");
     } else if (!chosen) {
         /* Only a spec picks nothing: the default choice takes any device. */

@@ -72,8 +72,8 @@ idx_status idx_read_u8(const char *path, idx_array *out, char *err, size_t err_c
         }
         out->dims[d] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         if (out->dims[d] == 0 || count > IDX_MAX_BYTES / out->dims[d]) {
-            snprintf(err, err_capacity, "%s: IDX dim %d is %u, giving an empty or implausibly large array", path,
-                     d, (unsigned)out->dims[d]);
+            snprintf(err, err_capacity, "%s: IDX dim %d is %u, giving an empty or implausibly large array", path, d,
+                     (unsigned)out->dims[d]);
             goto done;
         }
         count *= out->dims[d];

@@ -34,9 +34,10 @@ void cli_print_device_help(FILE *out)
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "usage: clcnn <command> [options]\n\n"
-                 "clcnn %s: convolution and pooling layers (forward and backward) as OpenCL\n"
-                 "kernels. Commands:\n",
+    fprintf(out,
+            "usage: clcnn <command> [options]\n\n"
+            "clcnn %s: convolution and pooling layers (forward and backward) as OpenCL\n"
+            "kernels. Commands:\n",
             clcnn_version());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -49,8 +50,7 @@ static void print_usage(FILE *out)
           out);
 }
 
-int cli_getopt(const char *command, int argc, char **argv, const char *short_options,
-               const struct option *long_options)
+int cli_getopt(const char *command, int argc, char **argv, const char *short_options, const struct option *long_options)
 {
     /* "+": stop at the first argument that is not an option, which is then
      * reported as unknown (getopt_long would otherwise move it to the end).
@@ -61,8 +61,7 @@ int cli_getopt(const char *command, int argc, char **argv, const char *short_opt
     const int at = optind;
     const int option = getopt_long(argc, argv, optstring, long_options, NULL);
     if (option == ':') {
-        fprintf(stderr, "clcnn %s: %s needs a value (see clcnn %s --help)\n", command, argv[at],
-                command);
+        fprintf(stderr, "clcnn %s: %s needs a value (see clcnn %s --help)\n", command, argv[at], command);
         return '?';
     }
     if (option == '?') {
@@ -84,30 +83,26 @@ int cli_option_exit(int option, void (*print_help)(void))
     return CLI_EXIT_OK;
 }
 
-int cli_parse_long(const char *command, const char *option, const char *text, long min, long max,
-                   long *out)
+int cli_parse_long(const char *command, const char *option, const char *text, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long value = strtol(text, &end, 10);
     if (errno || end == text || *end != '\0' || value < min || value > max) {
-        fprintf(stderr, "clcnn %s: %s wants an integer from %ld to %ld, not \"%s\"\n", command,
-                option, min, max, text);
+        fprintf(stderr, "clcnn %s: %s wants an integer from %ld to %ld, not \"%s\"\n", command, option, min, max, text);
         return -1;
     }
     *out = value;
     return 0;
 }
 
-int cli_parse_u64(const char *command, const char *option, const char *text,
-                  unsigned long long *out)
+int cli_parse_u64(const char *command, const char *option, const char *text, unsigned long long *out)
 {
     char *end;
     errno = 0;
     unsigned long long value = strtoull(text, &end, 0);
     if (errno || end == text || *end != '\0' || text[0] == '-') {
-        fprintf(stderr, "clcnn %s: %s wants a non-negative integer, not \"%s\"\n", command, option,
-                text);
+        fprintf(stderr, "clcnn %s: %s wants a non-negative integer, not \"%s\"\n", command, option, text);
         return -1;
     }
     *out = value;
@@ -130,8 +125,7 @@ int cli_parse_dtype(const char *command, const char *text, clcnn_dtype *out)
 
 int cli_unknown_argument(const char *command, const char *arg)
 {
-    fprintf(stderr, "clcnn %s: unknown argument \"%s\" (see clcnn %s --help)\n", command, arg,
-            command);
+    fprintf(stderr, "clcnn %s: unknown argument \"%s\" (see clcnn %s --help)\n", command, arg, command);
     return CLI_EXIT_USAGE;
 }
 

@@ -44,7 +44,10 @@ static void sb_append_n(strbuf *sb, const char *s, size_t n)
     sb->text[sb->length] = '\0';
 }
 
-static void sb_append(strbuf *sb, const char *s) { sb_append_n(sb, s, strlen(s)); }
+static void sb_append(strbuf *sb, const char *s)
+{
+    sb_append_n(sb, s, strlen(s));
+}
 
 static void sb_spaces(strbuf *sb, size_t n)
 {
@@ -72,7 +75,8 @@ static size_t rstrip_length(const char *s, size_t n)
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void format_text(char *out, size_t capacity, const char *format, ...)
+static void
+format_text(char *out, size_t capacity, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -183,8 +187,7 @@ static nonzero_range scan(const double *data, size_t n)
 static int wants_exp_format(nonzero_range r)
 {
     /* numpy's rule with suppress_small off. */
-    return r.any_nonzero &&
-           (r.max_abs >= 1e8 || r.min_abs < 0.0001 || r.max_abs / r.min_abs > 1000.0);
+    return r.any_nonzero && (r.max_abs >= 1e8 || r.min_abs < 0.0001 || r.max_abs / r.min_abs > 1000.0);
 }
 
 static const char *special_name(double x)
@@ -219,8 +222,7 @@ static void format_legacy(const double *data, size_t n, char (*out)[ELEMENT_CAPA
             size_t len = strlen(s);
             if (large_exponent && (s[len - 3] == '+' || s[len - 3] == '-')) {
                 /* Two-digit exponent among three-digit ones: widen it. */
-                format_text(out[i], ELEMENT_CAPACITY, "%.*s0%s", (int)(len - 3), s + 1,
-                            s + len - 2);
+                format_text(out[i], ELEMENT_CAPACITY, "%.*s0%s", (int)(len - 3), s + 1, s + len - 2);
             } else {
                 strcpy(out[i], s);
             }
@@ -276,7 +278,7 @@ static void format_modern(const double *data, size_t n, char (*out)[ELEMENT_CAPA
                 precision = fraction;
         }
         int pad_left = 1, exp_size = 2;
-        char (*body)[ELEMENT_CAPACITY] = out;
+        char(*body)[ELEMENT_CAPACITY] = out;
         for (size_t i = 0; i < n; i++) {
             if (!isfinite(data[i]))
                 continue;
@@ -297,8 +299,8 @@ static void format_modern(const double *data, size_t n, char (*out)[ELEMENT_CAPA
             strcpy(mantissa, body[i]);
             char sign = e[1];
             int exponent = atoi(e + 2);
-            format_text(out[i], ELEMENT_CAPACITY, "%*se%c%0*d", pad_left + 1 + precision,
-                        mantissa, sign, exp_size, exponent);
+            format_text(out[i], ELEMENT_CAPACITY, "%*se%c%0*d", pad_left + 1 + precision, mantissa, sign, exp_size,
+                        exponent);
         }
         return;
     }
@@ -353,8 +355,7 @@ static void legacy_block(const layout *lay, int axis, size_t offset, size_t pref
         for (size_t i = 0; i < n; i++) {
             char word[ELEMENT_CAPACITY + 2];
             format_text(word, sizeof word, "%s%s", lay->elements[offset + i], i + 1 < n ? " " : "");
-            size_t needed =
-                rstrip_length(line.text, line.length) + rstrip_length(word, strlen(word));
+            size_t needed = rstrip_length(line.text, line.length) + rstrip_length(word, strlen(word));
             if (needed >= LINE_WIDTH) {
                 sb_append_n(&s, line.text, rstrip_length(line.text, line.length));
                 sb_append(&s, "\n");
@@ -394,8 +395,7 @@ static void legacy_block(const layout *lay, int axis, size_t offset, size_t pref
 }
 
 /* numpy >= 1.14 _formatArray's recurser (no trailing newline). */
-static void modern_block(const layout *lay, int axis, size_t offset, size_t hanging_indent,
-                         size_t width, strbuf *out)
+static void modern_block(const layout *lay, int axis, size_t offset, size_t hanging_indent, size_t width, strbuf *out)
 {
     size_t n = lay->shape[axis];
     int axes_left = lay->ndim - axis;
@@ -406,8 +406,7 @@ static void modern_block(const layout *lay, int axis, size_t offset, size_t hang
         sb_spaces(&line, hanging_indent);
         for (size_t i = 0; i < n; i++) {
             const char *word = lay->elements[offset + i];
-            int needs_wrap = line.length + strlen(word) > element_width &&
-                             line.length > hanging_indent;
+            int needs_wrap = line.length + strlen(word) > element_width && line.length > hanging_indent;
             if (needs_wrap) {
                 sb_append_n(&s, line.text, rstrip_length(line.text, line.length));
                 sb_append(&s, "\n");
@@ -527,8 +526,8 @@ void numpy_scalar_str(double x, numpy_print_style style, char *out, size_t capac
     int count = shortest_digits(x, digits, &exp10);
     const char *sign = signbit(x) ? "-" : "";
     if (x != 0.0 && (exp10 < -4 || exp10 >= 16)) {
-        format_text(out, capacity, "%s%c%s%.*s%se%c%02d", sign, digits[0], count > 1 ? "." : "",
-                 count - 1, digits + 1, "", exp10 < 0 ? '-' : '+', abs(exp10));
+        format_text(out, capacity, "%s%c%s%.*s%se%c%02d", sign, digits[0], count > 1 ? "." : "", count - 1, digits + 1,
+                    "", exp10 < 0 ? '-' : '+', abs(exp10));
         return;
     }
     char int_part[400], frac_part[400];

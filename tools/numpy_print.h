@@ -16,8 +16,7 @@ typedef enum numpy_print_style {
 
 /* str(a) for a float64 array of ndim >= 1 dims in C order; malloc'ed, NULL
  * when out of memory. */
-char *numpy_array_str(const double *data, const size_t *shape, int ndim,
-                      numpy_print_style style);
+char *numpy_array_str(const double *data, const size_t *shape, int ndim, numpy_print_style style);
 /* str(a != 0) : the same array printed as a bool array. */
 char *numpy_bool_array_str(const double *data, const size_t *shape, int ndim);
 /* str(float(x)) as the style's Python prints it. */

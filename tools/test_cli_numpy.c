@@ -19,8 +19,8 @@ static void randn_seed1(double *out, size_t n)
 }
 
 /* Compares str(array) in a style with the expected text. */
-static void expect_array(const char *label, const double *data, const size_t *shape, int ndim,
-                         numpy_print_style style, const char *expected)
+static void expect_array(const char *label, const double *data, const size_t *shape, int ndim, numpy_print_style style,
+                         const char *expected)
 {
     char *text = numpy_array_str(data, shape, ndim, style);
     ck_assert_ptr_nonnull(text);
@@ -38,14 +38,12 @@ static void expect_scalar(const char *label, double value, const char *expected)
 START_TEST(test_randn_stream)
 {
     /* np.random.seed(1); np.random.randn(10) */
-    static const double expected[] = {1.62434536, -0.61175641, -0.52817175, -1.07296862,
-                                      0.86540763, -2.3015387,  1.74481176,  -0.7612069,
-                                      0.3190391,  -0.24937038};
+    static const double expected[] = {1.62434536, -0.61175641, -0.52817175, -1.07296862, 0.86540763,
+                                      -2.3015387, 1.74481176,  -0.7612069,  0.3190391,   -0.24937038};
     double x[10];
     randn_seed1(x, 10);
     for (int i = 0; i < 10; i++)
-        ck_assert_msg(fabs(x[i] - expected[i]) < 5e-9, "randn[%d] = %.10f, expected %.8f", i,
-                      x[i], expected[i]);
+        ck_assert_msg(fabs(x[i] - expected[i]) < 5e-9, "randn[%d] = %.10f, expected %.8f", i, x[i], expected[i]);
 }
 END_TEST
 
@@ -174,10 +172,8 @@ START_TEST(test_mask_and_distribute_figures)
                  "[[ 1.62434536 -0.61175641 -0.52817175]\n [-1.07296862  0.86540763 -2.3015387 ]]");
     clcnn_ref_distribute_value(2.0, 2, 2, spread);
     const size_t square[2] = {2, 2};
-    expect_array("distributed value 1.13", spread, square, 2, NUMPY_PRINT_LEGACY,
-                 "[[ 0.5  0.5]\n [ 0.5  0.5]]");
-    expect_array("distributed value modern", spread, square, 2, NUMPY_PRINT_MODERN,
-                 "[[0.5 0.5]\n [0.5 0.5]]");
+    expect_array("distributed value 1.13", spread, square, 2, NUMPY_PRINT_LEGACY, "[[ 0.5  0.5]\n [ 0.5  0.5]]");
+    expect_array("distributed value modern", spread, square, 2, NUMPY_PRINT_MODERN, "[[0.5 0.5]\n [0.5 0.5]]");
 }
 END_TEST
 
@@ -192,10 +188,12 @@ typedef struct print_case {
 /* numpy's choices beyond the walkthrough: exponent format when values span
  * more than 1000x, right-padding in maxprec mode. */
 static const print_case print_cases[] = {
-    {"exp 1.13", {1e-5, 1.5, 3e5, -2}, 4, NUMPY_PRINT_LEGACY,
+    {"exp 1.13",
+     {1e-5, 1.5, 3e5, -2},
+     4,
+     NUMPY_PRINT_LEGACY,
      "[  1.00000000e-05   1.50000000e+00   3.00000000e+05  -2.00000000e+00]"},
-    {"exp modern", {1e-5, 1.5, 3e5, -2}, 4, NUMPY_PRINT_MODERN,
-     "[ 1.0e-05  1.5e+00  3.0e+05 -2.0e+00]"},
+    {"exp modern", {1e-5, 1.5, 3e5, -2}, 4, NUMPY_PRINT_MODERN, "[ 1.0e-05  1.5e+00  3.0e+05 -2.0e+00]"},
     {"maxprec modern", {0.5, 0.12345678, 0, 0}, 2, NUMPY_PRINT_MODERN, "[0.5        0.12345678]"},
     {"maxprec 1.13", {0.5, 0.12345678, 0, 0}, 2, NUMPY_PRINT_LEGACY, "[ 0.5         0.12345678]"},
     {"rounding", {2.0 / 3.0, -1.0 / 3.0, 0, 0}, 2, NUMPY_PRINT_MODERN, "[ 0.66666667 -0.33333333]"},
@@ -239,8 +237,7 @@ int main(void)
     tcase_add_test(figures, test_mask_and_distribute_figures);
     suite_add_tcase(suite, figures);
     TCase *printing = tcase_create("printing");
-    tcase_add_loop_test(printing, test_print_cases, 0,
-                        (int)(sizeof print_cases / sizeof print_cases[0]));
+    tcase_add_loop_test(printing, test_print_cases, 0, (int)(sizeof print_cases / sizeof print_cases[0]));
     tcase_add_test(printing, test_scalars);
     suite_add_tcase(suite, printing);
     SRunner *runner = srunner_create(suite);

@@ -51,8 +51,8 @@ static void print_help(void)
            "  --eval-only       with --load: only measure the test accuracy\n"
            "  --data DIR        where the four Fashion-MNIST .gz files are\n"
            "                    (default %s, from the package %s)\n",
-           DEFAULT_EPOCHS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_MOMENTUM, DEFAULT_SEED, N_TRAIN, N_TEST,
-           DEFAULT_DATA_DIR, DATA_PACKAGE);
+           DEFAULT_EPOCHS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_MOMENTUM, DEFAULT_SEED, N_TRAIN, N_TEST, DEFAULT_DATA_DIR,
+           DATA_PACKAGE);
     cli_print_device_help(stdout);
     printf("\nWeights files (--save, --load) are a small binary format with a magic number,\n"
            "version, dims and a CRC-32; see tools/weights_file.h. Exit status: 0 success,\n"
@@ -123,21 +123,11 @@ static int parse_options(int argc, char **argv, train_options *o)
             *strings[option - DEVICE] = optarg;
             break;
         }
-        case EPOCHS:
-            bad = cli_parse_long(TRAIN_COMMAND, "--epochs", optarg, 1, 1000, &o->epochs);
-            break;
-        case BATCH:
-            bad = cli_parse_long(TRAIN_COMMAND, "--batch", optarg, 1, 4096, &o->batch);
-            break;
-        case LIMIT:
-            bad = cli_parse_long(TRAIN_COMMAND, "--limit", optarg, 1, N_TRAIN, &o->limit);
-            break;
-        case TEST_LIMIT:
-            bad = cli_parse_long(TRAIN_COMMAND, "--test-limit", optarg, 1, N_TEST, &o->test_limit);
-            break;
-        case LR:
-            bad = parse_double("--lr", optarg, 0.0, 100.0, &o->lr);
-            break;
+        case EPOCHS: bad = cli_parse_long(TRAIN_COMMAND, "--epochs", optarg, 1, 1000, &o->epochs); break;
+        case BATCH: bad = cli_parse_long(TRAIN_COMMAND, "--batch", optarg, 1, 4096, &o->batch); break;
+        case LIMIT: bad = cli_parse_long(TRAIN_COMMAND, "--limit", optarg, 1, N_TRAIN, &o->limit); break;
+        case TEST_LIMIT: bad = cli_parse_long(TRAIN_COMMAND, "--test-limit", optarg, 1, N_TEST, &o->test_limit); break;
+        case LR: bad = parse_double("--lr", optarg, 0.0, 100.0, &o->lr); break;
         case LR_DECAY:
             if (strcmp(optarg, "cosine") != 0 && strcmp(optarg, "none") != 0) {
                 fprintf(stderr, "clcnn train: --lr-decay wants cosine or none, not \"%s\"\n", optarg);
@@ -145,25 +135,13 @@ static int parse_options(int argc, char **argv, train_options *o)
             }
             o->cosine = strcmp(optarg, "cosine") == 0;
             break;
-        case MOMENTUM:
-            bad = parse_double("--momentum", optarg, 0.0, 1.0, &o->momentum);
-            break;
-        case WEIGHT_DECAY:
-            bad = parse_double("--weight-decay", optarg, 0.0, 1.0, &o->weight_decay);
-            break;
-        case SEED:
-            bad = cli_parse_u64(TRAIN_COMMAND, "--seed", optarg, &o->seed);
-            break;
-        case DTYPE:
-            bad = cli_parse_dtype(TRAIN_COMMAND, optarg, &o->dtype);
-            break;
-        case EVAL_ONLY:
-            o->eval_only = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
+        case MOMENTUM: bad = parse_double("--momentum", optarg, 0.0, 1.0, &o->momentum); break;
+        case WEIGHT_DECAY: bad = parse_double("--weight-decay", optarg, 0.0, 1.0, &o->weight_decay); break;
+        case SEED: bad = cli_parse_u64(TRAIN_COMMAND, "--seed", optarg, &o->seed); break;
+        case DTYPE: bad = cli_parse_dtype(TRAIN_COMMAND, optarg, &o->dtype); break;
+        case EVAL_ONLY: o->eval_only = 1; break;
+        case 'h': return 1;
+        default: return -1;
         }
         if (bad)
             return -1;
@@ -245,8 +223,8 @@ int cli_train(int argc, char **argv)
     }
     printf("data: %s, %zu training and %zu test images\n", o.data_dir, train_count, test_count);
     printf("training: %ld epoch%s, batch %ld, SGD lr %g%s momentum %g weight decay %g, seed %llu\n", o.epochs,
-           o.epochs == 1 ? "" : "s", o.batch, o.lr, o.cosine ? " (cosine decay to 0)" : "", o.momentum,
-           o.weight_decay, o.seed);
+           o.epochs == 1 ? "" : "s", o.batch, o.lr, o.cosine ? " (cosine decay to 0)" : "", o.momentum, o.weight_decay,
+           o.seed);
     fflush(stdout);
     if ((rc = train_run(&net, &train_set, train_count, &test_set, test_count, &o)) != CLI_EXIT_OK)
         goto done;

@@ -70,8 +70,8 @@ int dataset_load(const char *dir, const char *split, dataset *d)
     }
     for (size_t i = 0; i < lb->count; i++)
         if (lb->data[i] >= N_CLASSES) {
-            fprintf(stderr, "clcnn train: %s/%s labels: label %zu is %u; Fashion-MNIST has classes 0-9\n",
-                    dir, split, i, (unsigned)lb->data[i]);
+            fprintf(stderr, "clcnn train: %s/%s labels: label %zu is %u; Fashion-MNIST has classes 0-9\n", dir, split,
+                    i, (unsigned)lb->data[i]);
             dataset_free(d);
             return -1;
         }
@@ -81,8 +81,8 @@ int dataset_load(const char *dir, const char *split, dataset *d)
     return 0;
 }
 
-void dataset_batch(const dataset *d, const size_t *order, size_t first, size_t count, double mean,
-                   double std, clcnn_dtype dtype, void *x, void *labels)
+void dataset_batch(const dataset *d, const size_t *order, size_t first, size_t count, double mean, double std,
+                   clcnn_dtype dtype, void *x, void *labels)
 {
     const double scale = 1.0 / (255.0 * std), shift = mean / std;
     for (size_t i = 0; i < count; i++) {

@@ -36,7 +36,7 @@ void dataset_free(dataset *d);
 /* Images order[first .. first+count) of d (order NULL: first ..
  * first+count), normalised with mean and std, into x (count x 784 values of
  * dtype), and their labels into labels (count values of dtype). */
-void dataset_batch(const dataset *d, const size_t *order, size_t first, size_t count, double mean,
-                   double std, clcnn_dtype dtype, void *x, void *labels);
+void dataset_batch(const dataset *d, const size_t *order, size_t first, size_t count, double mean, double std,
+                   clcnn_dtype dtype, void *x, void *labels);
 
 #endif

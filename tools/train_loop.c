@@ -18,8 +18,8 @@
 /* Images per forward pass when measuring test accuracy (divides 10000). */
 #define EVAL_BATCH 250
 
-int train_run(network *net, const dataset *train_set, size_t train_count, const dataset *test,
-              size_t test_count, const train_options *o)
+int train_run(network *net, const dataset *train_set, size_t train_count, const dataset *test, size_t test_count,
+              const train_options *o)
 {
     size_t *order = malloc(train_count * sizeof *order);
     if (order == NULL) {
@@ -51,11 +51,9 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
             clcnn_status st;
             /* Large steps first, then ever finer ones as the loss settles. */
             const double lr =
-                o->cosine ? o->lr * 0.5 * (1.0 + cos(3.14159265358979323846 * (double)step / total_steps))
-                          : o->lr;
+                o->cosine ? o->lr * 0.5 * (1.0 + cos(3.14159265358979323846 * (double)step / total_steps)) : o->lr;
             step++;
-            if ((st = network_batch(net, n, 1, &bb)) ||
-                (st = network_upload_batch(net, bb, train_set, order, done)) ||
+            if ((st = network_batch(net, n, 1, &bb)) || (st = network_upload_batch(net, bb, train_set, order, done)) ||
                 (st = network_forward(net, bb)) ||
                 (st = network_backward_and_update(net, bb, lr, o->momentum, o->weight_decay)) ||
                 (st = kit_tensor_read(bb->mean_loss, &mean))) {
@@ -72,8 +70,7 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
             }
             loss_sum += mean * (double)n;
             done += n;
-            progress_show(&bar, epoch, o->epochs, done, train_count, loss_sum / (double)done,
-                          done == train_count);
+            progress_show(&bar, epoch, o->epochs, done, train_count, loss_sum / (double)done, done == train_count);
         }
         if (rc != CLI_EXIT_OK)
             break;
@@ -89,8 +86,7 @@ int train_run(network *net, const dataset *train_set, size_t train_count, const 
         fflush(stdout);
     }
     if (rc == CLI_EXIT_OK)
-        printf("training: %.1f s in all, %.1f s per epoch\n", total_seconds,
-               total_seconds / (double)o->epochs);
+        printf("training: %.1f s in all, %.1f s per epoch\n", total_seconds, total_seconds / (double)o->epochs);
     free(order);
     return rc;
 }
@@ -106,8 +102,7 @@ int train_evaluate(network *net, const dataset *test, size_t count, evaluation *
         double mean;
         clcnn_status st;
         if ((st = network_batch(net, n, 0, &bb)) || (st = network_upload_batch(net, bb, test, NULL, first)) ||
-            (st = network_forward(net, bb)) ||
-            (st = kit_tensor_read(bb->logits, logits)) ||
+            (st = network_forward(net, bb)) || (st = kit_tensor_read(bb->logits, logits)) ||
             (st = kit_tensor_read(bb->mean_loss, &mean)))
             return cli_report_failure(TRAIN_COMMAND, net->ctx, "evaluating the test set", st);
         loss_sum += mean * (double)n;
@@ -129,8 +124,8 @@ int train_evaluate(network *net, const dataset *test, size_t count, evaluation *
 
 void print_evaluation(const evaluation *e)
 {
-    printf("test loss %.4f  test accuracy %.2f%% (%zu/%zu)  [%.1f s]", e->loss, 100.0 * (double)e->correct /
-           (double)e->total, e->correct, e->total, e->seconds);
+    printf("test loss %.4f  test accuracy %.2f%% (%zu/%zu)  [%.1f s]", e->loss,
+           100.0 * (double)e->correct / (double)e->total, e->correct, e->total, e->seconds);
 }
 
 int network_save(network *net, const char *path)
@@ -148,9 +143,8 @@ int network_save(network *net, const char *path)
             clcnn_tensor_dims(is_bias ? net->b[l] : net->w[l], t->dims);
             size_t n = kit_elements(t->dims);
             t->values = malloc(n * sizeof *t->values);
-            clcnn_status st = t->values
-                                  ? kit_tensor_read(is_bias ? net->b[l] : net->w[l], t->values)
-                                  : CLCNN_ERROR_OUT_OF_MEMORY;
+            clcnn_status st =
+                t->values ? kit_tensor_read(is_bias ? net->b[l] : net->w[l], t->values) : CLCNN_ERROR_OUT_OF_MEMORY;
             if (st != CLCNN_OK) {
                 cli_report_failure(TRAIN_COMMAND, net->ctx, "reading the weights back", st);
                 goto done;
@@ -184,8 +178,8 @@ int network_load(network *net, const char *path)
     }
     int rc = -1;
     if (!(isfinite(set.input_mean) && isfinite(set.input_std) && set.input_std > 0.0)) {
-        fprintf(stderr, "clcnn train: --load: %s: bad input normalisation (mean %g, std %g)\n", path,
-                set.input_mean, set.input_std);
+        fprintf(stderr, "clcnn train: --load: %s: bad input normalisation (mean %g, std %g)\n", path, set.input_mean,
+                set.input_std);
         goto done;
     }
     for (int l = 0; l < N_LAYERS; l++) {
@@ -197,16 +191,15 @@ int network_load(network *net, const char *path)
             clcnn_tensor_dims(target, want);
             const weights_tensor *t = weights_find(&set, name);
             if (t == NULL) {
-                fprintf(stderr, "clcnn train: --load: %s has no tensor %s; it holds another network\n", path,
-                        name);
+                fprintf(stderr, "clcnn train: --load: %s has no tensor %s; it holds another network\n", path, name);
                 goto done;
             }
             if (memcmp(t->dims, want, sizeof want) != 0) {
                 char have_text[64], want_text[64];
                 format_dims(t->dims, have_text, sizeof have_text);
                 format_dims(want, want_text, sizeof want_text);
-                fprintf(stderr, "clcnn train: --load: %s: %s is %s but this network's is %s\n", path, name,
-                        have_text, want_text);
+                fprintf(stderr, "clcnn train: --load: %s: %s is %s but this network's is %s\n", path, name, have_text,
+                        want_text);
                 goto done;
             }
             clcnn_status st = kit_tensor_write(target, t->values);

@@ -25,8 +25,8 @@ typedef struct train_options {
 /* o->epochs passes over the first train_count images of train_set, each
  * followed by the loss and accuracy on the first test_count of test.
  * Returns the exit status (failures printed). */
-int train_run(network *net, const dataset *train_set, size_t train_count, const dataset *test,
-              size_t test_count, const train_options *o);
+int train_run(network *net, const dataset *train_set, size_t train_count, const dataset *test, size_t test_count,
+              const train_options *o);
 
 typedef struct evaluation {
     size_t correct, total;

@@ -35,9 +35,9 @@ static clcnn_status write_zeros(clcnn_tensor *t)
 
 static void batch_free(batch_buffers *bb)
 {
-    clcnn_tensor *all[] = {bb->x,      bb->labels,  bb->a1,  bb->p1,  bb->a2,  bb->p2,  bb->logits,
-                           bb->probs,  bb->loss,    bb->mean_loss, bb->dlogits, bb->dp2, bb->da2, bb->dz2,
-                           bb->dp1,    bb->da1,     bb->dz1};
+    clcnn_tensor *all[] = {bb->x,      bb->labels, bb->a1,   bb->p1,        bb->a2,      bb->p2,
+                           bb->logits, bb->probs,  bb->loss, bb->mean_loss, bb->dlogits, bb->dp2,
+                           bb->da2,    bb->dz2,    bb->dp1,  bb->da1,       bb->dz1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         clcnn_tensor_destroy(all[i]);
     free(bb->x_host);
@@ -69,16 +69,14 @@ clcnn_status network_batch(network *net, size_t size, int with_gradients, batch_
         (st = make_tensor(net, n, s1, s1, c1, &bb->a1)) || (st = make_tensor(net, n, s2, s2, c1, &bb->p1)) ||
         (st = make_tensor(net, n, s2, s2, c2, &bb->a2)) || (st = make_tensor(net, n, s3, s3, c2, &bb->p2)) ||
         (st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->logits)) ||
-        (st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->probs)) ||
-        (st = make_tensor(net, n, 1, 1, 1, &bb->loss)) || (st = make_tensor(net, 1, 1, 1, 1, &bb->mean_loss)))
+        (st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->probs)) || (st = make_tensor(net, n, 1, 1, 1, &bb->loss)) ||
+        (st = make_tensor(net, 1, 1, 1, 1, &bb->mean_loss)))
         goto fail;
-    if (with_gradients && ((st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->dlogits)) ||
-                           (st = make_tensor(net, n, s3, s3, c2, &bb->dp2)) ||
-                           (st = make_tensor(net, n, s2, s2, c2, &bb->da2)) ||
-                           (st = make_tensor(net, n, s2, s2, c2, &bb->dz2)) ||
-                           (st = make_tensor(net, n, s2, s2, c1, &bb->dp1)) ||
-                           (st = make_tensor(net, n, s1, s1, c1, &bb->da1)) ||
-                           (st = make_tensor(net, n, s1, s1, c1, &bb->dz1))))
+    if (with_gradients &&
+        ((st = make_tensor(net, n, 1, 1, N_CLASSES, &bb->dlogits)) ||
+         (st = make_tensor(net, n, s3, s3, c2, &bb->dp2)) || (st = make_tensor(net, n, s2, s2, c2, &bb->da2)) ||
+         (st = make_tensor(net, n, s2, s2, c2, &bb->dz2)) || (st = make_tensor(net, n, s2, s2, c1, &bb->dp1)) ||
+         (st = make_tensor(net, n, s1, s1, c1, &bb->da1)) || (st = make_tensor(net, n, s1, s1, c1, &bb->dz1))))
         goto fail;
     const size_t elem = kit_dtype_size(net->dtype);
     bb->x_host = malloc(n * IMAGE_PIXELS * elem);
@@ -163,12 +161,10 @@ size_t network_parameter_count(void)
     return total;
 }
 
-clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset *d,
-                                  const size_t *order, size_t first)
+clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset *d, const size_t *order, size_t first)
 {
     const size_t count = bb->size;
-    dataset_batch(d, order, first, count, net->input_mean, net->input_std, net->dtype, bb->x_host,
-                  bb->labels_host);
+    dataset_batch(d, order, first, count, net->input_mean, net->input_std, net->dtype, bb->x_host, bb->labels_host);
     const size_t elem = kit_dtype_size(net->dtype);
     clcnn_status st = clcnn_tensor_write(bb->x, bb->x_host, count * IMAGE_PIXELS * elem);
     return st ? st : clcnn_tensor_write(bb->labels, bb->labels_host, count * elem);
@@ -190,8 +186,7 @@ clcnn_status network_forward(network *net, batch_buffers *bb)
         (st = clcnn_pool_forward(ctx, bb->a2, 2, 2, max, bb->p2)) ||
         (st = clcnn_conv_forward(ctx, bb->p2, net->w[FC], net->b[FC], 1, LAYERS[FC].pad, bb->logits)))
         return st;
-    return clcnn_softmax_cross_entropy_forward(ctx, bb->logits, bb->labels, bb->probs, bb->loss,
-                                               bb->mean_loss);
+    return clcnn_softmax_cross_entropy_forward(ctx, bb->logits, bb->labels, bb->probs, bb->loss, bb->mean_loss);
 }
 
 clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double lr, double momentum,
@@ -203,16 +198,16 @@ clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double
     /* relu_backward takes the ReLU's output (a1, a2): it is positive exactly
      * where its input was. The first layer's input needs no gradient. */
     if ((st = clcnn_softmax_cross_entropy_backward(ctx, bb->probs, bb->labels, bb->dlogits)) ||
-        (st = clcnn_conv_backward(ctx, bb->dlogits, bb->p2, net->w[FC], 1, LAYERS[FC].pad, bb->dp2,
-                                  net->dw[FC], net->db[FC])) ||
+        (st = clcnn_conv_backward(ctx, bb->dlogits, bb->p2, net->w[FC], 1, LAYERS[FC].pad, bb->dp2, net->dw[FC],
+                                  net->db[FC])) ||
         (st = clcnn_pool_backward(ctx, bb->dp2, bb->a2, 2, 2, max, bb->da2)) ||
         (st = clcnn_relu_backward(ctx, bb->da2, bb->a2, bb->dz2)) ||
-        (st = clcnn_conv_backward(ctx, bb->dz2, bb->p1, net->w[CONV2], 1, LAYERS[CONV2].pad, bb->dp1,
-                                  net->dw[CONV2], net->db[CONV2])) ||
+        (st = clcnn_conv_backward(ctx, bb->dz2, bb->p1, net->w[CONV2], 1, LAYERS[CONV2].pad, bb->dp1, net->dw[CONV2],
+                                  net->db[CONV2])) ||
         (st = clcnn_pool_backward(ctx, bb->dp1, bb->a1, 2, 2, max, bb->da1)) ||
         (st = clcnn_relu_backward(ctx, bb->da1, bb->a1, bb->dz1)) ||
-        (st = clcnn_conv_backward(ctx, bb->dz1, bb->x, net->w[CONV1], 1, LAYERS[CONV1].pad, NULL,
-                                  net->dw[CONV1], net->db[CONV1])))
+        (st = clcnn_conv_backward(ctx, bb->dz1, bb->x, net->w[CONV1], 1, LAYERS[CONV1].pad, NULL, net->dw[CONV1],
+                                  net->db[CONV1])))
         return st;
     for (int l = 0; l < N_LAYERS; l++) {
         /* No weight decay on biases, as usual. */

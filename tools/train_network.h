@@ -20,8 +20,8 @@
 enum { CONV1, CONV2, FC, N_LAYERS };
 
 typedef struct layer_def {
-    const char *name;   /* "conv1": its tensors are saved as conv1.w, conv1.b */
-    size_t w_dims[4];   /* (f_h, f_w, n_C_prev, n_C) */
+    const char *name; /* "conv1": its tensors are saved as conv1.w, conv1.b */
+    size_t w_dims[4]; /* (f_h, f_w, n_C_prev, n_C) */
     int pad;
 } layer_def;
 
@@ -67,8 +67,7 @@ size_t network_parameter_count(void);
 clcnn_status network_batch(network *net, size_t size, int with_gradients, batch_buffers **out);
 /* Copies images order[first .. first+count) of d (order NULL: first ..
  * first+count) into the batch's x and labels. */
-clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset *d,
-                                  const size_t *order, size_t first);
+clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset *d, const size_t *order, size_t first);
 /* Logits, probabilities and the batch's losses. */
 clcnn_status network_forward(network *net, batch_buffers *bb);
 /* Gradients of the batch's mean loss, then one SGD step per parameter. */

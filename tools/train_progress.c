@@ -28,8 +28,8 @@ void progress_show(progress *p, long epoch, long epochs, size_t done, size_t tot
         for (int i = 0; i < WIDTH; i++)
             bar[i] = i < filled ? '=' : i == filled ? '>' : ' ';
         bar[WIDTH] = '\0';
-        fprintf(stderr, "\repoch %ld/%ld [%s] %6zu/%zu  loss %.4f  %4.0f images/s  %5.1f s ", epoch, epochs,
-                bar, done, total, loss, rate, elapsed);
+        fprintf(stderr, "\repoch %ld/%ld [%s] %6zu/%zu  loss %.4f  %4.0f images/s  %5.1f s ", epoch, epochs, bar, done,
+                total, loss, rate, elapsed);
         if (final)
             fputc('\n', stderr);
         fflush(stderr);
@@ -41,7 +41,7 @@ void progress_show(progress *p, long epoch, long epochs, size_t done, size_t tot
     if (final && p->next_tenth > 10)
         return;
     p->next_tenth = tenth + 1;
-    fprintf(stderr, "epoch %ld/%ld: %zu/%zu images, loss %.4f, %.0f images/s, %.1f s\n", epoch, epochs, done,
-            total, loss, rate, elapsed);
+    fprintf(stderr, "epoch %ld/%ld: %zu/%zu images, loss %.4f, %.0f images/s, %.1f s\n", epoch, epochs, done, total,
+            loss, rate, elapsed);
     fflush(stderr);
 }

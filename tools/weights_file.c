@@ -226,13 +226,13 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
     }
     uint32_t version = get_u32(data + 8), elem = get_u32(data + 12), count = get_u32(data + 16);
     if (version != WEIGHTS_VERSION) {
-        snprintf(err, err_capacity, "%s has format version %u; this clcnn reads version %d", path,
-                 (unsigned)version, WEIGHTS_VERSION);
+        snprintf(err, err_capacity, "%s has format version %u; this clcnn reads version %d", path, (unsigned)version,
+                 WEIGHTS_VERSION);
         goto done;
     }
     if ((elem != 4 && elem != 8) || count < 1 || count > WEIGHTS_MAX_TENSORS) {
-        snprintf(err, err_capacity, "%s is corrupted: element size %u, %u tensors in the header", path,
-                 (unsigned)elem, (unsigned)count);
+        snprintf(err, err_capacity, "%s is corrupted: element size %u, %u tensors in the header", path, (unsigned)elem,
+                 (unsigned)count);
         goto done;
     }
     uint64_t expected = FIXED_HEADER + (uint64_t)count * TABLE_ENTRY + CRC_BYTES;
@@ -267,8 +267,7 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
     }
     if (size != expected) {
         snprintf(err, err_capacity, "%s is %s: %zu bytes, but its header describes %llu", path,
-                 size < expected ? "truncated" : "corrupted (bytes past the end)", size,
-                 (unsigned long long)expected);
+                 size < expected ? "truncated" : "corrupted (bytes past the end)", size, (unsigned long long)expected);
         goto done;
     }
     uint32_t stored = get_u32(data + size - CRC_BYTES), computed = crc_of(data, size - CRC_BYTES);

@@ -6,11 +6,10 @@
 
 #include "clcnn.h"
 
-#define FIELD(type, field) \
+#define FIELD(type, field)                                                                                             \
     printf("%s\"%s\": [%zu, %zu]", first++ ? ", " : "", #field, offsetof(type, field), sizeof(((type *)0)->field))
 /* Opens a struct's object after lead; its fields follow, then "}}". */
-#define STRUCT(lead, type) \
-    (first = 0, printf("%s\"%s\": {\"size\": %zu, \"fields\": {", lead, #type, sizeof(type)))
+#define STRUCT(lead, type) (first = 0, printf("%s\"%s\": {\"size\": %zu, \"fields\": {", lead, #type, sizeof(type)))
 
 int main(void)
 {
