@@ -292,8 +292,9 @@ static int default_is_pocl(void)
     return 0;
 }
 
-/* API.md names "pocl" as a spec: the substring must find POCL even though its
- * platform is called "Portable Computing Language". */
+/* "pocl" is the spec a user reaches for: the case-insensitive substring
+ * must find POCL, whose platform name spells it "Portable Computing
+ * Language" and whose ICD vendor string is "PoCL". */
 START_TEST(test_context_spec_pocl)
 {
     if (default_is_pocl()) {

@@ -75,7 +75,8 @@ typedef struct bench_layer {
             0                                                                                                          \
     }
 
-/* The layers table of DESIGN.md; a layer of each kind the 0.2 API added;
+/* The project's original speed table (walkthrough, Fashion-MNIST, ResNet
+ * 3x3 layers, VGG's first, three max and average pools); a layer of each kind the 0.2 API added;
  * the training network's (batch 64): conv 5x5x32 pad 2 > relu > max pool 2
  * > conv 5x5x64 pad 2 > relu > max pool 2 > fully connected 10 > softmax;
  * then the networks suite: layer classes of ResNet-50, MobileNet v2, VGG,
