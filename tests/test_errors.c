@@ -293,8 +293,8 @@ static int default_is_pocl(void)
 }
 
 /* "pocl" is the spec a user reaches for: the case-insensitive substring
- * must find POCL, whose platform name spells it "Portable Computing
- * Language" and whose ICD vendor string is "PoCL". */
+ * must find POCL through its platform's vendor and version ("The pocl
+ * project", "PoCL 3.1"), its name being "Portable Computing Language". */
 START_TEST(test_context_spec_pocl)
 {
     if (default_is_pocl()) {
