@@ -233,7 +233,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
         return st;
     const int vec = clcnn__vector_for(t->conv_vector, s.out_group),
               tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
-    int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", tile, vec);
+    int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d", tile, vec,
+                        s.dilation_w != 1 || s.groups != 1);
     epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
         return st;
