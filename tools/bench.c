@@ -1120,11 +1120,11 @@ int cli_bench(int argc, char **argv)
         {"repeat", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},
         {"no-reference", no_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
+        CLI_OPTION_DEVICE,
+        CLI_OPTION_HELP,
         {"suite", required_argument, NULL, 's'},
         {"kernels", no_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTIONS_END,
     };
     const char *device = NULL;
     int layer_wanted[COUNT(layers)] = {0}, op_named[COUNT(ops)] = {0};

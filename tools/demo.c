@@ -518,11 +518,11 @@ static int step_pool_backward(demo *d)
 int cli_demo(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},
+        CLI_OPTION_DEVICE,
         {"dtype", required_argument, NULL, 't'},
         {"print-style", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_HELP,
+        CLI_OPTIONS_END,
     };
     const char *device = NULL, *dtype_text = NULL, *style_text = NULL;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
