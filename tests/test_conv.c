@@ -146,16 +146,12 @@ static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
     p->n_w = kit_elements(p->w_dims);
     p->n_b = kit_elements(p->b_dims);
     p->n_z = kit_elements(p->z_dims);
-    p->a = test_alloc_doubles(p->n_a);
-    p->w = test_alloc_doubles(p->n_w);
-    p->b = test_alloc_doubles(p->n_b);
-    p->dz = test_alloc_doubles(p->n_z);
     kit_rng rng;
     kit_rng_init(&rng, p->seed);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->a, p->n_a);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->w, p->n_w);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->b, p->n_b);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->dz, p->n_z);
+    p->a = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_a);
+    p->w = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_w);
+    p->b = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_b);
+    p->dz = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_z);
 }
 
 static void problem_free(conv_problem *p)
@@ -188,7 +184,7 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, dtype, p.w_dims, p.w);
     clcnn_tensor *tb = test_tensor_from(ctx, dtype, p.b_dims, p.b);
-    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.z_dims, NULL);
+    clcnn_tensor *tz = test_tensor_out(ctx, dtype, p.z_dims);
     TEST_OK(ctx, run_forward(&p, ta, tw, tb, tz));
     test_tensor_get(ctx, tz, got);
     size_t mismatches = check_close(p.name, "conv_forward z", got, ref, bound, p.n_z, p.seed);
@@ -200,7 +196,7 @@ START_TEST(test_conv_forward_matches_reference)
     /* The walkthrough's op is the _ex op with the default params, bit for bit. */
     int same_as_ex = 1;
     if (!p.c->ex) {
-        clcnn_tensor *tz_ex = test_tensor_from(ctx, dtype, p.z_dims, NULL);
+        clcnn_tensor *tz_ex = test_tensor_out(ctx, dtype, p.z_dims);
         TEST_OK(ctx, clcnn_conv_forward_ex(ctx, ta, tw, tb, &p.params, CLCNN_ACTIVATION_NONE, tz_ex));
         same_as_ex = test_raw_equal(ctx, tz_ex, first, bytes);
         clcnn_tensor_destroy(tz_ex);
@@ -267,9 +263,9 @@ enum { WANT_DA = 1, WANT_DW = 2, WANT_DB = 4, WANT_ALL = 7 };
 static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn_tensor *tdz, clcnn_tensor *ta,
                            clcnn_tensor *tw, int want, int *repeatable)
 {
-    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_from(ctx, p->dtype, p->a_dims, NULL) : NULL;
-    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_from(ctx, p->dtype, p->w_dims, NULL) : NULL;
-    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_from(ctx, p->dtype, p->b_dims, NULL) : NULL;
+    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_out(ctx, p->dtype, p->a_dims) : NULL;
+    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_out(ctx, p->dtype, p->w_dims) : NULL;
+    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_out(ctx, p->dtype, p->b_dims) : NULL;
     TEST_OK(ctx, run_backward_op(p, tdz, ta, tw, tda, tdw, tdb));
 
     char what[64];
@@ -412,12 +408,12 @@ START_TEST(test_conv_gradient_finite_differences)
     clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
     clcnn_tensor *tb = test_tensor_from(ctx, p.dtype, p.b_dims, p.b);
-    clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.z_dims, NULL);
+    clcnn_tensor *tz = test_tensor_out(ctx, p.dtype, p.z_dims);
     /* dz plays the role of g = dL/dz. */
     clcnn_tensor *tdz = test_tensor_from(ctx, p.dtype, p.z_dims, p.dz);
-    clcnn_tensor *tda = test_tensor_from(ctx, p.dtype, p.a_dims, NULL);
-    clcnn_tensor *tdw = test_tensor_from(ctx, p.dtype, p.w_dims, NULL);
-    clcnn_tensor *tdb = test_tensor_from(ctx, p.dtype, p.b_dims, NULL);
+    clcnn_tensor *tda = test_tensor_out(ctx, p.dtype, p.a_dims);
+    clcnn_tensor *tdw = test_tensor_out(ctx, p.dtype, p.w_dims);
+    clcnn_tensor *tdb = test_tensor_out(ctx, p.dtype, p.b_dims);
     TEST_OK(ctx, run_backward_op(&p, tdz, ta, tw, tda, tdw, tdb));
     double *da = test_alloc_doubles(p.n_a), *dw = test_alloc_doubles(p.n_w);
     double *db = test_alloc_doubles(p.n_b), *z = test_alloc_doubles(p.n_z);
