@@ -411,17 +411,19 @@ START_TEST(test_tensor_allocation_failure)
 }
 END_TEST
 
+/* The conv_backward case of the fault-injection tests. */
+static const size_t fault_a_dims[4] = {2, 5, 5, 3}, fault_w_dims[4] = {3, 3, 3, 4}, fault_z_dims[4] = {2, 5, 5, 4};
+
 START_TEST(test_workspace_allocation_failure)
 {
     /* conv_backward's dA_prev needs a workspace (W transposed): allocation
      * 8, after the probe tensor of refcount_base and 6 tensors here. */
     clcnn_context *c = context_with_env("CLCNN_FAULT_INJECT", "alloc:8");
     refcount_model m = refcount_base(c);
-    const size_t a_dims[4] = {2, 5, 5, 3}, w_dims[4] = {3, 3, 3, 4}, z_dims[4] = {2, 5, 5, 4};
-    clcnn_tensor *a = ramp(c, a_dims), *w = ramp(c, w_dims), *dz = ramp(c, z_dims);
+    clcnn_tensor *a = ramp(c, fault_a_dims), *w = ramp(c, fault_w_dims), *dz = ramp(c, fault_z_dims);
     kit_watch watch = {0};
-    clcnn_tensor *da = test_watch_output(&watch, c, CLCNN_FLOAT32, a_dims);
-    clcnn_tensor *dw = test_watch_output(&watch, c, CLCNN_FLOAT32, w_dims);
+    clcnn_tensor *da = test_watch_output(&watch, c, CLCNN_FLOAT32, fault_a_dims);
+    clcnn_tensor *dw = test_watch_output(&watch, c, CLCNN_FLOAT32, fault_w_dims);
     const size_t b_dims[4] = {1, 1, 1, 4};
     clcnn_tensor *db = test_watch_output(&watch, c, CLCNN_FLOAT32, b_dims);
     const unsigned long before = enqueues(c);
@@ -434,7 +436,7 @@ START_TEST(test_workspace_allocation_failure)
     /* The dA_prev program was built before the failure and stays cached;
      * the dW and db programs come after it and are not reached. */
     check_no_cl_leak(c, &m, 6, 1, "a failed workspace allocation");
-    check_conv_backward_works(c, dz, a, w, a_dims, w_dims, z_dims, "a failed workspace allocation");
+    check_conv_backward_works(c, dz, a, w, fault_a_dims, fault_w_dims, fault_z_dims, "a failed workspace allocation");
     check_relu_works(c, "a failed workspace allocation");
     clcnn_tensor *made[] = {a, w, dz};
     for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
@@ -474,18 +476,17 @@ START_TEST(test_enqueue_failure_mid_op)
      * report the failure, and the context must go on working. */
     clcnn_context *c = context_with_env("CLCNN_FAULT_INJECT", "enqueue:3");
     refcount_model m = refcount_base(c);
-    const size_t a_dims[4] = {2, 5, 5, 3}, w_dims[4] = {3, 3, 3, 4}, z_dims[4] = {2, 5, 5, 4};
     const size_t b_dims[4] = {1, 1, 1, 4};
-    clcnn_tensor *a = ramp(c, a_dims), *w = ramp(c, w_dims), *dz = ramp(c, z_dims);
-    clcnn_tensor *da = test_tensor_out(c, CLCNN_FLOAT32, a_dims);
-    clcnn_tensor *dw = test_tensor_out(c, CLCNN_FLOAT32, w_dims);
+    clcnn_tensor *a = ramp(c, fault_a_dims), *w = ramp(c, fault_w_dims), *dz = ramp(c, fault_z_dims);
+    clcnn_tensor *da = test_tensor_out(c, CLCNN_FLOAT32, fault_a_dims);
+    clcnn_tensor *dw = test_tensor_out(c, CLCNN_FLOAT32, fault_w_dims);
     clcnn_tensor *db = test_tensor_out(c, CLCNN_FLOAT32, b_dims);
     TEST_FAILS_WITH(c, clcnn_conv_backward(c, dz, a, w, 1, 1, da, dw, db), CLCNN_ERROR_OPENCL,
                     "conv_backward: clEnqueueNDRangeKernel failed with CL_OUT_OF_RESOURCES (-5)");
     ck_assert_int_eq(enqueues(c), 3);
     /* All three programs are built before the first enqueue. */
     check_no_cl_leak(c, &m, 6, 3, "a failed enqueue in the middle of conv_backward");
-    check_conv_backward_works(c, dz, a, w, a_dims, w_dims, z_dims, "a failed enqueue mid-op");
+    check_conv_backward_works(c, dz, a, w, fault_a_dims, fault_w_dims, fault_z_dims, "a failed enqueue mid-op");
     clcnn_tensor *made[] = {a, w, dz, da, dw, db};
     for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
         clcnn_tensor_destroy(made[i]);
