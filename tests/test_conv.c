@@ -103,6 +103,8 @@ typedef struct conv_problem {
     double *a, *w, *b, *dz;
 } conv_problem;
 
+static void problem_free(conv_problem *p);
+
 /* The bias as the reference sees it: NULL for an _ex case without one. */
 static const double *problem_bias(const conv_problem *p)
 {
@@ -126,7 +128,9 @@ static clcnn_status run_backward_op(const conv_problem *p, clcnn_tensor *tdz, cl
     return clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb);
 }
 
-static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
+/* 0, with nothing left to free, when the case is skipped here: no such
+ * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -152,6 +156,10 @@ static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
     p->w = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_w);
     p->b = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_b);
     p->dz = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_z);
+    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
+        return 1;
+    problem_free(p);
+    return 0;
 }
 
 static void problem_free(conv_problem *p)
@@ -166,11 +174,8 @@ START_TEST(test_conv_forward_matches_reference)
 {
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     conv_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i))
         return;
-    }
     double *ref = test_alloc_doubles(p.n_z);
     double *bound = test_alloc_doubles(p.n_z);
     double *got = test_alloc_doubles(p.n_z);
@@ -207,9 +212,7 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor_destroy(tw);
     clcnn_tensor_destroy(tb);
     clcnn_tensor_destroy(tz);
-    free(ref);
-    free(bound);
-    free(got);
+    TEST_FREE(ref, bound, got);
     problem_free(&p);
     TEST_ASSERT_NO_MISMATCHES(p.name, "conv_forward", mismatches, p.seed);
     TEST_ASSERT_REPEATABLE(p.name, "conv_forward", repeatable);
@@ -327,11 +330,8 @@ START_TEST(test_conv_backward_matches_reference)
 {
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     conv_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i))
         return;
-    }
     conv_gradients g;
     gradients_init(&g, &p);
     clcnn_tensor *tdz = test_tensor_from(ctx, dtype, p.z_dims, p.dz);
@@ -400,11 +400,8 @@ static size_t check_finite_differences(const conv_problem *p, const char *what, 
 START_TEST(test_conv_gradient_finite_differences)
 {
     conv_problem p;
-    problem_init(&p, &gradient_cases[_i], CLCNN_FLOAT64, 2000u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &gradient_cases[_i], CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
-    }
     clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
     clcnn_tensor *tb = test_tensor_from(ctx, p.dtype, p.b_dims, p.b);

@@ -164,7 +164,15 @@ typedef struct sce_problem {
     double *logits, *labels;
 } sce_problem;
 
-static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
+static void sce_free(sce_problem *p)
+{
+    free(p->logits);
+    free(p->labels);
+}
+
+/* 0, with nothing left to free, when the case is skipped here: no such
+ * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -184,23 +192,18 @@ static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsig
         p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&rng));
     for (size_t r = 0; r < p->rows; r++)
         p->labels[r] = (double)(kit_rng_next(&rng) % p->n_classes);
-}
-
-static void sce_free(sce_problem *p)
-{
-    free(p->logits);
-    free(p->labels);
+    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
+        return 1;
+    sce_free(p);
+    return 0;
 }
 
 START_TEST(test_sce_forward_matches_reference)
 {
     const clcnn_dtype dtype = dtype_of_loop(_i);
     sce_problem p;
-    sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i))
         return;
-    }
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
     double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
@@ -253,11 +256,8 @@ START_TEST(test_sce_backward_matches_reference)
 {
     const clcnn_dtype dtype = dtype_of_loop(_i);
     sce_problem p;
-    sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i))
         return;
-    }
     /* The op's input is any probs tensor: use the reference softmax,
      * rounded to the dtype. */
     double *probs = test_alloc_doubles(p.n), *ref = test_alloc_doubles(p.n);
@@ -284,10 +284,7 @@ START_TEST(test_sce_backward_matches_reference)
     clcnn_tensor_destroy(tp);
     clcnn_tensor_destroy(ty);
     clcnn_tensor_destroy(td);
-    free(probs);
-    free(ref);
-    free(bound);
-    free(got);
+    TEST_FREE(probs, ref, bound, got);
     sce_free(&p);
     TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_backward", mismatches, p.seed);
     TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_backward", repeatable);
@@ -468,11 +465,8 @@ static const sce_case sce_gradient_cases[] = {
 START_TEST(test_sce_gradient_finite_differences)
 {
     sce_problem p;
-    sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i))
         return;
-    }
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits);
     clcnn_tensor *ty = test_tensor_from(ctx, p.dtype, p.label_dims, p.labels);

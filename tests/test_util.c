@@ -116,6 +116,12 @@ double *test_alloc_doubles(size_t n)
     return test_alloc(n * sizeof(double));
 }
 
+void test_free_n(void *const *pointers, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(pointers[i]);
+}
+
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n)
 {
     double *values = test_alloc_doubles(n);

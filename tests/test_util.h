@@ -82,6 +82,9 @@ int test_skip_big_case(const char *case_name);
 /* malloc that fails the current test instead of returning NULL. */
 void *test_alloc(size_t bytes);
 double *test_alloc_doubles(size_t n);
+/* free() of each of a list of pointers (NULL among them is fine). */
+void test_free_n(void *const *pointers, size_t n);
+#define TEST_FREE(...) test_free_n((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 /* n values drawn by kit_rng_fill, in a new test_alloc_doubles buffer. */
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n);
 
