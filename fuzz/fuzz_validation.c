@@ -610,18 +610,26 @@ static int next_field(reader *r, int least, int spread)
     return b < 200 ? least + b % spread : next_int(r);
 }
 
+/* The stride and pad fields both _ex params have, in this order: strides
+ * 1 to 3 mostly, pads 0 to pad_spread - 1 mostly. */
+static void next_stride_pads(reader *r, int pad_spread, int *stride_h, int *stride_w, int *pad_top, int *pad_bottom,
+                             int *pad_left, int *pad_right)
+{
+    *stride_h = next_field(r, 1, 3);
+    *stride_w = next_field(r, 1, 3);
+    *pad_top = next_field(r, 0, pad_spread);
+    *pad_bottom = next_field(r, 0, pad_spread);
+    *pad_left = next_field(r, 0, pad_spread);
+    *pad_right = next_field(r, 0, pad_spread);
+}
+
 /* Params for an _ex call, sometimes NULL; groups mostly 1, the input's
  * channel count (depthwise) or a small divisor-looking value. */
 static const clcnn_conv_params *next_conv_params(reader *r, const meta *a, clcnn_conv_params *p)
 {
     if (next_byte(r) == 255)
         return NULL;
-    p->stride_h = next_field(r, 1, 3);
-    p->stride_w = next_field(r, 1, 3);
-    p->pad_top = next_field(r, 0, 4);
-    p->pad_bottom = next_field(r, 0, 4);
-    p->pad_left = next_field(r, 0, 4);
-    p->pad_right = next_field(r, 0, 4);
+    next_stride_pads(r, 4, &p->stride_h, &p->stride_w, &p->pad_top, &p->pad_bottom, &p->pad_left, &p->pad_right);
     p->dilation_h = next_field(r, 1, 3);
     p->dilation_w = next_field(r, 1, 3);
     uint8_t g = next_byte(r);
@@ -792,80 +800,71 @@ static const clcnn_pool_params *pool_call_params(reader *r, int ex, int *f, int 
         return NULL;
     p->f_h = next_field(r, 1, 4);
     p->f_w = next_field(r, 1, 4);
-    p->stride_h = next_field(r, 1, 3);
-    p->stride_w = next_field(r, 1, 3);
-    p->pad_top = next_field(r, 0, 2);
-    p->pad_bottom = next_field(r, 0, 2);
-    p->pad_left = next_field(r, 0, 2);
-    p->pad_right = next_field(r, 0, 2);
+    next_stride_pads(r, 2, &p->stride_h, &p->stride_w, &p->pad_top, &p->pad_bottom, &p->pad_left, &p->pad_right);
     p->count_include_pad = next_field(r, 0, 2);
     return p;
 }
 
+/* The arguments of both pool ops: forward reads a and writes out, backward
+ * reads da and a and writes da_prev. */
 typedef struct {
     call *c;
-    meta *a, *out;
+    meta *a, *out, *da, *da_prev;
     int ex, f, stride, mode;
     const clcnn_pool_params *params;
-} pool_forward_args;
+    clcnn_pool_params params_storage;
+    size_t out_dims[4];
+    int have; /* whether out_dims follow from a, params and mode */
+} pool_args;
 static clcnn_status invoke_pool_forward(void *p)
 {
-    pool_forward_args *a = p;
+    pool_args *a = p;
     if (a->ex)
         return clcnn_pool_forward_ex(a->c->ctx, T(a->a), a->params, (clcnn_pool_mode)a->mode, T(a->out));
     return clcnn_pool_forward(a->c->ctx, T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode, T(a->out));
+}
+static clcnn_status invoke_pool_backward(void *p)
+{
+    pool_args *a = p;
+    if (a->ex)
+        return clcnn_pool_backward_ex(a->c->ctx, T(a->da), T(a->a), a->params, (clcnn_pool_mode)a->mode, T(a->da_prev));
+    return clcnn_pool_backward(a->c->ctx, T(a->da), T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode, T(a->da_prev));
 }
 static int next_mode(reader *r)
 {
     uint8_t b = next_byte(r);
     return b < 200 ? b % 2 : b == 255 ? -1 : b - 200;
 }
+/* What both pool steps draw first: the input a, the params and the mode. */
+static void pool_begin(call *c, reader *r, int ex, const char *name, pool_args *a)
+{
+    call_begin(c, name, r);
+    *a = (pool_args){.c = c, .ex = ex};
+    a->a = pick(c, r, NULL, 0);
+    a->params = pool_call_params(r, ex, &a->f, &a->stride, &a->params_storage);
+    a->mode = next_mode(r);
+    a->have = pool_rules(c, a->a, a->params, a->mode, a->out_dims);
+}
 static void step_pool_forward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, ex ? "pool_forward_ex" : "pool_forward", r);
-    pool_forward_args a = {&c, NULL, NULL, ex, 0, 0, 0, NULL};
-    a.a = pick(&c, r, NULL, 0);
-    clcnn_pool_params params;
-    a.params = pool_call_params(r, ex, &a.f, &a.stride, &params);
-    a.mode = next_mode(r);
-    size_t out[4];
-    const int have = pool_rules(&c, a.a, a.params, a.mode, out);
-    a.out = pick(&c, r, have ? out : NULL, 1);
+    pool_args a;
+    pool_begin(&c, r, ex, ex ? "pool_forward_ex" : "pool_forward", &a);
+    a.out = pick(&c, r, a.have ? a.out_dims : NULL, 1);
     need_tensor(&c, a.out, 1);
-    need_dims(&c, a.out, have ? out : NULL);
+    need_dims(&c, a.out, a.have ? a.out_dims : NULL);
     need_distinct(&c, a.out, a.a);
     call_finish(&c, invoke_pool_forward, &a);
-}
-
-typedef struct {
-    call *c;
-    meta *da, *a, *da_prev;
-    int ex, f, stride, mode;
-    const clcnn_pool_params *params;
-} pool_backward_args;
-static clcnn_status invoke_pool_backward(void *p)
-{
-    pool_backward_args *a = p;
-    if (a->ex)
-        return clcnn_pool_backward_ex(a->c->ctx, T(a->da), T(a->a), a->params, (clcnn_pool_mode)a->mode, T(a->da_prev));
-    return clcnn_pool_backward(a->c->ctx, T(a->da), T(a->a), a->f, a->stride, (clcnn_pool_mode)a->mode, T(a->da_prev));
 }
 static void step_pool_backward(reader *r, int ex)
 {
     call c;
-    call_begin(&c, ex ? "pool_backward_ex" : "pool_backward", r);
-    pool_backward_args a = {&c, NULL, NULL, NULL, ex, 0, 0, 0, NULL};
-    a.a = pick(&c, r, NULL, 0);
-    clcnn_pool_params params;
-    a.params = pool_call_params(r, ex, &a.f, &a.stride, &params);
-    a.mode = next_mode(r);
-    size_t out[4];
-    const int have = pool_rules(&c, a.a, a.params, a.mode, out);
-    a.da = pick(&c, r, have ? out : NULL, 0);
+    pool_args a;
+    pool_begin(&c, r, ex, ex ? "pool_backward_ex" : "pool_backward", &a);
+    a.da = pick(&c, r, a.have ? a.out_dims : NULL, 0);
     a.da_prev = pick(&c, r, a.a ? a.a->dims : NULL, 1);
     need_tensor(&c, a.da, 1);
-    need_dims(&c, a.da, have ? out : NULL);
+    need_dims(&c, a.da, a.have ? a.out_dims : NULL);
     need_tensor(&c, a.da_prev, 1);
     need_dims(&c, a.da_prev, a.a ? a.a->dims : NULL);
     need_distinct(&c, a.da_prev, a.a);

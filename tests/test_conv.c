@@ -103,6 +103,8 @@ typedef struct conv_problem {
     double *a, *w, *b, *dz;
 } conv_problem;
 
+static void problem_free(conv_problem *p);
+
 /* The bias as the reference sees it: NULL for an _ex case without one. */
 static const double *problem_bias(const conv_problem *p)
 {
@@ -126,7 +128,9 @@ static clcnn_status run_backward_op(const conv_problem *p, clcnn_tensor *tdz, cl
     return clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb);
 }
 
-static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
+/* 0, with nothing left to free, when the case is skipped here: no such
+ * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -146,16 +150,16 @@ static void problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype,
     p->n_w = kit_elements(p->w_dims);
     p->n_b = kit_elements(p->b_dims);
     p->n_z = kit_elements(p->z_dims);
-    p->a = test_alloc_doubles(p->n_a);
-    p->w = test_alloc_doubles(p->n_w);
-    p->b = test_alloc_doubles(p->n_b);
-    p->dz = test_alloc_doubles(p->n_z);
     kit_rng rng;
     kit_rng_init(&rng, p->seed);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->a, p->n_a);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->w, p->n_w);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->b, p->n_b);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->dz, p->n_z);
+    p->a = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_a);
+    p->w = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_w);
+    p->b = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_b);
+    p->dz = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_z);
+    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
+        return 1;
+    problem_free(p);
+    return 0;
 }
 
 static void problem_free(conv_problem *p)
@@ -170,11 +174,8 @@ START_TEST(test_conv_forward_matches_reference)
 {
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     conv_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i))
         return;
-    }
     double *ref = test_alloc_doubles(p.n_z);
     double *bound = test_alloc_doubles(p.n_z);
     double *got = test_alloc_doubles(p.n_z);
@@ -188,7 +189,7 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, dtype, p.w_dims, p.w);
     clcnn_tensor *tb = test_tensor_from(ctx, dtype, p.b_dims, p.b);
-    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.z_dims, NULL);
+    clcnn_tensor *tz = test_tensor_out(ctx, dtype, p.z_dims);
     TEST_OK(ctx, run_forward(&p, ta, tw, tb, tz));
     test_tensor_get(ctx, tz, got);
     size_t mismatches = check_close(p.name, "conv_forward z", got, ref, bound, p.n_z, p.seed);
@@ -200,7 +201,7 @@ START_TEST(test_conv_forward_matches_reference)
     /* The walkthrough's op is the _ex op with the default params, bit for bit. */
     int same_as_ex = 1;
     if (!p.c->ex) {
-        clcnn_tensor *tz_ex = test_tensor_from(ctx, dtype, p.z_dims, NULL);
+        clcnn_tensor *tz_ex = test_tensor_out(ctx, dtype, p.z_dims);
         TEST_OK(ctx, clcnn_conv_forward_ex(ctx, ta, tw, tb, &p.params, CLCNN_ACTIVATION_NONE, tz_ex));
         same_as_ex = test_raw_equal(ctx, tz_ex, first, bytes);
         clcnn_tensor_destroy(tz_ex);
@@ -211,9 +212,7 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor_destroy(tw);
     clcnn_tensor_destroy(tb);
     clcnn_tensor_destroy(tz);
-    free(ref);
-    free(bound);
-    free(got);
+    TEST_FREE(ref, bound, got);
     problem_free(&p);
     TEST_ASSERT_NO_MISMATCHES(p.name, "conv_forward", mismatches, p.seed);
     TEST_ASSERT_REPEATABLE(p.name, "conv_forward", repeatable);
@@ -267,9 +266,9 @@ enum { WANT_DA = 1, WANT_DW = 2, WANT_DB = 4, WANT_ALL = 7 };
 static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn_tensor *tdz, clcnn_tensor *ta,
                            clcnn_tensor *tw, int want, int *repeatable)
 {
-    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_from(ctx, p->dtype, p->a_dims, NULL) : NULL;
-    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_from(ctx, p->dtype, p->w_dims, NULL) : NULL;
-    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_from(ctx, p->dtype, p->b_dims, NULL) : NULL;
+    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_out(ctx, p->dtype, p->a_dims) : NULL;
+    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_out(ctx, p->dtype, p->w_dims) : NULL;
+    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_out(ctx, p->dtype, p->b_dims) : NULL;
     TEST_OK(ctx, run_backward_op(p, tdz, ta, tw, tda, tdw, tdb));
 
     char what[64];
@@ -331,11 +330,8 @@ START_TEST(test_conv_backward_matches_reference)
 {
     clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
     conv_problem p;
-    problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i))
         return;
-    }
     conv_gradients g;
     gradients_init(&g, &p);
     clcnn_tensor *tdz = test_tensor_from(ctx, dtype, p.z_dims, p.dz);
@@ -404,20 +400,17 @@ static size_t check_finite_differences(const conv_problem *p, const char *what, 
 START_TEST(test_conv_gradient_finite_differences)
 {
     conv_problem p;
-    problem_init(&p, &gradient_cases[_i], CLCNN_FLOAT64, 2000u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &gradient_cases[_i], CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
-    }
     clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a);
     clcnn_tensor *tw = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
     clcnn_tensor *tb = test_tensor_from(ctx, p.dtype, p.b_dims, p.b);
-    clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.z_dims, NULL);
+    clcnn_tensor *tz = test_tensor_out(ctx, p.dtype, p.z_dims);
     /* dz plays the role of g = dL/dz. */
     clcnn_tensor *tdz = test_tensor_from(ctx, p.dtype, p.z_dims, p.dz);
-    clcnn_tensor *tda = test_tensor_from(ctx, p.dtype, p.a_dims, NULL);
-    clcnn_tensor *tdw = test_tensor_from(ctx, p.dtype, p.w_dims, NULL);
-    clcnn_tensor *tdb = test_tensor_from(ctx, p.dtype, p.b_dims, NULL);
+    clcnn_tensor *tda = test_tensor_out(ctx, p.dtype, p.a_dims);
+    clcnn_tensor *tdw = test_tensor_out(ctx, p.dtype, p.w_dims);
+    clcnn_tensor *tdb = test_tensor_out(ctx, p.dtype, p.b_dims);
     TEST_OK(ctx, run_backward_op(&p, tdz, ta, tw, tda, tdw, tdb));
     double *da = test_alloc_doubles(p.n_a), *dw = test_alloc_doubles(p.n_w);
     double *db = test_alloc_doubles(p.n_b), *z = test_alloc_doubles(p.n_z);

@@ -33,17 +33,6 @@ static int has_fp64;
         ck_assert_msg(cl_ok_err_ == CL_SUCCESS, "%s failed with OpenCL error %d", #call, (int)cl_ok_err_);             \
     } while (0)
 
-#define EXPECT_STATUS(c, call, want)                                                                                   \
-    do {                                                                                                               \
-        clcnn_status expect_got_ = (call);                                                                             \
-        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,                        \
-                      clcnn_status_string(expect_got_), clcnn_status_string(want), clcnn_context_last_error(c));       \
-    } while (0)
-
-#define EXPECT_MESSAGE(c, part)                                                                                        \
-    ck_assert_msg(strstr(clcnn_context_last_error(c), (part)) != NULL,                                                 \
-                  "message\n  \"%s\"\ndoes not contain\n  \"%s\"", clcnn_context_last_error(c), (part))
-
 /* ---- helpers ---- */
 
 static cl_uint mem_refs(cl_mem m)
@@ -177,9 +166,9 @@ START_TEST(test_context_from_queue)
     clcnn_tensor *ta = test_tensor_from(c, CLCNN_FLOAT32, a_dims, a);
     clcnn_tensor *tw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, w);
     clcnn_tensor *tb = test_tensor_from(c, CLCNN_FLOAT32, b_dims, b);
-    clcnn_tensor *tz = test_tensor_from(c, CLCNN_FLOAT32, z_dims, NULL);
-    clcnn_tensor *tdw = test_tensor_from(c, CLCNN_FLOAT32, w_dims, NULL);
-    clcnn_tensor *tda = test_tensor_from(c, CLCNN_FLOAT32, a_dims, NULL);
+    clcnn_tensor *tz = test_tensor_out(c, CLCNN_FLOAT32, z_dims);
+    clcnn_tensor *tdw = test_tensor_out(c, CLCNN_FLOAT32, w_dims);
+    clcnn_tensor *tda = test_tensor_out(c, CLCNN_FLOAT32, a_dims);
     size_t offset = 99;
     ck_assert_ptr_nonnull(clcnn_tensor_buffer(ta, &offset));
     ck_assert_uint_eq(offset, 0);
@@ -207,8 +196,8 @@ START_TEST(test_context_from_queue)
     ck_assert_str_eq(clcnn_context_build_warnings(c), "");
 
     /* Validation before enqueue, with the usual message. */
-    EXPECT_STATUS(c, clcnn_conv_forward(c, ta, tw, tb, 0, pad, tz), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(c, "conv_forward: stride is 0");
+    TEST_FAILS_WITH(c, clcnn_conv_forward(c, ta, tw, tb, 0, pad, tz), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "conv_forward: stride is 0");
 
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tw);
@@ -228,21 +217,21 @@ START_TEST(test_context_from_queue_refusals)
 {
     /* No queue: *ctx still holds the reason. */
     clcnn_context *c = NULL;
-    EXPECT_STATUS(c, clcnn_context_create_from_queue(NULL, &c), CLCNN_ERROR_INVALID_ARGUMENT);
+    TEST_STATUS_IS(c, clcnn_context_create_from_queue(NULL, &c), CLCNN_ERROR_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(c);
-    EXPECT_MESSAGE(c, "context_create_from_queue: queue is NULL");
+    TEST_MESSAGE_HAS(c, "context_create_from_queue: queue is NULL");
     ck_assert_ptr_null(clcnn_context_queue(c));
     /* A failed context refuses everything, with its own message. */
     clcnn_tensor *t = (clcnn_tensor *)&c; /* not NULL: the call must clear it */
     const size_t dims[4] = {1, 1, 1, 1};
     cl_mem m = new_buffer(cl_ctx, CL_MEM_READ_WRITE, 64);
-    EXPECT_STATUS(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, m, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+    TEST_STATUS_IS(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, m, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT);
     ck_assert_ptr_null(t);
-    EXPECT_MESSAGE(c, "tensor_wrap: this context failed to be created");
+    TEST_MESSAGE_HAS(c, "tensor_wrap: this context failed to be created");
     EXPECT_REFS(mem_refs(m), 1);
     clcnn_context_destroy(c);
     CL_OK(clReleaseMemObject(m));
-    EXPECT_STATUS(NULL, clcnn_context_create_from_queue(queue, NULL), CLCNN_ERROR_INVALID_ARGUMENT);
+    TEST_STATUS_IS(NULL, clcnn_context_create_from_queue(queue, NULL), CLCNN_ERROR_INVALID_ARGUMENT);
     ck_assert_ptr_null(clcnn_context_queue(NULL));
 
     /* An out-of-order queue: unsupported, and not retained. */
@@ -254,10 +243,10 @@ START_TEST(test_context_from_queue_refusals)
     }
     const cl_uint before = queue_refs(ooo), context_before = context_refs(cl_ctx);
     c = NULL;
-    EXPECT_STATUS(c, clcnn_context_create_from_queue(ooo, &c), CLCNN_ERROR_UNSUPPORTED);
+    TEST_STATUS_IS(c, clcnn_context_create_from_queue(ooo, &c), CLCNN_ERROR_UNSUPPORTED);
     ck_assert_ptr_nonnull(c);
-    EXPECT_MESSAGE(c, "context_create_from_queue: the queue is out-of-order "
-                      "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)");
+    TEST_MESSAGE_HAS(c, "context_create_from_queue: the queue is out-of-order "
+                        "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)");
     EXPECT_REFS(queue_refs(ooo), before);
     EXPECT_REFS(context_refs(cl_ctx), context_before);
     ck_assert_ptr_null(clcnn_context_queue(c));
@@ -439,9 +428,9 @@ START_TEST(test_wrap_refusals)
 #define REFUSED(call, status, part)                                                                                    \
     do {                                                                                                               \
         t = (clcnn_tensor *)&t;                                                                                        \
-        EXPECT_STATUS(c, call, status);                                                                                \
+        TEST_STATUS_IS(c, call, status);                                                                               \
         ck_assert_msg(t == NULL, "%s left *tensor set", #call);                                                        \
-        EXPECT_MESSAGE(c, part);                                                                                       \
+        TEST_MESSAGE_HAS(c, part);                                                                                     \
         EXPECT_REFS(mem_refs(buffer), before);                                                                         \
     } while (0)
 
@@ -503,9 +492,9 @@ START_TEST(test_wrap_refusals)
             "tensor_wrap: dims is NULL");
     REFUSED(clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, NULL, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT,
             "tensor_wrap: buffer is NULL");
-    EXPECT_STATUS(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 0, NULL), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(c, "tensor_wrap: tensor is NULL");
-    EXPECT_STATUS(c, clcnn_tensor_wrap(NULL, CLCNN_FLOAT32, dims, buffer, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+    TEST_FAILS_WITH(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 0, NULL), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "tensor_wrap: tensor is NULL");
+    TEST_STATUS_IS(c, clcnn_tensor_wrap(NULL, CLCNN_FLOAT32, dims, buffer, 0, &t), CLCNN_ERROR_INVALID_ARGUMENT);
     ck_assert_ptr_null(t);
     EXPECT_REFS(mem_refs(buffer), before);
 #undef REFUSED
@@ -534,12 +523,12 @@ START_TEST(test_mixing_contexts)
     TEST_OK(a, clcnn_tensor_wrap(a, CLCNN_FLOAT32, dims, buffer, 0, &x));
     TEST_OK(b, clcnn_tensor_wrap(b, CLCNN_FLOAT32, dims, buffer, align, &y_b));
     TEST_OK(own, clcnn_tensor_create(own, CLCNN_FLOAT32, dims, &y_own));
-    EXPECT_STATUS(b, clcnn_relu_forward(b, x, y_b), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(b, "relu_forward: x belongs to another context; all tensors of a call must share one");
-    EXPECT_STATUS(a, clcnn_relu_forward(a, x, y_b), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(a, "relu_forward: y belongs to another context");
-    EXPECT_STATUS(own, clcnn_relu_forward(own, x, y_own), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(own, "relu_forward: x belongs to another context");
+    TEST_FAILS_WITH(b, clcnn_relu_forward(b, x, y_b), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "relu_forward: x belongs to another context; all tensors of a call must share one");
+    TEST_FAILS_WITH(a, clcnn_relu_forward(a, x, y_b), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "relu_forward: y belongs to another context");
+    TEST_FAILS_WITH(own, clcnn_relu_forward(own, x, y_own), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "relu_forward: x belongs to another context");
     clcnn_tensor_destroy(x);
     clcnn_tensor_destroy(y_b);
     clcnn_tensor_destroy(y_own);
@@ -570,12 +559,11 @@ START_TEST(test_wrapped_aliases)
     fill_quarters(v, 128, 8);
     put(c, x, v);
 
-    EXPECT_STATUS(c, clcnn_relu_forward(c, x, same), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(c, "relu_forward: y (bytes 0 to 512 of an OpenCL buffer) overlaps x (bytes 0 to 512 of the "
-                      "same buffer); an output may not alias an input or another output");
+    TEST_FAILS_WITH(c, clcnn_relu_forward(c, x, same), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "relu_forward: y (bytes 0 to 512 of an OpenCL buffer) overlaps x (bytes 0 to 512 of the "
+                    "same buffer); an output may not alias an input or another output");
     if (half < bytes) {
-        EXPECT_STATUS(c, clcnn_relu_forward(c, x, overlap), CLCNN_ERROR_INVALID_ARGUMENT);
-        EXPECT_MESSAGE(c, "overlaps x");
+        TEST_FAILS_WITH(c, clcnn_relu_forward(c, x, overlap), CLCNN_ERROR_INVALID_ARGUMENT, "overlaps x");
     }
     TEST_OK(c, clcnn_relu_forward(c, x, apart));
     double out[128], want[128];
@@ -593,8 +581,8 @@ START_TEST(test_wrapped_aliases)
     TEST_OK(view_ctx, clcnn_tensor_wrap(view_ctx, CLCNN_FLOAT32, dims, clcnn_tensor_buffer(t, NULL), 0, &t_view));
     TEST_OK(view_ctx, clcnn_tensor_create(view_ctx, CLCNN_FLOAT32, dims, &t_out));
     put(view_ctx, t, v);
-    EXPECT_STATUS(view_ctx, clcnn_relu_backward(view_ctx, t, t_out, t_view), CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(view_ctx, "relu_backward: dx (bytes 0 to 512 of an OpenCL buffer) overlaps dy");
+    TEST_FAILS_WITH(view_ctx, clcnn_relu_backward(view_ctx, t, t_out, t_view), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "relu_backward: dx (bytes 0 to 512 of an OpenCL buffer) overlaps dy");
     TEST_OK(view_ctx, clcnn_relu_forward(view_ctx, t_view, t_out));
     test_tensor_get(view_ctx, t_out, out);
     expect_equal("relu of a view of clcnn's own tensor", out, want, 128);
@@ -627,11 +615,11 @@ START_TEST(test_fault_injection)
     const cl_uint before = mem_refs(buffer);
     clcnn_tensor *first = NULL, *second = (clcnn_tensor *)&c;
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align, &first)); /* allocation 1 */
-    EXPECT_STATUS(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 2 * align, &second),
-                  CLCNN_ERROR_OUT_OF_MEMORY); /* allocation 2: injected */
+    TEST_STATUS_IS(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 2 * align, &second),
+                   CLCNN_ERROR_OUT_OF_MEMORY); /* allocation 2: injected */
     ck_assert_ptr_null(second);
-    EXPECT_MESSAGE(c, "tensor_wrap: making a sub-buffer at the offset (clCreateSubBuffer) failed with "
-                      "CL_MEM_OBJECT_ALLOCATION_FAILURE");
+    TEST_MESSAGE_HAS(c, "tensor_wrap: making a sub-buffer at the offset (clCreateSubBuffer) failed with "
+                        "CL_MEM_OBJECT_ALLOCATION_FAILURE");
     clcnn_tensor_destroy(first);
     CL_OK(clFinish(queue));
     EXPECT_REFS(mem_refs(buffer), before);
@@ -643,8 +631,7 @@ START_TEST(test_fault_injection)
     c = NULL;
     st = clcnn_context_create_from_queue(queue, &c);
     unsetenv("CLCNN_FAULT_INJECT");
-    EXPECT_STATUS(c, st, CLCNN_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(c, "CLCNN_FAULT_INJECT is 'sometimes'");
+    TEST_FAILS_WITH(c, st, CLCNN_ERROR_INVALID_ARGUMENT, "CLCNN_FAULT_INJECT is 'sometimes'");
     EXPECT_REFS(queue_refs(queue), queue_before);
     clcnn_context_destroy(c);
 
@@ -657,8 +644,7 @@ START_TEST(test_fault_injection)
     clcnn_tensor *x = NULL, *y = NULL;
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 0, &x));
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align, &y));
-    EXPECT_STATUS(c, clcnn_relu_forward(c, x, y), CLCNN_ERROR_OPENCL);
-    EXPECT_MESSAGE(c, "relu_forward");
+    TEST_FAILS_WITH(c, clcnn_relu_forward(c, x, y), CLCNN_ERROR_OPENCL, "relu_forward");
     CL_OK(clFinish(queue));
     clcnn_tensor_destroy(x);
     clcnn_tensor_destroy(y);

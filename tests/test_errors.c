@@ -105,13 +105,13 @@ static void check_valid_ops_still_work(void)
     test_tensor_get(ctx, fx.dz, dz);
     test_tensor_get(ctx, fx.pool_da, pda);
 
-    clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, Z_DIMS, NULL);
-    clcnn_tensor *da_prev = test_tensor_from(ctx, CLCNN_FLOAT32, A_DIMS, NULL);
-    clcnn_tensor *dw = test_tensor_from(ctx, CLCNN_FLOAT32, W_DIMS, NULL);
-    clcnn_tensor *db = test_tensor_from(ctx, CLCNN_FLOAT32, B_DIMS, NULL);
-    clcnn_tensor *pool_out = test_tensor_from(ctx, CLCNN_FLOAT32, POOL_DIMS, NULL);
-    clcnn_tensor *pool_da_prev = test_tensor_from(ctx, CLCNN_FLOAT32, A_DIMS, NULL);
-    clcnn_tensor *x_pad = test_tensor_from(ctx, CLCNN_FLOAT32, PAD_DIMS, NULL);
+    clcnn_tensor *z = test_tensor_out(ctx, CLCNN_FLOAT32, Z_DIMS);
+    clcnn_tensor *da_prev = test_tensor_out(ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *dw = test_tensor_out(ctx, CLCNN_FLOAT32, W_DIMS);
+    clcnn_tensor *db = test_tensor_out(ctx, CLCNN_FLOAT32, B_DIMS);
+    clcnn_tensor *pool_out = test_tensor_out(ctx, CLCNN_FLOAT32, POOL_DIMS);
+    clcnn_tensor *pool_da_prev = test_tensor_out(ctx, CLCNN_FLOAT32, A_DIMS);
+    clcnn_tensor *x_pad = test_tensor_out(ctx, CLCNN_FLOAT32, PAD_DIMS);
     TEST_OK(ctx, clcnn_conv_forward(ctx, fx.a, fx.w, fx.b, 1, 0, z));
     TEST_OK(ctx, clcnn_conv_backward(ctx, fx.dz, fx.a, fx.w, 1, 0, da_prev, dw, db));
     TEST_OK(ctx, clcnn_pool_forward(ctx, fx.a, POOL_F, POOL_STRIDE, CLCNN_POOL_AVERAGE, pool_out));
@@ -607,7 +607,7 @@ START_TEST(test_conv_ex_errors)
     asymmetric.pad_right = 2;
     expect_conv_ex_error(__LINE__, &asymmetric, CLCNN_ERROR_SHAPE, "z");
     /* No bias is a valid forward. */
-    clcnn_tensor *z = test_tensor_from(ctx, CLCNN_FLOAT32, Z_DIMS, NULL);
+    clcnn_tensor *z = test_tensor_out(ctx, CLCNN_FLOAT32, Z_DIMS);
     TEST_OK(ctx, clcnn_conv_forward_ex(ctx, fx.a, fx.w, NULL, &good, CLCNN_ACTIVATION_RELU, z));
     clcnn_tensor_destroy(z);
     check_valid_ops_still_work();

@@ -162,12 +162,10 @@ static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype,
                   "%s: the case table holds an invalid shape", p->name);
     p->n_a = kit_elements(p->a_dims);
     p->n_out = kit_elements(p->out_dims);
-    p->a_prev = test_alloc_doubles(p->n_a);
-    p->da = test_alloc_doubles(p->n_out);
     kit_rng rng;
     kit_rng_init(&rng, p->seed);
-    kit_rng_fill(&rng, dtype, c->input, p->a_prev, p->n_a);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, p->da, p->n_out);
+    p->a_prev = test_random_doubles(&rng, dtype, c->input, p->n_a);
+    p->da = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_out);
 }
 
 static void problem_free(pool_problem *p)
@@ -195,7 +193,7 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
 {
     const size_t *out_dims = backward ? p->a_dims : p->out_dims;
     size_t n = backward ? p->n_a : p->n_out;
-    clcnn_tensor *t_out = test_tensor_from(ctx, p->dtype, out_dims, NULL);
+    clcnn_tensor *t_out = test_tensor_out(ctx, p->dtype, out_dims);
     run_ex(p, mode, backward, t_in, t_da, t_out);
     double *got = test_alloc_doubles(n);
     test_tensor_get(ctx, t_out, got);
@@ -212,7 +210,7 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
     *same_as_ex = 1;
     if (p->walkthrough) {
         const int f = p->params.f_h, stride = p->params.stride_h;
-        clcnn_tensor *t_walk = test_tensor_from(ctx, p->dtype, out_dims, NULL);
+        clcnn_tensor *t_walk = test_tensor_out(ctx, p->dtype, out_dims);
         if (backward)
             TEST_OK(ctx, clcnn_pool_backward(ctx, t_da, t_in, f, stride, mode, t_walk));
         else
@@ -319,9 +317,9 @@ START_TEST(test_pool_gradient_finite_differences)
         }
     }
     clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a_prev);
-    clcnn_tensor *tout = test_tensor_from(ctx, p.dtype, p.out_dims, NULL);
+    clcnn_tensor *tout = test_tensor_out(ctx, p.dtype, p.out_dims);
     clcnn_tensor *tda = test_tensor_from(ctx, p.dtype, p.out_dims, p.da);
-    clcnn_tensor *tda_prev = test_tensor_from(ctx, p.dtype, p.a_dims, NULL);
+    clcnn_tensor *tda_prev = test_tensor_out(ctx, p.dtype, p.a_dims);
     TEST_OK(ctx, clcnn_pool_backward_ex(ctx, tda, ta, &p.params, mode, tda_prev));
     double *grad = test_alloc_doubles(p.n_a), *numeric = test_alloc_doubles(p.n_a);
     double *tolerance = test_alloc_doubles(p.n_a), *out = test_alloc_doubles(p.n_out);

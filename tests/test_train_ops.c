@@ -19,6 +19,15 @@ static clcnn_dtype dtype_of_loop(int i)
     return i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
 }
 
+/* Loop index i of a case table run once per dtype: the dtype, and the name
+ * "CASE/DTYPE"; 0 when the case is skipped here. */
+static int case_begin(int i, const char *case_name, clcnn_dtype *dtype, char *name, size_t capacity)
+{
+    *dtype = dtype_of_loop(i);
+    snprintf(name, capacity, "%s/%s", case_name, kit_dtype_name(*dtype));
+    return test_dtype_usable(ctx, *dtype, name) && !test_skip_big_case(case_name);
+}
+
 /* ---- ReLU ---- */
 
 typedef struct shape_case {
@@ -36,26 +45,24 @@ static const shape_case relu_cases[] = {
 
 START_TEST(test_relu_matches_reference)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
     const shape_case *c = &relu_cases[_i / 2];
+    clcnn_dtype dtype;
     char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
-    if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
+    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
         return;
     const uint64_t seed = test_case_seed(100u + (unsigned)_i);
     const size_t n = kit_elements(c->dims);
-    double *x = test_alloc_doubles(n), *dy = test_alloc_doubles(n);
     double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
     kit_rng rng;
     kit_rng_init(&rng, seed);
     /* 0 and -0 mixed in: the edge of both ReLU kernels. */
-    kit_rng_fill(&rng, dtype, KIT_NORMAL_WITH_ZEROS, x, n);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, dy, n);
+    double *x = test_random_doubles(&rng, dtype, KIT_NORMAL_WITH_ZEROS, n);
+    double *dy = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, c->dims, NULL);
+    clcnn_tensor *ty = test_tensor_out(ctx, dtype, c->dims);
     clcnn_tensor *tdy = test_tensor_from(ctx, dtype, c->dims, dy);
-    clcnn_tensor *tdx = test_tensor_from(ctx, dtype, c->dims, NULL);
+    clcnn_tensor *tdx = test_tensor_out(ctx, dtype, c->dims);
     size_t mismatches = 0;
 
     /* Both directions are selections, not arithmetic: they must be exact. */
@@ -108,9 +115,9 @@ START_TEST(test_relu_nan_propagates)
     const double dy[4] = {5.0, 6.0, 7.0, 8.0};
     double y[4], dx[4];
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, dims, x);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, dims, NULL);
+    clcnn_tensor *ty = test_tensor_out(ctx, dtype, dims);
     clcnn_tensor *tdy = test_tensor_from(ctx, dtype, dims, dy);
-    clcnn_tensor *tdx = test_tensor_from(ctx, dtype, dims, NULL);
+    clcnn_tensor *tdx = test_tensor_out(ctx, dtype, dims);
     TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
     TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
     test_tensor_get(ctx, ty, y);
@@ -157,7 +164,15 @@ typedef struct sce_problem {
     double *logits, *labels;
 } sce_problem;
 
-static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
+static void sce_free(sce_problem *p)
+{
+    free(p->logits);
+    free(p->labels);
+}
+
+/* 0, with nothing left to free, when the case is skipped here: no such
+ * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
@@ -177,23 +192,18 @@ static void sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsig
         p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&rng));
     for (size_t r = 0; r < p->rows; r++)
         p->labels[r] = (double)(kit_rng_next(&rng) % p->n_classes);
-}
-
-static void sce_free(sce_problem *p)
-{
-    free(p->logits);
-    free(p->labels);
+    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
+        return 1;
+    sce_free(p);
+    return 0;
 }
 
 START_TEST(test_sce_forward_matches_reference)
 {
     const clcnn_dtype dtype = dtype_of_loop(_i);
     sce_problem p;
-    sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i))
         return;
-    }
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
     double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
@@ -208,9 +218,9 @@ START_TEST(test_sce_forward_matches_reference)
 
     clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.logit_dims, p.logits);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, NULL);
-    clcnn_tensor *tl = test_tensor_from(ctx, dtype, p.label_dims, NULL);
-    clcnn_tensor *tm = test_tensor_from(ctx, dtype, scalar_dims, NULL);
+    clcnn_tensor *tp = test_tensor_out(ctx, dtype, p.logit_dims);
+    clcnn_tensor *tl = test_tensor_out(ctx, dtype, p.label_dims);
+    clcnn_tensor *tm = test_tensor_out(ctx, dtype, scalar_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
     test_tensor_get(ctx, tp, probs);
     test_tensor_get(ctx, tl, loss);
@@ -246,11 +256,8 @@ START_TEST(test_sce_backward_matches_reference)
 {
     const clcnn_dtype dtype = dtype_of_loop(_i);
     sce_problem p;
-    sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i))
         return;
-    }
     /* The op's input is any probs tensor: use the reference softmax,
      * rounded to the dtype. */
     double *probs = test_alloc_doubles(p.n), *ref = test_alloc_doubles(p.n);
@@ -264,7 +271,7 @@ START_TEST(test_sce_backward_matches_reference)
 
     clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, probs);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *td = test_tensor_from(ctx, dtype, p.logit_dims, NULL);
+    clcnn_tensor *td = test_tensor_out(ctx, dtype, p.logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, td, got);
     size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.seed);
@@ -277,10 +284,7 @@ START_TEST(test_sce_backward_matches_reference)
     clcnn_tensor_destroy(tp);
     clcnn_tensor_destroy(ty);
     clcnn_tensor_destroy(td);
-    free(probs);
-    free(ref);
-    free(bound);
-    free(got);
+    TEST_FREE(probs, ref, bound, got);
     sce_free(&p);
     TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_backward", mismatches, p.seed);
     TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_backward", repeatable);
@@ -310,10 +314,10 @@ START_TEST(test_sce_invalid_labels)
 
     clcnn_tensor *tz = test_tensor_from(ctx, dtype, logit_dims, logits);
     clcnn_tensor *ty = test_tensor_from(ctx, dtype, label_dims, labels);
-    clcnn_tensor *tp = test_tensor_from(ctx, dtype, logit_dims, NULL);
-    clcnn_tensor *tl = test_tensor_from(ctx, dtype, label_dims, NULL);
-    clcnn_tensor *tm = test_tensor_from(ctx, dtype, scalar_dims, NULL);
-    clcnn_tensor *td = test_tensor_from(ctx, dtype, logit_dims, NULL);
+    clcnn_tensor *tp = test_tensor_out(ctx, dtype, logit_dims);
+    clcnn_tensor *tl = test_tensor_out(ctx, dtype, label_dims);
+    clcnn_tensor *tm = test_tensor_out(ctx, dtype, scalar_dims);
+    clcnn_tensor *td = test_tensor_out(ctx, dtype, logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, tp, probs);
@@ -362,23 +366,21 @@ static const sgd_case sgd_cases[] = {
 
 START_TEST(test_sgd_matches_reference)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
     const sgd_case *c = &sgd_cases[_i / 2];
+    clcnn_dtype dtype;
     char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
-    if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(c->name))
+    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
         return;
     const uint64_t seed = test_case_seed(500u + (unsigned)_i);
     const size_t n = kit_elements(c->dims);
-    double *param = test_alloc_doubles(n), *grad = test_alloc_doubles(n), *velocity = test_alloc_doubles(n);
     double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
     double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
     double *got = test_alloc_doubles(n);
     kit_rng rng;
     kit_rng_init(&rng, seed);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, param, n);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, grad, n);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, velocity, n);
+    double *param = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
+    double *grad = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
+    double *velocity = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
     memcpy(param0, param, n * sizeof *param);
     memcpy(velocity0, velocity, n * sizeof *velocity);
     /* The device uses the scalars in the tensors' precision. */
@@ -463,18 +465,15 @@ static const sce_case sce_gradient_cases[] = {
 START_TEST(test_sce_gradient_finite_differences)
 {
     sce_problem p;
-    sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i);
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        sce_free(&p);
+    if (!sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i))
         return;
-    }
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits);
     clcnn_tensor *ty = test_tensor_from(ctx, p.dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_from(ctx, p.dtype, p.logit_dims, NULL);
-    clcnn_tensor *tl = test_tensor_from(ctx, p.dtype, p.label_dims, NULL);
-    clcnn_tensor *tm = test_tensor_from(ctx, p.dtype, scalar_dims, NULL);
-    clcnn_tensor *td = test_tensor_from(ctx, p.dtype, p.logit_dims, NULL);
+    clcnn_tensor *tp = test_tensor_out(ctx, p.dtype, p.logit_dims);
+    clcnn_tensor *tl = test_tensor_out(ctx, p.dtype, p.label_dims);
+    clcnn_tensor *tm = test_tensor_out(ctx, p.dtype, scalar_dims);
+    clcnn_tensor *td = test_tensor_out(ctx, p.dtype, p.logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     double *analytic = test_alloc_doubles(p.n), *numeric = test_alloc_doubles(p.n);
@@ -537,9 +536,9 @@ START_TEST(test_relu_gradient_finite_differences)
     for (size_t i = 0; i < n; i++)
         x[i] += x[i] < 0 ? -0.1 : 0.1;
     clcnn_tensor *tx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, x);
-    clcnn_tensor *ty = test_tensor_from(ctx, CLCNN_FLOAT64, dims, NULL);
+    clcnn_tensor *ty = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
     clcnn_tensor *tg = test_tensor_from(ctx, CLCNN_FLOAT64, dims, g);
-    clcnn_tensor *tdx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, NULL);
+    clcnn_tensor *tdx = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
     TEST_OK(ctx, clcnn_relu_backward(ctx, tg, tx, tdx));
     test_tensor_get(ctx, tdx, analytic);
     const double h = 1e-5;
@@ -612,7 +611,7 @@ START_TEST(test_relu_bad_input)
         EXPECT_ERROR(clcnn_relu_backward(ctx, dy, x64, dx), BAD, "relu_backward", "x");
 
     /* Still works after all that. */
-    clcnn_tensor *out = test_tensor_from(ctx, CLCNN_FLOAT32, dims, NULL);
+    clcnn_tensor *out = test_tensor_out(ctx, CLCNN_FLOAT32, dims);
     TEST_OK(ctx, clcnn_relu_forward(ctx, x, out));
     TEST_OK(ctx, clcnn_relu_backward(ctx, dy, x, out));
     TEST_OK(ctx, clcnn_context_finish(ctx));

@@ -116,11 +116,29 @@ double *test_alloc_doubles(size_t n)
     return test_alloc(n * sizeof(double));
 }
 
+void test_free_n(void *const *pointers, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(pointers[i]);
+}
+
+double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n)
+{
+    double *values = test_alloc_doubles(n);
+    kit_rng_fill(rng, dtype, pattern, values, n);
+    return values;
+}
+
 clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values)
 {
     clcnn_tensor *tensor = NULL;
     TEST_OK(ctx, kit_tensor_new(ctx, dtype, dims, values, &tensor));
     return tensor;
+}
+
+clcnn_tensor *test_tensor_out(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4])
+{
+    return test_tensor_from(ctx, dtype, dims, NULL);
 }
 
 void test_tensor_set(clcnn_context *ctx, clcnn_tensor *tensor, const double *values)
@@ -178,10 +196,9 @@ clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype d
                                uint64_t seed)
 {
     size_t n = kit_elements(dims);
-    double *values = test_alloc_doubles(n);
     kit_rng rng;
     kit_rng_init(&rng, seed);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, values, n);
+    double *values = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
     clcnn_tensor *t = NULL;
     clcnn_status status = kit_watch_new(watch, c, dtype, dims, values, &t);
     free(values);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <check.h>
 
@@ -58,14 +59,41 @@ int test_skip_big_case(const char *case_name);
                       clcnn_context_last_error(ctx));                                                                  \
     } while (0)
 
+/* Fails the test unless the call returns the status `want`; the message
+ * shows both statuses and the context's last error. */
+#define TEST_STATUS_IS(c, call, want)                                                                                  \
+    do {                                                                                                               \
+        clcnn_status expect_got_ = (call);                                                                             \
+        ck_assert_msg(expect_got_ == (want), "%s returned %s, expected %s; message: %s", #call,                        \
+                      clcnn_status_string(expect_got_), clcnn_status_string(want), clcnn_context_last_error(c));       \
+    } while (0)
+
+/* Fails the test unless the context's last error contains `part`. */
+#define TEST_MESSAGE_HAS(c, part)                                                                                      \
+    ck_assert_msg(strstr(clcnn_context_last_error(c), (part)) != NULL,                                                 \
+                  "message\n  \"%s\"\ndoes not contain\n  \"%s\"", clcnn_context_last_error(c), (part))
+/* Both: the call fails with `want` and a message containing `part`. */
+#define TEST_FAILS_WITH(c, call, want, part)                                                                           \
+    do {                                                                                                               \
+        TEST_STATUS_IS(c, call, want);                                                                                 \
+        TEST_MESSAGE_HAS(c, part);                                                                                     \
+    } while (0)
+
 /* malloc that fails the current test instead of returning NULL. */
 void *test_alloc(size_t bytes);
 double *test_alloc_doubles(size_t n);
+/* free() of each of a list of pointers (NULL among them is fine). */
+void test_free_n(void *const *pointers, size_t n);
+#define TEST_FREE(...) test_free_n((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+/* n values drawn by kit_rng_fill, in a new test_alloc_doubles buffer. */
+double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n);
 
 /* The kit's tensor copies (kit_tensor_*), failing the current test on error. */
 /* values NULL: filled with NaN, so that an element an op fails to write
  * shows up as a mismatch. */
 clcnn_tensor *test_tensor_from(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], const double *values);
+/* An output: test_tensor_from with values NULL (NaN-filled). */
+clcnn_tensor *test_tensor_out(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4]);
 void test_tensor_set(clcnn_context *ctx, clcnn_tensor *tensor, const double *values);
 void test_tensor_get(clcnn_context *ctx, const clcnn_tensor *tensor, double *out);
 /* The raw bytes, in a new malloc'ed buffer of *bytes bytes. */

@@ -48,7 +48,7 @@ START_TEST(test_zero_pad_matches_reference)
     clcnn_ref_zero_pad(x, c->dims, c->pad, ref);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
-    clcnn_tensor *tpad = test_tensor_from(ctx, dtype, out_dims, NULL);
+    clcnn_tensor *tpad = test_tensor_out(ctx, dtype, out_dims);
     TEST_OK(ctx, clcnn_zero_pad(ctx, tx, c->pad, tpad));
     test_tensor_get(ctx, tpad, got);
     size_t mismatches = check_close(name, "x_pad", got, ref, NULL, n_out, seed);

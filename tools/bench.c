@@ -69,6 +69,10 @@ typedef struct bench_layer {
     {                                                                                                                  \
         name, LAYER_POOL, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {__VA_ARGS__}, 0, modes           \
     }
+/* The networks suite's rows. */
+#define NET_CONV(name, ...) CONV(name, SUITE_NETWORKS, __VA_ARGS__)
+#define NET_CONV_EX(name, ...) CONV_EX(name, SUITE_NETWORKS, __VA_ARGS__)
+#define NET_POOL(name, ...) POOL(name, SUITE_NETWORKS, __VA_ARGS__)
 #define OTHER(name, kind, m, h, w, c, pad)                                                                             \
     {                                                                                                                  \
         name, kind, SUITE_TABLE, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, \
@@ -109,41 +113,41 @@ static const bench_layer layers[] = {
     OTHER("sgd_fc", LAYER_PARAMETER, 7, 7, 64, 10, 0),
     /* ---- --suite networks ---- */
     /* pointwise 1x1, stride 1 (ResNet-50 bottlenecks, MobileNet v2) and 2 (downsampling) */
-    CONV("r50_1x1_64", SUITE_NETWORKS, 8, 56, 56, 64, 1, 256, 1, 0),
-    CONV("r50_1x1_512", SUITE_NETWORKS, 8, 28, 28, 512, 1, 128, 1, 0),
-    CONV("r50_1x1_1024", SUITE_NETWORKS, 8, 14, 14, 256, 1, 1024, 1, 0),
-    CONV("mb2_1x1_24", SUITE_NETWORKS, 8, 56, 56, 24, 1, 144, 1, 0),
-    CONV("mb2_1x1_576", SUITE_NETWORKS, 8, 14, 14, 576, 1, 96, 1, 0),
-    CONV("r50_1x1_s2", SUITE_NETWORKS, 8, 56, 56, 256, 1, 512, 2, 0),
-    CONV("r50_1x1_s2b", SUITE_NETWORKS, 8, 28, 28, 512, 1, 1024, 2, 0),
+    NET_CONV("r50_1x1_64", 8, 56, 56, 64, 1, 256, 1, 0),
+    NET_CONV("r50_1x1_512", 8, 28, 28, 512, 1, 128, 1, 0),
+    NET_CONV("r50_1x1_1024", 8, 14, 14, 256, 1, 1024, 1, 0),
+    NET_CONV("mb2_1x1_24", 8, 56, 56, 24, 1, 144, 1, 0),
+    NET_CONV("mb2_1x1_576", 8, 14, 14, 576, 1, 96, 1, 0),
+    NET_CONV("r50_1x1_s2", 8, 56, 56, 256, 1, 512, 2, 0),
+    NET_CONV("r50_1x1_s2b", 8, 28, 28, 512, 1, 1024, 2, 0),
     /* fully connected as a convolution: the window is the input */
-    CONV("fc_train", SUITE_NETWORKS, 64, 7, 7, 64, 7, 10, 1, 0),
-    CONV("fc_r50", SUITE_NETWORKS, 8, 1, 1, 2048, 1, 1000, 1, 0),
-    CONV("fc_alexnet", SUITE_NETWORKS, 8, 6, 6, 256, 6, 1024, 1, 0),
+    NET_CONV("fc_train", 64, 7, 7, 64, 7, 10, 1, 0),
+    NET_CONV("fc_r50", 8, 1, 1, 2048, 1, 1000, 1, 0),
+    NET_CONV("fc_alexnet", 8, 6, 6, 256, 6, 1024, 1, 0),
     /* stems: large windows and strides on 1 to 3 channels */
-    CONV("stem_r50", SUITE_NETWORKS, 8, 224, 224, 3, 7, 64, 2, 3),
-    CONV("stem_alexnet", SUITE_NETWORKS, 8, 224, 224, 3, 11, 64, 4, 2),
-    CONV("stem_mb2", SUITE_NETWORKS, 8, 224, 224, 3, 3, 32, 2, 1),
-    CONV("stem_train", SUITE_NETWORKS, 64, 28, 28, 1, 5, 32, 1, 2),
+    NET_CONV("stem_r50", 8, 224, 224, 3, 7, 64, 2, 3),
+    NET_CONV("stem_alexnet", 8, 224, 224, 3, 11, 64, 4, 2),
+    NET_CONV("stem_mb2", 8, 224, 224, 3, 3, 32, 2, 1),
+    NET_CONV("stem_train", 64, 28, 28, 1, 5, 32, 1, 2),
     /* deep layers with a small spatial size */
-    CONV("deep7_512", SUITE_NETWORKS, 8, 7, 7, 512, 3, 512, 1, 1),
-    CONV("deep7_2048", SUITE_NETWORKS, 8, 7, 7, 2048, 1, 512, 1, 0),
+    NET_CONV("deep7_512", 8, 7, 7, 512, 3, 512, 1, 1),
+    NET_CONV("deep7_2048", 8, 7, 7, 2048, 1, 512, 1, 0),
     /* depthwise 3x3 (MobileNet v2), stride 1 and 2 */
-    CONV_EX("mb2_dw112", SUITE_NETWORKS, 8, 112, 112, 32, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    CONV_EX("mb2_dw112s2", SUITE_NETWORKS, 8, 112, 112, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1, 1, 1, 96),
-    CONV_EX("mb2_dw28", SUITE_NETWORKS, 8, 28, 28, 192, 3, 3, 192, 1, 1, 1, 1, 1, 1, 1, 1, 192),
-    CONV_EX("mb2_dw14s2", SUITE_NETWORKS, 8, 14, 14, 576, 3, 3, 576, 2, 2, 1, 1, 1, 1, 1, 1, 576),
-    CONV_EX("mb2_dw7", SUITE_NETWORKS, 8, 7, 7, 960, 3, 3, 960, 1, 1, 1, 1, 1, 1, 1, 1, 960),
+    NET_CONV_EX("mb2_dw112", 8, 112, 112, 32, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    NET_CONV_EX("mb2_dw112s2", 8, 112, 112, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1, 1, 1, 96),
+    NET_CONV_EX("mb2_dw28", 8, 28, 28, 192, 3, 3, 192, 1, 1, 1, 1, 1, 1, 1, 1, 192),
+    NET_CONV_EX("mb2_dw14s2", 8, 14, 14, 576, 3, 3, 576, 2, 2, 1, 1, 1, 1, 1, 1, 576),
+    NET_CONV_EX("mb2_dw7", 8, 7, 7, 960, 3, 3, 960, 1, 1, 1, 1, 1, 1, 1, 1, 960),
     /* grouped 3x3 (ResNeXt-50 32x4d) */
-    CONV_EX("rx50_g56", SUITE_NETWORKS, 8, 56, 56, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    CONV_EX("rx50_g14", SUITE_NETWORKS, 8, 14, 14, 512, 3, 3, 512, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    NET_CONV_EX("rx50_g56", 8, 56, 56, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    NET_CONV_EX("rx50_g14", 8, 14, 14, 512, 3, 3, 512, 1, 1, 1, 1, 1, 1, 1, 1, 32),
     /* dilated 3x3 (DeepLab v3's ASPP at output stride 16), dilation 2 and 6 */
-    CONV_EX("aspp_d2", SUITE_NETWORKS, 2, 33, 33, 512, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
-    CONV_EX("aspp_d6", SUITE_NETWORKS, 2, 33, 33, 512, 3, 3, 256, 1, 1, 6, 6, 6, 6, 6, 6, 1),
+    NET_CONV_EX("aspp_d2", 2, 33, 33, 512, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+    NET_CONV_EX("aspp_d6", 2, 33, 33, 512, 3, 3, 256, 1, 1, 6, 6, 6, 6, 6, 6, 1),
     /* padded max pool (the ResNet stem's) and global average pool */
-    POOL("r50_maxpool", SUITE_NETWORKS, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
-    POOL("r50_gap", SUITE_NETWORKS, 8, 7, 7, 2048, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
-    POOL("mb2_gap", SUITE_NETWORKS, 8, 7, 7, 1280, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
+    NET_POOL("r50_maxpool", 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+    NET_POOL("r50_gap", 8, 7, 7, 2048, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
+    NET_POOL("mb2_gap", 8, 7, 7, 1280, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
 };
 
 /* The training network's optimiser: `clcnn train`'s defaults. */
@@ -652,20 +656,32 @@ static void reference_sgd_update(bench_row *r)
 /* The table: every public op. The conv_backward_* rows time one output of
  * conv_backward each (the others NULL); the reference computes all three,
  * so they have none. */
+/* A row whose shape_, run_ and reference_ functions are named after it;
+ * OP_PART: one output of conv_backward, timed only when --op names it. */
+#define OP_NAMED(name, stem, kind)                                                                                     \
+    {                                                                                                                  \
+        name, kind, 0, shape_##stem, run_##stem, reference_##stem                                                      \
+    }
+#define OP(stem, kind) OP_NAMED(#stem, stem, kind)
+#define OP_PART_NAMED(name, stem, kind, shape)                                                                         \
+    {                                                                                                                  \
+        name, kind, 1, shape, run_##stem, NULL                                                                         \
+    }
+#define OP_PART(stem, kind, shape) OP_PART_NAMED(#stem, stem, kind, shape)
 static const bench_op ops[] = {
-    {"conv_forward", LAYER_CONV, 0, shape_conv_forward, run_conv_forward, reference_conv_forward},
-    {"conv_backward", LAYER_CONV, 0, shape_conv_backward, run_conv_backward, reference_conv_backward},
-    {"conv_backward_data", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_data, NULL},
-    {"conv_backward_filter", LAYER_CONV, 1, shape_conv_backward_part, run_conv_backward_filter, NULL},
-    {"conv_backward_bias", LAYER_CONV, 1, shape_conv_backward_bias, run_conv_backward_bias, NULL},
-    {"pool_forward", LAYER_POOL, 0, shape_pool_forward, run_pool_forward, reference_pool_forward},
-    {"pool_backward", LAYER_POOL, 0, shape_pool_backward, run_pool_backward, reference_pool_backward},
-    {"zero_pad", LAYER_PAD, 0, shape_zero_pad, run_zero_pad, reference_zero_pad},
-    {"relu_forward", LAYER_ACTIVATION, 0, shape_relu_forward, run_relu_forward, reference_relu_forward},
-    {"relu_backward", LAYER_ACTIVATION, 0, shape_relu_backward, run_relu_backward, reference_relu_backward},
-    {"softmax_cross_entropy_forward", LAYER_LOSS, 0, shape_sce_forward, run_sce_forward, reference_sce_forward},
-    {"softmax_cross_entropy_backward", LAYER_LOSS, 0, shape_sce_backward, run_sce_backward, reference_sce_backward},
-    {"sgd_update", LAYER_PARAMETER, 0, shape_sgd_update, run_sgd_update, reference_sgd_update},
+    OP(conv_forward, LAYER_CONV),
+    OP(conv_backward, LAYER_CONV),
+    OP_PART(conv_backward_data, LAYER_CONV, shape_conv_backward_part),
+    OP_PART(conv_backward_filter, LAYER_CONV, shape_conv_backward_part),
+    OP_PART(conv_backward_bias, LAYER_CONV, shape_conv_backward_bias),
+    OP(pool_forward, LAYER_POOL),
+    OP(pool_backward, LAYER_POOL),
+    OP(zero_pad, LAYER_PAD),
+    OP(relu_forward, LAYER_ACTIVATION),
+    OP(relu_backward, LAYER_ACTIVATION),
+    OP_NAMED("softmax_cross_entropy_forward", sce_forward, LAYER_LOSS),
+    OP_NAMED("softmax_cross_entropy_backward", sce_backward, LAYER_LOSS),
+    OP(sgd_update, LAYER_PARAMETER),
 };
 
 /* ---- timing ---- */
@@ -891,6 +907,15 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* NULL or "": null. */
+static void json_string_or_null(FILE *out, const char *s)
+{
+    if (s && s[0])
+        json_string(out, s);
+    else
+        fputs("null", out);
+}
+
 static void json_number(FILE *out, double value)
 {
     if (isfinite(value))
@@ -918,10 +943,7 @@ static void print_json(const bench *b)
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
         fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "", r->layer->name, r->op->name);
-        if (r->mode)
-            json_string(out, r->mode);
-        else
-            fputs("null", out);
+        json_string_or_null(out, r->mode);
         fputs(", \"input\": ", out);
         json_dims(out, r->input_dims);
         fputs(", \"weights\": ", out);
@@ -962,15 +984,9 @@ static void print_json(const bench *b)
         fputs(", \"speedup\": ", out);
         json_number(out, r->reference_ms / r->median_ms);
         fputs(", \"reference_note\": ", out);
-        if (r->reference_note[0])
-            json_string(out, r->reference_note);
-        else
-            fputs("null", out);
+        json_string_or_null(out, r->reference_note);
         fputs(", \"error\": ", out);
-        if (r->error[0])
-            json_string(out, r->error);
-        else
-            fputs("null", out);
+        json_string_or_null(out, r->error);
         if (b->kernels) {
             fputs(", \"kernels\": [", out);
             for (size_t k = 0; k < r->launch_count && k < MAX_LAUNCHES; k++) {
@@ -1120,11 +1136,11 @@ int cli_bench(int argc, char **argv)
         {"repeat", required_argument, NULL, 'r'},
         {"json", no_argument, NULL, 'j'},
         {"no-reference", no_argument, NULL, 'n'},
-        {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
+        CLI_OPTION_DEVICE,
+        CLI_OPTION_HELP,
         {"suite", required_argument, NULL, 's'},
         {"kernels", no_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTIONS_END,
     };
     const char *device = NULL;
     int layer_wanted[COUNT(layers)] = {0}, op_named[COUNT(ops)] = {0};

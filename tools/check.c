@@ -989,10 +989,14 @@ static int find_op(const char *name)
 int cli_check(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"cases", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
-        {"dtype", required_argument, NULL, 't'},  {"op", required_argument, NULL, 'o'},
-        {"device", required_argument, NULL, 'd'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"cases", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},
+        {"dtype", required_argument, NULL, 't'},
+        {"op", required_argument, NULL, 'o'},
+        CLI_OPTION_DEVICE,
+        {"verbose", no_argument, NULL, 'v'},
+        CLI_OPTION_HELP,
+        CLI_OPTIONS_END,
     };
     const char *device = NULL;
     long cases = DEFAULT_CASES;

@@ -49,6 +49,21 @@ int cli_unknown_argument(const char *command, const char *arg);
 /* The --device help text every command shows. */
 void cli_print_device_help(FILE *out);
 
+/* The rows of a command's struct option table that every device command
+ * takes: --device NAME (val 'd'), --help (val 'h'), and the table's end. */
+#define CLI_OPTION_DEVICE                                                                                              \
+    {                                                                                                                  \
+        "device", required_argument, NULL, 'd'                                                                         \
+    }
+#define CLI_OPTION_HELP                                                                                                \
+    {                                                                                                                  \
+        "help", no_argument, NULL, 'h'                                                                                 \
+    }
+#define CLI_OPTIONS_END                                                                                                \
+    {                                                                                                                  \
+        NULL, 0, NULL, 0                                                                                               \
+    }
+
 /* ---- device, reporting, clock (common.c) ---- */
 
 /* Opens a context on `device` (NULL: the library's default choice). On

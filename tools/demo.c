@@ -175,9 +175,11 @@ static void print_pair(const demo *d, char *device_text, char *reference_text)
     free(reference_text);
 }
 
-/* Judges one output and prints its PASS/FAIL line. scale NULL: exact. */
-static void verdict(demo *d, const char *what, const size_t dims[4], const double *got, const double *ref,
-                    const double *scale)
+/* Judges one output and prints its PASS/FAIL line. scale NULL: exact. A
+ * FAIL is counted in d->failures, not an error of the step: returns 0, the
+ * status of a step that ends with it. */
+static int verdict(demo *d, const char *what, const size_t dims[4], const double *got, const double *ref,
+                   const double *scale)
 {
     size_t n = kit_elements(dims), worst_at;
     double worst = kit_scaled_error(got, ref, scale, n, d->dtype, &worst_at);
@@ -191,7 +193,7 @@ static void verdict(demo *d, const char *what, const size_t dims[4], const doubl
                    n == 1 ? "" : "s", worst, KIT_TOLERANCE);
         else
             printf("PASS  %s %s: %zu value%s, all equal to the reference\n", what, shape, n, n == 1 ? "" : "s");
-        return;
+        return 0;
     }
     d->failures++;
     char index[64];
@@ -200,6 +202,7 @@ static void verdict(demo *d, const char *what, const size_t dims[4], const doubl
            "(limit %g)\n",
            what, shape, what, index, got[worst_at], got[worst_at], ref[worst_at], ref[worst_at], worst,
            scale ? KIT_TOLERANCE : 0.0);
+    return 0;
 }
 
 /* ---- device helpers: failures are reported and end the demo ---- */
@@ -273,8 +276,7 @@ static int step_zero_pad(demo *d)
     print_array(d, "x[1,1] = ", x + 1 * 18 + 1 * 6, slice_x, 2);
     print_pair(d, labelled_array(d, "x_pad[1,1] = ", x_pad + 1 * 98 + 1 * 14, slice_pad, 2, 0),
                labelled_array(d, "x_pad[1,1] = ", ref + 1 * 98 + 1 * 14, slice_pad, 2, 0));
-    verdict(d, "x_pad", pad_dims, x_pad, ref, NULL);
-    return 0;
+    return verdict(d, "x_pad", pad_dims, x_pad, ref, NULL);
 }
 
 static int step_conv_single_step(demo *d)
@@ -302,8 +304,7 @@ static int step_conv_single_step(demo *d)
     absolute(w, w_abs, 48);
     double scale = clcnn_ref_conv_single_step(a_abs, w_abs, fabs(b[0]), 48);
     print_pair(d, labelled_scalar(d, "Z = ", z), labelled_scalar(d, "Z = ", ref));
-    verdict(d, "Z", one, &z, &ref, &scale);
-    return 0;
+    return verdict(d, "Z", one, &z, &ref, &scale);
 }
 
 typedef struct conv_inputs {
@@ -349,8 +350,7 @@ static int step_conv_forward(demo *d, conv_inputs *c)
                labelled_scalar(d, "Z's mean = ", numpy_mean(ref, n)));
     print_pair(d, labelled_array(d, "Z[3,2,1] = ", c->z + offset, row, 1, 0),
                labelled_array(d, "Z[3,2,1] = ", ref + offset, row, 1, 0));
-    verdict(d, "Z", c->z_dims, c->z, ref, scale);
-    return 0;
+    return verdict(d, "Z", c->z_dims, c->z, ref, scale);
 }
 
 static int step_conv_backward(demo *d, conv_inputs *c)
@@ -390,8 +390,7 @@ static int step_conv_backward(demo *d, conv_inputs *c)
          " dA_prev_pad back into dA_prev; these are the means of the true gradient)");
     verdict(d, "dA", c->a_dims, da, ref_da, scale_da);
     verdict(d, "dW", c->w_dims, dw, ref_dw, scale_dw);
-    verdict(d, "db", b_dims, db, ref_db, scale_db);
-    return 0;
+    return verdict(d, "db", b_dims, db, ref_db, scale_db);
 }
 
 static int step_pool_forward(demo *d)
@@ -471,8 +470,7 @@ static int step_mask_and_distribute(demo *d)
     const size_t shape[2] = {2, 2};
     print_pair(d, labelled_array(d, "distributed value = ", spread, shape, 2, 0),
                labelled_array(d, "distributed value = ", ref, shape, 2, 0));
-    verdict(d, "distributed value", square, spread, ref, scale);
-    return 0;
+    return verdict(d, "distributed value", square, spread, ref, scale);
 }
 
 static int step_pool_backward(demo *d)
@@ -518,11 +516,11 @@ static int step_pool_backward(demo *d)
 int cli_demo(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},
+        CLI_OPTION_DEVICE,
         {"dtype", required_argument, NULL, 't'},
         {"print-style", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_HELP,
+        CLI_OPTIONS_END,
     };
     const char *device = NULL, *dtype_text = NULL, *style_text = NULL;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {

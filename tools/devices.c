@@ -184,10 +184,10 @@ static int list_devices(const char *device, clcnn_device_info **devices, size_t 
 int cli_devices(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'},
+        CLI_OPTION_DEVICE,
         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_HELP,
+        CLI_OPTIONS_END,
     };
     const char *device = NULL;
     int json = 0;
