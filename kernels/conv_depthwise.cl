@@ -183,20 +183,13 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
         } else {
             FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, 1)
         }
-#ifdef HAS_BIAS
-        const vreal bias = lanes == VECTOR ? LOAD_FULL(b + c, lanes) : LOAD_TAIL(b + c, lanes);
-#endif
+        DECLARE_BIAS(b + c);
         /* A guard, not a break, so that the loop unrolls and acc[] stays in
          * registers. */
         _Pragma("unroll") for (int t = 0; t < TILE; t++) {
             if (t < n_pix) {
                 vreal v = acc[t];
-#ifdef HAS_BIAS
-                v += bias;
-#endif
-#ifdef RELU
-                v = RELU_OF(v);
-#endif
+                EPILOGUE(v);
                 if (lanes == VECTOR)
                     STORE_OUT(v, out + (idx_t)t * n_C + c);
                 else
