@@ -113,6 +113,12 @@ int cover_hi(int x, int pad, int stride, int n_out)
         int n_H, int n_W, int stride_h, int stride_w, int pad_top, int pad_left,  \
         int dilation_h, int dilation_w, int groups
 
+/* Declares the vector register tile acc[n], at 0. */
+#define VECTOR_TILE_ZERO(acc, n)                                                   \
+    vreal acc[n];                                                                  \
+    _Pragma("unroll") for (int t = 0; t < (n); t++)                                \
+        acc[t] = (vreal)0
+
 /* The epilogue of the direct forward kernels' vector tiles:
  * DECLARE_BIAS(at) loads the `lanes` biases at `at` (HAS_BIAS), and
  * EPILOGUE(v) adds them to v, then applies the ReLU (RELU). */

@@ -172,9 +172,7 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
 
     for (int c = c_begin; c < c_end; c += VECTOR) {
         const int lanes = min(VECTOR, c_end - c);
-        vreal acc[TILE];
-        _Pragma("unroll") for (int t = 0; t < TILE; t++)
-            acc[t] = (vreal)0;
+        VECTOR_TILE_ZERO(acc, TILE);
         if (lanes == VECTOR) {
             if (inside)
                 FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 0)

@@ -81,9 +81,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     const int kw_hi = right < 0 ? -1 : min(f_w - 1, right / dilation_w);
     const int one_run = dilation_w == 1 && groups == 1;
 
-    vreal acc[TILE_PIXELS];
-    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
-        acc[t] = (vreal)0;
+    VECTOR_TILE_ZERO(acc, TILE_PIXELS);
 
     for (int kh = 0; kh < f_h; kh++) {
         const int ih = h * stride_h - pad_top + kh * dilation_h;
