@@ -29,10 +29,8 @@ static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthro
 static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                   const clcnn_conv_params *p, int walkthrough, conv_shape *s)
 {
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)) ||
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) ||
         (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)))
         return st;
     if (p == NULL)

@@ -147,6 +147,9 @@ int clcnn__device_has_extension(cl_device_id device, const char *name);
 
 /* Validation helpers (tensor.c). Each returns CLCNN_OK or records why not. */
 clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op);
+/* clcnn__check_context, then clcnn__check_tensor of the call's first tensor
+ * t, whose dtype sets the one every other tensor must have. */
+clcnn_status clcnn__check_first(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t);
 /* The dtype and dims of a new tensor (created or wrapped): a known dtype the
  * device runs, no dim 0, and a byte size that fits size_t; sets *count. */
 clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],

@@ -65,10 +65,8 @@ static clcnn_status check_mode(clcnn_context *ctx, const char *op, clcnn_pool_mo
 static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, int f, int stride,
                                   clcnn_pool_mode mode, pool_shape *s)
 {
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)))
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)))
         return st;
     if (f < 1)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: f is %d; the window must be at least 1", op, f);
@@ -134,10 +132,8 @@ static clcnn_status check_axis_fits(clcnn_context *ctx, const char *op, const po
 static clcnn_status pool_validate_ex(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
                                      const clcnn_pool_params *params, clcnn_pool_mode mode, pool_shape *s)
 {
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "a_prev", a_prev, a_prev ? a_prev->dtype : CLCNN_FLOAT32)))
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)))
         return st;
     if (params == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,

@@ -5,12 +5,9 @@
 clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn_tensor *y)
 {
     static const char op[] = "relu_forward";
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "x", x, x ? x->dtype : CLCNN_FLOAT32)) ||
-        (st = clcnn__check_tensor(ctx, op, "y", y, x->dtype)) || (st = clcnn__check_dims(ctx, op, "y", y, x->dims)) ||
-        (st = clcnn__check_distinct(ctx, op, "y", y, "x", x)))
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "x", x)) || (st = clcnn__check_tensor(ctx, op, "y", y, x->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "y", y, x->dims)) || (st = clcnn__check_distinct(ctx, op, "y", y, "x", x)))
         return st;
     cl_kernel k;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_relu_forward, x->dtype, "", "relu_forward", &k)))
@@ -26,15 +23,13 @@ clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn
 clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x, clcnn_tensor *dx)
 {
     static const char op[] = "relu_backward";
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "dy", dy)) || (st = clcnn__check_tensor(ctx, op, "x", x, dy->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "x", x, dy->dims)))
         return st;
-    if ((st = clcnn__check_tensor(ctx, op, "dy", dy, dy ? dy->dtype : CLCNN_FLOAT32)) ||
-        (st = clcnn__check_tensor(ctx, op, "x", x, dy->dtype)) || (st = clcnn__check_dims(ctx, op, "x", x, dy->dims)) ||
-        (st = clcnn__check_tensor(ctx, op, "dx", dx, dy->dtype)) ||
-        (st = clcnn__check_dims(ctx, op, "dx", dx, dy->dims)) ||
-        (st = clcnn__check_distinct(ctx, op, "dx", dx, "dy", dy)) ||
-        (st = clcnn__check_distinct(ctx, op, "dx", dx, "x", x)))
+    const clcnn_named_output outs[] = {{"dx", dx, dy->dims}};
+    const clcnn_named_input ins[] = {{"dy", dy}, {"x", x}};
+    if ((st = clcnn__check_outputs(ctx, op, dy->dtype, outs, 1, ins, 2, 0)))
         return st;
     cl_kernel k;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_relu_backward, dy->dtype, "", "relu_backward", &k)))

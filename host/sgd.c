@@ -8,10 +8,8 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
                               double lr, double momentum, double weight_decay)
 {
     static const char op[] = "sgd_update";
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "param", param, param ? param->dtype : CLCNN_FLOAT32)) ||
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "param", param)) ||
         (st = clcnn__check_tensor(ctx, op, "grad", grad, param->dtype)) ||
         (st = clcnn__check_dims(ctx, op, "grad", grad, param->dims)) ||
         (st = clcnn__check_distinct(ctx, op, "param", param, "grad", grad)))

@@ -12,10 +12,8 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
                                             const clcnn_tensor *scores, const clcnn_tensor *labels,
                                             size_t label_dims[4])
 {
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, scores_name, scores, scores ? scores->dtype : CLCNN_FLOAT32)) ||
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, scores_name, scores)) ||
         (st = clcnn__check_tensor(ctx, op, "labels", labels, scores->dtype)))
         return st;
     label_dims[0] = scores->dims[0];

@@ -18,6 +18,14 @@ clcnn_status clcnn__check_context(clcnn_context *ctx, const char *op)
     return CLCNN_OK;
 }
 
+clcnn_status clcnn__check_first(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t)
+{
+    clcnn_status st = clcnn__check_context(ctx, op);
+    if (st != CLCNN_OK)
+        return st;
+    return clcnn__check_tensor(ctx, op, name, t, t ? t->dtype : CLCNN_FLOAT32);
+}
+
 clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
                                      size_t *count_out)
 {

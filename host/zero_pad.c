@@ -6,10 +6,8 @@
 clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
     static const char op[] = "zero_pad";
-    clcnn_status st = clcnn__check_context(ctx, op);
-    if (st != CLCNN_OK)
-        return st;
-    if ((st = clcnn__check_tensor(ctx, op, "x", x, x ? x->dtype : CLCNN_FLOAT32)))
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "x", x)))
         return st;
     if (pad < 0)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: pad is %d; it must be at least 0", op, pad);

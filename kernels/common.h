@@ -113,6 +113,28 @@ int cover_hi(int x, int pad, int stride, int n_out)
         int n_H, int n_W, int stride_h, int stride_w, int pad_top, int pad_left,  \
         int dilation_h, int dilation_w, int groups
 
+/* Declares the vector register tile acc[n], at 0. */
+#define VECTOR_TILE_ZERO(acc, n)                                                   \
+    vreal acc[n];                                                                  \
+    _Pragma("unroll") for (int t = 0; t < (n); t++)                                \
+        acc[t] = (vreal)0
+
+/* The epilogue of the direct forward kernels' vector tiles:
+ * DECLARE_BIAS(at) loads the `lanes` biases at `at` (HAS_BIAS), and
+ * EPILOGUE(v) adds them to v, then applies the ReLU (RELU). */
+#ifdef HAS_BIAS
+#define DECLARE_BIAS(at) const vreal bias = lanes == VECTOR ? LOAD_FULL(at, lanes) : LOAD_TAIL(at, lanes)
+#define EPILOGUE_BIAS(v) (v) += bias
+#else
+#define DECLARE_BIAS(at)
+#define EPILOGUE_BIAS(v)
+#endif
+#ifdef RELU
+#define EPILOGUE(v) EPILOGUE_BIAS(v); (v) = RELU_OF(v)
+#else
+#define EPILOGUE(v) EPILOGUE_BIAS(v)
+#endif
+
 /* The taps k of a window (stride, dilation, f) that reach input position x
  * (padded by pad before it) are those with k * dilation = x + pad (mod
  * stride): an arithmetic progression from the first one with a step of

@@ -84,9 +84,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
         return;
     const int lanes = min(in_group - cp_in_group, VECTOR);
 
-    vreal acc[TILE_PIXELS];
-    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
-        acc[t] = (vreal)0;
+    VECTOR_TILE_ZERO(acc, TILE_PIXELS);
 
     int kh_step, kw_step;
     const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);

@@ -64,9 +64,7 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     const int wo_hi = right < 0 ? -1 : min(n_W - 1, right / stride_w);
     const int a_step = stride_w * n_C_prev;
 
-    vreal acc[TILE_ROWS];
-    _Pragma("unroll") for (int t = 0; t < TILE_ROWS; t++)
-        acc[t] = (vreal)0;
+    VECTOR_TILE_ZERO(acc, TILE_ROWS);
     for (int r = r_begin; r < r_end; r++) {
         const int i = r / n_H, h = r - i * n_H;
         const int ih = h * stride_h - pad_top + kh * dilation_h;
@@ -140,9 +138,7 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
     const int right = n_W_prev - f_w + pad_left;
     const int full_hi = max(full_lo, right < 0 ? 0 : min(n_W, right / stride_w + 1));
 
-    vreal acc[ROW_LEN];
-    _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++)
-        acc[t] = (vreal)0;
+    VECTOR_TILE_ZERO(acc, ROW_LEN);
     for (int r = r_begin; r < r_end; r++) {
         const int i = r / n_H, h = r - i * n_H;
         const int ih = h * stride_h - pad_top + kh * dilation_h;

@@ -172,9 +172,7 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
 
     for (int c = c_begin; c < c_end; c += VECTOR) {
         const int lanes = min(VECTOR, c_end - c);
-        vreal acc[TILE];
-        _Pragma("unroll") for (int t = 0; t < TILE; t++)
-            acc[t] = (vreal)0;
+        VECTOR_TILE_ZERO(acc, TILE);
         if (lanes == VECTOR) {
             if (inside)
                 FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 0)
@@ -183,20 +181,13 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
         } else {
             FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, 1)
         }
-#ifdef HAS_BIAS
-        const vreal bias = lanes == VECTOR ? LOAD_FULL(b + c, lanes) : LOAD_TAIL(b + c, lanes);
-#endif
+        DECLARE_BIAS(b + c);
         /* A guard, not a break, so that the loop unrolls and acc[] stays in
          * registers. */
         _Pragma("unroll") for (int t = 0; t < TILE; t++) {
             if (t < n_pix) {
                 vreal v = acc[t];
-#ifdef HAS_BIAS
-                v += bias;
-#endif
-#ifdef RELU
-                v = RELU_OF(v);
-#endif
+                EPILOGUE(v);
                 if (lanes == VECTOR)
                     STORE_OUT(v, out + (idx_t)t * n_C + c);
                 else

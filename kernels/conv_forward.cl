@@ -86,9 +86,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     const int kw_lo = n_pix < TILE_PIXELS ? f_w : iw_first >= 0 ? 0 : (dilation_w - 1 - iw_first) / dilation_w;
     const int kw_hi = right < 0 ? -1 : min(f_w - 1, right / dilation_w);
 
-    vreal acc[TILE_PIXELS];
-    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
-        acc[t] = (vreal)0;
+    VECTOR_TILE_ZERO(acc, TILE_PIXELS);
 
     for (int kh = 0; kh < f_h; kh++) {
         const int ih = h * stride_h - pad_top + kh * dilation_h;
@@ -139,21 +137,14 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         }
     }
 
-#ifdef HAS_BIAS
-    const vreal bias = lanes == VECTOR ? LOAD_FULL(b + c0, lanes) : LOAD_TAIL(b + c0, lanes);
-#endif
+    DECLARE_BIAS(b + c0);
     __global real *out = z + (((idx_t)i * n_H + h) * n_W + w0) * n_C + c0;
     /* A guard, not a break: a loop with an early exit is not unrolled, and
      * then acc[] is indexed at run time and lives in memory, not registers. */
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         if (t < n_pix) {
             vreal v = acc[t];
-#ifdef HAS_BIAS
-            v += bias;
-#endif
-#ifdef RELU
-            v = RELU_OF(v);
-#endif
+            EPILOGUE(v);
             if (lanes == VECTOR)
                 STORE_FULL(v, out + (idx_t)t * n_C, lanes);
             else
