@@ -11,6 +11,11 @@ clcnn is faster), then the geometric mean of the ratio per op.
   python3 tools/torch_bench.py --suite table --repeat 20
   python3 tools/torch_bench.py --device cuda --clcnn-device nvidia   # cuDNN, TF32 off
 
+On a shared machine a layer's time drifts by 2x over minutes, so the
+whole comparison runs --rounds times (clcnn's suite, then PyTorch on every
+row), and each side's time per row is the median over the rounds; the
+last column is the range of the row's ratio over the rounds.
+
 PyTorch runs each layer in NCHW and in channels_last (NHWC) and counts the
 faster; convolutions with asymmetric padding get an explicit F.pad first,
 as a PyTorch user would write them. Needs Debian's python3-torch (CPU) or a
@@ -162,6 +167,8 @@ def main():
     parser.add_argument("--layer", action="append", default=[], help="only these (repeatable)")
     parser.add_argument("--op", action="append", default=[], help="only these (repeatable)")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="whole comparisons run, medians taken over them (default 3)")
     parser.add_argument("--device", default="cpu", help="PyTorch's device: cpu or cuda")
     parser.add_argument("--clcnn-device", default=None, help="clcnn's --device SPEC")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -174,10 +181,6 @@ def main():
     command += [item for op in args.op for item in ("--op", op)]
     if args.clcnn_device:
         command += ["--device", args.clcnn_device]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    if result.returncode != 0 or not result.stdout.strip():
-        sys.exit("torch_bench: %s failed (exit %d)" % (" ".join(command), result.returncode))
-    bench = json.loads(result.stdout)
 
     device = torch.device(args.device)
     if device.type == "cuda":
@@ -191,18 +194,35 @@ def main():
             torch.get_num_threads(), "on" if torch.backends.mkldnn.is_available() else "off")
     time_fn = timer(device, args.repeat)
 
+    rows = {}  # (layer, op, mode) -> {"row", "clcnn": [ms per round], "torch": [...], "note"}
+    for round_index in range(args.rounds):
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if result.returncode != 0 or not result.stdout.strip():
+            sys.exit("torch_bench: %s failed (exit %d)" % (" ".join(command), result.returncode))
+        bench = json.loads(result.stdout)
+        for row in bench["rows"]:
+            entry = rows.setdefault((row["layer"], row["op"], row["mode"]),
+                                    {"row": row, "clcnn": [], "torch": [], "note": None})
+            if row["error"] or row["median_ms"] is None:
+                entry["note"] = "clcnn failed: %s" % row["error"]
+                continue
+            entry["clcnn"].append(row["median_ms"])
+            try:
+                entry["torch"].append(torch_ms(row, device, time_fn))
+            except (ValueError, RuntimeError) as error:
+                entry["note"] = str(error)
+        print("round %d of %d done" % (round_index + 1, args.rounds), file=sys.stderr)
+
     print("clcnn %s on %s, %s; config %s" % (bench["version"], bench["device"], bench["dtype"],
                                              bench["config"]))
-    print("PyTorch %s on %s; median of %d runs each; ratio = PyTorch ms / clcnn ms "
-          "(above 1: clcnn is faster)\n" % (torch.__version__, torch_name, args.repeat))
-    header = "%-13s %-30s %-7s %-46s %10s %10s %7s" % ("layer", "op", "mode", "shape", "clcnn ms",
-                                                        "torch ms", "ratio")
-    print(header)
+    print("PyTorch %s on %s; median of %d runs each, then the median over %d rounds; "
+          "ratio = PyTorch ms / clcnn ms (above 1: clcnn is faster)\n" % (
+              torch.__version__, torch_name, args.repeat, args.rounds))
+    print("%-13s %-30s %-7s %-46s %10s %10s %7s  %s" % ("layer", "op", "mode", "shape", "clcnn ms",
+                                                         "torch ms", "ratio", "rounds"))
     ratios = {}
-    for row in bench["rows"]:
-        if row["error"] or row["median_ms"] is None:
-            print("%-13s %-30s clcnn failed: %s" % (row["layer"], row["op"], row["error"]))
-            continue
+    for (layer, op, mode), entry in rows.items():
+        row = entry["row"]
         shape = "%s -> %s" % ("x".join(map(str, row["input"])), "x".join(map(str, row["output"])))
         if "conv" in row:
             p = row["conv"]
@@ -211,18 +231,17 @@ def main():
         elif "pool" in row:
             p = row["pool"]
             shape += " f%dx%d s%d p%d" % (p["f_h"], p["f_w"], p["stride_h"], p["pad_top"])
-        try:
-            reference = torch_ms(row, device, time_fn)
-        except (ValueError, RuntimeError) as error:
-            print("%-13s %-30s %-7s %-46s %10.3f %10s   (%s)" % (
-                row["layer"], row["op"], row["mode"] or "", shape, row["median_ms"], "-", error))
+        if entry["note"] or not entry["torch"]:
+            ours = "%10.3f" % median(entry["clcnn"]) if entry["clcnn"] else "%10s" % "-"
+            print("%-13s %-30s %-7s %-46s %s %10s   (%s)" % (layer, op, mode or "", shape, ours, "-",
+                                                          entry["note"]))
             continue
-        ratio = reference / row["median_ms"]
-        key = row["op"] + (" " + row["mode"] if row["mode"] else "")
-        ratios.setdefault(key, []).append(ratio)
-        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx" % (
-            row["layer"], row["op"], row["mode"] or "", shape, row["median_ms"], reference, ratio))
-        sys.stdout.flush()
+        ours, theirs = median(entry["clcnn"]), median(entry["torch"])
+        ratio = theirs / ours
+        per_round = [t / c for c, t in zip(entry["clcnn"], entry["torch"])]
+        ratios.setdefault(op + (" " + mode if mode else ""), []).append(ratio)
+        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx  %.2f-%.2f" % (
+            layer, op, mode or "", shape, ours, theirs, ratio, min(per_round), max(per_round)))
     print("\ngeometric mean of the ratio per op (rows):")
     for key, values in ratios.items():
         mean = math.exp(sum(math.log(v) for v in values) / len(values))
