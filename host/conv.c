@@ -13,6 +13,12 @@ typedef clcnn_conv_shape conv_shape;
  * more than the cores of a CPU, so that POCL can balance them. */
 #define MIN_GROUPS 16
 
+/* Rows of the GEMM view from which dA runs as a forward convolution with W
+ * transposed (plan_backward). */
+#ifndef DATA_FORWARD_MIN_ROWS
+#define DATA_FORWARD_MIN_ROWS 256
+#endif
+
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
 static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthrough, const char *field,
@@ -191,6 +197,39 @@ static int epilogue_options(char *out, size_t capacity, int has_bias, clcnn_acti
                     act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
 }
 
+/* The register-tiled forward kernel, built for one shape and epilogue:
+ * planned before anything is enqueued, launched on any buffers of that
+ * shape (the forward's own, or dA's, a forward with W transposed). */
+typedef struct forward_plan {
+    cl_kernel kernel;
+    size_t global[2], local[2];
+} forward_plan;
+
+static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                 const char *epilogue, forward_plan *f)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    const int vec = clcnn__vector_for(t->conv_vector, s->out_group),
+              tile = clcnn__tile_for_width(t->conv_tile_pixels, s->n_W);
+    char options[192];
+    snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d%s", tile, vec,
+             s->dilation_w != 1 || s->groups != 1, epilogue);
+    f->global[0] = (size_t)s->m * s->n_H * clcnn__div_up((size_t)s->n_W, (size_t)tile);
+    f->global[1] = (size_t)s->groups * clcnn__div_up((size_t)s->out_group, (size_t)vec);
+    f->local[0] = (size_t)t->conv_local;
+    f->local[1] = 1;
+    return clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &f->kernel);
+}
+
+/* z = epilogue(conv(a, w) + b); without a bias in the plan, b is never read. */
+static clcnn_status run_forward(clcnn_context *ctx, const char *op, const conv_shape *s, const forward_plan *f,
+                                cl_mem a, cl_mem w, cl_mem b, cl_mem z)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(a), CLCNN_ARG(w), CLCNN_ARG(b), CLCNN_ARG(z), CLCNN_CONV_SHAPE_ARGS(*s)};
+    clcnn_status st = clcnn__set_args(ctx, op, f->kernel, args, (int)(sizeof args / sizeof args[0]));
+    return st ? st : clcnn__launch(ctx, op, f->kernel, 2, f->global, f->local);
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, const clcnn_conv_params *params, clcnn_activation act,
                                  int walkthrough, clcnn_tensor *z)
@@ -214,14 +253,6 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     view_as_gemm(&s);
     if (clcnn__depthwise_applies(&s))
         return clcnn__depthwise_forward(ctx, op, &s, a_prev, w, b, act, z);
-    const clcnn_tuning *t = &ctx->tuning;
-    /* Without a bias the kernel never reads b: any buffer stands in. */
-    const cl_mem b_mem = b ? b->mem : w->mem;
-    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem), CLCNN_ARG(b_mem), CLCNN_ARG(z->mem),
-                              CLCNN_CONV_SHAPE_ARGS(s)};
-    const int n_args = (int)(sizeof args / sizeof args[0]);
-    char options[192];
-    cl_kernel k;
     /* Work-group tiles in local memory (conv_gpu.c), where the tuning asks
      * for them and the device runs them; else the register tiles below. */
     int done = 0;
@@ -229,20 +260,11 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     epilogue_options(epilogue, sizeof epilogue, b != NULL, act);
     if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
         return st;
-    const int vec = clcnn__vector_for(t->conv_vector, s.out_group),
-              tile = clcnn__tile_for_width(t->conv_tile_pixels, s.n_W);
-    int used = snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d", tile, vec,
-                        s.dilation_w != 1 || s.groups != 1);
-    epilogue_options(options + used, sizeof options - (size_t)used, b != NULL, act);
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_forward, dt, options, "conv_forward", &k)))
+    forward_plan f;
+    if ((st = plan_forward(ctx, op, dt, &s, epilogue, &f)))
         return st;
-    const size_t row_tiles = clcnn__div_up((size_t)s.n_W, (size_t)tile);
-    const size_t global[2] = {(size_t)s.m * s.n_H * row_tiles,
-                              (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)vec)};
-    const size_t local[2] = {(size_t)t->conv_local, 1};
-    if ((st = clcnn__set_args(ctx, op, k, args, n_args)))
-        return st;
-    return clcnn__launch(ctx, op, k, 2, global, local);
+    /* Without a bias the kernel never reads b: any buffer stands in. */
+    return run_forward(ctx, op, &s, &f, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
 }
 
 clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -278,6 +300,9 @@ typedef struct backward_plan {
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
+    int data_forward;                 /* dA by the forward kernel on dZ and W transposed (the GEMM view) */
+    conv_shape data_shape;            /* its shape: the layer's, input and output channels swapped */
+    forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
     int depthwise;                    /* dA and dW by conv_depthwise.c's kernels */
@@ -308,11 +333,29 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     /* In the GEMM view with a reduction of a few vectors or more, dA is dot
      * products of rows of dZ and of W as it is: no transpose of W, which
      * for a fully connected layer is the largest tensor of the call. */
-    p->data_matrix = want_data && s->gemm_view && s->n_C >= 32;
+    /* With many rows (a pointwise layer), dA = dZ W^T is a forward
+     * convolution of dZ with W transposed to (1, 1, n_C, n_C_prev): the
+     * forward kernel's tile, one vector of W per broadcast row value, where
+     * the dot products below load a vector of dZ or W per multiply-add of
+     * a vector; W's transpose is small next to the product once rows are
+     * several times its side (a fully connected layer's batch is not). */
+    p->data_forward = want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS;
+    p->data_matrix = want_data && !p->data_forward && s->gemm_view && s->n_C >= 32;
     p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
-    if (p->data_matrix) {
+    if (p->data_forward) {
+        p->data_shape = *s;
+        p->data_shape.n_C_prev = p->data_shape.in_group = s->n_C;
+        p->data_shape.n_C = p->data_shape.out_group = s->n_C_prev;
+        p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
+        snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
+        if ((st = plan_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
+                                    &p->transpose)) ||
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
+            return st;
+    } else if (p->data_matrix) {
         /* rows x channels vector accumulators plus one load per row: half
          * the forward's pixel tile of rows keeps them in registers. */
         p->vec_data = clcnn__vector_for(t->conv_vector, s->n_C);
@@ -373,6 +416,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
                      p->vec_filter);
         } else {
+
             p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
             snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
         }
@@ -414,6 +458,22 @@ static clcnn_status sum_chunks(clcnn_context *ctx, const char *op, cl_kernel k, 
     const size_t global[1] = {(size_t)n}, local[1] = {(size_t)ctx->tuning.elementwise_local};
     clcnn_status st = clcnn__set_args(ctx, op, k, args, 4);
     return st ? st : clcnn__launch(ctx, op, k, 1, global, local);
+}
+
+/* p->wt = W with each tap's (input, output channel) matrix transposed. */
+static clcnn_status transpose_weights(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                      const clcnn_tensor *w)
+{
+    const int taps = s->f_h * s->f_w;
+    const clcnn_arg args[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p->wt), CLCNN_ARG(taps), CLCNN_ARG(s->in_group),
+                              CLCNN_ARG(s->n_C)};
+    const size_t global[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)taps};
+    /* Groups of 64 (16 along cp, the written dimension): with one item per
+     * group, POCL's per-group cost made the transpose a large part of dA on
+     * deep layers. */
+    const size_t local[3] = {16, 4, 1};
+    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, 5);
+    return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
 }
 
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
@@ -459,7 +519,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
-        if (p.data_matrix) {
+        if (p.data_forward) {
+            if ((st = transpose_weights(ctx, op, &s, &p, w)) ||
+                (st = run_forward(ctx, op, &p.data_shape, &p.data_plan, dz->mem, p.wt, p.wt, da_prev->mem)))
+                return st;
+        } else if (p.data_matrix) {
             const clcnn_arg args[] = {CLCNN_ARG(dz->mem),    CLCNN_ARG(w->mem),     CLCNN_ARG(da_prev->mem),
                                       CLCNN_ARG(s.n_pixels), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
             const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)p.matrix_rows),
@@ -480,19 +544,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                 (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
                 return st;
         } else {
-            const int taps = s.f_h * s.f_w;
-            const clcnn_arg targs[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p.wt), CLCNN_ARG(taps), CLCNN_ARG(s.in_group),
-                                       CLCNN_ARG(s.n_C)};
-            const size_t tglobal[3] = {(size_t)s.in_group, (size_t)s.n_C, (size_t)taps};
-            /* Groups of 64 (16 along cp, the written dimension): with one item
-             * per group, POCL's per-group cost made the transpose a large
-             * part of dA on deep layers. */
-            const size_t tlocal[3] = {16, 4, 1};
             const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(p.wt),     CLCNN_ARG(da_prev->mem),
                                       CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, (size_t)s.groups * clcnn__div_up((size_t)s.in_group, (size_t)p.vec_data)};
-            if ((st = clcnn__set_args(ctx, op, p.transpose, targs, 5)) ||
-                (st = clcnn__launch(ctx, op, p.transpose, 3, tglobal, tlocal)) ||
+            if ((st = transpose_weights(ctx, op, &s, &p, w)) ||
                 (st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
                 (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
                 return st;

@@ -57,6 +57,9 @@ static const conv_case cases[] = {
      * outputs and stride-2 chains of 10 in 5-pixel tiles. */
     {"rows_28_tile7_c1", 1, 28, 28, 1, 5, 5, 8, WT(1, 2)},
     {"rows_10_tile5_stride2", 1, 9, 20, 5, 3, 3, 9, WT(2, 1)},
+    /* Pointwise with 256 rows or more: dA as the forward kernel on dZ and
+     * W transposed (host/conv.c, data_forward); channel tails both ways. */
+    {"pointwise_416_rows_c40_to_c24", 2, 16, 13, 40, 1, 1, 24, WT(1, 0)},
     {"big_4x30x30x33_to_17", 4, 30, 30, 33, 3, 3, 17, WT(1, 1)},
     {"big_2x40x37x64_to_64", 2, 40, 37, 64, 3, 3, 64, WT(1, 1)},
     /* The 0.2 params. */
