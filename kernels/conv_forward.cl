@@ -63,7 +63,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     /* A tile is TILE_PIXELS neighbouring output pixels of one output row. */
     const int w_tiles = (n_W + TILE_PIXELS - 1) / TILE_PIXELS;
     int q = get_global_id(0);
-    const int w0 = (q % w_tiles) * TILE_PIXELS;
+    int w0 = (q % w_tiles) * TILE_PIXELS;
     q /= w_tiles;
     const int h = q % n_H, i = q / n_H;
     const int group_vectors = (out_group + VECTOR - 1) / VECTOR;
@@ -73,6 +73,14 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         return;
     const int c0 = g * out_group + c_in_group;
     const int lanes = min(out_group - c_in_group, VECTOR);
+    /* The last tile of a row, when partial, moves left to end at the row's
+     * end and computes a whole tile, storing only the pixels it owns
+     * (from `owned` on): the pixels it recomputes get the same sums in the
+     * same order from the tile before, and a whole tile runs the
+     * bounds-free path below, where a partial one would take the masked
+     * path for every tap. */
+    const int owned = n_W >= TILE_PIXELS ? max(0, w0 + TILE_PIXELS - n_W) : 0;
+    w0 -= owned;
     const int n_pix = min(TILE_PIXELS, n_W - w0);
     const int iw_first = w0 * stride_w - pad_left; /* pixel 0's window, tap 0 */
     const int pix_step = stride_w * n_C_prev;       /* between neighbouring pixels' windows */
@@ -142,7 +150,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
     /* A guard, not a break: a loop with an early exit is not unrolled, and
      * then acc[] is indexed at run time and lives in memory, not registers. */
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-        if (t < n_pix) {
+        if (t >= owned && t < n_pix) {
             vreal v = acc[t];
             EPILOGUE(v);
             if (lanes == VECTOR)

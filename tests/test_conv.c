@@ -57,6 +57,9 @@ static const conv_case cases[] = {
      * outputs and stride-2 chains of 10 in 5-pixel tiles. */
     {"rows_28_tile7_c1", 1, 28, 28, 1, 5, 5, 8, WT(1, 2)},
     {"rows_10_tile5_stride2", 1, 9, 20, 5, 3, 3, 9, WT(2, 1)},
+    /* A row that no tile near the tuned one divides: the last tile moves
+     * left and stores only its own pixels. */
+    {"rows_13_last_tile_shifted", 1, 5, 13, 20, 3, 3, 20, WT(1, 1)},
     /* Pointwise with 256 rows or more: dA as the forward kernel on dZ and
      * W transposed (host/conv.c, data_forward); channel tails both ways. */
     {"pointwise_416_rows_c40_to_c24", 2, 16, 13, 40, 1, 1, 24, WT(1, 0)},
