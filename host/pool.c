@@ -19,6 +19,10 @@
  * gather quadratic in the window. */
 #define POOL_RECOMPUTE_MAX_LOADS (1 << 20)
 
+/* CPUs: work-items a launch keeps, at least, where each would otherwise
+ * take whole pixels (global pooling's forward has one pixel per image). */
+#define POOL_CPU_MIN_ITEMS 64
+
 /* A validated call's geometry: the input and output extents and the params
  * as the kernels take them. */
 typedef struct pool_shape {
@@ -208,7 +212,8 @@ typedef struct pool_plan {
  * the divisions); a program per (window, strides) is cheap for these few.
  * Padding is compiled in or out (POOL_PADDED), so that windows without it
  * pay nothing for it. */
-static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_bytes, pool_plan *p)
+static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_bytes, int rows, int units,
+                      pool_plan *p)
 {
     const clcnn_pool_params *q = &s->p;
     const int one_window = s->n_H == 1 && s->n_W == 1;
@@ -227,6 +232,24 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     const int tail = s->n_C % p->vector != 0;
     p->channels = whole_pixels ? s->n_C : p->vector;
     p->tile = t->pool_tile;
+    if (cpu && one_window) {
+        /* Global pooling: as many whole vectors per item as leave
+         * POOL_CPU_MIN_ITEMS items over the `rows` x `units` of the main
+         * pass (all of n_C for the backward's many input pixels, a run of
+         * channels for the forward's one pixel per image), so that an item
+         * reads and writes runs of channels rather than one vector of each
+         * pixel, and the items still spread over the cores. */
+        const int vectors = s->n_C / p->vector;
+        const long long pixel_items = (long long)rows * (long long)clcnn__div_up((size_t)units, (size_t)p->tile);
+        int per_item = vectors;
+        while (per_item > 1 && (vectors % per_item != 0 || pixel_items * (vectors / per_item) < POOL_CPU_MIN_ITEMS))
+            per_item--;
+        p->channels = per_item * p->vector;
+    }
+    /* Global pooling on CPUs: the forward's taps read up to 4 vectors at
+     * once, as many as divide the item's. */
+    const int item_vectors = p->channels / p->vector;
+    const int block = !(cpu && one_window) ? 1 : item_vectors % 4 == 0 ? 4 : item_vectors % 2 == 0 ? 2 : 1;
     p->local = t->pool_local;
     p->cpu_rows = cpu;
     p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
@@ -236,8 +259,9 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     /* Non-temporal vector stores need aligned addresses, which a tail breaks. */
     const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
 
-    int used = snprintf(p->options, sizeof p->options, "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d%s",
-                        p->vector, p->tile, p->padded, tail ? " -DCHANNEL_TAIL=1" : "");
+    int used = snprintf(p->options, sizeof p->options,
+                        "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
+                        p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
     if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
                          " -DPOOL_F_H=%d -DPOOL_F_W=%d -DPOOL_STRIDE_H=%d -DPOOL_STRIDE_W=%d", q->f_h, q->f_w,
@@ -278,6 +302,11 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
         local[0] = 1;
         local[1] = along;
         local[2] = (size_t)p->local / along;
+        /* Not more rows than the launch has (global pooling's forward has
+         * one per image): the rest of such groups would be items that
+         * only return. */
+        while (local[2] > 1 && local[2] / 2 >= (size_t)rows)
+            local[2] /= 2;
     } else {
         local[0] = groups < (size_t)p->local ? groups : (size_t)p->local;
         local[1] = (size_t)p->local / local[0];
@@ -300,13 +329,13 @@ static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const c
         (st = clcnn__check_dims(ctx, op, "a", a, s->out_dims)) ||
         (st = clcnn__check_distinct(ctx, op, "a", a, "a_prev", a_prev)))
         return st;
+    const int rows = (int)a->dims[0] * s->n_H;
     pool_plan p;
-    plan_pool(ctx, s, a->bytes, &p);
+    plan_pool(ctx, s, a->bytes, rows, s->n_W, &p);
     cl_kernel k;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_forward, a_prev->dtype, p.options,
                                 mode == CLCNN_POOL_MAX ? "pool_forward_max" : "pool_forward_average", &k)))
         return st;
-    const int rows = (int)a->dims[0] * s->n_H;
     const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(a->mem), CLCNN_ARG(rows), POOL_SHAPE_ARGS(*s, p)};
     return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W, rows);
 }
@@ -329,17 +358,19 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     const clcnn_dtype dt = a_prev->dtype;
     const clcnn_pool_params *q = &s->p;
     const int m = (int)a_prev->dims[0];
+    /* Windows that neither overlap nor reach into padding take one pass
+     * over stride_h x stride_w blocks, the others gather per input pixel. */
+    const int blocks = !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h &&
+                       q->f_w <= q->stride_w;
+    const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
+    const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
     pool_plan p;
-    plan_pool(ctx, s, da_prev->bytes, &p);
+    plan_pool(ctx, s, da_prev->bytes, blocks ? block_rows : m * s->n_H_prev, blocks ? block_cols : s->n_W_prev, &p);
 
-    if (!p.padded && q->f_h <= q->stride_h && q->f_w <= q->stride_w) {
-        /* Windows neither overlap nor reach into padding: one pass over
-         * stride_h x stride_w blocks. */
+    if (blocks) {
         cl_kernel k;
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, dt, p.options, "pool_backward_blocks", &k)))
             return st;
-        const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
-        const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
         const int use_max = mode == CLCNN_POOL_MAX;
         const clcnn_arg args[] = {CLCNN_ARG(da->mem),    CLCNN_ARG(a_prev->mem), CLCNN_ARG(da_prev->mem),
                                   CLCNN_ARG(block_rows), POOL_SHAPE_ARGS(*s, p), CLCNN_ARG(use_max)};

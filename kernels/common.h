@@ -292,6 +292,12 @@ int first_tap(int x, int pad, int f, int stride, int dilation, int *step)
 #ifndef TILE_W
 #define TILE_W 4
 #endif
+/* Vectors of channels an average pool's tap reads at once (pool_forward.cl);
+ * the host passes more only where every item's channels are a multiple of
+ * CHANNEL_BLOCK * VECTOR and no vector is a tail. */
+#ifndef CHANNEL_BLOCK
+#define CHANNEL_BLOCK 1
+#endif
 /* The host passes POOL_F_H, POOL_F_W, POOL_STRIDE_H and POOL_STRIDE_W
  * together, or none of them. Loops over a window's taps (or over the
  * windows that cover a pixel) then run to the constant most there can be

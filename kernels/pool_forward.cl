@@ -100,7 +100,12 @@ __kernel void pool_forward_average(const __global real *a_prev, __global real *a
         const int x0 = (w0 + u) * STEP_W - PAD_LEFT;
         const int2 taps_w = in_image(x0, WINDOW_W, n_W_prev);
         const real divisor = DIVISOR(taps_h.y, taps_w.y);
-        for (int step = 0; step < c_end; step += VECTOR) {
+        /* CHANNEL_BLOCK vectors at a time (the host's choice for global
+         * pooling on CPUs, where an item takes a run of channels): each
+         * tap then reads CHANNEL_BLOCK neighbouring vectors of a pixel, a
+         * contiguous run, instead of one vector of each of the window's
+         * pixels per pass. */
+        for (int step = 0; step < c_end; step += VECTOR * CHANNEL_BLOCK) {
             const int c = VECTOR_AT(step, c_end);
             const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
             /* Each row's own sum, then the rows', then one division (the
@@ -108,18 +113,22 @@ __kernel void pool_forward_average(const __global real *a_prev, __global real *a
              * sum of values of one sign (after a ReLU, over a global
              * window) would otherwise grow its rounding error with the
              * window's area rather than its sides. */
-            vreal sum = 0;
+            vreal sum[CHANNEL_BLOCK];
+            _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++) sum[v] = 0;
             UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
             {
-                vreal row_sum = 0;
+                vreal row_sum[CHANNEL_BLOCK];
+                _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++) row_sum[v] = 0;
                 UNROLL_WINDOW for (int kw = 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
                 {
                     if (kh < taps_h.y && kw < taps_w.y)
-                        row_sum += LOAD(win + kh * row_pitch + kw * n_C);
+                        _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++)
+                            row_sum[v] += LOAD(win + kh * row_pitch + kw * n_C + v * VECTOR);
                 }
-                sum += row_sum;
+                _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++) sum[v] += row_sum[v];
             }
-            STORE(sum / divisor, a + out + u * n_C + c);
+            _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++)
+                STORE(sum[v] / divisor, a + out + u * n_C + c + v * VECTOR);
         }
     }
 }
