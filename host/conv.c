@@ -15,9 +15,7 @@ typedef clcnn_conv_shape conv_shape;
 
 /* Rows of the GEMM view from which dA runs as a forward convolution with W
  * transposed (plan_backward). */
-#ifndef DATA_FORWARD_MIN_ROWS
 #define DATA_FORWARD_MIN_ROWS 256
-#endif
 
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
