@@ -187,6 +187,33 @@ int clcnn__tile_for_width(int tuned, int width)
     return tuned;
 }
 
+/* A forward tile's fixed work per reduction step (the index arithmetic
+ * and the loads of W), in pixels' worth: on aspp_d2's 33-wide rows tiles
+ * of 3, 4 and 6 pixels ran at per-pixel costs that fit 12 + t per tile of
+ * t pixels. */
+#define FORWARD_TILE_OVERHEAD 12
+
+/* The forward's tile along a row of `width` output pixels: all of it when
+ * it is no wider than the tuned tile, else the tile t from half the tuned
+ * one up to it with the least cost for the row, ceil(width / t) tiles of
+ * FORWARD_TILE_OVERHEAD + t (the larger on a tie). A tile need not divide
+ * the row: a partial last tile moves left (conv_forward.cl). */
+static int forward_tile(int tuned, int width)
+{
+    if (width <= tuned)
+        return width;
+    int best = tuned;
+    long long best_cost = LLONG_MAX;
+    for (int tile = tuned; tile >= 1 && 2 * tile >= tuned; tile--) {
+        const long long cost = (long long)clcnn__div_up((size_t)width, (size_t)tile) * (FORWARD_TILE_OVERHEAD + tile);
+        if (cost < best_cost) {
+            best = tile;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
 /* The epilogue's -D options: bias and activation are compiled in, so a
  * layer without them pays nothing. */
 static int epilogue_options(char *out, size_t capacity, int has_bias, clcnn_activation act)
@@ -208,7 +235,7 @@ static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype
 {
     const clcnn_tuning *t = &ctx->tuning;
     const int vec = clcnn__vector_for(t->conv_vector, s->out_group),
-              tile = clcnn__tile_for_width(t->conv_tile_pixels, s->n_W);
+              tile = forward_tile(t->conv_forward_tile, s->n_W);
     char options[192];
     snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d%s", tile, vec,
              s->dilation_w != 1 || s->groups != 1, epilogue);

@@ -16,10 +16,14 @@
 #define CLCNN_TUNING_TABLE_H
 
 #define CLCNN_TUNING_KEYS(X)                                                                                           \
+    X(int, conv_forward_tile, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4,                                         \
+      "8 with 16-float SIMD (AVX-512), else 6", "4",                                                                   \
+      "most output pixels per work-item in conv forward; a row takes the tile from half of this up to it with the "    \
+      "least cost")                                                                                                    \
     X(int, conv_tile_pixels, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 4, 4,                                          \
       "8 with 16-float SIMD (AVX-512), else 4", "4",                                                                   \
-      "output (forward) or input (dA) pixels per work-item; a row takes the largest tile above half of "               \
-      "this that divides it")                                                                                          \
+      "input pixels per work-item in conv dA, output pixels in depthwise forward; a row takes the largest tile above " \
+      "half of this that divides it")                                                                                  \
     X(int, conv_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                               \
       "channels per work-item in conv forward, dA, dW, db (1 to 16)")                                                  \
     X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")                \
