@@ -2,7 +2,7 @@
  * kernels/conv_depthwise.cl, called by conv.c (after its validation) for
  * layers with one input channel per group. The host decides every tile,
  * vector and multiplier and passes them with -D; the widths come from the
- * device table (conv_tile_pixels, conv_vector, conv_local,
+ * device table (conv_tile_pixels, depthwise_vector, conv_vector, conv_local,
  * filter_tile_rows in tuning_table.h). */
 #include <limits.h>
 #include <stdio.h>
@@ -87,10 +87,9 @@ typedef struct row_plan {
 } row_plan;
 
 static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n_channels, int width, size_t rows,
-                      int tile_budget, int window, size_t out_bytes, row_plan *p)
+                      int tile_budget, int vector_budget, int window, size_t out_bytes, row_plan *p)
 {
-    const clcnn_tuning *t = &ctx->tuning;
-    p->vector = clcnn__vector_for(t->conv_vector, n_channels);
+    p->vector = clcnn__vector_for(vector_budget, n_channels);
     p->tile = clcnn__tile_for_width(tile_budget, width);
     const size_t vectors = clcnn__div_up((size_t)n_channels, (size_t)p->vector);
     const size_t tiles = clcnn__div_up((size_t)width, (size_t)p->tile);
@@ -127,9 +126,10 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
                                       clcnn_activation act, clcnn_tensor *z)
 {
     row_plan p;
-    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels, 1, z->bytes, &p);
+    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels,
+              ctx->tuning.depthwise_vector, 1, z->bytes, &p);
     const size_t used = strlen(p.options);
-    snprintf(p.options + used, sizeof p.options - used, "%s%s", b ? " -DHAS_BIAS=1" : "",
+    snprintf(p.options + used, sizeof p.options - used, " -DCHANNELS=%d%s%s", s->n_C, b ? " -DHAS_BIAS=1" : "",
              act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
     cl_kernel k;
     clcnn_status st =
@@ -196,7 +196,8 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
         const int tile_budget = t->conv_tile_pixels / multiplier > 1 ? t->conv_tile_pixels / multiplier : 1;
         const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
         row_plan p;
-        plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, s->stride_w == 1, bytes, &p);
+        plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, t->conv_vector,
+                  s->stride_w == 1, bytes, &p);
         plan->data_tile = p.tile;
         plan->data_channels = p.channels;
         plan->data_groups = p.global[0];

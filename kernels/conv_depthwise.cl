@@ -87,6 +87,19 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 
 /* ---- forward ---- */
 
+/* CHANNELS (n_C, passed by the host for the forward): the pixel pitches
+ * as constants, so that a tile's column, tap and output offsets are
+ * immediates: as run-time values they took a register each, more than a
+ * CPU without AVX-512 has to spare next to the window's columns, and were
+ * reloaded from the stack in the inner loop. */
+#ifdef CHANNELS
+#define PITCH_OUT CHANNELS
+#define PITCH_IN (CHANNELS / MULTIPLIER)
+#else
+#define PITCH_OUT n_C
+#define PITCH_IN n_C_prev
+#endif
+
 /* acc[t] += input(pixel t, tap) * W[tap] over the taps of kernel rows
  * [kh_lo, kh_hi), which lie inside the input. MASKED: also test each
  * pixel's column, and skip the term (not add a term times 0, so that an
@@ -95,14 +108,14 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define FORWARD_TAPS(INPUT, LOAD_W, MASKED)                                          \
     for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
         const __global real *a_row =                                                 \
-            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * n_C_prev;        \
-        const __global real *w_row = w + (idx_t)kh * f_w * n_C + c;                  \
+            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
+        const __global real *w_row = w + (idx_t)kh * f_w * PITCH_OUT + c;            \
         for (int kw = 0; kw < f_w; kw++) {                                           \
-            const vreal wv = LOAD_W(w_row + (idx_t)kw * n_C, lanes);                 \
+            const vreal wv = LOAD_W(w_row + (idx_t)kw * PITCH_OUT, lanes);           \
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
                 const int iw = iw0 + t * stride_w + kw * dilation_w;                 \
                 if (!(MASKED) || (t < n_pix && iw >= 0 && iw < n_W_prev))            \
-                    acc[t] += INPUT(a_row + (idx_t)iw * n_C_prev, c, lanes) * wv;    \
+                    acc[t] += INPUT(a_row + (idx_t)iw * PITCH_IN, c, lanes) * wv;    \
             }                                                                        \
         }                                                                            \
     }
@@ -118,15 +131,15 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define FORWARD_WINDOW(INPUT, LOAD_W, MASKED)                                        \
     for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
         const __global real *a_row =                                                 \
-            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * n_C_prev;        \
-        const __global real *w_row = w + (idx_t)kh * FILTER_W * n_C + c;             \
+            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
+        const __global real *w_row = w + (idx_t)kh * FILTER_W * PITCH_OUT + c;       \
         vreal column[COLUMNS];                                                       \
         _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
             column[j] = !(MASKED) || in_row[j]                                       \
-                            ? INPUT(a_row + (idx_t)(iw0 + j) * n_C_prev, c, lanes)   \
+                            ? INPUT(a_row + (idx_t)(iw0 + j) * PITCH_IN, c, lanes)   \
                             : (vreal)0;                                              \
         _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
-            const vreal wv = LOAD_W(w_row + (idx_t)kw * n_C, lanes);                 \
+            const vreal wv = LOAD_W(w_row + (idx_t)kw * PITCH_OUT, lanes);           \
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
                 const int j = t * STRIDE_W + kw * DILATION_W;                        \
                 if (!(MASKED) || in_row[j])                                          \
@@ -163,7 +176,7 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
     const int iw0 = w0 * stride_w - pad_left;
     const int inside = n_pix == TILE && iw0 >= 0 &&
                        iw0 + (TILE - 1) * stride_w + (f_w - 1) * dilation_w < n_W_prev;
-    __global real *out = z + ((idx_t)row * n_W + w0) * n_C;
+    __global real *out = z + ((idx_t)row * n_W + w0) * PITCH_OUT;
 #ifdef STRIDE_W
     int in_row[COLUMNS];
     _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
@@ -189,9 +202,9 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
                 vreal v = acc[t];
                 EPILOGUE(v);
                 if (lanes == VECTOR)
-                    STORE_OUT(v, out + (idx_t)t * n_C + c);
+                    STORE_OUT(v, out + (idx_t)t * PITCH_OUT + c);
                 else
-                    STORE_TAIL(v, out + (idx_t)t * n_C + c, lanes);
+                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);
             }
         }
     }
