@@ -234,8 +234,7 @@ static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype
                                  const char *epilogue, forward_plan *f)
 {
     const clcnn_tuning *t = &ctx->tuning;
-    const int vec = clcnn__vector_for(t->conv_vector, s->out_group),
-              tile = forward_tile(t->conv_forward_tile, s->n_W);
+    const int vec = clcnn__vector_for(t->conv_vector, s->out_group), tile = forward_tile(t->conv_forward_tile, s->n_W);
     char options[192];
     snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d%s", tile, vec,
              s->dilation_w != 1 || s->groups != 1, epilogue);
@@ -325,8 +324,8 @@ typedef struct backward_plan {
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
-    int data_forward;                 /* dA by the forward kernel on dZ and W transposed (the GEMM view) */
-    conv_shape data_shape;            /* its shape: the layer's, input and output channels swapped */
+    int data_forward;      /* dA by the forward kernel on dZ and W transposed (the GEMM view) */
+    conv_shape data_shape; /* its shape: the layer's, input and output channels swapped */
     forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */

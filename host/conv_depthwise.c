@@ -126,8 +126,8 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
                                       clcnn_activation act, clcnn_tensor *z)
 {
     row_plan p;
-    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels,
-              ctx->tuning.depthwise_vector, 1, z->bytes, &p);
+    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels, ctx->tuning.depthwise_vector,
+              1, z->bytes, &p);
     const size_t used = strlen(p.options);
     snprintf(p.options + used, sizeof p.options - used, " -DCHANNELS=%d%s%s", s->n_C, b ? " -DHAS_BIAS=1" : "",
              act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
@@ -196,8 +196,8 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
         const int tile_budget = t->conv_tile_pixels / multiplier > 1 ? t->conv_tile_pixels / multiplier : 1;
         const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
         row_plan p;
-        plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, t->conv_vector,
-                  s->stride_w == 1, bytes, &p);
+        plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, t->conv_vector, s->stride_w == 1,
+                  bytes, &p);
         plan->data_tile = p.tile;
         plan->data_channels = p.channels;
         plan->data_groups = p.global[0];

@@ -360,8 +360,8 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     const int m = (int)a_prev->dims[0];
     /* Windows that neither overlap nor reach into padding take one pass
      * over stride_h x stride_w blocks, the others gather per input pixel. */
-    const int blocks = !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h &&
-                       q->f_w <= q->stride_w;
+    const int blocks =
+        !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h && q->f_w <= q->stride_w;
     const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
     const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
     pool_plan p;
