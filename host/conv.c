@@ -328,6 +328,7 @@ typedef struct backward_plan {
     conv_shape data_shape; /* its shape: the layer's, input and output channels swapped */
     forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
+    int filter_blocked;               /* dW by conv_backward_filter_blocked (the GEMM view on CPUs) */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
     int depthwise;                    /* dA and dW by conv_depthwise.c's kernels */
     clcnn_depthwise_plan dw;
@@ -444,8 +445,15 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
             snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
         }
+        /* The GEMM view on CPUs: the pixels in blocks per work-group
+         * (conv_backward_filter_blocked), dW written directly. */
+        p->filter_blocked = cpu && s->gemm_view && !p->filter_by_rows;
+        if (p->filter_blocked)
+            p->filter_chunks = 1;
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
-                                    p->filter_by_rows ? "conv_backward_filter_rows" : "conv_backward_filter",
+                                    p->filter_by_rows   ? "conv_backward_filter_rows"
+                                    : p->filter_blocked ? "conv_backward_filter_blocked"
+                                                        : "conv_backward_filter",
                                     &p->filter)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
                                     &p->filter_sum)))
@@ -577,7 +585,24 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                 return st;
         }
     }
-    if (dw && !p.depthwise) {
+    if (dw && p.filter_blocked) {
+        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem),    CLCNN_ARG(dw->mem),
+                                  CLCNN_ARG(s.n_pixels),  CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
+        const size_t global[2] = {clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows),
+                                  clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter)};
+        /* Groups of up to 8 x 8 items that share the blocks, while there are
+         * MIN_GROUPS of them or the grid allows no more. */
+        size_t local[2] = {1, 1};
+        for (int d = 0; d < 2; d++)
+            while (local[d] < 8 && local[d] * 2 <= global[d] &&
+                   clcnn__div_up(global[0], local[0] * (d == 0 ? 2 : 1)) *
+                           clcnn__div_up(global[1], local[1] * (d == 1 ? 2 : 1)) >=
+                       MIN_GROUPS / 4)
+                local[d] *= 2;
+        if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
+            (st = clcnn__launch(ctx, op, p.filter, 2, global, local)))
+            return st;
+    } else if (dw && !p.depthwise) {
         /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
         const size_t tap_items = p.filter_by_rows
                                      ? (size_t)s.f_h

@@ -166,6 +166,56 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
 
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
 
+/* ---- The GEMM view on CPUs: dW = A^T dZ over the pixels in blocks ----
+ * dW (k_count x n) = the sum over rows p of A_prev[p][k] * dZ[p][c], each
+ * work-item TILE_ROWS values of k times a VECTOR of c, like
+ * conv_backward_filter with one chunk and the same order over p. A
+ * work-group's items take the pixels in blocks of BLOCK_PIXELS, a barrier
+ * between blocks. POCL runs a work-group's items one after another between
+ * barriers: each block of A_prev and dZ then comes from memory once per
+ * work-group and from the cache for its other items, where items that each
+ * streamed all the pixels read every line once per item (from the last
+ * level of cache at best). Items past the edges take part in the barriers
+ * and compute nothing. */
+#ifndef BLOCK_PIXELS
+#define BLOCK_PIXELS 64
+#endif
+
+__kernel void conv_backward_filter_blocked(const __global real *a_prev, const __global real *dz,
+                                           __global real *dw, int rows, int k_count, int n)
+{
+    const int k0 = get_global_id(0) * TILE_ROWS, c0 = get_global_id(1) * VECTOR;
+    const int active = k0 < k_count && c0 < n;
+    const int k_rows = active ? min(TILE_ROWS, k_count - k0) : 0;
+    const int lanes = active ? min(VECTOR, n - c0) : 0;
+    const int full = k_rows == TILE_ROWS && lanes == VECTOR;
+    VECTOR_TILE_ZERO(acc, TILE_ROWS);
+    for (int p0 = 0; p0 < rows; p0 += BLOCK_PIXELS) {
+        const int p1 = active ? min(rows, p0 + BLOCK_PIXELS) : p0;
+        const __global real *ap = a_prev + (idx_t)p0 * k_count + k0;
+        const __global real *gp = dz + (idx_t)p0 * n + c0;
+        if (full) {
+            for (int p = p0; p < p1; p++, ap += k_count, gp += n) {
+                const vreal g = LOAD_FULL(gp, lanes);
+                _Pragma("unroll") for (int t = 0; t < TILE_ROWS; t++) acc[t] += ap[t] * g;
+            }
+        } else {
+            for (int p = p0; p < p1; p++, ap += k_count, gp += n) {
+                const vreal g = LOAD_TAIL(gp, lanes);
+                for (int t = 0; t < k_rows; t++)
+                    acc[t] += ap[t] * g;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int t = 0; t < k_rows; t++) {
+        if (lanes == VECTOR)
+            STORE_FULL(acc[t], dw + (idx_t)(k0 + t) * n + c0, lanes);
+        else
+            STORE_TAIL(acc[t], dw + (idx_t)(k0 + t) * n + c0, lanes);
+    }
+}
+
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
