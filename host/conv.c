@@ -4,6 +4,7 @@
  * workspace) happens before the first enqueue. */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conv.h"
 
@@ -16,6 +17,11 @@ typedef clcnn_conv_shape conv_shape;
 /* Rows of the GEMM view from which dA runs as a forward convolution with W
  * transposed (plan_backward). */
 #define DATA_FORWARD_MIN_ROWS 256
+
+/* dW on CPUs: output pixels a work-group's items take together between
+ * barriers (conv_backward_filter_blocked, conv_backward_filter's
+ * block_rows), so that their slice of A_prev and dZ stays in cache. */
+#define FILTER_BLOCK_PIXELS 64
 
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
@@ -329,6 +335,7 @@ typedef struct backward_plan {
     forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
     int filter_blocked;               /* dW by conv_backward_filter_blocked (the GEMM view on CPUs) */
+    int filter_block_rows;            /* conv_backward_filter's rows between barriers (CPUs), or 0 */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
     int depthwise;                    /* dA and dW by conv_depthwise.c's kernels */
     clcnn_depthwise_plan dw;
@@ -448,8 +455,13 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         /* The GEMM view on CPUs: the pixels in blocks per work-group
          * (conv_backward_filter_blocked), dW written directly. */
         p->filter_blocked = cpu && s->gemm_view && !p->filter_by_rows;
-        if (p->filter_blocked)
+        if (p->filter_blocked) {
             p->filter_chunks = 1;
+            const size_t used = strlen(options);
+            snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", FILTER_BLOCK_PIXELS);
+        }
+        p->filter_block_rows =
+            cpu && !p->filter_by_rows ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1) : 0;
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
                                     p->filter_by_rows   ? "conv_backward_filter_rows"
                                     : p->filter_blocked ? "conv_backward_filter_blocked"
@@ -607,25 +619,30 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const size_t tap_items = p.filter_by_rows
                                      ? (size_t)s.f_h
                                      : (size_t)s.f_h * s.f_w * clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
-        clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem), CLCNN_ARG(p.filter_part),
-                            CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk)};
+        clcnn_arg args[] = {CLCNN_ARG(a_prev->mem),   CLCNN_ARG(dz->mem),        CLCNN_ARG(p.filter_part),
+                            CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk), CLCNN_ARG(p.filter_block_rows)};
+        const int n_args = (int)(sizeof args / sizeof args[0]) - (p.filter_by_rows ? 1 : 0);
         const size_t global[3] = {tap_items,
                                   (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
                                   (size_t)p.filter_chunks};
-        /* Items of one chunk share a group, up to conv_local of them, as
-         * long as there are groups enough for every core: a group per item
-         * costs POCL its per-group overhead on each of the many small items
-         * of a fully connected layer's dW. */
-        size_t along = 1;
-        while (along * 2 <= (size_t)t->conv_local && along * 2 <= tap_items &&
-               tap_items / (along * 2) * global[1] * global[2] >= MIN_GROUPS)
-            along *= 2;
-        const size_t local[3] = {along, 1, 1};
+        /* Items of one chunk share a group, up to conv_local of them (with
+         * barrier blocks, up to 8 x 8 across taps and channel vectors, which
+         * share the blocks), as long as there are groups enough for every
+         * core: a group per item costs POCL its per-group overhead on each
+         * of the many small items of a fully connected layer's dW. */
+        size_t local[3] = {1, 1, 1};
+        const size_t most[2] = {p.filter_block_rows ? 8 : (size_t)t->conv_local, p.filter_block_rows ? 8 : 1};
+        for (int d = 0; d < 2; d++)
+            while (local[d] * 2 <= most[d] && local[d] * 2 <= global[d] &&
+                   clcnn__div_up(global[0], local[0] * (d == 0 ? 2 : 1)) *
+                           clcnn__div_up(global[1], local[1] * (d == 1 ? 2 : 1)) * global[2] >=
+                       MIN_GROUPS)
+                local[d] *= 2;
         const int n = (int)(dw->count);
         /* One chunk: its partial sums are dW itself. */
         if (p.filter_chunks == 1)
             args[2] = CLCNN_ARG(dw->mem);
-        if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
+        if ((st = clcnn__set_args(ctx, op, p.filter, args, n_args)) ||
             (st = clcnn__launch(ctx, op, p.filter, 3, global, local)) ||
             (p.filter_chunks > 1 &&
              (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n, p.filter_chunks))))

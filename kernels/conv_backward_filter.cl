@@ -37,8 +37,12 @@ DEFINE_VECTOR_HELPERS()
         gp += n_C;                                                                   \
     }
 
+/* block_rows > 0 (CPUs): a barrier after every block_rows output rows of
+ * the chunk, so that a work-group's items take the rows in blocks
+ * together (see conv_backward_filter_blocked below); items outside the
+ * grid then take part in the barriers and compute nothing. */
 __kernel void conv_backward_filter(const __global real *a_prev, const __global real *dz,
-                                   __global real *part, CONV_SHAPE_PARAMS, int chunk_rows)
+                                   __global real *part, CONV_SHAPE_PARAMS, int chunk_rows, int block_rows)
 {
     const int in_group = n_C_prev / groups, out_group = n_C / groups;
     const int row_tiles = (in_group + TILE_ROWS - 1) / TILE_ROWS;
@@ -49,11 +53,12 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     const int c_in_group = (get_global_id(1) - g * group_vectors) * VECTOR;
     const int c0 = g * out_group + c_in_group;
     const int chunk = get_global_id(2);
-    if (tap >= f_h * f_w || g >= groups)
+    const int active = tap < f_h * f_w && g < groups;
+    if (!active && block_rows == 0)
         return;
-    const int kh = tap / f_w, kw = tap - kh * f_w;
+    const int kh = active ? tap / f_w : 0, kw = active ? tap - kh * f_w : 0;
     const int lanes = min(out_group - c_in_group, VECTOR);
-    const int rows = min(in_group - cp0, TILE_ROWS);
+    const int rows = active ? min(in_group - cp0, TILE_ROWS) : 0;
     const int out_rows = m * n_H;
     const int r_begin = min(chunk * chunk_rows, out_rows);
     const int r_end = min(r_begin + chunk_rows, out_rows);
@@ -68,15 +73,18 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     for (int r = r_begin; r < r_end; r++) {
         const int i = r / n_H, h = r - i * n_H;
         const int ih = h * stride_h - pad_top + kh * dilation_h;
-        if (ih < 0 || ih >= n_H_prev || wo_lo > wo_hi)
-            continue;
-        const __global real *ap = a_prev + (((idx_t)i * n_H_prev + ih) * n_W_prev + wo_lo * stride_w - left) * n_C_prev +
-                                  (idx_t)g * in_group + cp0;
-        const __global real *gp = dz + ((idx_t)r * n_W + wo_lo) * n_C + c0;
-        if (lanes == VECTOR && rows == TILE_ROWS)
-            ACCUMULATE_ROW(LOAD_FULL, TILE_ROWS)
-        else
-            ACCUMULATE_ROW(LOAD_TAIL, rows)
+        if (active && ih >= 0 && ih < n_H_prev && wo_lo <= wo_hi) {
+            const __global real *ap = a_prev +
+                                      (((idx_t)i * n_H_prev + ih) * n_W_prev + wo_lo * stride_w - left) * n_C_prev +
+                                      (idx_t)g * in_group + cp0;
+            const __global real *gp = dz + ((idx_t)r * n_W + wo_lo) * n_C + c0;
+            if (lanes == VECTOR && rows == TILE_ROWS)
+                ACCUMULATE_ROW(LOAD_FULL, TILE_ROWS)
+            else
+                ACCUMULATE_ROW(LOAD_TAIL, rows)
+        }
+        if (block_rows > 0 && (r - r_begin + 1) % block_rows == 0)
+            barrier(CLK_LOCAL_MEM_FENCE);
     }
 
     const idx_t k_rows = (idx_t)f_h * f_w * in_group;
