@@ -228,6 +228,23 @@ static int epilogue_options(char *out, size_t capacity, int has_bias, clcnn_acti
                     act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
 }
 
+/* CPUs: work-group sizes for the kernels whose items take their
+ * reduction in blocks between barriers (conv_backward_filter_blocked,
+ * conv_backward_filter's block_rows): up to most[d] items along dims 0 and
+ * 1, which share the blocks, as long as the launch keeps min_groups
+ * groups (over `slices` of dim 2, whose local size is 1). */
+static void blocked_groups(const size_t global[2], const size_t most[2], size_t slices, size_t min_groups,
+                           size_t local[2])
+{
+    local[0] = local[1] = 1;
+    for (int d = 0; d < 2; d++)
+        while (local[d] * 2 <= most[d] && local[d] * 2 <= global[d] &&
+               clcnn__div_up(global[0], local[0] * (d == 0 ? 2 : 1)) *
+                       clcnn__div_up(global[1], local[1] * (d == 1 ? 2 : 1)) * slices >=
+                   min_groups)
+            local[d] *= 2;
+}
+
 /* The register-tiled forward kernel, built for one shape and epilogue:
  * planned before anything is enqueued, launched on any buffers of that
  * shape (the forward's own, or dA's, a forward with W transposed). */
@@ -602,15 +619,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
                                   CLCNN_ARG(s.n_pixels),  CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
         const size_t global[2] = {clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows),
                                   clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter)};
-        /* Groups of up to 8 x 8 items that share the blocks, while there are
-         * MIN_GROUPS of them or the grid allows no more. */
-        size_t local[2] = {1, 1};
-        for (int d = 0; d < 2; d++)
-            while (local[d] < 8 && local[d] * 2 <= global[d] &&
-                   clcnn__div_up(global[0], local[0] * (d == 0 ? 2 : 1)) *
-                           clcnn__div_up(global[1], local[1] * (d == 1 ? 2 : 1)) >=
-                       MIN_GROUPS / 4)
-                local[d] *= 2;
+        /* Groups of up to 8 x 8 items share the blocks. */
+        const size_t most[2] = {8, 8};
+        size_t local[2];
+        blocked_groups(global, most, 1, MIN_GROUPS / 4, local);
         if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
             (st = clcnn__launch(ctx, op, p.filter, 2, global, local)))
             return st;
@@ -632,12 +644,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
          * of the many small items of a fully connected layer's dW. */
         size_t local[3] = {1, 1, 1};
         const size_t most[2] = {p.filter_block_rows ? 8 : (size_t)t->conv_local, p.filter_block_rows ? 8 : 1};
-        for (int d = 0; d < 2; d++)
-            while (local[d] * 2 <= most[d] && local[d] * 2 <= global[d] &&
-                   clcnn__div_up(global[0], local[0] * (d == 0 ? 2 : 1)) *
-                           clcnn__div_up(global[1], local[1] * (d == 1 ? 2 : 1)) * global[2] >=
-                       MIN_GROUPS)
-                local[d] *= 2;
+        blocked_groups(global, most, global[2], MIN_GROUPS, local);
         const int n = (int)(dw->count);
         /* One chunk: its partial sums are dW itself. */
         if (p.filter_chunks == 1)
