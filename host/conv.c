@@ -477,8 +477,12 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             const size_t used = strlen(options);
             snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", FILTER_BLOCK_PIXELS);
         }
-        p->filter_block_rows =
-            cpu && !p->filter_by_rows ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1) : 0;
+        /* Not for grouped layers: there the blocks ran slower on group28
+         * (8 channels per group) in most runs, and faster on rx50_g56 (4)
+         * in some. */
+        p->filter_block_rows = cpu && !p->filter_by_rows && s->groups == 1
+                                   ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1)
+                                   : 0;
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
                                     p->filter_by_rows   ? "conv_backward_filter_rows"
                                     : p->filter_blocked ? "conv_backward_filter_blocked"
