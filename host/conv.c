@@ -379,9 +379,6 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * empty: vectorise dA's reduction over the output channels instead,
      * with at most 96 lanes of partial sums per work-item (12 AVX2
      * registers for the CPU's 4-pixel tiles). */
-    /* In the GEMM view with a reduction of a few vectors or more, dA is dot
-     * products of rows of dZ and of W as it is: no transpose of W, which
-     * for a fully connected layer is the largest tensor of the call. */
     /* With many rows (a pointwise layer), dA = dZ W^T is a forward
      * convolution of dZ with W transposed to (1, 1, n_C, n_C_prev): the
      * forward kernel's tile, one vector of W per broadcast row value, where
@@ -389,6 +386,9 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * a vector; W's transpose is small next to the product once rows are
      * several times its side (a fully connected layer's batch is not). */
     p->data_forward = want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS;
+    /* With fewer rows and a reduction of a few vectors or more, dA is dot
+     * products of rows of dZ and of W as it is: no transpose of W, which
+     * for a fully connected layer is the largest tensor of the call. */
     p->data_matrix = want_data && !p->data_forward && s->gemm_view && s->n_C >= 32;
     p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
     p->tile_data =
@@ -465,7 +465,6 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
             snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
                      p->vec_filter);
         } else {
-
             p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
             snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
         }

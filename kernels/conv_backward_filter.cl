@@ -189,38 +189,32 @@ DEFINE_SUM_CHUNKS(filter_sum_chunks)
 #define BLOCK_PIXELS 64
 #endif
 
+/* In ACCUMULATE_ROW's names: the pixels wo_lo..wo_hi of a block, a_step
+ * the values of a pixel's row of A_prev (the rows of dW), n_C the columns
+ * of dZ and dW. */
 __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __global real *dz,
-                                           __global real *dw, int rows, int k_count, int n)
+                                           __global real *dw, int rows, int a_step, int n_C)
 {
     const int k0 = get_global_id(0) * TILE_ROWS, c0 = get_global_id(1) * VECTOR;
-    const int active = k0 < k_count && c0 < n;
-    const int k_rows = active ? min(TILE_ROWS, k_count - k0) : 0;
-    const int lanes = active ? min(VECTOR, n - c0) : 0;
-    const int full = k_rows == TILE_ROWS && lanes == VECTOR;
+    const int active = k0 < a_step && c0 < n_C;
+    const int k_rows = active ? min(TILE_ROWS, a_step - k0) : 0;
+    const int lanes = active ? min(VECTOR, n_C - c0) : 0;
     VECTOR_TILE_ZERO(acc, TILE_ROWS);
-    for (int p0 = 0; p0 < rows; p0 += BLOCK_PIXELS) {
-        const int p1 = active ? min(rows, p0 + BLOCK_PIXELS) : p0;
-        const __global real *ap = a_prev + (idx_t)p0 * k_count + k0;
-        const __global real *gp = dz + (idx_t)p0 * n + c0;
-        if (full) {
-            for (int p = p0; p < p1; p++, ap += k_count, gp += n) {
-                const vreal g = LOAD_FULL(gp, lanes);
-                _Pragma("unroll") for (int t = 0; t < TILE_ROWS; t++) acc[t] += ap[t] * g;
-            }
-        } else {
-            for (int p = p0; p < p1; p++, ap += k_count, gp += n) {
-                const vreal g = LOAD_TAIL(gp, lanes);
-                for (int t = 0; t < k_rows; t++)
-                    acc[t] += ap[t] * g;
-            }
-        }
+    for (int wo_lo = 0; wo_lo < rows; wo_lo += BLOCK_PIXELS) {
+        const int wo_hi = active ? min(rows, wo_lo + BLOCK_PIXELS) - 1 : wo_lo - 1;
+        const __global real *ap = a_prev + (idx_t)wo_lo * a_step + k0;
+        const __global real *gp = dz + (idx_t)wo_lo * n_C + c0;
+        if (k_rows == TILE_ROWS && lanes == VECTOR)
+            ACCUMULATE_ROW(LOAD_FULL, TILE_ROWS)
+        else
+            ACCUMULATE_ROW(LOAD_TAIL, k_rows)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int t = 0; t < k_rows; t++) {
         if (lanes == VECTOR)
-            STORE_FULL(acc[t], dw + (idx_t)(k0 + t) * n + c0, lanes);
+            STORE_FULL(acc[t], dw + (idx_t)(k0 + t) * n_C + c0, lanes);
         else
-            STORE_TAIL(acc[t], dw + (idx_t)(k0 + t) * n + c0, lanes);
+            STORE_TAIL(acc[t], dw + (idx_t)(k0 + t) * n_C + c0, lanes);
     }
 }
 
