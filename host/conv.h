@@ -51,8 +51,10 @@ typedef struct clcnn_depthwise_plan {
     cl_kernel data;               /* dA, or NULL when not wanted */
     cl_kernel filter, filter_sum; /* dW and its chunk sum, or NULL */
     cl_mem filter_part;           /* dW's partial sums: chunks x |dW| */
-    int data_tile, data_channels; /* dA: input pixels and channels per work-item */
-    size_t data_groups;           /* dA: channel groups (dim 0 of its grid) */
+    int data_as_forward;          /* dA by depthwise_forward over dZ (conv_depthwise.c) */
+    clcnn_conv_shape data_shape;  /* dA: the forward's shape, where it is one */
+    int data_channels;            /* dA: channels per work-item */
+    size_t data_global[3];        /* dA: its grid */
     int filter_vector, filter_kh_block, filter_chunk_rows, filter_chunks;
 } clcnn_depthwise_plan;
 clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dtype,

@@ -2,7 +2,7 @@
  * kernels/conv_depthwise.cl, called by conv.c (after its validation) for
  * layers with one input channel per group. The host decides every tile,
  * vector and multiplier and passes them with -D; the widths come from the
- * device table (conv_tile_pixels, depthwise_vector, conv_vector, conv_local,
+ * device table (depthwise_tile, depthwise_vector, conv_tile_pixels, conv_vector, conv_local,
  * filter_tile_rows in tuning_table.h). */
 #include <limits.h>
 #include <stdio.h>
@@ -82,8 +82,9 @@ static int window_fits(int tile, int f_w, int stride_w, int dilation_w)
  * same). GPUs: one vector per item, for parallelism and coalescing. */
 typedef struct row_plan {
     int vector, tile, channels;
+    int window; /* the window along w passed as constants */
     size_t global[3];
-    char options[192];
+    char options[256];
 } row_plan;
 
 static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n_channels, int width, size_t rows,
@@ -105,9 +106,11 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
     p->global[2] = rows;
     int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d", p->tile, p->vector,
                         s->n_C / s->n_C_prev);
-    if (window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w))
+    p->window = window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w);
+    if (p->window)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
-                         " -DFILTER_W=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_w, s->stride_w, s->dilation_w);
+                         " -DFILTER_H=%d -DFILTER_W=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->f_w, s->stride_w,
+                         s->dilation_w);
     if (is_cpu(ctx) && out_bytes >= STREAM_MIN_BYTES && n_channels % p->vector == 0)
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
@@ -121,26 +124,67 @@ static clcnn_status launch(clcnn_context *ctx, const char *op, cl_kernel k, cons
     return st ? st : clcnn__launch(ctx, op, k, 3, global, local);
 }
 
+/* depthwise_forward's launch for layer s, writing `out_bytes`, with
+ * `extra` -D options after the plan's own. */
+static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const clcnn_conv_shape *s,
+                                 size_t out_bytes, const char *extra, row_plan *p, cl_kernel *k)
+{
+    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.depthwise_tile, ctx->tuning.depthwise_vector,
+              1, out_bytes, p);
+    size_t used = strlen(p->options);
+    used += (size_t)snprintf(p->options + used, sizeof p->options - used, " -DCHANNELS=%d%s", s->n_C, extra);
+    if (p->window)
+        snprintf(p->options + used, sizeof p->options - used, " -DOUT_W=%d -DIN_W=%d -DPAD_W=%d", s->n_W, s->n_W_prev,
+                 s->pad_left);
+    return clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, p->options, "depthwise_forward", k);
+}
+
+static clcnn_status run_forward(clcnn_context *ctx, const char *op, cl_kernel k, const clcnn_conv_shape *s,
+                                int channels, const size_t global[3], cl_mem in, cl_mem w, cl_mem b, cl_mem out)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(in),      CLCNN_ARG(w), CLCNN_ARG(b), CLCNN_ARG(out), CLCNN_CONV_SHAPE_ARGS(*s),
+                              CLCNN_ARG(channels)};
+    return launch(ctx, op, k, args, (int)(sizeof args / sizeof args[0]), global);
+}
+
 clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
                                       const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
                                       clcnn_activation act, clcnn_tensor *z)
 {
+    char extra[32];
+    snprintf(extra, sizeof extra, "%s%s", b ? " -DHAS_BIAS=1" : "", act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
     row_plan p;
-    plan_rows(ctx, s, s->n_C, s->n_W, (size_t)s->m * s->n_H, ctx->tuning.conv_tile_pixels, ctx->tuning.depthwise_vector,
-              1, z->bytes, &p);
-    const size_t used = strlen(p.options);
-    snprintf(p.options + used, sizeof p.options - used, " -DCHANNELS=%d%s%s", s->n_C, b ? " -DHAS_BIAS=1" : "",
-             act == CLCNN_ACTIVATION_RELU ? " -DRELU=1" : "");
     cl_kernel k;
-    clcnn_status st =
-        clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, a_prev->dtype, p.options, "depthwise_forward", &k);
+    clcnn_status st = plan_forward(ctx, op, a_prev->dtype, s, z->bytes, extra, &p, &k);
     if (st != CLCNN_OK)
         return st;
     /* Without a bias the kernel never reads b: any buffer stands in. */
-    const cl_mem b_mem = b ? b->mem : w->mem;
-    const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(w->mem),         CLCNN_ARG(b_mem),
-                              CLCNN_ARG(z->mem),      CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p.channels)};
-    return launch(ctx, op, k, args, (int)(sizeof args / sizeof args[0]), p.global);
+    return run_forward(ctx, op, k, s, p.channels, p.global, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
+}
+
+/* dA of a layer with stride 1 and one output channel per input channel:
+ * each input pixel gathers dZ over the window turned by 180 degrees, which
+ * is the forward over dZ with that window (FLIP_WINDOW) and pads of
+ * (f - 1) * dilation - pad on the top and left, whose output has dA's
+ * size. The forward's kernel is the faster of the two on CPUs, where it
+ * keeps whole pixels per item in address order (the other keeps one tap
+ * residue's columns). With stride 1 the flipped shape needs nothing else. */
+static int data_as_forward(const clcnn_conv_shape *s)
+{
+    return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev;
+}
+
+static clcnn_conv_shape flipped_shape(const clcnn_conv_shape *s)
+{
+    clcnn_conv_shape t = *s;
+    t.n_H_prev = s->n_H;
+    t.n_W_prev = s->n_W;
+    t.n_H = s->n_H_prev;
+    t.n_W = s->n_W_prev;
+    t.pad_top = (s->f_h - 1) * s->dilation_h - s->pad_top;
+    t.pad_left = (s->f_w - 1) * s->dilation_w - s->pad_left;
+    t.n_pixels = s->m * s->n_H_prev * s->n_W_prev;
+    return t;
 }
 
 /* dW: how many kernel rows a work-item takes (KH_BLOCK), the most whose
@@ -187,20 +231,31 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
     char options[160];
     clcnn_status st;
     *plan = (clcnn_depthwise_plan){0};
-    if (want_data) {
+    if (want_data && data_as_forward(s)) {
+        plan->data_as_forward = 1;
+        plan->data_shape = flipped_shape(s);
+        row_plan p;
+        const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
+        if ((st = plan_forward(ctx, op, dtype, &plan->data_shape, bytes, " -DFLIP_WINDOW=1", &p, &plan->data)))
+            return st;
+        plan->data_channels = p.channels;
+        memcpy(plan->data_global, p.global, sizeof p.global);
+    } else if (want_data) {
         /* dA's tiles run along one stride residue of the input row; an item
          * keeps MULTIPLIER vectors per pixel, so its tile shrinks by as much.
-         * With stride 1 every tap reaches every pixel, and the window's
-         * columns are shared as in the forward. */
+         * With stride 1 along w every tap reaches every pixel, and the
+         * window's columns are shared as in the forward. */
         const int width = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
         const int tile_budget = t->conv_tile_pixels / multiplier > 1 ? t->conv_tile_pixels / multiplier : 1;
         const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
         row_plan p;
         plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, t->conv_vector, s->stride_w == 1,
                   bytes, &p);
-        plan->data_tile = p.tile;
+        const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
         plan->data_channels = p.channels;
-        plan->data_groups = p.global[0];
+        plan->data_global[0] = p.global[0];
+        plan->data_global[1] = p.global[1] * (size_t)residues;
+        plan->data_global[2] = p.global[2];
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, p.options, "depthwise_backward_data",
                                     &plan->data)))
             return st;
@@ -228,17 +283,17 @@ clcnn_status clcnn__depthwise_backward_data(clcnn_context *ctx, const char *op, 
                                             const clcnn_depthwise_plan *plan, const clcnn_tensor *dz,
                                             const clcnn_tensor *w, clcnn_tensor *da_prev)
 {
+    if (plan->data_as_forward)
+        return run_forward(ctx, op, plan->data, &plan->data_shape, plan->data_channels, plan->data_global, dz->mem,
+                           w->mem, w->mem, da_prev->mem);
     const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
-    const size_t per_residue = clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
     const clcnn_arg args[] = {CLCNN_ARG(dz->mem),
                               CLCNN_ARG(w->mem),
                               CLCNN_ARG(da_prev->mem),
                               CLCNN_CONV_SHAPE_ARGS(*s),
                               CLCNN_ARG(plan->data_channels),
                               CLCNN_ARG(residues)};
-    const size_t global[3] = {plan->data_groups, clcnn__div_up(per_residue, (size_t)plan->data_tile) * residues,
-                              (size_t)s->m * s->n_H_prev};
-    return launch(ctx, op, plan->data, args, (int)(sizeof args / sizeof args[0]), global);
+    return launch(ctx, op, plan->data, args, (int)(sizeof args / sizeof args[0]), plan->data_global);
 }
 
 clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,

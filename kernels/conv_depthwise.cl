@@ -14,6 +14,10 @@
  * cores), on GPUs one vector. Where the host passes the window along w as
  * constants (FILTER_W, STRIDE_W, DILATION_W), a tile's taps share their
  * input loads through registers.
+ * dA of a layer with stride 1 and one output channel per input channel is
+ * depthwise_forward itself, run by the host over dZ with the window turned
+ * by 180 degrees (FLIP_WINDOW) and the pads that make the output dA's
+ * size; depthwise_backward_data takes every other layer.
  * dW: a work-item takes KH_BLOCK kernel rows x all FILTER_W (= f_w) taps
  * for VECTOR channels over a chunk of output rows, so that each dZ load
  * feeds every tap it has; the chunks' partial sums are then added in chunk
@@ -39,6 +43,10 @@
  * where a tile's input columns fit in registers. */
 #ifndef FILTER_W
 #define FILTER_W 3
+#endif
+/* f_h as a constant, with the window along w: forward's kernel rows. */
+#ifndef FILTER_H
+#define FILTER_H 3
 #endif
 #ifndef KH_BLOCK
 #define KH_BLOCK 3
@@ -100,6 +108,18 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define PITCH_IN n_C_prev
 #endif
 
+/* Kernel row kh's weights for the item's channels, and tap kw's offset in
+ * that row, in a window of f_h x f_w (as constants where the host passes
+ * them). FLIP_WINDOW: the window turned by 180 degrees, tap (kh, kw)
+ * reading W[f_h - 1 - kh][f_w - 1 - kw], for dA. */
+#ifdef FLIP_WINDOW
+#define W_ROW(kh, f_h, f_w) (w + (idx_t)((f_h) - 1 - (kh)) * (f_w) * PITCH_OUT + c)
+#define W_TAP(kw, f_w) ((idx_t)((f_w) - 1 - (kw)) * PITCH_OUT)
+#else
+#define W_ROW(kh, f_h, f_w) (w + (idx_t)(kh) * (f_w) * PITCH_OUT + c)
+#define W_TAP(kw, f_w) ((idx_t)(kw) * PITCH_OUT)
+#endif
+
 /* acc[t] += input(pixel t, tap) * W[tap] over the taps of kernel rows
  * [kh_lo, kh_hi), which lie inside the input. MASKED: also test each
  * pixel's column, and skip the term (not add a term times 0, so that an
@@ -109,9 +129,9 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
     for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
         const __global real *a_row =                                                 \
             a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
-        const __global real *w_row = w + (idx_t)kh * f_w * PITCH_OUT + c;            \
+        const __global real *w_row = W_ROW(kh, f_h, f_w);                            \
         for (int kw = 0; kw < f_w; kw++) {                                           \
-            const vreal wv = LOAD_W(w_row + (idx_t)kw * PITCH_OUT, lanes);           \
+            const vreal wv = LOAD_W(w_row + W_TAP(kw, f_w), lanes);                  \
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
                 const int iw = iw0 + t * stride_w + kw * dilation_w;                 \
                 if (!(MASKED) || (t < n_pix && iw >= 0 && iw < n_W_prev))            \
@@ -121,35 +141,83 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
     }
 
 #ifdef STRIDE_W
-/* The host passed the window's width, stride and dilation along w as
+/* The host passed the window's size, its stride and dilation along w as
  * constants: the taps of one kernel row over the tile then read COLUMNS
  * input columns, known at compile time, each loaded once and kept in a
  * register for every tap that reads it (10 loads for the 3 x 8 taps of a
- * 3-wide window at stride 1). MASKED: in_row[j] says whether column j is
- * inside the input row; a tap on one outside is skipped, as above. */
+ * 3-wide window at stride 1). MASK(j) says whether column j is inside the
+ * input row; a tap on one outside is skipped, as above.
+ * The kernel rows unroll too, each under a test of whether it lies in the
+ * input: a loop from kh_lo to kh_hi walked each column's load through
+ * three rows, and the loads of the channel loop, one per register, then
+ * no longer advanced by a constant step, which the hardware prefetchers
+ * of CPUs follow. */
 #define COLUMNS ((TILE - 1) * STRIDE_W + (FILTER_W - 1) * DILATION_W + 1)
-#define FORWARD_WINDOW(INPUT, LOAD_W, MASKED)                                        \
-    for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
+#define FORWARD_WINDOW(INPUT, LOAD_W, MASK)                                          \
+    _Pragma("unroll") for (int kh = 0; kh < FILTER_H; kh++) {                        \
+        if (kh < kh_lo || kh >= kh_hi)                                               \
+            continue;                                                                \
         const __global real *a_row =                                                 \
             a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
-        const __global real *w_row = w + (idx_t)kh * FILTER_W * PITCH_OUT + c;       \
+        const __global real *w_row = W_ROW(kh, FILTER_H, FILTER_W);                  \
         vreal column[COLUMNS];                                                       \
         _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
-            column[j] = !(MASKED) || in_row[j]                                       \
-                            ? INPUT(a_row + (idx_t)(iw0 + j) * PITCH_IN, c, lanes)   \
-                            : (vreal)0;                                              \
+            column[j] = MASK(j) ? INPUT(a_row + (idx_t)(iw0 + j) * PITCH_IN, c, lanes) \
+                                : (vreal)0;                                          \
         _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
-            const vreal wv = LOAD_W(w_row + (idx_t)kw * PITCH_OUT, lanes);           \
+            const vreal wv = LOAD_W(w_row + W_TAP(kw, FILTER_W), lanes);             \
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
                 const int j = t * STRIDE_W + kw * DILATION_W;                        \
-                if (!(MASKED) || in_row[j])                                          \
+                if (MASK(j))                                                         \
                     acc[t] += column[j] * wv;                                        \
             }                                                                        \
         }                                                                            \
     }
+#define UNMASKED(j) 1
+#define RUN_TIME_MASK(j) in_row[j]
 #else
-#define FORWARD_WINDOW FORWARD_TAPS
+#define FORWARD_WINDOW(INPUT, LOAD_W, MASK) FORWARD_TAPS(INPUT, LOAD_W, !MASK(0))
+#define UNMASKED(j) 1
+#define RUN_TIME_MASK(j) 0
 #endif
+
+/* The row along w as constants (OUT_W output and IN_W input pixels, PAD_W
+ * on the left), passed by the host with the window: the first and last
+ * tiles of a row, the only ones the padding and the row's end reach in
+ * most layers, then know at compile time which of their columns exist and
+ * how many pixels they have, with no test left in their loops. */
+#ifdef OUT_W
+#define LAST_W0 ((OUT_W - 1) / TILE * TILE)
+#define COLUMN_IN_ROW(w0, j) ((w0) * STRIDE_W - PAD_W + (j) >= 0 && (w0) * STRIDE_W - PAD_W + (j) < IN_W)
+#define FIRST_TILE_MASK(j) COLUMN_IN_ROW(0, j)
+#define LAST_TILE_MASK(j) COLUMN_IN_ROW(LAST_W0, j)
+#endif
+
+/* One tile for the item's channels, VECTOR at a time: acc = the window's
+ * sum (MASK as in FORWARD_WINDOW; channel tails always test at run time),
+ * then the epilogue, and the first `pixels` of the tile stored. */
+#define FORWARD_TILE(MASK, pixels)                                                   \
+    for (int c = c_begin; c < c_end; c += VECTOR) {                                  \
+        const int lanes = min(VECTOR, c_end - c);                                    \
+        VECTOR_TILE_ZERO(acc, TILE);                                                 \
+        if (lanes == VECTOR)                                                         \
+            FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, MASK)                              \
+        else                                                                         \
+            FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, RUN_TIME_MASK)                     \
+        DECLARE_BIAS(b + c);                                                         \
+        /* A guard, not a break, so that the loop unrolls and acc[] stays in     */ \
+        /* registers.                                                            */ \
+        _Pragma("unroll") for (int t = 0; t < TILE; t++) {                           \
+            if (t < (pixels)) {                                                      \
+                vreal v = acc[t];                                                    \
+                EPILOGUE(v);                                                         \
+                if (lanes == VECTOR)                                                 \
+                    STORE_OUT(v, out + (idx_t)t * PITCH_OUT + c);                    \
+                else                                                                 \
+                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);            \
+            }                                                                        \
+        }                                                                            \
+    }
 
 /* z = act(conv(a_prev, w) + b). Grid: dim 0 = channel groups, dim 1 =
  * tiles along the output row, dim 2 = output rows (m * n_H). */
@@ -183,31 +251,17 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
         in_row[j] = iw0 + j >= 0 && iw0 + j < n_W_prev;
 #endif
 
-    for (int c = c_begin; c < c_end; c += VECTOR) {
-        const int lanes = min(VECTOR, c_end - c);
-        VECTOR_TILE_ZERO(acc, TILE);
-        if (lanes == VECTOR) {
-            if (inside)
-                FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 0)
-            else
-                FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, 1)
-        } else {
-            FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, 1)
-        }
-        DECLARE_BIAS(b + c);
-        /* A guard, not a break, so that the loop unrolls and acc[] stays in
-         * registers. */
-        _Pragma("unroll") for (int t = 0; t < TILE; t++) {
-            if (t < n_pix) {
-                vreal v = acc[t];
-                EPILOGUE(v);
-                if (lanes == VECTOR)
-                    STORE_OUT(v, out + (idx_t)t * PITCH_OUT + c);
-                else
-                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);
-            }
-        }
-    }
+#ifdef OUT_W
+    if (w0 == 0)
+        FORWARD_TILE(FIRST_TILE_MASK, min(TILE, OUT_W))
+    else if (w0 == LAST_W0)
+        FORWARD_TILE(LAST_TILE_MASK, OUT_W - LAST_W0)
+    else
+#endif
+    if (inside)
+        FORWARD_TILE(UNMASKED, TILE)
+    else
+        FORWARD_TILE(RUN_TIME_MASK, n_pix)
 }
 
 /* ---- backward data (dA) ----

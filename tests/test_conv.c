@@ -84,6 +84,15 @@ static const conv_case cases[] = {
     {"ex_depthwise_c17_dilation2", 1, 12, 12, 17, 3, 3, 17, EX(1, 1, 2, 2, 2, 2, 2, 2, 17), 0, CLCNN_ACTIVATION_NONE},
     {"ex_depthwise_multiplier3_5x5_asym", 2, 10, 13, 3, 5, 5, 9, EX(1, 2, 2, 1, 0, 3, 1, 1, 3), 0,
      CLCNN_ACTIVATION_RELU},
+    /* Depthwise at stride 1: dA is the forward over dZ with the window
+     * turned (host/conv_depthwise.c, data_as_forward), with pads past the
+     * window (a negative pad for it), a window too wide for the register
+     * columns, and a 29-pixel row of first, middle and partial last tiles
+     * (each compiled with its own columns, kernels/conv_depthwise.cl). */
+    {"ex_depthwise_c9_pads_past_window", 2, 8, 11, 9, 3, 3, 9, EX(1, 1, 0, 3, 3, 1, 1, 1, 9), 0, CLCNN_ACTIVATION_NONE},
+    {"ex_depthwise_c20_5x5_dilation4", 1, 20, 21, 20, 5, 5, 20, EX(1, 1, 8, 8, 8, 8, 4, 4, 20), 1,
+     CLCNN_ACTIVATION_NONE},
+    {"ex_depthwise_c24_rows_29", 1, 6, 29, 24, 3, 3, 24, EX(1, 1, 1, 1, 1, 1, 1, 1, 24), 0, CLCNN_ACTIVATION_RELU},
     {"big_ex_groups4_dilation2", 2, 30, 30, 32, 3, 3, 32, EX(1, 1, 2, 2, 2, 2, 2, 2, 4), 0, CLCNN_ACTIVATION_NONE},
     {"big_ex_depthwise_c64_stride2", 2, 33, 33, 64, 3, 3, 64, EX(2, 2, 1, 1, 1, 1, 1, 1, 64), 0, CLCNN_ACTIVATION_RELU},
 };
