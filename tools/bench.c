@@ -141,6 +141,7 @@ static const bench_layer layers[] = {
     /* grouped 3x3 (ResNeXt-50 32x4d) */
     NET_CONV_EX("rx50_g56", 8, 56, 56, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1, 1, 1, 32),
     NET_CONV_EX("rx50_g14", 8, 14, 14, 512, 3, 3, 512, 1, 1, 1, 1, 1, 1, 1, 1, 32),
+    NET_CONV_EX("rx50_g7", 8, 7, 7, 1024, 3, 3, 1024, 1, 1, 1, 1, 1, 1, 1, 1, 32),
     /* dilated 3x3 (DeepLab v3's ASPP at output stride 16), dilation 2 and 6 */
     NET_CONV_EX("aspp_d2", 2, 33, 33, 512, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
     NET_CONV_EX("aspp_d6", 2, 33, 33, 512, 3, 3, 256, 1, 1, 6, 6, 6, 6, 6, 6, 1),
