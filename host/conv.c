@@ -200,13 +200,14 @@ int clcnn__tile_for_width(int tuned, int width)
 #define FORWARD_TILE_OVERHEAD 12
 
 /* The forward's tile along a row of `width` output pixels: all of it when
- * it is no wider than the tuned tile, else the tile t from half the tuned
- * one up to it with the least cost for the row, ceil(width / t) tiles of
- * FORWARD_TILE_OVERHEAD + t (the larger on a tie). A tile need not divide
- * the row: a partial last tile moves left (conv_forward.cl). */
+ * it is at most one pixel wider than the tuned tile (the pixel past the
+ * registers spills a little, which costs less than a second tile's fixed
+ * work on such a row, but more than it saves on wider rows), else the tile t from half the tuned one up to it with the
+ * least cost for the row, ceil(width / t) tiles of FORWARD_TILE_OVERHEAD + t (the larger on a tie). A tile need not
+ * divide the row: a partial last tile moves left (conv_forward.cl). */
 static int forward_tile(int tuned, int width)
 {
-    if (width <= tuned)
+    if (width <= tuned + 1)
         return width;
     int best = tuned;
     long long best_cost = LLONG_MAX;

@@ -18,8 +18,8 @@
 #define CLCNN_TUNING_KEYS(X)                                                                                           \
     X(int, conv_forward_tile, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4,                                         \
       "8 with 16-float SIMD (AVX-512), else 6", "4",                                                                   \
-      "most output pixels per work-item in conv forward; a row takes the tile from half of this up to it with the "    \
-      "least cost")                                                                                                    \
+      "output pixels per work-item in conv forward: a row up to one pixel wider than this is one tile, a wider row "   \
+      "takes the tile from half of this up to it with the least cost")                                                 \
     X(int, conv_tile_pixels, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 4, 4,                                          \
       "8 with 16-float SIMD (AVX-512), else 4", "4",                                                                   \
       "input pixels per work-item in conv dA and the other depthwise dA; a row takes the largest tile above half of "  \
