@@ -151,19 +151,20 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
  * input: a loop from kh_lo to kh_hi walked each column's load through
  * three rows, and the loads of the channel loop, one per register, then
  * no longer advanced by a constant step, which the hardware prefetchers
- * of CPUs follow. */
+ * of CPUs follow. A row's columns are immediate offsets from its first
+ * one: as one pointer each, held across the channel loop, they left the
+ * registers and were reloaded from the stack for every load. */
 #define COLUMNS ((TILE - 1) * STRIDE_W + (FILTER_W - 1) * DILATION_W + 1)
 #define FORWARD_WINDOW(INPUT, LOAD_W, MASK)                                          \
     _Pragma("unroll") for (int kh = 0; kh < FILTER_H; kh++) {                        \
         if (kh < kh_lo || kh >= kh_hi)                                               \
             continue;                                                                \
-        const __global real *a_row =                                                 \
-            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
+        const __global real *a_col =                                                 \
+            a_prev + ((a_image + ih0 + kh * dilation_h) * n_W_prev + iw0) * PITCH_IN; \
         const __global real *w_row = W_ROW(kh, FILTER_H, FILTER_W);                  \
         vreal column[COLUMNS];                                                       \
         _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
-            column[j] = MASK(j) ? INPUT(a_row + (idx_t)(iw0 + j) * PITCH_IN, c, lanes) \
-                                : (vreal)0;                                          \
+            column[j] = MASK(j) ? INPUT(a_col + j * PITCH_IN, c, lanes) : (vreal)0;  \
         _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
             const vreal wv = LOAD_W(w_row + W_TAP(kw, FILTER_W), lanes);             \
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
