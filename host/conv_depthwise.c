@@ -2,8 +2,8 @@
  * kernels/conv_depthwise.cl, called by conv.c (after its validation) for
  * layers with one input channel per group. The host decides every tile,
  * vector and multiplier and passes them with -D; the widths come from the
- * device table (depthwise_tile, depthwise_vector, conv_tile_pixels, conv_vector, conv_local,
- * filter_tile_rows in tuning_table.h). */
+ * device table (depthwise_tile, depthwise_vector, conv_tile_pixels,
+ * conv_vector, conv_local, filter_tile_rows in tuning_table.h). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -261,12 +261,13 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
             return st;
     }
     if (want_filter) {
-        plan->filter_vector = clcnn__vector_for(t->conv_vector, s->n_C);
+        plan->filter_vector = clcnn__vector_for(t->depthwise_vector, s->n_C);
         plan->filter_kh_block = kh_block_for(t, s->f_h, s->f_w);
         plan->filter_chunk_rows = chunk_rows_for(s);
         plan->filter_chunks = (int)clcnn__div_up((size_t)s->m * s->n_H, (size_t)plan->filter_chunk_rows);
-        snprintf(options, sizeof options, "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d",
-                 plan->filter_vector, multiplier, s->f_w, plan->filter_kh_block);
+        snprintf(options, sizeof options,
+                 "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d -DCHANNELS=%d -DFILTER_DILATION_W=%d",
+                 plan->filter_vector, multiplier, s->f_w, plan->filter_kh_block, s->n_C, s->dilation_w);
         const size_t w_bytes = (size_t)s->f_h * s->f_w * s->n_C * clcnn__dtype_size(dtype);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_depthwise, dtype, options, "depthwise_backward_filter",
                                     &plan->filter)) ||

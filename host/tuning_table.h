@@ -28,10 +28,10 @@
       "output pixels per work-item in depthwise forward and in the depthwise dA that is a forward (stride 1, one "     \
       "output channel per input channel); a row takes the largest tile above half of this that divides it")            \
     X(int, conv_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                               \
-      "channels per work-item in conv forward, dA, dW, db (1 to 16)")                                                  \
+      "channels per work-item in conv forward, dA, dW, db and the other depthwise dA (1 to 16)")                       \
     X(int, depthwise_vector, VECTOR, 1, 16, dev->simd_floats >= 16 ? 16 : 8, 4,                                        \
       "16 with 16-float SIMD (AVX-512), else 8", "4",                                                                  \
-      "channels per load in depthwise forward and in the depthwise dA that is a forward (1 to 16)")                    \
+      "channels per load in depthwise forward, dW and the dA that is a forward (1 to 16)")                             \
     X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")                \
     X(int, filter_tile_rows, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4, "8 (AVX-512), else 6", "4",              \
       "dW rows (tap, input channel) per work-item")                                                                    \

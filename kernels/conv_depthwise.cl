@@ -431,18 +431,27 @@ __kernel void depthwise_backward_data(const __global real *dz, const __global re
  * also test each tap's column. */
 #define FILTER_COLUMNS(INPUT, LOAD_DZ, MASKED, lo, hi)                               \
     for (int wo = (lo); wo < (hi); wo++) {                                           \
-        const vreal g = LOAD_DZ(dz_row + (idx_t)wo * n_C, lanes);                    \
+        const vreal g = LOAD_DZ(dz_row + (idx_t)wo * PITCH_OUT, lanes);              \
         const int iw0 = wo * stride_w - pad_left;                                    \
         _Pragma("unroll") for (int b = 0; b < KH_BLOCK; b++) {                       \
             if (!rows[b])                                                            \
                 continue;                                                            \
+            const __global real *a_col = a_rows[b] + (idx_t)iw0 * PITCH_IN;          \
             _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                \
-                const int iw = iw0 + kw * dilation_w;                                \
+                const int iw = iw0 + kw * FILTER_DILATION_W;                         \
                 if (!(MASKED) || (iw >= 0 && iw < n_W_prev))                         \
-                    acc[b][kw] += INPUT(a_rows[b] + (idx_t)iw * n_C_prev, c, lanes) * g; \
+                    acc[b][kw] +=                                                    \
+                        INPUT(a_col + kw * FILTER_DILATION_W * PITCH_IN, c, lanes) * g; \
             }                                                                        \
         }                                                                            \
     }
+
+/* dW's dilation along w, a constant where the host passes it, so that with
+ * the pitches (CHANNELS) a pixel's taps are immediate offsets from its
+ * first one. */
+#ifndef FILTER_DILATION_W
+#define FILTER_DILATION_W dilation_w
+#endif
 
 /* part[chunk][kh][kw][c] = the chunk's sum over its output pixels of
  * input(pixel's tap (kh, kw), c / MULTIPLIER) * dZ[pixel][c], for the kernel
