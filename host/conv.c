@@ -386,7 +386,15 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * the dot products below load a vector of dZ or W per multiply-add of
      * a vector; W's transpose is small next to the product once rows are
      * several times its side (a fully connected layer's batch is not). */
-    p->data_forward = want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS;
+    /* At stride 1 every layer's dA is a forward convolution too: of dZ
+     * with W turned by 180 degrees and transposed per group (turn_weights),
+     * pads (f - 1) * dilation - pad, output dA's size. The forward kernel
+     * runs it faster than the gather per input pixel (layers with few
+     * input channels keep the dot products below). */
+    const int turned = want_data && !s->gemm_view && s->stride_h == 1 && s->stride_w == 1 &&
+                       s->pad_top <= (s->f_h - 1) * s->dilation_h && s->pad_left <= (s->f_w - 1) * s->dilation_w &&
+                       !(s->n_C_prev <= 4 && s->groups == 1);
+    p->data_forward = turned || (want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS);
     /* With fewer rows and a reduction of a few vectors or more, dA is dot
      * products of rows of dZ and of W as it is: no transpose of W, which
      * for a fully connected layer is the largest tensor of the call. */
@@ -395,13 +403,23 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
     if (p->data_forward) {
-        p->data_shape = *s;
-        p->data_shape.n_C_prev = p->data_shape.in_group = s->n_C;
-        p->data_shape.n_C = p->data_shape.out_group = s->n_C_prev;
+        conv_shape *d = &p->data_shape;
+        *d = *s;
+        d->n_H_prev = s->n_H;
+        d->n_W_prev = s->n_W;
+        d->n_C_prev = s->n_C;
+        d->in_group = s->out_group;
+        d->n_H = s->n_H_prev;
+        d->n_W = s->n_W_prev;
+        d->n_C = s->n_C_prev;
+        d->out_group = s->in_group;
+        d->pad_top = (s->f_h - 1) * s->dilation_h - s->pad_top;
+        d->pad_left = (s->f_w - 1) * s->dilation_w - s->pad_left;
+        d->n_pixels = s->m * s->n_H_prev * s->n_W_prev;
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = plan_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
+            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights",
                                     &p->transpose)) ||
             (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
             return st;
@@ -541,6 +559,18 @@ static clcnn_status transpose_weights(clcnn_context *ctx, const char *op, const 
     return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
 }
 
+/* p->wt = W turned for dA as a forward (turn_weights). */
+static clcnn_status turn_weights(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                 const clcnn_tensor *w)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(w->mem),      CLCNN_ARG(p->wt),        CLCNN_ARG(s->f_h), CLCNN_ARG(s->f_w),
+                              CLCNN_ARG(s->in_group), CLCNN_ARG(s->out_group), CLCNN_ARG(s->n_C)};
+    const size_t global[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)s->f_h * s->f_w};
+    const size_t local[3] = {16, 4, 1}; /* as transpose_weights */
+    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, 7);
+    return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
+}
+
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
                                   const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_conv_params *params,
                                   int walkthrough, clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
@@ -585,7 +615,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
         if (p.data_forward) {
-            if ((st = transpose_weights(ctx, op, &s, &p, w)) ||
+            if ((st = turn_weights(ctx, op, &s, &p, w)) ||
                 (st = run_forward(ctx, op, &p.data_shape, &p.data_plan, dz->mem, p.wt, p.wt, da_prev->mem)))
                 return st;
         } else if (p.data_matrix) {

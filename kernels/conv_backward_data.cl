@@ -44,6 +44,27 @@ __kernel void transpose_weights(const __global real *w, __global real *wt, int t
     wt[base + (idx_t)c * in_group + cp] = w[base + (idx_t)cp * n_C + c];
 }
 
+/* W turned for dA as a forward: the weights of the forward convolution of
+ * dZ whose output is dA at stride 1, (f_h, f_w, n_C / groups, n_C_prev),
+ * input channel k of group g being dZ's channel g * out_group + k, tap
+ * (kh, kw) reading W's tap (f_h - 1 - kh, f_w - 1 - kw):
+ * wt[tap'][k][g * in_group + cp] = w[tap][cp][g * out_group + k]. For a
+ * 1x1 window and one group, the transpose above. */
+__kernel void turn_weights(const __global real *w, __global real *wt, int f_h, int f_w, int in_group,
+                           int out_group, int n_C)
+{
+    const int cp = get_global_id(0);
+    const int c = get_global_id(1);
+    const int tap = get_global_id(2);
+    if (cp >= in_group || c >= n_C || tap >= f_h * f_w)
+        return;
+    const int g = c / out_group, k = c - g * out_group;
+    const int kh = tap / f_w, kw = tap - kh * f_w;
+    const int turned = (f_h - 1 - kh) * f_w + (f_w - 1 - kw);
+    const int n_C_prev = n_C / out_group * in_group;
+    wt[((idx_t)turned * out_group + k) * n_C_prev + g * in_group + cp] = w[((idx_t)tap * in_group + cp) * n_C + c];
+}
+
 /* Dim 0 of the grid as (image i, input row hp, residue r, first index j0
  * of the tile on the residue's chain of columns r, r + stride_w, ...). */
 void decode_tile(int q, int tiles_per_residue, int residues, int n_H_prev, int *i, int *hp,
