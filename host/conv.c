@@ -175,6 +175,23 @@ static void view_as_gemm(conv_shape *s)
     s->gemm_view = 1;
 }
 
+clcnn_conv_shape clcnn__turned_shape(const clcnn_conv_shape *s)
+{
+    clcnn_conv_shape t = *s;
+    t.n_H_prev = s->n_H;
+    t.n_W_prev = s->n_W;
+    t.n_C_prev = s->n_C;
+    t.in_group = s->out_group;
+    t.n_H = s->n_H_prev;
+    t.n_W = s->n_W_prev;
+    t.n_C = s->n_C_prev;
+    t.out_group = s->in_group;
+    t.pad_top = (s->f_h - 1) * s->dilation_h - s->pad_top;
+    t.pad_left = (s->f_w - 1) * s->dilation_w - s->pad_left;
+    t.n_pixels = s->m * s->n_H_prev * s->n_W_prev;
+    return t;
+}
+
 int clcnn__vector_for(int tuned, int channels)
 {
     int v = tuned;
@@ -202,9 +219,11 @@ int clcnn__tile_for_width(int tuned, int width)
 /* The forward's tile along a row of `width` output pixels: all of it when
  * it is at most one pixel wider than the tuned tile (the pixel past the
  * registers spills a little, which costs less than a second tile's fixed
- * work on such a row, but more than it saves on wider rows), else the tile t from half the tuned one up to it with the
- * least cost for the row, ceil(width / t) tiles of FORWARD_TILE_OVERHEAD + t (the larger on a tie). A tile need not
- * divide the row: a partial last tile moves left (conv_forward.cl). */
+ * work on such a row, but more than it saves on wider rows), else the tile
+ * t from half the tuned one up to it with the least cost for the row,
+ * ceil(width / t) tiles of FORWARD_TILE_OVERHEAD + t (the larger on a
+ * tie). A tile need not divide the row: a partial last tile moves left
+ * (conv_forward.cl). */
 static int forward_tile(int tuned, int width)
 {
     if (width <= tuned + 1)
@@ -403,19 +422,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
     if (p->data_forward) {
-        conv_shape *d = &p->data_shape;
-        *d = *s;
-        d->n_H_prev = s->n_H;
-        d->n_W_prev = s->n_W;
-        d->n_C_prev = s->n_C;
-        d->in_group = s->out_group;
-        d->n_H = s->n_H_prev;
-        d->n_W = s->n_W_prev;
-        d->n_C = s->n_C_prev;
-        d->out_group = s->in_group;
-        d->pad_top = (s->f_h - 1) * s->dilation_h - s->pad_top;
-        d->pad_left = (s->f_w - 1) * s->dilation_w - s->pad_left;
-        d->n_pixels = s->m * s->n_H_prev * s->n_W_prev;
+        p->data_shape = clcnn__turned_shape(s);
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = plan_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
@@ -543,31 +550,20 @@ static clcnn_status sum_chunks(clcnn_context *ctx, const char *op, cl_kernel k, 
     return st ? st : clcnn__launch(ctx, op, k, 1, global, local);
 }
 
-/* p->wt = W with each tap's (input, output channel) matrix transposed. */
-static clcnn_status transpose_weights(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
-                                      const clcnn_tensor *w)
-{
-    const int taps = s->f_h * s->f_w;
-    const clcnn_arg args[] = {CLCNN_ARG(w->mem), CLCNN_ARG(p->wt), CLCNN_ARG(taps), CLCNN_ARG(s->in_group),
-                              CLCNN_ARG(s->n_C)};
-    const size_t global[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)taps};
-    /* Groups of 64 (16 along cp, the written dimension): with one item per
-     * group, POCL's per-group cost made the transpose a large part of dA on
-     * deep layers. */
-    const size_t local[3] = {16, 4, 1};
-    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, 5);
-    return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
-}
-
-/* p->wt = W turned for dA as a forward (turn_weights). */
-static clcnn_status turn_weights(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
-                                 const clcnn_tensor *w)
+/* p->wt = W reordered for dA by the plan's kernel: each tap's (input,
+ * output channel) matrix transposed (transpose_weights), or W turned for
+ * dA as a forward (turn_weights); both take the same arguments. */
+static clcnn_status reorder_weights(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                    const clcnn_tensor *w)
 {
     const clcnn_arg args[] = {CLCNN_ARG(w->mem),      CLCNN_ARG(p->wt),        CLCNN_ARG(s->f_h), CLCNN_ARG(s->f_w),
                               CLCNN_ARG(s->in_group), CLCNN_ARG(s->out_group), CLCNN_ARG(s->n_C)};
     const size_t global[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)s->f_h * s->f_w};
-    const size_t local[3] = {16, 4, 1}; /* as transpose_weights */
-    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, 7);
+    /* Groups of 64 (16 along cp, the written dimension): with one item per
+     * group, POCL's per-group cost made the transpose a large part of dA on
+     * deep layers. */
+    const size_t local[3] = {16, 4, 1};
+    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, (int)(sizeof args / sizeof args[0]));
     return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
 }
 
@@ -615,7 +611,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
         if (p.data_forward) {
-            if ((st = turn_weights(ctx, op, &s, &p, w)) ||
+            if ((st = reorder_weights(ctx, op, &s, &p, w)) ||
                 (st = run_forward(ctx, op, &p.data_shape, &p.data_plan, dz->mem, p.wt, p.wt, da_prev->mem)))
                 return st;
         } else if (p.data_matrix) {
@@ -642,7 +638,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
             const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(p.wt),     CLCNN_ARG(da_prev->mem),
                                       CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
             const size_t global[2] = {rows, (size_t)s.groups * clcnn__div_up((size_t)s.in_group, (size_t)p.vec_data)};
-            if ((st = transpose_weights(ctx, op, &s, &p, w)) ||
+            if ((st = reorder_weights(ctx, op, &s, &p, w)) ||
                 (st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
                 (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
                 return st;

@@ -23,6 +23,11 @@ typedef struct clcnn_conv_shape {
         CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left), CLCNN_ARG((s).dilation_h),           \
         CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
 
+/* The shape of dA at stride 1 seen as a forward convolution of dZ with W
+ * turned by 180 degrees: input and output swapped, pads
+ * (f - 1) * dilation - pad on the top and left (negative for a pad past
+ * the window), the output dA's size. */
+clcnn_conv_shape clcnn__turned_shape(const clcnn_conv_shape *s);
 /* The widest vector up to the tuned one that `channels` can use. */
 int clcnn__vector_for(int tuned, int channels);
 /* Pixels per work-item along a row of `width`: all of it when it is no

@@ -164,27 +164,13 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
 
 /* dA of a layer with stride 1 and one output channel per input channel:
  * each input pixel gathers dZ over the window turned by 180 degrees, which
- * is the forward over dZ with that window (FLIP_WINDOW) and pads of
- * (f - 1) * dilation - pad on the top and left, whose output has dA's
- * size. The forward's kernel is the faster of the two on CPUs, where it
- * keeps whole pixels per item in address order (the other keeps one tap
- * residue's columns). With stride 1 the flipped shape needs nothing else. */
+ * is the forward over dZ with that window (FLIP_WINDOW) on
+ * clcnn__turned_shape. The forward's kernel is the faster of the two on
+ * CPUs, where it keeps whole pixels per item in address order (the other
+ * keeps one tap residue's columns). */
 static int data_as_forward(const clcnn_conv_shape *s)
 {
     return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev;
-}
-
-static clcnn_conv_shape flipped_shape(const clcnn_conv_shape *s)
-{
-    clcnn_conv_shape t = *s;
-    t.n_H_prev = s->n_H;
-    t.n_W_prev = s->n_W;
-    t.n_H = s->n_H_prev;
-    t.n_W = s->n_W_prev;
-    t.pad_top = (s->f_h - 1) * s->dilation_h - s->pad_top;
-    t.pad_left = (s->f_w - 1) * s->dilation_w - s->pad_left;
-    t.n_pixels = s->m * s->n_H_prev * s->n_W_prev;
-    return t;
 }
 
 /* dW: how many kernel rows a work-item takes (KH_BLOCK), the most whose
@@ -231,12 +217,12 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
     char options[160];
     clcnn_status st;
     *plan = (clcnn_depthwise_plan){0};
+    const size_t data_bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
     if (want_data && data_as_forward(s)) {
         plan->data_as_forward = 1;
-        plan->data_shape = flipped_shape(s);
+        plan->data_shape = clcnn__turned_shape(s);
         row_plan p;
-        const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
-        if ((st = plan_forward(ctx, op, dtype, &plan->data_shape, bytes, " -DFLIP_WINDOW=1", &p, &plan->data)))
+        if ((st = plan_forward(ctx, op, dtype, &plan->data_shape, data_bytes, " -DFLIP_WINDOW=1", &p, &plan->data)))
             return st;
         plan->data_channels = p.channels;
         memcpy(plan->data_global, p.global, sizeof p.global);
@@ -247,10 +233,9 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
          * window's columns are shared as in the forward. */
         const int width = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
         const int tile_budget = t->conv_tile_pixels / multiplier > 1 ? t->conv_tile_pixels / multiplier : 1;
-        const size_t bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
         row_plan p;
         plan_rows(ctx, s, s->n_C_prev, width, (size_t)s->m * s->n_H_prev, tile_budget, t->conv_vector, s->stride_w == 1,
-                  bytes, &p);
+                  data_bytes, &p);
         const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
         plan->data_channels = p.channels;
         plan->data_global[0] = p.global[0];

@@ -31,14 +31,15 @@
 
 DEFINE_VECTOR_HELPERS()
 
-/* wt[tap][c][cp] = w[tap][cp][c], with in_group input channels per tap. */
-__kernel void transpose_weights(const __global real *w, __global real *wt, int taps,
-                                int in_group, int n_C)
+/* wt[tap][c][cp] = w[tap][cp][c], with in_group input channels per tap.
+ * The arguments are turn_weights', so that the host launches either alike. */
+__kernel void transpose_weights(const __global real *w, __global real *wt, int f_h, int f_w,
+                                int in_group, int out_group, int n_C)
 {
     int cp = get_global_id(0);
     int c = get_global_id(1);
     int tap = get_global_id(2);
-    if (cp >= in_group || c >= n_C || tap >= taps)
+    if (cp >= in_group || c >= n_C || tap >= f_h * f_w)
         return;
     idx_t base = (idx_t)tap * in_group * n_C;
     wt[base + (idx_t)c * in_group + cp] = w[base + (idx_t)cp * n_C + c];

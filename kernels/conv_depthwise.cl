@@ -174,13 +174,13 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
             }                                                                        \
         }                                                                            \
     }
-#define UNMASKED(j) 1
 #define RUN_TIME_MASK(j) in_row[j]
 #else
+/* Without the window's constants a mask only says whether to test. */
 #define FORWARD_WINDOW(INPUT, LOAD_W, MASK) FORWARD_TAPS(INPUT, LOAD_W, !MASK(0))
-#define UNMASKED(j) 1
 #define RUN_TIME_MASK(j) 0
 #endif
+#define UNMASKED(j) 1
 
 /* The row along w as constants (OUT_W output and IN_W input pixels, PAD_W
  * on the left), passed by the host with the window: the first and last
