@@ -6,7 +6,7 @@
  *   - none fits (the call is valid): the library must return CLCNN_OK;
  *   - otherwise it must return one of them, with a message naming the op,
  *     without enqueuing a kernel (the context's enqueue counter, see
- *     clcnn_fault in host/internal.h) and without changing any tensor (every
+ *     clcnn_fault in host/runtime/internal.h) and without changing any tensor (every
  *     tensor holds a known pattern, read back after each call).
  * Any disagreement, crash, sanitizer report or hang is a finding.
  *

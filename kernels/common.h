@@ -111,7 +111,7 @@ int cover_hi(int x, int pad, int stride, int n_out)
 
 /* ---- Convolution: what the conv kernels share ----
  * Every conv kernel takes the layer's shape as these arguments, in this
- * order (host/conv.c passes them with CONV_SHAPE_ARGS). Tap (kh, kw) of
+ * order (host/ops/conv/conv.c passes them with CONV_SHAPE_ARGS). Tap (kh, kw) of
  * output pixel (h, w) reads input pixel (h * stride_h - pad_top +
  * kh * dilation_h, w * stride_w - pad_left + kw * dilation_w); group g maps
  * input channels [g, g + 1) * n_C_prev / groups to output channels
@@ -187,7 +187,7 @@ int first_tap(int x, int pad, int f, int stride, int dilation, int *step)
  * Compiled in where CLCNN_LOCAL_TILES is defined: the host passes
  * -DCLCNN_LOCAL_TILES=1 (with -DCLCNN_LOCAL_TILES_ONLY=1) when it builds
  * conv_forward_local, conv_backward_data_gemm or conv_backward_filter_gemm
- * (host/conv_gpu.c), and their files define it before including this file
+ * (host/ops/conv/conv_gpu.c), and their files define it before including this file
  * when compiled on its own.
  * A work-group of THREADS_N x THREADS_M work-items computes a GROUP_M x
  * GROUP_N block of the GEMM's result; each K step stages TILE_K rows of A
@@ -269,7 +269,7 @@ int first_tap(int x, int pad, int f, int stride, int dilation, int *step)
  * units along w; the host may pass the window and strides as constants.
  *
  * Every pooling kernel takes the layer's shape as these arguments, in this
- * order (host/pool.c passes them with POOL_SHAPE_ARGS). The window of
+ * order (host/ops/pool.c passes them with POOL_SHAPE_ARGS). The window of
  * output pixel (h, w) has f_h x f_w taps from input pixel
  * (h * stride_h - pad_top, w * stride_w - pad_left); taps in the padding
  * take no part (pad_bottom and pad_right only set the output's extent,

@@ -239,7 +239,7 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
     }
 }
 
-/* ---- the GEMM view (fully connected, pointwise 1x1; host/conv.c) ----
+/* ---- the GEMM view (fully connected, pointwise 1x1; host/ops/conv/conv.c) ----
  * There dA is a matrix product, dA (rows x k_count) = dZ (rows x n) times
  * W^T with W (k_count x n) as it is: a row of W holds one input channel's
  * weights over the output channels, contiguous like a row of dZ, so each

@@ -228,7 +228,7 @@ __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __
  * a(p, kh, kw, g * in_group + cp) * dZ[p][g * out_group + c]. With db
  * wanted (bias_row 1), one more row whose a is 1 for every pixel gives
  * db's partial sums from the same pass over dZ. The pixels are split into
- * runs of split_pixels, a function of the shape alone (host/conv_gpu.c),
+ * runs of split_pixels, a function of the shape alone (host/ops/conv/conv_gpu.c),
  * so that deep layers with few output blocks still fill a GPU, and every
  * device that runs these kernels adds the same terms in the same order;
  * filter_sum_splits adds the splits in order. The blocking is

@@ -52,7 +52,7 @@ static const conv_case cases[] = {
     {"c1_to_c1", 2, 7, 7, 1, 3, 3, 1, WT(1, 1)},
     {"fmnist_like_5x5", 3, 12, 12, 1, 5, 5, 32, WT(1, 2)},
     {"f5x3_stride2_pad2", 2, 11, 13, 3, 5, 3, 7, WT(2, 2)},
-    /* Rows that a smaller tile divides (host/conv.c tile_for_width): 28
+    /* Rows that a smaller tile divides (host/ops/conv/conv.c tile_for_width): 28
      * wide in 7-pixel tiles on CPUs, forward and few-channel dA; 10 wide
      * outputs and stride-2 chains of 10 in 5-pixel tiles. */
     {"rows_28_tile7_c1", 1, 28, 28, 1, 5, 5, 8, WT(1, 2)},
@@ -61,7 +61,7 @@ static const conv_case cases[] = {
      * left and stores only its own pixels. */
     {"rows_13_last_tile_shifted", 1, 5, 13, 20, 3, 3, 20, WT(1, 1)},
     /* Pointwise with 256 rows or more: dA as the forward kernel on dZ and
-     * W transposed (host/conv.c, data_forward), with more input than
+     * W transposed (host/ops/conv/conv.c, data_forward), with more input than
      * output channels and fewer; channel tails both ways. */
     {"pointwise_416_rows_c40_to_c24", 2, 16, 13, 40, 1, 1, 24, WT(1, 0)},
     {"pointwise_300_rows_c8_to_c20", 3, 10, 10, 8, 1, 1, 20, WT(1, 0)},
@@ -85,7 +85,7 @@ static const conv_case cases[] = {
     {"ex_depthwise_multiplier3_5x5_asym", 2, 10, 13, 3, 5, 5, 9, EX(1, 2, 2, 1, 0, 3, 1, 1, 3), 0,
      CLCNN_ACTIVATION_RELU},
     /* Depthwise at stride 1: dA is the forward over dZ with the window
-     * turned (host/conv_depthwise.c, data_as_forward), with pads past the
+     * turned (host/ops/conv/conv_depthwise.c, data_as_forward), with pads past the
      * window (a negative pad for it), a window too wide for the register
      * columns, and a 29-pixel row of first, middle and partial last tiles
      * (each compiled with its own columns, kernels/conv_depthwise.cl). */

@@ -1,4 +1,4 @@
-/* Tests of the CPU reference (host/clcnn_reference.c), the oracle of every
+/* Tests of the CPU reference (host/reference/walkthrough.c), the oracle of every
  * other suite, so it is checked against things that do not share its code:
  * the walkthrough's own examples, hand-computed cases, a naive convolution
  * over an explicitly padded input, and central finite differences. Needs no

@@ -4,7 +4,7 @@
  * CLCNN_FAULT_INJECT testing hook), concurrent contexts in threads, and the
  * exact wording of some error messages.
  *
- * White box: it includes host/internal.h to read the context's OpenCL
+ * White box: it includes host/runtime/internal.h to read the context's OpenCL
  * handles and fault counters, and to build a tensor header of 2^31
  * elements without allocating its 8 GiB (no device here can). */
 /* setenv/unsetenv, mkdtemp */

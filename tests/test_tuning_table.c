@@ -1,4 +1,4 @@
-/* The README's table of CLCNN_TUNE keys against host/tuning_table.h: the
+/* The README's table of CLCNN_TUNE keys against host/runtime/tuning_table.h: the
  * same keys in the same order, each with the table's description and CPU
  * and GPU defaults, so that the documentation cannot drift from the code.
  * Usage: test_tuning_table README.md */
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (row >= KEY_COUNT) {
-            fprintf(stderr, "README lists %s, which host/tuning_table.h does not have\n", cells[0]);
+            fprintf(stderr, "README lists %s, which host/runtime/tuning_table.h does not have\n", cells[0]);
             failures++;
             row++;
             continue;
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
         const char *column[4] = {"key", "what it sets", "CPU default", "GPU default"};
         for (int c = 0; c < 4; c++)
             if (strcmp(cells[c], want[c]) != 0) {
-                fprintf(stderr, "README row %zu, column '%s': '%s', but host/tuning_table.h says '%s'\n", row + 1,
+                fprintf(stderr, "README row %zu, column '%s': '%s', but host/runtime/tuning_table.h says '%s'\n", row + 1,
                         column[c], cells[c], want[c]);
                 failures++;
             }
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (size_t k = row; k < KEY_COUNT; k++) {
-        fprintf(stderr, "README's key table lacks `%s` (row %zu of host/tuning_table.h)\n", keys[k].name, k + 1);
+        fprintf(stderr, "README's key table lacks `%s` (row %zu of host/runtime/tuning_table.h)\n", keys[k].name, k + 1);
         failures++;
     }
     printf("%zu README rows against %zu keys: %d mismatches\n", row, (size_t)KEY_COUNT, failures);

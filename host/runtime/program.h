@@ -1,4 +1,4 @@
-/* The kernel files (one list, host/kernel_list.h), their embedded sources and
+/* The kernel files (one list, host/runtime/kernel_list.h), their embedded sources and
  * the per-context cache of built programs keyed by (file, dtype, options). */
 #ifndef CLCNN_PROGRAM_H
 #define CLCNN_PROGRAM_H

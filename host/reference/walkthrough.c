@@ -9,7 +9,7 @@
  * how conv_backward writes dA_prev directly (the walkthrough computes
  * dA_prev_pad and never copies it back). */
 #include "clcnn_reference.h"
-#include "clcnn_reference_window.h"
+#include "window.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  * gradient. Innermost loops run over contiguous channels, so that the
  * large benchmark layers take seconds. */
 #include "clcnn_reference.h"
-#include "clcnn_reference_window.h"
+#include "window.h"
 
 #include <string.h>
 

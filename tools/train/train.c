@@ -55,7 +55,7 @@ static void print_help(void)
            DATA_PACKAGE);
     cli_print_device_help(stdout);
     printf("\nWeights files (--save, --load) are a small binary format with a magic number,\n"
-           "version, dims and a CRC-32; see tools/weights_file.h. Exit status: 0 success,\n"
+           "version, dims and a CRC-32; see tools/train/weights_file.h. Exit status: 0 success,\n"
            "1 failure, 2 bad usage, 77 no OpenCL device.\n");
 }
 
