@@ -1,33 +1,9 @@
-/* Status strings, OpenCL error names and the per-context error message. */
+/* OpenCL error names and the per-context error message (the status
+ * strings are host/api/status.c's). */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "internal.h"
-
-static const char *const status_strings[] = {
-    [CLCNN_OK] = "CLCNN_OK: success",
-    [CLCNN_ERROR_INVALID_ARGUMENT] =
-        "CLCNN_ERROR_INVALID_ARGUMENT: an argument is NULL, out of range or aliases another",
-    [CLCNN_ERROR_SHAPE] = "CLCNN_ERROR_SHAPE: tensor dimensions disagree, the window does not fit, or a size overflows",
-    [CLCNN_ERROR_NO_DEVICE] =
-        "CLCNN_ERROR_NO_DEVICE: no matching OpenCL device (install pocl-opencl-icd for the CPU fallback)",
-    [CLCNN_ERROR_UNSUPPORTED] = "CLCNN_ERROR_UNSUPPORTED: the device cannot do this (e.g. float64 without cl_khr_fp64)",
-    [CLCNN_ERROR_OUT_OF_MEMORY] = "CLCNN_ERROR_OUT_OF_MEMORY: a host or device allocation failed",
-    [CLCNN_ERROR_KERNEL_BUILD] = "CLCNN_ERROR_KERNEL_BUILD: an OpenCL kernel failed to build",
-    [CLCNN_ERROR_OPENCL] = "CLCNN_ERROR_OPENCL: the OpenCL runtime returned an error",
-};
-
-const char *clcnn_status_string(clcnn_status status)
-{
-    if ((unsigned)status < sizeof status_strings / sizeof status_strings[0])
-        return status_strings[status];
-    return "CLCNN_ERROR_UNKNOWN: not a clcnn_status value";
-}
-
-const char *clcnn_version(void)
-{
-    return CLCNN_VERSION_STRING;
-}
 
 clcnn_status clcnn__fail(clcnn_context *ctx, clcnn_status status, const char *fmt, ...)
 {
