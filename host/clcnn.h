@@ -95,7 +95,8 @@ typedef struct clcnn_tensor clcnn_tensor;
 
 /* A static, never-NULL name for a status ("CLCNN_ERROR_SHAPE: ..."). */
 CLCNN_API const char *clcnn_status_string(clcnn_status status);
-/* "0.1.0" */
+/* The library's CLCNN_VERSION_STRING, e.g. "0.2.0": that of the library
+ * loaded, which may differ from the header a program was built with. */
 CLCNN_API const char *clcnn_version(void);
 
 /* ---- devices ---- */
@@ -272,6 +273,21 @@ CLCNN_API clcnn_status clcnn_pool_forward_ex(clcnn_context *ctx, const clcnn_ten
 CLCNN_API clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                               const clcnn_pool_params *params, clcnn_pool_mode mode,
                                               clcnn_tensor *da_prev);
+
+/* ---- version 0.3: output shapes ---- */
+/* Output dims of a layer, validated like the op itself (same errors, same
+ * messages), so bindings need not compute them: z_dims of
+ * clcnn_conv_forward_ex (and of clcnn_conv_forward with
+ * clcnn_conv_params_default(stride, pad)) for an a_prev and a w of those
+ * dims, a_dims of clcnn_pool_forward_ex (clcnn_pool_forward with
+ * clcnn_pool_params_default(f, stride)). Dims a tensor could not have
+ * (a 0, a size that overflows) are refused as clcnn_tensor_create refuses
+ * them. The messages name conv_output_dims and pool_output_dims; on error
+ * the output dims are not written. */
+CLCNN_API clcnn_status clcnn_conv_output_dims(clcnn_context *ctx, const size_t a_prev_dims[4], const size_t w_dims[4],
+                                              const clcnn_conv_params *params, size_t z_dims[4]);
+CLCNN_API clcnn_status clcnn_pool_output_dims(clcnn_context *ctx, const size_t a_prev_dims[4],
+                                              const clcnn_pool_params *params, size_t a_dims[4]);
 
 /* ---- training ops ---- */
 /* The rest of a training loop: ReLU, softmax with cross-entropy loss, and

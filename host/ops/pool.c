@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "output_dims.h"
 
 /* Up to this many input elements, max pool backward with overlapping
  * windows skips the argmax pass and rescans the windows: its launch costs
@@ -452,4 +453,14 @@ clcnn_status clcnn_pool_backward_ex(clcnn_context *ctx, const clcnn_tensor *da, 
     pool_shape s;
     clcnn_status st = pool_validate_ex(ctx, op, a_prev, params, mode, &s);
     return st ? st : pool_backward_run(ctx, op, da, a_prev, &s, mode, da_prev);
+}
+
+clcnn_status clcnn__pool_validate_dims(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                       const clcnn_pool_params *params, size_t a_dims[4])
+{
+    pool_shape s;
+    clcnn_status st = pool_validate_ex(ctx, op, a_prev, params, CLCNN_POOL_MAX, &s);
+    if (st == CLCNN_OK)
+        memcpy(a_dims, s.out_dims, sizeof s.out_dims);
+    return st;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "output_dims.h"
 
 typedef clcnn_conv_shape conv_shape;
 
@@ -711,4 +712,18 @@ clcnn_status clcnn_conv_backward_ex(clcnn_context *ctx, const clcnn_tensor *dz, 
                                     clcnn_tensor *dw, clcnn_tensor *db)
 {
     return conv_backward(ctx, "conv_backward_ex", dz, a_prev, w, params, 0, da_prev, dw, db);
+}
+
+clcnn_status clcnn__conv_validate_dims(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                       const clcnn_tensor *w, const clcnn_conv_params *params, size_t z_dims[4])
+{
+    conv_shape s;
+    clcnn_status st = conv_validate(ctx, op, a_prev, w, params, 0, &s);
+    if (st != CLCNN_OK)
+        return st;
+    z_dims[0] = (size_t)s.m;
+    z_dims[1] = (size_t)s.n_H;
+    z_dims[2] = (size_t)s.n_W;
+    z_dims[3] = (size_t)s.n_C;
+    return CLCNN_OK;
 }
