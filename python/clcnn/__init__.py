@@ -11,11 +11,10 @@ OpenCL kernels (libclcnn), through ctypes, with numpy arrays in and out.
     z = ctx.conv_forward(a, w, b, stride=1, pad=1)       # queued on the device
     print(z.numpy().shape)                               # waits: (2, 8, 8, 4)
 
-Every op of host/clcnn.h is a method of Context (zero_pad, conv_forward,
-conv_backward, pool_forward, pool_backward, relu_forward, relu_backward,
-softmax_cross_entropy_forward, softmax_cross_entropy_backward, sgd_update,
-and the version 0.2 *_ex ops); a failing call raises clcnn.Error with the
-library's message. clcnn.devices() lists the OpenCL devices.
+Every op of host/clcnn.h is a method of Context of the same name, without
+the clcnn_ prefix, built from the op table (clcnn._library.OPS, which the
+tests hold to host/api/op_table.h); a failing call raises clcnn.Error with
+the library's message. clcnn.devices() lists the OpenCL devices.
 clcnn.walkthrough is the numpy walkthrough's functions as a drop-in.
 
 numpy is needed only where arrays are: `import clcnn` works without it.

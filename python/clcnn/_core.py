@@ -10,6 +10,7 @@ queued on the device and return at once; Tensor.numpy() waits for them.
 import ctypes
 import dataclasses
 import enum
+import inspect
 import weakref
 
 from . import _library
@@ -18,7 +19,8 @@ from . import _library
 # ---- statuses and errors ----
 
 class Status(enum.IntEnum):
-    """clcnn_status (clcnn.h), without the CLCNN_ prefix."""
+    """clcnn_status (clcnn.h), without the CLCNN_ prefix; the test api_tables
+    holds it to host/api/status_list.h."""
     OK = 0
     ERROR_INVALID_ARGUMENT = 1
     ERROR_SHAPE = 2
@@ -381,184 +383,88 @@ class Context:
         """The C handle of a Tensor, or None (NULL)."""
         return tensor._live_handle() if tensor is not None else None
 
-    def _ref_dims(self, function, *args):
-        """Output dims from a clcnn_ref_*_output_dims function, or None."""
-        out = (ctypes.c_size_t * 4)()
-        return tuple(out) if function(*args, out) == 0 else None
-
-    # -- the walkthrough's ops --
-
-    def zero_pad(self, x, pad, out=None):
-        """x padded with `pad` zeros around H and W."""
-        dtype = self._call_dtype(x)
-        x = self._input(x, dtype)
-        m, h, w, c = x.shape
-        shape = (m, h + 2 * pad, w + 2 * pad, c) if pad >= 0 else None
-        out = self._output(out, shape, dtype)
-        self._check(self._lib.clcnn_zero_pad(self._live_handle(), self._h(x), int(pad), self._h(out)))
-        return out
-
-    def conv_forward(self, a_prev, w, b, stride=1, pad=0, out=None):
-        """z = conv(a_prev, w) + b: a_prev (m, n_H_prev, n_W_prev, n_C_prev),
-        w (f_h, f_w, n_C_prev, n_C), b (1, 1, 1, n_C)."""
-        dtype = self._call_dtype(a_prev)
-        a_prev, w, b = (self._input(t, dtype) for t in (a_prev, w, b))
-        shape = self._ref_dims(self._lib.clcnn_ref_conv_output_dims, _dims_array(a_prev.shape),
-                               _dims_array(w.shape), int(stride), int(pad))
-        out = self._output(out, shape, dtype)
-        self._check(self._lib.clcnn_conv_forward(self._live_handle(), self._h(a_prev), self._h(w), self._h(b),
-                                                 int(stride), int(pad), self._h(out)))
-        return out
-
-    def _gradients(self, dtype, wanted):
-        """conv_backward's outputs: each (value, shape) becomes a new tensor
-        (value True), None (False or None: not computed) or the given Tensor."""
-        return [self.empty(shape, dtype) if value is True else (value or None) for value, shape in wanted]
-
-    def conv_backward(self, dz, a_prev, w, stride=1, pad=0, *, da_prev=True, dw=True, db=True):
-        """(da_prev, dw, db), the gradients of conv_forward. Each keyword is
-        True (a new tensor), False (not computed: None in the result) or a
-        Tensor to overwrite."""
-        dtype = self._call_dtype(dz)
-        dz, a_prev, w = (self._input(t, dtype) for t in (dz, a_prev, w))
-        outs = self._gradients(dtype, [(da_prev, a_prev.shape), (dw, w.shape), (db, (1, 1, 1, w.shape[3]))])
-        self._check(self._lib.clcnn_conv_backward(self._live_handle(), self._h(dz), self._h(a_prev), self._h(w),
-                                                  int(stride), int(pad), *(self._h(t) for t in outs)))
-        return tuple(outs)
-
-    def pool_forward(self, a_prev, f, stride, mode="max", out=None):
-        """Max or average pooling with an f x f window."""
-        dtype = self._call_dtype(a_prev)
-        a_prev = self._input(a_prev, dtype)
-        shape = self._ref_dims(self._lib.clcnn_ref_pool_output_dims, _dims_array(a_prev.shape), int(f),
-                               int(stride))
-        out = self._output(out, shape, dtype)
-        self._check(self._lib.clcnn_pool_forward(self._live_handle(), self._h(a_prev), int(f), int(stride),
-                                                 _pool_mode(mode), self._h(out)))
-        return out
-
-    def pool_backward(self, da, a_prev, f, stride, mode="max", out=None):
-        """da_prev from da; max mode gives each window's gradient to its first
-        maximum (row-major)."""
-        dtype = self._call_dtype(da)
-        da, a_prev = (self._input(t, dtype) for t in (da, a_prev))
-        out = self._output(out, a_prev.shape, dtype)
-        self._check(self._lib.clcnn_pool_backward(self._live_handle(), self._h(da), self._h(a_prev), int(f),
-                                                  int(stride), _pool_mode(mode), self._h(out)))
-        return out
-
-    # -- version 0.2: general convolution and pooling --
-
     def _need(self, name):
         function = getattr(self._lib, name)
         if function is None:
             raise Error(Status.ERROR_UNSUPPORTED,
-                        f"{name[len('clcnn_'):]}: {self._lib.path} is clcnn {version()}, which lacks it "
-                        f"(it came in 0.2)")
+                        f"{name[len('clcnn_'):]}: {self._lib.path} is clcnn {version()}, which lacks it")
         return function
 
-    def conv_forward_ex(self, a_prev, w, b=None, params=None, activation="none", out=None):
-        """z = act(conv(a_prev, w) + b) with params (conv_params(...); None:
-        stride 1, pad 0). w is (f_h, f_w, n_C_prev / groups, n_C); b may be
-        None; activation "none" or "relu"."""
-        function = self._need("clcnn_conv_forward_ex")
+    def _output_dims(self, name, *args):
+        """Output dims from clcnn_conv_output_dims or clcnn_pool_output_dims,
+        or None when the arguments define none: the op then says why."""
+        out = (ctypes.c_size_t * 4)()
+        status = self._need(name)(self._live_handle(), *args, out)
+        return tuple(out) if status == Status.OK else None
+
+    def conv_output_dims(self, a_prev_shape, w_shape, params=None):
+        """z's shape for conv_forward_ex with these shapes and params
+        (conv_params(...); None: stride 1, pad 0), or Error as the op would
+        raise it (named conv_output_dims)."""
+        out = (ctypes.c_size_t * 4)()
         params = params if params is not None else conv_params()
-        dtype = self._call_dtype(a_prev)
-        a_prev, w, b = (self._input(t, dtype) for t in (a_prev, w, b))
-        shape = self._ref_dims(self._need("clcnn_ref_conv_output_dims_ex"), _dims_array(a_prev.shape),
-                               _dims_array(w.shape), ctypes.byref(params))
-        out = self._output(out, shape, dtype)
-        self._check(function(self._live_handle(), self._h(a_prev), self._h(w), self._h(b),
-                             ctypes.byref(params), _activation(activation), self._h(out)))
-        return out
+        self._check(self._need("clcnn_conv_output_dims")(self._live_handle(), _dims_array(a_prev_shape),
+                                                         _dims_array(w_shape), ctypes.byref(params), out))
+        return tuple(out)
 
-    def conv_backward_ex(self, dz, a_prev, w, params=None, *, da_prev=True, dw=True, db=True):
-        """(da_prev, dw, db), the gradients of conv_forward_ex with no
-        activation; keywords as in conv_backward (db=False when the forward
-        had no bias)."""
-        function = self._need("clcnn_conv_backward_ex")
-        params = params if params is not None else conv_params()
-        dtype = self._call_dtype(dz)
-        dz, a_prev, w = (self._input(t, dtype) for t in (dz, a_prev, w))
-        outs = self._gradients(dtype, [(da_prev, a_prev.shape), (dw, w.shape), (db, (1, 1, 1, w.shape[3]))])
-        self._check(function(self._live_handle(), self._h(dz), self._h(a_prev), self._h(w),
-                             ctypes.byref(params), *(self._h(t) for t in outs)))
-        return tuple(outs)
+    def pool_output_dims(self, a_prev_shape, params):
+        """The output's shape for pool_forward_ex with this shape and params
+        (pool_params(...)), or Error as the op would raise it."""
+        out = (ctypes.c_size_t * 4)()
+        self._check(self._need("clcnn_pool_output_dims")(self._live_handle(), _dims_array(a_prev_shape),
+                                                         ctypes.byref(params), out))
+        return tuple(out)
 
-    def pool_forward_ex(self, a_prev, params, mode="max", out=None):
-        """Pooling with params (pool_params(...))."""
-        function = self._need("clcnn_pool_forward_ex")
-        dtype = self._call_dtype(a_prev)
-        a_prev = self._input(a_prev, dtype)
-        shape = self._ref_dims(self._need("clcnn_ref_pool_output_dims_ex"), _dims_array(a_prev.shape),
-                               ctypes.byref(params))
-        out = self._output(out, shape, dtype)
-        self._check(function(self._live_handle(), self._h(a_prev), ctypes.byref(params), _pool_mode(mode),
-                             self._h(out)))
-        return out
+    def _new_output(self, spec, op, args, name, dtype):
+        """A new tensor for output `name` of op, shaped by spec.shapes."""
+        rule = spec.shapes[name]
+        if isinstance(rule, str):
+            shape = args[rule].shape
+        elif callable(rule):
+            shape = rule(self, args)
+        else:
+            shape = rule
+        # None: the arguments define no output (e.g. a window larger than
+        # the input); a 1x1x1x1 tensor stands in and the op says why.
+        return self.empty(shape if shape is not None else (1, 1, 1, 1), dtype)
 
-    def pool_backward_ex(self, da, a_prev, params, mode="max", out=None):
-        """da_prev from da, for pool_forward_ex with the same params."""
-        function = self._need("clcnn_pool_backward_ex")
-        dtype = self._call_dtype(da)
-        da, a_prev = (self._input(t, dtype) for t in (da, a_prev))
-        out = self._output(out, a_prev.shape, dtype)
-        self._check(function(self._live_handle(), self._h(da), self._h(a_prev), ctypes.byref(params),
-                             _pool_mode(mode), self._h(out)))
-        return out
-
-    # -- training ops --
-
-    def relu_forward(self, x, out=None):
-        """max(x, 0) element-wise."""
-        dtype = self._call_dtype(x)
-        x = self._input(x, dtype)
-        out = self._output(out, x.shape, dtype)
-        self._check(self._lib.clcnn_relu_forward(self._live_handle(), self._h(x), self._h(out)))
-        return out
-
-    def relu_backward(self, dy, x, out=None):
-        """dy where x > 0, else 0; x is relu_forward's input or output."""
-        dtype = self._call_dtype(dy)
-        dy, x = (self._input(t, dtype) for t in (dy, x))
-        out = self._output(out, dy.shape, dtype)
-        self._check(self._lib.clcnn_relu_backward(self._live_handle(), self._h(dy), self._h(x), self._h(out)))
-        return out
-
-    def softmax_cross_entropy_forward(self, logits, labels):
-        """(probs, loss, mean_loss) for logits (m, n_H, n_W, K) and labels
-        (m, n_H, n_W, 1) holding class indices (any numeric array)."""
-        dtype = self._call_dtype(logits)
-        logits, labels = (self._input(t, dtype) for t in (logits, labels))
-        probs = self.empty(logits.shape, dtype)
-        loss = self.empty(logits.shape[:3] + (1,), dtype)
-        mean_loss = self.empty((1, 1, 1, 1), dtype)
-        self._check(self._lib.clcnn_softmax_cross_entropy_forward(
-            self._live_handle(), self._h(logits), self._h(labels), self._h(probs), self._h(loss),
-            self._h(mean_loss)))
-        return probs, loss, mean_loss
-
-    def softmax_cross_entropy_backward(self, probs, labels, out=None):
-        """dlogits = (probs - onehot(labels)) / rows."""
-        dtype = self._call_dtype(probs)
-        probs, labels = (self._input(t, dtype) for t in (probs, labels))
-        out = self._output(out, probs.shape, dtype)
-        self._check(self._lib.clcnn_softmax_cross_entropy_backward(
-            self._live_handle(), self._h(probs), self._h(labels), self._h(out)))
-        return out
-
-    def sgd_update(self, param, grad, velocity=None, lr=0.01, momentum=0.0, weight_decay=0.0):
-        """One SGD step on the Tensor param, in place (velocity, a Tensor
-        starting at zero, is updated too; None when momentum is 0). Returns
-        param."""
-        if not isinstance(param, Tensor):
-            raise Error(Status.ERROR_INVALID_ARGUMENT,
-                        "sgd_update: param must be a Tensor (it is updated in place on the device)")
-        grad = self._input(grad, param.dtype)
-        self._check(self._lib.clcnn_sgd_update(self._live_handle(), self._h(param), self._h(grad),
-                                               self._h(velocity), float(lr), float(momentum),
-                                               float(weight_decay)))
-        return param
+    def _run_op(self, op, spec, args):
+        """Calls clcnn_<op> with args (the method's arguments by the table's
+        operand names); returns what the method returns."""
+        operands = _library.operands(op)[1:]
+        function = self._need("clcnn_" + op)
+        dtype = None
+        for role, name in operands:
+            if role in ("IN", "IN_OPT"):
+                dtype = dtype or (self._call_dtype(args[name]) if args[name] is not None else None)
+                args[name] = self._input(args[name], dtype)
+            elif role in ("IN_OUT", "IN_OUT_OPT"):
+                if not isinstance(args[name], Tensor) and not (role == "IN_OUT_OPT" and args[name] is None):
+                    raise Error(Status.ERROR_INVALID_ARGUMENT,
+                                f"{op}: {name} must be a Tensor (it is updated in place on the device)")
+                dtype = dtype or args[name].dtype
+            elif role in _SCALARS:
+                args[name] = _SCALARS[role](args[name])
+        c_args, results = [], []
+        for role, name in operands:
+            value = args[name]
+            if role in ("OUT", "OUT_OPT") and value is not None and not isinstance(value, (Tensor, bool)):
+                raise Error(Status.ERROR_INVALID_ARGUMENT, f"{op}: {name} is {type(value).__name__}; give a Tensor")
+            if (role == "OUT" and value is None) or (role == "OUT_OPT" and value is True):
+                value = self._new_output(spec, op, args, name, dtype)
+            elif role == "OUT_OPT":
+                value = value or None  # False or None: not computed
+            if role in ("OUT", "OUT_OPT", "IN_OUT"):
+                results.append(value)
+            args[name] = value
+            if role in ("CONV_PARAMS", "POOL_PARAMS"):
+                c_args.append(ctypes.byref(value) if value is not None else None)
+            elif isinstance(value, Tensor) or value is None:
+                c_args.append(self._h(value))
+            else:
+                c_args.append(value)
+        self._check(function(self._live_handle(), *c_args))
+        return results[0] if len(results) == 1 and not spec.tuple_result else tuple(results)
 
     def __repr__(self):
         state = self.device_name if self._close.alive else "closed"
@@ -577,3 +483,141 @@ def _activation(activation):
     if activation not in _ACTIVATIONS:
         raise Error(Status.ERROR_INVALID_ARGUMENT, f"activation is {activation!r}; use 'none' or 'relu'")
     return _ACTIVATIONS[activation]
+
+
+# ---- the ops: Context's methods from the op table ----
+# _library.OPS (host/api/op_table.h) gives each op's operands in order;
+# each becomes an argument of the method: an input (IN) a Tensor or an
+# array, a scalar converted by _SCALARS, a params struct (None: NULL, or
+# for conv params the default), an output (OUT) `out=None` when the op has
+# one (else all new and returned as a tuple), an optional output (OUT_OPT)
+# a keyword True (new), False (not computed) or a Tensor, and a tensor
+# updated in place (IN_OUT) a Tensor, which is returned. What the table
+# cannot say is in _SPECS: the defaults, the shapes of new outputs, the
+# Python names and the docstring.
+
+_SCALARS = {
+    "INT": int,
+    "DOUBLE": float,
+    "POOL_MODE": lambda mode: _pool_mode(mode),
+    "ACTIVATION": lambda activation: _activation(activation),
+    "CONV_PARAMS": lambda params: params if params is not None else conv_params(),
+    "POOL_PARAMS": lambda params: params,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    doc: str
+    defaults: dict = dataclasses.field(default_factory=dict)
+    # Output name -> its shape: an input's name (that input's shape), a
+    # tuple, or f(context, args) returning a shape or None.
+    shapes: dict = dataclasses.field(default_factory=dict)
+    names: dict = dataclasses.field(default_factory=dict)  # table name -> Python name
+    tuple_result: bool = False
+
+
+def _zero_pad_shape(context, args):
+    m, h, w, c = args["x"].shape
+    pad = args["pad"]
+    return (m, h + 2 * pad, w + 2 * pad, c) if pad >= 0 else None
+
+
+def _conv_shape(context, args):
+    params = args.get("params") or context._lib.clcnn_conv_params_default(args["stride"], args["pad"])
+    return context._output_dims("clcnn_conv_output_dims", _dims_array(args["a_prev"].shape),
+                                _dims_array(args["w"].shape), ctypes.byref(params))
+
+
+def _pool_shape(context, args):
+    params = args.get("params") or context._lib.clcnn_pool_params_default(args["f"], args["stride"])
+    return context._output_dims("clcnn_pool_output_dims", _dims_array(args["a_prev"].shape), ctypes.byref(params))
+
+
+_CONV_GRADIENTS = {"da_prev": "a_prev", "dw": "w", "db": lambda context, args: (1, 1, 1, args["w"].shape[3])}
+
+_SPECS = {
+    "zero_pad": _Spec("x padded with `pad` zeros around H and W.", shapes={"x_pad": _zero_pad_shape}),
+    "conv_forward": _Spec(
+        "z = conv(a_prev, w) + b: a_prev (m, n_H_prev, n_W_prev, n_C_prev),\n"
+        "w (f_h, f_w, n_C_prev, n_C), b (1, 1, 1, n_C).",
+        defaults={"stride": 1, "pad": 0}, shapes={"z": _conv_shape}),
+    "conv_backward": _Spec(
+        "(da_prev, dw, db), the gradients of conv_forward. Each keyword is\n"
+        "True (a new tensor), False (not computed: None in the result) or a\n"
+        "Tensor to overwrite.",
+        defaults={"stride": 1, "pad": 0}, shapes=_CONV_GRADIENTS),
+    "pool_forward": _Spec("Max or average pooling with an f x f window.", defaults={"mode": "max"},
+                          shapes={"a": _pool_shape}),
+    "pool_backward": _Spec(
+        "da_prev from da; max mode gives each window's gradient to its first\nmaximum (row-major).",
+        defaults={"mode": "max"}, shapes={"da_prev": "a_prev"}),
+    "conv_forward_ex": _Spec(
+        "z = act(conv(a_prev, w) + b) with params (conv_params(...); None:\n"
+        "stride 1, pad 0). w is (f_h, f_w, n_C_prev / groups, n_C); b may be\n"
+        "None; activation \"none\" or \"relu\".",
+        defaults={"b": None, "params": None, "act": "none"}, shapes={"z": _conv_shape},
+        names={"act": "activation"}),
+    "conv_backward_ex": _Spec(
+        "(da_prev, dw, db), the gradients of conv_forward_ex with no\n"
+        "activation; keywords as in conv_backward (db=False when the forward\nhad no bias).",
+        defaults={"params": None}, shapes=_CONV_GRADIENTS),
+    "pool_forward_ex": _Spec("Pooling with params (pool_params(...)).", defaults={"mode": "max"},
+                             shapes={"a": _pool_shape}),
+    "pool_backward_ex": _Spec("da_prev from da, for pool_forward_ex with the same params.",
+                              defaults={"mode": "max"}, shapes={"da_prev": "a_prev"}),
+    "relu_forward": _Spec("max(x, 0) element-wise.", shapes={"y": "x"}),
+    "relu_backward": _Spec("dy where x > 0, else 0; x is relu_forward's input or output.", shapes={"dx": "dy"}),
+    "softmax_cross_entropy_forward": _Spec(
+        "(probs, loss, mean_loss) for logits (m, n_H, n_W, K) and labels\n"
+        "(m, n_H, n_W, 1) holding class indices (any numeric array).",
+        shapes={"probs": "logits", "loss": lambda context, args: args["logits"].shape[:3] + (1,),
+                "mean_loss": (1, 1, 1, 1)}),
+    "softmax_cross_entropy_backward": _Spec("dlogits = (probs - onehot(labels)) / rows.",
+                                            shapes={"dlogits": "probs"}),
+    "sgd_update": _Spec(
+        "One SGD step on the Tensor param, in place (velocity, a Tensor\n"
+        "starting at zero, is updated too; None when momentum is 0). Returns\nparam.",
+        defaults={"velocity": None, "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0}),
+}
+
+
+def _op_method(op, spec):
+    """Context.<op>, with a signature from the table and spec."""
+    operands = _library.operands(op)[1:]
+    outs = [name for role, name in operands if role == "OUT"]
+    parameters, keyword_only, python_names = [], [], {}
+    for role, name in operands:
+        python = spec.names.get(name, name)
+        python_names[python] = name
+        if role == "OUT":
+            continue
+        if role == "OUT_OPT":
+            keyword_only.append(inspect.Parameter(python, inspect.Parameter.KEYWORD_ONLY, default=True))
+            continue
+        default = spec.defaults.get(name, inspect.Parameter.empty)
+        parameters.append(inspect.Parameter(python, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+    if len(outs) == 1:
+        parameters.append(inspect.Parameter("out", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None))
+        python_names["out"] = outs[0]
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + parameters + keyword_only)
+
+    def method(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        values = {python_names[python]: value for python, value in bound.arguments.items() if python != "self"}
+        for name in outs:
+            values.setdefault(name, None)
+        return self._run_op(op, spec, values)
+
+    method.__name__ = method.__qualname__ = op
+    method.__qualname__ = "Context." + op
+    method.__signature__ = signature
+    method.__doc__ = spec.doc
+    return method
+
+
+for _op in _library.OPS:
+    setattr(Context, _op, _op_method(_op, _SPECS[_op]))
+del _op

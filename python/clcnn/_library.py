@@ -20,6 +20,7 @@ that were tried.
 import ctypes
 import os
 import pathlib
+import re
 
 _HERE = pathlib.Path(__file__).resolve().parent
 _SONAME = "libclcnn.so.0"
@@ -66,14 +67,62 @@ class PoolParams(ctypes.Structure):
         "count_include_pad")]
 
 
+# ---- the ops: host/api/op_table.h, entry for entry ----
+# Each op's operands in order, as the table writes them: a role and the
+# parameter's name. The test api_tables fails when this and op_table.h (or
+# clcnn.h) disagree; the ops' prototypes below and Context's methods
+# (_core.py) are built from it.
+
+OPS = {
+    "zero_pad": "(CLCNN_CTX(ctx), CLCNN_IN(x), CLCNN_INT(pad), CLCNN_OUT(x_pad))",
+    "conv_forward": "(CLCNN_CTX(ctx), CLCNN_IN(a_prev), CLCNN_IN(w), CLCNN_IN(b), CLCNN_INT(stride), "
+                    "CLCNN_INT(pad), CLCNN_OUT(z))",
+    "conv_backward": "(CLCNN_CTX(ctx), CLCNN_IN(dz), CLCNN_IN(a_prev), CLCNN_IN(w), CLCNN_INT(stride), "
+                     "CLCNN_INT(pad), CLCNN_OUT_OPT(da_prev), CLCNN_OUT_OPT(dw), CLCNN_OUT_OPT(db))",
+    "pool_forward": "(CLCNN_CTX(ctx), CLCNN_IN(a_prev), CLCNN_INT(f), CLCNN_INT(stride), CLCNN_POOL_MODE(mode), "
+                    "CLCNN_OUT(a))",
+    "pool_backward": "(CLCNN_CTX(ctx), CLCNN_IN(da), CLCNN_IN(a_prev), CLCNN_INT(f), CLCNN_INT(stride), "
+                     "CLCNN_POOL_MODE(mode), CLCNN_OUT(da_prev))",
+    "conv_forward_ex": "(CLCNN_CTX(ctx), CLCNN_IN(a_prev), CLCNN_IN(w), CLCNN_IN_OPT(b), "
+                       "CLCNN_CONV_PARAMS(params), CLCNN_ACTIVATION(act), CLCNN_OUT(z))",
+    "conv_backward_ex": "(CLCNN_CTX(ctx), CLCNN_IN(dz), CLCNN_IN(a_prev), CLCNN_IN(w), CLCNN_CONV_PARAMS(params), "
+                        "CLCNN_OUT_OPT(da_prev), CLCNN_OUT_OPT(dw), CLCNN_OUT_OPT(db))",
+    "pool_forward_ex": "(CLCNN_CTX(ctx), CLCNN_IN(a_prev), CLCNN_POOL_PARAMS(params), CLCNN_POOL_MODE(mode), "
+                       "CLCNN_OUT(a))",
+    "pool_backward_ex": "(CLCNN_CTX(ctx), CLCNN_IN(da), CLCNN_IN(a_prev), CLCNN_POOL_PARAMS(params), "
+                        "CLCNN_POOL_MODE(mode), CLCNN_OUT(da_prev))",
+    "relu_forward": "(CLCNN_CTX(ctx), CLCNN_IN(x), CLCNN_OUT(y))",
+    "relu_backward": "(CLCNN_CTX(ctx), CLCNN_IN(dy), CLCNN_IN(x), CLCNN_OUT(dx))",
+    "softmax_cross_entropy_forward": "(CLCNN_CTX(ctx), CLCNN_IN(logits), CLCNN_IN(labels), CLCNN_OUT(probs), "
+                                     "CLCNN_OUT(loss), CLCNN_OUT(mean_loss))",
+    "softmax_cross_entropy_backward": "(CLCNN_CTX(ctx), CLCNN_IN(probs), CLCNN_IN(labels), CLCNN_OUT(dlogits))",
+    "sgd_update": "(CLCNN_CTX(ctx), CLCNN_IN_OUT(param), CLCNN_IN(grad), CLCNN_IN_OUT_OPT(velocity), "
+                  "CLCNN_DOUBLE(lr), CLCNN_DOUBLE(momentum), CLCNN_DOUBLE(weight_decay))",
+}
+
+
+def operands(op):
+    """[(role, name), ...] of an op of OPS: [("CTX", "ctx"), ("IN", "x"), ...]."""
+    return re.findall(r"CLCNN_(\w+)\((\w+)\)", OPS[op])
+
+
 # ---- prototypes: name -> (return type, argument types) ----
 # Handles (clcnn_context *, clcnn_tensor *) are opaque: c_void_p. Every
-# function returning clcnn_status returns c_int.
+# function returning clcnn_status returns c_int. The test api_tables
+# compares each with its declaration in clcnn.h.
 
 _status = ctypes.c_int
 _handle = ctypes.c_void_p
 _dims = ctypes.POINTER(ctypes.c_size_t)  # const size_t dims[4]
 _int = ctypes.c_int
+
+# An operand's ctypes type by its role in OPS.
+ROLE_CTYPES = {
+    "CTX": _handle, "IN": _handle, "IN_OPT": _handle, "OUT": _handle, "OUT_OPT": _handle,
+    "IN_OUT": _handle, "IN_OUT_OPT": _handle, "INT": _int, "DOUBLE": ctypes.c_double,
+    "POOL_MODE": _int, "ACTIVATION": _int,
+    "CONV_PARAMS": ctypes.POINTER(ConvParams), "POOL_PARAMS": ctypes.POINTER(PoolParams),
+}
 
 PROTOTYPES = {
     "clcnn_status_string": (ctypes.c_char_p, [_int]),
@@ -95,42 +144,21 @@ PROTOTYPES = {
     "clcnn_tensor_dtype": (_int, [_handle]),
     "clcnn_tensor_write": (_status, [_handle, ctypes.c_void_p, ctypes.c_size_t]),
     "clcnn_tensor_read": (_status, [_handle, ctypes.c_void_p, ctypes.c_size_t]),
-    "clcnn_zero_pad": (_status, [_handle, _handle, _int, _handle]),
-    "clcnn_conv_forward": (_status, [_handle, _handle, _handle, _handle, _int, _int, _handle]),
-    "clcnn_conv_backward": (_status, [_handle, _handle, _handle, _handle, _int, _int,
-                                      _handle, _handle, _handle]),
-    "clcnn_pool_forward": (_status, [_handle, _handle, _int, _int, _int, _handle]),
-    "clcnn_pool_backward": (_status, [_handle, _handle, _handle, _int, _int, _int, _handle]),
-    "clcnn_relu_forward": (_status, [_handle, _handle, _handle]),
-    "clcnn_relu_backward": (_status, [_handle, _handle, _handle, _handle]),
-    "clcnn_softmax_cross_entropy_forward": (_status, [_handle, _handle, _handle, _handle, _handle,
-                                                      _handle]),
-    "clcnn_softmax_cross_entropy_backward": (_status, [_handle, _handle, _handle, _handle]),
-    "clcnn_sgd_update": (_status, [_handle, _handle, _handle, _handle, ctypes.c_double,
-                                   ctypes.c_double, ctypes.c_double]),
-    # The CPU reference's shape rules (clcnn_reference.h): output dims, or -1.
-    "clcnn_ref_conv_output_dims": (_int, [_dims, _dims, _int, _int, _dims]),
-    "clcnn_ref_pool_output_dims": (_int, [_dims, _int, _int, _dims]),
     # Version 0.2: general convolution and pooling.
     "clcnn_conv_params_default": (ConvParams, [_int, _int]),
     "clcnn_pool_params_default": (PoolParams, [_int, _int]),
-    "clcnn_conv_forward_ex": (_status, [_handle, _handle, _handle, _handle, ctypes.POINTER(ConvParams),
-                                        _int, _handle]),
-    "clcnn_conv_backward_ex": (_status, [_handle, _handle, _handle, _handle, ctypes.POINTER(ConvParams),
-                                         _handle, _handle, _handle]),
-    "clcnn_pool_forward_ex": (_status, [_handle, _handle, ctypes.POINTER(PoolParams), _int, _handle]),
-    "clcnn_pool_backward_ex": (_status, [_handle, _handle, _handle, ctypes.POINTER(PoolParams), _int,
-                                         _handle]),
-    "clcnn_ref_conv_output_dims_ex": (_int, [_dims, _dims, ctypes.POINTER(ConvParams), _dims]),
-    "clcnn_ref_pool_output_dims_ex": (_int, [_dims, ctypes.POINTER(PoolParams), _dims]),
+    # Version 0.3: output shapes.
+    "clcnn_conv_output_dims": (_status, [_handle, _dims, _dims, ctypes.POINTER(ConvParams), _dims]),
+    "clcnn_pool_output_dims": (_status, [_handle, _dims, ctypes.POINTER(PoolParams), _dims]),
 }
+PROTOTYPES.update({"clcnn_" + op: (_status, [ROLE_CTYPES[role] for role, _ in operands(op)]) for op in OPS})
 
-# Functions an older libclcnn (0.1) lacks: bound when present, else None.
+# Functions an older libclcnn lacks: bound when present, else None.
 OPTIONAL = {
     "clcnn_conv_params_default", "clcnn_pool_params_default",
     "clcnn_conv_forward_ex", "clcnn_conv_backward_ex",
     "clcnn_pool_forward_ex", "clcnn_pool_backward_ex",
-    "clcnn_ref_conv_output_dims_ex", "clcnn_ref_pool_output_dims_ex",
+    "clcnn_conv_output_dims", "clcnn_pool_output_dims",
 }
 
 
