@@ -24,6 +24,43 @@ static void message_after_op(char *out, size_t capacity)
     snprintf(out, capacity, "%s", colon ? colon : m);
 }
 
+/* After a refusal by an output_dims function (status `want`, message
+ * dims_message, dims left as 7s) and then by its op (status `got`): the
+ * same status, and the same message but for the op's name. */
+static void same_refusal(const char *name, const size_t dims[4], clcnn_status want, const char *dims_message,
+                         clcnn_status got)
+{
+    ck_assert_msg(dims[0] == 7 && dims[1] == 7 && dims[2] == 7 && dims[3] == 7, "%s wrote dims on failure", name);
+    ck_assert_msg(got == want, "%s returned %s, the op %s", name, clcnn_status_string(want), clcnn_status_string(got));
+    size_t n = strlen(name);
+    ck_assert_msg(strncmp(dims_message, name, n) == 0 && dims_message[n] == ':', "%s said %s", name, dims_message);
+    char op_message[512];
+    message_after_op(op_message, sizeof op_message);
+    ck_assert_msg(strcmp(op_message, dims_message + n) == 0, "%s said\n  %s\nthe op said\n  %s", name, dims_message,
+                  op_message);
+}
+
+/* Runs an op on case k with an output of out_dims; its status. */
+typedef clcnn_status (*run_op)(const void *k, const size_t out_dims[4]);
+
+/* An output_dims function said `got` (and dims, and its last error
+ * message); the op must take an output of those dims and refuse one row
+ * more, or refuse as it did. */
+static void against_op(const char *name, clcnn_status got, const size_t dims[4], run_op run, const void *k)
+{
+    char dims_message[512];
+    snprintf(dims_message, sizeof dims_message, "%s", clcnn_context_last_error(ctx));
+    if (got == CLCNN_OK) {
+        TEST_OK(ctx, run(k, dims));
+        const size_t more[4] = {dims[0], dims[1] + 1, dims[2], dims[3]};
+        TEST_STATUS_IS(ctx, run(k, more), CLCNN_ERROR_SHAPE);
+        TEST_OK(ctx, clcnn_context_finish(ctx));
+    } else {
+        const size_t any[4] = {1, 1, 1, 1};
+        same_refusal(name, dims, got, dims_message, run(k, any));
+    }
+}
+
 typedef struct conv_case {
     size_t a[4], w[4];
     clcnn_conv_params p;
@@ -45,40 +82,22 @@ static const conv_case conv_cases[] = {
     {{1, 4, 8, 3}, {3, 3, 3, 4}, {1, 1, 0, 0, 0, 0, 2, 1, 1}},
 };
 
-START_TEST(conv_like_the_op)
+static clcnn_status run_conv(const void *k_, const size_t out_dims[4])
 {
-    const conv_case *k = &conv_cases[_i];
-    size_t z[4] = {7, 7, 7, 7};
-    clcnn_status got = clcnn_conv_output_dims(ctx, k->a, k->w, &k->p, z);
-    char dims_message[512];
-    message_after_op(dims_message, sizeof dims_message);
-    clcnn_tensor *a = new_tensor(k->a), *w = new_tensor(k->w);
-    if (got == CLCNN_OK) {
-        /* The op takes z of those dims, and refuses one row more. */
-        clcnn_tensor *out = new_tensor(z);
-        TEST_OK(ctx, clcnn_conv_forward_ex(ctx, a, w, NULL, &k->p, CLCNN_ACTIVATION_NONE, out));
-        clcnn_tensor_destroy(out);
-        const size_t more[4] = {z[0], z[1] + 1, z[2], z[3]};
-        out = new_tensor(more);
-        TEST_STATUS_IS(ctx, clcnn_conv_forward_ex(ctx, a, w, NULL, &k->p, CLCNN_ACTIVATION_NONE, out),
-                       CLCNN_ERROR_SHAPE);
-        clcnn_tensor_destroy(out);
-        TEST_OK(ctx, clcnn_context_finish(ctx));
-    } else {
-        ck_assert_msg(z[0] == 7 && z[1] == 7 && z[2] == 7 && z[3] == 7, "z_dims written on failure");
-        ck_assert_msg(strncmp(clcnn_context_last_error(ctx), "conv_output_dims:", 17) == 0, "message %s",
-                      clcnn_context_last_error(ctx));
-        const size_t any[4] = {1, 1, 1, 1};
-        clcnn_tensor *out = new_tensor(any);
-        TEST_STATUS_IS(ctx, clcnn_conv_forward_ex(ctx, a, w, NULL, &k->p, CLCNN_ACTIVATION_NONE, out), got);
-        char op_message[512];
-        message_after_op(op_message, sizeof op_message);
-        ck_assert_msg(strcmp(op_message, dims_message) == 0, "conv_output_dims said\n  %s\nconv_forward_ex said\n  %s",
-                      dims_message, op_message);
-        clcnn_tensor_destroy(out);
-    }
+    const conv_case *k = k_;
+    clcnn_tensor *a = new_tensor(k->a), *w = new_tensor(k->w), *z = new_tensor(out_dims);
+    clcnn_status st = clcnn_conv_forward_ex(ctx, a, w, NULL, &k->p, CLCNN_ACTIVATION_NONE, z);
     clcnn_tensor_destroy(a);
     clcnn_tensor_destroy(w);
+    clcnn_tensor_destroy(z);
+    return st;
+}
+
+START_TEST(conv_like_the_op)
+{
+    size_t z[4] = {7, 7, 7, 7};
+    clcnn_status got = clcnn_conv_output_dims(ctx, conv_cases[_i].a, conv_cases[_i].w, &conv_cases[_i].p, z);
+    against_op("conv_output_dims", got, z, run_conv, &conv_cases[_i]);
 }
 END_TEST
 
@@ -100,36 +119,21 @@ static const pool_case pool_cases[] = {
     {{1, 3, 8, 3}, {5, 2, 1, 1, 0, 1, 0, 0, 1}},
 };
 
+static clcnn_status run_pool(const void *k_, const size_t out_dims[4])
+{
+    const pool_case *k = k_;
+    clcnn_tensor *a = new_tensor(k->a), *out = new_tensor(out_dims);
+    clcnn_status st = clcnn_pool_forward_ex(ctx, a, &k->p, CLCNN_POOL_AVERAGE, out);
+    clcnn_tensor_destroy(a);
+    clcnn_tensor_destroy(out);
+    return st;
+}
+
 START_TEST(pool_like_the_op)
 {
-    const pool_case *k = &pool_cases[_i];
     size_t out_dims[4] = {7, 7, 7, 7};
-    clcnn_status got = clcnn_pool_output_dims(ctx, k->a, &k->p, out_dims);
-    char dims_message[512];
-    message_after_op(dims_message, sizeof dims_message);
-    clcnn_tensor *a = new_tensor(k->a);
-    if (got == CLCNN_OK) {
-        clcnn_tensor *out = new_tensor(out_dims);
-        TEST_OK(ctx, clcnn_pool_forward_ex(ctx, a, &k->p, CLCNN_POOL_AVERAGE, out));
-        clcnn_tensor_destroy(out);
-        const size_t more[4] = {out_dims[0], out_dims[1], out_dims[2] + 1, out_dims[3]};
-        out = new_tensor(more);
-        TEST_STATUS_IS(ctx, clcnn_pool_forward_ex(ctx, a, &k->p, CLCNN_POOL_MAX, out), CLCNN_ERROR_SHAPE);
-        clcnn_tensor_destroy(out);
-        TEST_OK(ctx, clcnn_context_finish(ctx));
-    } else {
-        ck_assert_msg(out_dims[0] == 7 && out_dims[1] == 7 && out_dims[2] == 7 && out_dims[3] == 7,
-                      "a_dims written on failure");
-        const size_t any[4] = {1, 1, 1, 1};
-        clcnn_tensor *out = new_tensor(any);
-        TEST_STATUS_IS(ctx, clcnn_pool_forward_ex(ctx, a, &k->p, CLCNN_POOL_MAX, out), got);
-        char op_message[512];
-        message_after_op(op_message, sizeof op_message);
-        ck_assert_msg(strcmp(op_message, dims_message) == 0, "pool_output_dims said\n  %s\npool_forward_ex said\n  %s",
-                      dims_message, op_message);
-        clcnn_tensor_destroy(out);
-    }
-    clcnn_tensor_destroy(a);
+    clcnn_status got = clcnn_pool_output_dims(ctx, pool_cases[_i].a, &pool_cases[_i].p, out_dims);
+    against_op("pool_output_dims", got, out_dims, run_pool, &pool_cases[_i]);
 }
 END_TEST
 
