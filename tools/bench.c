@@ -6,13 +6,15 @@
  * two clcnn_context_finish calls on a monotonic clock; the median and the
  * minimum, the rate (GFLOP/s for convolutions, GB/s for the rest: bytes
  * read and written), and the CPU reference's time once for the speedup.
- * Adding an op is adding a row to ops[] (and layers of a new kind, if it
- * needs one). */
+ * ops[] comes from the op table: adding an op there is writing its
+ * shape_, run_ and reference_ functions here and its BENCH_ line (and
+ * layers of a new kind, if it needs one). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/op_table.h"
 #include "cli.h"
 #include "clcnn_reference.h"
 
@@ -209,9 +211,7 @@ typedef struct bench_op {
     void (*reference)(bench_row *row);
 } bench_op;
 
-#define TENSOR(r, i) ((r)->arg[i].tensor)
 #define HOST(r, i) ((r)->arg[i].host)
-#define DIMS(r, i) ((r)->arg[i].dims)
 
 static int add(bench_row *r, const size_t dims[4], fill fill)
 {
@@ -360,14 +360,20 @@ static void shape_conv_backward_bias(bench_row *r, clcnn_dtype dtype)
     r->flops = r->work = (double)kit_elements(z_dims);
 }
 
+static clcnn_status run_conv_forward_ex(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_conv_forward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &r->layer->conv, CLCNN_ACTIVATION_NONE,
+                                 TENSOR(r, 3));
+}
+
+/* The walkthrough's op where it can express the layer, else the _ex op. */
 static clcnn_status run_conv_forward(clcnn_context *ctx, const bench_row *r)
 {
     const bench_layer *l = r->layer;
     if (conv_is_walkthrough(l))
         return clcnn_conv_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top,
                                   TENSOR(r, 3));
-    return clcnn_conv_forward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, CLCNN_ACTIVATION_NONE,
-                                 TENSOR(r, 3));
+    return run_conv_forward_ex(ctx, r);
 }
 
 static void reference_conv_forward(bench_row *r)
@@ -376,13 +382,15 @@ static void reference_conv_forward(bench_row *r)
                               CLCNN_ACTIVATION_NONE, HOST(r, 3));
 }
 
-/* conv_backward with the outputs in `outputs` (bit 0 dA, 1 dW, 2 db). */
-static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_row *r, int outputs)
+/* conv_backward with the outputs in `outputs` (bit 0 dA, 1 dW, 2 db):
+ * the walkthrough's op where it can express the layer, unless ex, else the
+ * _ex op. */
+static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_row *r, int outputs, int ex)
 {
     const bench_layer *l = r->layer;
     clcnn_tensor *da = outputs & 1 ? TENSOR(r, 3) : NULL, *dw = outputs & 2 ? TENSOR(r, 4) : NULL;
     clcnn_tensor *db = outputs & 4 ? TENSOR(r, 5) : NULL;
-    if (conv_is_walkthrough(l))
+    if (!ex && conv_is_walkthrough(l))
         return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top, da,
                                    dw, db);
     return clcnn_conv_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, da, dw, db);
@@ -390,22 +398,27 @@ static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_ro
 
 static clcnn_status run_conv_backward(clcnn_context *ctx, const bench_row *r)
 {
-    return run_conv_backward_outputs(ctx, r, 7);
+    return run_conv_backward_outputs(ctx, r, 7, 0);
+}
+
+static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const bench_row *r)
+{
+    return run_conv_backward_outputs(ctx, r, 7, 1);
 }
 
 static clcnn_status run_conv_backward_data(clcnn_context *ctx, const bench_row *r)
 {
-    return run_conv_backward_outputs(ctx, r, 1);
+    return run_conv_backward_outputs(ctx, r, 1, 0);
 }
 
 static clcnn_status run_conv_backward_filter(clcnn_context *ctx, const bench_row *r)
 {
-    return run_conv_backward_outputs(ctx, r, 2);
+    return run_conv_backward_outputs(ctx, r, 2, 0);
 }
 
 static clcnn_status run_conv_backward_bias(clcnn_context *ctx, const bench_row *r)
 {
-    return run_conv_backward_outputs(ctx, r, 4);
+    return run_conv_backward_outputs(ctx, r, 4, 0);
 }
 
 static void reference_conv_backward(bench_row *r)
@@ -466,17 +479,27 @@ static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
     r->bytes = bytes_of(dtype, kit_elements(out_dims)) + in + (r->pool_mode == CLCNN_POOL_MAX ? in : 0.0);
 }
 
+static clcnn_status run_pool_forward_ex(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_pool_forward_ex(ctx, TENSOR(r, 0), &r->layer->pool, r->pool_mode, TENSOR(r, 1));
+}
+
 static clcnn_status run_pool_forward(clcnn_context *ctx, const bench_row *r)
 {
     const bench_layer *l = r->layer;
     if (pool_is_walkthrough(l))
         return clcnn_pool_forward(ctx, TENSOR(r, 0), l->pool.f_h, l->pool.stride_h, r->pool_mode, TENSOR(r, 1));
-    return clcnn_pool_forward_ex(ctx, TENSOR(r, 0), &l->pool, r->pool_mode, TENSOR(r, 1));
+    return run_pool_forward_ex(ctx, r);
 }
 
 static void reference_pool_forward(bench_row *r)
 {
     clcnn_ref_pool_forward_ex(HOST(r, 0), DIMS(r, 0), &r->layer->pool, r->pool_mode, HOST(r, 1));
+}
+
+static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_pool_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), &r->layer->pool, r->pool_mode, TENSOR(r, 2));
 }
 
 static clcnn_status run_pool_backward(clcnn_context *ctx, const bench_row *r)
@@ -485,7 +508,7 @@ static clcnn_status run_pool_backward(clcnn_context *ctx, const bench_row *r)
     if (pool_is_walkthrough(l))
         return clcnn_pool_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), l->pool.f_h, l->pool.stride_h, r->pool_mode,
                                    TENSOR(r, 2));
-    return clcnn_pool_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), &l->pool, r->pool_mode, TENSOR(r, 2));
+    return run_pool_backward_ex(ctx, r);
 }
 
 static void reference_pool_backward(bench_row *r)
@@ -585,7 +608,7 @@ static void loss_common(bench_row *r, size_t label_dims[4])
 }
 
 /* Reads logits and labels, writes probs, loss and the mean. */
-static void shape_sce_forward(bench_row *r, clcnn_dtype dtype)
+static void shape_softmax_cross_entropy_forward(bench_row *r, clcnn_dtype dtype)
 {
     size_t label_dims[4];
     const size_t scalar_dims[4] = {1, 1, 1, 1};
@@ -600,7 +623,7 @@ static void shape_sce_forward(bench_row *r, clcnn_dtype dtype)
 }
 
 /* Reads probs and labels, writes dlogits. */
-static void shape_sce_backward(bench_row *r, clcnn_dtype dtype)
+static void shape_softmax_cross_entropy_backward(bench_row *r, clcnn_dtype dtype)
 {
     size_t label_dims[4];
     loss_common(r, label_dims);
@@ -611,23 +634,23 @@ static void shape_sce_backward(bench_row *r, clcnn_dtype dtype)
     r->bytes = bytes_of(dtype, 2 * n + rows);
 }
 
-static clcnn_status run_sce_forward(clcnn_context *ctx, const bench_row *r)
+static clcnn_status run_softmax_cross_entropy_forward(clcnn_context *ctx, const bench_row *r)
 {
     return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TENSOR(r, 3),
                                                TENSOR(r, 4));
 }
 
-static void reference_sce_forward(bench_row *r)
+static void reference_softmax_cross_entropy_forward(bench_row *r)
 {
     clcnn_ref_softmax_cross_entropy_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2), HOST(r, 3), HOST(r, 4));
 }
 
-static clcnn_status run_sce_backward(clcnn_context *ctx, const bench_row *r)
+static clcnn_status run_softmax_cross_entropy_backward(clcnn_context *ctx, const bench_row *r)
 {
     return clcnn_softmax_cross_entropy_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2));
 }
 
-static void reference_sce_backward(bench_row *r)
+static void reference_softmax_cross_entropy_backward(bench_row *r)
 {
     clcnn_ref_softmax_cross_entropy_backward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2));
 }
@@ -654,36 +677,48 @@ static void reference_sgd_update(bench_row *r)
     clcnn_ref_sgd_update(HOST(r, 0), HOST(r, 1), HOST(r, 2), kit_elements(DIMS(r, 0)), TRAIN_LR, TRAIN_MOMENTUM, 0.0);
 }
 
-/* The table: every public op. The conv_backward_* rows time one output of
+/* The table: a row for every op of the op table (host/api/op_table.h),
+ * with the shape_, run_ and reference_ functions named after it, then the
+ * parts of conv_backward. BENCH_<op> says which layers an op is timed on
+ * and whether only when --op names it: the _ex ops are, as their
+ * walkthrough op's row runs them already on every layer the walkthrough's
+ * arguments cannot express. The conv_backward_* parts time one output of
  * conv_backward each (the others NULL); the reference computes all three,
  * so they have none. */
-/* A row whose shape_, run_ and reference_ functions are named after it;
- * OP_PART: one output of conv_backward, timed only when --op names it. */
-#define OP_NAMED(name, stem, kind)                                                                                     \
-    {                                                                                                                  \
-        name, kind, 0, shape_##stem, run_##stem, reference_##stem                                                      \
-    }
-#define OP(stem, kind) OP_NAMED(#stem, stem, kind)
-#define OP_PART_NAMED(name, stem, kind, shape)                                                                         \
-    {                                                                                                                  \
-        name, kind, 1, shape, run_##stem, NULL                                                                         \
-    }
-#define OP_PART(stem, kind, shape) OP_PART_NAMED(#stem, stem, kind, shape)
+#define BENCH_zero_pad LAYER_PAD, 0
+#define BENCH_conv_forward LAYER_CONV, 0
+#define BENCH_conv_backward LAYER_CONV, 0
+#define BENCH_pool_forward LAYER_POOL, 0
+#define BENCH_pool_backward LAYER_POOL, 0
+#define BENCH_conv_forward_ex LAYER_CONV, 1
+#define BENCH_conv_backward_ex LAYER_CONV, 1
+#define BENCH_pool_forward_ex LAYER_POOL, 1
+#define BENCH_pool_backward_ex LAYER_POOL, 1
+#define BENCH_relu_forward LAYER_ACTIVATION, 0
+#define BENCH_relu_backward LAYER_ACTIVATION, 0
+#define BENCH_softmax_cross_entropy_forward LAYER_LOSS, 0
+#define BENCH_softmax_cross_entropy_backward LAYER_LOSS, 0
+#define BENCH_sgd_update LAYER_PARAMETER, 0
+#define shape_conv_forward_ex shape_conv_forward
+#define shape_conv_backward_ex shape_conv_backward
+#define shape_pool_forward_ex shape_pool_forward
+#define shape_pool_backward_ex shape_pool_backward
+#define reference_conv_forward_ex reference_conv_forward
+#define reference_conv_backward_ex reference_conv_backward
+#define reference_pool_forward_ex reference_pool_forward
+#define reference_pool_backward_ex reference_pool_backward
+#define BENCH_ROW(name, operands) {#name, BENCH_##name, shape_##name, run_##name, reference_##name},
+#define BENCH_PART(name, shape) {#name, LAYER_CONV, 1, shape, run_##name, NULL},
+/* clang-format off */
 static const bench_op ops[] = {
-    OP(conv_forward, LAYER_CONV),
-    OP(conv_backward, LAYER_CONV),
-    OP_PART(conv_backward_data, LAYER_CONV, shape_conv_backward_part),
-    OP_PART(conv_backward_filter, LAYER_CONV, shape_conv_backward_part),
-    OP_PART(conv_backward_bias, LAYER_CONV, shape_conv_backward_bias),
-    OP(pool_forward, LAYER_POOL),
-    OP(pool_backward, LAYER_POOL),
-    OP(zero_pad, LAYER_PAD),
-    OP(relu_forward, LAYER_ACTIVATION),
-    OP(relu_backward, LAYER_ACTIVATION),
-    OP_NAMED("softmax_cross_entropy_forward", sce_forward, LAYER_LOSS),
-    OP_NAMED("softmax_cross_entropy_backward", sce_backward, LAYER_LOSS),
-    OP(sgd_update, LAYER_PARAMETER),
+    CLCNN_OPS(BENCH_ROW)
+    BENCH_PART(conv_backward_data, shape_conv_backward_part)
+    BENCH_PART(conv_backward_filter, shape_conv_backward_part)
+    BENCH_PART(conv_backward_bias, shape_conv_backward_bias)
 };
+/* clang-format on */
+#undef BENCH_ROW
+#undef BENCH_PART
 
 /* ---- timing ---- */
 
@@ -1008,6 +1043,18 @@ static void print_json(const bench *b)
 
 /* ---- the command ---- */
 
+/* The ops timed by default on layers of a kind, for the help. */
+static void print_ops_of_kind(layer_kind kind)
+{
+    const char *separator = "";
+    for (int k = 0; k < COUNT(ops); k++) {
+        if (ops[k].kind == kind && !ops[k].only_when_named) {
+            printf("%s%s", separator, ops[k].name);
+            separator = ", ";
+        }
+    }
+}
+
 static void print_help(void)
 {
     fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
@@ -1028,12 +1075,6 @@ static void print_help(void)
           "                  all: both\n"
           "  --layer NAME    repeatable, default the suite's (any layer may be named):\n",
           stdout);
-    static const char *const kinds[] = {"conv_forward, conv_backward",
-                                        "pool_forward, pool_backward",
-                                        "zero_pad",
-                                        "relu_forward, relu_backward",
-                                        "softmax_cross_entropy_forward, _backward",
-                                        "sgd_update"};
     for (int i = 0; i < COUNT(layers); i++) {
         const bench_layer *l = &layers[i];
         char dims[48];
@@ -1050,15 +1091,19 @@ static void print_help(void)
                    l->pool.pad_left, l->pool.pad_right);
         else if (l->kind == LAYER_PAD)
             printf(" p%d", l->pad);
-        printf(" (%s%s)\n", kinds[l->kind], l->suite == SUITE_NETWORKS ? "; suite networks" : "");
+        printf(" (");
+        print_ops_of_kind(l->kind);
+        printf("%s)\n", l->suite == SUITE_NETWORKS ? "; suite networks" : "");
     }
     fputs("  --op OP         repeatable, default all:\n", stdout);
     for (int k = 0; k < COUNT(ops); k++)
         if (!ops[k].only_when_named)
             printf("                  %s\n", ops[k].name);
-    fputs("                  and, only when named, one output of conv_backward each (dA,\n"
-          "                  dW or db: forward's FLOPs for dA and dW, one add per element\n"
-          "                  of dZ for db):\n",
+    fputs("                  and, only when named, the _ex ops (the rows above run them\n"
+          "                  where the walkthrough's arguments cannot express a layer;\n"
+          "                  named, they run on every layer of their kind) and one output\n"
+          "                  of conv_backward each (dA, dW or db: forward's FLOPs for dA\n"
+          "                  and dW, one add per element of dZ for db):\n",
           stdout);
     for (int k = 0; k < COUNT(ops); k++)
         if (ops[k].only_when_named)
@@ -1072,14 +1117,6 @@ static void print_help(void)
           "                  runs, from profiling events; profiling adds some launch time)\n",
           stdout);
     cli_print_device_help(stdout);
-}
-
-static int find_op(const char *name)
-{
-    for (int k = 0; k < COUNT(ops); k++)
-        if (strcmp(name, ops[k].name) == 0)
-            return k;
-    return -1;
 }
 
 static int find_layer(const char *name)
@@ -1128,7 +1165,31 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
     return 0;
 }
 
-int cli_bench(int argc, char **argv)
+/* What the command line asks for besides what goes into bench. */
+typedef struct bench_options {
+    const char *device;
+    int layer_wanted[COUNT(layers)], op_named[COUNT(ops)];
+    int any_layer, any_op, suites;
+} bench_options;
+
+static int parse_suite(const char *text, int *suites)
+{
+    if (strcmp(text, "table") == 0)
+        *suites = SUITE_TABLE;
+    else if (strcmp(text, "networks") == 0)
+        *suites = SUITE_NETWORKS;
+    else if (strcmp(text, "all") == 0)
+        *suites = SUITE_TABLE | SUITE_NETWORKS;
+    else {
+        fprintf(stderr, "clcnn bench: unknown --suite \"%s\" (table, networks or all)\n", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the options into b and o; returns -1 to go on, else the exit
+ * status. */
+static int parse_options(int argc, char **argv, bench *b, bench_options *o)
 {
     static const struct option options[] = {
         {"layer", required_argument, NULL, 'l'},
@@ -1143,13 +1204,6 @@ int cli_bench(int argc, char **argv)
         {"kernels", no_argument, NULL, 'k'},
         CLI_OPTIONS_END,
     };
-    const char *device = NULL;
-    int layer_wanted[COUNT(layers)] = {0}, op_named[COUNT(ops)] = {0};
-    int any_layer = 0, any_op = 0, suites = SUITE_TABLE;
-    bench b = {0};
-    b.repeat = DEFAULT_REPEAT;
-    b.reference = 1;
-    b.dtype = CLCNN_FLOAT32;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
         int k;
         switch (option) {
@@ -1158,91 +1212,103 @@ int cli_bench(int argc, char **argv)
                 fprintf(stderr, "clcnn bench: unknown --layer \"%s\" (see clcnn bench --help)\n", optarg);
                 return CLI_EXIT_USAGE;
             }
-            layer_wanted[k] = any_layer = 1;
+            o->layer_wanted[k] = o->any_layer = 1;
             break;
         case 'o':
-            if ((k = find_op(optarg)) < 0) {
-                fprintf(stderr, "clcnn bench: unknown --op \"%s\" (", optarg);
-                for (int j = 0; j < COUNT(ops); j++)
-                    fprintf(stderr, "%s%s", j ? ", " : "", ops[j].name);
-                fprintf(stderr, ")\n");
-                return CLI_EXIT_USAGE;
-            }
-            op_named[k] = any_op = 1;
+            if ((k = cli_find_name(optarg, CLI_ROWS(ops))) < 0)
+                return cli_unknown_name(COMMAND, "--op", optarg, CLI_ROWS(ops));
+            o->op_named[k] = o->any_op = 1;
             break;
         case 't':
-            if (cli_parse_dtype(COMMAND, optarg, &b.dtype))
+            if (cli_parse_dtype(COMMAND, optarg, &b->dtype))
                 return CLI_EXIT_USAGE;
             break;
         case 'r':
-            if (cli_parse_long(COMMAND, "--repeat", optarg, 1, 1000000, &b.repeat))
+            if (cli_parse_long(COMMAND, "--repeat", optarg, 1, 1000000, &b->repeat))
                 return CLI_EXIT_USAGE;
             break;
-        case 'j': b.json = 1; break;
+        case 'j': b->json = 1; break;
         case 's':
-            if (strcmp(optarg, "table") == 0)
-                suites = SUITE_TABLE;
-            else if (strcmp(optarg, "networks") == 0)
-                suites = SUITE_NETWORKS;
-            else if (strcmp(optarg, "all") == 0)
-                suites = SUITE_TABLE | SUITE_NETWORKS;
-            else {
-                fprintf(stderr, "clcnn bench: unknown --suite \"%s\" (table, networks or all)\n", optarg);
+            if (parse_suite(optarg, &o->suites))
                 return CLI_EXIT_USAGE;
-            }
             break;
-        case 'd': device = optarg; break;
-        case 'n': b.reference = 0; break;
-        case 'k': b.kernels = 1; break;
+        case 'd': o->device = optarg; break;
+        case 'n': b->reference = 0; break;
+        case 'k': b->kernels = 1; break;
         default: return cli_option_exit(option, print_help);
         }
     }
-    /* The ops to time: those named, else all but the conv_backward parts. */
-    int op_wanted[COUNT(ops)];
-    b.op_width = 13;
-    for (int k = 0; k < COUNT(ops); k++) {
-        op_wanted[k] = any_op ? op_named[k] : !ops[k].only_when_named;
-        int width = (int)strlen(ops[k].name);
-        if (op_wanted[k] && width > b.op_width)
-            b.op_width = width;
-    }
+    return -1;
+}
 
-    int exit_status = cli_open_context(COMMAND, device, &b.ctx);
+/* Opens the device for b (its dtype, --kernels' profiling); prints the
+ * heading. Returns CLI_EXIT_OK or the exit status. */
+static int open_bench(bench *b, const char *device)
+{
+    int exit_status = cli_open_context(COMMAND, device, &b->ctx);
     if (exit_status != CLI_EXIT_OK)
         return exit_status;
-    if (!clcnn_context_supports_dtype(b.ctx, b.dtype)) {
-        fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n", clcnn_context_device_name(b.ctx),
-                kit_dtype_name(b.dtype));
-        clcnn_context_destroy(b.ctx);
+    if (!clcnn_context_supports_dtype(b->ctx, b->dtype)) {
+        fprintf(stderr, "clcnn bench: %s has no %s (cl_khr_fp64); use --dtype f32\n", clcnn_context_device_name(b->ctx),
+                kit_dtype_name(b->dtype));
+        clcnn_context_destroy(b->ctx);
         return CLI_EXIT_FAILURE;
     }
-    if (b.kernels && clcnn_context_profile(b.ctx, 1) != CLCNN_OK) {
-        fprintf(stderr, "clcnn bench: --kernels: %s\n", clcnn_context_last_error(b.ctx));
-        clcnn_context_destroy(b.ctx);
+    if (b->kernels && clcnn_context_profile(b->ctx, 1) != CLCNN_OK) {
+        fprintf(stderr, "clcnn bench: --kernels: %s\n", clcnn_context_last_error(b->ctx));
+        clcnn_context_destroy(b->ctx);
         return CLI_EXIT_FAILURE;
     }
-    b.progress = b.json ? stderr : stdout;
-    fprintf(b.progress, "clcnn %s bench on %s, %s\n", clcnn_version(), clcnn_context_device_name(b.ctx),
-            kit_dtype_name(b.dtype));
+    b->progress = b->json ? stderr : stdout;
+    fprintf(b->progress, "clcnn %s bench on %s, %s\n", clcnn_version(), clcnn_context_device_name(b->ctx),
+            kit_dtype_name(b->dtype));
     /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
-    fprintf(b.progress, "config: %s\n", clcnn_context_config(b.ctx));
-    fprintf(b.progress, "median and min of %ld runs after a warm-up; %s\n\n", b.repeat,
-            b.reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
-                        : "the CPU reference is not run (--no-reference)");
-    print_row_header(b.progress, b.op_width);
+    fprintf(b->progress, "config: %s\n", clcnn_context_config(b->ctx));
+    fprintf(b->progress, "median and min of %ld runs after a warm-up; %s\n\n", b->repeat,
+            b->reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
+                         : "the CPU reference is not run (--no-reference)");
+    print_row_header(b->progress, b->op_width);
+    return CLI_EXIT_OK;
+}
+
+/* Times every wanted op on every wanted layer of its kind. */
+static void bench_layers(bench *b, const bench_options *o, const int op_wanted[])
+{
     for (int i = 0; i < COUNT(layers); i++) {
         const bench_layer *layer = &layers[i];
-        if (any_layer ? !layer_wanted[i] : !(layer->suite & suites))
+        if (o->any_layer ? !o->layer_wanted[i] : !(layer->suite & o->suites))
             continue;
         /* Pooling runs each mode the layer names; the rest once. */
         for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
             if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
                 continue;
             for (int k = 0; k < COUNT(ops); k++)
-                if (op_wanted[k] && ops[k].kind == layer->kind && bench_one(&b, layer, &ops[k], mode) != 0)
-                    b.failures++;
+                if (op_wanted[k] && ops[k].kind == layer->kind && bench_one(b, layer, &ops[k], mode) != 0)
+                    b->failures++;
         }
     }
+}
+
+int cli_bench(int argc, char **argv)
+{
+    bench b = {.repeat = DEFAULT_REPEAT, .reference = 1, .dtype = CLCNN_FLOAT32};
+    bench_options o = {.suites = SUITE_TABLE};
+    int exit_status = parse_options(argc, argv, &b, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    /* The ops to time: those named, else all but those timed only when named. */
+    int op_wanted[COUNT(ops)];
+    b.op_width = 13;
+    for (int k = 0; k < COUNT(ops); k++) {
+        op_wanted[k] = o.any_op ? o.op_named[k] : !ops[k].only_when_named;
+        int width = (int)strlen(ops[k].name);
+        if (op_wanted[k] && width > b.op_width)
+            b.op_width = width;
+    }
+    exit_status = open_bench(&b, o.device);
+    if (exit_status != CLI_EXIT_OK)
+        return exit_status;
+    bench_layers(&b, &o, op_wanted);
     if (b.row_count == 0)
         fprintf(stderr, "clcnn bench: no rows: the --layer and --op given select nothing\n");
     /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):

@@ -7,7 +7,8 @@
  * eps*sum|terms| (kit/kit.h); outputs of ops without arithmetic must be
  * exact. Each case draws from its own seed (the run's seed plus the case
  * index), so a failing case is replayed alone with `--seed S --cases 1`.
- * Adding an op is adding a row. */
+ * Its rows come from the op table: adding an op there is writing its
+ * draw_, run_ and reference_ functions here. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/op_table.h"
 #include "cli.h"
 #include "clcnn_reference.h"
 
@@ -75,11 +77,9 @@ typedef struct check_op {
     int (*reference)(check_case *c);
 } check_op;
 
-#define TENSOR(c, i) ((c)->arg[i].tensor)
 #define VALUES(c, i) ((c)->arg[i].values)
 #define REF(c, i) ((c)->arg[i].ref)
 #define TERMS(c, i) ((c)->arg[i].terms)
-#define DIMS(c, i) ((c)->arg[i].dims)
 
 /* Host memory for a case; the run ends when there is none. */
 static double *doubles(size_t n)
@@ -669,7 +669,7 @@ static int reference_relu_backward(check_case *c)
 }
 
 /* softmax_cross_entropy_forward: 0 logits, 1 labels, 2 probs, 3 loss, 4 mean_loss */
-static void draw_sce_forward(check_case *c)
+static void draw_softmax_cross_entropy_forward(check_case *c)
 {
     size_t dims[4], label_dims[4];
     const size_t scalar_dims[4] = {1, 1, 1, 1};
@@ -684,13 +684,13 @@ static void draw_sce_forward(check_case *c)
     describe(c, ", logits %g x normal", scale);
 }
 
-static clcnn_status run_sce_forward(clcnn_context *ctx, const check_case *c)
+static clcnn_status run_softmax_cross_entropy_forward(clcnn_context *ctx, const check_case *c)
 {
     return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2), TENSOR(c, 3),
                                                TENSOR(c, 4));
 }
 
-static int reference_sce_forward(check_case *c)
+static int reference_softmax_cross_entropy_forward(check_case *c)
 {
     clcnn_ref_softmax_cross_entropy_forward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2), REF(c, 3), REF(c, 4));
     kit_softmax_cross_entropy_forward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2), REF(c, 3),
@@ -699,7 +699,7 @@ static int reference_sce_forward(check_case *c)
 }
 
 /* softmax_cross_entropy_backward: 0 probs, 1 labels, 2 dlogits */
-static void draw_sce_backward(check_case *c)
+static void draw_softmax_cross_entropy_backward(check_case *c)
 {
     size_t dims[4], label_dims[4];
     double scale;
@@ -718,12 +718,12 @@ static void draw_sce_backward(check_case *c)
     describe(c, ", softmax of %g x normal", scale);
 }
 
-static clcnn_status run_sce_backward(clcnn_context *ctx, const check_case *c)
+static clcnn_status run_softmax_cross_entropy_backward(clcnn_context *ctx, const check_case *c)
 {
     return clcnn_softmax_cross_entropy_backward(ctx, TENSOR(c, 0), TENSOR(c, 1), TENSOR(c, 2));
 }
 
-static int reference_sce_backward(check_case *c)
+static int reference_softmax_cross_entropy_backward(check_case *c)
 {
     clcnn_ref_softmax_cross_entropy_backward(VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), REF(c, 2));
     kit_softmax_cross_entropy_backward_terms(c->dtype, VALUES(c, 0), DIMS(c, 0), VALUES(c, 1), TERMS(c, 2));
@@ -772,23 +772,16 @@ static int reference_sgd_update(check_case *c)
     return 0;
 }
 
-/* The table: every public op. */
-static const check_op ops[] = {
-    {"zero_pad", draw_zero_pad, run_zero_pad, reference_zero_pad},
-    {"conv_forward", draw_conv_forward, run_conv_forward, reference_conv_forward},
-    {"conv_backward", draw_conv_backward, run_conv_backward, reference_conv_backward},
-    {"conv_forward_ex", draw_conv_forward_ex, run_conv_forward_ex, reference_conv_forward},
-    {"conv_backward_ex", draw_conv_backward_ex, run_conv_backward_ex, reference_conv_backward},
-    {"pool_forward", draw_pool_forward, run_pool_forward, reference_pool_forward},
-    {"pool_backward", draw_pool_backward, run_pool_backward, reference_pool_backward},
-    {"pool_forward_ex", draw_pool_forward_ex, run_pool_forward_ex, reference_pool_forward},
-    {"pool_backward_ex", draw_pool_backward_ex, run_pool_backward_ex, reference_pool_backward},
-    {"relu_forward", draw_relu_forward, run_relu_forward, reference_relu_forward},
-    {"relu_backward", draw_relu_backward, run_relu_backward, reference_relu_backward},
-    {"softmax_cross_entropy_forward", draw_sce_forward, run_sce_forward, reference_sce_forward},
-    {"softmax_cross_entropy_backward", draw_sce_backward, run_sce_backward, reference_sce_backward},
-    {"sgd_update", draw_sgd_update, run_sgd_update, reference_sgd_update},
-};
+/* The table: a row for every op of the op table (host/api/op_table.h),
+ * with the draw_, run_ and reference_ functions named after it. The _ex
+ * ops' references are their walkthrough op's, which take any params. */
+#define reference_conv_forward_ex reference_conv_forward
+#define reference_conv_backward_ex reference_conv_backward
+#define reference_pool_forward_ex reference_pool_forward
+#define reference_pool_backward_ex reference_pool_backward
+#define CHECK_ROW(name, operands) {#name, draw_##name, run_##name, reference_##name},
+static const check_op ops[] = {CLCNN_OPS(CHECK_ROW)};
+#undef CHECK_ROW
 #define OP_COUNT COUNT(ops)
 
 /* ---- running a case ---- */
@@ -950,12 +943,6 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
 
 /* ---- the command ---- */
 
-static void print_op_names(FILE *out, const char *separator)
-{
-    for (int k = 0; k < OP_COUNT; k++)
-        fprintf(out, "%s%s", k ? separator : "", ops[k].name);
-}
-
 static void print_help(void)
 {
     printf("usage: clcnn check [--cases N] [--seed S] [--dtype f32|f64] [--op OP]...\n"
@@ -973,20 +960,23 @@ static void print_help(void)
            "  --dtype f32|f64 default: f32, and f64 too when the device has it\n"
            "  --op OP         only these ops (repeatable):\n                  ",
            KIT_TOLERANCE, DEFAULT_CASES);
-    print_op_names(stdout, ",\n                  ");
+    cli_print_names(stdout, ",\n                  ", CLI_ROWS(ops));
     printf("\n  --verbose       print every case\n");
     cli_print_device_help(stdout);
 }
 
-static int find_op(const char *name)
-{
-    for (int k = 0; k < OP_COUNT; k++)
-        if (strcmp(name, ops[k].name) == 0)
-            return k;
-    return -1;
-}
+/* What the command line asks for. */
+typedef struct check_options {
+    const char *device;
+    long cases;
+    unsigned long long seed;
+    int have_seed, have_dtype, verbose;
+    int wanted[OP_COUNT]; /* all 0: every op */
+    clcnn_dtype dtype;
+} check_options;
 
-int cli_check(int argc, char **argv)
+/* Reads the options into o; returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, check_options *o)
 {
     static const struct option options[] = {
         {"cases", required_argument, NULL, 'n'},
@@ -998,96 +988,112 @@ int cli_check(int argc, char **argv)
         CLI_OPTION_HELP,
         CLI_OPTIONS_END,
     };
-    const char *device = NULL;
-    long cases = DEFAULT_CASES;
-    unsigned long long seed = 0;
-    int have_seed = 0, have_dtype = 0, verbose = 0, chosen = 0;
-    int wanted[OP_COUNT] = {0};
-    clcnn_dtype dtype = CLCNN_FLOAT32;
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "vh", options)) != -1;) {
         int k;
         switch (option) {
         case 'n':
-            if (cli_parse_long(COMMAND, "--cases", optarg, 1, 100000000, &cases))
+            if (cli_parse_long(COMMAND, "--cases", optarg, 1, 100000000, &o->cases))
                 return CLI_EXIT_USAGE;
             break;
         case 's':
-            if (cli_parse_u64(COMMAND, "--seed", optarg, &seed))
+            if (cli_parse_u64(COMMAND, "--seed", optarg, &o->seed))
                 return CLI_EXIT_USAGE;
-            have_seed = 1;
+            o->have_seed = 1;
             break;
         case 't':
-            if (cli_parse_dtype(COMMAND, optarg, &dtype))
+            if (cli_parse_dtype(COMMAND, optarg, &o->dtype))
                 return CLI_EXIT_USAGE;
-            have_dtype = 1;
+            o->have_dtype = 1;
             break;
         case 'o':
-            if ((k = find_op(optarg)) < 0) {
-                fprintf(stderr, "clcnn check: unknown --op \"%s\" (", optarg);
-                print_op_names(stderr, ", ");
-                fprintf(stderr, ")\n");
-                return CLI_EXIT_USAGE;
-            }
-            wanted[k] = chosen = 1;
+            if ((k = cli_find_name(optarg, CLI_ROWS(ops))) < 0)
+                return cli_unknown_name(COMMAND, "--op", optarg, CLI_ROWS(ops));
+            o->wanted[k] = 1;
             break;
-        case 'd': device = optarg; break;
-        case 'v': verbose = 1; break;
+        case 'd': o->device = optarg; break;
+        case 'v': o->verbose = 1; break;
         default: return cli_option_exit(option, print_help);
         }
     }
-    if (!have_seed)
-        seed = ((unsigned long long)time(NULL) * 1000003ULL) ^ (unsigned long long)getpid();
-    check_run run = {NULL, dtype, device, verbose, 14};
-    for (int k = 0; k < OP_COUNT; k++) {
-        if (!chosen)
-            wanted[k] = 1;
-        int width = (int)strlen(ops[k].name);
-        if (wanted[k] && width > run.name_width)
-            run.name_width = width;
-    }
+    return -1;
+}
 
-    int status = cli_open_context(COMMAND, device, &run.ctx);
-    if (status != CLI_EXIT_OK)
-        return status;
-    clcnn_dtype dtypes[2];
-    int dtype_count = 0;
-    if (have_dtype) {
-        if (!clcnn_context_supports_dtype(run.ctx, dtype)) {
-            fprintf(stderr, "clcnn check: %s has no %s (cl_khr_fp64)\n", clcnn_context_device_name(run.ctx),
-                    kit_dtype_name(dtype));
-            clcnn_context_destroy(run.ctx);
-            return CLI_EXIT_FAILURE;
+/* The dtypes to run: the one asked for, else float32 and float64 where
+ * the device has it. Returns how many, 0 when the one asked for is not
+ * there (said on stderr). */
+static int choose_dtypes(clcnn_context *ctx, const check_options *o, clcnn_dtype dtypes[2])
+{
+    if (o->have_dtype) {
+        if (clcnn_context_supports_dtype(ctx, o->dtype)) {
+            dtypes[0] = o->dtype;
+            return 1;
         }
-        dtypes[dtype_count++] = dtype;
-    } else {
-        dtypes[dtype_count++] = CLCNN_FLOAT32;
-        if (clcnn_context_supports_dtype(run.ctx, CLCNN_FLOAT64))
-            dtypes[dtype_count++] = CLCNN_FLOAT64;
+        fprintf(stderr, "clcnn check: %s has no %s (cl_khr_fp64)\n", clcnn_context_device_name(ctx),
+                kit_dtype_name(o->dtype));
+        return 0;
     }
+    dtypes[0] = CLCNN_FLOAT32;
+    dtypes[1] = CLCNN_FLOAT64;
+    return clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64) ? 2 : 1;
+}
 
+static void print_heading(const check_run *run, long cases, unsigned long long seed)
+{
     printf("clcnn %s check on %s: %ld random cases per op, seed %llu\n", clcnn_version(),
-           clcnn_context_device_name(run.ctx), cases, seed);
+           clcnn_context_device_name(run->ctx), cases, seed);
     printf("A value fails when |device - reference| > %g eps*sum|terms| (zero_pad, ReLU and\n"
            "max pooling forward: when it differs at all).\n\n",
            KIT_TOLERANCE);
-    printf("%-*s %7s %6s  %-26s %8s  %s\n", run.name_width, "op", "dtype", "cases", "worst error (output)", "time",
+    printf("%-*s %7s %6s  %-26s %8s  %s\n", run->name_width, "op", "dtype", "cases", "worst error (output)", "time",
            "result");
     fflush(stdout);
+}
+
+int cli_check(int argc, char **argv)
+{
+    check_options o = {.cases = DEFAULT_CASES, .dtype = CLCNN_FLOAT32};
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    if (!o.have_seed)
+        o.seed = ((unsigned long long)time(NULL) * 1000003ULL) ^ (unsigned long long)getpid();
+    int chosen = 0;
+    for (int k = 0; k < OP_COUNT; k++)
+        chosen |= o.wanted[k];
+    check_run run = {NULL, o.dtype, o.device, o.verbose, 14};
+    for (int k = 0; k < OP_COUNT; k++) {
+        if (!chosen)
+            o.wanted[k] = 1;
+        int width = (int)strlen(ops[k].name);
+        if (o.wanted[k] && width > run.name_width)
+            run.name_width = width;
+    }
+
+    status = cli_open_context(COMMAND, o.device, &run.ctx);
+    if (status != CLI_EXIT_OK)
+        return status;
+    clcnn_dtype dtypes[2];
+    int dtype_count = choose_dtypes(run.ctx, &o, dtypes);
+    if (dtype_count == 0) {
+        clcnn_context_destroy(run.ctx);
+        return CLI_EXIT_FAILURE;
+    }
+    print_heading(&run, o.cases, o.seed);
     long failures = 0, total = 0;
     for (int d = 0; d < dtype_count; d++) {
         run.dtype = dtypes[d];
         for (int k = 0; k < OP_COUNT; k++) {
-            if (!wanted[k])
+            if (!o.wanted[k])
                 continue;
-            failures += run_op(&run, &ops[k], seed, cases);
-            total += cases;
+            failures += run_op(&run, &ops[k], o.seed, o.cases);
+            total += o.cases;
         }
     }
     clcnn_context_destroy(run.ctx);
     if (failures) {
-        printf("\ncheck: %ld of %ld cases FAILED (seed %llu)\n", failures, total, seed);
+        printf("\ncheck: %ld of %ld cases FAILED (seed %llu)\n", failures, total, o.seed);
         return CLI_EXIT_FAILURE;
     }
-    printf("\ncheck: all %ld cases passed (seed %llu)\n", total, seed);
+    printf("\ncheck: all %ld cases passed (seed %llu)\n", total, o.seed);
     return CLI_EXIT_OK;
 }

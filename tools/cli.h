@@ -64,6 +64,25 @@ void cli_print_device_help(FILE *out);
         NULL, 0, NULL, 0                                                                                               \
     }
 
+/* ---- tables of named rows (common.c) ----
+ * A command's table whose rows start with `const char *name` (the ops of
+ * check and bench, from host/api/op_table.h), passed as CLI_ROWS(table):
+ * the rows, the size of one and how many. */
+#define CLI_ROWS(table) (table), sizeof(table)[0], (int)(sizeof(table) / sizeof(table)[0])
+/* The index of the row called name, or -1. */
+int cli_find_name(const char *name, const void *rows, size_t row_size, int count);
+/* The rows' names, separator between them. */
+void cli_print_names(FILE *out, const char *separator, const void *rows, size_t row_size, int count);
+/* Prints "clcnn COMMAND: unknown OPTION "VALUE" (the names)" and returns
+ * CLI_EXIT_USAGE. */
+int cli_unknown_name(const char *command, const char *option, const char *value, const void *rows, size_t row_size,
+                     int count);
+
+/* Operand i of a check case or a bench row (check.c, bench.c), which both
+ * keep their operands in `arg`: its tensor and its dims. */
+#define TENSOR(x, i) ((x)->arg[i].tensor)
+#define DIMS(x, i) ((x)->arg[i].dims)
+
 /* ---- device, reporting, clock (common.c) ---- */
 
 /* Opens a context on `device` (NULL: the library's default choice). On

@@ -1,5 +1,6 @@
-/* What the subcommands share beyond the kit: opening the device with the
- * right exit status, failure messages, NHWC indices, and the clock. */
+/* What the subcommands share beyond the kit: tables of named rows,
+ * opening the device with the right exit status, failure messages, NHWC
+ * indices, and the clock. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdlib.h>
@@ -49,4 +50,32 @@ double cli_now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static const char *row_name(const void *rows, size_t row_size, int k)
+{
+    return *(const char *const *)(const void *)((const char *)rows + (size_t)k * row_size);
+}
+
+int cli_find_name(const char *name, const void *rows, size_t row_size, int count)
+{
+    for (int k = 0; k < count; k++)
+        if (strcmp(name, row_name(rows, row_size, k)) == 0)
+            return k;
+    return -1;
+}
+
+void cli_print_names(FILE *out, const char *separator, const void *rows, size_t row_size, int count)
+{
+    for (int k = 0; k < count; k++)
+        fprintf(out, "%s%s", k ? separator : "", row_name(rows, row_size, k));
+}
+
+int cli_unknown_name(const char *command, const char *option, const char *value, const void *rows, size_t row_size,
+                     int count)
+{
+    fprintf(stderr, "clcnn %s: unknown %s \"%s\" (", command, option, value);
+    cli_print_names(stderr, ", ", rows, row_size, count);
+    fprintf(stderr, ")\n");
+    return CLI_EXIT_USAGE;
 }
