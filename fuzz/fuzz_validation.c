@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/op_table.h"
 #include "internal.h"
 #include "kit.h"
 
@@ -131,7 +132,8 @@ static const char *status_name(clcnn_status st)
 /* Calls by outcome, printed at exit with CLCNN_FUZZ_STATS=1: how much of
  * the time went to valid calls, and whether each op's were reached. */
 enum { OUTCOME_REFUSED, OUTCOME_RAN, OUTCOME_SKIPPED, OUTCOMES };
-#define MAX_OPS 16
+/* The ops, and the tensor calls (create, write, read). */
+#define MAX_OPS (CLCNN_OP_COUNT + 3)
 static struct {
     const char *op;
     unsigned long n[OUTCOMES];
@@ -669,7 +671,7 @@ static const clcnn_conv_params *conv_call_params(reader *r, const meta *a_prev, 
     return storage;
 }
 
-static void step_conv_forward(reader *r, int ex)
+static void conv_forward_call(reader *r, int ex)
 {
     call c;
     call_begin(&c, ex ? "conv_forward_ex" : "conv_forward", r);
@@ -711,7 +713,7 @@ static clcnn_status invoke_conv_backward(void *p)
         return clcnn_conv_backward_ex(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->params, T(a->da), T(a->dw), T(a->db));
     return clcnn_conv_backward(a->c->ctx, T(a->dz), T(a->a), T(a->w), a->stride, a->pad, T(a->da), T(a->dw), T(a->db));
 }
-static void step_conv_backward(reader *r, int ex)
+static void conv_backward_call(reader *r, int ex)
 {
     call c;
     call_begin(&c, ex ? "conv_backward_ex" : "conv_backward", r);
@@ -845,7 +847,7 @@ static void pool_begin(call *c, reader *r, int ex, const char *name, pool_args *
     a->mode = next_mode(r);
     a->have = pool_rules(c, a->a, a->params, a->mode, a->out_dims);
 }
-static void step_pool_forward(reader *r, int ex)
+static void pool_forward_call(reader *r, int ex)
 {
     call c;
     pool_args a;
@@ -856,7 +858,7 @@ static void step_pool_forward(reader *r, int ex)
     need_distinct(&c, a.out, a.a);
     call_finish(&c, invoke_pool_forward, &a);
 }
-static void step_pool_backward(reader *r, int ex)
+static void pool_backward_call(reader *r, int ex)
 {
     call c;
     pool_args a;
@@ -936,7 +938,7 @@ static clcnn_status invoke_softmax_backward(void *p)
     softmax_args *a = p;
     return clcnn_softmax_cross_entropy_backward(a->c->ctx, T(a->logits), T(a->labels), T(a->probs));
 }
-static void step_softmax(reader *r, int forward)
+static void softmax_call(reader *r, int forward)
 {
     call c;
     call_begin(&c, forward ? "softmax_cross_entropy_forward" : "softmax_cross_entropy_backward", r);
@@ -988,7 +990,7 @@ static clcnn_status invoke_sgd(void *p)
     sgd_args *a = p;
     return clcnn_sgd_update(a->c->ctx, T(a->param), T(a->grad), T(a->velocity), a->lr, a->momentum, a->decay);
 }
-static void step_sgd(reader *r)
+static void step_sgd_update(reader *r)
 {
     call c;
     call_begin(&c, "sgd_update", r);
@@ -1019,6 +1021,54 @@ static void step_sgd(reader *r)
     c.work = d ? (double)a.param->count : 0;
     call_finish(&c, invoke_sgd, &a);
 }
+
+/* ---- the op steps: one per op of the op table (host/api/op_table.h) ---- */
+
+static void step_conv_forward(reader *r)
+{
+    conv_forward_call(r, 0);
+}
+static void step_conv_forward_ex(reader *r)
+{
+    conv_forward_call(r, 1);
+}
+static void step_conv_backward(reader *r)
+{
+    conv_backward_call(r, 0);
+}
+static void step_conv_backward_ex(reader *r)
+{
+    conv_backward_call(r, 1);
+}
+static void step_pool_forward(reader *r)
+{
+    pool_forward_call(r, 0);
+}
+static void step_pool_forward_ex(reader *r)
+{
+    pool_forward_call(r, 1);
+}
+static void step_pool_backward(reader *r)
+{
+    pool_backward_call(r, 0);
+}
+static void step_pool_backward_ex(reader *r)
+{
+    pool_backward_call(r, 1);
+}
+static void step_softmax_cross_entropy_forward(reader *r)
+{
+    softmax_call(r, 1);
+}
+static void step_softmax_cross_entropy_backward(reader *r)
+{
+    softmax_call(r, 0);
+}
+
+#define OP_STEP(name, operands) step_##name,
+static void (*const op_steps[])(reader *r) = {CLCNN_OPS(OP_STEP)};
+#undef OP_STEP
+#define OP_STEPS ((int)(sizeof op_steps / sizeof op_steps[0]))
 
 /* ---- libFuzzer entry points ---- */
 
@@ -1055,7 +1105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
     for (int step = 0; step < MAX_STEPS && r.n > 0; step++) {
-        switch (next_byte(&r) % 22) {
+        /* Steps 0 to 6 make, move and drop tensors; the rest call an op. */
+        int pick = next_byte(&r) % (7 + OP_STEPS);
+        switch (pick) {
         case 0:
         case 1:
         case 2: step_create(&r); break;
@@ -1063,21 +1115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: step_transfer(&r, 1); break;
         case 5: step_transfer(&r, 0); break;
         case 6: step_misc(&r); break;
-        case 7: step_zero_pad(&r); break;
-        case 8: step_conv_forward(&r, 0); break;
-        case 9: step_conv_forward(&r, 1); break;
-        case 10: step_conv_backward(&r, 0); break;
-        case 11: step_conv_backward(&r, 1); break;
-        case 12: step_pool_forward(&r, 0); break;
-        case 13: step_pool_backward(&r, 0); break;
-        case 14: step_relu_forward(&r); break;
-        case 15: step_relu_backward(&r); break;
-        case 16: step_softmax(&r, next_byte(&r) & 1); break;
-        case 17: step_sgd(&r); break;
-        case 18: step_conv_forward(&r, 1); break;
-        case 19: step_conv_backward(&r, 1); break;
-        case 20: step_pool_forward(&r, 1); break;
-        default: step_pool_backward(&r, 1); break;
+        default: op_steps[pick - 7](&r); break;
         }
     }
     /* Every slot must still hold what the harness thinks, then go. */
