@@ -109,6 +109,14 @@ def check_ops(header, table, errors):
             errors.append(f"op_table.h: {op} is {got} returning clcnn_status; clcnn.h has {params} returning {ret}")
 
 
+def check_ops_comment(path, table, errors):
+    """clcnn.h's opening comment lists the ops ("The ops"): every one."""
+    opening = open(path).read().split("*/", 1)[0]
+    for op in table:
+        if not re.search(r"\bclcnn_" + op + r"\b", opening):
+            errors.append(f"clcnn.h: the opening comment's list of ops lacks clcnn_{op}")
+
+
 def check_statuses(header, listed, python_status, errors):
     if header != listed:
         errors.append(f"status_list.h has {listed}; clcnn.h's enum has {header}")
@@ -180,6 +188,7 @@ def main():
     table, listed_statuses = parse_dump(dump_path)
     errors = []
     check_ops(functions, table, errors)
+    check_ops_comment(header_path, table, errors)
     check_statuses(header_statuses, listed_statuses, _core.Status, errors)
     check_python(functions, table, _library, errors)
     for error in errors:
