@@ -132,8 +132,8 @@ static const char *status_name(clcnn_status st)
 /* Calls by outcome, printed at exit with CLCNN_FUZZ_STATS=1: how much of
  * the time went to valid calls, and whether each op's were reached. */
 enum { OUTCOME_REFUSED, OUTCOME_RAN, OUTCOME_SKIPPED, OUTCOMES };
-/* The ops, and the tensor calls (create, write, read). */
-#define MAX_OPS (CLCNN_OP_COUNT + 3)
+/* The ops, the tensor calls (create, write, read) and the output dims. */
+#define MAX_OPS (CLCNN_OP_COUNT + 5)
 static struct {
     const char *op;
     unsigned long n[OUTCOMES];
@@ -1022,6 +1022,73 @@ static void step_sgd_update(reader *r)
     call_finish(&c, invoke_sgd, &a);
 }
 
+/* -- output dims (clcnn_conv_output_dims, clcnn_pool_output_dims) --
+ * The op's rules over dims alone: a harness meta with dims and no tensor
+ * stands for each input, which must be dims a tensor could have; the dims
+ * given back must be the rules' output. */
+
+/* Dims for an output_dims call (sometimes NULL: invalid), as a meta of the
+ * call's context; 0 when they are NULL. */
+static int next_dims_meta(call *c, reader *r, meta *m)
+{
+    memset(m, 0, sizeof *m);
+    if (next_byte(r) == 255) {
+        c->mask |= INVALID;
+        return 0;
+    }
+    for (int d = 0; d < 4; d++)
+        m->dims[d] = next_dim(r);
+    m->ctx = c->ctx;
+    m->dtype = c->dtype;
+    if (!sizes_of(CLCNN_FLOAT32, m->dims, &m->count, &m->bytes))
+        c->mask |= SHAPE; /* what clcnn_tensor_create would refuse */
+    return 1;
+}
+
+typedef struct {
+    call *c;
+    int conv, have;
+    meta a, w;
+    const meta *a_arg, *w_arg;
+    const void *params;
+    size_t want[4], got[4];
+    size_t *out;
+} output_dims_args;
+static clcnn_status invoke_output_dims(void *p)
+{
+    output_dims_args *a = p;
+    const size_t *ad = a->a_arg ? a->a.dims : NULL, *wd = a->w_arg ? a->w.dims : NULL;
+    clcnn_status st = a->conv ? clcnn_conv_output_dims(a->c->ctx, ad, wd, a->params, a->out)
+                              : clcnn_pool_output_dims(a->c->ctx, ad, a->params, a->out);
+    if (st == CLCNN_OK && memcmp(a->got, a->want, sizeof a->want) != 0)
+        die(a->c->op, "the output dims differ from the rules'", st, a->c->mask, a->c->ctx);
+    return st;
+}
+static void output_dims_call(reader *r, int conv)
+{
+    call c;
+    call_begin(&c, conv ? "conv_output_dims" : "pool_output_dims", r);
+    output_dims_args a = {.c = &c, .conv = conv};
+    a.a_arg = next_dims_meta(&c, r, &a.a) ? &a.a : NULL;
+    if (conv)
+        a.w_arg = next_dims_meta(&c, r, &a.w) ? &a.w : NULL;
+    clcnn_conv_params conv_params;
+    clcnn_pool_params pool_params;
+    int unused_f, unused_stride;
+    if (conv) {
+        a.params = next_conv_params(r, a.a_arg, &conv_params);
+        a.have = conv_rules(&c, a.a_arg, a.w_arg, a.params, a.want);
+    } else {
+        a.params = pool_call_params(r, 1, &unused_f, &unused_stride, &pool_params);
+        a.have = pool_rules(&c, a.a_arg, a.params, CLCNN_POOL_MAX, a.want);
+    }
+    a.out = next_byte(r) == 255 ? NULL : a.got;
+    if (a.out == NULL)
+        c.mask |= INVALID;
+    c.work = 0.0; /* nothing runs */
+    call_finish(&c, invoke_output_dims, &a);
+}
+
 /* ---- the op steps: one per op of the op table (host/api/op_table.h) ---- */
 
 static void step_conv_forward(reader *r)
@@ -1065,8 +1132,18 @@ static void step_softmax_cross_entropy_backward(reader *r)
     softmax_call(r, 0);
 }
 
+static void step_conv_output_dims(reader *r)
+{
+    output_dims_call(r, 1);
+}
+static void step_pool_output_dims(reader *r)
+{
+    output_dims_call(r, 0);
+}
+
+/* The ops, then the shape functions. */
 #define OP_STEP(name, operands) step_##name,
-static void (*const op_steps[])(reader *r) = {CLCNN_OPS(OP_STEP)};
+static void (*const op_steps[])(reader *r) = {CLCNN_OPS(OP_STEP) step_conv_output_dims, step_pool_output_dims};
 #undef OP_STEP
 #define OP_STEPS ((int)(sizeof op_steps / sizeof op_steps[0]))
 
