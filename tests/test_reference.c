@@ -42,23 +42,24 @@ static void fill_nan(double *x, size_t n)
         x[k] = NAN;
 }
 
+/* Fails the test unless |got - expected| <= tol (kit_within), showing the
+ * values as every suite does (kit_mismatch_text). */
 static void expect_close(const char *name, const char *what, size_t index, double got, double expected, double tol)
 {
-    ck_assert_msg(fabs(got - expected) <= tol,
-                  "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), tol %a, seed %#" PRIx64, name, what, index, got,
-                  got, expected, expected, tol, test_seed);
+    char text[160];
+    ck_assert_msg(kit_within(got, expected, tol), "%s: %s[%zu]: %s, tol %a, seed %#" PRIx64, name, what, index,
+                  kit_mismatch_text(text, sizeof text, got, expected), tol, test_seed);
 }
 
 static void expect_equal(const char *name, const char *what, size_t index, double got, double expected)
 {
-    ck_assert_msg(got == expected, "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), seed %#" PRIx64, name, what,
-                  index, got, got, expected, expected, test_seed);
+    expect_close(name, what, index, got, expected, 0.0);
 }
 
 static void expect_all_equal(const char *name, const char *what, const double *got, const double *expected, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        expect_equal(name, what, k, got[k], expected[k]);
+    ck_assert_msg(kit_report_mismatches(stderr, name, what, got, expected, NULL, n, test_seed, NULL) == 0,
+                  "%s: %s differs from the expected values (seed %#" PRIx64 ")", name, what, test_seed);
 }
 
 /* ---- walkthrough helpers: mask, distribute_value, zero_pad, single step ---- */
@@ -258,45 +259,19 @@ static const struct conv_hand_case {
     int stride, pad;
     double a[MAX_HAND], w[MAX_HAND], b[2], z[MAX_HAND];
 } conv_hand_cases[] = {
-    {"3x3 * 2x2",
-     {1, 3, 3, 1},
-     {2, 2, 1, 1},
-     1,
-     0,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9},
-     {1, 2, 3, 4},
-     {0.5},
+    /* clang-format off */
+    {"3x3 * 2x2", {1, 3, 3, 1}, {2, 2, 1, 1}, 1, 0, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5},
      {37.5, 47.5, 67.5, 77.5}},
     /* the padded 5x5 input is read at rows/cols {0,1}, {2,3} */
-    {"3x3 * 2x2 stride 2 pad 1",
-     {1, 3, 3, 1},
-     {2, 2, 1, 1},
-     2,
-     1,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9},
-     {1, 2, 3, 4},
-     {0.5},
+    {"3x3 * 2x2 stride 2 pad 1", {1, 3, 3, 1}, {2, 2, 1, 1}, 2, 1, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5},
      {4.5, 18.5, 36.5, 77.5}},
     /* w[kw][cp][c]: z_0 = 1*1 + 2*0 + 3*2 + 4*1, z_1 = 1*0 + 2*1 + 3*-1 + 4*1 */
-    {"2 in, 2 out channels",
-     {1, 1, 2, 2},
-     {1, 2, 2, 2},
-     1,
-     0,
-     {1, 2, 3, 4},
-     {1, 0, 0, 1, 2, -1, 1, 1},
-     {10, -20},
+    {"2 in, 2 out channels", {1, 1, 2, 2}, {1, 2, 2, 2}, 1, 0, {1, 2, 3, 4}, {1, 0, 0, 1, 2, -1, 1, 1}, {10, -20},
      {21, -17}},
-    {"pad > f: border outputs are the bias",
-     {1, 1, 1, 1},
-     {1, 1, 1, 1},
-     1,
-     1,
-     {2},
-     {3},
-     {1},
+    {"pad > f: border outputs are the bias", {1, 1, 1, 1}, {1, 1, 1, 1}, 1, 1, {2}, {3}, {1},
      {1, 1, 1, 1, 7, 1, 1, 1, 1}},
     {"stride > f skips inputs", {1, 1, 5, 1}, {1, 2, 1, 1}, 3, 0, {1, 2, 3, 4, 5}, {1, 10}, {0}, {21, 54}},
+    /* clang-format on */
 };
 
 START_TEST(test_conv_forward_hand)
@@ -472,24 +447,17 @@ END_TEST
 #define FD_STEP 1e-5
 #define FD_TOLERANCE 1e-6
 
-typedef double (*loss_fn)(void *problem);
-
 static void check_gradient(const char *name, const char *what, double *x, size_t n, const double *analytic,
-                           loss_fn loss, void *problem)
+                           kit_loss_fn loss, void *problem)
 {
-    for (size_t k = 0; k < n; k++) {
-        const double saved = x[k], up = saved + FD_STEP, down = saved - FD_STEP;
-        x[k] = up;
-        const double loss_up = loss(problem);
-        x[k] = down;
-        const double loss_down = loss(problem);
-        x[k] = saved;
-        const double numeric = (loss_up - loss_down) / (up - down);
-        const double scale = fmax(1.0, fmax(fabs(analytic[k]), fabs(numeric)));
-        ck_assert_msg(fabs(analytic[k] - numeric) <= FD_TOLERANCE * scale,
-                      "%s: d%s[%zu]: analytic %a (%.17g), numeric %a (%.17g), step %g, seed %#" PRIx64, name, what, k,
-                      analytic[k], analytic[k], numeric, numeric, FD_STEP, test_seed);
-    }
+    double *numeric = new_array(n), *bound = new_array(n);
+    kit_central_differences(x, n, FD_STEP, loss, problem, numeric);
+    for (size_t k = 0; k < n; k++)
+        bound[k] = FD_TOLERANCE * fmax(1.0, fmax(fabs(analytic[k]), fabs(numeric[k])));
+    const size_t mismatches = kit_report_mismatches(stderr, name, what, analytic, numeric, bound, n, test_seed, NULL);
+    free(numeric), free(bound);
+    ck_assert_msg(mismatches == 0, "%s: %zu of d%s differ from central differences of step %g (seed %#" PRIx64 ")",
+                  name, mismatches, what, FD_STEP, test_seed);
 }
 
 static double dot(const double *x, const double *y, size_t n)
@@ -588,56 +556,23 @@ static const struct pool_backward_hand_case {
     clcnn_pool_mode mode;
     double a_prev[MAX_HAND], da[MAX_HAND], da_prev[MAX_HAND];
 } pool_backward_hand_cases[] = {
-    {"average f2 s2",
-     {1, 4, 4, 1},
-     2,
-     2,
-     CLCNN_POOL_AVERAGE,
-     {0},
-     {1, 2, 3, 4},
+    /* clang-format off */
+    {"average f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_AVERAGE, {0}, {1, 2, 3, 4},
      {.25, .25, .5, .5, .25, .25, .5, .5, .75, .75, 1, 1, .75, .75, 1, 1}},
-    {"average f2 s1 overlapping",
-     {1, 3, 3, 1},
-     2,
-     1,
-     CLCNN_POOL_AVERAGE,
-     {0},
-     {1, 1, 1, 1},
+    {"average f2 s1 overlapping", {1, 3, 3, 1}, 2, 1, CLCNN_POOL_AVERAGE, {0}, {1, 1, 1, 1},
      {.25, .5, .25, .5, 1, .5, .25, .5, .25}},
-    {"max over zeros f2 s2 (after ReLU)",
-     {1, 4, 4, 1},
-     2,
-     2,
-     CLCNN_POOL_MAX,
-     {0},
-     {1, 2, 3, 4},
+    {"max over zeros f2 s2 (after ReLU)", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
      {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}},
-    {"max over zeros f3 s1 overlapping",
-     {1, 4, 4, 1},
-     3,
-     1,
-     CLCNN_POOL_MAX,
-     {0},
-     {1, 2, 3, 4},
+    {"max over zeros f3 s1 overlapping", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
      {1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
     /* windows (row, col) -> first max: (0,0)->(0,1) (0,1)->(0,1) (0,2)->(0,2)
      * (1,0)->(1,0) (1,1)->(1,1) (1,2)->(1,2) */
-    {"max plateau f2 s1 overlapping",
-     {1, 3, 4, 1},
-     2,
-     1,
-     CLCNN_POOL_MAX,
-     {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
-     {1, 2, 3, 4, 5, 6},
-     {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
-    {"max f2 s3: uncovered inputs get 0",
-     {1, 5, 5, 1},
-     2,
-     3,
-     CLCNN_POOL_MAX,
-     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24},
-     {1, 2, 3, 4},
+    {"max plateau f2 s1 overlapping", {1, 3, 4, 1}, 2, 1, CLCNN_POOL_MAX, {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
+     {1, 2, 3, 4, 5, 6}, {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
+    {"max f2 s3: uncovered inputs get 0", {1, 5, 5, 1}, 2, 3, CLCNN_POOL_MAX,
+     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, {1, 2, 3, 4},
      {0, 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4}},
+    /* clang-format on */
 };
 
 START_TEST(test_pool_backward_hand)

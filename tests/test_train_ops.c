@@ -14,20 +14,6 @@
 
 static clcnn_context *ctx;
 
-static clcnn_dtype dtype_of_loop(int i)
-{
-    return i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
-}
-
-/* Loop index i of a case table run once per dtype: the dtype, and the name
- * "CASE/DTYPE"; 0 when the case is skipped here. */
-static int case_begin(int i, const char *case_name, clcnn_dtype *dtype, char *name, size_t capacity)
-{
-    *dtype = dtype_of_loop(i);
-    snprintf(name, capacity, "%s/%s", case_name, kit_dtype_name(*dtype));
-    return test_dtype_usable(ctx, *dtype, name) && !test_skip_big_case(case_name);
-}
-
 /* ---- ReLU ---- */
 
 typedef struct shape_case {
@@ -41,23 +27,18 @@ static const shape_case relu_cases[] = {
     {"c33_past_one_group", {3, 17, 19, 33}},
     {"big_64x28x28x32", {64, 28, 28, 32}},
 };
-#define N_RELU_CASES (sizeof relu_cases / sizeof relu_cases[0])
 
 START_TEST(test_relu_matches_reference)
 {
-    const shape_case *c = &relu_cases[_i / 2];
-    clcnn_dtype dtype;
-    char name[128];
-    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
-        return;
-    const uint64_t seed = test_case_seed(100u + (unsigned)_i);
+    TEST_DTYPE_CASE(ctx, shape_case, c, relu_cases, tc, 100);
+    const clcnn_dtype dtype = tc.dtype;
+    const char *name = tc.name;
+    const uint64_t seed = tc.seed;
     const size_t n = kit_elements(c->dims);
     double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
     /* 0 and -0 mixed in: the edge of both ReLU kernels. */
-    double *x = test_random_doubles(&rng, dtype, KIT_NORMAL_WITH_ZEROS, n);
-    double *dy = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
+    double *x = test_random_doubles(&tc.rng, dtype, KIT_NORMAL_WITH_ZEROS, n);
+    double *dy = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
     clcnn_tensor *ty = test_tensor_out(ctx, dtype, c->dims);
@@ -91,14 +72,10 @@ START_TEST(test_relu_matches_reference)
     int repeatable = test_raw_equal(ctx, ty, first, bytes);
     free(first);
 
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tdy);
-    clcnn_tensor_destroy(tdx);
-    free(x);
-    free(dy);
-    free(ref);
-    free(got);
+    clcnn_tensor *all[] = {tx, ty, tdy, tdx};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        clcnn_tensor_destroy(all[k]);
+    TEST_FREE(x, dy, ref, got);
     TEST_ASSERT_NO_MISMATCHES(name, "relu", mismatches, seed);
     ck_assert_msg(same_with_y, "%s: relu_backward with x = y differs from x = input", name);
     TEST_ASSERT_REPEATABLE(name, "relu_forward", repeatable);
@@ -107,7 +84,7 @@ END_TEST
 
 START_TEST(test_relu_nan_propagates)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     if (!test_dtype_usable(ctx, dtype, "relu_nan"))
         return;
     const size_t dims[4] = {1, 1, 1, 4};
@@ -153,7 +130,6 @@ static const sce_case sce_cases[] = {
     {"huge_logits", {16, 1, 1, 10}, 1000.0},
     {"big_rows_9x28x28_k10", {9, 28, 28, 10}, 3.0},
 };
-#define N_SCE_CASES (sizeof sce_cases / sizeof sce_cases[0])
 
 typedef struct sce_problem {
     char name[160];
@@ -170,14 +146,16 @@ static void sce_free(sce_problem *p)
     free(p->labels);
 }
 
-/* 0, with nothing left to free, when the case is skipped here: no such
- * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
+    test_case tc;
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
+    if (!test_case_begin(&tc, ctx, c->name, dtype, seed_index))
+        return 0;
+    memcpy(p->name, tc.name, sizeof p->name);
     p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
+    p->seed = tc.seed;
     memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
     memcpy(p->label_dims, c->dims, sizeof p->label_dims);
     p->label_dims[3] = 1;
@@ -186,23 +164,18 @@ static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsign
     p->rows = p->n / p->n_classes;
     p->logits = test_alloc_doubles(p->n);
     p->labels = test_alloc_doubles(p->rows);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
     for (size_t i = 0; i < p->n; i++)
-        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&rng));
+        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&tc.rng));
     for (size_t r = 0; r < p->rows; r++)
-        p->labels[r] = (double)(kit_rng_next(&rng) % p->n_classes);
-    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
-        return 1;
-    sce_free(p);
-    return 0;
+        p->labels[r] = (double)(kit_rng_next(&tc.rng) % p->n_classes);
+    return 1;
 }
 
 START_TEST(test_sce_forward_matches_reference)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i))
+    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], dtype, 200u + (unsigned)_i))
         return;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
@@ -254,9 +227,9 @@ END_TEST
 
 START_TEST(test_sce_backward_matches_reference)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i))
+    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], dtype, 300u + (unsigned)_i))
         return;
     /* The op's input is any probs tensor: use the reference softmax,
      * rounded to the dtype. */
@@ -295,7 +268,7 @@ END_TEST
  * NaN gradients; the other rows, and every row's probs, stay right. */
 START_TEST(test_sce_invalid_labels)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     if (!test_dtype_usable(ctx, dtype, "sce_invalid_labels"))
         return;
     enum { ROWS = 8, K = 4 };
@@ -362,25 +335,20 @@ static const sgd_case sgd_cases[] = {
     {"lr0", {1, 1, 1, 9}, 0.0, 0.9, 0.1, 1},
     {"big_conv2_weights", {5, 5, 32, 64}, 0.02, 0.9, 5e-4, 1},
 };
-#define N_SGD_CASES (sizeof sgd_cases / sizeof sgd_cases[0])
 
 START_TEST(test_sgd_matches_reference)
 {
-    const sgd_case *c = &sgd_cases[_i / 2];
-    clcnn_dtype dtype;
-    char name[128];
-    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
-        return;
-    const uint64_t seed = test_case_seed(500u + (unsigned)_i);
+    TEST_DTYPE_CASE(ctx, sgd_case, c, sgd_cases, tc, 500);
+    const clcnn_dtype dtype = tc.dtype;
+    const char *name = tc.name;
+    const uint64_t seed = tc.seed;
     const size_t n = kit_elements(c->dims);
+    double *param = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
+    double *grad = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
+    double *velocity = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
     double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
     double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
     double *got = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
-    double *param = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
-    double *grad = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
-    double *velocity = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
     memcpy(param0, param, n * sizeof *param);
     memcpy(velocity0, velocity, n * sizeof *velocity);
     /* The device uses the scalars in the tensors' precision. */
@@ -444,14 +412,39 @@ END_TEST
 
 /* ---- finite differences (float64) ---- */
 
-/* The mean loss of the device forward at these logits. */
-static double device_mean_loss(clcnn_tensor *tz, const double *logits, clcnn_tensor *ty, clcnn_tensor *tp,
-                               clcnn_tensor *tl, clcnn_tensor *tm)
+/* Central differences: truncation h^2 |L'''| / 6 and rounding eps |L| / h
+ * are both near 1e-10 for these losses. */
+#define FD_STEP 1e-5
+#define FD_TOLERANCE 1e-8
+
+/* Numeric gradients of loss over x (n values) against analytic, within
+ * FD_TOLERANCE; returns the number of mismatches (check_close). */
+static size_t check_gradient(const char *name, const char *what, double *x, size_t n, const double *analytic,
+                             kit_loss_fn loss, void *problem, uint64_t seed)
 {
+    double *numeric = test_alloc_doubles(n), *tolerance = test_alloc_doubles(n);
+    kit_central_differences(x, n, FD_STEP, loss, problem, numeric);
+    for (size_t i = 0; i < n; i++)
+        tolerance[i] = FD_TOLERANCE;
+    size_t mismatches = check_close(name, what, analytic, numeric, tolerance, n, seed);
+    TEST_FREE(numeric, tolerance);
+    return mismatches;
+}
+
+/* The softmax cross-entropy forward's tensors, for the device's mean loss. */
+typedef struct sce_device {
+    const double *logits;
+    clcnn_tensor *tz, *ty, *tp, *tl, *tm, *td;
+} sce_device;
+
+/* The mean loss of the device forward at the logits being varied. */
+static double device_mean_loss(void *problem)
+{
+    const sce_device *d = problem;
     double mean;
-    test_tensor_set(ctx, tz, logits);
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    test_tensor_get(ctx, tm, &mean);
+    test_tensor_set(ctx, d->tz, d->logits);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, d->tz, d->ty, d->tp, d->tl, d->tm));
+    test_tensor_get(ctx, d->tm, &mean);
     return mean;
 }
 
@@ -460,7 +453,6 @@ static const sce_case sce_gradient_cases[] = {
     {"gc_spatial_k3", {2, 2, 3, 3}, 1.0},
     {"gc_k1", {4, 1, 1, 1}, 1.0},
 };
-#define N_SCE_GRADIENT_CASES (sizeof sce_gradient_cases / sizeof sce_gradient_cases[0])
 
 START_TEST(test_sce_gradient_finite_differences)
 {
@@ -468,100 +460,75 @@ START_TEST(test_sce_gradient_finite_differences)
     if (!sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i))
         return;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
-    clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits);
-    clcnn_tensor *ty = test_tensor_from(ctx, p.dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_out(ctx, p.dtype, p.logit_dims);
-    clcnn_tensor *tl = test_tensor_out(ctx, p.dtype, p.label_dims);
-    clcnn_tensor *tm = test_tensor_out(ctx, p.dtype, scalar_dims);
-    clcnn_tensor *td = test_tensor_out(ctx, p.dtype, p.logit_dims);
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
-    double *analytic = test_alloc_doubles(p.n), *numeric = test_alloc_doubles(p.n);
-    double *tolerance = test_alloc_doubles(p.n);
-    test_tensor_get(ctx, td, analytic);
-    /* Central differences: truncation h^2 |L'''| / 6 and rounding
-     * eps |L| / h are both near 1e-10 here. */
-    const double h = 1e-5;
-    for (size_t i = 0; i < p.n; i++) {
-        double saved = p.logits[i];
-        p.logits[i] = saved + h;
-        double plus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
-        p.logits[i] = saved - h;
-        double minus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
-        p.logits[i] = saved;
-        numeric[i] = (plus - minus) / (2.0 * h);
-        tolerance[i] = 1e-8;
-    }
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward vs finite differences", analytic, numeric,
-                                    tolerance, p.n, p.seed);
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
+    sce_device d = {p.logits,
+                    test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits),
+                    test_tensor_from(ctx, p.dtype, p.label_dims, p.labels),
+                    test_tensor_out(ctx, p.dtype, p.logit_dims),
+                    test_tensor_out(ctx, p.dtype, p.label_dims),
+                    test_tensor_out(ctx, p.dtype, scalar_dims),
+                    test_tensor_out(ctx, p.dtype, p.logit_dims)};
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, d.tz, d.ty, d.tp, d.tl, d.tm));
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, d.tp, d.ty, d.td));
+    double *analytic = test_alloc_doubles(p.n);
+    test_tensor_get(ctx, d.td, analytic);
+    size_t mismatches = check_gradient(p.name, "softmax_cross_entropy_backward vs finite differences", p.logits, p.n,
+                                       analytic, device_mean_loss, &d, p.seed);
+    clcnn_tensor *all[] = {d.tz, d.ty, d.tp, d.tl, d.tm, d.td};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
         clcnn_tensor_destroy(all[k]);
     free(analytic);
-    free(numeric);
-    free(tolerance);
     sce_free(&p);
     TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
 }
 END_TEST
 
+/* The ReLU forward's tensors and L's weights g, for the device's loss. */
+typedef struct relu_device {
+    const double *x, *g;
+    double *y;
+    size_t n;
+    clcnn_tensor *tx, *ty;
+} relu_device;
+
 /* L = sum(relu(x) * g) on the device. */
-static double device_relu_loss(clcnn_tensor *tx, const double *x, clcnn_tensor *ty, const double *g, double *y,
-                               size_t n)
+static double device_relu_loss(void *problem)
 {
-    test_tensor_set(ctx, tx, x);
-    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
-    test_tensor_get(ctx, ty, y);
+    const relu_device *d = problem;
+    test_tensor_set(ctx, d->tx, d->x);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, d->tx, d->ty));
+    test_tensor_get(ctx, d->ty, d->y);
     double loss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        loss += y[i] * g[i];
+    for (size_t i = 0; i < d->n; i++)
+        loss += d->y[i] * d->g[i];
     return loss;
 }
 
 START_TEST(test_relu_gradient_finite_differences)
 {
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "relu_gradient"))
+    test_case tc;
+    if (!test_case_begin(&tc, ctx, "relu_gradient", CLCNN_FLOAT64, 700))
         return;
     const size_t dims[4] = {2, 3, 3, 5};
     const size_t n = kit_elements(dims);
-    const uint64_t seed = test_case_seed(700);
-    double *x = test_alloc_doubles(n), *g = test_alloc_doubles(n), *y = test_alloc_doubles(n);
-    double *analytic = test_alloc_doubles(n), *numeric = test_alloc_doubles(n);
-    double *tolerance = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
-    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, x, n);
-    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, g, n);
+    double *x = test_random_doubles(&tc.rng, CLCNN_FLOAT64, KIT_NORMAL, n);
+    double *g = test_random_doubles(&tc.rng, CLCNN_FLOAT64, KIT_NORMAL, n);
+    double *y = test_alloc_doubles(n), *analytic = test_alloc_doubles(n);
     /* Keep x away from the kink, where the derivative does not exist. */
     for (size_t i = 0; i < n; i++)
         x[i] += x[i] < 0 ? -0.1 : 0.1;
-    clcnn_tensor *tx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, x);
-    clcnn_tensor *ty = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
+    relu_device d = {
+        x, g, y, n, test_tensor_from(ctx, CLCNN_FLOAT64, dims, x), test_tensor_out(ctx, CLCNN_FLOAT64, dims)};
     clcnn_tensor *tg = test_tensor_from(ctx, CLCNN_FLOAT64, dims, g);
     clcnn_tensor *tdx = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
-    TEST_OK(ctx, clcnn_relu_backward(ctx, tg, tx, tdx));
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tg, d.tx, tdx));
     test_tensor_get(ctx, tdx, analytic);
-    const double h = 1e-5;
-    for (size_t i = 0; i < n; i++) {
-        double saved = x[i];
-        x[i] = saved + h;
-        double plus = device_relu_loss(tx, x, ty, g, y, n);
-        x[i] = saved - h;
-        double minus = device_relu_loss(tx, x, ty, g, y, n);
-        x[i] = saved;
-        numeric[i] = (plus - minus) / (2.0 * h);
-        tolerance[i] = 1e-8;
-    }
-    size_t mismatches = check_close("relu_gradient/float64", "relu_backward vs finite differences", analytic, numeric,
-                                    tolerance, n, seed);
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tg);
-    clcnn_tensor_destroy(tdx);
-    double *arrays[] = {x, g, y, analytic, numeric, tolerance};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
-    ck_assert_msg(mismatches == 0, "relu: %zu gradient mismatches (seed 0x%llx)", mismatches, (unsigned long long)seed);
+    size_t mismatches =
+        check_gradient(tc.name, "relu_backward vs finite differences", x, n, analytic, device_relu_loss, &d, tc.seed);
+    clcnn_tensor *all[] = {d.tx, d.ty, tg, tdx};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        clcnn_tensor_destroy(all[k]);
+    TEST_FREE(x, g, y, analytic);
+    TEST_ASSERT_GRADIENTS_MATCH(tc.name, mismatches, tc.seed);
 }
 END_TEST
 
@@ -730,13 +697,14 @@ static Suite *train_ops_suite(void)
         const TTest *test;
         int count;
     } loops[] = {
-        {"relu", test_relu_matches_reference, (int)(2 * N_RELU_CASES)},
+        {"relu", test_relu_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(relu_cases)},
         {"relu_nan", test_relu_nan_propagates, 2},
-        {"softmax_cross_entropy_forward", test_sce_forward_matches_reference, (int)(2 * N_SCE_CASES)},
-        {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, (int)(2 * N_SCE_CASES)},
+        {"softmax_cross_entropy_forward", test_sce_forward_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
+        {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
         {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
-        {"sgd_update", test_sgd_matches_reference, (int)(2 * N_SGD_CASES)},
-        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences, (int)N_SCE_GRADIENT_CASES},
+        {"sgd_update", test_sgd_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sgd_cases)},
+        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,
+         TEST_ROWS(sce_gradient_cases)},
         {"finite_differences_relu", test_relu_gradient_finite_differences, 1},
         {"bad_input_relu", test_relu_bad_input, 1},
         {"bad_input_softmax_cross_entropy", test_sce_bad_input, 1},

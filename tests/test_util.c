@@ -1,8 +1,6 @@
 /* Helpers shared by the device test suites; see test_util.h. */
 #include "test_util.h"
 
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +39,11 @@ void test_add_loop(Suite *suite, const char *name, const TTest *test, int count)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test, 0, count);
     suite_add_tcase(suite, tc);
+}
+
+void test_add_dtype_loop(Suite *suite, const char *name, const TTest *test, int rows)
+{
+    test_add_loop(suite, name, test, KIT_DTYPE_COUNT * rows);
 }
 
 int test_run_suite(Suite *suite)
@@ -102,6 +105,16 @@ int test_skip_big_case(const char *case_name)
         return 0;
     printf("case %s: skipped (CLCNN_TEST_SMALL=1)\n", case_name);
     return 1;
+}
+
+int test_case_begin(test_case *tc, const clcnn_context *ctx, const char *case_name, clcnn_dtype dtype,
+                    unsigned seed_index)
+{
+    kit_case_name(tc->name, sizeof tc->name, case_name, dtype);
+    tc->dtype = dtype;
+    tc->seed = test_case_seed(seed_index);
+    kit_rng_init(&tc->rng, tc->seed);
+    return test_dtype_usable(ctx, dtype, tc->name) && !test_skip_big_case(tc->name);
 }
 
 void *test_alloc(size_t bytes)
@@ -168,27 +181,11 @@ int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *e
 size_t check_close(const char *case_name, const char *what, const double *got, const double *ref, const double *bound,
                    size_t n, uint64_t seed)
 {
-    size_t mismatches = 0;
-    double worst_ratio = 0.0; /* largest |diff| / bound, for tuning the tolerance */
-    for (size_t i = 0; i < n; i++) {
-        double allowed = bound != NULL ? bound[i] : 0.0;
-        double ratio = kit_error_ratio(got[i], ref[i], allowed);
-        if (allowed > 0.0 && ratio > worst_ratio)
-            worst_ratio = ratio;
-        if (kit_within(got[i], ref[i], allowed))
-            continue;
-        if (mismatches < TEST_MAX_REPORTED_MISMATCHES)
-            fprintf(stderr,
-                    "MISMATCH case %s, %s[%zu]: got %a (%.9g), ref %a (%.9g), |diff| %.3g, "
-                    "bound %.3g, seed 0x%" PRIx64 "\n",
-                    case_name, what, i, got[i], got[i], ref[i], ref[i], fabs(got[i] - ref[i]), allowed, seed);
-        mismatches++;
-    }
+    double worst_ratio;
+    size_t mismatches = kit_report_mismatches(stderr, case_name, what, got, ref, bound, n, seed, &worst_ratio);
     const char *verbose = getenv("CLCNN_TEST_VERBOSE");
     if (verbose != NULL && *verbose != '\0' && *verbose != '0')
         printf("case %s, %s: %zu elements, worst |diff|/bound %.3f\n", case_name, what, n, worst_ratio);
-    if (mismatches > TEST_MAX_REPORTED_MISMATCHES)
-        fprintf(stderr, "  case %s, %s: %zu mismatches of %zu elements in all\n", case_name, what, mismatches, n);
     return mismatches;
 }
 
