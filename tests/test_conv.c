@@ -120,8 +120,6 @@ typedef struct conv_problem {
     double *a, *w, *b, *dz;
 } conv_problem;
 
-static void problem_free(conv_problem *p);
-
 /* The bias as the reference sees it: NULL for an _ex case without one. */
 static const double *problem_bias(const conv_problem *p)
 {
@@ -145,14 +143,16 @@ static clcnn_status run_backward_op(const conv_problem *p, clcnn_tensor *tdz, cl
     return clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb);
 }
 
-/* 0, with nothing left to free, when the case is skipped here: no such
- * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
+    test_case tc;
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
+    if (!test_case_begin(&tc, ctx, c->name, dtype, seed_index))
+        return 0;
+    memcpy(p->name, tc.name, sizeof p->name);
     p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
+    p->seed = tc.seed;
     p->c = c;
     p->params = c->ex ? c->params : clcnn_conv_params_default(c->stride, c->pad);
     size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C_prev};
@@ -167,16 +167,11 @@ static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, 
     p->n_w = kit_elements(p->w_dims);
     p->n_b = kit_elements(p->b_dims);
     p->n_z = kit_elements(p->z_dims);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
-    p->a = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_a);
-    p->w = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_w);
-    p->b = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_b);
-    p->dz = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_z);
-    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
-        return 1;
-    problem_free(p);
-    return 0;
+    p->a = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_a);
+    p->w = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_w);
+    p->b = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_b);
+    p->dz = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_z);
+    return 1;
 }
 
 static void problem_free(conv_problem *p)
@@ -189,9 +184,9 @@ static void problem_free(conv_problem *p)
 
 START_TEST(test_conv_forward_matches_reference)
 {
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     conv_problem p;
-    if (!problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i))
+    if (!problem_init(&p, &cases[_i / KIT_DTYPE_COUNT], dtype, (unsigned)_i))
         return;
     double *ref = test_alloc_doubles(p.n_z);
     double *bound = test_alloc_doubles(p.n_z);
@@ -345,9 +340,9 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
 
 START_TEST(test_conv_backward_matches_reference)
 {
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     conv_problem p;
-    if (!problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i))
+    if (!problem_init(&p, &cases[_i / KIT_DTYPE_COUNT], dtype, 1000u + (unsigned)_i))
         return;
     conv_gradients g;
     gradients_init(&g, &p);
@@ -371,44 +366,45 @@ START_TEST(test_conv_backward_matches_reference)
 }
 END_TEST
 
+/* The forward's tensors, for the device's loss; t holds values, the array
+ * being varied. */
+typedef struct conv_device {
+    const conv_problem *p;
+    const double *values;
+    clcnn_tensor *t, *ta, *tw, *tb, *tz;
+    double *z;
+} conv_device;
+
 /* L = sum(conv_forward(a, w, b) * g), computed from the device's forward pass. */
-static double device_loss(clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb, clcnn_tensor *tz, const conv_problem *p,
-                          const double *g, double *z)
+static double device_loss(void *problem)
 {
-    TEST_OK(ctx, run_forward(p, ta, tw, tb, tz));
-    test_tensor_get(ctx, tz, z);
+    const conv_device *d = problem;
+    test_tensor_set(ctx, d->t, d->values);
+    TEST_OK(ctx, run_forward(d->p, d->ta, d->tw, d->tb, d->tz));
+    test_tensor_get(ctx, d->tz, d->z);
     double loss = 0.0;
-    for (size_t i = 0; i < p->n_z; i++)
-        loss += z[i] * g[i];
+    for (size_t i = 0; i < d->p->n_z; i++)
+        loss += d->z[i] * d->p->dz[i];
     return loss;
 }
 
 /* Central differences of L over every element of values (the contents of
- * tensor t), compared with the device gradient. */
-static size_t check_finite_differences(const conv_problem *p, const char *what, double *values, size_t n,
-                                       clcnn_tensor *t, const double *device_grad, clcnn_tensor *ta, clcnn_tensor *tw,
-                                       clcnn_tensor *tb, clcnn_tensor *tz, double *z)
+ * tensor d->t), compared with the device gradient. */
+static size_t check_finite_differences(conv_device *d, const char *what, double *values, size_t n, clcnn_tensor *t,
+                                       const double *device_grad)
 {
-    const double h = 1e-5;
     double scale = 1.0;
     for (size_t i = 0; i < n; i++)
         scale = fmax(scale, fabs(device_grad[i]));
     double *numeric = test_alloc_doubles(n);
     double *tolerance = test_alloc_doubles(n);
-    for (size_t i = 0; i < n; i++) {
-        double saved = values[i];
-        values[i] = saved + h;
-        test_tensor_set(ctx, t, values);
-        double loss_plus = device_loss(ta, tw, tb, tz, p, p->dz, z);
-        values[i] = saved - h;
-        test_tensor_set(ctx, t, values);
-        double loss_minus = device_loss(ta, tw, tb, tz, p, p->dz, z);
-        values[i] = saved;
-        numeric[i] = (loss_plus - loss_minus) / (2.0 * h);
+    d->values = values;
+    d->t = t;
+    kit_central_differences(values, n, 1e-5, device_loss, d, numeric);
+    for (size_t i = 0; i < n; i++)
         tolerance[i] = 1e-6 * scale;
-    }
     test_tensor_set(ctx, t, values);
-    size_t mismatches = check_close(p->name, what, device_grad, numeric, tolerance, n, p->seed);
+    size_t mismatches = check_close(d->p->name, what, device_grad, numeric, tolerance, n, d->p->seed);
     free(numeric);
     free(tolerance);
     return mismatches;
@@ -435,10 +431,10 @@ START_TEST(test_conv_gradient_finite_differences)
     test_tensor_get(ctx, tdw, dw);
     test_tensor_get(ctx, tdb, db);
 
-    size_t mismatches = 0;
-    mismatches += check_finite_differences(&p, "dA_prev vs finite differences", p.a, p.n_a, ta, da, ta, tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "dW vs finite differences", p.w, p.n_w, tw, dw, ta, tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "db vs finite differences", p.b, p.n_b, tb, db, ta, tw, tb, tz, z);
+    conv_device d = {&p, NULL, NULL, ta, tw, tb, tz, z};
+    size_t mismatches = check_finite_differences(&d, "dA_prev vs finite differences", p.a, p.n_a, ta, da);
+    mismatches += check_finite_differences(&d, "dW vs finite differences", p.w, p.n_w, tw, dw);
+    mismatches += check_finite_differences(&d, "db vs finite differences", p.b, p.n_b, tb, db);
 
     clcnn_tensor *all[] = {ta, tw, tb, tz, tdz, tda, tdw, tdb};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
@@ -455,8 +451,8 @@ END_TEST
 static Suite *conv_suite(void)
 {
     Suite *suite = suite_create("conv");
-    test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
+    test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
     test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences, (int)N_GRADIENT_CASES);
     return suite;
 }

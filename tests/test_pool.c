@@ -152,12 +152,16 @@ static int is_walkthrough(const clcnn_pool_params *q)
     return memcmp(q, &d, sizeof d) == 0;
 }
 
-static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
+static int problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
+    test_case tc;
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
+    if (!test_case_begin(&tc, ctx, c->name, dtype, seed_index))
+        return 0;
+    memcpy(p->name, tc.name, sizeof p->name);
     p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
+    p->seed = tc.seed;
     p->params = c->params;
     p->walkthrough = is_walkthrough(&c->params);
     size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C};
@@ -166,10 +170,9 @@ static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype,
                   "%s: the case table holds an invalid shape", p->name);
     p->n_a = kit_elements(p->a_dims);
     p->n_out = kit_elements(p->out_dims);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
-    p->a_prev = test_random_doubles(&rng, dtype, c->input, p->n_a);
-    p->da = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_out);
+    p->a_prev = test_random_doubles(&tc.rng, dtype, c->input, p->n_a);
+    p->da = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_out);
+    return 1;
 }
 
 static void problem_free(pool_problem *p)
@@ -234,13 +237,10 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
  * in every mode. */
 static void check_pool_matches_reference(int loop_index, int backward)
 {
-    clcnn_dtype dtype = loop_index % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(loop_index);
     pool_problem p;
-    problem_init(&p, &cases[loop_index / 2], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[loop_index / KIT_DTYPE_COUNT], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index))
         return;
-    }
     const char *op = backward ? "pool_backward_ex" : "pool_forward_ex";
     const size_t n = backward ? p.n_a : p.n_out;
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
@@ -284,15 +284,24 @@ START_TEST(test_pool_backward_matches_reference)
 }
 END_TEST
 
+/* The pooling forward's tensors, for the device's loss. */
+typedef struct pool_device {
+    const pool_problem *p;
+    clcnn_pool_mode mode;
+    clcnn_tensor *ta, *tout;
+    double *out;
+} pool_device;
+
 /* L = sum(pool_forward_ex(a_prev) * g) from the device's forward pass. */
-static double device_loss(const pool_problem *p, clcnn_pool_mode mode, clcnn_tensor *ta, clcnn_tensor *tout,
-                          double *out)
+static double device_loss(void *problem)
 {
-    TEST_OK(ctx, clcnn_pool_forward_ex(ctx, ta, &p->params, mode, tout));
-    test_tensor_get(ctx, tout, out);
+    const pool_device *d = problem;
+    test_tensor_set(ctx, d->ta, d->p->a_prev);
+    TEST_OK(ctx, clcnn_pool_forward_ex(ctx, d->ta, &d->p->params, d->mode, d->tout));
+    test_tensor_get(ctx, d->tout, d->out);
     double loss = 0.0;
-    for (size_t i = 0; i < p->n_out; i++)
-        loss += out[i] * p->da[i];
+    for (size_t i = 0; i < d->p->n_out; i++)
+        loss += d->out[i] * d->p->da[i];
     return loss;
 }
 
@@ -300,13 +309,10 @@ START_TEST(test_pool_gradient_finite_differences)
 {
     clcnn_pool_mode mode = modes[_i % 2];
     pool_problem p;
-    problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i);
+    if (!problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i))
+        return;
     size_t len = strlen(p.name);
     snprintf(p.name + len, sizeof p.name - len, "/%s", mode_name(mode));
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        problem_free(&p);
-        return;
-    }
     if (mode == CLCNN_POOL_MAX) {
         /* Distinct values 0.01 apart in a random order. */
         kit_rng rng;
@@ -329,22 +335,13 @@ START_TEST(test_pool_gradient_finite_differences)
     double *tolerance = test_alloc_doubles(p.n_a), *out = test_alloc_doubles(p.n_out);
     test_tensor_get(ctx, tda_prev, grad);
 
-    const double h = 1e-5;
+    pool_device d = {&p, mode, ta, tout, out};
+    kit_central_differences(p.a_prev, p.n_a, 1e-5, device_loss, &d, numeric);
     double scale = 1.0;
     for (size_t i = 0; i < p.n_a; i++)
         scale = fmax(scale, fabs(grad[i]));
-    for (size_t i = 0; i < p.n_a; i++) {
-        double saved = p.a_prev[i];
-        p.a_prev[i] = saved + h;
-        test_tensor_set(ctx, ta, p.a_prev);
-        double loss_plus = device_loss(&p, mode, ta, tout, out);
-        p.a_prev[i] = saved - h;
-        test_tensor_set(ctx, ta, p.a_prev);
-        double loss_minus = device_loss(&p, mode, ta, tout, out);
-        p.a_prev[i] = saved;
-        numeric[i] = (loss_plus - loss_minus) / (2.0 * h);
+    for (size_t i = 0; i < p.n_a; i++)
         tolerance[i] = 1e-6 * scale;
-    }
     size_t mismatches =
         check_close(p.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.seed);
 
@@ -544,8 +541,8 @@ static Suite *pool_suite(void)
     if (size_argmax_workspace() != 0)
         return NULL;
     Suite *suite = suite_create("pool");
-    test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
+    test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences, (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
     return suite;
