@@ -136,9 +136,7 @@ static const char *mode_name(clcnn_pool_mode mode)
 }
 
 typedef struct pool_problem {
-    char name[160];
-    clcnn_dtype dtype;
-    uint64_t seed;
+    test_case tc; /* name, dtype, seed */
     clcnn_pool_params params;
     int walkthrough; /* params are clcnn_pool_params_default(f, stride) */
     size_t a_dims[4], out_dims[4];
@@ -155,23 +153,19 @@ static int is_walkthrough(const clcnn_pool_params *q)
 /* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
-    test_case tc;
     memset(p, 0, sizeof *p);
-    if (!test_case_begin(&tc, ctx, c->name, dtype, seed_index))
+    if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
         return 0;
-    memcpy(p->name, tc.name, sizeof p->name);
-    p->dtype = dtype;
-    p->seed = tc.seed;
     p->params = c->params;
     p->walkthrough = is_walkthrough(&c->params);
     size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C};
     memcpy(p->a_dims, a_dims, sizeof a_dims);
     ck_assert_msg(clcnn_ref_pool_output_dims_ex(p->a_dims, &c->params, p->out_dims) == 0,
-                  "%s: the case table holds an invalid shape", p->name);
+                  "%s: the case table holds an invalid shape", p->tc.name);
     p->n_a = kit_elements(p->a_dims);
     p->n_out = kit_elements(p->out_dims);
-    p->a_prev = test_random_doubles(&tc.rng, dtype, c->input, p->n_a);
-    p->da = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, p->n_out);
+    p->a_prev = test_random_doubles(&p->tc.rng, dtype, c->input, p->n_a);
+    p->da = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_out);
     return 1;
 }
 
@@ -200,31 +194,31 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
 {
     const size_t *out_dims = backward ? p->a_dims : p->out_dims;
     size_t n = backward ? p->n_a : p->n_out;
-    clcnn_tensor *t_out = test_tensor_out(ctx, p->dtype, out_dims);
+    clcnn_tensor *t_out = test_tensor_out(ctx, p->tc.dtype, out_dims);
     run_ex(p, mode, backward, t_in, t_da, t_out);
     double *got = test_alloc_doubles(n);
     test_tensor_get(ctx, t_out, got);
     char what[64];
     snprintf(what, sizeof what, "pool_%s_ex %s", backward ? "backward" : "forward", mode_name(mode));
-    size_t mismatches = check_close(p->name, what, got, ref, bound, n, p->seed);
+    size_t mismatches = check_close(p->tc.name, what, got, ref, bound, n, p->tc.seed);
 
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, t_out, &bytes);
     run_ex(p, mode, backward, t_in, t_da, t_out);
     *repeatable = test_raw_equal(ctx, t_out, first, bytes);
     if (!*repeatable)
-        fprintf(stderr, "case %s: %s: second run differs bitwise\n", p->name, what);
+        fprintf(stderr, "case %s: %s: second run differs bitwise\n", p->tc.name, what);
     *same_as_ex = 1;
     if (p->walkthrough) {
         const int f = p->params.f_h, stride = p->params.stride_h;
-        clcnn_tensor *t_walk = test_tensor_out(ctx, p->dtype, out_dims);
+        clcnn_tensor *t_walk = test_tensor_out(ctx, p->tc.dtype, out_dims);
         if (backward)
             TEST_OK(ctx, clcnn_pool_backward(ctx, t_da, t_in, f, stride, mode, t_walk));
         else
             TEST_OK(ctx, clcnn_pool_forward(ctx, t_in, f, stride, mode, t_walk));
         *same_as_ex = test_raw_equal(ctx, t_walk, first, bytes);
         if (!*same_as_ex)
-            fprintf(stderr, "case %s: %s: the walkthrough's op differs bitwise\n", p->name, what);
+            fprintf(stderr, "case %s: %s: the walkthrough's op differs bitwise\n", p->tc.name, what);
         clcnn_tensor_destroy(t_walk);
     }
     free(first);
@@ -267,9 +261,10 @@ static void check_pool_matches_reference(int loop_index, int backward)
     free(ref);
     free(bound);
     problem_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, op, mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, op, all_repeatable);
-    ck_assert_msg(all_same, "%s: %s differs bitwise from %s", p.name, backward ? "pool_backward" : "pool_forward", op);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, op, mismatches, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, op, all_repeatable);
+    ck_assert_msg(all_same, "%s: %s differs bitwise from %s", p.tc.name, backward ? "pool_backward" : "pool_forward",
+                  op);
 }
 
 START_TEST(test_pool_forward_matches_reference)
@@ -311,12 +306,12 @@ START_TEST(test_pool_gradient_finite_differences)
     pool_problem p;
     if (!problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
-    size_t len = strlen(p.name);
-    snprintf(p.name + len, sizeof p.name - len, "/%s", mode_name(mode));
+    size_t len = strlen(p.tc.name);
+    snprintf(p.tc.name + len, sizeof p.tc.name - len, "/%s", mode_name(mode));
     if (mode == CLCNN_POOL_MAX) {
         /* Distinct values 0.01 apart in a random order. */
         kit_rng rng;
-        kit_rng_init(&rng, p.seed ^ 0xabcdefu);
+        kit_rng_init(&rng, p.tc.seed ^ 0xabcdefu);
         for (size_t i = 0; i < p.n_a; i++)
             p.a_prev[i] = 0.01 * (double)i - 1.0;
         for (size_t i = p.n_a - 1; i > 0; i--) {
@@ -326,10 +321,10 @@ START_TEST(test_pool_gradient_finite_differences)
             p.a_prev[j] = t;
         }
     }
-    clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a_prev);
-    clcnn_tensor *tout = test_tensor_out(ctx, p.dtype, p.out_dims);
-    clcnn_tensor *tda = test_tensor_from(ctx, p.dtype, p.out_dims, p.da);
-    clcnn_tensor *tda_prev = test_tensor_out(ctx, p.dtype, p.a_dims);
+    clcnn_tensor *ta = test_tensor_from(ctx, p.tc.dtype, p.a_dims, p.a_prev);
+    clcnn_tensor *tout = test_tensor_out(ctx, p.tc.dtype, p.out_dims);
+    clcnn_tensor *tda = test_tensor_from(ctx, p.tc.dtype, p.out_dims, p.da);
+    clcnn_tensor *tda_prev = test_tensor_out(ctx, p.tc.dtype, p.a_dims);
     TEST_OK(ctx, clcnn_pool_backward_ex(ctx, tda, ta, &p.params, mode, tda_prev));
     double *grad = test_alloc_doubles(p.n_a), *numeric = test_alloc_doubles(p.n_a);
     double *tolerance = test_alloc_doubles(p.n_a), *out = test_alloc_doubles(p.n_out);
@@ -343,7 +338,7 @@ START_TEST(test_pool_gradient_finite_differences)
     for (size_t i = 0; i < p.n_a; i++)
         tolerance[i] = 1e-6 * scale;
     size_t mismatches =
-        check_close(p.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.seed);
+        check_close(p.tc.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.tc.seed);
 
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tout);
@@ -354,7 +349,7 @@ START_TEST(test_pool_gradient_finite_differences)
     free(tolerance);
     free(out);
     problem_free(&p);
-    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
 }
 END_TEST
 

@@ -132,9 +132,7 @@ static const sce_case sce_cases[] = {
 };
 
 typedef struct sce_problem {
-    char name[160];
-    clcnn_dtype dtype;
-    uint64_t seed;
+    test_case tc; /* name, dtype, seed */
     size_t logit_dims[4], label_dims[4];
     size_t n, rows, n_classes;
     double *logits, *labels;
@@ -149,13 +147,9 @@ static void sce_free(sce_problem *p)
 /* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
-    test_case tc;
     memset(p, 0, sizeof *p);
-    if (!test_case_begin(&tc, ctx, c->name, dtype, seed_index))
+    if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
         return 0;
-    memcpy(p->name, tc.name, sizeof p->name);
-    p->dtype = dtype;
-    p->seed = tc.seed;
     memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
     memcpy(p->label_dims, c->dims, sizeof p->label_dims);
     p->label_dims[3] = 1;
@@ -165,9 +159,9 @@ static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsign
     p->logits = test_alloc_doubles(p->n);
     p->labels = test_alloc_doubles(p->rows);
     for (size_t i = 0; i < p->n; i++)
-        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&tc.rng));
+        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&p->tc.rng));
     for (size_t r = 0; r < p->rows; r++)
-        p->labels[r] = (double)(kit_rng_next(&tc.rng) % p->n_classes);
+        p->labels[r] = (double)(kit_rng_next(&p->tc.rng) % p->n_classes);
     return 1;
 }
 
@@ -198,9 +192,11 @@ START_TEST(test_sce_forward_matches_reference)
     test_tensor_get(ctx, tp, probs);
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p.n, p.seed);
-    mismatches += check_close(p.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.seed);
-    mismatches += check_close(p.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p.seed);
+    size_t mismatches =
+        check_close(p.tc.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p.n, p.tc.seed);
+    mismatches += check_close(p.tc.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.tc.seed);
+    mismatches +=
+        check_close(p.tc.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p.tc.seed);
 
     /* Repeatability of all three outputs, over the first results. */
     size_t bp, bl, bm;
@@ -220,8 +216,8 @@ START_TEST(test_sce_forward_matches_reference)
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_forward", mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_forward", repeatable);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_forward", mismatches, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_forward", repeatable);
 }
 END_TEST
 
@@ -247,7 +243,8 @@ START_TEST(test_sce_backward_matches_reference)
     clcnn_tensor *td = test_tensor_out(ctx, dtype, p.logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, td, got);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.seed);
+    size_t mismatches =
+        check_close(p.tc.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.tc.seed);
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, td, &bytes);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
@@ -259,8 +256,8 @@ START_TEST(test_sce_backward_matches_reference)
     clcnn_tensor_destroy(td);
     TEST_FREE(probs, ref, bound, got);
     sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_backward", mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_backward", repeatable);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_backward", mismatches, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_backward", repeatable);
 }
 END_TEST
 
@@ -461,24 +458,24 @@ START_TEST(test_sce_gradient_finite_differences)
         return;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
     sce_device d = {p.logits,
-                    test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits),
-                    test_tensor_from(ctx, p.dtype, p.label_dims, p.labels),
-                    test_tensor_out(ctx, p.dtype, p.logit_dims),
-                    test_tensor_out(ctx, p.dtype, p.label_dims),
-                    test_tensor_out(ctx, p.dtype, scalar_dims),
-                    test_tensor_out(ctx, p.dtype, p.logit_dims)};
+                    test_tensor_from(ctx, p.tc.dtype, p.logit_dims, p.logits),
+                    test_tensor_from(ctx, p.tc.dtype, p.label_dims, p.labels),
+                    test_tensor_out(ctx, p.tc.dtype, p.logit_dims),
+                    test_tensor_out(ctx, p.tc.dtype, p.label_dims),
+                    test_tensor_out(ctx, p.tc.dtype, scalar_dims),
+                    test_tensor_out(ctx, p.tc.dtype, p.logit_dims)};
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, d.tz, d.ty, d.tp, d.tl, d.tm));
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, d.tp, d.ty, d.td));
     double *analytic = test_alloc_doubles(p.n);
     test_tensor_get(ctx, d.td, analytic);
-    size_t mismatches = check_gradient(p.name, "softmax_cross_entropy_backward vs finite differences", p.logits, p.n,
-                                       analytic, device_mean_loss, &d, p.seed);
+    size_t mismatches = check_gradient(p.tc.name, "softmax_cross_entropy_backward vs finite differences", p.logits, p.n,
+                                       analytic, device_mean_loss, &d, p.tc.seed);
     clcnn_tensor *all[] = {d.tz, d.ty, d.tp, d.tl, d.tm, d.td};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
         clcnn_tensor_destroy(all[k]);
     free(analytic);
     sce_free(&p);
-    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
 }
 END_TEST
 
