@@ -114,21 +114,22 @@ END_TEST
 
 typedef struct sce_case {
     const char *name;
-    size_t dims[4]; /* logits (m, n_H, n_W, K) */
+    size_t rows[3];   /* (m, n_H, n_W): a label each */
+    size_t n_classes; /* K: logits (m, n_H, n_W, K) */
     double logit_scale;
 } sce_case;
 
 static const sce_case sce_cases[] = {
-    {"batch64_k10", {64, 1, 1, 10}, 3.0},
-    {"k1", {5, 1, 1, 1}, 1.0},
-    {"k2_spatial", {2, 3, 4, 2}, 2.0},
-    {"k7_spatial", {3, 5, 2, 7}, 1.0},
-    {"k1000", {3, 1, 1, 1000}, 4.0},
-    {"rows_past_groups_1000x3", {1000, 1, 1, 3}, 2.0},
-    {"one_row_k10", {1, 1, 1, 10}, 1.0},
+    {"batch64_k10", {64, 1, 1}, 10, 3.0},
+    {"k1", {5, 1, 1}, 1, 1.0},
+    {"k2_spatial", {2, 3, 4}, 2, 2.0},
+    {"k7_spatial", {3, 5, 2}, 7, 1.0},
+    {"k1000", {3, 1, 1}, 1000, 4.0},
+    {"rows_past_groups_1000x3", {1000, 1, 1}, 3, 2.0},
+    {"one_row_k10", {1, 1, 1}, 10, 1.0},
     /* exp of these would overflow without the max subtracted */
-    {"huge_logits", {16, 1, 1, 10}, 1000.0},
-    {"big_rows_9x28x28_k10", {9, 28, 28, 10}, 3.0},
+    {"huge_logits", {16, 1, 1}, 10, 1000.0},
+    {"big_rows_9x28x28_k10", {9, 28, 28}, 10, 3.0},
 };
 
 typedef struct sce_problem {
@@ -150,12 +151,13 @@ static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsign
     memset(p, 0, sizeof *p);
     if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
         return 0;
-    memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
-    memcpy(p->label_dims, c->dims, sizeof p->label_dims);
-    p->label_dims[3] = 1;
-    p->n = kit_elements(c->dims);
-    p->n_classes = c->dims[3];
-    p->rows = p->n / p->n_classes;
+    const size_t logit_dims[4] = {c->rows[0], c->rows[1], c->rows[2], c->n_classes};
+    const size_t label_dims[4] = {c->rows[0], c->rows[1], c->rows[2], 1};
+    memcpy(p->logit_dims, logit_dims, sizeof logit_dims);
+    memcpy(p->label_dims, label_dims, sizeof label_dims);
+    p->n_classes = c->n_classes;
+    p->rows = kit_elements(label_dims);
+    p->n = p->rows * p->n_classes;
     p->logits = test_alloc_doubles(p->n);
     p->labels = test_alloc_doubles(p->rows);
     for (size_t i = 0; i < p->n; i++)
@@ -446,9 +448,9 @@ static double device_mean_loss(void *problem)
 }
 
 static const sce_case sce_gradient_cases[] = {
-    {"gc_batch3_k4", {3, 1, 1, 4}, 2.0},
-    {"gc_spatial_k3", {2, 2, 3, 3}, 1.0},
-    {"gc_k1", {4, 1, 1, 1}, 1.0},
+    {"gc_batch3_k4", {3, 1, 1}, 4, 2.0},
+    {"gc_spatial_k3", {2, 2, 3}, 3, 1.0},
+    {"gc_k1", {4, 1, 1}, 1, 1.0},
 };
 
 START_TEST(test_sce_gradient_finite_differences)
