@@ -72,9 +72,7 @@ START_TEST(test_relu_matches_reference)
     int repeatable = test_raw_equal(ctx, ty, first, bytes);
     free(first);
 
-    clcnn_tensor *all[] = {tx, ty, tdy, tdx};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    TEST_DESTROY(tx, ty, tdy, tdx);
     TEST_FREE(x, dy, ref, got);
     TEST_ASSERT_NO_MISMATCHES(name, "relu", mismatches, seed);
     ck_assert_msg(same_with_y, "%s: relu_backward with x = y differs from x = input", name);
@@ -99,10 +97,7 @@ START_TEST(test_relu_nan_propagates)
     TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
     test_tensor_get(ctx, ty, y);
     test_tensor_get(ctx, tdx, dx);
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tdy);
-    clcnn_tensor_destroy(tdx);
+    TEST_DESTROY(tx, ty, tdy, tdx);
     ck_assert_msg(isnan(y[0]) && y[1] == 0.0 && y[2] == 2.0 && y[3] == INFINITY,
                   "relu_forward of {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", y[0], y[1], y[2], y[3]);
     ck_assert_msg(dx[0] == 0.0 && dx[1] == 0.0 && dx[2] == 7.0 && dx[3] == 8.0,
@@ -167,99 +162,96 @@ static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsign
     return 1;
 }
 
-START_TEST(test_sce_forward_matches_reference)
+/* The forward against the reference: the mismatches of probs, loss and
+ * mean_loss; *repeatable, whether a second run gives the same bits. */
+static size_t check_sce_forward(const sce_problem *p, int *repeatable)
 {
-    const clcnn_dtype dtype = kit_case_dtype(_i);
-    sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], dtype, 200u + (unsigned)_i))
-        return;
+    const clcnn_dtype dtype = p->tc.dtype;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
-    double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
-    double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
-    double *probs = test_alloc_doubles(p.n), *loss = test_alloc_doubles(p.rows), mean;
-    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, &mean_ref);
+    double *probs_ref = test_alloc_doubles(p->n), *loss_ref = test_alloc_doubles(p->rows), mean_ref;
+    double *probs_bound = test_alloc_doubles(p->n), *loss_bound = test_alloc_doubles(p->rows), mean_bound;
+    double *probs = test_alloc_doubles(p->n), *loss = test_alloc_doubles(p->rows), mean;
+    clcnn_ref_softmax_cross_entropy_forward(p->logits, p->logit_dims, p->labels, probs_ref, loss_ref, &mean_ref);
     /* kit.h derives these from how each value is computed. */
-    kit_softmax_cross_entropy_forward_terms(dtype, p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, probs_bound,
-                                            loss_bound, &mean_bound);
-    kit_tolerance_bounds(dtype, probs_bound, probs_bound, p.n);
-    kit_tolerance_bounds(dtype, loss_bound, loss_bound, p.rows);
+    kit_softmax_cross_entropy_forward_terms(dtype, p->logits, p->logit_dims, p->labels, probs_ref, loss_ref,
+                                            probs_bound, loss_bound, &mean_bound);
+    kit_tolerance_bounds(dtype, probs_bound, probs_bound, p->n);
+    kit_tolerance_bounds(dtype, loss_bound, loss_bound, p->rows);
     kit_tolerance_bounds(dtype, &mean_bound, &mean_bound, 1);
 
-    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.logit_dims, p.logits);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_out(ctx, dtype, p.logit_dims);
-    clcnn_tensor *tl = test_tensor_out(ctx, dtype, p.label_dims);
+    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p->logit_dims, p->logits);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p->label_dims, p->labels);
+    clcnn_tensor *tp = test_tensor_out(ctx, dtype, p->logit_dims);
+    clcnn_tensor *tl = test_tensor_out(ctx, dtype, p->label_dims);
     clcnn_tensor *tm = test_tensor_out(ctx, dtype, scalar_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
     test_tensor_get(ctx, tp, probs);
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
     size_t mismatches =
-        check_close(p.tc.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p.n, p.tc.seed);
-    mismatches += check_close(p.tc.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.tc.seed);
+        check_close(p->tc.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p->n, p->tc.seed);
     mismatches +=
-        check_close(p.tc.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p.tc.seed);
+        check_close(p->tc.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p->rows, p->tc.seed);
+    mismatches +=
+        check_close(p->tc.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p->tc.seed);
 
     /* Repeatability of all three outputs, over the first results. */
     size_t bp, bl, bm;
     void *rp = test_tensor_get_raw(ctx, tp, &bp), *rl = test_tensor_get_raw(ctx, tl, &bl);
     void *rm = test_tensor_get_raw(ctx, tm, &bm);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    int repeatable =
-        test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
-    free(rp);
-    free(rl);
-    free(rm);
-
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
-    double *arrays[] = {probs_ref, loss_ref, probs_bound, loss_bound, probs, loss};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
-    sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_forward", mismatches, p.tc.seed);
-    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_forward", repeatable);
+    *repeatable = test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
+    TEST_DESTROY(tz, ty, tp, tl, tm);
+    TEST_FREE(probs_ref, loss_ref, probs_bound, loss_bound, probs, loss, rp, rl, rm);
+    return mismatches;
 }
-END_TEST
 
-START_TEST(test_sce_backward_matches_reference)
+/* The backward against the reference, as check_sce_forward. */
+static size_t check_sce_backward(const sce_problem *p, int *repeatable)
 {
-    const clcnn_dtype dtype = kit_case_dtype(_i);
-    sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], dtype, 300u + (unsigned)_i))
-        return;
+    const clcnn_dtype dtype = p->tc.dtype;
     /* The op's input is any probs tensor: use the reference softmax,
      * rounded to the dtype. */
-    double *probs = test_alloc_doubles(p.n), *ref = test_alloc_doubles(p.n);
-    double *bound = test_alloc_doubles(p.n), *got = test_alloc_doubles(p.n);
-    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs, NULL, NULL);
-    for (size_t i = 0; i < p.n; i++)
+    double *probs = test_alloc_doubles(p->n), *ref = test_alloc_doubles(p->n);
+    double *bound = test_alloc_doubles(p->n), *got = test_alloc_doubles(p->n);
+    clcnn_ref_softmax_cross_entropy_forward(p->logits, p->logit_dims, p->labels, probs, NULL, NULL);
+    for (size_t i = 0; i < p->n; i++)
         probs[i] = kit_round_to_dtype(dtype, probs[i]);
-    clcnn_ref_softmax_cross_entropy_backward(probs, p.logit_dims, p.labels, ref);
-    kit_softmax_cross_entropy_backward_terms(dtype, probs, p.logit_dims, p.labels, bound);
-    kit_tolerance_bounds(dtype, bound, bound, p.n);
+    clcnn_ref_softmax_cross_entropy_backward(probs, p->logit_dims, p->labels, ref);
+    kit_softmax_cross_entropy_backward_terms(dtype, probs, p->logit_dims, p->labels, bound);
+    kit_tolerance_bounds(dtype, bound, bound, p->n);
 
-    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, probs);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *td = test_tensor_out(ctx, dtype, p.logit_dims);
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p->logit_dims, probs);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p->label_dims, p->labels);
+    clcnn_tensor *td = test_tensor_out(ctx, dtype, p->logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, td, got);
     size_t mismatches =
-        check_close(p.tc.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.tc.seed);
+        check_close(p->tc.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p->n, p->tc.seed);
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, td, &bytes);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
-    int repeatable = test_raw_equal(ctx, td, first, bytes);
-    free(first);
+    *repeatable = test_raw_equal(ctx, td, first, bytes);
+    TEST_DESTROY(tp, ty, td);
+    TEST_FREE(probs, ref, bound, got, first);
+    return mismatches;
+}
 
-    clcnn_tensor_destroy(tp);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(td);
-    TEST_FREE(probs, ref, bound, got);
+/* Both directions of one case; the backward's input is the reference's
+ * probs of the same logits. */
+START_TEST(test_sce_matches_reference)
+{
+    sce_problem p;
+    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], kit_case_dtype(_i), 200u + (unsigned)_i))
+        return;
+    int forward_repeatable, backward_repeatable;
+    const size_t forward = check_sce_forward(&p, &forward_repeatable);
+    const size_t backward = check_sce_backward(&p, &backward_repeatable);
     sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_backward", mismatches, p.tc.seed);
-    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_backward", repeatable);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_forward", forward, p.tc.seed);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_backward", backward, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_forward", forward_repeatable);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_backward", backward_repeatable);
 }
 END_TEST
 
@@ -296,9 +288,7 @@ START_TEST(test_sce_invalid_labels)
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
     test_tensor_get(ctx, td, dlogits);
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    TEST_DESTROY(tz, ty, tp, tl, tm, td);
 
     for (int r = 0; r < ROWS; r++) {
         ck_assert_msg(valid[r] ? isfinite(loss[r]) && loss[r] >= 0.0 : isnan(loss[r]),
@@ -385,9 +375,7 @@ START_TEST(test_sgd_matches_reference)
             repeatable = test_raw_equal(ctx, tp, first_param, param_bytes) &&
                          (tv == NULL || test_raw_equal(ctx, tv, first_velocity, velocity_bytes));
         }
-        clcnn_tensor_destroy(tp);
-        clcnn_tensor_destroy(tg);
-        clcnn_tensor_destroy(tv);
+        TEST_DESTROY(tp, tg, tv);
     }
     if (c->lr == 0.0) {
         /* p - 0 * v is p itself. */
@@ -401,9 +389,7 @@ START_TEST(test_sgd_matches_reference)
     }
     free(first_param);
     free(first_velocity);
-    double *arrays[] = {param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
+    TEST_FREE(param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got);
     TEST_ASSERT_NO_MISMATCHES(name, "sgd_update", mismatches, seed);
     TEST_ASSERT_REPEATABLE(name, "sgd_update", repeatable);
 }
@@ -472,9 +458,7 @@ START_TEST(test_sce_gradient_finite_differences)
     test_tensor_get(ctx, d.td, analytic);
     size_t mismatches = check_gradient(p.tc.name, "softmax_cross_entropy_backward vs finite differences", p.logits, p.n,
                                        analytic, device_mean_loss, &d, p.tc.seed);
-    clcnn_tensor *all[] = {d.tz, d.ty, d.tp, d.tl, d.tm, d.td};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    TEST_DESTROY(d.tz, d.ty, d.tp, d.tl, d.tm, d.td);
     free(analytic);
     sce_free(&p);
     TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
@@ -523,9 +507,7 @@ START_TEST(test_relu_gradient_finite_differences)
     test_tensor_get(ctx, tdx, analytic);
     size_t mismatches =
         check_gradient(tc.name, "relu_backward vs finite differences", x, n, analytic, device_relu_loss, &d, tc.seed);
-    clcnn_tensor *all[] = {d.tx, d.ty, tg, tdx};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    TEST_DESTROY(d.tx, d.ty, tg, tdx);
     TEST_FREE(x, g, y, analytic);
     TEST_ASSERT_GRADIENTS_MATCH(tc.name, mismatches, tc.seed);
 }
@@ -698,8 +680,7 @@ static Suite *train_ops_suite(void)
     } loops[] = {
         {"relu", test_relu_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(relu_cases)},
         {"relu_nan", test_relu_nan_propagates, 2},
-        {"softmax_cross_entropy_forward", test_sce_forward_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
-        {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
+        {"softmax_cross_entropy", test_sce_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
         {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
         {"sgd_update", test_sgd_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sgd_cases)},
         {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,

@@ -135,6 +135,12 @@ void test_free_n(void *const *pointers, size_t n)
         free(pointers[i]);
 }
 
+void test_destroy_n(clcnn_tensor *const *tensors, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        clcnn_tensor_destroy(tensors[i]);
+}
+
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n)
 {
     double *values = test_alloc_doubles(n);

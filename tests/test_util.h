@@ -113,6 +113,11 @@ double *test_alloc_doubles(size_t n);
 /* free() of each of a list of pointers (NULL among them is fine). */
 void test_free_n(void *const *pointers, size_t n);
 #define TEST_FREE(...) test_free_n((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+/* clcnn_tensor_destroy of each of a list of tensors (NULL among them is fine). */
+void test_destroy_n(clcnn_tensor *const *tensors, size_t n);
+#define TEST_DESTROY(...)                                                                                              \
+    test_destroy_n((clcnn_tensor *const[]){__VA_ARGS__},                                                               \
+                   sizeof((clcnn_tensor *const[]){__VA_ARGS__}) / sizeof(clcnn_tensor *))
 /* n values drawn by kit_rng_fill, in a new test_alloc_doubles buffer. */
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n);
 
