@@ -527,10 +527,8 @@ START_TEST(test_relu_bad_input)
     const size_t dims[4] = {2, 3, 3, 4}, other_dims[4] = {2, 3, 4, 3};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *x = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
-    clcnn_tensor *y = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *dy = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
-    clcnn_tensor *dx = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 4);
+    clcnn_tensor *x, *y, *dy, *dx;
+    test_watch_inputs(&watch, ctx, CLCNN_FLOAT32, dims, 1, &x, &y, &dy, &dx, NULL);
     clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, other_dims, 5);
     clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 6);
     clcnn_tensor *x64 =
@@ -635,9 +633,8 @@ START_TEST(test_sgd_bad_input)
     const size_t dims[4] = {3, 3, 2, 4}, wrong_dims[4] = {3, 3, 4, 2};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *p = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
-    clcnn_tensor *g = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *v = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
+    clcnn_tensor *p, *g, *v;
+    test_watch_inputs(&watch, ctx, CLCNN_FLOAT32, dims, 1, &p, &g, &v, NULL);
     clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, wrong_dims, 4);
     clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 5);
     clcnn_tensor *v64 =

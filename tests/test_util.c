@@ -1,6 +1,7 @@
 /* Helpers shared by the device test suites; see test_util.h. */
 #include "test_util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,17 @@ clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype d
     free(values);
     TEST_OK(c, status);
     return t;
+}
+
+void test_watch_inputs(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4], uint64_t first_seed,
+                       ...)
+{
+    va_list tensors;
+    va_start(tensors, first_seed);
+    uint64_t seed = first_seed;
+    for (clcnn_tensor **t = va_arg(tensors, clcnn_tensor **); t != NULL; t = va_arg(tensors, clcnn_tensor **))
+        *t = test_watch_input(watch, c, dtype, dims, seed++);
+    va_end(tensors);
 }
 
 clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4])

@@ -161,6 +161,11 @@ size_t check_close(const char *case_name, const char *what, const double *got, c
  * change it. */
 clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4],
                                uint64_t seed);
+/* test_watch_input for each tensor pointer of the NULL-terminated list
+ * after first_seed, the k-th with seed first_seed + k: the inputs of one
+ * call in one line. */
+void test_watch_inputs(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4], uint64_t first_seed,
+                       ...);
 /* An output of c holding the sentinel pattern, watched: no failing call may
  * write to it. */
 clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4]);
