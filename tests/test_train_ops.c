@@ -328,25 +328,22 @@ static const sgd_case sgd_cases[] = {
 START_TEST(test_sgd_matches_reference)
 {
     TEST_DTYPE_CASE(ctx, sgd_case, c, sgd_cases, tc, 500);
-    const clcnn_dtype dtype = tc.dtype;
-    const char *name = tc.name;
-    const uint64_t seed = tc.seed;
     const size_t n = kit_elements(c->dims);
-    double *param = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
-    double *grad = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
-    double *velocity = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
+    double *param = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
+    double *grad = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
+    double *velocity = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
     double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
     double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
     double *got = test_alloc_doubles(n);
     memcpy(param0, param, n * sizeof *param);
     memcpy(velocity0, velocity, n * sizeof *velocity);
     /* The device uses the scalars in the tensors' precision. */
-    const double lr = kit_round_to_dtype(dtype, c->lr), momentum = kit_round_to_dtype(dtype, c->momentum);
-    const double decay = kit_round_to_dtype(dtype, c->weight_decay);
+    const double lr = kit_round_to_dtype(tc.dtype, c->lr), momentum = kit_round_to_dtype(tc.dtype, c->momentum);
+    const double decay = kit_round_to_dtype(tc.dtype, c->weight_decay);
     kit_sgd_update_terms(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay, param_bound,
                          velocity_bound);
-    kit_tolerance_bounds(dtype, velocity_bound, velocity_bound, n);
-    kit_tolerance_bounds(dtype, param_bound, param_bound, n);
+    kit_tolerance_bounds(tc.dtype, velocity_bound, velocity_bound, n);
+    kit_tolerance_bounds(tc.dtype, param_bound, param_bound, n);
     clcnn_ref_sgd_update(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay);
 
     int repeatable = 1;
@@ -355,22 +352,22 @@ START_TEST(test_sgd_matches_reference)
     size_t param_bytes = 0, velocity_bytes = 0;
     /* Twice from the same start: the second run must give the same bits. */
     for (int run = 0; run < 2; run++) {
-        clcnn_tensor *tp = test_tensor_from(ctx, dtype, c->dims, param0);
-        clcnn_tensor *tg = test_tensor_from(ctx, dtype, c->dims, grad);
-        clcnn_tensor *tv = c->with_velocity ? test_tensor_from(ctx, dtype, c->dims, velocity0) : NULL;
+        clcnn_tensor *tp = test_tensor_from(ctx, tc.dtype, c->dims, param0);
+        clcnn_tensor *tg = test_tensor_from(ctx, tc.dtype, c->dims, grad);
+        clcnn_tensor *tv = c->with_velocity ? test_tensor_from(ctx, tc.dtype, c->dims, velocity0) : NULL;
         TEST_OK(ctx, clcnn_sgd_update(ctx, tp, tg, tv, c->lr, c->momentum, c->weight_decay));
         if (run == 0) {
             test_tensor_get(ctx, tp, got);
-            mismatches += check_close(name, "sgd_update param", got, param, param_bound, n, seed);
+            mismatches += check_close(tc.name, "sgd_update param", got, param, param_bound, n, tc.seed);
             first_param = test_tensor_get_raw(ctx, tp, &param_bytes);
             if (tv) {
                 test_tensor_get(ctx, tv, got);
-                mismatches += check_close(name, "sgd_update velocity", got, velocity, velocity_bound, n, seed);
+                mismatches += check_close(tc.name, "sgd_update velocity", got, velocity, velocity_bound, n, tc.seed);
                 first_velocity = test_tensor_get_raw(ctx, tv, &velocity_bytes);
             }
             /* grad is an input: unchanged. */
             test_tensor_get(ctx, tg, got);
-            mismatches += check_close(name, "sgd_update grad (input)", got, grad, NULL, n, seed);
+            mismatches += check_close(tc.name, "sgd_update grad (input)", got, grad, NULL, n, tc.seed);
         } else {
             repeatable = test_raw_equal(ctx, tp, first_param, param_bytes) &&
                          (tv == NULL || test_raw_equal(ctx, tv, first_velocity, velocity_bytes));
@@ -383,15 +380,15 @@ START_TEST(test_sgd_matches_reference)
         const float *pf = first_param;
         const double *pd = first_param;
         for (size_t i = 0; i < n; i++)
-            p_back[i] = dtype == CLCNN_FLOAT32 ? pf[i] : pd[i];
-        mismatches += check_close(name, "sgd_update param with lr 0", p_back, param0, NULL, n, seed);
+            p_back[i] = tc.dtype == CLCNN_FLOAT32 ? pf[i] : pd[i];
+        mismatches += check_close(tc.name, "sgd_update param with lr 0", p_back, param0, NULL, n, tc.seed);
         free(p_back);
     }
     free(first_param);
     free(first_velocity);
     TEST_FREE(param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got);
-    TEST_ASSERT_NO_MISMATCHES(name, "sgd_update", mismatches, seed);
-    TEST_ASSERT_REPEATABLE(name, "sgd_update", repeatable);
+    TEST_ASSERT_NO_MISMATCHES(tc.name, "sgd_update", mismatches, tc.seed);
+    TEST_ASSERT_REPEATABLE(tc.name, "sgd_update", repeatable);
 }
 END_TEST
 
