@@ -35,13 +35,17 @@ typedef struct part {
             return 1;                                                                                                  \
         }                                                                                                              \
     } while (0)
+/* A failed clcnn call: its status and the context's message. */
+static int clcnn_failed(clcnn_status status, const clcnn_context *ctx)
+{
+    fprintf(stderr, "%s\n%s\n", clcnn_status_string(status), clcnn_context_last_error(ctx));
+    return 1;
+}
 #define CHECK(call)                                                                                                    \
     do {                                                                                                               \
         clcnn_status st_ = (call);                                                                                     \
-        if (st_ != CLCNN_OK) {                                                                                         \
-            fprintf(stderr, "%s\n%s\n", clcnn_status_string(st_), clcnn_context_last_error(ctx));                      \
-            return 1;                                                                                                  \
-        }                                                                                                              \
+        if (st_ != CLCNN_OK)                                                                                           \
+            return clcnn_failed(st_, ctx);                                                                             \
     } while (0)
 
 /* The device clcnn_context_create(NULL, ...) would pick (CLCNN_DEVICE

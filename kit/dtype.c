@@ -45,3 +45,13 @@ void kit_abs(const double *x, double *out, size_t n)
     for (size_t i = 0; i < n; i++)
         out[i] = fabs(x[i]);
 }
+
+clcnn_dtype kit_case_dtype(int run)
+{
+    return run % KIT_DTYPE_COUNT == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+}
+
+void kit_case_name(char *name, size_t size, const char *case_name, clcnn_dtype dtype)
+{
+    snprintf(name, size, "%s/%s", case_name, kit_dtype_name(dtype));
+}

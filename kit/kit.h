@@ -1,13 +1,15 @@
 /* The verification kit: what the tests (tests/), the clcnn command's check,
  * bench and demo (tools/) and the fuzzer (fuzz/) share to drive ops and judge
- * their results. One seeded generator, the dtype facts, double arrays in and
- * out of tensors, the error measure with its one tolerance, the sum|terms| of
- * every op's values, and the watched-tensor fixture of the error tests.
+ * their results. One seeded generator, the dtype facts and the per-dtype
+ * case loop, double arrays in and out of tensors, the error measure with its
+ * one tolerance, the one way of showing a mismatch, the central-difference
+ * gradient check, the sum|terms| of every op's values, and the
+ * watched-tensor fixture of the error tests.
  *
  * It uses only the public API (clcnn.h) and the CPU reference
  * (clcnn_reference.h): no OpenCL, no test framework. Its functions return
- * results and statuses; the caller decides what a failure means (a Check
- * assertion, an exit status). Whoever links libclcnn_kit.a also links the
+ * results and statuses, printing only to a stream the caller gives; the
+ * caller decides what a failure means (a Check assertion, an exit status). Whoever links libclcnn_kit.a also links the
  * library itself (libclcnn, or the fuzzer's compiled-in sources); a program
  * that calls only the RNG, dtype and comparison functions, such as the
  * reference's own test, needs neither the library nor OpenCL. */
@@ -16,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clcnn.h"
 
@@ -53,6 +56,13 @@ const char *kit_dtype_name(clcnn_dtype dtype);  /* "float32" / "float64" */
 /* The value a tensor of dtype stores for value (float32: rounded to float). */
 double kit_round_to_dtype(clcnn_dtype dtype, double value);
 void kit_round_all(clcnn_dtype dtype, double *values, size_t n);
+
+/* A case table is run once per dtype: KIT_DTYPE_COUNT runs a row, run i
+ * being row i / KIT_DTYPE_COUNT in kit_case_dtype(i) (float32, then
+ * float64), named kit_case_name's "CASE/DTYPE" in every message. */
+#define KIT_DTYPE_COUNT 2
+clcnn_dtype kit_case_dtype(int run);
+void kit_case_name(char *name, size_t size, const char *case_name, clcnn_dtype dtype);
 
 size_t kit_elements(const size_t dims[4]);
 /* out[i] = |x[i]|; out may be x. */
@@ -128,6 +138,40 @@ void kit_tolerance_bounds(clcnn_dtype dtype, const double *terms, double *bound,
  * NULL) gets the index of the worst value. */
 double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n, clcnn_dtype dtype,
                         size_t *worst_index);
+
+/* ---- showing mismatches ----
+ * Every failure shows a value and its reference alike: the exact bits (%a)
+ * and a readable decimal, with the case, the index and the seed that
+ * replays it. */
+
+/* How many mismatches kit_report_mismatches prints for one array before it
+ * only counts. */
+#define KIT_MAX_REPORTED_MISMATCHES 5
+
+/* "got %a (%.17g), ref %a (%.17g), |diff| %.3g" into buf; returns buf. */
+const char *kit_mismatch_text(char *buf, size_t size, double got, double ref);
+/* Compares got with ref element-wise: a mismatch is !kit_within(got[i],
+ * ref[i], bound[i]); bound NULL means exact. Prints the first
+ * KIT_MAX_REPORTED_MISMATCHES to out, each as "MISMATCH case CASE,
+ * WHAT[i]: <kit_mismatch_text>, bound B, seed 0xS", then a count line when
+ * there were more. *worst_ratio (if not NULL) gets the largest |diff| /
+ * bound over the positive bounds, to see how much room the tolerance
+ * leaves. Returns the number of mismatches. */
+size_t kit_report_mismatches(FILE *out, const char *case_name, const char *what, const double *got, const double *ref,
+                             const double *bound, size_t n, uint64_t seed, double *worst_ratio);
+
+/* ---- gradient checks: central differences ---- */
+
+/* The loss at the current values of the array being varied; problem is the
+ * caller's (it writes the array to a tensor first when the loss runs on a
+ * device). */
+typedef double (*kit_loss_fn)(void *problem);
+/* numeric[i] = (L(x[i] + step) - L(x[i] - step)) / (the difference of the two
+ * points as stored) for every i, L being loss(problem): x[i] is changed in
+ * place around the two calls and put back. Dividing by the stored points'
+ * difference rather than 2 * step leaves only the loss's own rounding. A
+ * device loss's tensor still holds the last point afterwards: write x back. */
+void kit_central_differences(double *x, size_t n, double step, kit_loss_fn loss, void *problem, double *numeric);
 
 /* ---- sum|terms| of every value of an op ----
  * What each op's results are judged by (KIT_TOLERANCE above). The linear

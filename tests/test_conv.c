@@ -110,17 +110,13 @@ static const conv_case gradient_cases[] = {
 #define N_GRADIENT_CASES (sizeof gradient_cases / sizeof gradient_cases[0])
 
 typedef struct conv_problem {
-    char name[160];
-    clcnn_dtype dtype;
-    uint64_t seed;
+    test_case tc; /* name, dtype, seed */
     const conv_case *c;
     clcnn_conv_params params; /* the walkthrough's too: clcnn_conv_params_default(stride, pad) */
     size_t a_dims[4], w_dims[4], b_dims[4], z_dims[4];
     size_t n_a, n_w, n_b, n_z;
     double *a, *w, *b, *dz;
 } conv_problem;
-
-static void problem_free(conv_problem *p);
 
 /* The bias as the reference sees it: NULL for an _ex case without one. */
 static const double *problem_bias(const conv_problem *p)
@@ -145,14 +141,12 @@ static clcnn_status run_backward_op(const conv_problem *p, clcnn_tensor *tdz, cl
     return clcnn_conv_backward_ex(ctx, tdz, ta, tw, &p->params, tda, tdw, tdb);
 }
 
-/* 0, with nothing left to free, when the case is skipped here: no such
- * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
-    p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
+    if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
+        return 0;
     p->c = c;
     p->params = c->ex ? c->params : clcnn_conv_params_default(c->stride, c->pad);
     size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C_prev};
@@ -162,21 +156,16 @@ static int problem_init(conv_problem *p, const conv_case *c, clcnn_dtype dtype, 
     memcpy(p->w_dims, w_dims, sizeof w_dims);
     memcpy(p->b_dims, b_dims, sizeof b_dims);
     ck_assert_msg(clcnn_ref_conv_output_dims_ex(p->a_dims, p->w_dims, &p->params, p->z_dims) == 0,
-                  "%s: the case table holds an invalid shape", p->name);
+                  "%s: the case table holds an invalid shape", p->tc.name);
     p->n_a = kit_elements(p->a_dims);
     p->n_w = kit_elements(p->w_dims);
     p->n_b = kit_elements(p->b_dims);
     p->n_z = kit_elements(p->z_dims);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
-    p->a = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_a);
-    p->w = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_w);
-    p->b = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_b);
-    p->dz = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_z);
-    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
-        return 1;
-    problem_free(p);
-    return 0;
+    p->a = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_a);
+    p->w = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_w);
+    p->b = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_b);
+    p->dz = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_z);
+    return 1;
 }
 
 static void problem_free(conv_problem *p)
@@ -189,9 +178,9 @@ static void problem_free(conv_problem *p)
 
 START_TEST(test_conv_forward_matches_reference)
 {
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     conv_problem p;
-    if (!problem_init(&p, &cases[_i / 2], dtype, (unsigned)_i))
+    if (!problem_init(&p, &cases[_i / KIT_DTYPE_COUNT], dtype, (unsigned)_i))
         return;
     double *ref = test_alloc_doubles(p.n_z);
     double *bound = test_alloc_doubles(p.n_z);
@@ -209,7 +198,7 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor *tz = test_tensor_out(ctx, dtype, p.z_dims);
     TEST_OK(ctx, run_forward(&p, ta, tw, tb, tz));
     test_tensor_get(ctx, tz, got);
-    size_t mismatches = check_close(p.name, "conv_forward z", got, ref, bound, p.n_z, p.seed);
+    size_t mismatches = check_close(p.tc.name, "conv_forward z", got, ref, bound, p.n_z, p.tc.seed);
 
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, tz, &bytes);
@@ -231,9 +220,9 @@ START_TEST(test_conv_forward_matches_reference)
     clcnn_tensor_destroy(tz);
     TEST_FREE(ref, bound, got);
     problem_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_forward", mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, "conv_forward", repeatable);
-    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", p.name);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "conv_forward", mismatches, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "conv_forward", repeatable);
+    ck_assert_msg(same_as_ex, "%s: conv_forward and conv_forward_ex with default params differ bitwise", p.tc.name);
 }
 END_TEST
 
@@ -258,9 +247,9 @@ static void gradients_init(conv_gradients *g, const conv_problem *p)
     ck_assert_int_eq(kit_conv_backward_terms(p->dz, p->a, p->a_dims, p->w, p->w_dims, &p->params, g->da_bound,
                                              g->dw_bound, g->db_bound),
                      0);
-    kit_tolerance_bounds(p->dtype, g->da_bound, g->da_bound, p->n_a);
-    kit_tolerance_bounds(p->dtype, g->dw_bound, g->dw_bound, p->n_w);
-    kit_tolerance_bounds(p->dtype, g->db_bound, g->db_bound, p->n_b);
+    kit_tolerance_bounds(p->tc.dtype, g->da_bound, g->da_bound, p->n_a);
+    kit_tolerance_bounds(p->tc.dtype, g->dw_bound, g->dw_bound, p->n_w);
+    kit_tolerance_bounds(p->tc.dtype, g->db_bound, g->db_bound, p->n_b);
 }
 
 static void gradients_free(conv_gradients *g)
@@ -283,9 +272,9 @@ enum { WANT_DA = 1, WANT_DW = 2, WANT_DB = 4, WANT_ALL = 7 };
 static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn_tensor *tdz, clcnn_tensor *ta,
                            clcnn_tensor *tw, int want, int *repeatable)
 {
-    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_out(ctx, p->dtype, p->a_dims) : NULL;
-    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_out(ctx, p->dtype, p->w_dims) : NULL;
-    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_out(ctx, p->dtype, p->b_dims) : NULL;
+    clcnn_tensor *tda = (want & WANT_DA) ? test_tensor_out(ctx, p->tc.dtype, p->a_dims) : NULL;
+    clcnn_tensor *tdw = (want & WANT_DW) ? test_tensor_out(ctx, p->tc.dtype, p->w_dims) : NULL;
+    clcnn_tensor *tdb = (want & WANT_DB) ? test_tensor_out(ctx, p->tc.dtype, p->b_dims) : NULL;
     TEST_OK(ctx, run_backward_op(p, tdz, ta, tw, tda, tdw, tdb));
 
     char what[64];
@@ -304,7 +293,7 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
         double *got = test_alloc_doubles(counts[k]);
         test_tensor_get(ctx, outputs[k], got);
         snprintf(what, sizeof what, "conv_backward %s%s", names[k], suffix);
-        mismatches += check_close(p->name, what, got, refs[k], bounds[k], counts[k], p->seed);
+        mismatches += check_close(p->tc.name, what, got, refs[k], bounds[k], counts[k], p->tc.seed);
         free(got);
         if (repeatable != NULL)
             first[k] = test_tensor_get_raw(ctx, outputs[k], &first_bytes[k]);
@@ -318,7 +307,7 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
             if (outputs[k] == NULL)
                 continue;
             if (!test_raw_equal(ctx, outputs[k], first[k], first_bytes[k])) {
-                fprintf(stderr, "case %s: conv_backward %s: second run differs bitwise\n", p->name, names[k]);
+                fprintf(stderr, "case %s: conv_backward %s: second run differs bitwise\n", p->tc.name, names[k]);
                 *repeatable = 0;
             }
         }
@@ -330,7 +319,7 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
                     fprintf(stderr,
                             "case %s: conv_backward and conv_backward_ex with default params differ "
                             "bitwise in %s\n",
-                            p->name, names[k]);
+                            p->tc.name, names[k]);
                     *repeatable = 0;
                 }
         }
@@ -345,9 +334,9 @@ static size_t run_backward(const conv_problem *p, const conv_gradients *g, clcnn
 
 START_TEST(test_conv_backward_matches_reference)
 {
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     conv_problem p;
-    if (!problem_init(&p, &cases[_i / 2], dtype, 1000u + (unsigned)_i))
+    if (!problem_init(&p, &cases[_i / KIT_DTYPE_COUNT], dtype, 1000u + (unsigned)_i))
         return;
     conv_gradients g;
     gradients_init(&g, &p);
@@ -366,49 +355,50 @@ START_TEST(test_conv_backward_matches_reference)
     clcnn_tensor_destroy(tw);
     gradients_free(&g);
     problem_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "conv_backward", mismatches, p.seed);
-    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", p.name);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "conv_backward", mismatches, p.tc.seed);
+    ck_assert_msg(repeatable, "%s: conv_backward: a second run (or the _ex op) differs bitwise", p.tc.name);
 }
 END_TEST
 
+/* The forward's tensors, for the device's loss; t holds values, the array
+ * being varied. */
+typedef struct conv_device {
+    const conv_problem *p;
+    const double *values;
+    clcnn_tensor *t, *ta, *tw, *tb, *tz;
+    double *z;
+} conv_device;
+
 /* L = sum(conv_forward(a, w, b) * g), computed from the device's forward pass. */
-static double device_loss(clcnn_tensor *ta, clcnn_tensor *tw, clcnn_tensor *tb, clcnn_tensor *tz, const conv_problem *p,
-                          const double *g, double *z)
+static double device_loss(void *problem)
 {
-    TEST_OK(ctx, run_forward(p, ta, tw, tb, tz));
-    test_tensor_get(ctx, tz, z);
+    const conv_device *d = problem;
+    test_tensor_set(ctx, d->t, d->values);
+    TEST_OK(ctx, run_forward(d->p, d->ta, d->tw, d->tb, d->tz));
+    test_tensor_get(ctx, d->tz, d->z);
     double loss = 0.0;
-    for (size_t i = 0; i < p->n_z; i++)
-        loss += z[i] * g[i];
+    for (size_t i = 0; i < d->p->n_z; i++)
+        loss += d->z[i] * d->p->dz[i];
     return loss;
 }
 
 /* Central differences of L over every element of values (the contents of
- * tensor t), compared with the device gradient. */
-static size_t check_finite_differences(const conv_problem *p, const char *what, double *values, size_t n,
-                                       clcnn_tensor *t, const double *device_grad, clcnn_tensor *ta, clcnn_tensor *tw,
-                                       clcnn_tensor *tb, clcnn_tensor *tz, double *z)
+ * tensor d->t), compared with the device gradient. */
+static size_t check_finite_differences(conv_device *d, const char *what, double *values, size_t n, clcnn_tensor *t,
+                                       const double *device_grad)
 {
-    const double h = 1e-5;
     double scale = 1.0;
     for (size_t i = 0; i < n; i++)
         scale = fmax(scale, fabs(device_grad[i]));
     double *numeric = test_alloc_doubles(n);
     double *tolerance = test_alloc_doubles(n);
-    for (size_t i = 0; i < n; i++) {
-        double saved = values[i];
-        values[i] = saved + h;
-        test_tensor_set(ctx, t, values);
-        double loss_plus = device_loss(ta, tw, tb, tz, p, p->dz, z);
-        values[i] = saved - h;
-        test_tensor_set(ctx, t, values);
-        double loss_minus = device_loss(ta, tw, tb, tz, p, p->dz, z);
-        values[i] = saved;
-        numeric[i] = (loss_plus - loss_minus) / (2.0 * h);
+    d->values = values;
+    d->t = t;
+    kit_central_differences(values, n, 1e-5, device_loss, d, numeric);
+    for (size_t i = 0; i < n; i++)
         tolerance[i] = 1e-6 * scale;
-    }
     test_tensor_set(ctx, t, values);
-    size_t mismatches = check_close(p->name, what, device_grad, numeric, tolerance, n, p->seed);
+    size_t mismatches = check_close(d->p->tc.name, what, device_grad, numeric, tolerance, n, d->p->tc.seed);
     free(numeric);
     free(tolerance);
     return mismatches;
@@ -419,15 +409,15 @@ START_TEST(test_conv_gradient_finite_differences)
     conv_problem p;
     if (!problem_init(&p, &gradient_cases[_i], CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
-    clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a);
-    clcnn_tensor *tw = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
-    clcnn_tensor *tb = test_tensor_from(ctx, p.dtype, p.b_dims, p.b);
-    clcnn_tensor *tz = test_tensor_out(ctx, p.dtype, p.z_dims);
+    clcnn_tensor *ta = test_tensor_from(ctx, p.tc.dtype, p.a_dims, p.a);
+    clcnn_tensor *tw = test_tensor_from(ctx, p.tc.dtype, p.w_dims, p.w);
+    clcnn_tensor *tb = test_tensor_from(ctx, p.tc.dtype, p.b_dims, p.b);
+    clcnn_tensor *tz = test_tensor_out(ctx, p.tc.dtype, p.z_dims);
     /* dz plays the role of g = dL/dz. */
-    clcnn_tensor *tdz = test_tensor_from(ctx, p.dtype, p.z_dims, p.dz);
-    clcnn_tensor *tda = test_tensor_out(ctx, p.dtype, p.a_dims);
-    clcnn_tensor *tdw = test_tensor_out(ctx, p.dtype, p.w_dims);
-    clcnn_tensor *tdb = test_tensor_out(ctx, p.dtype, p.b_dims);
+    clcnn_tensor *tdz = test_tensor_from(ctx, p.tc.dtype, p.z_dims, p.dz);
+    clcnn_tensor *tda = test_tensor_out(ctx, p.tc.dtype, p.a_dims);
+    clcnn_tensor *tdw = test_tensor_out(ctx, p.tc.dtype, p.w_dims);
+    clcnn_tensor *tdb = test_tensor_out(ctx, p.tc.dtype, p.b_dims);
     TEST_OK(ctx, run_backward_op(&p, tdz, ta, tw, tda, tdw, tdb));
     double *da = test_alloc_doubles(p.n_a), *dw = test_alloc_doubles(p.n_w);
     double *db = test_alloc_doubles(p.n_b), *z = test_alloc_doubles(p.n_z);
@@ -435,10 +425,10 @@ START_TEST(test_conv_gradient_finite_differences)
     test_tensor_get(ctx, tdw, dw);
     test_tensor_get(ctx, tdb, db);
 
-    size_t mismatches = 0;
-    mismatches += check_finite_differences(&p, "dA_prev vs finite differences", p.a, p.n_a, ta, da, ta, tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "dW vs finite differences", p.w, p.n_w, tw, dw, ta, tw, tb, tz, z);
-    mismatches += check_finite_differences(&p, "db vs finite differences", p.b, p.n_b, tb, db, ta, tw, tb, tz, z);
+    conv_device d = {&p, NULL, NULL, ta, tw, tb, tz, z};
+    size_t mismatches = check_finite_differences(&d, "dA_prev vs finite differences", p.a, p.n_a, ta, da);
+    mismatches += check_finite_differences(&d, "dW vs finite differences", p.w, p.n_w, tw, dw);
+    mismatches += check_finite_differences(&d, "db vs finite differences", p.b, p.n_b, tb, db);
 
     clcnn_tensor *all[] = {ta, tw, tb, tz, tdz, tda, tdw, tdb};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
@@ -448,15 +438,15 @@ START_TEST(test_conv_gradient_finite_differences)
     free(db);
     free(z);
     problem_free(&p);
-    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
 }
 END_TEST
 
 static Suite *conv_suite(void)
 {
     Suite *suite = suite_create("conv");
-    test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "forward", test_conv_forward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
+    test_add_loop(suite, "backward", test_conv_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
     test_add_loop(suite, "finite_differences", test_conv_gradient_finite_differences, (int)N_GRADIENT_CASES);
     return suite;
 }

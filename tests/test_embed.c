@@ -218,12 +218,7 @@ START_TEST(test_context_from_queue)
     TEST_FAILS_WITH(c, clcnn_conv_forward(c, ta, tw, tb, 0, pad, tz), CLCNN_ERROR_INVALID_ARGUMENT,
                     "conv_forward: stride is 0");
 
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(tw);
-    clcnn_tensor_destroy(tb);
-    clcnn_tensor_destroy(tz);
-    clcnn_tensor_destroy(tdw);
-    clcnn_tensor_destroy(tda);
+    TEST_DESTROY(ta, tw, tb, tz, tdw, tda);
     free(z_ref);
     free(z);
     clcnn_context_destroy(c);
@@ -383,8 +378,7 @@ START_TEST(test_wrap_reference_counts)
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, 0, &at0));
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align, &at1));
     ck_assert_uint_ge(mem_refs(buffer), before + 2);
-    clcnn_tensor_destroy(at0);
-    clcnn_tensor_destroy(at1);
+    TEST_DESTROY(at0, at1);
     CL_OK(clFinish(queue));
     EXPECT_REFS(mem_refs(buffer), before);
 
@@ -413,8 +407,7 @@ START_TEST(test_wrap_reference_counts)
     /* y starts at byte align + 2 * align of the parent. */
     read_buffer(buffer, 3 * align, CLCNN_FLOAT32, out, 18);
     expect_equal("relu(x) in the parent buffer", out, want, 18);
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    TEST_DESTROY(x, y);
     CL_OK(clFinish(queue));
     EXPECT_REFS(mem_refs(sub), sub_before);
     EXPECT_REFS(mem_refs(buffer), parent_before);
@@ -431,8 +424,7 @@ START_TEST(test_wrap_reference_counts)
     expect_equal("relu(x) in a buffer the caller released", out, want, 18);
     ck_assert_ptr_eq(clcnn_tensor_buffer(y, NULL), buffer);
     ck_assert_uint_ge(mem_refs(buffer), 2);
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    TEST_DESTROY(x, y);
 
     clcnn_context_destroy(c);
     EXPECT_REFS(queue_refs(queue), queue_before);
@@ -559,9 +551,7 @@ START_TEST(test_mixing_contexts)
                     "relu_forward: y belongs to another context");
     TEST_FAILS_WITH(own, clcnn_relu_forward(own, x, y_own), CLCNN_ERROR_INVALID_ARGUMENT,
                     "relu_forward: x belongs to another context");
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y_b);
-    clcnn_tensor_destroy(y_own);
+    TEST_DESTROY(x, y_b, y_own);
     /* Destroying a context does not wait for, or touch, the other's work. */
     clcnn_context_destroy(a);
     clcnn_context_destroy(b);
@@ -616,16 +606,11 @@ START_TEST(test_wrapped_aliases)
     TEST_OK(view_ctx, clcnn_relu_forward(view_ctx, t_view, t_out));
     test_tensor_get(view_ctx, t_out, out);
     expect_equal("relu of a view of clcnn's own tensor", out, want, 128);
-    clcnn_tensor_destroy(t);
-    clcnn_tensor_destroy(t_view);
-    clcnn_tensor_destroy(t_out);
+    TEST_DESTROY(t, t_view, t_out);
     clcnn_context_destroy(view_ctx);
     clcnn_context_destroy(own);
 
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(same);
-    clcnn_tensor_destroy(overlap);
-    clcnn_tensor_destroy(apart);
+    TEST_DESTROY(x, same, overlap, apart);
     clcnn_context_destroy(c);
     CL_OK(clReleaseMemObject(buffer));
 }
@@ -678,8 +663,7 @@ START_TEST(test_fault_injection)
     TEST_OK(c, clcnn_tensor_wrap(c, CLCNN_FLOAT32, dims, buffer, align, &y));
     TEST_FAILS_WITH(c, clcnn_relu_forward(c, x, y), CLCNN_ERROR_OPENCL, "relu_forward");
     CL_OK(clFinish(queue));
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    TEST_DESTROY(x, y);
     clcnn_context_destroy(c);
     EXPECT_REFS(mem_refs(buffer), before);
     CL_OK(clReleaseMemObject(buffer));
@@ -726,8 +710,7 @@ START_TEST(test_interleaved_with_caller_kernels)
         ck_assert_msg(got[i] == 2.0f * (v > 0 ? v : 0.0f), "y[%zu] = %g", i, got[i]);
     }
 
-    clcnn_tensor_destroy(x);
-    clcnn_tensor_destroy(y);
+    TEST_DESTROY(x, y);
     clcnn_context_destroy(c);
     CL_OK(clReleaseMemObject(y_view));
     CL_OK(clReleaseMemObject(buffer));

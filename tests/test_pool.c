@@ -136,9 +136,7 @@ static const char *mode_name(clcnn_pool_mode mode)
 }
 
 typedef struct pool_problem {
-    char name[160];
-    clcnn_dtype dtype;
-    uint64_t seed;
+    test_case tc; /* name, dtype, seed */
     clcnn_pool_params params;
     int walkthrough; /* params are clcnn_pool_params_default(f, stride) */
     size_t a_dims[4], out_dims[4];
@@ -152,24 +150,23 @@ static int is_walkthrough(const clcnn_pool_params *q)
     return memcmp(q, &d, sizeof d) == 0;
 }
 
-static void problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
+static int problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
-    p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
+    if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
+        return 0;
     p->params = c->params;
     p->walkthrough = is_walkthrough(&c->params);
     size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C};
     memcpy(p->a_dims, a_dims, sizeof a_dims);
     ck_assert_msg(clcnn_ref_pool_output_dims_ex(p->a_dims, &c->params, p->out_dims) == 0,
-                  "%s: the case table holds an invalid shape", p->name);
+                  "%s: the case table holds an invalid shape", p->tc.name);
     p->n_a = kit_elements(p->a_dims);
     p->n_out = kit_elements(p->out_dims);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
-    p->a_prev = test_random_doubles(&rng, dtype, c->input, p->n_a);
-    p->da = test_random_doubles(&rng, dtype, KIT_NORMAL, p->n_out);
+    p->a_prev = test_random_doubles(&p->tc.rng, dtype, c->input, p->n_a);
+    p->da = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_out);
+    return 1;
 }
 
 static void problem_free(pool_problem *p)
@@ -197,31 +194,31 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
 {
     const size_t *out_dims = backward ? p->a_dims : p->out_dims;
     size_t n = backward ? p->n_a : p->n_out;
-    clcnn_tensor *t_out = test_tensor_out(ctx, p->dtype, out_dims);
+    clcnn_tensor *t_out = test_tensor_out(ctx, p->tc.dtype, out_dims);
     run_ex(p, mode, backward, t_in, t_da, t_out);
     double *got = test_alloc_doubles(n);
     test_tensor_get(ctx, t_out, got);
     char what[64];
     snprintf(what, sizeof what, "pool_%s_ex %s", backward ? "backward" : "forward", mode_name(mode));
-    size_t mismatches = check_close(p->name, what, got, ref, bound, n, p->seed);
+    size_t mismatches = check_close(p->tc.name, what, got, ref, bound, n, p->tc.seed);
 
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, t_out, &bytes);
     run_ex(p, mode, backward, t_in, t_da, t_out);
     *repeatable = test_raw_equal(ctx, t_out, first, bytes);
     if (!*repeatable)
-        fprintf(stderr, "case %s: %s: second run differs bitwise\n", p->name, what);
+        fprintf(stderr, "case %s: %s: second run differs bitwise\n", p->tc.name, what);
     *same_as_ex = 1;
     if (p->walkthrough) {
         const int f = p->params.f_h, stride = p->params.stride_h;
-        clcnn_tensor *t_walk = test_tensor_out(ctx, p->dtype, out_dims);
+        clcnn_tensor *t_walk = test_tensor_out(ctx, p->tc.dtype, out_dims);
         if (backward)
             TEST_OK(ctx, clcnn_pool_backward(ctx, t_da, t_in, f, stride, mode, t_walk));
         else
             TEST_OK(ctx, clcnn_pool_forward(ctx, t_in, f, stride, mode, t_walk));
         *same_as_ex = test_raw_equal(ctx, t_walk, first, bytes);
         if (!*same_as_ex)
-            fprintf(stderr, "case %s: %s: the walkthrough's op differs bitwise\n", p->name, what);
+            fprintf(stderr, "case %s: %s: the walkthrough's op differs bitwise\n", p->tc.name, what);
         clcnn_tensor_destroy(t_walk);
     }
     free(first);
@@ -234,13 +231,10 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
  * in every mode. */
 static void check_pool_matches_reference(int loop_index, int backward)
 {
-    clcnn_dtype dtype = loop_index % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
+    const clcnn_dtype dtype = kit_case_dtype(loop_index);
     pool_problem p;
-    problem_init(&p, &cases[loop_index / 2], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index);
-    if (!test_dtype_usable(ctx, dtype, p.name) || test_skip_big_case(p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &cases[loop_index / KIT_DTYPE_COUNT], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index))
         return;
-    }
     const char *op = backward ? "pool_backward_ex" : "pool_forward_ex";
     const size_t n = backward ? p.n_a : p.n_out;
     clcnn_tensor *ta = test_tensor_from(ctx, dtype, p.a_dims, p.a_prev);
@@ -267,9 +261,10 @@ static void check_pool_matches_reference(int loop_index, int backward)
     free(ref);
     free(bound);
     problem_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, op, mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, op, all_repeatable);
-    ck_assert_msg(all_same, "%s: %s differs bitwise from %s", p.name, backward ? "pool_backward" : "pool_forward", op);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, op, mismatches, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, op, all_repeatable);
+    ck_assert_msg(all_same, "%s: %s differs bitwise from %s", p.tc.name, backward ? "pool_backward" : "pool_forward",
+                  op);
 }
 
 START_TEST(test_pool_forward_matches_reference)
@@ -284,15 +279,24 @@ START_TEST(test_pool_backward_matches_reference)
 }
 END_TEST
 
+/* The pooling forward's tensors, for the device's loss. */
+typedef struct pool_device {
+    const pool_problem *p;
+    clcnn_pool_mode mode;
+    clcnn_tensor *ta, *tout;
+    double *out;
+} pool_device;
+
 /* L = sum(pool_forward_ex(a_prev) * g) from the device's forward pass. */
-static double device_loss(const pool_problem *p, clcnn_pool_mode mode, clcnn_tensor *ta, clcnn_tensor *tout,
-                          double *out)
+static double device_loss(void *problem)
 {
-    TEST_OK(ctx, clcnn_pool_forward_ex(ctx, ta, &p->params, mode, tout));
-    test_tensor_get(ctx, tout, out);
+    const pool_device *d = problem;
+    test_tensor_set(ctx, d->ta, d->p->a_prev);
+    TEST_OK(ctx, clcnn_pool_forward_ex(ctx, d->ta, &d->p->params, d->mode, d->tout));
+    test_tensor_get(ctx, d->tout, d->out);
     double loss = 0.0;
-    for (size_t i = 0; i < p->n_out; i++)
-        loss += out[i] * p->da[i];
+    for (size_t i = 0; i < d->p->n_out; i++)
+        loss += d->out[i] * d->p->da[i];
     return loss;
 }
 
@@ -300,17 +304,14 @@ START_TEST(test_pool_gradient_finite_differences)
 {
     clcnn_pool_mode mode = modes[_i % 2];
     pool_problem p;
-    problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i);
-    size_t len = strlen(p.name);
-    snprintf(p.name + len, sizeof p.name - len, "/%s", mode_name(mode));
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, p.name)) {
-        problem_free(&p);
+    if (!problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
-    }
+    size_t len = strlen(p.tc.name);
+    snprintf(p.tc.name + len, sizeof p.tc.name - len, "/%s", mode_name(mode));
     if (mode == CLCNN_POOL_MAX) {
         /* Distinct values 0.01 apart in a random order. */
         kit_rng rng;
-        kit_rng_init(&rng, p.seed ^ 0xabcdefu);
+        kit_rng_init(&rng, p.tc.seed ^ 0xabcdefu);
         for (size_t i = 0; i < p.n_a; i++)
             p.a_prev[i] = 0.01 * (double)i - 1.0;
         for (size_t i = p.n_a - 1; i > 0; i--) {
@@ -320,33 +321,24 @@ START_TEST(test_pool_gradient_finite_differences)
             p.a_prev[j] = t;
         }
     }
-    clcnn_tensor *ta = test_tensor_from(ctx, p.dtype, p.a_dims, p.a_prev);
-    clcnn_tensor *tout = test_tensor_out(ctx, p.dtype, p.out_dims);
-    clcnn_tensor *tda = test_tensor_from(ctx, p.dtype, p.out_dims, p.da);
-    clcnn_tensor *tda_prev = test_tensor_out(ctx, p.dtype, p.a_dims);
+    clcnn_tensor *ta = test_tensor_from(ctx, p.tc.dtype, p.a_dims, p.a_prev);
+    clcnn_tensor *tout = test_tensor_out(ctx, p.tc.dtype, p.out_dims);
+    clcnn_tensor *tda = test_tensor_from(ctx, p.tc.dtype, p.out_dims, p.da);
+    clcnn_tensor *tda_prev = test_tensor_out(ctx, p.tc.dtype, p.a_dims);
     TEST_OK(ctx, clcnn_pool_backward_ex(ctx, tda, ta, &p.params, mode, tda_prev));
     double *grad = test_alloc_doubles(p.n_a), *numeric = test_alloc_doubles(p.n_a);
     double *tolerance = test_alloc_doubles(p.n_a), *out = test_alloc_doubles(p.n_out);
     test_tensor_get(ctx, tda_prev, grad);
 
-    const double h = 1e-5;
+    pool_device d = {&p, mode, ta, tout, out};
+    kit_central_differences(p.a_prev, p.n_a, 1e-5, device_loss, &d, numeric);
     double scale = 1.0;
     for (size_t i = 0; i < p.n_a; i++)
         scale = fmax(scale, fabs(grad[i]));
-    for (size_t i = 0; i < p.n_a; i++) {
-        double saved = p.a_prev[i];
-        p.a_prev[i] = saved + h;
-        test_tensor_set(ctx, ta, p.a_prev);
-        double loss_plus = device_loss(&p, mode, ta, tout, out);
-        p.a_prev[i] = saved - h;
-        test_tensor_set(ctx, ta, p.a_prev);
-        double loss_minus = device_loss(&p, mode, ta, tout, out);
-        p.a_prev[i] = saved;
-        numeric[i] = (loss_plus - loss_minus) / (2.0 * h);
+    for (size_t i = 0; i < p.n_a; i++)
         tolerance[i] = 1e-6 * scale;
-    }
     size_t mismatches =
-        check_close(p.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.seed);
+        check_close(p.tc.name, "pool_backward_ex vs finite differences", grad, numeric, tolerance, p.n_a, p.tc.seed);
 
     clcnn_tensor_destroy(ta);
     clcnn_tensor_destroy(tout);
@@ -357,7 +349,7 @@ START_TEST(test_pool_gradient_finite_differences)
     free(tolerance);
     free(out);
     problem_free(&p);
-    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
 }
 END_TEST
 
@@ -544,8 +536,8 @@ static Suite *pool_suite(void)
     if (size_argmax_workspace() != 0)
         return NULL;
     Suite *suite = suite_create("pool");
-    test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(2 * N_CASES));
-    test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(2 * N_CASES));
+    test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
+    test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences, (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
     return suite;

@@ -42,23 +42,24 @@ static void fill_nan(double *x, size_t n)
         x[k] = NAN;
 }
 
+/* Fails the test unless |got - expected| <= tol (kit_within), showing the
+ * values as every suite does (kit_mismatch_text). */
 static void expect_close(const char *name, const char *what, size_t index, double got, double expected, double tol)
 {
-    ck_assert_msg(fabs(got - expected) <= tol,
-                  "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), tol %a, seed %#" PRIx64, name, what, index, got,
-                  got, expected, expected, tol, test_seed);
+    char text[160];
+    ck_assert_msg(kit_within(got, expected, tol), "%s: %s[%zu]: %s, tol %a, seed %#" PRIx64, name, what, index,
+                  kit_mismatch_text(text, sizeof text, got, expected), tol, test_seed);
 }
 
 static void expect_equal(const char *name, const char *what, size_t index, double got, double expected)
 {
-    ck_assert_msg(got == expected, "%s: %s[%zu]: got %a (%.17g), expected %a (%.17g), seed %#" PRIx64, name, what,
-                  index, got, got, expected, expected, test_seed);
+    expect_close(name, what, index, got, expected, 0.0);
 }
 
 static void expect_all_equal(const char *name, const char *what, const double *got, const double *expected, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        expect_equal(name, what, k, got[k], expected[k]);
+    ck_assert_msg(kit_report_mismatches(stderr, name, what, got, expected, NULL, n, test_seed, NULL) == 0,
+                  "%s: %s differs from the expected values (seed %#" PRIx64 ")", name, what, test_seed);
 }
 
 /* ---- walkthrough helpers: mask, distribute_value, zero_pad, single step ---- */
@@ -102,12 +103,14 @@ static const struct distribute_case {
 START_TEST(test_distribute_value)
 {
     const struct distribute_case *c = &distribute_cases[_i];
-    double a[10];
+    const size_t n = c->n_h * c->n_w;
+    double a[10], want[9];
+    for (size_t k = 0; k < n; k++)
+        want[k] = c->expected;
     fill_nan(a, 10);
     clcnn_ref_distribute_value(c->dz, c->n_h, c->n_w, a);
-    for (size_t k = 0; k < c->n_h * c->n_w; k++)
-        expect_equal(c->name, "a", k, a[k], c->expected);
-    ck_assert_msg(isnan(a[c->n_h * c->n_w]), "%s: wrote past the matrix", c->name);
+    expect_all_equal(c->name, "a", a, want, n);
+    ck_assert_msg(isnan(a[n]), "%s: wrote past the matrix", c->name);
 }
 END_TEST
 
@@ -179,6 +182,16 @@ END_TEST
 
 /* ---- output dims ---- */
 
+/* An output-dims function returned rc with dims: the case wants want_rc, and
+ * on success want_dims. */
+static void expect_dims(const char *name, const char *what, int rc, int want_rc, const size_t dims[4],
+                        const size_t want_dims[4])
+{
+    ck_assert_msg(rc == want_rc, "%s: rc %d, expected %d", name, rc, want_rc);
+    for (size_t k = 0; rc == 0 && k < 4; k++)
+        ck_assert_msg(dims[k] == want_dims[k], "%s: %s[%zu] = %zu, expected %zu", name, what, k, dims[k], want_dims[k]);
+}
+
 static const struct conv_dims_case {
     const char *name;
     size_t a_dims[4], w_dims[4];
@@ -210,10 +223,7 @@ START_TEST(test_conv_output_dims)
     const struct conv_dims_case *c = &conv_dims_cases[_i];
     size_t z_dims[4] = {0};
     const int rc = clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims);
-    ck_assert_msg(rc == c->rc, "%s: rc %d, expected %d", c->name, rc, c->rc);
-    for (size_t k = 0; rc == 0 && k < 4; k++)
-        ck_assert_msg(z_dims[k] == c->z_dims[k], "%s: z_dims[%zu] = %zu, expected %zu", c->name, k, z_dims[k],
-                      c->z_dims[k]);
+    expect_dims(c->name, "z_dims", rc, c->rc, z_dims, c->z_dims);
 }
 END_TEST
 
@@ -242,11 +252,8 @@ START_TEST(test_pool_output_dims)
 {
     const struct pool_dims_case *c = &pool_dims_cases[_i];
     size_t out_dims[4] = {0};
-    const int rc = clcnn_ref_pool_output_dims(c->a_dims, c->f, c->stride, out_dims);
-    ck_assert_msg(rc == c->rc, "%s: rc %d, expected %d", c->name, rc, c->rc);
-    for (size_t k = 0; rc == 0 && k < 4; k++)
-        ck_assert_msg(out_dims[k] == c->out_dims[k], "%s: out_dims[%zu] = %zu, expected %zu", c->name, k, out_dims[k],
-                      c->out_dims[k]);
+    expect_dims(c->name, "out_dims", clcnn_ref_pool_output_dims(c->a_dims, c->f, c->stride, out_dims), c->rc, out_dims,
+                c->out_dims);
 }
 END_TEST
 
@@ -258,45 +265,19 @@ static const struct conv_hand_case {
     int stride, pad;
     double a[MAX_HAND], w[MAX_HAND], b[2], z[MAX_HAND];
 } conv_hand_cases[] = {
-    {"3x3 * 2x2",
-     {1, 3, 3, 1},
-     {2, 2, 1, 1},
-     1,
-     0,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9},
-     {1, 2, 3, 4},
-     {0.5},
+    /* clang-format off */
+    {"3x3 * 2x2", {1, 3, 3, 1}, {2, 2, 1, 1}, 1, 0, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5},
      {37.5, 47.5, 67.5, 77.5}},
     /* the padded 5x5 input is read at rows/cols {0,1}, {2,3} */
-    {"3x3 * 2x2 stride 2 pad 1",
-     {1, 3, 3, 1},
-     {2, 2, 1, 1},
-     2,
-     1,
-     {1, 2, 3, 4, 5, 6, 7, 8, 9},
-     {1, 2, 3, 4},
-     {0.5},
+    {"3x3 * 2x2 stride 2 pad 1", {1, 3, 3, 1}, {2, 2, 1, 1}, 2, 1, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4}, {0.5},
      {4.5, 18.5, 36.5, 77.5}},
     /* w[kw][cp][c]: z_0 = 1*1 + 2*0 + 3*2 + 4*1, z_1 = 1*0 + 2*1 + 3*-1 + 4*1 */
-    {"2 in, 2 out channels",
-     {1, 1, 2, 2},
-     {1, 2, 2, 2},
-     1,
-     0,
-     {1, 2, 3, 4},
-     {1, 0, 0, 1, 2, -1, 1, 1},
-     {10, -20},
+    {"2 in, 2 out channels", {1, 1, 2, 2}, {1, 2, 2, 2}, 1, 0, {1, 2, 3, 4}, {1, 0, 0, 1, 2, -1, 1, 1}, {10, -20},
      {21, -17}},
-    {"pad > f: border outputs are the bias",
-     {1, 1, 1, 1},
-     {1, 1, 1, 1},
-     1,
-     1,
-     {2},
-     {3},
-     {1},
+    {"pad > f: border outputs are the bias", {1, 1, 1, 1}, {1, 1, 1, 1}, 1, 1, {2}, {3}, {1},
      {1, 1, 1, 1, 7, 1, 1, 1, 1}},
     {"stride > f skips inputs", {1, 1, 5, 1}, {1, 2, 1, 1}, 3, 0, {1, 2, 3, 4, 5}, {1, 10}, {0}, {21, 54}},
+    /* clang-format on */
 };
 
 START_TEST(test_conv_forward_hand)
@@ -327,6 +308,36 @@ static const struct conv_case {
     {"output 1x1", {1, 3, 3, 5}, {3, 3, 5, 7}, 1, 0},
     {"17 channels in, stride 2", {1, 5, 5, 17}, {3, 3, 17, 3}, 2, 1},
 };
+
+/* A case of conv_cases with normal a, w, b and g (dL/dz, or dz) drawn from
+ * its stream, and room for z. */
+struct conv_problem {
+    const struct conv_case *c;
+    size_t n_a, n_w, n_c, n_z;
+    double *a, *w, *b, *g, *z;
+};
+
+static struct conv_problem conv_problem_new(const struct conv_case *c, uint64_t stream)
+{
+    kit_rng r = rng_for(stream);
+    size_t z_dims[4];
+    ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
+    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_c = c->w_dims[3];
+    const size_t n_z = kit_elements(z_dims);
+    /* z's extra element catches writes past the end. */
+    struct conv_problem p = {
+        c, n_a, n_w, n_c, n_z, new_array(n_a), new_array(n_w), new_array(n_c), new_array(n_z), new_array(n_z + 1)};
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.a, p.n_a);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.w, p.n_w);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.b, p.n_c);
+    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.g, p.n_z);
+    return p;
+}
+
+static void conv_problem_free(struct conv_problem *p)
+{
+    free(p->a), free(p->w), free(p->b), free(p->g), free(p->z);
+}
 
 /* An independent formulation: build the padded input explicitly, then take
  * each window's dot product in the walkthrough's (vert, horiz, channel)
@@ -369,25 +380,18 @@ static void naive_conv_forward(const struct conv_case *c, const double *a, const
 
 START_TEST(test_conv_forward_naive)
 {
-    const struct conv_case *c = &conv_cases[_i];
-    kit_rng r = rng_for(200 + (uint64_t)_i);
-    size_t z_dims[4];
-    ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
-    const size_t n_c = c->w_dims[3];
-    double *a = new_array(n_a), *w = new_array(n_w), *b = new_array(n_c);
-    double *z = new_array(n_z + 1), *z_want = new_array(n_z), *z_abs = new_array(n_z);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, a, n_a);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, w, n_w);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, b, n_c);
-    fill_nan(z, n_z + 1);
+    struct conv_problem p = conv_problem_new(&conv_cases[_i], 200 + (uint64_t)_i);
+    const struct conv_case *c = p.c;
+    double *z_want = new_array(p.n_z), *z_abs = new_array(p.n_z);
+    fill_nan(p.z, p.n_z + 1);
 
-    clcnn_ref_conv_forward(a, c->a_dims, w, c->w_dims, b, c->stride, c->pad, z);
-    naive_conv_forward(c, a, w, b, z_want, z_abs);
-    for (size_t k = 0; k < n_z; k++)
-        expect_close(c->name, "z", k, z[k], z_want[k], 4 * DBL_EPSILON * z_abs[k]);
-    ck_assert_msg(isnan(z[n_z]), "%s: wrote past z", c->name);
-    free(a), free(w), free(b), free(z), free(z_want), free(z_abs);
+    clcnn_ref_conv_forward(p.a, c->a_dims, p.w, c->w_dims, p.b, c->stride, c->pad, p.z);
+    naive_conv_forward(c, p.a, p.w, p.b, z_want, z_abs);
+    for (size_t k = 0; k < p.n_z; k++)
+        expect_close(c->name, "z", k, p.z[k], z_want[k], 4 * DBL_EPSILON * z_abs[k]);
+    ck_assert_msg(isnan(p.z[p.n_z]), "%s: wrote past z", c->name);
+    conv_problem_free(&p);
+    free(z_want), free(z_abs);
 }
 END_TEST
 
@@ -424,18 +428,12 @@ END_TEST
  * three requested, whatever they held before. */
 START_TEST(test_conv_backward_null_outputs)
 {
-    const struct conv_case *c = &conv_cases[_i];
-    kit_rng r = rng_for(300 + (uint64_t)_i);
-    size_t z_dims[4];
-    ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
-    const size_t n_c = c->w_dims[3];
-    double *a = new_array(n_a), *w = new_array(n_w), *dz = new_array(n_z);
+    struct conv_problem p = conv_problem_new(&conv_cases[_i], 300 + (uint64_t)_i);
+    const struct conv_case *c = p.c;
+    const size_t n_a = p.n_a, n_w = p.n_w, n_c = p.n_c;
+    const double *a = p.a, *w = p.w, *dz = p.g;
     double *da_all = new_array(n_a), *dw_all = new_array(n_w), *db_all = new_array(n_c);
     double *da = new_array(n_a), *dw = new_array(n_w), *db = new_array(n_c);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, a, n_a);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, w, n_w);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, dz, n_z);
     clcnn_ref_conv_backward(dz, a, c->a_dims, w, c->w_dims, c->stride, c->pad, da_all, dw_all, db_all);
 
     for (unsigned skip = 1; skip < 8; skip++) {
@@ -453,8 +451,8 @@ START_TEST(test_conv_backward_null_outputs)
         if (!(skip & 4))
             expect_all_equal(name, "db", db, db_all, n_c);
     }
-    free(a), free(w), free(dz), free(da_all), free(dw_all), free(db_all);
-    free(da), free(dw), free(db);
+    conv_problem_free(&p);
+    free(da_all), free(dw_all), free(db_all), free(da), free(dw), free(db);
 }
 END_TEST
 
@@ -472,24 +470,17 @@ END_TEST
 #define FD_STEP 1e-5
 #define FD_TOLERANCE 1e-6
 
-typedef double (*loss_fn)(void *problem);
-
 static void check_gradient(const char *name, const char *what, double *x, size_t n, const double *analytic,
-                           loss_fn loss, void *problem)
+                           kit_loss_fn loss, void *problem)
 {
-    for (size_t k = 0; k < n; k++) {
-        const double saved = x[k], up = saved + FD_STEP, down = saved - FD_STEP;
-        x[k] = up;
-        const double loss_up = loss(problem);
-        x[k] = down;
-        const double loss_down = loss(problem);
-        x[k] = saved;
-        const double numeric = (loss_up - loss_down) / (up - down);
-        const double scale = fmax(1.0, fmax(fabs(analytic[k]), fabs(numeric)));
-        ck_assert_msg(fabs(analytic[k] - numeric) <= FD_TOLERANCE * scale,
-                      "%s: d%s[%zu]: analytic %a (%.17g), numeric %a (%.17g), step %g, seed %#" PRIx64, name, what, k,
-                      analytic[k], analytic[k], numeric, numeric, FD_STEP, test_seed);
-    }
+    double *numeric = new_array(n), *bound = new_array(n);
+    kit_central_differences(x, n, FD_STEP, loss, problem, numeric);
+    for (size_t k = 0; k < n; k++)
+        bound[k] = FD_TOLERANCE * fmax(1.0, fmax(fabs(analytic[k]), fabs(numeric[k])));
+    const size_t mismatches = kit_report_mismatches(stderr, name, what, analytic, numeric, bound, n, test_seed, NULL);
+    free(numeric), free(bound);
+    ck_assert_msg(mismatches == 0, "%s: %zu of d%s differ from central differences of step %g (seed %#" PRIx64 ")",
+                  name, mismatches, what, FD_STEP, test_seed);
 }
 
 static double dot(const double *x, const double *y, size_t n)
@@ -500,12 +491,6 @@ static double dot(const double *x, const double *y, size_t n)
     return sum;
 }
 
-struct conv_problem {
-    const struct conv_case *c;
-    double *a, *w, *b, *g, *z;
-    size_t n_z;
-};
-
 static double conv_loss(void *problem)
 {
     struct conv_problem *p = problem;
@@ -515,24 +500,15 @@ static double conv_loss(void *problem)
 
 START_TEST(test_conv_gradient)
 {
-    const struct conv_case *c = &conv_cases[_i];
-    kit_rng r = rng_for(400 + (uint64_t)_i);
-    size_t z_dims[4];
-    ck_assert_int_eq(clcnn_ref_conv_output_dims(c->a_dims, c->w_dims, c->stride, c->pad, z_dims), 0);
-    const size_t n_a = kit_elements(c->a_dims), n_w = kit_elements(c->w_dims), n_z = kit_elements(z_dims);
-    const size_t n_c = c->w_dims[3];
-    struct conv_problem p = {c, new_array(n_a), new_array(n_w), new_array(n_c), new_array(n_z), new_array(n_z), n_z};
-    double *da = new_array(n_a), *dw = new_array(n_w), *db = new_array(n_c);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.a, n_a);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.w, n_w);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.b, n_c);
-    kit_rng_fill(&r, CLCNN_FLOAT64, KIT_NORMAL, p.g, n_z);
-
+    struct conv_problem p = conv_problem_new(&conv_cases[_i], 400 + (uint64_t)_i);
+    const struct conv_case *c = p.c;
+    double *da = new_array(p.n_a), *dw = new_array(p.n_w), *db = new_array(p.n_c);
     clcnn_ref_conv_backward(p.g, p.a, c->a_dims, p.w, c->w_dims, c->stride, c->pad, da, dw, db);
-    check_gradient(c->name, "a_prev", p.a, n_a, da, conv_loss, &p);
-    check_gradient(c->name, "w", p.w, n_w, dw, conv_loss, &p);
-    check_gradient(c->name, "b", p.b, n_c, db, conv_loss, &p);
-    free(p.a), free(p.w), free(p.b), free(p.g), free(p.z), free(da), free(dw), free(db);
+    check_gradient(c->name, "a_prev", p.a, p.n_a, da, conv_loss, &p);
+    check_gradient(c->name, "w", p.w, p.n_w, dw, conv_loss, &p);
+    check_gradient(c->name, "b", p.b, p.n_c, db, conv_loss, &p);
+    conv_problem_free(&p);
+    free(da), free(dw), free(db);
 }
 END_TEST
 
@@ -562,6 +538,23 @@ static const struct pool_hand_case {
 #undef POOL_4X4
 };
 
+/* Shapes for the random checks: many ties, and central differences. */
+static const struct pool_case {
+    const char *name;
+    size_t dims[4];
+    int f, stride;
+} pool_cases[] = {
+    {"f2 s2", {2, 4, 6, 3}, 2, 2},
+    {"f2 s1 overlapping", {2, 5, 6, 3}, 2, 1},
+    {"f3 s2 overlapping", {1, 7, 7, 2}, 3, 2},
+    {"stride 3 > f 2", {1, 7, 8, 2}, 2, 3},
+    {"f 1", {1, 3, 4, 2}, 1, 1},
+    {"whole input, output 1x1", {2, 4, 4, 3}, 4, 1},
+    {"3x9 f3 s3", {1, 5, 9, 1}, 3, 3},
+};
+
+#define N_POOL_CASES (sizeof pool_cases / sizeof pool_cases[0])
+
 START_TEST(test_pool_forward_hand)
 {
     const struct pool_hand_case *c = &pool_hand_cases[_i];
@@ -588,56 +581,23 @@ static const struct pool_backward_hand_case {
     clcnn_pool_mode mode;
     double a_prev[MAX_HAND], da[MAX_HAND], da_prev[MAX_HAND];
 } pool_backward_hand_cases[] = {
-    {"average f2 s2",
-     {1, 4, 4, 1},
-     2,
-     2,
-     CLCNN_POOL_AVERAGE,
-     {0},
-     {1, 2, 3, 4},
+    /* clang-format off */
+    {"average f2 s2", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_AVERAGE, {0}, {1, 2, 3, 4},
      {.25, .25, .5, .5, .25, .25, .5, .5, .75, .75, 1, 1, .75, .75, 1, 1}},
-    {"average f2 s1 overlapping",
-     {1, 3, 3, 1},
-     2,
-     1,
-     CLCNN_POOL_AVERAGE,
-     {0},
-     {1, 1, 1, 1},
+    {"average f2 s1 overlapping", {1, 3, 3, 1}, 2, 1, CLCNN_POOL_AVERAGE, {0}, {1, 1, 1, 1},
      {.25, .5, .25, .5, 1, .5, .25, .5, .25}},
-    {"max over zeros f2 s2 (after ReLU)",
-     {1, 4, 4, 1},
-     2,
-     2,
-     CLCNN_POOL_MAX,
-     {0},
-     {1, 2, 3, 4},
+    {"max over zeros f2 s2 (after ReLU)", {1, 4, 4, 1}, 2, 2, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
      {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}},
-    {"max over zeros f3 s1 overlapping",
-     {1, 4, 4, 1},
-     3,
-     1,
-     CLCNN_POOL_MAX,
-     {0},
-     {1, 2, 3, 4},
+    {"max over zeros f3 s1 overlapping", {1, 4, 4, 1}, 3, 1, CLCNN_POOL_MAX, {0}, {1, 2, 3, 4},
      {1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
     /* windows (row, col) -> first max: (0,0)->(0,1) (0,1)->(0,1) (0,2)->(0,2)
      * (1,0)->(1,0) (1,1)->(1,1) (1,2)->(1,2) */
-    {"max plateau f2 s1 overlapping",
-     {1, 3, 4, 1},
-     2,
-     1,
-     CLCNN_POOL_MAX,
-     {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
-     {1, 2, 3, 4, 5, 6},
-     {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
-    {"max f2 s3: uncovered inputs get 0",
-     {1, 5, 5, 1},
-     2,
-     3,
-     CLCNN_POOL_MAX,
-     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24},
-     {1, 2, 3, 4},
+    {"max plateau f2 s1 overlapping", {1, 3, 4, 1}, 2, 1, CLCNN_POOL_MAX, {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
+     {1, 2, 3, 4, 5, 6}, {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
+    {"max f2 s3: uncovered inputs get 0", {1, 5, 5, 1}, 2, 3, CLCNN_POOL_MAX,
+     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, {1, 2, 3, 4},
      {0, 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4}},
+    /* clang-format on */
 };
 
 START_TEST(test_pool_backward_hand)
@@ -651,22 +611,6 @@ START_TEST(test_pool_backward_hand)
     ck_assert_msg(isnan(da_prev[n]), "%s: wrote past da_prev", c->name);
 }
 END_TEST
-
-static const struct pool_case {
-    const char *name;
-    size_t dims[4];
-    int f, stride;
-} pool_cases[] = {
-    {"f2 s2", {2, 4, 6, 3}, 2, 2},
-    {"f2 s1 overlapping", {2, 5, 6, 3}, 2, 1},
-    {"f3 s2 overlapping", {1, 7, 7, 2}, 3, 2},
-    {"stride 3 > f 2", {1, 7, 8, 2}, 2, 3},
-    {"f 1", {1, 3, 4, 2}, 1, 1},
-    {"whole input, output 1x1", {2, 4, 4, 3}, 4, 1},
-    {"3x9 f3 s3", {1, 5, 9, 1}, 3, 3},
-};
-
-#define N_POOL_CASES (sizeof pool_cases / sizeof pool_cases[0])
 
 /* Many ties (values in {0, 1, 2}): the gradient of each window goes to its
  * first maximum, found here by scanning the window backwards with >=, and

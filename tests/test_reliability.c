@@ -135,14 +135,15 @@ static void check_relu_works(clcnn_context *c, const char *after)
     clcnn_tensor *x = ramp(c, dims), *y = test_tensor_out(c, CLCNN_FLOAT32, dims);
     clcnn_status st = clcnn_relu_forward(c, x, y);
     ck_assert_msg(st == CLCNN_OK, "relu_forward after %s: %s (%s)", after, clcnn_status_string(st), last_error(c));
-    double *got = test_alloc_doubles(n);
+    double *got = test_alloc_doubles(n), *want = test_alloc_doubles(n);
     test_tensor_get(c, y, got);
     for (size_t i = 0; i < n; i++) {
         double xi = (double)(i % 13) - 6.0 + 0.25;
-        ck_assert_msg(got[i] == (xi > 0 ? xi : 0.0), "relu_forward after %s: y[%zu] = %a, expected %a", after, i,
-                      got[i], xi > 0 ? xi : 0.0);
+        want[i] = xi > 0 ? xi : 0.0;
     }
-    free(got);
+    size_t mismatches = check_close(after, "relu_forward y", got, want, NULL, n, 0);
+    TEST_FREE(got, want);
+    ck_assert_msg(mismatches == 0, "relu_forward after %s: %zu values differ", after, mismatches);
     clcnn_tensor_destroy(x);
     clcnn_tensor_destroy(y);
 }
@@ -698,9 +699,10 @@ static void job_compare(thread_job *job, clcnn_context *c, const char *what, int
     }
     for (size_t i = 0; i < n; i++) {
         double allowed = bound ? bound[i] : 0.0;
-        if (!(fabs((double)f[i] - ref[i]) <= allowed)) {
-            job_fail(job, "thread %d round %d: %s[%zu] = %a, reference %a (bound %a)", job->index, round, what, i,
-                     (double)f[i], ref[i], allowed);
+        if (!kit_within((double)f[i], ref[i], allowed)) {
+            char text[160];
+            job_fail(job, "thread %d round %d: %s[%zu]: %s, bound %a", job->index, round, what, i,
+                     kit_mismatch_text(text, sizeof text, (double)f[i], ref[i]), allowed);
             break;
         }
     }

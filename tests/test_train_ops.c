@@ -14,20 +14,6 @@
 
 static clcnn_context *ctx;
 
-static clcnn_dtype dtype_of_loop(int i)
-{
-    return i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
-}
-
-/* Loop index i of a case table run once per dtype: the dtype, and the name
- * "CASE/DTYPE"; 0 when the case is skipped here. */
-static int case_begin(int i, const char *case_name, clcnn_dtype *dtype, char *name, size_t capacity)
-{
-    *dtype = dtype_of_loop(i);
-    snprintf(name, capacity, "%s/%s", case_name, kit_dtype_name(*dtype));
-    return test_dtype_usable(ctx, *dtype, name) && !test_skip_big_case(case_name);
-}
-
 /* ---- ReLU ---- */
 
 typedef struct shape_case {
@@ -41,23 +27,18 @@ static const shape_case relu_cases[] = {
     {"c33_past_one_group", {3, 17, 19, 33}},
     {"big_64x28x28x32", {64, 28, 28, 32}},
 };
-#define N_RELU_CASES (sizeof relu_cases / sizeof relu_cases[0])
 
 START_TEST(test_relu_matches_reference)
 {
-    const shape_case *c = &relu_cases[_i / 2];
-    clcnn_dtype dtype;
-    char name[128];
-    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
-        return;
-    const uint64_t seed = test_case_seed(100u + (unsigned)_i);
+    TEST_DTYPE_CASE(ctx, shape_case, c, relu_cases, tc, 100);
+    const clcnn_dtype dtype = tc.dtype;
+    const char *name = tc.name;
+    const uint64_t seed = tc.seed;
     const size_t n = kit_elements(c->dims);
     double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
     /* 0 and -0 mixed in: the edge of both ReLU kernels. */
-    double *x = test_random_doubles(&rng, dtype, KIT_NORMAL_WITH_ZEROS, n);
-    double *dy = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
+    double *x = test_random_doubles(&tc.rng, dtype, KIT_NORMAL_WITH_ZEROS, n);
+    double *dy = test_random_doubles(&tc.rng, dtype, KIT_NORMAL, n);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
     clcnn_tensor *ty = test_tensor_out(ctx, dtype, c->dims);
@@ -91,14 +72,8 @@ START_TEST(test_relu_matches_reference)
     int repeatable = test_raw_equal(ctx, ty, first, bytes);
     free(first);
 
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tdy);
-    clcnn_tensor_destroy(tdx);
-    free(x);
-    free(dy);
-    free(ref);
-    free(got);
+    TEST_DESTROY(tx, ty, tdy, tdx);
+    TEST_FREE(x, dy, ref, got);
     TEST_ASSERT_NO_MISMATCHES(name, "relu", mismatches, seed);
     ck_assert_msg(same_with_y, "%s: relu_backward with x = y differs from x = input", name);
     TEST_ASSERT_REPEATABLE(name, "relu_forward", repeatable);
@@ -107,7 +82,7 @@ END_TEST
 
 START_TEST(test_relu_nan_propagates)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     if (!test_dtype_usable(ctx, dtype, "relu_nan"))
         return;
     const size_t dims[4] = {1, 1, 1, 4};
@@ -122,10 +97,7 @@ START_TEST(test_relu_nan_propagates)
     TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
     test_tensor_get(ctx, ty, y);
     test_tensor_get(ctx, tdx, dx);
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tdy);
-    clcnn_tensor_destroy(tdx);
+    TEST_DESTROY(tx, ty, tdy, tdx);
     ck_assert_msg(isnan(y[0]) && y[1] == 0.0 && y[2] == 2.0 && y[3] == INFINITY,
                   "relu_forward of {NaN, -1, 2, inf} gave {%g, %g, %g, %g}", y[0], y[1], y[2], y[3]);
     ck_assert_msg(dx[0] == 0.0 && dx[1] == 0.0 && dx[2] == 7.0 && dx[3] == 8.0,
@@ -137,28 +109,26 @@ END_TEST
 
 typedef struct sce_case {
     const char *name;
-    size_t dims[4]; /* logits (m, n_H, n_W, K) */
+    size_t rows[3];   /* (m, n_H, n_W): a label each */
+    size_t n_classes; /* K: logits (m, n_H, n_W, K) */
     double logit_scale;
 } sce_case;
 
 static const sce_case sce_cases[] = {
-    {"batch64_k10", {64, 1, 1, 10}, 3.0},
-    {"k1", {5, 1, 1, 1}, 1.0},
-    {"k2_spatial", {2, 3, 4, 2}, 2.0},
-    {"k7_spatial", {3, 5, 2, 7}, 1.0},
-    {"k1000", {3, 1, 1, 1000}, 4.0},
-    {"rows_past_groups_1000x3", {1000, 1, 1, 3}, 2.0},
-    {"one_row_k10", {1, 1, 1, 10}, 1.0},
+    {"batch64_k10", {64, 1, 1}, 10, 3.0},
+    {"k1", {5, 1, 1}, 1, 1.0},
+    {"k2_spatial", {2, 3, 4}, 2, 2.0},
+    {"k7_spatial", {3, 5, 2}, 7, 1.0},
+    {"k1000", {3, 1, 1}, 1000, 4.0},
+    {"rows_past_groups_1000x3", {1000, 1, 1}, 3, 2.0},
+    {"one_row_k10", {1, 1, 1}, 10, 1.0},
     /* exp of these would overflow without the max subtracted */
-    {"huge_logits", {16, 1, 1, 10}, 1000.0},
-    {"big_rows_9x28x28_k10", {9, 28, 28, 10}, 3.0},
+    {"huge_logits", {16, 1, 1}, 10, 1000.0},
+    {"big_rows_9x28x28_k10", {9, 28, 28}, 10, 3.0},
 };
-#define N_SCE_CASES (sizeof sce_cases / sizeof sce_cases[0])
 
 typedef struct sce_problem {
-    char name[160];
-    clcnn_dtype dtype;
-    uint64_t seed;
+    test_case tc; /* name, dtype, seed */
     size_t logit_dims[4], label_dims[4];
     size_t n, rows, n_classes;
     double *logits, *labels;
@@ -170,124 +140,118 @@ static void sce_free(sce_problem *p)
     free(p->labels);
 }
 
-/* 0, with nothing left to free, when the case is skipped here: no such
- * dtype on the device, or a big case under CLCNN_TEST_SMALL=1. */
+/* 0, with nothing to free, when the case is skipped here (test_case_begin). */
 static int sce_init(sce_problem *p, const sce_case *c, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s/%s", c->name, kit_dtype_name(dtype));
-    p->dtype = dtype;
-    p->seed = test_case_seed(seed_index);
-    memcpy(p->logit_dims, c->dims, sizeof p->logit_dims);
-    memcpy(p->label_dims, c->dims, sizeof p->label_dims);
-    p->label_dims[3] = 1;
-    p->n = kit_elements(c->dims);
-    p->n_classes = c->dims[3];
-    p->rows = p->n / p->n_classes;
+    if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
+        return 0;
+    const size_t logit_dims[4] = {c->rows[0], c->rows[1], c->rows[2], c->n_classes};
+    const size_t label_dims[4] = {c->rows[0], c->rows[1], c->rows[2], 1};
+    memcpy(p->logit_dims, logit_dims, sizeof logit_dims);
+    memcpy(p->label_dims, label_dims, sizeof label_dims);
+    p->n_classes = c->n_classes;
+    p->rows = kit_elements(label_dims);
+    p->n = p->rows * p->n_classes;
     p->logits = test_alloc_doubles(p->n);
     p->labels = test_alloc_doubles(p->rows);
-    kit_rng rng;
-    kit_rng_init(&rng, p->seed);
     for (size_t i = 0; i < p->n; i++)
-        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&rng));
+        p->logits[i] = kit_round_to_dtype(dtype, c->logit_scale * kit_rng_normal(&p->tc.rng));
     for (size_t r = 0; r < p->rows; r++)
-        p->labels[r] = (double)(kit_rng_next(&rng) % p->n_classes);
-    if (test_dtype_usable(ctx, dtype, p->name) && !test_skip_big_case(p->name))
-        return 1;
-    sce_free(p);
-    return 0;
+        p->labels[r] = (double)(kit_rng_next(&p->tc.rng) % p->n_classes);
+    return 1;
 }
 
-START_TEST(test_sce_forward_matches_reference)
+/* The forward against the reference: the mismatches of probs, loss and
+ * mean_loss; *repeatable, whether a second run gives the same bits. */
+static size_t check_sce_forward(const sce_problem *p, int *repeatable)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
-    sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 200u + (unsigned)_i))
-        return;
+    const clcnn_dtype dtype = p->tc.dtype;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
-    double *probs_ref = test_alloc_doubles(p.n), *loss_ref = test_alloc_doubles(p.rows), mean_ref;
-    double *probs_bound = test_alloc_doubles(p.n), *loss_bound = test_alloc_doubles(p.rows), mean_bound;
-    double *probs = test_alloc_doubles(p.n), *loss = test_alloc_doubles(p.rows), mean;
-    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, &mean_ref);
+    double *probs_ref = test_alloc_doubles(p->n), *loss_ref = test_alloc_doubles(p->rows), mean_ref;
+    double *probs_bound = test_alloc_doubles(p->n), *loss_bound = test_alloc_doubles(p->rows), mean_bound;
+    double *probs = test_alloc_doubles(p->n), *loss = test_alloc_doubles(p->rows), mean;
+    clcnn_ref_softmax_cross_entropy_forward(p->logits, p->logit_dims, p->labels, probs_ref, loss_ref, &mean_ref);
     /* kit.h derives these from how each value is computed. */
-    kit_softmax_cross_entropy_forward_terms(dtype, p.logits, p.logit_dims, p.labels, probs_ref, loss_ref, probs_bound,
-                                            loss_bound, &mean_bound);
-    kit_tolerance_bounds(dtype, probs_bound, probs_bound, p.n);
-    kit_tolerance_bounds(dtype, loss_bound, loss_bound, p.rows);
+    kit_softmax_cross_entropy_forward_terms(dtype, p->logits, p->logit_dims, p->labels, probs_ref, loss_ref,
+                                            probs_bound, loss_bound, &mean_bound);
+    kit_tolerance_bounds(dtype, probs_bound, probs_bound, p->n);
+    kit_tolerance_bounds(dtype, loss_bound, loss_bound, p->rows);
     kit_tolerance_bounds(dtype, &mean_bound, &mean_bound, 1);
 
-    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p.logit_dims, p.logits);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_out(ctx, dtype, p.logit_dims);
-    clcnn_tensor *tl = test_tensor_out(ctx, dtype, p.label_dims);
+    clcnn_tensor *tz = test_tensor_from(ctx, dtype, p->logit_dims, p->logits);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p->label_dims, p->labels);
+    clcnn_tensor *tp = test_tensor_out(ctx, dtype, p->logit_dims);
+    clcnn_tensor *tl = test_tensor_out(ctx, dtype, p->label_dims);
     clcnn_tensor *tm = test_tensor_out(ctx, dtype, scalar_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
     test_tensor_get(ctx, tp, probs);
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p.n, p.seed);
-    mismatches += check_close(p.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p.rows, p.seed);
-    mismatches += check_close(p.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p.seed);
+    size_t mismatches =
+        check_close(p->tc.name, "softmax_cross_entropy probs", probs, probs_ref, probs_bound, p->n, p->tc.seed);
+    mismatches +=
+        check_close(p->tc.name, "softmax_cross_entropy loss", loss, loss_ref, loss_bound, p->rows, p->tc.seed);
+    mismatches +=
+        check_close(p->tc.name, "softmax_cross_entropy mean_loss", &mean, &mean_ref, &mean_bound, 1, p->tc.seed);
 
     /* Repeatability of all three outputs, over the first results. */
     size_t bp, bl, bm;
     void *rp = test_tensor_get_raw(ctx, tp, &bp), *rl = test_tensor_get_raw(ctx, tl, &bl);
     void *rm = test_tensor_get_raw(ctx, tm, &bm);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    int repeatable =
-        test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
-    free(rp);
-    free(rl);
-    free(rm);
-
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
-    double *arrays[] = {probs_ref, loss_ref, probs_bound, loss_bound, probs, loss};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
-    sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_forward", mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_forward", repeatable);
+    *repeatable = test_raw_equal(ctx, tp, rp, bp) && test_raw_equal(ctx, tl, rl, bl) && test_raw_equal(ctx, tm, rm, bm);
+    TEST_DESTROY(tz, ty, tp, tl, tm);
+    TEST_FREE(probs_ref, loss_ref, probs_bound, loss_bound, probs, loss, rp, rl, rm);
+    return mismatches;
 }
-END_TEST
 
-START_TEST(test_sce_backward_matches_reference)
+/* The backward against the reference, as check_sce_forward. */
+static size_t check_sce_backward(const sce_problem *p, int *repeatable)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
-    sce_problem p;
-    if (!sce_init(&p, &sce_cases[_i / 2], dtype, 300u + (unsigned)_i))
-        return;
+    const clcnn_dtype dtype = p->tc.dtype;
     /* The op's input is any probs tensor: use the reference softmax,
      * rounded to the dtype. */
-    double *probs = test_alloc_doubles(p.n), *ref = test_alloc_doubles(p.n);
-    double *bound = test_alloc_doubles(p.n), *got = test_alloc_doubles(p.n);
-    clcnn_ref_softmax_cross_entropy_forward(p.logits, p.logit_dims, p.labels, probs, NULL, NULL);
-    for (size_t i = 0; i < p.n; i++)
+    double *probs = test_alloc_doubles(p->n), *ref = test_alloc_doubles(p->n);
+    double *bound = test_alloc_doubles(p->n), *got = test_alloc_doubles(p->n);
+    clcnn_ref_softmax_cross_entropy_forward(p->logits, p->logit_dims, p->labels, probs, NULL, NULL);
+    for (size_t i = 0; i < p->n; i++)
         probs[i] = kit_round_to_dtype(dtype, probs[i]);
-    clcnn_ref_softmax_cross_entropy_backward(probs, p.logit_dims, p.labels, ref);
-    kit_softmax_cross_entropy_backward_terms(dtype, probs, p.logit_dims, p.labels, bound);
-    kit_tolerance_bounds(dtype, bound, bound, p.n);
+    clcnn_ref_softmax_cross_entropy_backward(probs, p->logit_dims, p->labels, ref);
+    kit_softmax_cross_entropy_backward_terms(dtype, probs, p->logit_dims, p->labels, bound);
+    kit_tolerance_bounds(dtype, bound, bound, p->n);
 
-    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p.logit_dims, probs);
-    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p.label_dims, p.labels);
-    clcnn_tensor *td = test_tensor_out(ctx, dtype, p.logit_dims);
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, p->logit_dims, probs);
+    clcnn_tensor *ty = test_tensor_from(ctx, dtype, p->label_dims, p->labels);
+    clcnn_tensor *td = test_tensor_out(ctx, dtype, p->logit_dims);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
     test_tensor_get(ctx, td, got);
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p.n, p.seed);
+    size_t mismatches =
+        check_close(p->tc.name, "softmax_cross_entropy_backward dlogits", got, ref, bound, p->n, p->tc.seed);
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, td, &bytes);
     TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
-    int repeatable = test_raw_equal(ctx, td, first, bytes);
-    free(first);
+    *repeatable = test_raw_equal(ctx, td, first, bytes);
+    TEST_DESTROY(tp, ty, td);
+    TEST_FREE(probs, ref, bound, got, first);
+    return mismatches;
+}
 
-    clcnn_tensor_destroy(tp);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(td);
-    TEST_FREE(probs, ref, bound, got);
+/* Both directions of one case; the backward's input is the reference's
+ * probs of the same logits. */
+START_TEST(test_sce_matches_reference)
+{
+    sce_problem p;
+    if (!sce_init(&p, &sce_cases[_i / KIT_DTYPE_COUNT], kit_case_dtype(_i), 200u + (unsigned)_i))
+        return;
+    int forward_repeatable, backward_repeatable;
+    const size_t forward = check_sce_forward(&p, &forward_repeatable);
+    const size_t backward = check_sce_backward(&p, &backward_repeatable);
     sce_free(&p);
-    TEST_ASSERT_NO_MISMATCHES(p.name, "softmax_cross_entropy_backward", mismatches, p.seed);
-    TEST_ASSERT_REPEATABLE(p.name, "softmax_cross_entropy_backward", repeatable);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_forward", forward, p.tc.seed);
+    TEST_ASSERT_NO_MISMATCHES(p.tc.name, "softmax_cross_entropy_backward", backward, p.tc.seed);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_forward", forward_repeatable);
+    TEST_ASSERT_REPEATABLE(p.tc.name, "softmax_cross_entropy_backward", backward_repeatable);
 }
 END_TEST
 
@@ -295,7 +259,7 @@ END_TEST
  * NaN gradients; the other rows, and every row's probs, stay right. */
 START_TEST(test_sce_invalid_labels)
 {
-    const clcnn_dtype dtype = dtype_of_loop(_i);
+    const clcnn_dtype dtype = kit_case_dtype(_i);
     if (!test_dtype_usable(ctx, dtype, "sce_invalid_labels"))
         return;
     enum { ROWS = 8, K = 4 };
@@ -324,9 +288,7 @@ START_TEST(test_sce_invalid_labels)
     test_tensor_get(ctx, tl, loss);
     test_tensor_get(ctx, tm, &mean);
     test_tensor_get(ctx, td, dlogits);
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    TEST_DESTROY(tz, ty, tp, tl, tm, td);
 
     for (int r = 0; r < ROWS; r++) {
         ck_assert_msg(valid[r] ? isfinite(loss[r]) && loss[r] >= 0.0 : isnan(loss[r]),
@@ -362,34 +324,26 @@ static const sgd_case sgd_cases[] = {
     {"lr0", {1, 1, 1, 9}, 0.0, 0.9, 0.1, 1},
     {"big_conv2_weights", {5, 5, 32, 64}, 0.02, 0.9, 5e-4, 1},
 };
-#define N_SGD_CASES (sizeof sgd_cases / sizeof sgd_cases[0])
 
 START_TEST(test_sgd_matches_reference)
 {
-    const sgd_case *c = &sgd_cases[_i / 2];
-    clcnn_dtype dtype;
-    char name[128];
-    if (!case_begin(_i, c->name, &dtype, name, sizeof name))
-        return;
-    const uint64_t seed = test_case_seed(500u + (unsigned)_i);
+    TEST_DTYPE_CASE(ctx, sgd_case, c, sgd_cases, tc, 500);
     const size_t n = kit_elements(c->dims);
+    double *param = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
+    double *grad = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
+    double *velocity = test_random_doubles(&tc.rng, tc.dtype, KIT_NORMAL, n);
     double *param0 = test_alloc_doubles(n), *velocity0 = test_alloc_doubles(n);
     double *param_bound = test_alloc_doubles(n), *velocity_bound = test_alloc_doubles(n);
     double *got = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
-    double *param = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
-    double *grad = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
-    double *velocity = test_random_doubles(&rng, dtype, KIT_NORMAL, n);
     memcpy(param0, param, n * sizeof *param);
     memcpy(velocity0, velocity, n * sizeof *velocity);
     /* The device uses the scalars in the tensors' precision. */
-    const double lr = kit_round_to_dtype(dtype, c->lr), momentum = kit_round_to_dtype(dtype, c->momentum);
-    const double decay = kit_round_to_dtype(dtype, c->weight_decay);
+    const double lr = kit_round_to_dtype(tc.dtype, c->lr), momentum = kit_round_to_dtype(tc.dtype, c->momentum);
+    const double decay = kit_round_to_dtype(tc.dtype, c->weight_decay);
     kit_sgd_update_terms(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay, param_bound,
                          velocity_bound);
-    kit_tolerance_bounds(dtype, velocity_bound, velocity_bound, n);
-    kit_tolerance_bounds(dtype, param_bound, param_bound, n);
+    kit_tolerance_bounds(tc.dtype, velocity_bound, velocity_bound, n);
+    kit_tolerance_bounds(tc.dtype, param_bound, param_bound, n);
     clcnn_ref_sgd_update(param, grad, c->with_velocity ? velocity : NULL, n, lr, momentum, decay);
 
     int repeatable = 1;
@@ -398,29 +352,27 @@ START_TEST(test_sgd_matches_reference)
     size_t param_bytes = 0, velocity_bytes = 0;
     /* Twice from the same start: the second run must give the same bits. */
     for (int run = 0; run < 2; run++) {
-        clcnn_tensor *tp = test_tensor_from(ctx, dtype, c->dims, param0);
-        clcnn_tensor *tg = test_tensor_from(ctx, dtype, c->dims, grad);
-        clcnn_tensor *tv = c->with_velocity ? test_tensor_from(ctx, dtype, c->dims, velocity0) : NULL;
+        clcnn_tensor *tp = test_tensor_from(ctx, tc.dtype, c->dims, param0);
+        clcnn_tensor *tg = test_tensor_from(ctx, tc.dtype, c->dims, grad);
+        clcnn_tensor *tv = c->with_velocity ? test_tensor_from(ctx, tc.dtype, c->dims, velocity0) : NULL;
         TEST_OK(ctx, clcnn_sgd_update(ctx, tp, tg, tv, c->lr, c->momentum, c->weight_decay));
         if (run == 0) {
             test_tensor_get(ctx, tp, got);
-            mismatches += check_close(name, "sgd_update param", got, param, param_bound, n, seed);
+            mismatches += check_close(tc.name, "sgd_update param", got, param, param_bound, n, tc.seed);
             first_param = test_tensor_get_raw(ctx, tp, &param_bytes);
             if (tv) {
                 test_tensor_get(ctx, tv, got);
-                mismatches += check_close(name, "sgd_update velocity", got, velocity, velocity_bound, n, seed);
+                mismatches += check_close(tc.name, "sgd_update velocity", got, velocity, velocity_bound, n, tc.seed);
                 first_velocity = test_tensor_get_raw(ctx, tv, &velocity_bytes);
             }
             /* grad is an input: unchanged. */
             test_tensor_get(ctx, tg, got);
-            mismatches += check_close(name, "sgd_update grad (input)", got, grad, NULL, n, seed);
+            mismatches += check_close(tc.name, "sgd_update grad (input)", got, grad, NULL, n, tc.seed);
         } else {
             repeatable = test_raw_equal(ctx, tp, first_param, param_bytes) &&
                          (tv == NULL || test_raw_equal(ctx, tv, first_velocity, velocity_bytes));
         }
-        clcnn_tensor_destroy(tp);
-        clcnn_tensor_destroy(tg);
-        clcnn_tensor_destroy(tv);
+        TEST_DESTROY(tp, tg, tv);
     }
     if (c->lr == 0.0) {
         /* p - 0 * v is p itself. */
@@ -428,39 +380,61 @@ START_TEST(test_sgd_matches_reference)
         const float *pf = first_param;
         const double *pd = first_param;
         for (size_t i = 0; i < n; i++)
-            p_back[i] = dtype == CLCNN_FLOAT32 ? pf[i] : pd[i];
-        mismatches += check_close(name, "sgd_update param with lr 0", p_back, param0, NULL, n, seed);
+            p_back[i] = tc.dtype == CLCNN_FLOAT32 ? pf[i] : pd[i];
+        mismatches += check_close(tc.name, "sgd_update param with lr 0", p_back, param0, NULL, n, tc.seed);
         free(p_back);
     }
     free(first_param);
     free(first_velocity);
-    double *arrays[] = {param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
-    TEST_ASSERT_NO_MISMATCHES(name, "sgd_update", mismatches, seed);
-    TEST_ASSERT_REPEATABLE(name, "sgd_update", repeatable);
+    TEST_FREE(param, grad, velocity, param0, velocity0, param_bound, velocity_bound, got);
+    TEST_ASSERT_NO_MISMATCHES(tc.name, "sgd_update", mismatches, tc.seed);
+    TEST_ASSERT_REPEATABLE(tc.name, "sgd_update", repeatable);
 }
 END_TEST
 
 /* ---- finite differences (float64) ---- */
 
-/* The mean loss of the device forward at these logits. */
-static double device_mean_loss(clcnn_tensor *tz, const double *logits, clcnn_tensor *ty, clcnn_tensor *tp,
-                               clcnn_tensor *tl, clcnn_tensor *tm)
+/* Central differences: truncation h^2 |L'''| / 6 and rounding eps |L| / h
+ * are both near 1e-10 for these losses. */
+#define FD_STEP 1e-5
+#define FD_TOLERANCE 1e-8
+
+/* Numeric gradients of loss over x (n values) against analytic, within
+ * FD_TOLERANCE; returns the number of mismatches (check_close). */
+static size_t check_gradient(const char *name, const char *what, double *x, size_t n, const double *analytic,
+                             kit_loss_fn loss, void *problem, uint64_t seed)
 {
+    double *numeric = test_alloc_doubles(n), *tolerance = test_alloc_doubles(n);
+    kit_central_differences(x, n, FD_STEP, loss, problem, numeric);
+    for (size_t i = 0; i < n; i++)
+        tolerance[i] = FD_TOLERANCE;
+    size_t mismatches = check_close(name, what, analytic, numeric, tolerance, n, seed);
+    TEST_FREE(numeric, tolerance);
+    return mismatches;
+}
+
+/* The softmax cross-entropy forward's tensors, for the device's mean loss. */
+typedef struct sce_device {
+    const double *logits;
+    clcnn_tensor *tz, *ty, *tp, *tl, *tm, *td;
+} sce_device;
+
+/* The mean loss of the device forward at the logits being varied. */
+static double device_mean_loss(void *problem)
+{
+    const sce_device *d = problem;
     double mean;
-    test_tensor_set(ctx, tz, logits);
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    test_tensor_get(ctx, tm, &mean);
+    test_tensor_set(ctx, d->tz, d->logits);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, d->tz, d->ty, d->tp, d->tl, d->tm));
+    test_tensor_get(ctx, d->tm, &mean);
     return mean;
 }
 
 static const sce_case sce_gradient_cases[] = {
-    {"gc_batch3_k4", {3, 1, 1, 4}, 2.0},
-    {"gc_spatial_k3", {2, 2, 3, 3}, 1.0},
-    {"gc_k1", {4, 1, 1, 1}, 1.0},
+    {"gc_batch3_k4", {3, 1, 1}, 4, 2.0},
+    {"gc_spatial_k3", {2, 2, 3}, 3, 1.0},
+    {"gc_k1", {4, 1, 1}, 1, 1.0},
 };
-#define N_SCE_GRADIENT_CASES (sizeof sce_gradient_cases / sizeof sce_gradient_cases[0])
 
 START_TEST(test_sce_gradient_finite_differences)
 {
@@ -468,100 +442,71 @@ START_TEST(test_sce_gradient_finite_differences)
     if (!sce_init(&p, &sce_gradient_cases[_i], CLCNN_FLOAT64, 600u + (unsigned)_i))
         return;
     const size_t scalar_dims[4] = {1, 1, 1, 1};
-    clcnn_tensor *tz = test_tensor_from(ctx, p.dtype, p.logit_dims, p.logits);
-    clcnn_tensor *ty = test_tensor_from(ctx, p.dtype, p.label_dims, p.labels);
-    clcnn_tensor *tp = test_tensor_out(ctx, p.dtype, p.logit_dims);
-    clcnn_tensor *tl = test_tensor_out(ctx, p.dtype, p.label_dims);
-    clcnn_tensor *tm = test_tensor_out(ctx, p.dtype, scalar_dims);
-    clcnn_tensor *td = test_tensor_out(ctx, p.dtype, p.logit_dims);
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, tz, ty, tp, tl, tm));
-    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
-    double *analytic = test_alloc_doubles(p.n), *numeric = test_alloc_doubles(p.n);
-    double *tolerance = test_alloc_doubles(p.n);
-    test_tensor_get(ctx, td, analytic);
-    /* Central differences: truncation h^2 |L'''| / 6 and rounding
-     * eps |L| / h are both near 1e-10 here. */
-    const double h = 1e-5;
-    for (size_t i = 0; i < p.n; i++) {
-        double saved = p.logits[i];
-        p.logits[i] = saved + h;
-        double plus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
-        p.logits[i] = saved - h;
-        double minus = device_mean_loss(tz, p.logits, ty, tp, tl, tm);
-        p.logits[i] = saved;
-        numeric[i] = (plus - minus) / (2.0 * h);
-        tolerance[i] = 1e-8;
-    }
-    size_t mismatches = check_close(p.name, "softmax_cross_entropy_backward vs finite differences", analytic, numeric,
-                                    tolerance, p.n, p.seed);
-    clcnn_tensor *all[] = {tz, ty, tp, tl, tm, td};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        clcnn_tensor_destroy(all[k]);
+    sce_device d = {p.logits,
+                    test_tensor_from(ctx, p.tc.dtype, p.logit_dims, p.logits),
+                    test_tensor_from(ctx, p.tc.dtype, p.label_dims, p.labels),
+                    test_tensor_out(ctx, p.tc.dtype, p.logit_dims),
+                    test_tensor_out(ctx, p.tc.dtype, p.label_dims),
+                    test_tensor_out(ctx, p.tc.dtype, scalar_dims),
+                    test_tensor_out(ctx, p.tc.dtype, p.logit_dims)};
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_forward(ctx, d.tz, d.ty, d.tp, d.tl, d.tm));
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, d.tp, d.ty, d.td));
+    double *analytic = test_alloc_doubles(p.n);
+    test_tensor_get(ctx, d.td, analytic);
+    size_t mismatches = check_gradient(p.tc.name, "softmax_cross_entropy_backward vs finite differences", p.logits, p.n,
+                                       analytic, device_mean_loss, &d, p.tc.seed);
+    TEST_DESTROY(d.tz, d.ty, d.tp, d.tl, d.tm, d.td);
     free(analytic);
-    free(numeric);
-    free(tolerance);
     sce_free(&p);
-    TEST_ASSERT_GRADIENTS_MATCH(p.name, mismatches, p.seed);
+    TEST_ASSERT_GRADIENTS_MATCH(p.tc.name, mismatches, p.tc.seed);
 }
 END_TEST
 
+/* The ReLU forward's tensors and L's weights g, for the device's loss. */
+typedef struct relu_device {
+    const double *x, *g;
+    double *y;
+    size_t n;
+    clcnn_tensor *tx, *ty;
+} relu_device;
+
 /* L = sum(relu(x) * g) on the device. */
-static double device_relu_loss(clcnn_tensor *tx, const double *x, clcnn_tensor *ty, const double *g, double *y,
-                               size_t n)
+static double device_relu_loss(void *problem)
 {
-    test_tensor_set(ctx, tx, x);
-    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
-    test_tensor_get(ctx, ty, y);
+    const relu_device *d = problem;
+    test_tensor_set(ctx, d->tx, d->x);
+    TEST_OK(ctx, clcnn_relu_forward(ctx, d->tx, d->ty));
+    test_tensor_get(ctx, d->ty, d->y);
     double loss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        loss += y[i] * g[i];
+    for (size_t i = 0; i < d->n; i++)
+        loss += d->y[i] * d->g[i];
     return loss;
 }
 
 START_TEST(test_relu_gradient_finite_differences)
 {
-    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "relu_gradient"))
+    test_case tc;
+    if (!test_case_begin(&tc, ctx, "relu_gradient", CLCNN_FLOAT64, 700))
         return;
     const size_t dims[4] = {2, 3, 3, 5};
     const size_t n = kit_elements(dims);
-    const uint64_t seed = test_case_seed(700);
-    double *x = test_alloc_doubles(n), *g = test_alloc_doubles(n), *y = test_alloc_doubles(n);
-    double *analytic = test_alloc_doubles(n), *numeric = test_alloc_doubles(n);
-    double *tolerance = test_alloc_doubles(n);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
-    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, x, n);
-    kit_rng_fill(&rng, CLCNN_FLOAT64, KIT_NORMAL, g, n);
+    double *x = test_random_doubles(&tc.rng, CLCNN_FLOAT64, KIT_NORMAL, n);
+    double *g = test_random_doubles(&tc.rng, CLCNN_FLOAT64, KIT_NORMAL, n);
+    double *y = test_alloc_doubles(n), *analytic = test_alloc_doubles(n);
     /* Keep x away from the kink, where the derivative does not exist. */
     for (size_t i = 0; i < n; i++)
         x[i] += x[i] < 0 ? -0.1 : 0.1;
-    clcnn_tensor *tx = test_tensor_from(ctx, CLCNN_FLOAT64, dims, x);
-    clcnn_tensor *ty = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
+    relu_device d = {
+        x, g, y, n, test_tensor_from(ctx, CLCNN_FLOAT64, dims, x), test_tensor_out(ctx, CLCNN_FLOAT64, dims)};
     clcnn_tensor *tg = test_tensor_from(ctx, CLCNN_FLOAT64, dims, g);
     clcnn_tensor *tdx = test_tensor_out(ctx, CLCNN_FLOAT64, dims);
-    TEST_OK(ctx, clcnn_relu_backward(ctx, tg, tx, tdx));
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tg, d.tx, tdx));
     test_tensor_get(ctx, tdx, analytic);
-    const double h = 1e-5;
-    for (size_t i = 0; i < n; i++) {
-        double saved = x[i];
-        x[i] = saved + h;
-        double plus = device_relu_loss(tx, x, ty, g, y, n);
-        x[i] = saved - h;
-        double minus = device_relu_loss(tx, x, ty, g, y, n);
-        x[i] = saved;
-        numeric[i] = (plus - minus) / (2.0 * h);
-        tolerance[i] = 1e-8;
-    }
-    size_t mismatches = check_close("relu_gradient/float64", "relu_backward vs finite differences", analytic, numeric,
-                                    tolerance, n, seed);
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(ty);
-    clcnn_tensor_destroy(tg);
-    clcnn_tensor_destroy(tdx);
-    double *arrays[] = {x, g, y, analytic, numeric, tolerance};
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        free(arrays[k]);
-    ck_assert_msg(mismatches == 0, "relu: %zu gradient mismatches (seed 0x%llx)", mismatches, (unsigned long long)seed);
+    size_t mismatches =
+        check_gradient(tc.name, "relu_backward vs finite differences", x, n, analytic, device_relu_loss, &d, tc.seed);
+    TEST_DESTROY(d.tx, d.ty, tg, tdx);
+    TEST_FREE(x, g, y, analytic);
+    TEST_ASSERT_GRADIENTS_MATCH(tc.name, mismatches, tc.seed);
 }
 END_TEST
 
@@ -579,10 +524,8 @@ START_TEST(test_relu_bad_input)
     const size_t dims[4] = {2, 3, 3, 4}, other_dims[4] = {2, 3, 4, 3};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *x = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
-    clcnn_tensor *y = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *dy = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
-    clcnn_tensor *dx = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 4);
+    clcnn_tensor *x, *y, *dy, *dx;
+    test_watch_inputs(&watch, ctx, CLCNN_FLOAT32, dims, 1, &x, &y, &dy, &dx, NULL);
     clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, other_dims, 5);
     clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 6);
     clcnn_tensor *x64 =
@@ -687,9 +630,8 @@ START_TEST(test_sgd_bad_input)
     const size_t dims[4] = {3, 3, 2, 4}, wrong_dims[4] = {3, 3, 4, 2};
     clcnn_context *other = NULL;
     TEST_OK(other, clcnn_context_create(NULL, &other));
-    clcnn_tensor *p = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 1);
-    clcnn_tensor *g = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 2);
-    clcnn_tensor *v = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims, 3);
+    clcnn_tensor *p, *g, *v;
+    test_watch_inputs(&watch, ctx, CLCNN_FLOAT32, dims, 1, &p, &g, &v, NULL);
     clcnn_tensor *wrong = test_watch_input(&watch, ctx, CLCNN_FLOAT32, wrong_dims, 4);
     clcnn_tensor *foreign = test_watch_input(&watch, other, CLCNN_FLOAT32, dims, 5);
     clcnn_tensor *v64 =
@@ -730,13 +672,13 @@ static Suite *train_ops_suite(void)
         const TTest *test;
         int count;
     } loops[] = {
-        {"relu", test_relu_matches_reference, (int)(2 * N_RELU_CASES)},
+        {"relu", test_relu_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(relu_cases)},
         {"relu_nan", test_relu_nan_propagates, 2},
-        {"softmax_cross_entropy_forward", test_sce_forward_matches_reference, (int)(2 * N_SCE_CASES)},
-        {"softmax_cross_entropy_backward", test_sce_backward_matches_reference, (int)(2 * N_SCE_CASES)},
+        {"softmax_cross_entropy", test_sce_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
         {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
-        {"sgd_update", test_sgd_matches_reference, (int)(2 * N_SGD_CASES)},
-        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences, (int)N_SCE_GRADIENT_CASES},
+        {"sgd_update", test_sgd_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sgd_cases)},
+        {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,
+         TEST_ROWS(sce_gradient_cases)},
         {"finite_differences_relu", test_relu_gradient_finite_differences, 1},
         {"bad_input_relu", test_relu_bad_input, 1},
         {"bad_input_softmax_cross_entropy", test_sce_bad_input, 1},

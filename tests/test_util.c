@@ -1,8 +1,7 @@
 /* Helpers shared by the device test suites; see test_util.h. */
 #include "test_util.h"
 
-#include <inttypes.h>
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +40,11 @@ void test_add_loop(Suite *suite, const char *name, const TTest *test, int count)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test, 0, count);
     suite_add_tcase(suite, tc);
+}
+
+void test_add_dtype_loop(Suite *suite, const char *name, const TTest *test, int rows)
+{
+    test_add_loop(suite, name, test, KIT_DTYPE_COUNT * rows);
 }
 
 int test_run_suite(Suite *suite)
@@ -104,6 +108,16 @@ int test_skip_big_case(const char *case_name)
     return 1;
 }
 
+int test_case_begin(test_case *tc, const clcnn_context *ctx, const char *case_name, clcnn_dtype dtype,
+                    unsigned seed_index)
+{
+    kit_case_name(tc->name, sizeof tc->name, case_name, dtype);
+    tc->dtype = dtype;
+    tc->seed = test_case_seed(seed_index);
+    kit_rng_init(&tc->rng, tc->seed);
+    return test_dtype_usable(ctx, dtype, tc->name) && !test_skip_big_case(tc->name);
+}
+
 void *test_alloc(size_t bytes)
 {
     void *p = malloc(bytes > 0 ? bytes : 1);
@@ -120,6 +134,12 @@ void test_free_n(void *const *pointers, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(pointers[i]);
+}
+
+void test_destroy_n(clcnn_tensor *const *tensors, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        clcnn_tensor_destroy(tensors[i]);
 }
 
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n)
@@ -168,27 +188,11 @@ int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *e
 size_t check_close(const char *case_name, const char *what, const double *got, const double *ref, const double *bound,
                    size_t n, uint64_t seed)
 {
-    size_t mismatches = 0;
-    double worst_ratio = 0.0; /* largest |diff| / bound, for tuning the tolerance */
-    for (size_t i = 0; i < n; i++) {
-        double allowed = bound != NULL ? bound[i] : 0.0;
-        double ratio = kit_error_ratio(got[i], ref[i], allowed);
-        if (allowed > 0.0 && ratio > worst_ratio)
-            worst_ratio = ratio;
-        if (kit_within(got[i], ref[i], allowed))
-            continue;
-        if (mismatches < TEST_MAX_REPORTED_MISMATCHES)
-            fprintf(stderr,
-                    "MISMATCH case %s, %s[%zu]: got %a (%.9g), ref %a (%.9g), |diff| %.3g, "
-                    "bound %.3g, seed 0x%" PRIx64 "\n",
-                    case_name, what, i, got[i], got[i], ref[i], ref[i], fabs(got[i] - ref[i]), allowed, seed);
-        mismatches++;
-    }
+    double worst_ratio;
+    size_t mismatches = kit_report_mismatches(stderr, case_name, what, got, ref, bound, n, seed, &worst_ratio);
     const char *verbose = getenv("CLCNN_TEST_VERBOSE");
     if (verbose != NULL && *verbose != '\0' && *verbose != '0')
         printf("case %s, %s: %zu elements, worst |diff|/bound %.3f\n", case_name, what, n, worst_ratio);
-    if (mismatches > TEST_MAX_REPORTED_MISMATCHES)
-        fprintf(stderr, "  case %s, %s: %zu mismatches of %zu elements in all\n", case_name, what, mismatches, n);
     return mismatches;
 }
 
@@ -204,6 +208,17 @@ clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype d
     free(values);
     TEST_OK(c, status);
     return t;
+}
+
+void test_watch_inputs(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4], uint64_t first_seed,
+                       ...)
+{
+    va_list tensors;
+    va_start(tensors, first_seed);
+    uint64_t seed = first_seed;
+    for (clcnn_tensor **t = va_arg(tensors, clcnn_tensor **); t != NULL; t = va_arg(tensors, clcnn_tensor **))
+        *t = test_watch_input(watch, c, dtype, dims, seed++);
+    va_end(tensors);
 }
 
 clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4])

@@ -17,8 +17,6 @@
 
 /* Exit status that CTest's SKIP_RETURN_CODE turns into "skipped". */
 #define TEST_SKIP_EXIT_CODE 77
-/* How many mismatches check_close prints for one array before it only counts. */
-#define TEST_MAX_REPORTED_MISMATCHES 5
 
 /* Opens the context every test of a suite shares (NULL spec: the library's
  * default device choice, CLCNN_DEVICE honoured). Returns 0 with *ctx set,
@@ -49,6 +47,36 @@ int test_dtype_usable(const clcnn_context *ctx, clcnn_dtype dtype, const char *c
  * and CLCNN_TEST_SMALL=1 asks for small cases only (slow simulators such
  * as Oclgrind). Prints a note when it skips. */
 int test_skip_big_case(const char *case_name);
+
+/* One run of a row of a case table: its dtype, its name "CASE/DTYPE"
+ * (kit_case_name), its seed and a generator on that seed. */
+typedef struct test_case {
+    char name[160];
+    clcnn_dtype dtype;
+    uint64_t seed;
+    kit_rng rng;
+} test_case;
+
+/* Begins the row case_name in dtype (kit_case_dtype(_i) for a table run
+ * once per dtype) with seed test_case_seed(seed_index). Returns 0 when the
+ * run is skipped here (test_dtype_usable, test_skip_big_case), having
+ * printed why. */
+int test_case_begin(test_case *tc, const clcnn_context *ctx, const char *case_name, clcnn_dtype dtype,
+                    unsigned seed_index);
+
+/* The number of rows of a case table. */
+#define TEST_ROWS(table) ((int)(sizeof(table) / sizeof((table)[0])))
+/* A loop test over the rows of a case table, each run once per dtype:
+ * KIT_DTYPE_COUNT * rows runs (test_add_loop). */
+void test_add_dtype_loop(Suite *suite, const char *name, const TTest *test, int rows);
+/* Begins run _i of such a test: declares `const row_type *c`, its row of
+ * table, and `test_case tc`, begun on ctx with seed index seed_base + _i;
+ * returns from the test when the run is skipped here. */
+#define TEST_DTYPE_CASE(ctx, row_type, c, table, tc, seed_base)                                                        \
+    const row_type *c = &(table)[_i / KIT_DTYPE_COUNT];                                                                \
+    test_case tc;                                                                                                      \
+    if (!test_case_begin(&tc, (ctx), c->name, kit_case_dtype(_i), (unsigned)(seed_base) + (unsigned)_i))               \
+    return
 
 /* Fails the current test, naming the op and the context's last error, when
  * status is not CLCNN_OK. */
@@ -85,6 +113,11 @@ double *test_alloc_doubles(size_t n);
 /* free() of each of a list of pointers (NULL among them is fine). */
 void test_free_n(void *const *pointers, size_t n);
 #define TEST_FREE(...) test_free_n((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+/* clcnn_tensor_destroy of each of a list of tensors (NULL among them is fine). */
+void test_destroy_n(clcnn_tensor *const *tensors, size_t n);
+#define TEST_DESTROY(...)                                                                                              \
+    test_destroy_n((clcnn_tensor *const[]){__VA_ARGS__},                                                               \
+                   sizeof((clcnn_tensor *const[]){__VA_ARGS__}) / sizeof(clcnn_tensor *))
 /* n values drawn by kit_rng_fill, in a new test_alloc_doubles buffer. */
 double *test_random_doubles(kit_rng *rng, clcnn_dtype dtype, kit_pattern pattern, size_t n);
 
@@ -101,12 +134,10 @@ void *test_tensor_get_raw(clcnn_context *ctx, const clcnn_tensor *tensor, size_t
 /* Whether the tensor holds exactly these bytes. */
 int test_raw_equal(clcnn_context *ctx, const clcnn_tensor *tensor, const void *expected, size_t bytes);
 
-/* Compares got with ref element-wise: a mismatch is !(|got - ref| <= bound[i])
- * (kit_within: NaN always mismatches); bound NULL means exact. Prints the
- * first few mismatches with case, op, index, got, ref (%a), bound and seed.
- * Returns the number of mismatches. CLCNN_TEST_VERBOSE=1 also prints the
- * worst |diff| / bound of every call, to see how much room the tolerance
- * leaves. */
+/* kit_report_mismatches to stderr: the number of mismatches of got against
+ * ref (bound NULL: exact), the first few printed with case, index, values
+ * (%a) and seed. CLCNN_TEST_VERBOSE=1 also prints the worst |diff| / bound
+ * of every call, to see how much room the tolerance leaves. */
 size_t check_close(const char *case_name, const char *what, const double *got, const double *ref, const double *bound,
                    size_t n, uint64_t seed);
 
@@ -130,6 +161,11 @@ size_t check_close(const char *case_name, const char *what, const double *got, c
  * change it. */
 clcnn_tensor *test_watch_input(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4],
                                uint64_t seed);
+/* test_watch_input for each tensor pointer of the NULL-terminated list
+ * after first_seed, the k-th with seed first_seed + k: the inputs of one
+ * call in one line. */
+void test_watch_inputs(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4], uint64_t first_seed,
+                       ...);
 /* An output of c holding the sentinel pattern, watched: no failing call may
  * write to it. */
 clcnn_tensor *test_watch_output(kit_watch *watch, clcnn_context *c, clcnn_dtype dtype, const size_t dims[4]);

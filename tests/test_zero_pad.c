@@ -24,19 +24,11 @@ static const zero_pad_case cases[] = {
     {"c33_h5_w2", {3, 5, 2, 33}, 3},
     {"big_4x30x30x33", {4, 30, 30, 33}, 2},
 };
-#define N_CASES (sizeof cases / sizeof cases[0])
 
 START_TEST(test_zero_pad_matches_reference)
 {
-    const zero_pad_case *c = &cases[_i / 2];
-    clcnn_dtype dtype = _i % 2 == 0 ? CLCNN_FLOAT32 : CLCNN_FLOAT64;
-    char name[128];
-    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
-    if (!test_dtype_usable(ctx, dtype, name) || test_skip_big_case(name))
-        return;
-    uint64_t seed = test_case_seed((unsigned)_i);
-    kit_rng rng;
-    kit_rng_init(&rng, seed);
+    TEST_DTYPE_CASE(ctx, zero_pad_case, c, cases, tc, 0);
+    const clcnn_dtype dtype = tc.dtype;
 
     size_t pad = (size_t)c->pad;
     size_t out_dims[4] = {c->dims[0], c->dims[1] + 2 * pad, c->dims[2] + 2 * pad, c->dims[3]};
@@ -44,14 +36,14 @@ START_TEST(test_zero_pad_matches_reference)
     double *x = test_alloc_doubles(n_in);
     double *ref = test_alloc_doubles(n_out);
     double *got = test_alloc_doubles(n_out);
-    kit_rng_fill(&rng, dtype, KIT_NORMAL, x, n_in);
+    kit_rng_fill(&tc.rng, dtype, KIT_NORMAL, x, n_in);
     clcnn_ref_zero_pad(x, c->dims, c->pad, ref);
 
     clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x);
     clcnn_tensor *tpad = test_tensor_out(ctx, dtype, out_dims);
     TEST_OK(ctx, clcnn_zero_pad(ctx, tx, c->pad, tpad));
     test_tensor_get(ctx, tpad, got);
-    size_t mismatches = check_close(name, "x_pad", got, ref, NULL, n_out, seed);
+    size_t mismatches = check_close(tc.name, "x_pad", got, ref, NULL, n_out, tc.seed);
 
     /* Determinism: a second run over the first one's output is bitwise equal. */
     size_t bytes;
@@ -62,18 +54,16 @@ START_TEST(test_zero_pad_matches_reference)
     free(first);
     clcnn_tensor_destroy(tx);
     clcnn_tensor_destroy(tpad);
-    free(x);
-    free(ref);
-    free(got);
-    ck_assert_msg(mismatches == 0, "%s: %zu mismatches (seed 0x%llx)", name, mismatches, (unsigned long long)seed);
-    ck_assert_msg(repeatable, "%s: second run differs from the first", name);
+    TEST_FREE(x, ref, got);
+    TEST_ASSERT_NO_MISMATCHES(tc.name, "zero_pad", mismatches, tc.seed);
+    TEST_ASSERT_REPEATABLE(tc.name, "zero_pad", repeatable);
 }
 END_TEST
 
 static Suite *zero_pad_suite(void)
 {
     Suite *suite = suite_create("zero_pad");
-    test_add_loop(suite, "matches_reference", test_zero_pad_matches_reference, (int)(2 * N_CASES));
+    test_add_dtype_loop(suite, "matches_reference", test_zero_pad_matches_reference, TEST_ROWS(cases));
     return suite;
 }
 

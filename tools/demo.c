@@ -198,10 +198,9 @@ static int verdict(demo *d, const char *what, const size_t dims[4], const double
     d->failures++;
     char index[64];
     cli_index_str(dims, worst_at, index, sizeof index);
-    printf("FAIL  %s %s: %s%s: device %.17g (%a), reference %.17g (%a), error %.3g eps*sum|terms| "
-           "(limit %g)\n",
-           what, shape, what, index, got[worst_at], got[worst_at], ref[worst_at], ref[worst_at], worst,
-           scale ? KIT_TOLERANCE : 0.0);
+    char values[160];
+    printf("FAIL  %s %s: %s%s: %s, error %.3g eps*sum|terms| (limit %g)\n", what, shape, what, index,
+           kit_mismatch_text(values, sizeof values, got[worst_at], ref[worst_at]), worst, scale ? KIT_TOLERANCE : 0.0);
     return 0;
 }
 

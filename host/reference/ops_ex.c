@@ -20,6 +20,19 @@ static size_t extent(size_t n_prev, long long pad_before, long long pad_after, l
     return window > padded ? 0 : (size_t)((padded - window) / stride + 1);
 }
 
+/* dims = (m, n_h, n_w, n_c): 0, or -1 when an extent is 0 (the window does
+ * not fit). */
+static int output_dims(size_t dims[4], size_t m, size_t n_h, size_t n_w, size_t n_c)
+{
+    if (n_h == 0 || n_w == 0)
+        return -1;
+    dims[0] = m;
+    dims[1] = n_h;
+    dims[2] = n_w;
+    dims[3] = n_c;
+    return 0;
+}
+
 /* Input coordinate of `tap` of output `o`; 0 when it lies in the padding. */
 static int input_at(size_t o, int stride, int pad, size_t tap, int dilation, size_t n_prev, size_t *index)
 {
@@ -44,15 +57,8 @@ int clcnn_ref_conv_output_dims_ex(const size_t a_dims[4], const size_t w_dims[4]
         return -1;
     const long long e_h = (long long)p->dilation_h * ((long long)w_dims[0] - 1) + 1;
     const long long e_w = (long long)p->dilation_w * ((long long)w_dims[1] - 1) + 1;
-    const size_t n_h = extent(a_dims[1], p->pad_top, p->pad_bottom, e_h, p->stride_h);
-    const size_t n_w = extent(a_dims[2], p->pad_left, p->pad_right, e_w, p->stride_w);
-    if (n_h == 0 || n_w == 0)
-        return -1;
-    z_dims[0] = a_dims[0];
-    z_dims[1] = n_h;
-    z_dims[2] = n_w;
-    z_dims[3] = w_dims[3];
-    return 0;
+    return output_dims(z_dims, a_dims[0], extent(a_dims[1], p->pad_top, p->pad_bottom, e_h, p->stride_h),
+                       extent(a_dims[2], p->pad_left, p->pad_right, e_w, p->stride_w), w_dims[3]);
 }
 
 int clcnn_ref_pool_output_dims_ex(const size_t a_dims[4], const clcnn_pool_params *p, size_t out_dims[4])
@@ -64,54 +70,71 @@ int clcnn_ref_pool_output_dims_ex(const size_t a_dims[4], const clcnn_pool_param
     for (int k = 0; k < 4; k++)
         if (a_dims[k] == 0)
             return -1;
-    const size_t n_h = extent(a_dims[1], p->pad_top, p->pad_bottom, p->f_h, p->stride_h);
-    const size_t n_w = extent(a_dims[2], p->pad_left, p->pad_right, p->f_w, p->stride_w);
-    if (n_h == 0 || n_w == 0)
+    return output_dims(out_dims, a_dims[0], extent(a_dims[1], p->pad_top, p->pad_bottom, p->f_h, p->stride_h),
+                       extent(a_dims[2], p->pad_left, p->pad_right, p->f_w, p->stride_w), a_dims[3]);
+}
+
+/* The sizes of a convolution, from its operands' dims. */
+typedef struct conv_shape {
+    size_t m, n_h_prev, n_w_prev, n_c_prev, f_h, f_w, n_c, n_h, n_w, groups, in_group, out_group;
+} conv_shape;
+
+/* 0 with *s filled, or -1 when the dims and params are not a convolution. */
+static int conv_shape_of(const size_t a_dims[4], const size_t w_dims[4], const clcnn_conv_params *p, conv_shape *s)
+{
+    size_t z_dims[4];
+    if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, p, z_dims) != 0)
         return -1;
-    out_dims[0] = a_dims[0];
-    out_dims[1] = n_h;
-    out_dims[2] = n_w;
-    out_dims[3] = a_dims[3];
+    const size_t groups = (size_t)p->groups;
+    const conv_shape shape = {a_dims[0], a_dims[1], a_dims[2], a_dims[3], w_dims[0],          w_dims[1],
+                              w_dims[3], z_dims[1], z_dims[2], groups,    a_dims[3] / groups, w_dims[3] / groups};
+    *s = shape;
+    return 0;
+}
+
+/* The in-image taps of output pixel (i, oh, ow), row by row: start with
+ * *tap 0 and call until it returns 0. Each call gives the next tap's input
+ * pixel (its index in a_prev, in pixels) and its index in the window. */
+static int next_tap(const conv_shape *s, const clcnn_conv_params *p, size_t i, size_t oh, size_t ow, size_t *tap,
+                    size_t *a_pixel, size_t *w_tap)
+{
+    for (; *tap < s->f_h * s->f_w; ++*tap) {
+        size_t ih, iw;
+        if (input_at(oh, p->stride_h, p->pad_top, *tap / s->f_w, p->dilation_h, s->n_h_prev, &ih) &&
+            input_at(ow, p->stride_w, p->pad_left, *tap % s->f_w, p->dilation_w, s->n_w_prev, &iw)) {
+            *a_pixel = (i * s->n_h_prev + ih) * s->n_w_prev + iw;
+            *w_tap = (*tap)++;
+            return 1;
+        }
+    }
     return 0;
 }
 
 void clcnn_ref_conv_forward_ex(const double *a_prev, const size_t a_dims[4], const double *w, const size_t w_dims[4],
                                const double *b, const clcnn_conv_params *p, clcnn_activation act, double *z)
 {
-    size_t z_dims[4];
-    if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, p, z_dims) != 0)
+    conv_shape s;
+    if (conv_shape_of(a_dims, w_dims, p, &s) != 0)
         return;
-    const size_t m = a_dims[0], n_h_prev = a_dims[1], n_w_prev = a_dims[2], n_c_prev = a_dims[3];
-    const size_t f_h = w_dims[0], f_w = w_dims[1], n_c = w_dims[3], n_h = z_dims[1], n_w = z_dims[2];
-    const size_t groups = (size_t)p->groups, in_group = n_c_prev / groups, out_group = n_c / groups;
-
-    for (size_t i = 0; i < m; i++)
-        for (size_t oh = 0; oh < n_h; oh++)
-            for (size_t ow = 0; ow < n_w; ow++) {
-                double *restrict z_pixel = z + ((i * n_h + oh) * n_w + ow) * n_c;
-                for (size_t c = 0; c < n_c; c++)
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t oh = 0; oh < s.n_h; oh++)
+            for (size_t ow = 0; ow < s.n_w; ow++) {
+                double *restrict z_pixel = z + ((i * s.n_h + oh) * s.n_w + ow) * s.n_c;
+                for (size_t c = 0; c < s.n_c; c++)
                     z_pixel[c] = 0.0;
-                for (size_t kh = 0; kh < f_h; kh++) {
-                    size_t ih;
-                    if (!input_at(oh, p->stride_h, p->pad_top, kh, p->dilation_h, n_h_prev, &ih))
-                        continue;
-                    for (size_t kw = 0; kw < f_w; kw++) {
-                        size_t iw;
-                        if (!input_at(ow, p->stride_w, p->pad_left, kw, p->dilation_w, n_w_prev, &iw))
-                            continue;
-                        const double *a_pixel = a_prev + ((i * n_h_prev + ih) * n_w_prev + iw) * n_c_prev;
-                        const double *w_tap = w + (kh * f_w + kw) * in_group * n_c;
-                        for (size_t g = 0; g < groups; g++)
-                            for (size_t cp = 0; cp < in_group; cp++) {
-                                const double a = a_pixel[g * in_group + cp];
-                                const double *restrict w_row = w_tap + cp * n_c + g * out_group;
-                                double *restrict z_group = z_pixel + g * out_group;
-                                for (size_t c = 0; c < out_group; c++)
-                                    z_group[c] += a * w_row[c];
-                            }
-                    }
+                for (size_t tap = 0, a_px, w_tap; next_tap(&s, p, i, oh, ow, &tap, &a_px, &w_tap);) {
+                    const double *a_pixel = a_prev + a_px * s.n_c_prev;
+                    const double *w_window = w + w_tap * s.in_group * s.n_c;
+                    for (size_t g = 0; g < s.groups; g++)
+                        for (size_t cp = 0; cp < s.in_group; cp++) {
+                            const double a = a_pixel[g * s.in_group + cp];
+                            const double *restrict w_row = w_window + cp * s.n_c + g * s.out_group;
+                            double *restrict z_group = z_pixel + g * s.out_group;
+                            for (size_t c = 0; c < s.out_group; c++)
+                                z_group[c] += a * w_row[c];
+                        }
                 }
-                for (size_t c = 0; c < n_c; c++) {
+                for (size_t c = 0; c < s.n_c; c++) {
                     double v = b ? z_pixel[c] + b[c] : z_pixel[c];
                     z_pixel[c] = act == CLCNN_ACTIVATION_RELU && v < 0.0 ? 0.0 : v;
                 }
@@ -122,59 +145,44 @@ void clcnn_ref_conv_backward_ex(const double *dz, const double *a_prev, const si
                                 const size_t w_dims[4], const clcnn_conv_params *p, double *da_prev, double *dw,
                                 double *db)
 {
-    size_t z_dims[4];
-    if (clcnn_ref_conv_output_dims_ex(a_dims, w_dims, p, z_dims) != 0)
+    conv_shape s;
+    if (conv_shape_of(a_dims, w_dims, p, &s) != 0)
         return;
-    const size_t m = a_dims[0], n_h_prev = a_dims[1], n_w_prev = a_dims[2], n_c_prev = a_dims[3];
-    const size_t f_h = w_dims[0], f_w = w_dims[1], n_c = w_dims[3], n_h = z_dims[1], n_w = z_dims[2];
-    const size_t groups = (size_t)p->groups, in_group = n_c_prev / groups, out_group = n_c / groups;
-
     if (da_prev)
-        memset(da_prev, 0, m * n_h_prev * n_w_prev * n_c_prev * sizeof *da_prev);
+        memset(da_prev, 0, s.m * s.n_h_prev * s.n_w_prev * s.n_c_prev * sizeof *da_prev);
     if (dw)
-        memset(dw, 0, f_h * f_w * in_group * n_c * sizeof *dw);
+        memset(dw, 0, s.f_h * s.f_w * s.in_group * s.n_c * sizeof *dw);
     if (db)
-        memset(db, 0, n_c * sizeof *db);
+        memset(db, 0, s.n_c * sizeof *db);
 
-    for (size_t i = 0; i < m; i++)
-        for (size_t oh = 0; oh < n_h; oh++)
-            for (size_t ow = 0; ow < n_w; ow++) {
-                const double *dz_pixel = dz + ((i * n_h + oh) * n_w + ow) * n_c;
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t oh = 0; oh < s.n_h; oh++)
+            for (size_t ow = 0; ow < s.n_w; ow++) {
+                const double *dz_pixel = dz + ((i * s.n_h + oh) * s.n_w + ow) * s.n_c;
                 if (db)
-                    for (size_t c = 0; c < n_c; c++)
+                    for (size_t c = 0; c < s.n_c; c++)
                         db[c] += dz_pixel[c];
                 if (!da_prev && !dw)
                     continue;
-                for (size_t kh = 0; kh < f_h; kh++) {
-                    size_t ih;
-                    if (!input_at(oh, p->stride_h, p->pad_top, kh, p->dilation_h, n_h_prev, &ih))
-                        continue;
-                    for (size_t kw = 0; kw < f_w; kw++) {
-                        size_t iw;
-                        if (!input_at(ow, p->stride_w, p->pad_left, kw, p->dilation_w, n_w_prev, &iw))
-                            continue;
-                        const size_t a_offset = ((i * n_h_prev + ih) * n_w_prev + iw) * n_c_prev;
-                        const size_t w_offset = (kh * f_w + kw) * in_group * n_c;
-                        for (size_t g = 0; g < groups; g++)
-                            for (size_t cp = 0; cp < in_group; cp++) {
-                                const size_t row = w_offset + cp * n_c + g * out_group;
-                                const double *dz_group = dz_pixel + g * out_group;
-                                const size_t a_at = a_offset + g * in_group + cp;
-                                if (da_prev) {
-                                    double sum = 0.0;
-                                    for (size_t c = 0; c < out_group; c++)
-                                        sum += w[row + c] * dz_group[c];
-                                    da_prev[a_at] += sum;
-                                }
-                                if (dw) {
-                                    const double a = a_prev[a_at];
-                                    double *restrict dw_row = dw + row;
-                                    for (size_t c = 0; c < out_group; c++)
-                                        dw_row[c] += a * dz_group[c];
-                                }
+                for (size_t tap = 0, a_px, w_tap; next_tap(&s, p, i, oh, ow, &tap, &a_px, &w_tap);)
+                    for (size_t g = 0; g < s.groups; g++)
+                        for (size_t cp = 0; cp < s.in_group; cp++) {
+                            const size_t row = (w_tap * s.in_group + cp) * s.n_c + g * s.out_group;
+                            const double *dz_group = dz_pixel + g * s.out_group;
+                            const size_t a_at = a_px * s.n_c_prev + g * s.in_group + cp;
+                            if (da_prev) {
+                                double sum = 0.0;
+                                for (size_t c = 0; c < s.out_group; c++)
+                                    sum += w[row + c] * dz_group[c];
+                                da_prev[a_at] += sum;
                             }
-                    }
-                }
+                            if (dw) {
+                                const double a = a_prev[a_at];
+                                double *restrict dw_row = dw + row;
+                                for (size_t c = 0; c < s.out_group; c++)
+                                    dw_row[c] += a * dz_group[c];
+                            }
+                        }
             }
 }
 

@@ -8,10 +8,23 @@ stays zeros); conv_backward here copies the unpadded da_prev_pad into
 dA_prev, as the walkthrough's own hint says. conv_backward_as_published
 keeps the bug, to show it. The published `try: ... except Exception: a = 0`
 around the dA update is left out: it only hides shape errors, and with
-valid shapes nothing raises.
+valid shapes nothing raises. The loops over h, w and c with the window's
+corners are written once, in _windows, rather than in each function.
 """
 
 import numpy as np
+
+
+def _windows(n_H, n_W, n_C, stride, f):
+    """The published loops over h, w and c with the window's corners, once."""
+    for h in range(n_H):
+        for w in range(n_W):
+            for c in range(n_C):
+                vert_start = h * stride
+                vert_end = h * stride + f
+                horiz_start = w * stride
+                horiz_end = w * stride + f
+                yield h, w, c, vert_start, vert_end, horiz_start, horiz_end
 
 
 def zero_pad(X, pad):
@@ -37,15 +50,9 @@ def conv_forward(A_prev, W, b, hparameters):
     A_prev_pad = zero_pad(A_prev, pad)
     for i in range(m):
         a_prev_pad = A_prev_pad[i]
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    vert_start = h * stride
-                    vert_end = h * stride + f
-                    horiz_start = w * stride
-                    horiz_end = w * stride + f
-                    a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                    Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+        for h, w, c, vert_start, vert_end, horiz_start, horiz_end in _windows(n_H, n_W, n_C, stride, f):
+            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+            Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
     assert (Z.shape == (m, n_H, n_W, n_C))
     cache = (A_prev, W, b, hparameters)
     return Z, cache
@@ -66,17 +73,11 @@ def _conv_backward(dZ, cache, fixed):
     for i in range(m):
         a_prev_pad = A_prev_pad[i]
         da_prev_pad = dA_prev_pad[i]
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    vert_start = h * stride
-                    vert_end = h * stride + f
-                    horiz_start = w * stride
-                    horiz_end = w * stride + f
-                    a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                    da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                    dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                    db[:, :, :, c] += dZ[i, h, w, c]
+        for h, w, c, vert_start, vert_end, horiz_start, horiz_end in _windows(n_H, n_W, n_C, stride, f):
+            a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+            da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+            dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+            db[:, :, :, c] += dZ[i, h, w, c]
         if fixed:
             # FIXED: the hint's X[pad:-pad, pad:-pad, :], written so that pad = 0 works too.
             dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
@@ -103,18 +104,12 @@ def pool_forward(A_prev, hparameters, mode="max"):
     n_C = n_C_prev
     A = np.zeros((m, n_H, n_W, n_C))
     for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    vert_start = h * stride
-                    vert_end = h * stride + f
-                    horiz_start = w * stride
-                    horiz_end = w * stride + f
-                    a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
-                    if mode == "max":
-                        A[i, h, w, c] = np.max(a_prev_slice)
-                    elif mode == "average":
-                        A[i, h, w, c] = np.average(a_prev_slice)
+        for h, w, c, vert_start, vert_end, horiz_start, horiz_end in _windows(n_H, n_W, n_C, stride, f):
+            a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
+            if mode == "max":
+                A[i, h, w, c] = np.max(a_prev_slice)
+            elif mode == "average":
+                A[i, h, w, c] = np.average(a_prev_slice)
     cache = (A_prev, hparameters)
     assert (A.shape == (m, n_H, n_W, n_C))
     return A, cache
@@ -141,20 +136,14 @@ def pool_backward(dA, cache, mode="max"):
     dA_prev = np.zeros(shape=(m, n_H_prev, n_W_prev, n_C_prev))
     for i in range(m):
         a_prev = A_prev[i]
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    vert_start = h * stride
-                    vert_end = h * stride + f
-                    horiz_start = w * stride
-                    horiz_end = w * stride + f
-                    if mode == "max":
-                        a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                        mask = create_mask_from_window(a_prev_slice)
-                        dA_prev[i, vert_start: vert_end, horiz_start: horiz_end, c] += mask * dA[i, h, w, c]
-                    elif mode == "average":
-                        da = dA[i, h, w, c]
-                        shape = (f, f)
-                        dA_prev[i, vert_start: vert_end, horiz_start: horiz_end, c] += distribute_value(da, shape)
+        for h, w, c, vert_start, vert_end, horiz_start, horiz_end in _windows(n_H, n_W, n_C, stride, f):
+            if mode == "max":
+                a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                mask = create_mask_from_window(a_prev_slice)
+                dA_prev[i, vert_start: vert_end, horiz_start: horiz_end, c] += mask * dA[i, h, w, c]
+            elif mode == "average":
+                da = dA[i, h, w, c]
+                shape = (f, f)
+                dA_prev[i, vert_start: vert_end, horiz_start: horiz_end, c] += distribute_value(da, shape)
     assert (dA_prev.shape == A_prev.shape)
     return dA_prev
