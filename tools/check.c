@@ -816,11 +816,10 @@ static void judge(const check_case *c, const operand *o, outcome *result)
     if (error <= limit || result->failed)
         return;
     result->failed = 1;
-    char index[64];
+    char index[64], values[160];
     cli_index_str(o->dims, worst_at, index, sizeof index);
-    snprintf(result->detail, sizeof result->detail,
-             "%s%s = %a, expected %a (%.17g vs %.17g), error %.3g eps*sum|terms| (limit %g)", o->name, index,
-             o->got[worst_at], o->ref[worst_at], o->got[worst_at], o->ref[worst_at], error, limit);
+    snprintf(result->detail, sizeof result->detail, "%s%s: %s, error %.3g eps*sum|terms| (limit %g)", o->name, index,
+             kit_mismatch_text(values, sizeof values, o->got[worst_at], o->ref[worst_at]), error, limit);
 }
 
 static int library_ok(const check_run *run, outcome *result, clcnn_status status, const char *what)
