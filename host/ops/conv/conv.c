@@ -471,7 +471,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
          * chunks (res14: 5 instead of 16). GPUs need the chunks for
          * parallelism and keep them until measured. */
         const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
-        int max_chunks = t->filter_chunks;
+        int max_chunks = t->filter_bias_chunks;
         if (cpu && (size_t)max_chunks > 3 * reads / w_count)
             max_chunks = (int)(3 * reads / w_count);
         p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
@@ -519,7 +519,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         if ((size_t)p->filter_chunks * w_count > INT_MAX)
             return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                                "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
-                               "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
+                               "kernels can index; lower filter_bias_chunks in CLCNN_TUNE or use smaller weights",
                                op, p->filter_chunks, w_count, INT_MAX);
         if (p->filter_chunks > 1 && (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS,
                                                            (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
@@ -527,7 +527,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     }
     if (want_bias) {
         p->vec_bias = clcnn__vector_for(t->conv_vector, s->n_C);
-        p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 256);
+        p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_bias_chunks, 256);
         p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
         snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias",
