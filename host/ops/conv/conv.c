@@ -16,7 +16,7 @@ typedef clcnn_conv_shape conv_shape;
 
 /* Rows of the GEMM view from which dA runs as a forward convolution with W
  * transposed (plan_backward). */
-#define DATA_FORWARD_MIN_ROWS 256
+#define DATA_AS_FORWARD_MIN_ROWS 256
 
 /* dW on CPUs: output pixels a work-group's items take together between
  * barriers (conv_backward_filter_blocked, conv_backward_filter's
@@ -273,8 +273,8 @@ typedef struct forward_plan {
     size_t global[2], local[2];
 } forward_plan;
 
-static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
-                                 const char *epilogue, forward_plan *f)
+static clcnn_status plan_tiled_forward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                       const char *epilogue, forward_plan *f)
 {
     const clcnn_tuning *t = &ctx->tuning;
     const int vec = clcnn__vector_for(t->conv_vector, s->out_group), tile = forward_tile(t->conv_forward_tile, s->n_W);
@@ -328,7 +328,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
         return st;
     forward_plan f;
-    if ((st = plan_forward(ctx, op, dt, &s, epilogue, &f)))
+    if ((st = plan_tiled_forward(ctx, op, dt, &s, epilogue, &f)))
         return st;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     return run_forward(ctx, op, &s, &f, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
@@ -363,11 +363,12 @@ static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
 typedef struct backward_plan {
     int data_dot;       /* dA by conv_backward_data_dot (few input channels) */
     int filter_by_rows; /* dW by conv_backward_filter_rows (few input channels) */
-    cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
+    cl_kernel reorder;  /* W for dA: transpose_weights, or turn_weights for dA as a forward */
+    cl_kernel data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
-    int data_forward;      /* dA by the forward kernel on dZ and W transposed (the GEMM view) */
+    int data_as_forward;   /* dA by the forward kernel on dZ and W reordered (turned, or transposed) */
     conv_shape data_shape; /* its shape: the layer's, input and output channels swapped */
     forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
@@ -413,21 +414,21 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
     const int turned = want_data && !s->gemm_view && s->stride_h == 1 && s->stride_w == 1 &&
                        s->pad_top <= (s->f_h - 1) * s->dilation_h && s->pad_left <= (s->f_w - 1) * s->dilation_w &&
                        !(s->n_C_prev <= 4 && s->groups == 1);
-    p->data_forward = turned || (want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS);
+    p->data_as_forward = turned || (want_data && s->gemm_view && s->n_pixels >= DATA_AS_FORWARD_MIN_ROWS);
     /* With fewer rows and a reduction of a few vectors or more, dA is dot
      * products of rows of dZ and of W as it is: no transpose of W, which
      * for a fully connected layer is the largest tensor of the call. */
-    p->data_matrix = want_data && !p->data_forward && s->gemm_view && s->n_C >= 32;
+    p->data_matrix = want_data && !p->data_as_forward && s->gemm_view && s->n_C >= 32;
     p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
-    if (p->data_forward) {
+    if (p->data_as_forward) {
         p->data_shape = clcnn__turned_shape(s);
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
-        if ((st = plan_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights",
-                                    &p->transpose)) ||
+        if ((st = plan_tiled_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
+            (st =
+                 clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights", &p->reorder)) ||
             (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
             return st;
     } else if (p->data_matrix) {
@@ -455,7 +456,7 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
-                                    &p->transpose)) ||
+                                    &p->reorder)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data",
                                     &p->data)) ||
             (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
@@ -563,8 +564,8 @@ static clcnn_status reorder_weights(clcnn_context *ctx, const char *op, const co
      * group, POCL's per-group cost made the transpose a large part of dA on
      * deep layers. */
     const size_t local[3] = {16, 4, 1};
-    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, (int)(sizeof args / sizeof args[0]));
-    return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
+    clcnn_status st = clcnn__set_args(ctx, op, p->reorder, args, (int)(sizeof args / sizeof args[0]));
+    return st ? st : clcnn__launch(ctx, op, p->reorder, 3, global, local);
 }
 
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
@@ -610,7 +611,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
         const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
         const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
         const size_t local[2] = {(size_t)t->conv_local, 1};
-        if (p.data_forward) {
+        if (p.data_as_forward) {
             if ((st = reorder_weights(ctx, op, &s, &p, w)) ||
                 (st = run_forward(ctx, op, &p.data_shape, &p.data_plan, dz->mem, p.wt, p.wt, da_prev->mem)))
                 return st;
