@@ -217,9 +217,9 @@ int clcnn__tile_for_width(int tuned, int width)
 }
 
 /* A forward tile's fixed work per reduction step (the index arithmetic
- * and the loads of W), in pixels' worth: on aspp_d2's 33-wide rows tiles
- * of 3, 4 and 6 pixels ran at per-pixel costs that fit 12 + t per tile of
- * t pixels. */
+ * and the loads of W), in pixels' worth: measured costs of tiles of
+ * several widths on one row fit FORWARD_TILE_OVERHEAD + t per tile of t
+ * pixels. */
 #define FORWARD_TILE_OVERHEAD 12
 
 /* The forward's tile along a row of `width` output pixels: all of it when
