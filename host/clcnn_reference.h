@@ -45,7 +45,7 @@ CLCNN_API void clcnn_ref_pool_forward(const double *a_prev, const size_t a_dims[
 CLCNN_API void clcnn_ref_pool_backward(const double *da, const double *a_prev, const size_t a_dims[4], int f,
                                        int stride, clcnn_pool_mode mode, double *da_prev);
 
-/* ---- version 0.2: general convolution and pooling (clcnn_reference_ex.c) ----
+/* ---- version 0.2: general convolution and pooling (reference/ops_ex.c) ----
  * The same ops with the params of clcnn_conv_forward_ex and
  * clcnn_pool_forward_ex (clcnn.h). Output dims return 0, or -1 when a
  * param is out of range, groups do not divide the channel counts, w's
@@ -67,7 +67,7 @@ CLCNN_API void clcnn_ref_pool_forward_ex(const double *a_prev, const size_t a_di
 CLCNN_API void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev, const size_t a_dims[4],
                                           const clcnn_pool_params *params, clcnn_pool_mode mode, double *da_prev);
 
-/* ---- training ops (clcnn_reference_train.c) ---- */
+/* ---- training ops (reference/train_ops.c) ---- */
 /* y[i] = x[i] < 0 ? 0 : x[i] over n elements (NaN stays NaN). */
 CLCNN_API void clcnn_ref_relu_forward(const double *x, size_t n, double *y);
 /* dx[i] = x[i] > 0 ? dy[i] : 0 over n elements. */

@@ -61,7 +61,7 @@ static const conv_case cases[] = {
      * left and stores only its own pixels. */
     {"rows_13_last_tile_shifted", 1, 5, 13, 20, 3, 3, 20, WT(1, 1)},
     /* Pointwise with 256 rows or more: dA as the forward kernel on dZ and
-     * W transposed (host/ops/conv/conv.c, data_forward), with more input than
+     * W transposed (host/ops/conv/conv.c, data_as_forward), with more input than
      * output channels and fewer; channel tails both ways. */
     {"pointwise_416_rows_c40_to_c24", 2, 16, 13, 40, 1, 1, 24, WT(1, 0)},
     {"pointwise_300_rows_c8_to_c20", 3, 10, 10, 8, 1, 1, 20, WT(1, 0)},

@@ -188,7 +188,7 @@ typedef struct pool_plan {
     int channels;        /* channels per work-item, a multiple of vector */
     int tile;            /* units (pixels or blocks) along w per work-item */
     int local;           /* work-items per group */
-    int cpu_rows;        /* CPUs: groups of `local` rows (see enqueue) */
+    int row_groups;      /* groups of whole rows, as CPUs take them (see enqueue) */
     int padded;          /* some pad is not 0 */
     size_t argmax_bytes; /* of one window position in the argmax workspace */
     char options[256];   /* -D options of the kernels */
@@ -252,7 +252,7 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     const int item_vectors = p->channels / p->vector;
     const int block = !(cpu && one_window) ? 1 : item_vectors % 4 == 0 ? 4 : item_vectors % 2 == 0 ? 2 : 1;
     p->local = t->pool_local;
-    p->cpu_rows = cpu;
+    p->row_groups = cpu;
     p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
     cl_ulong cache = 0;
     if (cpu)
@@ -290,7 +290,7 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
     const size_t groups = (size_t)(n_C / p->channels), tiles = clcnn__div_up((size_t)units, (size_t)p->tile);
     const size_t global[3] = {groups, tiles, (size_t)rows};
     size_t local[3];
-    if (p->cpu_rows) {
+    if (p->row_groups) {
         /* Whole rows per group (items along a row are neighbours in memory,
          * which the prefetchers follow), in power-of-two shapes: POCL
          * compiles a kernel for each work-group size it meets, so exact

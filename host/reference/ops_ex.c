@@ -1,7 +1,7 @@
 /* The CPU reference of the version 0.2 ops: convolution with per-axis
  * strides, asymmetric padding, dilation and groups, an optional bias and a
  * ReLU; pooling with rectangular windows, padding and count_include_pad.
- * Plain loops in double precision, like clcnn_reference.c, written from
+ * Plain loops in double precision, like walkthrough.c, written from
  * the definitions in clcnn.h rather than from the device kernels: tap
  * (kh, kw) of output pixel (oh, ow) reads input pixel
  * (oh * stride_h - pad_top + kh * dilation_h, ow * stride_w - pad_left +

@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* The walkthrough's ops are the 0.2 ops with the default params
- * (clcnn_reference_ex.c): one implementation of each. */
+ * (ops_ex.c): one implementation of each. */
 int clcnn_ref_conv_output_dims(const size_t a_dims[4], const size_t w_dims[4], int stride, int pad, size_t z_dims[4])
 {
     const clcnn_conv_params p = clcnn_conv_params_default(stride, pad);

@@ -1,5 +1,5 @@
-/* What the walkthrough's reference functions (clcnn_reference.c) and the
- * 0.2 ones (clcnn_reference_ex.c) share about pooling windows, so that
+/* What the walkthrough's reference functions (walkthrough.c) and the
+ * 0.2 ones (ops_ex.c) share about pooling windows, so that
  * create_mask_from_window and distribute_value mean exactly what pooling
  * does. Private to the reference; not installed. */
 #ifndef CLCNN_REFERENCE_WINDOW_H

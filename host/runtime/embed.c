@@ -103,6 +103,57 @@ static cl_int read_buffer_facts(cl_mem buffer, buffer_facts *f)
     return err;
 }
 
+/* `buffer` can hold a wrapped tensor of `bytes` at `offset`: a read-write
+ * buffer of the context's cl_context, large enough, the offset aligned as
+ * sub-buffers must be; fills *f. */
+static clcnn_status check_buffer(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
+                                 size_t bytes, cl_mem buffer, size_t offset, buffer_facts *f)
+{
+    cl_int err = read_buffer_facts(buffer, f);
+    if (err != CL_SUCCESS)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: buffer is not a usable cl_mem (clGetMemObjectInfo failed with %s); pass a "
+                           "buffer of the context's cl_context",
+                           op, clcnn__cl_error_name(err));
+    if (f->type != CL_MEM_OBJECT_BUFFER)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: buffer is an image or another non-buffer object (CL_MEM_TYPE 0x%x); wrap a "
+                           "buffer (clCreateBuffer)",
+                           op, (unsigned)f->type);
+    if (f->context != ctx->context)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: buffer belongs to another OpenCL context than the context's queue; create it "
+                           "in the queue's cl_context (clGetCommandQueueInfo CL_QUEUE_CONTEXT)",
+                           op);
+    if (f->flags & (CL_MEM_READ_ONLY | CL_MEM_WRITE_ONLY))
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: buffer was created %s, but clcnn's kernels read and write tensors (any tensor "
+                           "may be an op's output); wrap a CL_MEM_READ_WRITE buffer",
+                           op, f->flags & CL_MEM_READ_ONLY ? "CL_MEM_READ_ONLY" : "CL_MEM_WRITE_ONLY");
+    if (offset > f->size || bytes > f->size - offset)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: %zu x %zu x %zu x %zu %s is %zu bytes, which from offset %zu needs a buffer of "
+                           "at least %.0f bytes, but buffer holds %zu; use a larger buffer, a smaller offset "
+                           "or smaller dims",
+                           op, dims[0], dims[1], dims[2], dims[3], clcnn__dtype_name(dtype), bytes, offset,
+                           (double)offset + (double)bytes, f->size);
+    /* Sub-buffers must start at such a multiple, and so must every
+     * tensor's data for the kernels' vector loads. The device reports it
+     * in bits. */
+    cl_uint align_bits = 0;
+    err = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "reading CL_DEVICE_MEM_BASE_ADDR_ALIGN (clGetDeviceInfo)", err);
+    const size_t align = align_bits >= 8 ? align_bits / 8 : 1;
+    if (offset % align != 0)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
+                           "%s: offset %zu is not a multiple of %zu bytes, the alignment of %s "
+                           "(CL_DEVICE_MEM_BASE_ADDR_ALIGN, %u bits); the nearest ones are %zu and %zu",
+                           op, offset, align, ctx->device_name, align_bits, offset / align * align,
+                           offset / align * align + align);
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size_t dims[4], cl_mem buffer,
                                size_t offset, clcnn_tensor **tensor)
 {
@@ -122,48 +173,8 @@ clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size
         return st;
     const size_t bytes = count * clcnn__dtype_size(dtype);
     buffer_facts f = {0};
-    cl_int err = read_buffer_facts(buffer, &f);
-    if (err != CL_SUCCESS)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: buffer is not a usable cl_mem (clGetMemObjectInfo failed with %s); pass a "
-                           "buffer of the context's cl_context",
-                           op, clcnn__cl_error_name(err));
-    if (f.type != CL_MEM_OBJECT_BUFFER)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: buffer is an image or another non-buffer object (CL_MEM_TYPE 0x%x); wrap a "
-                           "buffer (clCreateBuffer)",
-                           op, (unsigned)f.type);
-    if (f.context != ctx->context)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: buffer belongs to another OpenCL context than the context's queue; create it "
-                           "in the queue's cl_context (clGetCommandQueueInfo CL_QUEUE_CONTEXT)",
-                           op);
-    if (f.flags & (CL_MEM_READ_ONLY | CL_MEM_WRITE_ONLY))
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: buffer was created %s, but clcnn's kernels read and write tensors (any tensor "
-                           "may be an op's output); wrap a CL_MEM_READ_WRITE buffer",
-                           op, f.flags & CL_MEM_READ_ONLY ? "CL_MEM_READ_ONLY" : "CL_MEM_WRITE_ONLY");
-    if (offset > f.size || bytes > f.size - offset)
-        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                           "%s: %zu x %zu x %zu x %zu %s is %zu bytes, which from offset %zu needs a buffer of "
-                           "at least %.0f bytes, but buffer holds %zu; use a larger buffer, a smaller offset "
-                           "or smaller dims",
-                           op, dims[0], dims[1], dims[2], dims[3], clcnn__dtype_name(dtype), bytes, offset,
-                           (double)offset + (double)bytes, f.size);
-    /* Sub-buffers must start at such a multiple, and so must every
-     * tensor's data for the kernels' vector loads. The device reports it
-     * in bits. */
-    cl_uint align_bits = 0;
-    err = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, op, "reading CL_DEVICE_MEM_BASE_ADDR_ALIGN (clGetDeviceInfo)", err);
-    const size_t align = align_bits >= 8 ? align_bits / 8 : 1;
-    if (offset % align != 0)
-        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: offset %zu is not a multiple of %zu bytes, the alignment of %s "
-                           "(CL_DEVICE_MEM_BASE_ADDR_ALIGN, %u bits); the nearest ones are %zu and %zu",
-                           op, offset, align, ctx->device_name, align_bits, offset / align * align,
-                           offset / align * align + align);
+    if ((st = check_buffer(ctx, op, dtype, dims, bytes, buffer, offset, &f)) != CLCNN_OK)
+        return st;
 
     clcnn_tensor *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -175,6 +186,7 @@ clcnn_status clcnn_tensor_wrap(clcnn_context *ctx, clcnn_dtype dtype, const size
     cl_mem storage = f.parent ? f.parent : buffer;
     size_t storage_offset = f.parent_offset + offset;
     cl_mem mem = buffer;
+    cl_int err;
     if (offset != 0) {
         const cl_buffer_region region = {storage_offset, bytes};
         err = clcnn__fault_point(ctx, CLCNN_FAULT_ALLOC);

@@ -35,6 +35,13 @@ typedef struct clcnn_tuning {
 #undef CLCNN_X
 } clcnn_tuning;
 
+/* The config string's room (tuning.c, clcnn_context_config): "table=gpu",
+ * then ",key=value" for each key of the table with the widest int, so that
+ * no key the table gains can cut it short. */
+#define CLCNN_CONFIG_ITEM(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                   \
+    +(sizeof "," #name "=-2147483648" - 1)
+#define CLCNN_CONFIG_CAPACITY (sizeof "table=gpu" CLCNN_TUNING_KEYS(CLCNN_CONFIG_ITEM))
+
 /* What the default tuning depends on. */
 typedef struct clcnn_device_facts {
     unsigned simd_floats; /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on AVX-512 */
@@ -70,8 +77,8 @@ struct clcnn_context {
     char *kernel_dir;    /* CLCNN_KERNEL_DIR at creation, or NULL */
     char *extra_options; /* CLCNN_BUILD_OPTIONS at creation, or NULL */
     clcnn_tuning tuning;
-    char config[256];        /* tuning as text, for clcnn_context_config */
-    clcnn_program *programs; /* the cache: built on first use, kept */
+    char config[CLCNN_CONFIG_CAPACITY]; /* tuning as text, for clcnn_context_config */
+    clcnn_program *programs;            /* the cache: built on first use, kept */
     cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];

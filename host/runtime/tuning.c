@@ -50,6 +50,26 @@ static size_t key_prefix(const char *item, size_t item_length, const char *key)
     return item_length > n && strncmp(item, key, n) == 0 && item[n] == '=' ? n + 1 : 0;
 }
 
+typedef struct key_alias {
+    const char *old_name, *name;
+} key_alias;
+
+static const key_alias aliases[] = {
+#define CLCNN_X(old_name, name) {#old_name, #name},
+    CLCNN_TUNING_ALIASES(CLCNN_X)
+#undef CLCNN_X
+};
+
+/* key_prefix for `key` under its name or under an old name of it. */
+static size_t key_or_alias_prefix(const char *item, size_t item_length, const char *key)
+{
+    size_t at = key_prefix(item, item_length, key);
+    for (size_t a = 0; at == 0 && a < sizeof aliases / sizeof aliases[0]; a++)
+        if (strcmp(aliases[a].name, key) == 0)
+            at = key_prefix(item, item_length, aliases[a].old_name);
+    return at;
+}
+
 /* Which default column CLCNN_TUNE's `table=cpu|gpu` asks for: 0 (cpu),
  * 1 (gpu), or -1 when it does not say. */
 static int table_override(const char *spec)
@@ -69,14 +89,15 @@ static int table_override(const char *spec)
 }
 
 /* Applies key=value items over the defaults; unknown keys and values out
- * of range are ignored, so that old settings do not break newer builds. */
+ * of range are ignored, so that old settings do not break newer builds,
+ * and old names of renamed keys set those keys. */
 static void apply_overrides(clcnn_tuning *t, const char *spec)
 {
     while (spec && *spec) {
         const char *end = strchr(spec, ',');
         size_t length = end ? (size_t)(end - spec) : strlen(spec);
         for (size_t k = 0; k < KEY_COUNT; k++) {
-            size_t at = key_prefix(spec, length, keys[k].name);
+            size_t at = key_or_alias_prefix(spec, length, keys[k].name);
             if (at == 0)
                 continue;
             char *stop;

@@ -10,7 +10,8 @@
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
  *   *_doc    those defaults in words, as the README shows them
- * Values outside [lo, hi] in CLCNN_TUNE are ignored. This header has no
+ * Values outside [lo, hi] in CLCNN_TUNE are ignored. CLCNN_TUNING_ALIASES
+ * below lists the old names of renamed keys, which CLCNN_TUNE still takes. This header has no
  * dependencies, so a test can include it on its own. */
 #ifndef CLCNN_TUNING_TABLE_H
 #define CLCNN_TUNING_TABLE_H
@@ -35,13 +36,13 @@
     X(int, conv_local, GROUP, 1, 1024, 8, 64, "8", "64", "work-items per group in conv forward and dA")                \
     X(int, filter_tile_rows, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4, "8 (AVX-512), else 6", "4",              \
       "dW rows (tap, input channel) per work-item")                                                                    \
-    X(int, filter_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                                        \
+    X(int, filter_bias_chunks, COUNT, 1, 4096, 16, 256, "16", "256",                                                   \
       "most chunks of dW's and db's reduction (on CPUs fewer when dW is as large as the activations)")                 \
-    X(int, conv_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                               \
+    X(int, use_local_gemm_forward, FLAG, 0, 1, 0, 1, "0", "1",                                                         \
       "1: conv forward is a GEMM of blocks staged in local memory, where a blocking fits the device")                  \
-    X(int, data_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                               \
+    X(int, use_local_gemm_data, FLAG, 0, 1, 0, 1, "0", "1",                                                            \
       "1: conv dA is that GEMM per stride residue, with sub-filters (where a blocking fits)")                          \
-    X(int, filter_local_tiles, FLAG, 0, 1, 0, 1, "0", "1",                                                             \
+    X(int, use_local_gemm_filter, FLAG, 0, 1, 0, 1, "0", "1",                                                          \
       "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
       "1: dW with at most 4 input channels takes a whole kernel row per work-item")                                    \
@@ -52,5 +53,14 @@
     X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
     X(int, elementwise_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                    \
       "work-items per group of zero_pad, ReLU, softmax, SGD")
+
+/* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
+ * written for older builds keep their meaning; the config string gives
+ * the new names only. Each row X(old, key). */
+#define CLCNN_TUNING_ALIASES(X)                                                                                        \
+    X(filter_chunks, filter_bias_chunks)                                                                               \
+    X(conv_local_tiles, use_local_gemm_forward)                                                                        \
+    X(data_local_tiles, use_local_gemm_data)                                                                           \
+    X(filter_local_tiles, use_local_gemm_filter)
 
 #endif

@@ -202,45 +202,50 @@ static unsigned char *read_all(const char *path, size_t *size, char *err, size_t
     return NULL;
 }
 
-int weights_load(const char *path, weights_set *set, char *err, size_t err_capacity)
+/* The fixed header: the magic, this format's version, a sane element size
+ * and tensor count, and room for the tensor table; -1 with a message. */
+static int check_header(const char *path, const unsigned char *data, size_t size, char *err, size_t err_capacity)
 {
-    memset(set, 0, sizeof *set);
-    size_t size;
-    unsigned char *data = read_all(path, &size, err, err_capacity);
-    if (data == NULL)
-        return -1;
-    int rc = -1;
     if (size < sizeof MAGIC && memcmp(data, MAGIC, size) == 0) {
         snprintf(err, err_capacity, "%s is truncated: %zu bytes, less than a header (%d)", path, size,
                  FIXED_HEADER + CRC_BYTES);
-        goto done;
+        return -1;
     }
     if (size < sizeof MAGIC || memcmp(data, MAGIC, sizeof MAGIC) != 0) {
         snprintf(err, err_capacity, "%s is not a clcnn weights file (it does not start with \"CLCNNWTS\")", path);
-        goto done;
+        return -1;
     }
     if (size < FIXED_HEADER + CRC_BYTES) {
         snprintf(err, err_capacity, "%s is truncated: %zu bytes, less than a header (%d)", path, size,
                  FIXED_HEADER + CRC_BYTES);
-        goto done;
+        return -1;
     }
     uint32_t version = get_u32(data + 8), elem = get_u32(data + 12), count = get_u32(data + 16);
     if (version != WEIGHTS_VERSION) {
         snprintf(err, err_capacity, "%s has format version %u; this clcnn reads version %d", path, (unsigned)version,
                  WEIGHTS_VERSION);
-        goto done;
+        return -1;
     }
     if ((elem != 4 && elem != 8) || count < 1 || count > WEIGHTS_MAX_TENSORS) {
         snprintf(err, err_capacity, "%s is corrupted: element size %u, %u tensors in the header", path, (unsigned)elem,
                  (unsigned)count);
-        goto done;
+        return -1;
     }
     uint64_t expected = FIXED_HEADER + (uint64_t)count * TABLE_ENTRY + CRC_BYTES;
     if (size < expected) {
         snprintf(err, err_capacity, "%s is truncated: %zu bytes, but its tensor table alone needs %llu", path, size,
                  (unsigned long long)expected);
-        goto done;
+        return -1;
     }
+    return 0;
+}
+
+/* After check_header: each table entry sane, the file exactly the size
+ * the table describes, the CRC right; -1 with a message. */
+static int check_body(const char *path, const unsigned char *data, size_t size, char *err, size_t err_capacity)
+{
+    uint32_t elem = get_u32(data + 12), count = get_u32(data + 16);
+    uint64_t expected = FIXED_HEADER + (uint64_t)count * TABLE_ENTRY + CRC_BYTES;
     const unsigned char *table = data + FIXED_HEADER;
     for (uint32_t t = 0; t < count; t++) {
         const unsigned char *entry = table + (size_t)t * TABLE_ENTRY;
@@ -251,32 +256,40 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
             if (dim == 0 || n > WEIGHTS_MAX_BYTES) {
                 snprintf(err, err_capacity, "%s is corrupted: tensor %u has dim %d = %u", path, (unsigned)t, d,
                          (unsigned)dim);
-                goto done;
+                return -1;
             }
         }
         if (memchr(entry, '\0', WEIGHTS_NAME_CAPACITY) == NULL) {
             snprintf(err, err_capacity, "%s is corrupted: tensor %u's name is not terminated", path, (unsigned)t);
-            goto done;
+            return -1;
         }
         expected += n * elem;
         if (expected > WEIGHTS_MAX_BYTES) {
             snprintf(err, err_capacity, "%s is corrupted: its header describes over %llu bytes", path,
                      (unsigned long long)WEIGHTS_MAX_BYTES);
-            goto done;
+            return -1;
         }
     }
     if (size != expected) {
         snprintf(err, err_capacity, "%s is %s: %zu bytes, but its header describes %llu", path,
                  size < expected ? "truncated" : "corrupted (bytes past the end)", size, (unsigned long long)expected);
-        goto done;
+        return -1;
     }
     uint32_t stored = get_u32(data + size - CRC_BYTES), computed = crc_of(data, size - CRC_BYTES);
     if (stored != computed) {
         snprintf(err, err_capacity, "%s is corrupted: CRC-32 is 0x%08x but the file says 0x%08x", path,
                  (unsigned)computed, (unsigned)stored);
-        goto done;
+        return -1;
     }
+    return 0;
+}
 
+/* The checked file's header values and tensors into set; -1 with a
+ * message (set freed) when the host runs out of memory. */
+static int decode(const char *path, const unsigned char *data, weights_set *set, char *err, size_t err_capacity)
+{
+    uint32_t elem = get_u32(data + 12), count = get_u32(data + 16);
+    const unsigned char *table = data + FIXED_HEADER;
     set->element_size = (int)elem;
     set->input_mean = get_value(data + 24, 8);
     set->input_std = get_value(data + 32, 8);
@@ -293,13 +306,24 @@ int weights_load(const char *path, weights_set *set, char *err, size_t err_capac
         if (w->values == NULL) {
             snprintf(err, err_capacity, "%s: out of memory", path);
             weights_free(set);
-            goto done;
+            return -1;
         }
         for (size_t i = 0; i < n; i++, p += elem)
             w->values[i] = get_value(p, elem);
     }
-    rc = 0;
-done:
+    return 0;
+}
+
+int weights_load(const char *path, weights_set *set, char *err, size_t err_capacity)
+{
+    memset(set, 0, sizeof *set);
+    size_t size;
+    unsigned char *data = read_all(path, &size, err, err_capacity);
+    if (data == NULL)
+        return -1;
+    int rc = -1;
+    if (check_header(path, data, size, err, err_capacity) == 0 && check_body(path, data, size, err, err_capacity) == 0)
+        rc = decode(path, data, set, err, err_capacity);
     free(data);
     return rc;
 }

@@ -17,7 +17,7 @@ typedef clcnn_conv_shape conv_shape;
 
 /* Rows of the GEMM view from which dA runs as a forward convolution with W
  * transposed (plan_backward). */
-#define DATA_FORWARD_MIN_ROWS 256
+#define DATA_AS_FORWARD_MIN_ROWS 256
 
 /* dW on CPUs: output pixels a work-group's items take together between
  * barriers (conv_backward_filter_blocked, conv_backward_filter's
@@ -36,14 +36,9 @@ static clcnn_status field_below(clcnn_context *ctx, const char *op, int walkthro
                        value, least, hint);
 }
 
-/* Checks a_prev, w and the params, and derives the output shape. */
-static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                  const clcnn_conv_params *p, int walkthrough, conv_shape *s)
+/* The params on their own: present, each field within its range. */
+static clcnn_status check_params(clcnn_context *ctx, const char *op, const clcnn_conv_params *p, int walkthrough)
 {
-    clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) ||
-        (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)))
-        return st;
     if (p == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
                            "%s: params is NULL; pass a clcnn_conv_params (clcnn_conv_params_default(stride, pad) "
@@ -68,6 +63,17 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
         if (fields[f].value < fields[f].least)
             return field_below(ctx, op, walkthrough, fields[f].field, fields[f].walkthrough_name, fields[f].value,
                                fields[f].least, fields[f].hint);
+    return CLCNN_OK;
+}
+
+/* Checks a_prev, w and the params, and derives the output shape. */
+static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                  const clcnn_conv_params *p, int walkthrough, conv_shape *s)
+{
+    clcnn_status st;
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) ||
+        (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)) || (st = check_params(ctx, op, p, walkthrough)))
+        return st;
     const size_t *ad = a_prev->dims, *wd = w->dims;
     const size_t groups = (size_t)p->groups;
     if (ad[3] % groups != 0 || wd[3] % groups != 0)
@@ -212,9 +218,9 @@ int clcnn__tile_for_width(int tuned, int width)
 }
 
 /* A forward tile's fixed work per reduction step (the index arithmetic
- * and the loads of W), in pixels' worth: on aspp_d2's 33-wide rows tiles
- * of 3, 4 and 6 pixels ran at per-pixel costs that fit 12 + t per tile of
- * t pixels. */
+ * and the loads of W), in pixels' worth: measured costs of tiles of
+ * several widths on one row fit FORWARD_TILE_OVERHEAD + t per tile of t
+ * pixels. */
 #define FORWARD_TILE_OVERHEAD 12
 
 /* The forward's tile along a row of `width` output pixels: all of it when
@@ -274,8 +280,8 @@ typedef struct forward_plan {
     size_t global[2], local[2];
 } forward_plan;
 
-static clcnn_status plan_forward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
-                                 const char *epilogue, forward_plan *f)
+static clcnn_status plan_tiled_forward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                       const char *epilogue, forward_plan *f)
 {
     const clcnn_tuning *t = &ctx->tuning;
     const int vec = clcnn__vector_for(t->conv_vector, s->out_group), tile = forward_tile(t->conv_forward_tile, s->n_W);
@@ -329,7 +335,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
     if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
         return st;
     forward_plan f;
-    if ((st = plan_forward(ctx, op, dt, &s, epilogue, &f)))
+    if ((st = plan_tiled_forward(ctx, op, dt, &s, epilogue, &f)))
         return st;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     return run_forward(ctx, op, &s, &f, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
@@ -364,11 +370,12 @@ static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
 typedef struct backward_plan {
     int data_dot;       /* dA by conv_backward_data_dot (few input channels) */
     int filter_by_rows; /* dW by conv_backward_filter_rows (few input channels) */
-    cl_kernel transpose, data, filter, filter_sum, bias, bias_sum;
+    cl_kernel reorder;  /* W for dA: transpose_weights, or turn_weights for dA as a forward */
+    cl_kernel data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
-    int data_forward;      /* dA by the forward kernel on dZ and W transposed (the GEMM view) */
+    int data_as_forward;   /* dA by the forward kernel on dZ and W reordered (turned, or transposed) */
     conv_shape data_shape; /* its shape: the layer's, input and output channels swapped */
     forward_plan data_plan;
     int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
@@ -379,27 +386,20 @@ typedef struct backward_plan {
     clcnn_depthwise_plan dw;
 } backward_plan;
 
-/* Builds every kernel and sizes every workspace the call needs, so that
- * nothing can fail once the first kernel is enqueued. */
-static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
-                                  int want_data, int want_filter, int want_bias, backward_plan *p)
+/* Elements of W (and of dW): f_h x f_w x in_group x n_C. */
+static size_t weight_count(const conv_shape *s)
+{
+    return (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
+}
+
+/* dA's kernels: which one runs, built, with W's reordered copy sized. */
+static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                       backward_plan *p)
 {
     const clcnn_tuning *t = &ctx->tuning;
-    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
-    const size_t elem = clcnn__dtype_size(dt);
-    const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
+    const size_t wt_bytes = weight_count(s) * clcnn__dtype_size(dt);
     char options[128];
     clcnn_status st;
-    p->depthwise = clcnn__depthwise_applies(s);
-    if (p->depthwise) {
-        if ((st = clcnn__depthwise_plan_backward(ctx, op, dt, s, want_data, want_filter, &p->dw)))
-            return st;
-        want_data = want_filter = 0;
-    }
-    /* With 4 input channels or fewer, a vector across them would be mostly
-     * empty: vectorise dA's reduction over the output channels instead,
-     * with at most 96 lanes of partial sums per work-item (12 AVX2
-     * registers for the CPU's 4-pixel tiles). */
     /* With many rows (a pointwise layer), dA = dZ W^T is a forward
      * convolution of dZ with W transposed to (1, 1, n_C, n_C_prev): the
      * forward kernel's tile, one vector of W per broadcast row value, where
@@ -411,25 +411,29 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
      * pads (f - 1) * dilation - pad, output dA's size. The forward kernel
      * runs it faster than the gather per input pixel (layers with few
      * input channels keep the dot products below). */
-    const int turned = want_data && !s->gemm_view && s->stride_h == 1 && s->stride_w == 1 &&
+    const int turned = !s->gemm_view && s->stride_h == 1 && s->stride_w == 1 &&
                        s->pad_top <= (s->f_h - 1) * s->dilation_h && s->pad_left <= (s->f_w - 1) * s->dilation_w &&
                        !(s->n_C_prev <= 4 && s->groups == 1);
-    p->data_forward = turned || (want_data && s->gemm_view && s->n_pixels >= DATA_FORWARD_MIN_ROWS);
+    p->data_as_forward = turned || (s->gemm_view && s->n_pixels >= DATA_AS_FORWARD_MIN_ROWS);
     /* With fewer rows and a reduction of a few vectors or more, dA is dot
      * products of rows of dZ and of W as it is: no transpose of W, which
      * for a fully connected layer is the largest tensor of the call. */
-    p->data_matrix = want_data && !p->data_forward && s->gemm_view && s->n_C >= 32;
-    p->data_dot = want_data && !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
+    p->data_matrix = !p->data_as_forward && s->gemm_view && s->n_C >= 32;
+    /* With 4 input channels or fewer, a vector across them would be mostly
+     * empty: vectorise dA's reduction over the output channels instead,
+     * with at most 96 lanes of partial sums per work-item (12 vector
+     * registers of 8 floats for a 4-pixel tile). */
+    p->data_dot = !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
-    if (p->data_forward) {
+    if (p->data_as_forward) {
         p->data_shape = clcnn__turned_shape(s);
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
-        if ((st = plan_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights",
-                                    &p->transpose)) ||
-            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
+        if ((st = plan_tiled_forward(ctx, op, dt, &p->data_shape, "", &p->data_plan)) ||
+            (st =
+                 clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights", &p->reorder)) ||
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, wt_bytes, &p->wt)))
             return st;
     } else if (p->data_matrix) {
         /* rows x channels vector accumulators plus one load per row: half
@@ -452,93 +456,134 @@ static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtyp
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data_dot",
                                     &p->data)))
             return st;
-    } else if (want_data) {
+    } else {
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "transpose_weights",
-                                    &p->transpose)) ||
+                                    &p->reorder)) ||
             (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data",
                                     &p->data)) ||
-            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, w_count * elem, &p->wt)))
+            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, wt_bytes, &p->wt)))
             return st;
     }
-    if (want_filter) {
-        p->vec_filter = clcnn__vector_for(t->conv_vector, s->out_group);
-        /* dW's chunks are whole output rows (m * n_H of them). */
-        const int out_rows = s->m * s->n_H;
-        /* The partial sums cost chunks x |dW| written and read again: on
-         * CPUs keep that within 3x what the reduction reads (A_prev and dZ).
-         * Deep layers, where dW is as large as the activations, get fewer
-         * chunks (res14: 5 instead of 16). GPUs need the chunks for
-         * parallelism and keep them until measured. */
-        const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
-        int max_chunks = t->filter_chunks;
-        if (cpu && (size_t)max_chunks > 3 * reads / w_count)
-            max_chunks = (int)(3 * reads / w_count);
-        p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
-        p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
-        /* Few input channels (an RGB or grey image), where the device table
-         * asks for it (filter_by_rows): a work-item takes a whole kernel row
-         * (f_w * n_C_prev values, contiguous in A_prev), as long as that
-         * tile stays about the size of the tuned one; the vector narrows to
-         * keep the accumulators in registers. Otherwise tiles of input
-         * channels at one tap, all of them when they fit. */
-        const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
-        p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows &&
-                            s->groups == 1 && s->dilation_w == 1;
-        if (p->filter_by_rows) {
-            while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
-                p->vec_filter /= 2;
-            snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
-                     p->vec_filter);
-        } else {
-            p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
-            snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
-        }
-        /* The GEMM view on CPUs: the pixels in blocks per work-group
-         * (conv_backward_filter_blocked), dW written directly. */
-        p->filter_blocked = cpu && s->gemm_view && !p->filter_by_rows;
-        if (p->filter_blocked) {
-            p->filter_chunks = 1;
-            const size_t used = strlen(options);
-            snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", FILTER_BLOCK_PIXELS);
-        }
-        /* Not for grouped layers: there the blocks ran slower on group28
-         * (8 channels per group) in most runs, and faster on rx50_g56 (4)
-         * in some. */
-        p->filter_block_rows = cpu && !p->filter_by_rows && s->groups == 1
-                                   ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1)
-                                   : 0;
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
-                                    p->filter_by_rows   ? "conv_backward_filter_rows"
-                                    : p->filter_blocked ? "conv_backward_filter_blocked"
-                                                        : "conv_backward_filter",
-                                    &p->filter)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
-                                    &p->filter_sum)))
-            return st;
-        if ((size_t)p->filter_chunks * w_count > INT_MAX)
-            return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
-                               "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
-                               "kernels can index; lower filter_chunks in CLCNN_TUNE or use smaller weights",
-                               op, p->filter_chunks, w_count, INT_MAX);
-        if (p->filter_chunks > 1 && (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS,
-                                                           (size_t)p->filter_chunks * w_count * elem, &p->filter_part)))
-            return st;
+    return CLCNN_OK;
+}
+
+/* dW's chunks: whole output rows (m * n_H of them), as many as the tuning
+ * allows. The partial sums cost chunks x |dW| written and read again: on
+ * CPUs keep that within 3x what the reduction reads (A_prev and dZ), so
+ * that deep layers, where dW is as large as the activations, get fewer
+ * chunks. GPUs need the chunks for parallelism and keep them until
+ * measured. */
+static void plan_filter_chunks(const clcnn_context *ctx, const conv_shape *s, backward_plan *p)
+{
+    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const size_t w_count = weight_count(s);
+    const int out_rows = s->m * s->n_H;
+    const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
+    int max_chunks = ctx->tuning.filter_bias_chunks;
+    if (cpu && (size_t)max_chunks > 3 * reads / w_count)
+        max_chunks = (int)(3 * reads / w_count);
+    p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
+    p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
+}
+
+/* dW's kernel and chunk sum, built, with the partial sums' workspace. */
+static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                         backward_plan *p)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const size_t w_count = weight_count(s);
+    char options[128];
+    clcnn_status st;
+    p->vec_filter = clcnn__vector_for(t->conv_vector, s->out_group);
+    plan_filter_chunks(ctx, s, p);
+    /* Few input channels (an RGB or grey image), where the device table
+     * asks for it (filter_by_rows): a work-item takes a whole kernel row
+     * (f_w * n_C_prev values, contiguous in A_prev), as long as that
+     * tile stays about the size of the tuned one; the vector narrows to
+     * keep the accumulators in registers. Otherwise tiles of input
+     * channels at one tap, all of them when they fit. */
+    const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
+    p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows && s->groups == 1 &&
+                        s->dilation_w == 1;
+    if (p->filter_by_rows) {
+        while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
+            p->vec_filter /= 2;
+        snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
+                 p->vec_filter);
+    } else {
+        p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
+        snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
     }
-    if (want_bias) {
-        p->vec_bias = clcnn__vector_for(t->conv_vector, s->n_C);
-        p->bias_chunk = chunk_size_for(s->n_pixels, t->filter_chunks, 256);
-        p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
-        snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
-        if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias",
-                                    &p->bias)) ||
-            (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks",
-                                    &p->bias_sum)) ||
-            (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS, (size_t)p->bias_chunks * s->n_C * elem,
-                                   &p->bias_part)))
-            return st;
+    /* The GEMM view on CPUs: the pixels in blocks per work-group
+     * (conv_backward_filter_blocked), dW written directly. */
+    p->filter_blocked = cpu && s->gemm_view && !p->filter_by_rows;
+    if (p->filter_blocked) {
+        p->filter_chunks = 1;
+        const size_t used = strlen(options);
+        snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", FILTER_BLOCK_PIXELS);
     }
+    /* Not for grouped layers, where the blocks were measured no faster. */
+    p->filter_block_rows = cpu && !p->filter_by_rows && s->groups == 1
+                               ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1)
+                               : 0;
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
+                                p->filter_by_rows   ? "conv_backward_filter_rows"
+                                : p->filter_blocked ? "conv_backward_filter_blocked"
+                                                    : "conv_backward_filter",
+                                &p->filter)) ||
+        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
+                                &p->filter_sum)))
+        return st;
+    if ((size_t)p->filter_chunks * w_count > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
+                           "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
+                           "kernels can index; lower filter_bias_chunks in CLCNN_TUNE or use smaller weights",
+                           op, p->filter_chunks, w_count, INT_MAX);
+    if (p->filter_chunks > 1 &&
+        (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_FILTER_PARTS,
+                               (size_t)p->filter_chunks * w_count * clcnn__dtype_size(dt), &p->filter_part)))
+        return st;
+    return CLCNN_OK;
+}
+
+/* db's kernel and chunk sum, built, with the partial sums' workspace. */
+static clcnn_status plan_backward_bias(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                       backward_plan *p)
+{
+    char options[128];
+    clcnn_status st;
+    p->vec_bias = clcnn__vector_for(ctx->tuning.conv_vector, s->n_C);
+    p->bias_chunk = chunk_size_for(s->n_pixels, ctx->tuning.filter_bias_chunks, 256);
+    p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
+    snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias", &p->bias)) ||
+        (st =
+             clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks", &p->bias_sum)) ||
+        (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS,
+                               (size_t)p->bias_chunks * s->n_C * clcnn__dtype_size(dt), &p->bias_part)))
+        return st;
+    return CLCNN_OK;
+}
+
+/* Builds every kernel and sizes every workspace the call needs, so that
+ * nothing can fail once the first kernel is enqueued. */
+static clcnn_status plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                  int want_data, int want_filter, int want_bias, backward_plan *p)
+{
+    clcnn_status st;
+    p->depthwise = clcnn__depthwise_applies(s);
+    if (p->depthwise) {
+        if ((st = clcnn__depthwise_plan_backward(ctx, op, dt, s, want_data, want_filter, &p->dw)))
+            return st;
+        want_data = want_filter = 0;
+    }
+    if ((want_data && (st = plan_backward_data(ctx, op, dt, s, p))) ||
+        (want_filter && (st = plan_backward_filter(ctx, op, dt, s, p))) ||
+        (want_bias && (st = plan_backward_bias(ctx, op, dt, s, p))))
+        return st;
     return CLCNN_OK;
 }
 
@@ -564,8 +609,114 @@ static clcnn_status reorder_weights(clcnn_context *ctx, const char *op, const co
      * group, POCL's per-group cost made the transpose a large part of dA on
      * deep layers. */
     const size_t local[3] = {16, 4, 1};
-    clcnn_status st = clcnn__set_args(ctx, op, p->transpose, args, (int)(sizeof args / sizeof args[0]));
-    return st ? st : clcnn__launch(ctx, op, p->transpose, 3, global, local);
+    clcnn_status st = clcnn__set_args(ctx, op, p->reorder, args, (int)(sizeof args / sizeof args[0]));
+    return st ? st : clcnn__launch(ctx, op, p->reorder, 3, global, local);
+}
+
+/* dA by the kernel the plan chose (the depthwise plan's excepted). */
+static clcnn_status run_backward_data(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                      const clcnn_tensor *dz, const clcnn_tensor *w, clcnn_tensor *da_prev)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    clcnn_status st;
+    if (p->data_as_forward)
+        return (st = reorder_weights(ctx, op, s, p, w))
+                   ? st
+                   : run_forward(ctx, op, &p->data_shape, &p->data_plan, dz->mem, p->wt, p->wt, da_prev->mem);
+    if (p->data_matrix) {
+        const clcnn_arg args[] = {CLCNN_ARG(dz->mem),     CLCNN_ARG(w->mem),      CLCNN_ARG(da_prev->mem),
+                                  CLCNN_ARG(s->n_pixels), CLCNN_ARG(s->n_C_prev), CLCNN_ARG(s->n_C)};
+        const size_t global[2] = {clcnn__div_up((size_t)s->n_pixels, (size_t)p->matrix_rows),
+                                  clcnn__div_up((size_t)s->n_C_prev, (size_t)p->matrix_channels)};
+        /* Neighbouring channel tiles share a group, while groups stay many. */
+        size_t along = 1;
+        while (along * 2 <= (size_t)t->conv_local && global[1] / (along * 2) * global[0] >= MIN_GROUPS)
+            along *= 2;
+        const size_t matrix_local[2] = {1, along};
+        st = clcnn__set_args(ctx, op, p->data, args, (int)(sizeof args / sizeof args[0]));
+        return st ? st : clcnn__launch(ctx, op, p->data, 2, global, matrix_local);
+    }
+    /* The gathers: a work-item per tile of input pixels along one stride
+     * residue's chain of a row. */
+    const int residues = s->stride_w < s->n_W_prev ? s->stride_w : s->n_W_prev;
+    const int per_residue = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w);
+    const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p->tile_data);
+    const size_t rows = (size_t)s->m * s->n_H_prev * residues * tiles;
+    const size_t local[2] = {(size_t)t->conv_local, 1};
+    if (p->data_dot) {
+        const clcnn_arg args[] = {CLCNN_ARG(dz->mem),        CLCNN_ARG(w->mem),   CLCNN_ARG(da_prev->mem),
+                                  CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+        const size_t global[2] = {rows, 1};
+        st = clcnn__set_args(ctx, op, p->data, args, (int)(sizeof args / sizeof args[0]));
+        return st ? st : clcnn__launch(ctx, op, p->data, 2, global, local);
+    }
+    const clcnn_arg args[] = {CLCNN_ARG(dz->mem),        CLCNN_ARG(p->wt),    CLCNN_ARG(da_prev->mem),
+                              CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
+    const size_t global[2] = {rows, (size_t)s->groups * clcnn__div_up((size_t)s->in_group, (size_t)p->vec_data)};
+    if ((st = reorder_weights(ctx, op, s, p, w)) ||
+        (st = clcnn__set_args(ctx, op, p->data, args, (int)(sizeof args / sizeof args[0]))))
+        return st;
+    return clcnn__launch(ctx, op, p->data, 2, global, local);
+}
+
+/* dW by the kernel the plan chose (the depthwise plan's excepted), its
+ * chunks summed where there are several. */
+static clcnn_status run_backward_filter(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                        const clcnn_tensor *a_prev, const clcnn_tensor *dz, clcnn_tensor *dw)
+{
+    clcnn_status st;
+    if (p->filter_blocked) {
+        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem),     CLCNN_ARG(dw->mem),
+                                  CLCNN_ARG(s->n_pixels), CLCNN_ARG(s->n_C_prev), CLCNN_ARG(s->n_C)};
+        const size_t global[2] = {clcnn__div_up((size_t)s->n_C_prev, (size_t)p->filter_rows),
+                                  clcnn__div_up((size_t)s->n_C, (size_t)p->vec_filter)};
+        /* Groups of up to 8 x 8 items share the blocks. */
+        const size_t most[2] = {8, 8};
+        size_t local[2];
+        blocked_groups(global, most, 1, MIN_GROUPS / 4, local);
+        st = clcnn__set_args(ctx, op, p->filter, args, (int)(sizeof args / sizeof args[0]));
+        return st ? st : clcnn__launch(ctx, op, p->filter, 2, global, local);
+    }
+    /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
+    const size_t tap_items = p->filter_by_rows
+                                 ? (size_t)s->f_h
+                                 : (size_t)s->f_h * s->f_w * clcnn__div_up((size_t)s->in_group, (size_t)p->filter_rows);
+    clcnn_arg args[] = {CLCNN_ARG(a_prev->mem),    CLCNN_ARG(dz->mem),         CLCNN_ARG(p->filter_part),
+                        CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p->filter_chunk), CLCNN_ARG(p->filter_block_rows)};
+    const int n_args = (int)(sizeof args / sizeof args[0]) - (p->filter_by_rows ? 1 : 0);
+    const size_t global[3] = {tap_items, (size_t)s->groups * clcnn__div_up((size_t)s->out_group, (size_t)p->vec_filter),
+                              (size_t)p->filter_chunks};
+    /* Items of one chunk share a group, up to conv_local of them (with
+     * barrier blocks, up to 8 x 8 across taps and channel vectors, which
+     * share the blocks), as long as there are groups enough for every
+     * core: a group per item costs POCL its per-group overhead on each
+     * of the many small items of a fully connected layer's dW. */
+    size_t local[3] = {1, 1, 1};
+    const size_t most[2] = {p->filter_block_rows ? 8 : (size_t)ctx->tuning.conv_local, p->filter_block_rows ? 8 : 1};
+    blocked_groups(global, most, global[2], MIN_GROUPS, local);
+    const int n = (int)(dw->count);
+    /* One chunk: its partial sums are dW itself. */
+    if (p->filter_chunks == 1)
+        args[2] = CLCNN_ARG(dw->mem);
+    if ((st = clcnn__set_args(ctx, op, p->filter, args, n_args)) ||
+        (st = clcnn__launch(ctx, op, p->filter, 3, global, local)))
+        return st;
+    return p->filter_chunks > 1 ? sum_chunks(ctx, op, p->filter_sum, p->filter_part, dw->mem, n, p->filter_chunks)
+                                : CLCNN_OK;
+}
+
+/* db: chunks of pixels summed per channel, then the chunks summed. */
+static clcnn_status run_backward_bias(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
+                                      const clcnn_tensor *dz, clcnn_tensor *db)
+{
+    const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p->bias_part), CLCNN_ARG(s->n_C), CLCNN_ARG(s->n_pixels),
+                              CLCNN_ARG(p->bias_chunk)};
+    const size_t global[2] = {clcnn__div_up((size_t)s->n_C, (size_t)p->vec_bias), (size_t)p->bias_chunks};
+    const size_t local[2] = {1, 1};
+    clcnn_status st;
+    if ((st = clcnn__set_args(ctx, op, p->bias, args, 5)) || (st = clcnn__launch(ctx, op, p->bias, 2, global, local)))
+        return st;
+    return sum_chunks(ctx, op, p->bias_sum, p->bias_part, db->mem, s->n_C, p->bias_chunks);
 }
 
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
@@ -601,101 +752,13 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
     if ((st = clcnn__conv_gpu_backward(ctx, op, &s, &gpu)))
         return st;
 
-    const clcnn_tuning *t = &ctx->tuning;
     if (p.depthwise && ((da_prev && (st = clcnn__depthwise_backward_data(ctx, op, &s, &p.dw, dz, w, da_prev))) ||
                         (dw && (st = clcnn__depthwise_backward_filter(ctx, op, &s, &p.dw, a_prev, dz, dw)))))
         return st;
-    if (da_prev && !p.depthwise) {
-        const int residues = s.stride_w < s.n_W_prev ? s.stride_w : s.n_W_prev;
-        const int per_residue = (int)clcnn__div_up((size_t)s.n_W_prev, (size_t)s.stride_w);
-        const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p.tile_data);
-        const size_t rows = (size_t)s.m * s.n_H_prev * residues * tiles;
-        const size_t local[2] = {(size_t)t->conv_local, 1};
-        if (p.data_forward) {
-            if ((st = reorder_weights(ctx, op, &s, &p, w)) ||
-                (st = run_forward(ctx, op, &p.data_shape, &p.data_plan, dz->mem, p.wt, p.wt, da_prev->mem)))
-                return st;
-        } else if (p.data_matrix) {
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),    CLCNN_ARG(w->mem),     CLCNN_ARG(da_prev->mem),
-                                      CLCNN_ARG(s.n_pixels), CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
-            const size_t global[2] = {clcnn__div_up((size_t)s.n_pixels, (size_t)p.matrix_rows),
-                                      clcnn__div_up((size_t)s.n_C_prev, (size_t)p.matrix_channels)};
-            /* Neighbouring channel tiles share a group, while groups stay many. */
-            size_t along = 1;
-            while (along * 2 <= (size_t)t->conv_local && global[1] / (along * 2) * global[0] >= MIN_GROUPS)
-                along *= 2;
-            const size_t matrix_local[2] = {1, along};
-            if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
-                (st = clcnn__launch(ctx, op, p.data, 2, global, matrix_local)))
-                return st;
-        } else if (p.data_dot) {
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(w->mem),   CLCNN_ARG(da_prev->mem),
-                                      CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
-            const size_t global[2] = {rows, 1};
-            if ((st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
-                (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
-                return st;
-        } else {
-            const clcnn_arg args[] = {CLCNN_ARG(dz->mem),       CLCNN_ARG(p.wt),     CLCNN_ARG(da_prev->mem),
-                                      CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
-            const size_t global[2] = {rows, (size_t)s.groups * clcnn__div_up((size_t)s.in_group, (size_t)p.vec_data)};
-            if ((st = reorder_weights(ctx, op, &s, &p, w)) ||
-                (st = clcnn__set_args(ctx, op, p.data, args, (int)(sizeof args / sizeof args[0]))) ||
-                (st = clcnn__launch(ctx, op, p.data, 2, global, local)))
-                return st;
-        }
-    }
-    if (dw && p.filter_blocked) {
-        const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem),    CLCNN_ARG(dw->mem),
-                                  CLCNN_ARG(s.n_pixels),  CLCNN_ARG(s.n_C_prev), CLCNN_ARG(s.n_C)};
-        const size_t global[2] = {clcnn__div_up((size_t)s.n_C_prev, (size_t)p.filter_rows),
-                                  clcnn__div_up((size_t)s.n_C, (size_t)p.vec_filter)};
-        /* Groups of up to 8 x 8 items share the blocks. */
-        const size_t most[2] = {8, 8};
-        size_t local[2];
-        blocked_groups(global, most, 1, MIN_GROUPS / 4, local);
-        if ((st = clcnn__set_args(ctx, op, p.filter, args, (int)(sizeof args / sizeof args[0]))) ||
-            (st = clcnn__launch(ctx, op, p.filter, 2, global, local)))
-            return st;
-    } else if (dw && !p.depthwise) {
-        /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
-        const size_t tap_items = p.filter_by_rows
-                                     ? (size_t)s.f_h
-                                     : (size_t)s.f_h * s.f_w * clcnn__div_up((size_t)s.in_group, (size_t)p.filter_rows);
-        clcnn_arg args[] = {CLCNN_ARG(a_prev->mem),   CLCNN_ARG(dz->mem),        CLCNN_ARG(p.filter_part),
-                            CLCNN_CONV_SHAPE_ARGS(s), CLCNN_ARG(p.filter_chunk), CLCNN_ARG(p.filter_block_rows)};
-        const int n_args = (int)(sizeof args / sizeof args[0]) - (p.filter_by_rows ? 1 : 0);
-        const size_t global[3] = {tap_items,
-                                  (size_t)s.groups * clcnn__div_up((size_t)s.out_group, (size_t)p.vec_filter),
-                                  (size_t)p.filter_chunks};
-        /* Items of one chunk share a group, up to conv_local of them (with
-         * barrier blocks, up to 8 x 8 across taps and channel vectors, which
-         * share the blocks), as long as there are groups enough for every
-         * core: a group per item costs POCL its per-group overhead on each
-         * of the many small items of a fully connected layer's dW. */
-        size_t local[3] = {1, 1, 1};
-        const size_t most[2] = {p.filter_block_rows ? 8 : (size_t)t->conv_local, p.filter_block_rows ? 8 : 1};
-        blocked_groups(global, most, global[2], MIN_GROUPS, local);
-        const int n = (int)(dw->count);
-        /* One chunk: its partial sums are dW itself. */
-        if (p.filter_chunks == 1)
-            args[2] = CLCNN_ARG(dw->mem);
-        if ((st = clcnn__set_args(ctx, op, p.filter, args, n_args)) ||
-            (st = clcnn__launch(ctx, op, p.filter, 3, global, local)) ||
-            (p.filter_chunks > 1 &&
-             (st = sum_chunks(ctx, op, p.filter_sum, p.filter_part, dw->mem, n, p.filter_chunks))))
-            return st;
-    }
-    if (db) {
-        const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p.bias_part), CLCNN_ARG(s.n_C), CLCNN_ARG(s.n_pixels),
-                                  CLCNN_ARG(p.bias_chunk)};
-        const size_t global[2] = {clcnn__div_up((size_t)s.n_C, (size_t)p.vec_bias), (size_t)p.bias_chunks};
-        const size_t local[2] = {1, 1};
-        if ((st = clcnn__set_args(ctx, op, p.bias, args, 5)) ||
-            (st = clcnn__launch(ctx, op, p.bias, 2, global, local)) ||
-            (st = sum_chunks(ctx, op, p.bias_sum, p.bias_part, db->mem, s.n_C, p.bias_chunks)))
-            return st;
-    }
+    if ((da_prev && !p.depthwise && (st = run_backward_data(ctx, op, &s, &p, dz, w, da_prev))) ||
+        (dw && !p.depthwise && (st = run_backward_filter(ctx, op, &s, &p, a_prev, dz, dw))) ||
+        (db && (st = run_backward_bias(ctx, op, &s, &p, dz, db))))
+        return st;
     return CLCNN_OK;
 }
 

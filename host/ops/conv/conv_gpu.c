@@ -1,8 +1,8 @@
 /* Convolution shaped for GPUs: forward, dA and dW (with db) as GEMMs whose
  * blocks are staged in local memory (conv_forward_local,
  * conv_backward_data_gemm, conv_backward_filter_gemm), where the tuning
- * table asks for them (conv_local_tiles, data_local_tiles,
- * filter_local_tiles: the GPU column). For each, the first blocking of a
+ * table asks for them (use_local_gemm_forward, use_local_gemm_data,
+ * use_local_gemm_filter: the GPU column). For each, the first blocking of a
  * list that this device runs is built: work-groups within its limit and
  * tiles within its local memory, both as the built kernel reports them
  * (CL_KERNEL_WORK_GROUP_SIZE, CL_KERNEL_LOCAL_MEM_SIZE with the tiles set).
@@ -141,7 +141,7 @@ clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const c
                                      const char *epilogue, clcnn_tensor *z, int *done)
 {
     *done = 0;
-    if (!ctx->tuning.conv_local_tiles)
+    if (!ctx->tuning.use_local_gemm_forward)
         return CLCNN_OK;
     /* Without a bias the kernel never reads b: any buffer stands in. */
     const cl_mem b_mem = b ? b->mem : w->mem;
@@ -196,7 +196,7 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     /* Where the __local tiles start in the arguments clcnn__conv_gpu_backward
      * passes: after three buffers and the shape, and for dW three ints more. */
     const cl_uint shape_args = (cl_uint)(sizeof(clcnn_arg[]){CLCNN_CONV_SHAPE_ARGS(*s)} / sizeof(clcnn_arg));
-    if (*da_prev && t->data_local_tiles) {
+    if (*da_prev && t->use_local_gemm_data) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group, 1,
                                 "", 3 + shape_args, &g)))
@@ -216,7 +216,7 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
             local_size(&g.blocking, plan->data_local);
         }
     }
-    if ((*dw || *db) && t->filter_local_tiles) {
+    if ((*dw || *db) && t->use_local_gemm_filter) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm", s->out_group,
                                 0, "", 3 + shape_args + 3, &g)))
@@ -230,7 +230,7 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
             if ((size_t)plan->splits * rows * s->n_C > INT_MAX)
                 return clcnn__fail(ctx, CLCNN_ERROR_SHAPE,
                                    "%s: dW's workspace of %d partial sums of %zu elements passes the %d elements "
-                                   "kernels can index; use smaller weights or filter_local_tiles=0 in CLCNN_TUNE",
+                                   "kernels can index; use smaller weights or use_local_gemm_filter=0 in CLCNN_TUNE",
                                    op, plan->splits, rows * s->n_C, INT_MAX);
             if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, g.options, "filter_sum_splits",
                                         &plan->filter_sum)) ||
