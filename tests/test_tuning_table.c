@@ -1,7 +1,8 @@
-/* The README's table of CLCNN_TUNE keys against host/runtime/tuning_table.h: the
- * same keys in the same order, each with the table's description and CPU
- * and GPU defaults, so that the documentation cannot drift from the code.
- * Usage: test_tuning_table README.md */
+/* The table of CLCNN_TUNE keys in docs/tuning.md against
+ * host/runtime/tuning_table.h: the same keys in the same order, each with the
+ * header's description and CPU and GPU defaults, so that the documentation
+ * cannot drift from the code.
+ * Usage: test_tuning_table docs/tuning.md */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static int split_row(char *line, char **cells, int capacity)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s README.md\n", argv[0]);
+        fprintf(stderr, "usage: %s docs/tuning.md\n", argv[0]);
         return 2;
     }
     FILE *fp = fopen(argv[1], "r");
@@ -69,13 +70,13 @@ int main(int argc, char **argv)
             break;
         char *cells[8];
         if (split_row(line, cells, 8) != 4) {
-            fprintf(stderr, "README row %zu of the key table does not have 4 cells: %s\n", row + 1, line);
+            fprintf(stderr, "%s: row %zu of the key table does not have 4 cells: %s\n", argv[1], row + 1, line);
             failures++;
             row++;
             continue;
         }
         if (row >= KEY_COUNT) {
-            fprintf(stderr, "README lists %s, which host/runtime/tuning_table.h does not have\n", cells[0]);
+            fprintf(stderr, "%s lists %s, which host/runtime/tuning_table.h does not have\n", argv[1], cells[0]);
             failures++;
             row++;
             continue;
@@ -87,8 +88,8 @@ int main(int argc, char **argv)
         const char *column[4] = {"key", "what it sets", "CPU default", "GPU default"};
         for (int c = 0; c < 4; c++)
             if (strcmp(cells[c], want[c]) != 0) {
-                fprintf(stderr, "README row %zu, column '%s': '%s', but host/runtime/tuning_table.h says '%s'\n", row + 1,
-                        column[c], cells[c], want[c]);
+                fprintf(stderr, "%s: row %zu, column '%s': '%s', but host/runtime/tuning_table.h says '%s'\n", argv[1],
+                        row + 1, column[c], cells[c], want[c]);
                 failures++;
             }
         row++;
@@ -99,9 +100,10 @@ int main(int argc, char **argv)
         return 1;
     }
     for (size_t k = row; k < KEY_COUNT; k++) {
-        fprintf(stderr, "README's key table lacks `%s` (row %zu of host/runtime/tuning_table.h)\n", keys[k].name, k + 1);
+        fprintf(stderr, "%s: the key table lacks `%s` (row %zu of host/runtime/tuning_table.h)\n", argv[1],
+                keys[k].name, k + 1);
         failures++;
     }
-    printf("%zu README rows against %zu keys: %d mismatches\n", row, (size_t)KEY_COUNT, failures);
+    printf("%s: %zu rows against %zu keys: %d mismatches\n", argv[1], row, (size_t)KEY_COUNT, failures);
     return failures != 0;
 }
