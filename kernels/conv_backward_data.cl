@@ -13,9 +13,10 @@
  * transpose_weights, run per call).
  * Grid: dim 0 = (image, row, residue, tile), dim 1 = (group, channel vector
  * of the group). */
-#ifndef CLCNN_COMMON_H
+#include "conv_common.h"
+/* Built on its own, the file holds both halves. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
 #define CLCNN_LOCAL_TILES 1
-#include "common.h"
 #endif
 
 /* The local-memory kernels below are built in programs of their own, as
@@ -295,6 +296,7 @@ __kernel void conv_backward_data_matrix(const __global real *dz, const __global 
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: dA as implicit GEMMs tiled in local memory ----
  * Input pixels fall into classes by their position modulo the stride:
  * class (a, b) holds the pixels (a + stride_h * uh, b + stride_w * uw),

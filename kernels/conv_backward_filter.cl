@@ -8,9 +8,10 @@
  * no atomics.
  * Grid: dim 0 = (tap, row tile), dim 1 = (group, channel vector of the
  * group), dim 2 = chunks. */
-#ifndef CLCNN_COMMON_H
+#include "conv_common.h"
+/* Built on its own, the file holds both halves. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
 #define CLCNN_LOCAL_TILES 1
-#include "common.h"
 #endif
 
 /* The local-memory kernels below are built in programs of their own, as
@@ -221,6 +222,7 @@ __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: dW (and db) as a split-K GEMM tiled in local memory ----
  * dW viewed as rows (kh, kw, cp) of the group's input channels x columns c
  * of its output channels, with k running over the n_pixels output pixels:

@@ -23,9 +23,7 @@
  * feeds every tap it has; the chunks' partial sums are then added in chunk
  * order by depthwise_filter_sum_chunks. Deterministic, no atomics.
  * Every kernel takes the shape as CONV_SHAPE_PARAMS (common.h). */
-#ifndef CLCNN_COMMON_H
-#include "common.h"
-#endif
+#include "conv_common.h"
 
 #ifndef TILE
 #define TILE 4

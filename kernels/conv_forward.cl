@@ -9,9 +9,10 @@
  * (HAS_BIAS) and applies a ReLU (RELU) before the one store of z.
  * Grid: dim 0 = (image, output row, tile of the row), dim 1 = (group,
  * channel vector of the group). */
-#ifndef CLCNN_COMMON_H
+#include "conv_common.h"
+/* Built on its own, the file holds both halves. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
 #define CLCNN_LOCAL_TILES 1
-#include "common.h"
 #endif
 
 /* The host builds the local-memory kernels below in programs of their own
@@ -164,6 +165,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: work-group tiles staged in local memory ----
  * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm;
  * the blocking is common.h's): blocks of GROUP_M pixels x GROUP_N

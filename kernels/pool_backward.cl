@@ -29,10 +29,7 @@
  * [bw * stride_w, +stride_w) can only be covered by window (bh, bw).
  * pool_backward_blocks writes whole blocks, so the block's pixels share
  * their one covering window, whose argmax is found once, in registers. */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_POOL 1
-#include "common.h"
-#endif
+#include "pool_common.h"
 
 /* Most windows that cover one input row (or column). */
 #define COVER_H ((WINDOW_H + STEP_H - 1) / STEP_H)

@@ -16,10 +16,7 @@
  * image (global pooling, where items with all of n_C would be too few to
  * share out), a VECTOR that divides n_C. It may pass the window and
  * strides as constants (POOL_F_H, ...) so that the window loops unroll. */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_POOL 1
-#include "common.h"
-#endif
+#include "pool_common.h"
 
 /* Item (g, t, r) covers output row r = i * n_H + h, pixels w0 = t * TILE_W
  * onwards (how many of the TILE_W exist is returned, 0 for the padding

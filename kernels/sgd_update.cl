@@ -3,9 +3,7 @@
  *   g = grad + weight_decay * param
  *   velocity = momentum * velocity + g     (WITH_VELOCITY=1)
  *   param -= lr * velocity                 (lr * g without velocity) */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 #ifndef WITH_VELOCITY
 #define WITH_VELOCITY 1

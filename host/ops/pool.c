@@ -260,7 +260,7 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
 
     int used = snprintf(p->options, sizeof p->options,
-                        "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
+                        "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
                         p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
     if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
@@ -275,7 +275,7 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
 }
 
 /* The shape arguments every kernel ends with (POOL_SHAPE_PARAMS in
- * kernels/common.h), for pool_shape s and pool_plan p. */
+ * kernels/pool_common.h), for pool_shape s and pool_plan p. */
 #define POOL_SHAPE_ARGS(s, p)                                                                                          \
     CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W),      \
         CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h), CLCNN_ARG((s).p.stride_w),              \

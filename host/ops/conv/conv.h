@@ -16,7 +16,7 @@ typedef struct clcnn_conv_shape {
 } clcnn_conv_shape;
 
 /* The shape arguments every conv kernel takes, in the order of
- * CONV_SHAPE_PARAMS in kernels/common.h. */
+ * CONV_SHAPE_PARAMS in kernels/conv_common.h. */
 #define CLCNN_CONV_SHAPE_ARGS(s)                                                                                       \
     CLCNN_ARG((s).m), CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C_prev), CLCNN_ARG((s).f_h),   \
         CLCNN_ARG((s).f_w), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W), CLCNN_ARG((s).stride_h),       \

@@ -1,0 +1,160 @@
+/* What pool_forward.cl and pool_backward.cl share. Items take VECTOR
+ * channels per load and TILE_W units along w; the host may pass the window and strides as constants.
+ *
+ * Every pooling kernel takes the layer's shape as these arguments, in this
+ * order (host/ops/pool.c passes them with POOL_SHAPE_ARGS). The window of
+ * output pixel (h, w) has f_h x f_w taps from input pixel
+ * (h * stride_h - pad_top, w * stride_w - pad_left); taps in the padding
+ * take no part (pad_bottom and pad_right only set the output's extent,
+ * which the host computes). count_include_pad: an average divides by
+ * f_h * f_w (1) or by the window's in-image taps (0). `channels` is how
+ * many channels one work-item takes. */
+#ifndef CLCNN_POOL_COMMON_H
+#define CLCNN_POOL_COMMON_H
+
+#include "common.h"
+
+#define POOL_SHAPE_PARAMS                                                          \
+    int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f_h, int f_w,       \
+        int stride_h, int stride_w, int pad_top, int pad_left,                     \
+        int count_include_pad, int channels
+/* A kernel's shape arguments, passed on to a helper that takes them. */
+#define POOL_SHAPE                                                                 \
+    n_H_prev, n_W_prev, n_C, n_H, n_W, f_h, f_w, stride_h, stride_w, pad_top,      \
+        pad_left, count_include_pad, channels
+
+#ifndef VECTOR
+#define VECTOR 4
+#endif
+#ifndef TILE_W
+#define TILE_W 4
+#endif
+/* Vectors of channels an average pool's tap reads at once (pool_forward.cl);
+ * the host passes more only where every item's channels are a multiple of
+ * CHANNEL_BLOCK * VECTOR and no vector is a tail. */
+#ifndef CHANNEL_BLOCK
+#define CHANNEL_BLOCK 1
+#endif
+/* The host passes POOL_F_H, POOL_F_W, POOL_STRIDE_H and POOL_STRIDE_W
+ * together, or none of them. Loops over a window's taps (or over the
+ * windows that cover a pixel) then run to the constant most there can be
+ * and unroll, a guard inside skipping what does not exist; with sizes
+ * known only at run time they run to the count itself, so that a large
+ * window with few taps in the image, or few windows over a pixel, costs
+ * only those (global pooling would otherwise test a window's worth of
+ * guards per pixel). */
+#ifdef POOL_F_H
+#define WINDOW_H POOL_F_H
+#define WINDOW_W POOL_F_W
+#define STEP_H POOL_STRIDE_H
+#define STEP_W POOL_STRIDE_W
+#define UNROLL_WINDOW _Pragma("unroll")
+#define LOOP_BOUND(most, count) (most)
+#else
+#define WINDOW_H f_h
+#define WINDOW_W f_w
+#define STEP_H stride_h
+#define STEP_W stride_w
+#define UNROLL_WINDOW
+#define LOOP_BOUND(most, count) (count)
+#endif
+/* POOL_PADDED=0 (the host's choice when every pad is 0): every window lies
+ * inside the image, and the clipping below compiles away. */
+#ifndef POOL_PADDED
+#define POOL_PADDED 1
+#endif
+#if POOL_PADDED
+#define PAD_TOP pad_top
+#define PAD_LEFT pad_left
+#else
+#define PAD_TOP 0
+#define PAD_LEFT 0
+#endif
+
+/* The in-image taps of one axis of a window whose first tap is at input
+ * position `start` (negative in the padding), of f taps, over an axis of
+ * n: the first of them and their number. Each pad is less than the window,
+ * so at least one tap is in the image. */
+int2 in_image(int start, int f, int n)
+{
+#if POOL_PADDED
+    const int first = max(0, -start);
+    return (int2)(first, min(f, n - start) - first);
+#else
+    return (int2)(0, f);
+#endif
+}
+
+/* What an average over a window with rows x cols taps in the image divides
+ * by (the host refuses windows whose taps overflow an int). */
+#if POOL_PADDED
+#define DIVISOR(rows, cols) ((real)(count_include_pad ? WINDOW_H * WINDOW_W : (rows) * (cols)))
+#else
+#define DIVISOR(rows, cols) ((real)(WINDOW_H * WINDOW_W))
+#endif
+
+#if VECTOR == 1
+#define VSUFFIX
+#else
+#define VSUFFIX VECTOR
+#endif
+typedef VREAL(VECTOR) vreal;
+#ifdef CLCNN_FP64
+#define MASK_BASE long
+#else
+#define MASK_BASE int
+#endif
+/* Integer vector whose lanes match vreal's in size: what comparisons of
+ * vreal give and what select() takes. (select(), not the equivalent
+ * vector ?:, which Oclgrind runs wrongly on long vectors.) */
+typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
+
+/* CHANNEL_TAIL unset: VECTOR divides n_C, so every vector an item touches
+ * starts at an element offset that is a multiple of VECTOR, and buffers
+ * are aligned to at least 128 bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN is at
+ * least the size of long16): realN accesses through vector pointers are
+ * aligned.
+ * CHANNEL_TAIL set (CPUs, where an item owns all n_C channels of its
+ * pixels, when VECTOR does not divide n_C): the last vector of a pixel
+ * starts at n_C - VECTOR and overlaps the one before it, so that the tail
+ * runs at full width instead of every channel taking the scalar path. The
+ * lanes are independent, so the overlap is written twice with the same
+ * bits, by the same item. Accesses are then unaligned: vloadN / vstoreN. */
+#ifdef CHANNEL_TAIL
+#define VECTOR_AT(c, end) min(c, (end) - VECTOR)
+#define LOAD(p) VLOAD(VECTOR)(0, p)
+#define STORE(v, p) VSTORE(VECTOR)(v, 0, p)
+#else
+#define VECTOR_AT(c, end) (c)
+#define LOAD(p) (*(const __global vreal *)(p))
+#endif
+/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
+ * be aligned): the host asks for non-temporal stores when the call moves
+ * more data than the cache holds, so that the output would not stay cached
+ * anyway; they save reading each output line before overwriting it. */
+#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
+#ifdef __has_builtin
+#if __has_builtin(__builtin_nontemporal_store)
+#define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
+#endif
+#endif
+#endif
+#ifndef STORE
+#define STORE(v, p) (*(__global vreal *)(p) = (v))
+#endif
+
+/* First output index whose window (start o*stride - pad, length f) covers
+ * input position x, and the last; empty when lo > hi. Clamped before the
+ * division because C division truncates toward zero. */
+int cover_lo(int x, int pad, int f, int stride)
+{
+    int t = x + pad - f + 1;
+    return t <= 0 ? 0 : (t + stride - 1) / stride;
+}
+int cover_hi(int x, int pad, int stride, int n_out)
+{
+    int t = (x + pad) / stride;
+    return min(t, n_out - 1);
+}
+
+#endif
