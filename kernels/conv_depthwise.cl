@@ -95,9 +95,9 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 
 /* CHANNELS (n_C, passed by the host for the forward): the pixel pitches
  * as constants, so that a tile's column, tap and output offsets are
- * immediates: as run-time values they took a register each, more than a
- * CPU without AVX-512 has to spare next to the window's columns, and were
- * reloaded from the stack in the inner loop. */
+ * immediates: as run-time values they take a register each, more than a
+ * CPU with 16 vector registers has to spare next to the window's columns,
+ * and are reloaded from the stack in the inner loop. */
 #ifdef CHANNELS
 #define PITCH_OUT CHANNELS
 #define PITCH_IN (CHANNELS / MULTIPLIER)
