@@ -54,4 +54,19 @@ typedef int idx_t;
 #define VSTORE_8 vstore8
 #define VSTORE_16 vstore16
 
+
+/* STORE_OUTPUT(v, p): stores v, a vreal of the including kernel, at p.
+ * With STREAM_STORES (the host's choice, clcnn__stream_stores, for an
+ * output too large to stay in a CPU's caches) the stores are non-temporal:
+ * they skip reading each line before overwriting it. Such stores must be
+ * aligned, so the host asks only where every store is aligned to a vreal. */
+#if defined(STREAM_STORES) && defined(__has_builtin)
+#if __has_builtin(__builtin_nontemporal_store)
+#define STORE_OUTPUT(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
+#endif
+#endif
+#ifndef STORE_OUTPUT
+#define STORE_OUTPUT(v, p) VSTORE(VECTOR)(v, 0, p)
+#endif
+
 #endif

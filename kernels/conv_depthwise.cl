@@ -78,19 +78,6 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define INPUT_TAIL(pixel, c, lanes) input_lanes(pixel, c, lanes)
 #endif
 
-/* Stores of whole vectors of z and dA: non-temporal where the host asks
- * (STREAM_STORES, for outputs too large to stay in a CPU's cache, where
- * they save reading each line before overwriting it). Such stores must be
- * aligned: the host asks only when VECTOR divides the channels. */
-#if defined(STREAM_STORES) && defined(__has_builtin)
-#if __has_builtin(__builtin_nontemporal_store)
-#define STORE_OUT(v, p) __builtin_nontemporal_store((v), (__global vreal *)(p))
-#endif
-#endif
-#ifndef STORE_OUT
-#define STORE_OUT(v, p) VSTORE(VECTOR)(v, 0, p)
-#endif
-
 /* ---- forward ---- */
 
 /* CHANNELS (n_C, passed by the host for the forward): the pixel pitches
@@ -211,7 +198,7 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
                 vreal v = acc[t];                                                    \
                 EPILOGUE(v);                                                         \
                 if (lanes == VECTOR)                                                 \
-                    STORE_OUT(v, out + (idx_t)t * PITCH_OUT + c);                    \
+                    STORE_OUTPUT(v, out + (idx_t)t * PITCH_OUT + c);                    \
                 else                                                                 \
                     STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);            \
             }                                                                        \
@@ -413,7 +400,7 @@ __kernel void depthwise_backward_data(const __global real *dz, const __global re
                 const vreal v = FOLD(acc[t]);
                 __global real *pixel = out + (idx_t)t * stride_w * n_C_prev + c;
                 if (lanes == VECTOR)
-                    STORE_OUT(v, pixel);
+                    STORE_OUTPUT(v, pixel);
                 else
                     STORE_TAIL(v, pixel, lanes);
             }

@@ -127,20 +127,7 @@ typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 #else
 #define VECTOR_AT(c, end) (c)
 #define LOAD(p) (*(const __global vreal *)(p))
-#endif
-/* STREAM_STORES (never with CHANNEL_TAIL: non-temporal vector stores must
- * be aligned): the host asks for non-temporal stores when the call moves
- * more data than the cache holds, so that the output would not stay cached
- * anyway; they save reading each output line before overwriting it. */
-#if defined(STREAM_STORES) && !defined(CHANNEL_TAIL)
-#ifdef __has_builtin
-#if __has_builtin(__builtin_nontemporal_store)
-#define STORE(v, p) __builtin_nontemporal_store((vreal)(v), (__global vreal *)(p))
-#endif
-#endif
-#endif
-#ifndef STORE
-#define STORE(v, p) (*(__global vreal *)(p) = (v))
+#define STORE(v, p) STORE_OUTPUT(v, p)
 #endif
 
 /* First output index whose window (start o*stride - pad, length f) covers

@@ -200,11 +200,8 @@ typedef struct pool_plan {
  * channels (two or four SIMD registers); all of n_C per item, so that an
  * item reads whole pixels in address order, which the hardware prefetchers
  * follow far better than items that each take a slice of every pixel; and 4 units
- * along w per item to amortise its index arithmetic. An output of an
- * eighth of the cache or more is written with non-temporal stores: with
- * the inputs streaming through it would mostly be evicted before its next
- * use anyway, and those stores skip reading each output line before
- * overwriting it. When the output has one pixel per image (global
+ * along w per item to amortise its index arithmetic. A large output is
+ * written with non-temporal stores (clcnn__stream_stores). When the output has one pixel per image (global
  * pooling), items of all of n_C would number only m, too few to share
  * among the cores: there an item takes one vector of channels, as on GPUs.
  * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
@@ -253,11 +250,8 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     p->local = t->pool_local;
     p->cpu_rows = cpu;
     p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
-    cl_ulong cache = 0;
-    if (cpu)
-        clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
-    /* Non-temporal vector stores need aligned addresses, which a tail breaks. */
-    const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
+    /* A tail's overlapping vectors are unaligned. */
+    const int stream = clcnn__stream_stores(ctx, out_bytes, !tail);
 
     int used = snprintf(p->options, sizeof p->options,
                         "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
