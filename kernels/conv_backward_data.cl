@@ -163,10 +163,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
  * along which both dZ[pixel][c] and W[kh][kw][cp][c] are contiguous, keeping
  * TILE_PIXELS x CHANNELS_PREV vector partial sums that are added up lane by
  * lane (in a fixed order) at the end. W is read as it is, not transposed. */
-#ifndef CHANNELS_PREV
-#define CHANNELS_PREV 1
-#endif
-
+/* The sum of v's lanes in lane order. */
 real sum_lanes(vreal v)
 {
     union { vreal v; real s[VECTOR]; } u;
@@ -176,6 +173,13 @@ real sum_lanes(vreal v)
         total += u.s[l];
     return total;
 }
+
+/* CHANNELS_PREV (n_C_prev) changes results, so it has no default: the
+ * kernel is compiled only where the host passes it. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
+#define CHANNELS_PREV 1
+#endif
+#ifdef CHANNELS_PREV
 
 #define ACCUMULATE_DOT(LOAD, C_BEGIN, C_END)                                         \
     for (int c = C_BEGIN; c < C_END; c += VECTOR) {                                  \
@@ -239,6 +243,7 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         }
     }
 }
+#endif /* CHANNELS_PREV */
 
 /* ---- the GEMM view (fully connected, pointwise 1x1; host/ops/conv/conv.c) ----
  * There dA is a matrix product, dA (rows x k_count) = dZ (rows x n) times

@@ -108,11 +108,15 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
  * skip the terms whose tap falls outside. The same chunks and the same
  * order over pixels as conv_backward_filter.
  * Grid: dim 0 = kh, dim 1 = channel vectors, dim 2 = chunks. */
-#ifndef CHANNELS_PREV
+/* CHANNELS_PREV (n_C_prev) and ROW_LEN change results, so they have no
+ * default: the kernel is compiled only where the host passes them. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
 #define CHANNELS_PREV 1
-#endif
-#ifndef ROW_LEN
 #define ROW_LEN (5 * CHANNELS_PREV)
+#endif
+#ifdef CHANNELS_PREV
+#ifndef ROW_LEN
+#error "ROW_LEN must be passed with -D along with CHANNELS_PREV"
 #endif
 
 /* acc[t] += a[pixel wo, tap t] * dZ[pixel wo, c0 : c0 + VECTOR] for the
@@ -172,6 +176,7 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
             STORE_TAIL(acc[t], out + (idx_t)t * n_C, lanes);
     }
 }
+#endif /* CHANNELS_PREV */
 
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
 

@@ -34,17 +34,24 @@
 /* Output channels per input channel (n_C / n_C_prev), a constant so that
  * c / MULTIPLIER compiles to a shift or a multiply. */
 #ifndef MULTIPLIER
+#ifdef CLCNN_COMPILE_ALONE
 #define MULTIPLIER 1
+#else
+#error "MULTIPLIER must be passed with -D"
 #endif
-/* f_w as a constant: dW's accumulators (the host always passes it there),
- * and forward's and dA's window, passed with STRIDE_W and DILATION_W
- * where a tile's input columns fit in registers. */
+#endif
+/* f_w as a constant: dW's accumulators, and forward's and dA's window
+ * where the host passes STRIDE_W, DILATION_W and FILTER_H with it (a
+ * tile's input columns fit in registers). */
 #ifndef FILTER_W
+#ifdef CLCNN_COMPILE_ALONE
 #define FILTER_W 3
+#else
+#error "FILTER_W must be passed with -D"
 #endif
-/* f_h as a constant, with the window along w: forward's kernel rows. */
-#ifndef FILTER_H
-#define FILTER_H 3
+#endif
+#if defined(STRIDE_W) && !(defined(FILTER_H) && defined(DILATION_W))
+#error "STRIDE_W must be passed with FILTER_H and DILATION_W"
 #endif
 #ifndef KH_BLOCK
 #define KH_BLOCK 3

@@ -37,7 +37,11 @@
 /* Element type of the argmax workspace: uchar holds the positions of
  * windows of up to 256 taps; the host passes int for larger ones. */
 #ifndef ARGMAX_TYPE
+#ifdef CLCNN_COMPILE_ALONE
 #define ARGMAX_TYPE uchar
+#else
+#error "ARGMAX_TYPE must be passed with -D"
+#endif
 #endif
 typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 

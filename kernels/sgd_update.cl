@@ -6,7 +6,11 @@
 #include "common.h"
 
 #ifndef WITH_VELOCITY
+#ifdef CLCNN_COMPILE_ALONE
 #define WITH_VELOCITY 1
+#else
+#error "WITH_VELOCITY must be passed with -D"
+#endif
 #endif
 
 __kernel void sgd_update(__global real *param, const __global real *grad,

@@ -262,8 +262,8 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
                          q->stride_h, q->stride_w);
     /* Positions in a window run to f_h * f_w - 1; uchar holds them up to 256 taps. */
     p->argmax_bytes = (long long)q->f_h * q->f_w > 256 ? sizeof(cl_int) : 1;
-    if (p->argmax_bytes != 1)
-        used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DARGMAX_TYPE=int");
+    used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DARGMAX_TYPE=%s",
+                     p->argmax_bytes == 1 ? "uchar" : "int");
     if (stream)
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }

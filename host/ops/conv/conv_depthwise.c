@@ -95,13 +95,12 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
     p->global[0] = clcnn__div_up(vectors, per_item);
     p->global[1] = tiles;
     p->global[2] = rows;
-    int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d", p->tile, p->vector,
-                        s->n_C / s->n_C_prev);
+    int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d", p->tile,
+                        p->vector, s->n_C / s->n_C_prev, s->f_w);
     p->window = window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w);
     if (p->window)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
-                         " -DFILTER_H=%d -DFILTER_W=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->f_w, s->stride_w,
-                         s->dilation_w);
+                         " -DFILTER_H=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->stride_w, s->dilation_w);
     if (clcnn__stream_stores(ctx, out_bytes, n_channels % p->vector == 0))
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
