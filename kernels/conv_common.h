@@ -4,6 +4,7 @@
 #define CLCNN_CONV_COMMON_H
 
 #include "common.h"
+#include "shape_params.h"
 
 /* Loads n < N lanes of a vector (the channel tail), zero in the rest, and
  * stores the first n lanes. Lanes go through a union rather than vloadN /
@@ -47,16 +48,9 @@
 #define RELU_OF_8 RELU_OF_LANES
 #define RELU_OF_16 RELU_OF_LANES
 
-/* Every conv kernel takes the layer's shape as these arguments, in this
- * order (host/ops/conv/conv.c passes them with CONV_SHAPE_ARGS). Tap (kh, kw) of
- * output pixel (h, w) reads input pixel (h * stride_h - pad_top +
- * kh * dilation_h, w * stride_w - pad_left + kw * dilation_w); group g maps
- * input channels [g, g + 1) * n_C_prev / groups to output channels
- * [g, g + 1) * n_C / groups, and w is (f_h, f_w, n_C_prev / groups, n_C). */
-#define CONV_SHAPE_PARAMS                                                          \
-    int m, int n_H_prev, int n_W_prev, int n_C_prev, int f_h, int f_w, int n_C,    \
-        int n_H, int n_W, int stride_h, int stride_w, int pad_top, int pad_left,  \
-        int dilation_h, int dilation_w, int groups
+/* Every conv kernel takes the layer's shape as these arguments
+ * (CLCNN_CONV_SHAPE in shape_params.h, which the host's list expands too). */
+#define CONV_SHAPE_PARAMS CLCNN_CONV_SHAPE(CLCNN_SHAPE_PARAM, CLCNN_COMMA, , )
 
 /* Declares the vector register tile acc[n], at 0. */
 #define VECTOR_TILE_ZERO(acc, n)                                                   \

@@ -1,27 +1,17 @@
 /* What pool_forward.cl and pool_backward.cl share. Items take VECTOR
- * channels per load and TILE_W units along w; the host may pass the window and strides as constants.
- *
- * Every pooling kernel takes the layer's shape as these arguments, in this
- * order (host/ops/pool.c passes them with POOL_SHAPE_ARGS). The window of
- * output pixel (h, w) has f_h x f_w taps from input pixel
- * (h * stride_h - pad_top, w * stride_w - pad_left); taps in the padding
- * take no part (pad_bottom and pad_right only set the output's extent,
- * which the host computes). count_include_pad: an average divides by
- * f_h * f_w (1) or by the window's in-image taps (0). `channels` is how
- * many channels one work-item takes. */
+ * channels per load and TILE_W units along w; the host may pass the window
+ * and strides as constants. */
 #ifndef CLCNN_POOL_COMMON_H
 #define CLCNN_POOL_COMMON_H
 
 #include "common.h"
+#include "shape_params.h"
 
-#define POOL_SHAPE_PARAMS                                                          \
-    int n_H_prev, int n_W_prev, int n_C, int n_H, int n_W, int f_h, int f_w,       \
-        int stride_h, int stride_w, int pad_top, int pad_left,                     \
-        int count_include_pad, int channels
+/* Every pooling kernel takes the layer's shape as these arguments
+ * (CLCNN_POOL_SHAPE in shape_params.h, which the host's list expands too). */
+#define POOL_SHAPE_PARAMS CLCNN_POOL_SHAPE(CLCNN_SHAPE_PARAM, CLCNN_COMMA, , )
 /* A kernel's shape arguments, passed on to a helper that takes them. */
-#define POOL_SHAPE                                                                 \
-    n_H_prev, n_W_prev, n_C, n_H, n_W, f_h, f_w, stride_h, stride_w, pad_top,      \
-        pad_left, count_include_pad, channels
+#define POOL_SHAPE CLCNN_POOL_SHAPE(CLCNN_SHAPE_NAME, CLCNN_COMMA, , )
 
 #ifndef VECTOR
 #define VECTOR 4

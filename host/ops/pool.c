@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "internal.h"
+/* The kernels' shape arguments, one list for both sides. */
+#include "../../kernels/shape_params.h"
 
 /* Up to this many input elements, max pool backward with overlapping
  * windows skips the argmax pass and rescans the windows: its launch costs
@@ -253,9 +255,8 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     /* A tail's overlapping vectors are unaligned. */
     const int stream = clcnn__stream_stores(ctx, out_bytes, !tail);
 
-    int used = snprintf(p->options, sizeof p->options,
-                        "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
-                        p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
+    int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s",
+                        p->vector, p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
     if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
                          " -DPOOL_F_H=%d -DPOOL_F_W=%d -DPOOL_STRIDE_H=%d -DPOOL_STRIDE_W=%d", q->f_h, q->f_w,
@@ -268,13 +269,14 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
 
-/* The shape arguments every kernel ends with (POOL_SHAPE_PARAMS in
- * kernels/pool_common.h), for pool_shape s and pool_plan p. */
-#define POOL_SHAPE_ARGS(s, p)                                                                                          \
-    CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W),      \
-        CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h), CLCNN_ARG((s).p.stride_w),              \
-        CLCNN_ARG((s).p.pad_top), CLCNN_ARG((s).p.pad_left), CLCNN_ARG((s).p.count_include_pad),                       \
-        CLCNN_ARG((p).channels)
+/* The shape arguments every kernel ends with, for pool_shape s and
+ * pool_plan p: expanded from the list the kernels' POOL_SHAPE_PARAMS
+ * expands (kernels/shape_params.h). */
+#define POOL_ARG_SHAPE(shape, plan, name) (shape).name
+#define POOL_ARG_PARAMS(shape, plan, name) (shape).p.name
+#define POOL_ARG_PLAN(shape, plan, name) (plan).name
+#define POOL_SHAPE_ARG(shape, plan, where, name) CLCNN_ARG(POOL_ARG_##where(shape, plan, name))
+#define POOL_SHAPE_ARGS(s, p) CLCNN_POOL_SHAPE(POOL_SHAPE_ARG, CLCNN_COMMA, s, p)
 
 /* Enqueues `kernel` over channel groups x (units / tile) x rows. */
 static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan *p, cl_kernel kernel,

@@ -22,4 +22,5 @@
     H(common)                                                                                                          \
     H(conv_common)                                                                                                     \
     H(local_gemm)                                                                                                      \
-    H(pool_common)
+    H(pool_common)                                                                                                     \
+    H(shape_params)

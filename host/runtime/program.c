@@ -134,8 +134,9 @@ static char *load_source(clcnn_context *ctx, const char *op, const char *file, i
         char *piece = NULL;
         if (include_name(line, end, name, sizeof name)) {
             if (depth == MAX_INCLUDE_DEPTH) {
-                *st = clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD, "%s: kernels/%s: includes nest deeper than %d (a cycle?)",
-                                  op, file, MAX_INCLUDE_DEPTH);
+                *st =
+                    clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
+                                "%s: kernels/%s: includes nest deeper than %d (a cycle?)", op, file, MAX_INCLUDE_DEPTH);
                 break;
             }
             piece = load_source(ctx, op, name, depth + 1, &piece_length, st);
