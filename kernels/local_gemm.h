@@ -10,7 +10,9 @@
  * MICRO_M x MICRO_N register tile from them, rows THREADS_M and columns
  * THREADS_N apart, so that neighbouring items read neighbouring local
  * words and write neighbouring columns. The host decides the blocking (-D)
- * and A_STRIDE, which each kernel defaults to what its stores need. */
+ * and A_STRIDE, which each kernel defaults to what its stores need. Each
+ * kernel takes its two tiles as its last two arguments, where the host
+ * sets them (host/ops/conv/conv_gpu.c, set_tiles). */
 #ifndef CLCNN_LOCAL_GEMM_H
 #define CLCNN_LOCAL_GEMM_H
 
