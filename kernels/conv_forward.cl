@@ -57,11 +57,22 @@ DEFINE_VECTOR_HELPERS()
                 acc[t] += a_prev[off[t] + c] * wv;                                   \
     }
 
+/* A tile is TILE_PIXELS neighbouring output pixels of one output row. The
+ * last tile of a row, when partial, moves left to end at the row's end and
+ * computes a whole tile, storing only the pixels it owns (from `owned` on):
+ * the pixels it recomputes get the same sums in the same order from the
+ * tile before, and a whole tile runs the bounds-free path, where a partial
+ * one would take the masked path for every tap.
+ * Taps kw in [kw_lo, kw_hi] are inside the input for every pixel of a full
+ * tile: over them a window row is bounds-free. Without dilation or groups,
+ * their (kw, c) pairs are one contiguous run of a_prev and of W; otherwise
+ * each tap is a run of its group's channels. The few taps outside (at the
+ * image's left and right edges) and partial tiles (the end of a row) take
+ * the masked path. */
 __kernel void conv_forward(const __global real *a_prev, const __global real *w,
                            const __global real *b, __global real *z, CONV_SHAPE_PARAMS)
 {
     const int in_group = n_C_prev / groups, out_group = n_C / groups;
-    /* A tile is TILE_PIXELS neighbouring output pixels of one output row. */
     const int w_tiles = (n_W + TILE_PIXELS - 1) / TILE_PIXELS;
     int q = get_global_id(0);
     int w0 = (q % w_tiles) * TILE_PIXELS;
@@ -74,23 +85,11 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         return;
     const int c0 = g * out_group + c_in_group;
     const int lanes = min(out_group - c_in_group, VECTOR);
-    /* The last tile of a row, when partial, moves left to end at the row's
-     * end and computes a whole tile, storing only the pixels it owns
-     * (from `owned` on): the pixels it recomputes get the same sums in the
-     * same order from the tile before, and a whole tile runs the
-     * bounds-free path below, where a partial one would take the masked
-     * path for every tap. */
     const int owned = n_W >= TILE_PIXELS ? max(0, w0 + TILE_PIXELS - n_W) : 0;
     w0 -= owned;
     const int n_pix = min(TILE_PIXELS, n_W - w0);
     const int iw_first = w0 * stride_w - pad_left; /* pixel 0's window, tap 0 */
     const int pix_step = stride_w * n_C_prev;       /* between neighbouring pixels' windows */
-    /* Taps kw in [kw_lo, kw_hi] are inside the input for every pixel of a
-     * full tile: over them a window row is bounds-free. Without dilation
-     * or groups, their (kw, c) pairs are one contiguous run of a_prev and
-     * of W; otherwise each tap is a run of its group's channels. The few
-     * taps outside (at the image's left and right edges) and partial tiles
-     * (the end of a row) take the masked path. */
     const int right = n_W_prev - 1 - (iw_first + (TILE_PIXELS - 1) * stride_w);
     const int kw_lo = n_pix < TILE_PIXELS ? f_w : iw_first >= 0 ? 0 : (dilation_w - 1 - iw_first) / dilation_w;
     const int kw_hi = right < 0 ? -1 : min(f_w - 1, right / dilation_w);
