@@ -67,6 +67,33 @@ __kernel void turn_weights(const __global real *w, __global real *wt, int f_h, i
     wt[((idx_t)turned * out_group + k) * n_C_prev + g * in_group + cp] = w[((idx_t)tap * in_group + cp) * n_C + c];
 }
 
+/* The row of dZ (as an index of its pixels' rows, m * n_H) that reaches
+ * input row hp of image i through kernel row kh, one of hp's taps
+ * (first_tap), so that the division is exact; -1 where it lies outside. */
+CLCNN_INLINE idx_t source_row(int i, int hp, int kh, int pad_top, int dilation_h, int stride_h, int n_H)
+{
+    const int h = (hp + pad_top - kh * dilation_h) / stride_h;
+    return h < 0 || h >= n_H ? -1 : (idx_t)i * n_H + h;
+}
+
+/* The output pixels of dZ row dz_row that reach the tile's pixels t through
+ * tap kw, one of residue r's taps: columns w_first + t. valid[t] says
+ * whether one exists, off[t] is its offset in dZ plus `channel` (0 where
+ * none). Returns how many exist. */
+CLCNN_INLINE int tile_sources(idx_t dz_row, int r, int j0, int kw, int channel, idx_t off[TILE_PIXELS],
+                              int valid[TILE_PIXELS], int pad_left, int dilation_w, int stride_w, int n_W, int n_C)
+{
+    const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0; /* exact */
+    int n_valid = 0;
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
+        const int wo = w_first + t;
+        valid[t] = wo >= 0 && wo < n_W;
+        off[t] = valid[t] ? (dz_row * n_W + wo) * n_C + channel : 0;
+        n_valid += valid[t];
+    }
+    return n_valid;
+}
+
 /* Dim 0 of the grid as (image i, input row hp, residue r, first index j0
  * of the tile on the residue's chain of columns r, r + stride_w, ...). */
 void decode_tile(int q, int tiles_per_residue, int residues, int n_H_prev, int *i, int *hp,
@@ -113,22 +140,14 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
     const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
     const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
     for (int kh = kh_first; kh < f_h; kh += kh_step) {
-        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
-        if (h < 0 || h >= n_H)
+        const idx_t dz_row = source_row(i, hp, kh, pad_top, dilation_h, stride_h, n_H);
+        if (dz_row < 0)
             continue;
-        const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
         for (int kw = kw_first; kw < f_w; kw += kw_step) {
-            /* Output column covering pixel t through tap kw; exact division. */
-            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
-            int n_valid = 0;
-            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-                int wo = w_first + t;
-                valid[t] = wo >= 0 && wo < n_W;
-                off[t] = valid[t] ? (dz_row + wo) * n_C + (idx_t)g * out_group : 0;
-                n_valid += valid[t];
-            }
+            const int n_valid = tile_sources(dz_row, r, j0, kw, g * out_group, off, valid, pad_left, dilation_w,
+                                             stride_w, n_W, n_C);
             if (n_valid == 0)
                 continue;
             const __global real *wrow =
@@ -215,19 +234,13 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
     const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
     const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
     for (int kh = kh_first; kh < f_h; kh += kh_step) {
-        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
-        if (h < 0 || h >= n_H)
+        const idx_t dz_row = source_row(i, hp, kh, pad_top, dilation_h, stride_h, n_H);
+        if (dz_row < 0)
             continue;
-        const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
         for (int kw = kw_first; kw < f_w; kw += kw_step) {
-            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
-            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-                int wo = w_first + t;
-                valid[t] = wo >= 0 && wo < n_W;
-                off[t] = valid[t] ? (dz_row + wo) * n_C : 0;
-            }
+            tile_sources(dz_row, r, j0, kw, 0, off, valid, pad_left, dilation_w, stride_w, n_W, n_C);
             const __global real *wrow = w + (idx_t)(kh * f_w + kw) * CHANNELS_PREV * n_C;
             ACCUMULATE_DOT(LOAD_FULL, 0, c_full)
             ACCUMULATE_DOT(LOAD_TAIL, c_full, n_C)
