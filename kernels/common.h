@@ -37,6 +37,11 @@ typedef real real1;
  * names every place that would change if that limit were lifted. */
 typedef int idx_t;
 
+/* A helper whose arguments are constants at its call sites (a mask, a
+ * full vector or a tail): always inlined, so that each call compiles to
+ * code for its constants, as a macro's expansion would. */
+#define CLCNN_INLINE static inline __attribute__((always_inline))
+
 #define CLCNN_CAT_(a, b) a##b
 #define CLCNN_CAT(a, b) CLCNN_CAT_(a, b)
 /* realN, vloadN, vstoreN for a width N given as a macro (1 is the scalar). */

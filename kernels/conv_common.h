@@ -51,6 +51,8 @@
 /* Every conv kernel takes the layer's shape as these arguments
  * (CLCNN_CONV_SHAPE in shape_params.h, which the host's list expands too). */
 #define CONV_SHAPE_PARAMS CLCNN_CONV_SHAPE(CLCNN_SHAPE_PARAM, CLCNN_COMMA, , )
+/* A kernel's shape arguments, passed on to a helper that takes them. */
+#define CONV_SHAPE CLCNN_CONV_SHAPE(CLCNN_SHAPE_NAME, CLCNN_COMMA, , )
 
 /* Declares the vector register tile acc[n], at 0. */
 #define VECTOR_TILE_ZERO(acc, n)                                                   \
@@ -59,19 +61,21 @@
         acc[t] = (vreal)0
 
 /* The epilogue of the direct forward kernels' vector tiles:
- * DECLARE_BIAS(at) loads the `lanes` biases at `at` (HAS_BIAS), and
- * EPILOGUE(v) adds them to v, then applies the ReLU (RELU). */
+ * DECLARE_BIAS(bias, at, lanes) declares the vreal bias, the `lanes`
+ * biases at `at` (HAS_BIAS), and EPILOGUE(v, bias) adds them to v, then
+ * applies the ReLU (RELU). */
 #ifdef HAS_BIAS
-#define DECLARE_BIAS(at) const vreal bias = lanes == VECTOR ? LOAD_FULL(at, lanes) : LOAD_TAIL(at, lanes)
-#define EPILOGUE_BIAS(v) (v) += bias
+#define DECLARE_BIAS(bias, at, lanes)                                              \
+    const vreal bias = (lanes) == VECTOR ? LOAD_FULL(at, lanes) : LOAD_TAIL(at, lanes)
+#define EPILOGUE_BIAS(v, bias) (v) += (bias)
 #else
-#define DECLARE_BIAS(at)
-#define EPILOGUE_BIAS(v)
+#define DECLARE_BIAS(bias, at, lanes)
+#define EPILOGUE_BIAS(v, bias)
 #endif
 #ifdef RELU
-#define EPILOGUE(v) EPILOGUE_BIAS(v); (v) = RELU_OF(v)
+#define EPILOGUE(v, bias) EPILOGUE_BIAS(v, bias); (v) = RELU_OF(v)
 #else
-#define EPILOGUE(v) EPILOGUE_BIAS(v)
+#define EPILOGUE(v, bias) EPILOGUE_BIAS(v, bias)
 #endif
 
 /* The taps k of a window (stride, dilation, f) that reach input position x

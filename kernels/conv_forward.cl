@@ -145,14 +145,14 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         }
     }
 
-    DECLARE_BIAS(b + c0);
+    DECLARE_BIAS(bias, b + c0, lanes);
     __global real *out = z + (((idx_t)i * n_H + h) * n_W + w0) * n_C + c0;
     /* A guard, not a break: a loop with an early exit is not unrolled, and
      * then acc[] is indexed at run time and lives in memory, not registers. */
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         if (t >= owned && t < n_pix) {
             vreal v = acc[t];
-            EPILOGUE(v);
+            EPILOGUE(v, bias);
             if (lanes == VECTOR)
                 STORE_FULL(v, out + (idx_t)t * n_C, lanes);
             else
