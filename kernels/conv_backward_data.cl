@@ -462,14 +462,9 @@ conv_backward_data_gemm(const __global real *dz, const __global real *wr, __glob
             dz_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
                 inside ? dz[((a_image[j] + h) * n_W + wo) * n_C + dz_channel0 + c] : (real)0;
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * in_group] : (real)0;
-        }
+        stage_b(w_tile, w_col, in_group, k0, K, b_valid, b_n, b_k0);
         ADVANCE_K(c, tw, th, out_group, taps_w);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, dz_tile, w_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        multiply_staged(acc, dz_tile, A_STRIDE, w_tile, tx, ty);
     }
 
     _Pragma("unroll") for (int r = 0; r < MICRO_M; r++) {

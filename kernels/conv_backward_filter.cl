@@ -307,13 +307,8 @@ conv_backward_filter_gemm(const __global real *a_prev, const __global real *dz, 
                     a_i[j]++;
                 }
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            dz_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < p_end ? dz_col[(idx_t)(k0 + kk) * n_C] : (real)0;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, a_tile, dz_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        stage_b(dz_tile, dz_col, n_C, k0, p_end, b_valid, b_n, b_k0);
+        multiply_staged(acc, a_tile, A_STRIDE, dz_tile, tx, ty);
     }
 
     __global real *out = part + (idx_t)split * rows * n_C + (idx_t)g * out_group;

@@ -230,14 +230,9 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
             a_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
                 inside ? a_prev[((a_image[j] + ih) * n_W_prev + iw) * n_C_prev + a_channel0 + cp] : (real)0;
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * n_C] : (real)0;
-        }
+        stage_b(w_tile, w_col, n_C, k0, K, b_valid, b_n, b_k0);
         ADVANCE_K(cp, kw, kh, in_group, f_w);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, a_tile, w_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        multiply_staged(acc, a_tile, A_STRIDE, w_tile, tx, ty);
     }
 
     /* Guards, not breaks: loops with an early exit are not unrolled, and

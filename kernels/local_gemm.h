@@ -54,20 +54,41 @@
         _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)   \
             acc[tile_row][tile_col] = 0
 
-/* acc += the item's rows of the staged A times its columns of the staged
- * B, over the TILE_K rows in increasing k: the order every blocking
- * shares, so that every tiling the host picks gives the same bits. */
-#define MICRO_TILE_ACCUMULATE(acc, a_tile, b_tile)                                 \
-    _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {                        \
-        real a_reg[MICRO_M], b_reg[MICRO_N];                                       \
-        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)   \
-            a_reg[tile_row] = (a_tile)[kk * A_STRIDE + ty + tile_row * THREADS_M]; \
-        _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)   \
-            b_reg[tile_col] = (b_tile)[kk * B_STRIDE + tx + tile_col * THREADS_N]; \
-        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)   \
-            _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++) \
-                acc[tile_row][tile_col] += a_reg[tile_row] * b_reg[tile_col];      \
+/* Stores rows k0 .. k0 + TILE_K - 1 of the item's column of B (row k at
+ * col + k * pitch; 0 from row `end` on, and for a column past B's last,
+ * !valid) into b_tile: B_LOADS rows b_k0 + j * B_ROWS_PER_PASS of column
+ * b_n, so that consecutive items store consecutive columns. */
+CLCNN_INLINE void stage_b(__local real *b_tile, const __global real *col, int pitch, int k0, int end, int valid,
+                          int b_n, int b_k0)
+{
+    _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
+        const int kk = b_k0 + j * B_ROWS_PER_PASS;
+        b_tile[kk * B_STRIDE + b_n] = valid && k0 + kk < end ? col[(idx_t)(k0 + kk) * pitch] : (real)0;
     }
+}
+
+/* Once the items have stored a K step's tiles: acc += item (tx, ty)'s rows
+ * of the staged A times its columns of the staged B, over the TILE_K rows
+ * in increasing k, the order every blocking shares, so that every tiling
+ * the host picks gives the same bits. The barriers make the stores
+ * visible first and keep the next step's stores out until every item has
+ * read. a_stride: the kernel's A_STRIDE. */
+CLCNN_INLINE void multiply_staged(real acc[MICRO_M][MICRO_N], const __local real *a_tile, int a_stride,
+                                  const __local real *b_tile, int tx, int ty)
+{
+    barrier(CLK_LOCAL_MEM_FENCE);
+    _Pragma("unroll") for (int kk = 0; kk < TILE_K; kk++) {
+        real a_reg[MICRO_M], b_reg[MICRO_N];
+        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)
+            a_reg[tile_row] = a_tile[kk * a_stride + ty + tile_row * THREADS_M];
+        _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)
+            b_reg[tile_col] = b_tile[kk * B_STRIDE + tx + tile_col * THREADS_N];
+        _Pragma("unroll") for (int tile_row = 0; tile_row < MICRO_M; tile_row++)
+            _Pragma("unroll") for (int tile_col = 0; tile_col < MICRO_N; tile_col++)
+                acc[tile_row][tile_col] += a_reg[tile_row] * b_reg[tile_col];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
 
 /* Advances an item's k = (channel, tap_w, tap_h) by TILE_K, where k runs
  * over channels within taps_w taps along w within taps along h: what the
