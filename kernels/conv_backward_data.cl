@@ -5,7 +5,7 @@
  * The pixels of a tile lie in one input row at columns r + stride_w * j for
  * consecutive j, so they share one residue r modulo stride_w: the taps kw
  * that reach them are the same (an arithmetic progression, first_tap in
- * common.h), and the covering output columns of pixel j+1 are those of
+ * conv_common.h), and the covering output columns of pixel j+1 are those of
  * pixel j shifted by one. Rows likewise take the taps kh of their residue.
  * Taps are computed directly, never found by testing every tap.
  * The reduction over the group's output channels streams rows of W
@@ -320,7 +320,7 @@ __kernel void conv_backward_data_matrix(const __global real *dz, const __global 
  * class (a, b) holds the pixels (a + stride_h * uh, b + stride_w * uw),
  * a < stride_h, b < stride_w. The taps that reach a class are a fixed
  * subset (those with kh * dilation_h congruent to a + pad_top modulo
- * stride_h, first_tap in common.h), and through them input pixel (uh, uw)
+ * stride_h, first_tap in conv_common.h), and through them input pixel (uh, uw)
  * of the class gathers from output pixel (uh + hb - th * dh, uw + wb -
  * tw * dw) with tap index th, tw: a dense stride-1 convolution of dZ with
  * the class's sub-filter, W flipped and transposed. Nothing is multiplied

@@ -251,7 +251,7 @@ __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __
 #define A_STRIDE GROUP_M
 #endif
 /* Each item loads A_LOADS pixels of one row of A per K step (and
- * B_LOADS pixels of one column of dZ, common.h). */
+ * B_LOADS pixels of one column of dZ, local_gemm.h). */
 #define A_PIXELS_PER_PASS (THREADS / GROUP_M)
 #define A_LOADS (TILE_K / A_PIXELS_PER_PASS)
 #if THREADS % GROUP_M || TILE_K % A_PIXELS_PER_PASS

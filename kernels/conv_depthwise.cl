@@ -22,7 +22,7 @@
  * for VECTOR channels over a chunk of output rows, so that each dZ load
  * feeds every tap it has; the chunks' partial sums are then added in chunk
  * order by depthwise_filter_sum_chunks. Deterministic, no atomics.
- * Every kernel takes the shape as CONV_SHAPE_PARAMS (common.h). */
+ * Every kernel takes the shape as CONV_SHAPE_PARAMS (conv_common.h). */
 #include "conv_common.h"
 
 #ifndef TILE
@@ -404,7 +404,7 @@ vreal fold_multiplier(const vreal acc_t[MULTIPLIER])
 /* dA_prev, gathered per input pixel: the pixels of a tile lie in one input
  * row at columns r + stride_w * j for consecutive j, so they share one
  * residue r modulo stride_w and with it the taps kw that reach them
- * (first_tap, common.h); the output columns those taps come from are
+ * (first_tap, conv_common.h); the output columns those taps come from are
  * consecutive, one per pixel. Rows likewise take their residue's taps kh.
  * So no tap is ever tested with %, and pixels that no window covers sum
  * nothing and are written as 0.

@@ -167,7 +167,7 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 #include "local_gemm.h"
 /* ---- GPU variant: work-group tiles staged in local memory ----
  * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm;
- * the blocking is common.h's): blocks of GROUP_M pixels x GROUP_N
+ * the blocking is local_gemm.h's): blocks of GROUP_M pixels x GROUP_N
  * channels of one group of z, A the gathered input (zero where the window
  * leaves the padded image), B the weights. Every value is a sum over
  * k = (kh, kw, c_prev) in increasing order whatever the blocking, so

@@ -2,7 +2,7 @@
  * (stride_h, stride_w) and padding. Padding never wins a max and adds
  * nothing to a sum: each window is reduced over its in-image taps only, a
  * rectangle that is the whole window unless the host built this file with
- * POOL_PADDED=1 (common.h).
+ * POOL_PADDED=1 (pool_common.h).
  *
  * A work-item computes TILE_W neighbouring output pixels of one output row
  * for `channels` neighbouring channels, VECTOR at a time. NHWC keeps
