@@ -9,10 +9,6 @@
  * Grid: dim 0 = (tap, row tile), dim 1 = (group, channel vector of the
  * group), dim 2 = chunks. */
 #include "conv_common.h"
-/* Built on its own, the file holds both halves. */
-#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
-#define CLCNN_LOCAL_TILES 1
-#endif
 
 /* The local-memory kernels below are built in programs of their own, as
  * conv_forward.cl explains. */

@@ -6,6 +6,13 @@
 #include "common.h"
 #include "shape_params.h"
 
+/* A conv file built on its own (CLCNN_COMPILE_ALONE) holds both its
+ * halves: the direct kernels and those tiled in local memory
+ * (local_gemm.h), which the host builds apart. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
+#define CLCNN_LOCAL_TILES 1
+#endif
+
 /* Loads n < N lanes of a vector (the channel tail), zero in the rest, and
  * stores the first n lanes. Lanes go through a union rather than vloadN /
  * vstoreN on a private array, which Oclgrind's uninitialised-value checker

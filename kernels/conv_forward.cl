@@ -10,10 +10,6 @@
  * Grid: dim 0 = (image, output row, tile of the row), dim 1 = (group,
  * channel vector of the group). */
 #include "conv_common.h"
-/* Built on its own, the file holds both halves. */
-#if defined(CLCNN_COMPILE_ALONE) && !defined(CLCNN_LOCAL_TILES)
-#define CLCNN_LOCAL_TILES 1
-#endif
 
 /* The host builds the local-memory kernels below in programs of their own
  * (-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1): nothing else of this
