@@ -147,34 +147,29 @@ CLCNN_INLINE vreal load_vector(const __global real *p, int lanes, int full)
 #define COLUMN_IN_ROW(w0, j) ((w0) * STRIDE_W - PAD_W + (j) >= 0 && (w0) * STRIDE_W - PAD_W + (j) < IN_W)
 #endif
 
-/* Where a tile's window lies: its first input row (image row ih0 of image
- * i, as a row index of a_prev, kernel row 0's, which may lie in the
- * padding) and column iw0, the kernel rows [kh_lo, kh_hi) inside the
- * input, the tile's n_pix pixels, and the pixel pitches. */
-typedef struct {
-    const __global real *a_prev;
-    idx_t row0;
-    int iw0, kh_lo, kh_hi, n_pix, pitch_in, pitch_out;
-} tile_window;
+/* A tile's window, as the functions below take it: its first input row
+ * row0 (kernel row 0's, as a row index of a_prev, image i's row ih0, which
+ * may lie in the padding) and column iw0, the kernel rows [kh_lo, kh_hi)
+ * inside the input, and the tile's n_pix pixels. */
 
 /* acc[t] += input(pixel t, tap) * W[tap] over the taps of kernel rows
  * [kh_lo, kh_hi), with sizes known at run time. masked: also test each
  * pixel's column, and skip the term (not add a term times 0, so that an
  * Inf in W cannot turn padding into NaN) where it falls in the padding or
  * past the row's last pixel. */
-CLCNN_INLINE void forward_taps(vreal acc[TILE], const tile_window *tw, const __global real *w, int c, int lanes,
-                               int full, int masked, int f_h, int f_w, int n_W_prev, int stride_w, int dilation_h,
-                               int dilation_w)
+CLCNN_INLINE void forward_taps(vreal acc[TILE], const __global real *a_prev, idx_t row0, int iw0, int kh_lo, int kh_hi,
+                               int n_pix, const __global real *w, int c, int lanes, int full, int masked,
+                               CONV_SHAPE_PARAMS)
 {
-    for (int kh = tw->kh_lo; kh < tw->kh_hi; kh++) {
-        const __global real *a_row = tw->a_prev + (tw->row0 + kh * dilation_h) * n_W_prev * tw->pitch_in;
-        const __global real *wk = w_row(w, c, kh, f_h, f_w, tw->pitch_out);
+    for (int kh = kh_lo; kh < kh_hi; kh++) {
+        const __global real *a_row = a_prev + (row0 + kh * dilation_h) * n_W_prev * PITCH_IN;
+        const __global real *wk = w_row(w, c, kh, f_h, f_w, PITCH_OUT);
         for (int kw = 0; kw < f_w; kw++) {
-            const vreal wv = load_vector(wk + w_tap(kw, f_w, tw->pitch_out), lanes, full);
+            const vreal wv = load_vector(wk + w_tap(kw, f_w, PITCH_OUT), lanes, full);
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {
-                const int iw = tw->iw0 + t * stride_w + kw * dilation_w;
-                if (!masked || (t < tw->n_pix && iw >= 0 && iw < n_W_prev))
-                    acc[t] += input_vector(a_row + (idx_t)iw * tw->pitch_in, c, lanes, full) * wv;
+                const int iw = iw0 + t * stride_w + kw * dilation_w;
+                if (!masked || (t < n_pix && iw >= 0 && iw < n_W_prev))
+                    acc[t] += input_vector(a_row + (idx_t)iw * PITCH_IN, c, lanes, full) * wv;
             }
         }
     }
@@ -208,21 +203,22 @@ CLCNN_INLINE int column_read(int mask, int j, const int in_row[COLUMNS])
     return mask == NO_MASK || in_row[j];
 }
 
-CLCNN_INLINE void forward_window(vreal acc[TILE], const tile_window *tw, const __global real *w, int c, int lanes,
-                                 int full, int mask, const int in_row[COLUMNS], int n_W_prev, int dilation_h)
+CLCNN_INLINE void forward_window(vreal acc[TILE], const __global real *a_prev, idx_t row0, int iw0, int kh_lo,
+                                 int kh_hi, const __global real *w, int c, int lanes, int full, int mask,
+                                 const int in_row[COLUMNS], CONV_SHAPE_PARAMS)
 {
     _Pragma("unroll") for (int kh = 0; kh < FILTER_H; kh++) {
-        if (kh < tw->kh_lo || kh >= tw->kh_hi)
+        if (kh < kh_lo || kh >= kh_hi)
             continue;
         const __global real *a_col =
-            tw->a_prev + ((tw->row0 + kh * dilation_h) * n_W_prev + tw->iw0) * tw->pitch_in;
-        const __global real *wk = w_row(w, c, kh, FILTER_H, FILTER_W, tw->pitch_out);
+            a_prev + ((row0 + kh * dilation_h) * n_W_prev + iw0) * PITCH_IN;
+        const __global real *wk = w_row(w, c, kh, FILTER_H, FILTER_W, PITCH_OUT);
         vreal column[COLUMNS];
         _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
-            column[j] = column_read(mask, j, in_row) ? input_vector(a_col + j * tw->pitch_in, c, lanes, full)
+            column[j] = column_read(mask, j, in_row) ? input_vector(a_col + j * PITCH_IN, c, lanes, full)
                                                      : (vreal)0;
         _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {
-            const vreal wv = load_vector(wk + w_tap(kw, FILTER_W, tw->pitch_out), lanes, full);
+            const vreal wv = load_vector(wk + w_tap(kw, FILTER_W, PITCH_OUT), lanes, full);
             _Pragma("unroll") for (int t = 0; t < TILE; t++) {
                 const int j = t * STRIDE_W + kw * DILATION_W;
                 if (column_read(mask, j, in_row))
@@ -238,9 +234,9 @@ CLCNN_INLINE void forward_window(vreal acc[TILE], const tile_window *tw, const _
  * test at run time), then the epilogue, and the first `pixels` of the tile
  * stored at out. Without the window's constants a mask only says whether
  * to test. */
-CLCNN_INLINE void forward_tile(const tile_window *tw, const __global real *w, const __global real *b,
-                               __global real *out, int c_begin, int c_end, int mask, int pixels,
-                               const int *in_row, CONV_SHAPE_PARAMS)
+CLCNN_INLINE void forward_tile(const __global real *a_prev, idx_t row0, int iw0, int kh_lo, int kh_hi, int n_pix,
+                               const __global real *w, const __global real *b, __global real *out, int c_begin,
+                               int c_end, int mask, int pixels, const int *in_row, CONV_SHAPE_PARAMS)
 {
     for (int c = c_begin; c < c_end; c += VECTOR) {
         const int lanes = min(VECTOR, c_end - c);
@@ -248,15 +244,16 @@ CLCNN_INLINE void forward_tile(const tile_window *tw, const __global real *w, co
         VECTOR_TILE_ZERO(acc, TILE);
 #ifdef STRIDE_W
         if (full)
-            forward_window(acc, tw, w, c, lanes, 1, mask, in_row, n_W_prev, dilation_h);
+            forward_window(acc, a_prev, row0, iw0, kh_lo, kh_hi, w, c, lanes, 1, mask, in_row, CONV_SHAPE);
         else
-            forward_window(acc, tw, w, c, lanes, 0, RUN_TIME_MASK, in_row, n_W_prev, dilation_h);
+            forward_window(acc, a_prev, row0, iw0, kh_lo, kh_hi, w, c, lanes, 0, RUN_TIME_MASK, in_row,
+                           CONV_SHAPE);
 #else
         if (full)
-            forward_taps(acc, tw, w, c, lanes, 1, mask != NO_MASK, f_h, f_w, n_W_prev, stride_w, dilation_h,
-                         dilation_w);
+            forward_taps(acc, a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, c, lanes, 1, mask != NO_MASK,
+                         CONV_SHAPE);
         else
-            forward_taps(acc, tw, w, c, lanes, 0, 1, f_h, f_w, n_W_prev, stride_w, dilation_h, dilation_w);
+            forward_taps(acc, a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, c, lanes, 0, 1, CONV_SHAPE);
 #endif
         DECLARE_BIAS(bias, b + c, lanes);
         /* A guard, not a break, so that the loop unrolls and acc[] stays in
@@ -266,9 +263,9 @@ CLCNN_INLINE void forward_tile(const tile_window *tw, const __global real *w, co
                 vreal v = acc[t];
                 EPILOGUE(v, bias);
                 if (full)
-                    STORE_OUTPUT(v, out + (idx_t)t * tw->pitch_out + c);
+                    STORE_OUTPUT(v, out + (idx_t)t * PITCH_OUT + c);
                 else
-                    STORE_TAIL(v, out + (idx_t)t * tw->pitch_out + c, lanes);
+                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);
             }
         }
     }
@@ -287,27 +284,23 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
         return;
     const int i = row / n_H, h = row - i * n_H;
     const int c_end = min(n_C, c_begin + channels);
-    tile_window tw;
-    tw.a_prev = a_prev;
-    tw.pitch_in = PITCH_IN;
-    tw.pitch_out = PITCH_OUT;
-    tw.n_pix = min(TILE, n_W - w0);
+    const int n_pix = min(TILE, n_W - w0);
     /* Kernel rows whose input row is inside the image; a window may lie
      * wholly in the padding (pad >= the window), and then there are none. */
     const int ih0 = h * stride_h - pad_top;
-    tw.kh_lo = ih0 >= 0 ? 0 : (dilation_h - 1 - ih0) / dilation_h;
+    const int kh_lo = ih0 >= 0 ? 0 : (dilation_h - 1 - ih0) / dilation_h;
     const int below = n_H_prev - 1 - ih0;
-    tw.kh_hi = below < 0 ? 0 : min(f_h, below / dilation_h + 1);
-    tw.row0 = (idx_t)i * n_H_prev + ih0;
+    const int kh_hi = below < 0 ? 0 : min(f_h, below / dilation_h + 1);
+    const idx_t row0 = (idx_t)i * n_H_prev + ih0;
     /* Every tap of every pixel of the tile inside the row: no tests. */
-    tw.iw0 = w0 * stride_w - pad_left;
-    const int inside = tw.n_pix == TILE && tw.iw0 >= 0 &&
-                       tw.iw0 + (TILE - 1) * stride_w + (f_w - 1) * dilation_w < n_W_prev;
+    const int iw0 = w0 * stride_w - pad_left;
+    const int inside = n_pix == TILE && iw0 >= 0 &&
+                       iw0 + (TILE - 1) * stride_w + (f_w - 1) * dilation_w < n_W_prev;
     __global real *out = z + ((idx_t)row * n_W + w0) * PITCH_OUT;
 #ifdef STRIDE_W
     int in_row[COLUMNS];
     _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
-        in_row[j] = tw.iw0 + j >= 0 && tw.iw0 + j < n_W_prev;
+        in_row[j] = iw0 + j >= 0 && iw0 + j < n_W_prev;
 #else
     const int *in_row = 0;
 #endif
@@ -315,15 +308,19 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
      * own unrolled tile. */
 #ifdef OUT_W
     if (w0 == 0)
-        forward_tile(&tw, w, b, out, c_begin, c_end, FIRST_TILE_MASK, min(TILE, OUT_W), in_row, CONV_SHAPE);
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     FIRST_TILE_MASK, min(TILE, OUT_W), in_row, CONV_SHAPE);
     else if (w0 == LAST_W0)
-        forward_tile(&tw, w, b, out, c_begin, c_end, LAST_TILE_MASK, OUT_W - LAST_W0, in_row, CONV_SHAPE);
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     LAST_TILE_MASK, OUT_W - LAST_W0, in_row, CONV_SHAPE);
     else
 #endif
     if (inside)
-        forward_tile(&tw, w, b, out, c_begin, c_end, NO_MASK, TILE, in_row, CONV_SHAPE);
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     NO_MASK, TILE, in_row, CONV_SHAPE);
     else
-        forward_tile(&tw, w, b, out, c_begin, c_end, RUN_TIME_MASK, tw.n_pix, in_row, CONV_SHAPE);
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     RUN_TIME_MASK, n_pix, in_row, CONV_SHAPE);
 }
 
 /* ---- backward data (dA) ----
