@@ -1,6 +1,6 @@
-# Turns kernels/common.h and kernels/<name>.cl into a C table of byte arrays
-# keyed by file name. Run by CMake in script mode at build time, so editing a
-# .cl file re-embeds it. Inputs: KERNEL_DIR, FILES (;-list of file names), OUTPUT.
+# Turns the kernel headers kernels/<name>.h and kernels/<name>.cl into a C
+# table of byte arrays keyed by file name. Run by CMake in script mode at build
+# time, so editing a kernel file re-embeds it. Inputs: KERNEL_DIR, FILES (;-list of file names), OUTPUT.
 set(body "/* Generated from kernels/ by cmake/embed_kernels.cmake; do not edit. */\n")
 string(APPEND body "#include \"program.h\"\n\n")
 set(table "")

@@ -4,9 +4,7 @@
  * atomics. Each work-item sums a VECTOR of channels (rows of dZ are
  * contiguous in NHWC).
  * Grid: dim 0 = channel vectors, dim 1 = chunks. */
-#ifndef CLCNN_COMMON_H
-#include "common.h"
-#endif
+#include "conv_common.h"
 
 #ifndef VECTOR
 #define VECTOR 16

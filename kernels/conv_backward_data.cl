@@ -5,7 +5,7 @@
  * The pixels of a tile lie in one input row at columns r + stride_w * j for
  * consecutive j, so they share one residue r modulo stride_w: the taps kw
  * that reach them are the same (an arithmetic progression, first_tap in
- * common.h), and the covering output columns of pixel j+1 are those of
+ * conv_common.h), and the covering output columns of pixel j+1 are those of
  * pixel j shifted by one. Rows likewise take the taps kh of their residue.
  * Taps are computed directly, never found by testing every tap.
  * The reduction over the group's output channels streams rows of W
@@ -13,10 +13,7 @@
  * transpose_weights, run per call).
  * Grid: dim 0 = (image, row, residue, tile), dim 1 = (group, channel vector
  * of the group). */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_LOCAL_TILES 1
-#include "common.h"
-#endif
+#include "conv_common.h"
 
 /* The local-memory kernels below are built in programs of their own, as
  * conv_forward.cl explains. */
@@ -66,6 +63,33 @@ __kernel void turn_weights(const __global real *w, __global real *wt, int f_h, i
     wt[((idx_t)turned * out_group + k) * n_C_prev + g * in_group + cp] = w[((idx_t)tap * in_group + cp) * n_C + c];
 }
 
+/* The row of dZ (as an index of its pixels' rows, m * n_H) that reaches
+ * input row hp of image i through kernel row kh, one of hp's taps
+ * (first_tap), so that the division is exact; -1 where it lies outside. */
+CLCNN_INLINE idx_t source_row(int i, int hp, int kh, int pad_top, int dilation_h, int stride_h, int n_H)
+{
+    const int h = (hp + pad_top - kh * dilation_h) / stride_h;
+    return h < 0 || h >= n_H ? -1 : (idx_t)i * n_H + h;
+}
+
+/* The output pixels of dZ row dz_row that reach the tile's pixels t through
+ * tap kw, one of residue r's taps: columns w_first + t. valid[t] says
+ * whether one exists, off[t] is its offset in dZ plus `channel` (0 where
+ * none). Returns how many exist. */
+CLCNN_INLINE int tile_sources(idx_t dz_row, int r, int j0, int kw, int channel, idx_t off[TILE_PIXELS],
+                              int valid[TILE_PIXELS], int pad_left, int dilation_w, int stride_w, int n_W, int n_C)
+{
+    const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0; /* exact */
+    int n_valid = 0;
+    _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
+        const int wo = w_first + t;
+        valid[t] = wo >= 0 && wo < n_W;
+        off[t] = valid[t] ? (dz_row * n_W + wo) * n_C + channel : 0;
+        n_valid += valid[t];
+    }
+    return n_valid;
+}
+
 /* Dim 0 of the grid as (image i, input row hp, residue r, first index j0
  * of the tile on the residue's chain of columns r, r + stride_w, ...). */
 void decode_tile(int q, int tiles_per_residue, int residues, int n_H_prev, int *i, int *hp,
@@ -112,22 +136,14 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
     const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
     const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
     for (int kh = kh_first; kh < f_h; kh += kh_step) {
-        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
-        if (h < 0 || h >= n_H)
+        const idx_t dz_row = source_row(i, hp, kh, pad_top, dilation_h, stride_h, n_H);
+        if (dz_row < 0)
             continue;
-        const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
         for (int kw = kw_first; kw < f_w; kw += kw_step) {
-            /* Output column covering pixel t through tap kw; exact division. */
-            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
-            int n_valid = 0;
-            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-                int wo = w_first + t;
-                valid[t] = wo >= 0 && wo < n_W;
-                off[t] = valid[t] ? (dz_row + wo) * n_C + (idx_t)g * out_group : 0;
-                n_valid += valid[t];
-            }
+            const int n_valid = tile_sources(dz_row, r, j0, kw, g * out_group, off, valid, pad_left, dilation_w,
+                                             stride_w, n_W, n_C);
             if (n_valid == 0)
                 continue;
             const __global real *wrow =
@@ -162,10 +178,7 @@ __kernel void conv_backward_data(const __global real *dz, const __global real *w
  * along which both dZ[pixel][c] and W[kh][kw][cp][c] are contiguous, keeping
  * TILE_PIXELS x CHANNELS_PREV vector partial sums that are added up lane by
  * lane (in a fixed order) at the end. W is read as it is, not transposed. */
-#ifndef CHANNELS_PREV
-#define CHANNELS_PREV 1
-#endif
-
+/* The sum of v's lanes in lane order. */
 real sum_lanes(vreal v)
 {
     union { vreal v; real s[VECTOR]; } u;
@@ -175,6 +188,13 @@ real sum_lanes(vreal v)
         total += u.s[l];
     return total;
 }
+
+/* CHANNELS_PREV (n_C_prev) changes results, so it has no default: the
+ * kernel is compiled only where the host passes it. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
+#define CHANNELS_PREV 1
+#endif
+#ifdef CHANNELS_PREV
 
 #define ACCUMULATE_DOT(LOAD, C_BEGIN, C_END)                                         \
     for (int c = C_BEGIN; c < C_END; c += VECTOR) {                                  \
@@ -210,19 +230,13 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
     const int kh_first = first_tap(hp, pad_top, f_h, stride_h, dilation_h, &kh_step);
     const int kw_first = first_tap(r, pad_left, f_w, stride_w, dilation_w, &kw_step);
     for (int kh = kh_first; kh < f_h; kh += kh_step) {
-        const int h = (hp + pad_top - kh * dilation_h) / stride_h;
-        if (h < 0 || h >= n_H)
+        const idx_t dz_row = source_row(i, hp, kh, pad_top, dilation_h, stride_h, n_H);
+        if (dz_row < 0)
             continue;
-        const idx_t dz_row = ((idx_t)i * n_H + h) * n_W;
         for (int kw = kw_first; kw < f_w; kw += kw_step) {
-            const int w_first = (r + pad_left - kw * dilation_w) / stride_w + j0;
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
-            _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
-                int wo = w_first + t;
-                valid[t] = wo >= 0 && wo < n_W;
-                off[t] = valid[t] ? (dz_row + wo) * n_C : 0;
-            }
+            tile_sources(dz_row, r, j0, kw, 0, off, valid, pad_left, dilation_w, stride_w, n_W, n_C);
             const __global real *wrow = w + (idx_t)(kh * f_w + kw) * CHANNELS_PREV * n_C;
             ACCUMULATE_DOT(LOAD_FULL, 0, c_full)
             ACCUMULATE_DOT(LOAD_TAIL, c_full, n_C)
@@ -238,6 +252,7 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         }
     }
 }
+#endif /* CHANNELS_PREV */
 
 /* ---- the GEMM view (fully connected, pointwise 1x1; host/ops/conv/conv.c) ----
  * There dA is a matrix product, dA (rows x k_count) = dZ (rows x n) times
@@ -295,12 +310,13 @@ __kernel void conv_backward_data_matrix(const __global real *dz, const __global 
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: dA as implicit GEMMs tiled in local memory ----
  * Input pixels fall into classes by their position modulo the stride:
  * class (a, b) holds the pixels (a + stride_h * uh, b + stride_w * uw),
  * a < stride_h, b < stride_w. The taps that reach a class are a fixed
  * subset (those with kh * dilation_h congruent to a + pad_top modulo
- * stride_h, first_tap in common.h), and through them input pixel (uh, uw)
+ * stride_h, first_tap in conv_common.h), and through them input pixel (uh, uw)
  * of the class gathers from output pixel (uh + hb - th * dh, uw + wb -
  * tw * dw) with tap index th, tw: a dense stride-1 convolution of dZ with
  * the class's sub-filter, W flipped and transposed. Nothing is multiplied
@@ -442,14 +458,9 @@ conv_backward_data_gemm(const __global real *dz, const __global real *wr, __glob
             dz_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
                 inside ? dz[((a_image[j] + h) * n_W + wo) * n_C + dz_channel0 + c] : (real)0;
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * in_group] : (real)0;
-        }
+        stage_b(w_tile, w_col, in_group, k0, K, b_valid, b_n, b_k0);
         ADVANCE_K(c, tw, th, out_group, taps_w);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, dz_tile, w_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        multiply_staged(acc, dz_tile, A_STRIDE, w_tile, tx, ty);
     }
 
     _Pragma("unroll") for (int r = 0; r < MICRO_M; r++) {

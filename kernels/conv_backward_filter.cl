@@ -8,10 +8,7 @@
  * no atomics.
  * Grid: dim 0 = (tap, row tile), dim 1 = (group, channel vector of the
  * group), dim 2 = chunks. */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_LOCAL_TILES 1
-#include "common.h"
-#endif
+#include "conv_common.h"
 
 /* The local-memory kernels below are built in programs of their own, as
  * conv_forward.cl explains. */
@@ -107,11 +104,15 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
  * skip the terms whose tap falls outside. The same chunks and the same
  * order over pixels as conv_backward_filter.
  * Grid: dim 0 = kh, dim 1 = channel vectors, dim 2 = chunks. */
-#ifndef CHANNELS_PREV
+/* CHANNELS_PREV (n_C_prev) and ROW_LEN change results, so they have no
+ * default: the kernel is compiled only where the host passes them. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
 #define CHANNELS_PREV 1
-#endif
-#ifndef ROW_LEN
 #define ROW_LEN (5 * CHANNELS_PREV)
+#endif
+#ifdef CHANNELS_PREV
+#ifndef ROW_LEN
+#error "ROW_LEN must be passed with -D along with CHANNELS_PREV"
 #endif
 
 /* acc[t] += a[pixel wo, tap t] * dZ[pixel wo, c0 : c0 + VECTOR] for the
@@ -171,6 +172,7 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
             STORE_TAIL(acc[t], out + (idx_t)t * n_C, lanes);
     }
 }
+#endif /* CHANNELS_PREV */
 
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
 
@@ -221,6 +223,7 @@ __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: dW (and db) as a split-K GEMM tiled in local memory ----
  * dW viewed as rows (kh, kw, cp) of the group's input channels x columns c
  * of its output channels, with k running over the n_pixels output pixels:
@@ -244,7 +247,7 @@ __kernel void conv_backward_filter_blocked(const __global real *a_prev, const __
 #define A_STRIDE GROUP_M
 #endif
 /* Each item loads A_LOADS pixels of one row of A per K step (and
- * B_LOADS pixels of one column of dZ, common.h). */
+ * B_LOADS pixels of one column of dZ, local_gemm.h). */
 #define A_PIXELS_PER_PASS (THREADS / GROUP_M)
 #define A_LOADS (TILE_K / A_PIXELS_PER_PASS)
 #if THREADS % GROUP_M || TILE_K % A_PIXELS_PER_PASS
@@ -300,13 +303,8 @@ conv_backward_filter_gemm(const __global real *a_prev, const __global real *dz, 
                     a_i[j]++;
                 }
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            dz_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < p_end ? dz_col[(idx_t)(k0 + kk) * n_C] : (real)0;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, a_tile, dz_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        stage_b(dz_tile, dz_col, n_C, k0, p_end, b_valid, b_n, b_k0);
+        multiply_staged(acc, a_tile, A_STRIDE, dz_tile, tx, ty);
     }
 
     __global real *out = part + (idx_t)split * rows * n_C + (idx_t)g * out_group;

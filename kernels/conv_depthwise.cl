@@ -22,10 +22,8 @@
  * for VECTOR channels over a chunk of output rows, so that each dZ load
  * feeds every tap it has; the chunks' partial sums are then added in chunk
  * order by depthwise_filter_sum_chunks. Deterministic, no atomics.
- * Every kernel takes the shape as CONV_SHAPE_PARAMS (common.h). */
-#ifndef CLCNN_COMMON_H
-#include "common.h"
-#endif
+ * Every kernel takes the shape as CONV_SHAPE_PARAMS (conv_common.h). */
+#include "conv_common.h"
 
 #ifndef TILE
 #define TILE 4
@@ -36,17 +34,24 @@
 /* Output channels per input channel (n_C / n_C_prev), a constant so that
  * c / MULTIPLIER compiles to a shift or a multiply. */
 #ifndef MULTIPLIER
+#ifdef CLCNN_COMPILE_ALONE
 #define MULTIPLIER 1
+#else
+#error "MULTIPLIER must be passed with -D"
 #endif
-/* f_w as a constant: dW's accumulators (the host always passes it there),
- * and forward's and dA's window, passed with STRIDE_W and DILATION_W
- * where a tile's input columns fit in registers. */
+#endif
+/* f_w as a constant: dW's accumulators, and forward's and dA's window
+ * where the host passes STRIDE_W, DILATION_W and FILTER_H with it (a
+ * tile's input columns fit in registers). */
 #ifndef FILTER_W
+#ifdef CLCNN_COMPILE_ALONE
 #define FILTER_W 3
+#else
+#error "FILTER_W must be passed with -D"
 #endif
-/* f_h as a constant, with the window along w: forward's kernel rows. */
-#ifndef FILTER_H
-#define FILTER_H 3
+#endif
+#if defined(STRIDE_W) && !(defined(FILTER_H) && defined(DILATION_W))
+#error "STRIDE_W must be passed with FILTER_H and DILATION_W"
 #endif
 #ifndef KH_BLOCK
 #define KH_BLOCK 3
@@ -80,26 +85,13 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define INPUT_TAIL(pixel, c, lanes) input_lanes(pixel, c, lanes)
 #endif
 
-/* Stores of whole vectors of z and dA: non-temporal where the host asks
- * (STREAM_STORES, for outputs too large to stay in a CPU's cache, where
- * they save reading each line before overwriting it). Such stores must be
- * aligned: the host asks only when VECTOR divides the channels. */
-#if defined(STREAM_STORES) && defined(__has_builtin)
-#if __has_builtin(__builtin_nontemporal_store)
-#define STORE_OUT(v, p) __builtin_nontemporal_store((v), (__global vreal *)(p))
-#endif
-#endif
-#ifndef STORE_OUT
-#define STORE_OUT(v, p) VSTORE(VECTOR)(v, 0, p)
-#endif
-
 /* ---- forward ---- */
 
 /* CHANNELS (n_C, passed by the host for the forward): the pixel pitches
  * as constants, so that a tile's column, tap and output offsets are
- * immediates: as run-time values they took a register each, more than a
- * CPU without AVX-512 has to spare next to the window's columns, and were
- * reloaded from the stack in the inner loop. */
+ * immediates: as run-time values they take a register each, more than a
+ * CPU with 16 vector registers has to spare next to the window's columns,
+ * and are reloaded from the stack in the inner loop. */
 #ifdef CHANNELS
 #define PITCH_OUT CHANNELS
 #define PITCH_IN (CHANNELS / MULTIPLIER)
@@ -108,45 +100,88 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
 #define PITCH_IN n_C_prev
 #endif
 
-/* Kernel row kh's weights for the item's channels, and tap kw's offset in
- * that row, in a window of f_h x f_w (as constants where the host passes
- * them). FLIP_WINDOW: the window turned by 180 degrees, tap (kh, kw)
- * reading W[f_h - 1 - kh][f_w - 1 - kw], for dA. */
+/* Kernel row kh's weights for the item's channels from c on, and tap kw's
+ * offset in that row, in a window of f_h x f_w (as constants where the
+ * host passes them). FLIP_WINDOW: the window turned by 180 degrees, tap
+ * (kh, kw) reading W[f_h - 1 - kh][f_w - 1 - kw], for dA. */
+CLCNN_INLINE const __global real *w_row(const __global real *w, int c, int kh, int f_h, int f_w, int pitch)
+{
 #ifdef FLIP_WINDOW
-#define W_ROW(kh, f_h, f_w) (w + (idx_t)((f_h) - 1 - (kh)) * (f_w) * PITCH_OUT + c)
-#define W_TAP(kw, f_w) ((idx_t)((f_w) - 1 - (kw)) * PITCH_OUT)
-#else
-#define W_ROW(kh, f_h, f_w) (w + (idx_t)(kh) * (f_w) * PITCH_OUT + c)
-#define W_TAP(kw, f_w) ((idx_t)(kw) * PITCH_OUT)
+    kh = f_h - 1 - kh;
+#endif
+    return w + (idx_t)kh * f_w * pitch + c;
+}
+CLCNN_INLINE idx_t w_tap(int kw, int f_w, int pitch)
+{
+#ifdef FLIP_WINDOW
+    kw = f_w - 1 - kw;
+#endif
+    return (idx_t)kw * pitch;
+}
+
+/* A whole vector (full) or the first `lanes` of one, zeros in the rest: of
+ * the item's input (input_vector) or of any other tensor (load_vector).
+ * `full` is a constant at every call, so each compiles to one load. */
+CLCNN_INLINE vreal input_vector(const __global real *pixel, int c, int lanes, int full)
+{
+    return full ? INPUT_FULL(pixel, c, lanes) : INPUT_TAIL(pixel, c, lanes);
+}
+CLCNN_INLINE vreal load_vector(const __global real *p, int lanes, int full)
+{
+    return full ? LOAD_FULL(p, lanes) : LOAD_TAIL(p, lanes);
+}
+
+/* Which input columns of a tile's window a tap may read, a constant at
+ * every call: all of them (NO_MASK), those in_row[] says are inside the
+ * input row (RUN_TIME_MASK), or, where the host passes the row along w
+ * (OUT_W, IN_W, PAD_W), those of the row's first or last tile, known at
+ * compile time (FIRST_TILE_MASK, LAST_TILE_MASK), with no test left in
+ * their loops. Those two are the only tiles the padding and the row's end
+ * reach in most layers. */
+#define NO_MASK 0
+#define RUN_TIME_MASK 1
+#define FIRST_TILE_MASK 2
+#define LAST_TILE_MASK 3
+#ifdef OUT_W
+#define LAST_W0 ((OUT_W - 1) / TILE * TILE)
+#define COLUMN_IN_ROW(w0, j) ((w0) * STRIDE_W - PAD_W + (j) >= 0 && (w0) * STRIDE_W - PAD_W + (j) < IN_W)
 #endif
 
+/* A tile's window, as the functions below take it: its first input row
+ * row0 (kernel row 0's, as a row index of a_prev, image i's row ih0, which
+ * may lie in the padding) and column iw0, the kernel rows [kh_lo, kh_hi)
+ * inside the input, and the tile's n_pix pixels. */
+
 /* acc[t] += input(pixel t, tap) * W[tap] over the taps of kernel rows
- * [kh_lo, kh_hi), which lie inside the input. MASKED: also test each
+ * [kh_lo, kh_hi), with sizes known at run time. masked: also test each
  * pixel's column, and skip the term (not add a term times 0, so that an
  * Inf in W cannot turn padding into NaN) where it falls in the padding or
  * past the row's last pixel. */
-#define FORWARD_TAPS(INPUT, LOAD_W, MASKED)                                          \
-    for (int kh = kh_lo; kh < kh_hi; kh++) {                                         \
-        const __global real *a_row =                                                 \
-            a_prev + (a_image + ih0 + kh * dilation_h) * n_W_prev * PITCH_IN;        \
-        const __global real *w_row = W_ROW(kh, f_h, f_w);                            \
-        for (int kw = 0; kw < f_w; kw++) {                                           \
-            const vreal wv = LOAD_W(w_row + W_TAP(kw, f_w), lanes);                  \
-            _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
-                const int iw = iw0 + t * stride_w + kw * dilation_w;                 \
-                if (!(MASKED) || (t < n_pix && iw >= 0 && iw < n_W_prev))            \
-                    acc[t] += INPUT(a_row + (idx_t)iw * PITCH_IN, c, lanes) * wv;    \
-            }                                                                        \
-        }                                                                            \
+CLCNN_INLINE void forward_taps(vreal acc[TILE], const __global real *a_prev, idx_t row0, int iw0, int kh_lo, int kh_hi,
+                               int n_pix, const __global real *w, int c, int lanes, int full, int masked,
+                               CONV_SHAPE_PARAMS)
+{
+    for (int kh = kh_lo; kh < kh_hi; kh++) {
+        const __global real *a_row = a_prev + (row0 + kh * dilation_h) * n_W_prev * PITCH_IN;
+        const __global real *wk = w_row(w, c, kh, f_h, f_w, PITCH_OUT);
+        for (int kw = 0; kw < f_w; kw++) {
+            const vreal wv = load_vector(wk + w_tap(kw, f_w, PITCH_OUT), lanes, full);
+            _Pragma("unroll") for (int t = 0; t < TILE; t++) {
+                const int iw = iw0 + t * stride_w + kw * dilation_w;
+                if (!masked || (t < n_pix && iw >= 0 && iw < n_W_prev))
+                    acc[t] += input_vector(a_row + (idx_t)iw * PITCH_IN, c, lanes, full) * wv;
+            }
+        }
     }
+}
 
 #ifdef STRIDE_W
 /* The host passed the window's size, its stride and dilation along w as
  * constants: the taps of one kernel row over the tile then read COLUMNS
  * input columns, known at compile time, each loaded once and kept in a
  * register for every tap that reads it (10 loads for the 3 x 8 taps of a
- * 3-wide window at stride 1). MASK(j) says whether column j is inside the
- * input row; a tap on one outside is skipped, as above.
+ * 3-wide window at stride 1). A tap on a column that `mask` rules out is
+ * skipped, as above.
  * The kernel rows unroll too, each under a test of whether it lies in the
  * input: a loop from kh_lo to kh_hi walked each column's load through
  * three rows, and the loads of the channel loop, one per register, then
@@ -155,70 +190,86 @@ vreal input_lanes(const __global real *pixel, int c, int lanes)
  * one: as one pointer each, held across the channel loop, they left the
  * registers and were reloaded from the stack for every load. */
 #define COLUMNS ((TILE - 1) * STRIDE_W + (FILTER_W - 1) * DILATION_W + 1)
-#define FORWARD_WINDOW(INPUT, LOAD_W, MASK)                                          \
-    _Pragma("unroll") for (int kh = 0; kh < FILTER_H; kh++) {                        \
-        if (kh < kh_lo || kh >= kh_hi)                                               \
-            continue;                                                                \
-        const __global real *a_col =                                                 \
-            a_prev + ((a_image + ih0 + kh * dilation_h) * n_W_prev + iw0) * PITCH_IN; \
-        const __global real *w_row = W_ROW(kh, FILTER_H, FILTER_W);                  \
-        vreal column[COLUMNS];                                                       \
-        _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)                          \
-            column[j] = MASK(j) ? INPUT(a_col + j * PITCH_IN, c, lanes) : (vreal)0;  \
-        _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {                    \
-            const vreal wv = LOAD_W(w_row + W_TAP(kw, FILTER_W), lanes);             \
-            _Pragma("unroll") for (int t = 0; t < TILE; t++) {                       \
-                const int j = t * STRIDE_W + kw * DILATION_W;                        \
-                if (MASK(j))                                                         \
-                    acc[t] += column[j] * wv;                                        \
-            }                                                                        \
-        }                                                                            \
-    }
-#define RUN_TIME_MASK(j) in_row[j]
-#else
-/* Without the window's constants a mask only says whether to test. */
-#define FORWARD_WINDOW(INPUT, LOAD_W, MASK) FORWARD_TAPS(INPUT, LOAD_W, !MASK(0))
-#define RUN_TIME_MASK(j) 0
-#endif
-#define UNMASKED(j) 1
 
-/* The row along w as constants (OUT_W output and IN_W input pixels, PAD_W
- * on the left), passed by the host with the window: the first and last
- * tiles of a row, the only ones the padding and the row's end reach in
- * most layers, then know at compile time which of their columns exist and
- * how many pixels they have, with no test left in their loops. */
+/* Whether column j of the tile's window is read, for a constant mask. */
+CLCNN_INLINE int column_read(int mask, int j, const int in_row[COLUMNS])
+{
 #ifdef OUT_W
-#define LAST_W0 ((OUT_W - 1) / TILE * TILE)
-#define COLUMN_IN_ROW(w0, j) ((w0) * STRIDE_W - PAD_W + (j) >= 0 && (w0) * STRIDE_W - PAD_W + (j) < IN_W)
-#define FIRST_TILE_MASK(j) COLUMN_IN_ROW(0, j)
-#define LAST_TILE_MASK(j) COLUMN_IN_ROW(LAST_W0, j)
+    if (mask == FIRST_TILE_MASK)
+        return COLUMN_IN_ROW(0, j);
+    if (mask == LAST_TILE_MASK)
+        return COLUMN_IN_ROW(LAST_W0, j);
+#endif
+    return mask == NO_MASK || in_row[j];
+}
+
+CLCNN_INLINE void forward_window(vreal acc[TILE], const __global real *a_prev, idx_t row0, int iw0, int kh_lo,
+                                 int kh_hi, const __global real *w, int c, int lanes, int full, int mask,
+                                 const int in_row[COLUMNS], CONV_SHAPE_PARAMS)
+{
+    _Pragma("unroll") for (int kh = 0; kh < FILTER_H; kh++) {
+        if (kh < kh_lo || kh >= kh_hi)
+            continue;
+        const __global real *a_col =
+            a_prev + ((row0 + kh * dilation_h) * n_W_prev + iw0) * PITCH_IN;
+        const __global real *wk = w_row(w, c, kh, FILTER_H, FILTER_W, PITCH_OUT);
+        vreal column[COLUMNS];
+        _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
+            column[j] = column_read(mask, j, in_row) ? input_vector(a_col + j * PITCH_IN, c, lanes, full)
+                                                     : (vreal)0;
+        _Pragma("unroll") for (int kw = 0; kw < FILTER_W; kw++) {
+            const vreal wv = load_vector(wk + w_tap(kw, FILTER_W, PITCH_OUT), lanes, full);
+            _Pragma("unroll") for (int t = 0; t < TILE; t++) {
+                const int j = t * STRIDE_W + kw * DILATION_W;
+                if (column_read(mask, j, in_row))
+                    acc[t] += column[j] * wv;
+            }
+        }
+    }
+}
 #endif
 
-/* One tile for the item's channels, VECTOR at a time: acc = the window's
- * sum (MASK as in FORWARD_WINDOW; channel tails always test at run time),
- * then the epilogue, and the first `pixels` of the tile stored. */
-#define FORWARD_TILE(MASK, pixels)                                                   \
-    for (int c = c_begin; c < c_end; c += VECTOR) {                                  \
-        const int lanes = min(VECTOR, c_end - c);                                    \
-        VECTOR_TILE_ZERO(acc, TILE);                                                 \
-        if (lanes == VECTOR)                                                         \
-            FORWARD_WINDOW(INPUT_FULL, LOAD_FULL, MASK)                              \
-        else                                                                         \
-            FORWARD_WINDOW(INPUT_TAIL, LOAD_TAIL, RUN_TIME_MASK)                     \
-        DECLARE_BIAS(b + c);                                                         \
-        /* A guard, not a break, so that the loop unrolls and acc[] stays in     */ \
-        /* registers.                                                            */ \
-        _Pragma("unroll") for (int t = 0; t < TILE; t++) {                           \
-            if (t < (pixels)) {                                                      \
-                vreal v = acc[t];                                                    \
-                EPILOGUE(v);                                                         \
-                if (lanes == VECTOR)                                                 \
-                    STORE_OUT(v, out + (idx_t)t * PITCH_OUT + c);                    \
-                else                                                                 \
-                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);            \
-            }                                                                        \
-        }                                                                            \
+/* One tile for the item's channels [c_begin, c_end), VECTOR at a time:
+ * acc = the window's sum (`mask` as in column_read; channel tails always
+ * test at run time), then the epilogue, and the first `pixels` of the tile
+ * stored at out. Without the window's constants a mask only says whether
+ * to test. */
+CLCNN_INLINE void forward_tile(const __global real *a_prev, idx_t row0, int iw0, int kh_lo, int kh_hi, int n_pix,
+                               const __global real *w, const __global real *b, __global real *out, int c_begin,
+                               int c_end, int mask, int pixels, const int *in_row, CONV_SHAPE_PARAMS)
+{
+    for (int c = c_begin; c < c_end; c += VECTOR) {
+        const int lanes = min(VECTOR, c_end - c);
+        const int full = lanes == VECTOR;
+        VECTOR_TILE_ZERO(acc, TILE);
+#ifdef STRIDE_W
+        if (full)
+            forward_window(acc, a_prev, row0, iw0, kh_lo, kh_hi, w, c, lanes, 1, mask, in_row, CONV_SHAPE);
+        else
+            forward_window(acc, a_prev, row0, iw0, kh_lo, kh_hi, w, c, lanes, 0, RUN_TIME_MASK, in_row,
+                           CONV_SHAPE);
+#else
+        if (full)
+            forward_taps(acc, a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, c, lanes, 1, mask != NO_MASK,
+                         CONV_SHAPE);
+        else
+            forward_taps(acc, a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, c, lanes, 0, 1, CONV_SHAPE);
+#endif
+        DECLARE_BIAS(bias, b + c, lanes);
+        /* A guard, not a break, so that the loop unrolls and acc[] stays in
+         * registers. */
+        _Pragma("unroll") for (int t = 0; t < TILE; t++) {
+            if (t < pixels) {
+                vreal v = acc[t];
+                EPILOGUE(v, bias);
+                if (full)
+                    STORE_OUTPUT(v, out + (idx_t)t * PITCH_OUT + c);
+                else
+                    STORE_TAIL(v, out + (idx_t)t * PITCH_OUT + c, lanes);
+            }
+        }
     }
+}
 
 /* z = act(conv(a_prev, w) + b). Grid: dim 0 = channel groups, dim 1 =
  * tiles along the output row, dim 2 = output rows (m * n_H). */
@@ -240,7 +291,7 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
     const int kh_lo = ih0 >= 0 ? 0 : (dilation_h - 1 - ih0) / dilation_h;
     const int below = n_H_prev - 1 - ih0;
     const int kh_hi = below < 0 ? 0 : min(f_h, below / dilation_h + 1);
-    const idx_t a_image = (idx_t)i * n_H_prev;
+    const idx_t row0 = (idx_t)i * n_H_prev + ih0;
     /* Every tap of every pixel of the tile inside the row: no tests. */
     const int iw0 = w0 * stride_w - pad_left;
     const int inside = n_pix == TILE && iw0 >= 0 &&
@@ -250,19 +301,26 @@ __kernel void depthwise_forward(const __global real *a_prev, const __global real
     int in_row[COLUMNS];
     _Pragma("unroll") for (int j = 0; j < COLUMNS; j++)
         in_row[j] = iw0 + j >= 0 && iw0 + j < n_W_prev;
+#else
+    const int *in_row = 0;
 #endif
-
+    /* One call per mask, each with constants, so that each compiles to its
+     * own unrolled tile. */
 #ifdef OUT_W
     if (w0 == 0)
-        FORWARD_TILE(FIRST_TILE_MASK, min(TILE, OUT_W))
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     FIRST_TILE_MASK, min(TILE, OUT_W), in_row, CONV_SHAPE);
     else if (w0 == LAST_W0)
-        FORWARD_TILE(LAST_TILE_MASK, OUT_W - LAST_W0)
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     LAST_TILE_MASK, OUT_W - LAST_W0, in_row, CONV_SHAPE);
     else
 #endif
     if (inside)
-        FORWARD_TILE(UNMASKED, TILE)
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     NO_MASK, TILE, in_row, CONV_SHAPE);
     else
-        FORWARD_TILE(RUN_TIME_MASK, n_pix)
+        forward_tile(a_prev, row0, iw0, kh_lo, kh_hi, n_pix, w, b, out, c_begin, c_end,
+                     RUN_TIME_MASK, n_pix, in_row, CONV_SHAPE);
 }
 
 /* ---- backward data (dA) ----
@@ -343,7 +401,7 @@ vreal fold_multiplier(const vreal acc_t[MULTIPLIER])
 /* dA_prev, gathered per input pixel: the pixels of a tile lie in one input
  * row at columns r + stride_w * j for consecutive j, so they share one
  * residue r modulo stride_w and with it the taps kw that reach them
- * (first_tap, common.h); the output columns those taps come from are
+ * (first_tap, conv_common.h); the output columns those taps come from are
  * consecutive, one per pixel. Rows likewise take their residue's taps kh.
  * So no tap is ever tested with %, and pixels that no window covers sum
  * nothing and are written as 0.
@@ -415,7 +473,7 @@ __kernel void depthwise_backward_data(const __global real *dz, const __global re
                 const vreal v = FOLD(acc[t]);
                 __global real *pixel = out + (idx_t)t * stride_w * n_C_prev + c;
                 if (lanes == VECTOR)
-                    STORE_OUT(v, pixel);
+                    STORE_OUTPUT(v, pixel);
                 else
                     STORE_TAIL(v, pixel, lanes);
             }

@@ -9,10 +9,7 @@
  * (HAS_BIAS) and applies a ReLU (RELU) before the one store of z.
  * Grid: dim 0 = (image, output row, tile of the row), dim 1 = (group,
  * channel vector of the group). */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_LOCAL_TILES 1
-#include "common.h"
-#endif
+#include "conv_common.h"
 
 /* The host builds the local-memory kernels below in programs of their own
  * (-DCLCNN_LOCAL_TILES=1 -DCLCNN_LOCAL_TILES_ONLY=1): nothing else of this
@@ -28,8 +25,8 @@
 #define VECTOR 16
 #endif
 /* 0: the host knows the layer has neither groups nor dilation along w, so
- * the per-tap runs below are not compiled: the code they add slowed the
- * one-run path of a 3-channel layer (vgg1) down by half on POCL. */
+ * the per-tap runs below are not compiled: the code they add slows the
+ * one-run path of layers with few input channels. */
 #ifndef DILATED_OR_GROUPED
 #define DILATED_OR_GROUPED 1
 #endif
@@ -56,11 +53,22 @@ DEFINE_VECTOR_HELPERS()
                 acc[t] += a_prev[off[t] + c] * wv;                                   \
     }
 
+/* A tile is TILE_PIXELS neighbouring output pixels of one output row. The
+ * last tile of a row, when partial, moves left to end at the row's end and
+ * computes a whole tile, storing only the pixels it owns (from `owned` on):
+ * the pixels it recomputes get the same sums in the same order from the
+ * tile before, and a whole tile runs the bounds-free path, where a partial
+ * one would take the masked path for every tap.
+ * Taps kw in [kw_lo, kw_hi] are inside the input for every pixel of a full
+ * tile: over them a window row is bounds-free. Without dilation or groups,
+ * their (kw, c) pairs are one contiguous run of a_prev and of W; otherwise
+ * each tap is a run of its group's channels. The few taps outside (at the
+ * image's left and right edges) and partial tiles (the end of a row) take
+ * the masked path. */
 __kernel void conv_forward(const __global real *a_prev, const __global real *w,
                            const __global real *b, __global real *z, CONV_SHAPE_PARAMS)
 {
     const int in_group = n_C_prev / groups, out_group = n_C / groups;
-    /* A tile is TILE_PIXELS neighbouring output pixels of one output row. */
     const int w_tiles = (n_W + TILE_PIXELS - 1) / TILE_PIXELS;
     int q = get_global_id(0);
     int w0 = (q % w_tiles) * TILE_PIXELS;
@@ -73,23 +81,11 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         return;
     const int c0 = g * out_group + c_in_group;
     const int lanes = min(out_group - c_in_group, VECTOR);
-    /* The last tile of a row, when partial, moves left to end at the row's
-     * end and computes a whole tile, storing only the pixels it owns
-     * (from `owned` on): the pixels it recomputes get the same sums in the
-     * same order from the tile before, and a whole tile runs the
-     * bounds-free path below, where a partial one would take the masked
-     * path for every tap. */
     const int owned = n_W >= TILE_PIXELS ? max(0, w0 + TILE_PIXELS - n_W) : 0;
     w0 -= owned;
     const int n_pix = min(TILE_PIXELS, n_W - w0);
     const int iw_first = w0 * stride_w - pad_left; /* pixel 0's window, tap 0 */
     const int pix_step = stride_w * n_C_prev;       /* between neighbouring pixels' windows */
-    /* Taps kw in [kw_lo, kw_hi] are inside the input for every pixel of a
-     * full tile: over them a window row is bounds-free. Without dilation
-     * or groups, their (kw, c) pairs are one contiguous run of a_prev and
-     * of W; otherwise each tap is a run of its group's channels. The few
-     * taps outside (at the image's left and right edges) and partial tiles
-     * (the end of a row) take the masked path. */
     const int right = n_W_prev - 1 - (iw_first + (TILE_PIXELS - 1) * stride_w);
     const int kw_lo = n_pix < TILE_PIXELS ? f_w : iw_first >= 0 ? 0 : (dilation_w - 1 - iw_first) / dilation_w;
     const int kw_hi = right < 0 ? -1 : min(f_w - 1, right / dilation_w);
@@ -145,14 +141,14 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
         }
     }
 
-    DECLARE_BIAS(b + c0);
+    DECLARE_BIAS(bias, b + c0, lanes);
     __global real *out = z + (((idx_t)i * n_H + h) * n_W + w0) * n_C + c0;
     /* A guard, not a break: a loop with an early exit is not unrolled, and
      * then acc[] is indexed at run time and lives in memory, not registers. */
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         if (t >= owned && t < n_pix) {
             vreal v = acc[t];
-            EPILOGUE(v);
+            EPILOGUE(v, bias);
             if (lanes == VECTOR)
                 STORE_FULL(v, out + (idx_t)t * n_C, lanes);
             else
@@ -164,9 +160,10 @@ __kernel void conv_forward(const __global real *a_prev, const __global real *w,
 #endif /* CLCNN_LOCAL_TILES_ONLY */
 
 #ifdef CLCNN_LOCAL_TILES
+#include "local_gemm.h"
 /* ---- GPU variant: work-group tiles staged in local memory ----
  * The same implicit GEMM, blocked the way GPU GEMMs are (CLBlast's xgemm;
- * the blocking is common.h's): blocks of GROUP_M pixels x GROUP_N
+ * the blocking is local_gemm.h's): blocks of GROUP_M pixels x GROUP_N
  * channels of one group of z, A the gathered input (zero where the window
  * leaves the padded image), B the weights. Every value is a sum over
  * k = (kh, kw, c_prev) in increasing order whatever the blocking, so
@@ -229,14 +226,9 @@ conv_forward_local(const __global real *a_prev, const __global real *w, const __
             a_tile[a_k * A_STRIDE + a_row0 + j * A_ROWS_PER_PASS] =
                 inside ? a_prev[((a_image[j] + ih) * n_W_prev + iw) * n_C_prev + a_channel0 + cp] : (real)0;
         }
-        _Pragma("unroll") for (int j = 0; j < B_LOADS; j++) {
-            const int kk = b_k0 + j * B_ROWS_PER_PASS;
-            w_tile[kk * B_STRIDE + b_n] = b_valid && k0 + kk < K ? w_col[(idx_t)(k0 + kk) * n_C] : (real)0;
-        }
+        stage_b(w_tile, w_col, n_C, k0, K, b_valid, b_n, b_k0);
         ADVANCE_K(cp, kw, kh, in_group, f_w);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MICRO_TILE_ACCUMULATE(acc, a_tile, w_tile);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        multiply_staged(acc, a_tile, A_STRIDE, w_tile, tx, ty);
     }
 
     /* Guards, not breaks: loops with an early exit are not unrolled, and

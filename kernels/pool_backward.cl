@@ -29,10 +29,7 @@
  * [bw * stride_w, +stride_w) can only be covered by window (bh, bw).
  * pool_backward_blocks writes whole blocks, so the block's pixels share
  * their one covering window, whose argmax is found once, in registers. */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_POOL 1
-#include "common.h"
-#endif
+#include "pool_common.h"
 
 /* Most windows that cover one input row (or column). */
 #define COVER_H ((WINDOW_H + STEP_H - 1) / STEP_H)
@@ -40,7 +37,11 @@
 /* Element type of the argmax workspace: uchar holds the positions of
  * windows of up to 256 taps; the host passes int for larger ones. */
 #ifndef ARGMAX_TYPE
+#ifdef CLCNN_COMPILE_ALONE
 #define ARGMAX_TYPE uchar
+#else
+#error "ARGMAX_TYPE must be passed with -D"
+#endif
 #endif
 typedef CLCNN_CAT(ARGMAX_TYPE, VSUFFIX) vargmax;
 
@@ -87,21 +88,8 @@ vmask first_max_position(const __global real *image, int y0, int x0, int n_H_pre
     const idx_t row_pitch = (idx_t)n_W_prev * n_C;
     const int2 taps_h = in_image(y0, WINDOW_H, n_H_prev), taps_w = in_image(x0, WINDOW_W, n_W_prev);
     const __global real *win = image + (y0 + taps_h.x) * row_pitch + (idx_t)(x0 + taps_w.x) * n_C;
-    vreal best = LOAD(win);
-    vmask where = (vmask)(taps_h.x * WINDOW_W + taps_w.x);
-    UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
-    {
-        /* (0, 0) is already in best. */
-        UNROLL_WINDOW for (int kw = kh == 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
-        {
-            if (kh >= taps_h.y || kw >= taps_w.y)
-                continue;
-            const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
-            const vmask greater = v > best;
-            best = select(best, v, greater);
-            where = select(where, (vmask)((taps_h.x + kh) * WINDOW_W + taps_w.x + kw), greater);
-        }
-    }
+    vmask where;
+    window_max(win, taps_h, taps_w, row_pitch, n_C, f_h, f_w, &where);
     return where;
 }
 
@@ -131,18 +119,36 @@ __kernel void pool_argmax(const __global real *a_prev, __global ARGMAX_TYPE *arg
     }
 }
 
-/* Pass 2 of max with overlapping or padded windows; the units are input
- * pixels and the rows input rows. Input pixel (y, x) is covered by the
- * windows of rows covering(y) and columns covering(x), at most COVER_H x
- * COVER_W of them. Built with RECOMPUTE_ARGMAX there is no pass 1 and
- * `argmax` is not read: each covering window's argmax is found here from
- * a_prev, which costs a window of loads per covering window but saves a
- * launch on tiny tensors. (A runtime switch would cost the common path
- * dearly: both paths inlined at every unrolled window site crowd out its
- * registers.) */
-__kernel void pool_backward_max(const __global real *da, const __global ARGMAX_TYPE *argmax,
-                                const __global real *a_prev, __global real *da_prev, int rows,
-                                POOL_SHAPE_PARAMS)
+/* What window (h, w), which covers input pixel (y, x), gives to that
+ * pixel's gradient at channels c: max (is_max, a constant at each call)
+ * gives its dA to the window's first maximum, found in argmax or, with
+ * RECOMPUTE_ARGMAX, from a_prev; average gives every in-image tap its
+ * share. */
+CLCNN_INLINE vreal covering_term(int is_max, const __global real *da, const __global ARGMAX_TYPE *argmax,
+                                 const __global real *a_prev, int i, int y, int x, int h, int w, int c,
+                                 POOL_SHAPE_PARAMS)
+{
+    const idx_t at = (((idx_t)i * n_H + h) * n_W + w) * n_C + c;
+    const int top = h * STEP_H - PAD_TOP, left = w * STEP_W - PAD_LEFT;
+    if (!is_max)
+        return LOAD(da + at) /
+               DIVISOR(in_image(top, WINDOW_H, n_H_prev).y, in_image(left, WINDOW_W, n_W_prev).y);
+#ifdef RECOMPUTE_ARGMAX
+    const vmask where = first_max_position(a_prev + (idx_t)i * n_H_prev * n_W_prev * n_C + c, top, left,
+                                           n_H_prev, n_W_prev, n_C, f_h, f_w);
+#else
+    const vmask where = CONVERT_VMASK(LOAD_ARGMAX(argmax + at));
+#endif
+    const vmask mine = where == (vmask)((y - top) * WINDOW_W + x - left);
+    return select((vreal)0, LOAD(da + at), mine);
+}
+
+/* Both backward kernels with overlapping or padded windows: dA_prev at
+ * each input pixel, the sum of covering_term over the windows that cover
+ * it; the units are input pixels and the rows input rows. */
+CLCNN_INLINE void backward_covered(int is_max, const __global real *da, const __global ARGMAX_TYPE *argmax,
+                                   const __global real *a_prev, __global real *da_prev, int rows,
+                                   POOL_SHAPE_PARAMS)
 {
     int c0, c_end, x0, row;
     const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
@@ -150,7 +156,6 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
         return;
     const int i = row / n_H_prev, y = row - i * n_H_prev;
     const int2 cover_h = covering(y, PAD_TOP, WINDOW_H, STEP_H, n_H);
-    const idx_t image = (idx_t)i * n_H * n_W;
     __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
     _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
     {
@@ -163,22 +168,12 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
             vreal sum = 0;
             UNROLL_WINDOW for (int j = 0; j < LOOP_BOUND(COVER_H, cover_h.y); j++)
             {
-                const int h = cover_h.x + j, top = h * STEP_H - PAD_TOP;
                 UNROLL_WINDOW for (int k = 0; k < LOOP_BOUND(COVER_W, cover_w.y); k++)
                 {
-                    const int w = cover_w.x + k, left = w * STEP_W - PAD_LEFT;
                     if (j >= cover_h.y || k >= cover_w.y)
                         continue;
-                    const idx_t at = (image + (idx_t)h * n_W + w) * n_C + c;
-#ifdef RECOMPUTE_ARGMAX
-                    const vmask where = first_max_position(
-                        a_prev + (idx_t)i * n_H_prev * n_W_prev * n_C + c, top, left, n_H_prev,
-                        n_W_prev, n_C, f_h, f_w);
-#else
-                    const vmask where = CONVERT_VMASK(LOAD_ARGMAX(argmax + at));
-#endif
-                    const vmask mine = where == (vmask)((y - top) * WINDOW_W + x - left);
-                    sum += select((vreal)0, LOAD(da + at), mine);
+                    sum += covering_term(is_max, da, argmax, a_prev, i, y, x, cover_h.x + j, cover_w.x + k, c,
+                                         POOL_SHAPE);
                 }
             }
             STORE(sum, out + u * n_C + c - c0);
@@ -186,44 +181,27 @@ __kernel void pool_backward_max(const __global real *da, const __global ARGMAX_T
     }
 }
 
-/* Average with overlapping or padded windows; the units are input pixels
- * and the rows input rows, covered as in pool_backward_max. */
+/* Pass 2 of max with overlapping or padded windows: input pixel (y, x) is
+ * covered by the windows of rows covering(y)
+ * and columns covering(x), at most COVER_H x COVER_W of them. Built with
+ * RECOMPUTE_ARGMAX there is no pass 1 and `argmax` is not read: each
+ * covering window's argmax is found here from a_prev, which costs a window
+ * of loads per covering window but saves a launch on tiny tensors. (A
+ * runtime switch would cost the common path dearly: both paths inlined at
+ * every unrolled window site crowd out its registers.) */
+__kernel void pool_backward_max(const __global real *da, const __global ARGMAX_TYPE *argmax,
+                                const __global real *a_prev, __global real *da_prev, int rows,
+                                POOL_SHAPE_PARAMS)
+{
+    backward_covered(1, da, argmax, a_prev, da_prev, rows, POOL_SHAPE);
+}
+
+/* Average with overlapping or padded windows, covered as in
+ * pool_backward_max. */
 __kernel void pool_backward_average(const __global real *da, __global real *da_prev, int rows,
                                     POOL_SHAPE_PARAMS)
 {
-    int c0, c_end, x0, row;
-    const int pixels = locate(rows, n_C, n_W_prev, channels, &c0, &c_end, &x0, &row);
-    if (pixels == 0)
-        return;
-    const int i = row / n_H_prev, y = row - i * n_H_prev;
-    const int2 cover_h = covering(y, PAD_TOP, WINDOW_H, STEP_H, n_H);
-    const idx_t image = (idx_t)i * n_H * n_W;
-    __global real *out = da_prev + ((idx_t)row * n_W_prev + x0) * n_C + c0;
-    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
-    {
-        if (u >= pixels)
-            continue;
-        const int x = x0 + u;
-        const int2 cover_w = covering(x, PAD_LEFT, WINDOW_W, STEP_W, n_W);
-        for (int step = c0; step < c0 + c_end; step += VECTOR) {
-            const int c = VECTOR_AT(step, c0 + c_end);
-            vreal sum = 0;
-            UNROLL_WINDOW for (int j = 0; j < LOOP_BOUND(COVER_H, cover_h.y); j++)
-            {
-                const int h = cover_h.x + j;
-                const int rows_in = in_image(h * STEP_H - PAD_TOP, WINDOW_H, n_H_prev).y;
-                UNROLL_WINDOW for (int k = 0; k < LOOP_BOUND(COVER_W, cover_w.y); k++)
-                {
-                    const int w = cover_w.x + k;
-                    if (j >= cover_h.y || k >= cover_w.y)
-                        continue;
-                    const int cols_in = in_image(w * STEP_W - PAD_LEFT, WINDOW_W, n_W_prev).y;
-                    sum += LOAD(da + (image + (idx_t)h * n_W + w) * n_C + c) / DIVISOR(rows_in, cols_in);
-                }
-            }
-            STORE(sum, out + u * n_C + c - c0);
-        }
-    }
+    backward_covered(0, da, 0, da, da_prev, rows, POOL_SHAPE);
 }
 
 /* Non-overlapping windows without padding, max or average; the units are

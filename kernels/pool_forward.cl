@@ -2,7 +2,7 @@
  * (stride_h, stride_w) and padding. Padding never wins a max and adds
  * nothing to a sum: each window is reduced over its in-image taps only, a
  * rectangle that is the whole window unless the host built this file with
- * POOL_PADDED=1 (common.h).
+ * POOL_PADDED=1 (pool_common.h).
  *
  * A work-item computes TILE_W neighbouring output pixels of one output row
  * for `channels` neighbouring channels, VECTOR at a time. NHWC keeps
@@ -16,10 +16,7 @@
  * image (global pooling, where items with all of n_C would be too few to
  * share out), a VECTOR that divides n_C. It may pass the window and
  * strides as constants (POOL_F_H, ...) so that the window loops unroll. */
-#ifndef CLCNN_COMMON_H
-#define CLCNN_POOL 1
-#include "common.h"
-#endif
+#include "pool_common.h"
 
 /* Item (g, t, r) covers output row r = i * n_H + h, pixels w0 = t * TILE_W
  * onwards (how many of the TILE_W exist is returned, 0 for the padding
@@ -44,7 +41,9 @@ int locate_output(int rows, POOL_SHAPE_PARAMS, idx_t *out, idx_t *top, int2 *tap
     return min(TILE_W, n_W - *w0);
 }
 
-__kernel void pool_forward_max(const __global real *a_prev, __global real *a, int rows,
+/* Both forward kernels: each output pixel of the item's tile, the max
+ * (is_max, a constant at each call) or the average of its window. */
+CLCNN_INLINE void forward_tile(int is_max, const __global real *a_prev, __global real *a, int rows,
                                POOL_SHAPE_PARAMS)
 {
     idx_t out, top;
@@ -60,45 +59,15 @@ __kernel void pool_forward_max(const __global real *a_prev, __global real *a, in
             continue;
         const int x0 = (w0 + u) * STEP_W - PAD_LEFT;
         const int2 taps_w = in_image(x0, WINDOW_W, n_W_prev);
-        for (int step = 0; step < c_end; step += VECTOR) {
-            const int c = VECTOR_AT(step, c_end);
-            const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
-            /* Strict > in row-major order keeps the first maximum, like the
-             * reference: the same element, so the same bits for ties and -0. */
-            vreal best = LOAD(win);
-            UNROLL_WINDOW for (int kh = 0; kh < LOOP_BOUND(WINDOW_H, taps_h.y); kh++)
-            {
-                /* (0, 0) is already in best. */
-                UNROLL_WINDOW for (int kw = kh == 0; kw < LOOP_BOUND(WINDOW_W, taps_w.y); kw++)
-                {
-                    if (kh >= taps_h.y || kw >= taps_w.y)
-                        continue;
-                    const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
-                    const vmask greater = v > best;
-                    best = select(best, v, greater);
-                }
+        if (is_max) {
+            for (int step = 0; step < c_end; step += VECTOR) {
+                const int c = VECTOR_AT(step, c_end);
+                const __global real *win = a_prev + top + (idx_t)(x0 + taps_w.x) * n_C + c;
+                vmask unused;
+                STORE(window_max(win, taps_h, taps_w, row_pitch, n_C, f_h, f_w, &unused), a + out + u * n_C + c);
             }
-            STORE(best, a + out + u * n_C + c);
-        }
-    }
-}
-
-__kernel void pool_forward_average(const __global real *a_prev, __global real *a, int rows,
-                                   POOL_SHAPE_PARAMS)
-{
-    idx_t out, top;
-    int2 taps_h;
-    int w0, c_end;
-    const int pixels = locate_output(rows, POOL_SHAPE, &out, &top, &taps_h, &w0, &c_end);
-    if (pixels == 0)
-        return;
-    const idx_t row_pitch = (idx_t)n_W_prev * n_C;
-    _Pragma("unroll") for (int u = 0; u < TILE_W; u++)
-    {
-        if (u >= pixels)
             continue;
-        const int x0 = (w0 + u) * STEP_W - PAD_LEFT;
-        const int2 taps_w = in_image(x0, WINDOW_W, n_W_prev);
+        }
         const real divisor = DIVISOR(taps_h.y, taps_w.y);
         /* CHANNEL_BLOCK vectors at a time (the host's choice for global
          * pooling on CPUs, where an item takes a run of channels): each
@@ -131,4 +100,16 @@ __kernel void pool_forward_average(const __global real *a_prev, __global real *a
                 STORE(sum[v] / divisor, a + out + u * n_C + c + v * VECTOR);
         }
     }
+}
+
+__kernel void pool_forward_max(const __global real *a_prev, __global real *a, int rows,
+                               POOL_SHAPE_PARAMS)
+{
+    forward_tile(1, a_prev, a, rows, POOL_SHAPE);
+}
+
+__kernel void pool_forward_average(const __global real *a_prev, __global real *a, int rows,
+                                   POOL_SHAPE_PARAMS)
+{
+    forward_tile(0, a_prev, a, rows, POOL_SHAPE);
 }

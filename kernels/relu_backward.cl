@@ -1,9 +1,7 @@
 /* ReLU backward: dx = dy where x > 0, else 0 (the gradient at 0 is 0), one
  * work-item per element. x may be the forward's input or its output: both
  * are positive at the same places. */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 __kernel void relu_backward(const __global real *dy, const __global real *x, __global real *dx,
                             idx_t total)

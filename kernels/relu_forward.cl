@@ -1,9 +1,7 @@
 /* ReLU forward: y = x where x is not negative, else 0, one work-item per
  * element. Written as `x < 0 ? 0 : x` so that a NaN input stays NaN (a
  * diverging network should show NaN, not quietly turn into zeros). */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 __kernel void relu_forward(const __global real *x, __global real *y, idx_t total)
 {

@@ -3,12 +3,14 @@
  *   g = grad + weight_decay * param
  *   velocity = momentum * velocity + g     (WITH_VELOCITY=1)
  *   param -= lr * velocity                 (lr * g without velocity) */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 #ifndef WITH_VELOCITY
+#ifdef CLCNN_COMPILE_ALONE
 #define WITH_VELOCITY 1
+#else
+#error "WITH_VELOCITY must be passed with -D"
+#endif
 #endif
 
 __kernel void sgd_update(__global real *param, const __global real *grad,

@@ -1,9 +1,7 @@
 /* Softmax cross-entropy backward: dlogits = (probs - onehot(label)) / rows,
  * the gradient of the mean loss, one work-item per element. A row whose
  * label is not an integer in [0, K) gets NaN, like its loss. */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 /* As in softmax_cross_entropy_forward.cl: the class a label stands for, or
  * -1 unless it is an integer in [0, K). */

@@ -6,9 +6,7 @@
  * softmax_cross_entropy_mean: one work-group; work-item i sums the rows
  * i, i + L, i + 2L, ... in order, then a tree over the group, so the mean is
  * the same bits on every run (no atomics). */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 /* The class a label stands for, or -1 unless it is an integer in [0, K)
  * (NaN fails every comparison and so is invalid too). */

@@ -1,9 +1,7 @@
 /* Zero padding: x_pad (m, n_H + 2 pad, n_W + 2 pad, n_C) from x; one
  * work-item per output element, so every element (border zeros included)
  * is written. */
-#ifndef CLCNN_COMMON_H
 #include "common.h"
-#endif
 
 __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, int n_W, int n_C,
                        int pad, idx_t total)

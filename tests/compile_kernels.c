@@ -1,10 +1,12 @@
 /* Builds each kernel file on its own, the way someone editing a .cl builds
- * it: its text alone, `-I` the kernel folder so that it includes common.h
- * itself, and no -D options, so every tile size comes from the file's
- * #ifndef defaults. Once for float and once with -DCLCNN_FP64=1 where the
- * device has doubles. The library never builds a file this way (it
- * prepends common.h and passes real values), so only this catches a
- * default that no longer compiles. A build log with a warning fails too.
+ * it: its text alone, `-I` the kernel folder so that it includes its headers
+ * itself, and only -DCLCNN_COMPILE_ALONE=1, so every tile size comes from the
+ * file's #ifndef defaults and every value that changes results (a shape, a
+ * stride) from the stand-in that CLCNN_COMPILE_ALONE selects, where without
+ * it a missing -D is an #error. Once for float and once with -DCLCNN_FP64=1
+ * where the device has doubles. The library never builds a file this way (it
+ * resolves the includes itself and passes real values), so only this catches
+ * a default that no longer compiles. A build log with a warning fails too.
  * Usage: compile_kernels KERNEL_DIR NAME.cl... ; exits 77 without a device
  * unless CLCNN_REQUIRE_DEVICE=1. */
 #define CL_TARGET_OPENCL_VERSION 120
@@ -94,10 +96,10 @@ int main(int argc, char **argv)
             failures++;
             continue;
         }
-        snprintf(options, sizeof options, "-cl-std=CL1.2 -I %s", argv[1]);
+        snprintf(options, sizeof options, "-cl-std=CL1.2 -I %s -DCLCNN_COMPILE_ALONE=1", argv[1]);
         failures += build_one(context, device, argv[i], source, options);
         if (fp64) {
-            snprintf(options, sizeof options, "-cl-std=CL1.2 -I %s -DCLCNN_FP64=1", argv[1]);
+            snprintf(options, sizeof options, "-cl-std=CL1.2 -I %s -DCLCNN_COMPILE_ALONE=1 -DCLCNN_FP64=1", argv[1]);
             failures += build_one(context, device, argv[i], source, options);
         }
         free(source);

@@ -10,6 +10,8 @@
 
 #include "internal.h"
 #include "output_dims.h"
+/* The kernels' shape arguments, one list for both sides. */
+#include "shape_params.h"
 
 /* Up to this many input elements, max pool backward with overlapping
  * windows skips the argmax pass and rescans the windows: its launch costs
@@ -201,11 +203,8 @@ typedef struct pool_plan {
  * channels (two or four SIMD registers); all of n_C per item, so that an
  * item reads whole pixels in address order, which the hardware prefetchers
  * follow far better than items that each take a slice of every pixel; and 4 units
- * along w per item to amortise its index arithmetic. An output of an
- * eighth of the cache or more is written with non-temporal stores: with
- * the inputs streaming through it would mostly be evicted before its next
- * use anyway, and those stores skip reading each output line before
- * overwriting it. When the output has one pixel per image (global
+ * along w per item to amortise its index arithmetic. A large output is
+ * written with non-temporal stores (clcnn__stream_stores). When the output has one pixel per image (global
  * pooling), items of all of n_C would number only m, too few to share
  * among the cores: there an item takes one vector of channels, as on GPUs.
  * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
@@ -254,34 +253,31 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
     p->local = t->pool_local;
     p->row_groups = cpu;
     p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
-    cl_ulong cache = 0;
-    if (cpu)
-        clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
-    /* Non-temporal vector stores need aligned addresses, which a tail breaks. */
-    const int stream = cache > 0 && out_bytes >= cache / 8 && !tail;
+    /* A tail's overlapping vectors are unaligned. */
+    const int stream = clcnn__stream_stores(ctx, out_bytes, !tail);
 
-    int used = snprintf(p->options, sizeof p->options,
-                        "-DCLCNN_POOL=1 -DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s", p->vector,
-                        p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
+    int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s",
+                        p->vector, p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
     if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
                          " -DPOOL_F_H=%d -DPOOL_F_W=%d -DPOOL_STRIDE_H=%d -DPOOL_STRIDE_W=%d", q->f_h, q->f_w,
                          q->stride_h, q->stride_w);
     /* Positions in a window run to f_h * f_w - 1; uchar holds them up to 256 taps. */
     p->argmax_bytes = (long long)q->f_h * q->f_w > 256 ? sizeof(cl_int) : 1;
-    if (p->argmax_bytes != 1)
-        used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DARGMAX_TYPE=int");
+    used += snprintf(p->options + used, sizeof p->options - (size_t)used, " -DARGMAX_TYPE=%s",
+                     p->argmax_bytes == 1 ? "uchar" : "int");
     if (stream)
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
 
-/* The shape arguments every kernel ends with (POOL_SHAPE_PARAMS in
- * kernels/common.h), for pool_shape s and pool_plan p. */
-#define POOL_SHAPE_ARGS(s, p)                                                                                          \
-    CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W),      \
-        CLCNN_ARG((s).p.f_h), CLCNN_ARG((s).p.f_w), CLCNN_ARG((s).p.stride_h), CLCNN_ARG((s).p.stride_w),              \
-        CLCNN_ARG((s).p.pad_top), CLCNN_ARG((s).p.pad_left), CLCNN_ARG((s).p.count_include_pad),                       \
-        CLCNN_ARG((p).channels)
+/* The shape arguments every kernel ends with, for pool_shape s and
+ * pool_plan p: expanded from the list the kernels' POOL_SHAPE_PARAMS
+ * expands (kernels/shape_params.h). */
+#define POOL_ARG_SHAPE(shape, plan, name) (shape).name
+#define POOL_ARG_PARAMS(shape, plan, name) (shape).p.name
+#define POOL_ARG_PLAN(shape, plan, name) (plan).name
+#define POOL_SHAPE_ARG(shape, plan, where, name) CLCNN_ARG(POOL_ARG_##where(shape, plan, name))
+#define POOL_SHAPE_ARGS(s, p) CLCNN_POOL_SHAPE(POOL_SHAPE_ARG, CLCNN_COMMA, s, p)
 
 /* Enqueues `kernel` over channel groups x (units / tile) x rows. */
 static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan *p, cl_kernel kernel,

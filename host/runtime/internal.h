@@ -207,6 +207,10 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
                            const size_t local[]);
 /* Largest work-group size `kernel` may run with on this device. */
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
+/* Whether an op whose kernel writes out_bytes asks for non-temporal stores
+ * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h); aligned: every
+ * vector store of the kernel is aligned, as such stores require. */
+int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned);
 
 static inline size_t clcnn__round_up(size_t x, size_t to)
 {

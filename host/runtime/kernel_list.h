@@ -14,3 +14,13 @@
     X(softmax_cross_entropy_forward)                                                                                   \
     X(softmax_cross_entropy_backward)                                                                                  \
     X(sgd_update)
+
+/* The headers the .cl files include, H(name) for kernels/name.h: CMake reads
+ * this list too and embeds them beside the .cl files, where the loader
+ * resolves each `#include "name.h"` (host/runtime/program.c). */
+#define CLCNN_KERNEL_HEADERS(H)                                                                                        \
+    H(common)                                                                                                          \
+    H(conv_common)                                                                                                     \
+    H(local_gemm)                                                                                                      \
+    H(pool_common)                                                                                                     \
+    H(shape_params)

@@ -84,6 +84,92 @@ static char *read_source(clcnn_context *ctx, const char *op, const char *file, s
     return text;
 }
 
+/* Includes nest no deeper than this; deeper means an include cycle. */
+#define MAX_INCLUDE_DEPTH 8
+
+/* The quoted name of a line `#include "name"` (spaces allowed around '#'),
+ * copied to name; 0 when the line is something else. */
+static int include_name(const char *line, const char *end, char *name, size_t capacity)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if (line == end || *line++ != '#')
+        return 0;
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if ((size_t)(end - line) < 8 || strncmp(line, "include", 7) != 0)
+        return 0;
+    line += 7;
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if (line == end || *line++ != '"')
+        return 0;
+    const char *close = memchr(line, '"', (size_t)(end - line));
+    if (close == NULL || (size_t)(close - line) >= capacity)
+        return 0;
+    memcpy(name, line, (size_t)(close - line));
+    name[close - line] = '\0';
+    return 1;
+}
+
+/* The source of `file` with each `#include "name"` line replaced by the
+ * source of kernels/name, as the compiler would find it with -I kernels:
+ * embedded sources have no directory to pass, so the host resolves the
+ * includes itself, alike for both. Headers keep their own include guards.
+ * A malloc'd string; NULL with a message on failure. */
+static char *load_source(clcnn_context *ctx, const char *op, const char *file, int depth, size_t *length,
+                         clcnn_status *st)
+{
+    size_t size = 0;
+    char *text = read_source(ctx, op, file, &size, st);
+    if (text == NULL)
+        return NULL;
+    char *out = NULL;
+    size_t used = 0;
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        end = end ? end + 1 : line + strlen(line);
+        char name[256];
+        size_t piece_length = (size_t)(end - line);
+        char *piece = NULL;
+        if (include_name(line, end, name, sizeof name)) {
+            if (depth == MAX_INCLUDE_DEPTH) {
+                *st =
+                    clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD,
+                                "%s: kernels/%s: includes nest deeper than %d (a cycle?)", op, file, MAX_INCLUDE_DEPTH);
+                break;
+            }
+            piece = load_source(ctx, op, name, depth + 1, &piece_length, st);
+            if (piece == NULL)
+                break;
+        }
+        char *grown = realloc(out, used + piece_length + 2);
+        if (grown == NULL) {
+            free(piece);
+            *st = clcnn__fail(ctx, CLCNN_ERROR_OUT_OF_MEMORY, "%s: out of host memory reading kernels/%s", op, file);
+            break;
+        }
+        out = grown;
+        memcpy(out + used, piece ? piece : line, piece_length);
+        used += piece_length;
+        if (piece && (piece_length == 0 || piece[piece_length - 1] != '\n'))
+            out[used++] = '\n';
+        out[used] = '\0';
+        free(piece);
+        line = end;
+    }
+    const int failed = *st != CLCNN_OK || (out == NULL && size > 0);
+    free(text);
+    if (failed) {
+        free(out);
+        return NULL;
+    }
+    if (out == NULL)
+        out = calloc(1, 1);
+    *length = used;
+    return out;
+}
+
 /* A successful build's log holds the compiler's warnings, if any: kept for
  * clcnn_context_build_warnings (whole logs while they fit, then cut). */
 static void keep_build_log(clcnn_context *ctx, const clcnn_program *p, const char *options)
@@ -112,19 +198,13 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
 {
     const char *file = file_names[p->file];
     clcnn_status st = CLCNN_OK;
-    size_t lengths[2];
-    char *sources[2] = {NULL, NULL};
-    sources[0] = read_source(ctx, op, "common.h", &lengths[0], &st);
-    if (sources[0])
-        sources[1] = read_source(ctx, op, file, &lengths[1], &st);
-    if (sources[1] == NULL) {
-        free(sources[0]);
+    size_t length = 0;
+    char *source = load_source(ctx, op, file, 0, &length, &st);
+    if (source == NULL)
         return st;
-    }
     cl_int err;
-    p->program = clCreateProgramWithSource(ctx->context, 2, (const char **)sources, lengths, &err);
-    free(sources[0]);
-    free(sources[1]);
+    p->program = clCreateProgramWithSource(ctx->context, 1, (const char **)&source, &length, &err);
+    free(source);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
 
@@ -226,6 +306,18 @@ size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
             if (p->kernels[i].kernel == kernel)
                 return p->kernels[i].wg_limit;
     return 1;
+}
+
+/* CPUs write an output from this size on with non-temporal stores: larger
+ * than a core's own caches, it has left them before its next use, and such
+ * stores skip reading each line before overwriting it. A fixed size, not a
+ * fraction of CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report
+ * a whole host's last-level cache, and then a fraction never fires. */
+#define STREAM_MIN_BYTES ((size_t)8 << 20)
+
+int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned)
+{
+    return (ctx->device_type & CL_DEVICE_TYPE_CPU) && out_bytes >= STREAM_MIN_BYTES && aligned;
 }
 
 void clcnn__release_programs(clcnn_context *ctx)

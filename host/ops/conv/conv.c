@@ -22,7 +22,7 @@ typedef clcnn_conv_shape conv_shape;
 /* dW on CPUs: output pixels a work-group's items take together between
  * barriers (conv_backward_filter_blocked, conv_backward_filter's
  * block_rows), so that their slice of A_prev and dZ stays in cache. */
-#define FILTER_BLOCK_PIXELS 64
+#define BLOCK_PIXELS 64
 
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
@@ -523,11 +523,11 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
     if (p->filter_blocked) {
         p->filter_chunks = 1;
         const size_t used = strlen(options);
-        snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", FILTER_BLOCK_PIXELS);
+        snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", BLOCK_PIXELS);
     }
     /* Not for grouped layers, where the blocks were measured no faster. */
     p->filter_block_rows = cpu && !p->filter_by_rows && s->groups == 1
-                               ? (s->n_W < FILTER_BLOCK_PIXELS ? FILTER_BLOCK_PIXELS / s->n_W : 1)
+                               ? (s->n_W < BLOCK_PIXELS ? BLOCK_PIXELS / s->n_W : 1)
                                : 0;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
                                 p->filter_by_rows   ? "conv_backward_filter_rows"

@@ -4,6 +4,8 @@
 #define CLCNN_CONV_H
 
 #include "internal.h"
+/* The kernels' shape arguments, one list for both sides. */
+#include "shape_params.h"
 
 typedef struct clcnn_conv_shape {
     int m, n_H_prev, n_W_prev, n_C_prev;
@@ -15,13 +17,10 @@ typedef struct clcnn_conv_shape {
     int gemm_view;                   /* seen as one row of n_pixels pixels (conv.c, view_as_gemm) */
 } clcnn_conv_shape;
 
-/* The shape arguments every conv kernel takes, in the order of
- * CONV_SHAPE_PARAMS in kernels/common.h. */
-#define CLCNN_CONV_SHAPE_ARGS(s)                                                                                       \
-    CLCNN_ARG((s).m), CLCNN_ARG((s).n_H_prev), CLCNN_ARG((s).n_W_prev), CLCNN_ARG((s).n_C_prev), CLCNN_ARG((s).f_h),   \
-        CLCNN_ARG((s).f_w), CLCNN_ARG((s).n_C), CLCNN_ARG((s).n_H), CLCNN_ARG((s).n_W), CLCNN_ARG((s).stride_h),       \
-        CLCNN_ARG((s).stride_w), CLCNN_ARG((s).pad_top), CLCNN_ARG((s).pad_left), CLCNN_ARG((s).dilation_h),           \
-        CLCNN_ARG((s).dilation_w), CLCNN_ARG((s).groups)
+/* The shape arguments every conv kernel takes, for the clcnn_conv_shape s:
+ * expanded from the list the kernels' CONV_SHAPE_PARAMS expands. */
+#define CLCNN_CONV_SHAPE_ARG(s, unused, where, name) CLCNN_ARG((s).name)
+#define CLCNN_CONV_SHAPE_ARGS(s) CLCNN_CONV_SHAPE(CLCNN_CONV_SHAPE_ARG, CLCNN_COMMA, s, )
 
 /* The shape of dA at stride 1 seen as a forward convolution of dZ with W
  * turned by 180 degrees: input and output swapped, pads

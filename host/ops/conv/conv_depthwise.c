@@ -53,15 +53,6 @@ static void group_shape(const size_t global[3], size_t items, size_t local[3])
  * layers on small images: 8x7x7x960 has 56 rows of one tile each). */
 #define CPU_MIN_ITEMS 256
 
-/* CPUs write forward's and dA's outputs from this size on with
- * non-temporal stores: larger than a core's own caches, such an output has
- * left them before its next use, and these stores skip reading each line
- * before overwriting it. Pooling's threshold, an eighth of
- * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, takes the last-level cache to be the
- * device's own; a virtual machine may report a whole host's (480 MiB for
- * 2 cores), and then it never fires. */
-#define STREAM_MIN_BYTES (8u << 20)
-
 /* The window along w as constants (FILTER_W, STRIDE_W, DILATION_W), so
  * that a tile's taps share their loads through registers, when the input
  * columns of a tile's kernel row fit in about as many registers again as
@@ -104,14 +95,13 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
     p->global[0] = clcnn__div_up(vectors, per_item);
     p->global[1] = tiles;
     p->global[2] = rows;
-    int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d", p->tile, p->vector,
-                        s->n_C / s->n_C_prev);
+    int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d", p->tile,
+                        p->vector, s->n_C / s->n_C_prev, s->f_w);
     p->window = window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w);
     if (p->window)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
-                         " -DFILTER_H=%d -DFILTER_W=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->f_w, s->stride_w,
-                         s->dilation_w);
-    if (is_cpu(ctx) && out_bytes >= STREAM_MIN_BYTES && n_channels % p->vector == 0)
+                         " -DFILTER_H=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->stride_w, s->dilation_w);
+    if (clcnn__stream_stores(ctx, out_bytes, n_channels % p->vector == 0))
         snprintf(p->options + used, sizeof p->options - (size_t)used, " -DSTREAM_STORES=1");
 }
 

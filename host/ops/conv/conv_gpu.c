@@ -58,11 +58,19 @@ typedef struct gemm_kernel {
     char options[256];    /* its program's -D options, for the other kernels of the file */
 } gemm_kernel;
 
-/* Sets the two __local arguments at index `at` to the blocking's tiles. */
-static clcnn_status set_tiles(clcnn_context *ctx, const char *op, const gemm_kernel *g, cl_uint at)
+/* Sets the two __local arguments to the blocking's tiles: the kernel's last
+ * two (kernels/local_gemm.h), so that no index mirrors its argument list. */
+static clcnn_status set_tiles(clcnn_context *ctx, const char *op, const gemm_kernel *g)
 {
+    cl_uint count = 0;
+    cl_int err = clGetKernelInfo(g->kernel, CL_KERNEL_NUM_ARGS, sizeof count, &count, NULL);
+    if (err == CL_SUCCESS && count < 2)
+        err = CL_INVALID_KERNEL;
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, op, "clGetKernelInfo(CL_KERNEL_NUM_ARGS)", err);
+    const cl_uint at = count - 2;
     for (cl_uint i = 0; i < 2; i++) {
-        cl_int err = clSetKernelArg(g->kernel, at + i, g->tile_bytes[i], NULL);
+        err = clSetKernelArg(g->kernel, at + i, g->tile_bytes[i], NULL);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, op, "clSetKernelArg(__local tile)", err);
     }
@@ -71,11 +79,10 @@ static clcnn_status set_tiles(clcnn_context *ctx, const char *op, const gemm_ker
 
 /* Builds `entry` of `file` with the first blocking for a GEMM of `columns`
  * columns that this device runs; its tiles are TILE_K rows of GROUP_M +
- * a_pad and GROUP_N reals, passed as __local arguments at `tiles_at`.
+ * a_pad and GROUP_N reals, passed as its last two, __local, arguments.
  * out->kernel stays NULL when none fits; a build that fails is an error. */
 static clcnn_status pick_blocking(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dt,
-                                  const char *entry, int columns, int a_pad, const char *extra, cl_uint tiles_at,
-                                  gemm_kernel *out)
+                                  const char *entry, int columns, int a_pad, const char *extra, gemm_kernel *out)
 {
     const gemm_blocking *list = columns <= 16 ? narrow_blockings : columns <= 32 ? medium_blockings : wide_blockings;
     const size_t length = columns <= 16   ? sizeof narrow_blockings / sizeof narrow_blockings[0]
@@ -105,7 +112,7 @@ static clcnn_status pick_blocking(clcnn_context *ctx, const char *op, clcnn_kern
         /* The kernel's own use (the compiler's, and what a driver counts for
          * the program) plus the tiles, as the driver adds them up. */
         cl_ulong used = 0;
-        if ((st = set_tiles(ctx, op, &g, tiles_at)))
+        if ((st = set_tiles(ctx, op, &g)))
             return st;
         cl_int err =
             clGetKernelWorkGroupInfo(g.kernel, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used, &used, NULL);
@@ -150,13 +157,13 @@ clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const c
     const cl_uint n_args = (cl_uint)(sizeof args / sizeof args[0]);
     gemm_kernel g;
     clcnn_status st = pick_blocking(ctx, op, CLCNN_FILE_conv_forward, a_prev->dtype, "conv_forward_local", s->out_group,
-                                    1, epilogue, n_args, &g);
+                                    1, epilogue, &g);
     if (st != CLCNN_OK || g.kernel == NULL)
         return st;
     size_t global[3], local[3];
     global_size(&g.blocking, (size_t)s->n_pixels, (size_t)s->out_group, (size_t)s->groups, global);
     local_size(&g.blocking, local);
-    if ((st = clcnn__set_args(ctx, op, g.kernel, args, (int)n_args)) || (st = set_tiles(ctx, op, &g, n_args)) ||
+    if ((st = clcnn__set_args(ctx, op, g.kernel, args, (int)n_args)) || (st = set_tiles(ctx, op, &g)) ||
         (st = clcnn__launch(ctx, op, g.kernel, 3, global, local)))
         return st;
     *done = 1;
@@ -193,13 +200,10 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     const size_t elem = clcnn__dtype_size(dt);
     const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
     clcnn_status st;
-    /* Where the __local tiles start in the arguments clcnn__conv_gpu_backward
-     * passes: after three buffers and the shape, and for dW three ints more. */
-    const cl_uint shape_args = (cl_uint)(sizeof(clcnn_arg[]){CLCNN_CONV_SHAPE_ARGS(*s)} / sizeof(clcnn_arg));
     if (*da_prev && t->use_local_gemm_data) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group, 1,
-                                "", 3 + shape_args, &g)))
+                                "", &g)))
             return st;
         if (g.kernel) {
             if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, g.options, "residue_filters",
@@ -219,7 +223,7 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     if ((*dw || *db) && t->use_local_gemm_filter) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm", s->out_group,
-                                0, "", 3 + shape_args + 3, &g)))
+                                0, "", &g)))
             return st;
         if (g.kernel) {
             plan->filter_rows = *dw ? s->f_h * s->f_w * s->in_group : 0;
