@@ -40,7 +40,7 @@
  * division, takes 3.0. On POCL, whose division rounds correctly, the worst
  * measured is 4.09: float32 average pooling of a 17x17 window of ReLU'd
  * inputs (test_pool), 289 rounding errors of one sign, which fails a bound
- * of 4 on POCL itself (README, "Tolerance", has every op's figures). 8
+ * of 4 on POCL itself (docs/tolerance.md has every op's figures). 8
  * leaves every op about twice its measured error and its division's
  * budget; a real bug (a lost term, a wrong index, float accumulation in
  * float64) is off by millions of eps*sum|terms|, so 8 instead of 4 hides

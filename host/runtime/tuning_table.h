@@ -2,14 +2,14 @@
  * the kernels with -D, per device class. Each row
  *   X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)
  * drives the clcnn_tuning struct (internal.h), the defaults, CLCNN_TUNE
- * parsing and the config string (tuning.c), and the README's table of keys,
+ * parsing and the config string (tuning.c), and docs/tuning.md's table of keys,
  * which tests/test_tuning_table.c compares with this file.
  *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
  *            down), GROUP (a work-group size: capped by the device), FLAG
  *   cpu, gpu the default on CPUs and on everything else (GPUs,
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
- *   *_doc    those defaults in words, as the README shows them
+ *   *_doc    those defaults in words, as docs/tuning.md shows them
  * Values outside [lo, hi] in CLCNN_TUNE are ignored. CLCNN_TUNING_ALIASES
  * below lists the old names of renamed keys, which CLCNN_TUNE still takes. This header has no
  * dependencies, so a test can include it on its own. */

@@ -8,7 +8,7 @@ The library is looked for, in this order:
    (``_installed.py``, written by ``cmake --install``, holds its path
    relative to this directory);
 3. for the copy in a source tree, that tree's ``build/libclcnn.so`` (the
-   README's build);
+   build of scripts/test.sh and scripts/demo.sh);
 4. ``libclcnn.so.0`` through the system's dynamic loader (ld.so.conf,
    LD_LIBRARY_PATH).
 

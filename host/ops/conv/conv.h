@@ -33,7 +33,7 @@ int clcnn__vector_for(int tuned, int channels);
  * wider than the tuned tile, else the tuned tile or the largest one above
  * half of it that divides the row, so that no tile is partial (a partial
  * tile takes the masked path for every tap): 28-wide rows take 7-pixel
- * tiles instead of 3 x 8 + 4, 7-wide rows one tile of 7 (README, speed). */
+ * tiles instead of 3 x 8 + 4, 7-wide rows one tile of 7 (docs/performance.md). */
 int clcnn__tile_for_width(int tuned, int width);
 
 /* ---- depthwise convolution (conv_depthwise.c, kernels/conv_depthwise.cl) ----
