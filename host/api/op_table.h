@@ -2,7 +2,7 @@
  * the one list that the prototype check (op_table.c), `clcnn check`,
  * `clcnn bench`, the fuzzer and the Python bindings' check iterate.
  * clcnn.h stays the written contract; op_table.c fails to compile when an
- * entry here and its declaration there disagree, and the test op_table
+ * entry here and its declaration there disagree, and the test api_tables
  * fails when clcnn.h declares an op that is not here.
  *
  * CLCNN_OPS(OP) calls OP(name, operands) once per op, in clcnn.h's order;
