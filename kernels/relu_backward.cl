@@ -1,13 +1,24 @@
-/* ReLU backward: dx = dy where x > 0, else 0 (the gradient at 0 is 0), one
- * work-item per element. x may be the forward's input or its output: both
- * are positive at the same places. */
-#include "common.h"
+/* ReLU backward: dx = dy where x > 0, else 0 (the gradient at 0 is 0). x
+ * may be the forward's input or its output: both are positive at the same
+ * places. Whole vectors per work-item, the tensor's last partial vector in
+ * scalars (elementwise.h). */
+#include "elementwise.h"
 
-__kernel void relu_backward(const __global real *dy, const __global real *x, __global real *dx,
-                            idx_t total)
+__kernel void relu_backward(const __global real *dy, const __global real *x, __global real *dx, idx_t total,
+                            int chunk)
 {
-    const idx_t k = get_global_id(0);
-    if (k >= total)
-        return;
-    dx[k] = x[k] > (real)0 ? dy[k] : (real)0;
+    for (int j = 0; j < chunk; j++) {
+        const offset_t at = vector_index(chunk, j) * VECTOR;
+        if (at >= (offset_t)total)
+            return;
+        if ((offset_t)total - at >= VECTOR) {
+            const vreal g = LOAD_VECTOR(dy + at);
+            STORE_OUTPUT(LOAD_VECTOR(x + at) > (vreal)0 ? g : (vreal)0, dx + at);
+        } else {
+            for (offset_t e = at; e < (offset_t)total; e++) {
+                const real g = dy[e];
+                dx[e] = x[e] > (real)0 ? g : (real)0;
+            }
+        }
+    }
 }

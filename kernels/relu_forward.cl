@@ -1,13 +1,21 @@
-/* ReLU forward: y = x where x is not negative, else 0, one work-item per
- * element. Written as `x < 0 ? 0 : x` so that a NaN input stays NaN (a
- * diverging network should show NaN, not quietly turn into zeros). */
-#include "common.h"
+/* ReLU forward: y = x where x is not negative, else 0. Written as
+ * `x < 0 ? 0 : x` so that a NaN input stays NaN (a diverging network
+ * should show NaN, not quietly turn into zeros). Whole vectors per
+ * work-item, the tensor's last partial vector in scalars (elementwise.h). */
+#include "elementwise.h"
 
-__kernel void relu_forward(const __global real *x, __global real *y, idx_t total)
+__kernel void relu_forward(const __global real *x, __global real *y, idx_t total, int chunk)
 {
-    const idx_t k = get_global_id(0);
-    if (k >= total)
-        return;
-    const real v = x[k];
-    y[k] = v < (real)0 ? (real)0 : v;
+    for (int j = 0; j < chunk; j++) {
+        const offset_t at = vector_index(chunk, j) * VECTOR;
+        if (at >= (offset_t)total)
+            return;
+        if ((offset_t)total - at >= VECTOR) {
+            const vreal v = LOAD_VECTOR(x + at);
+            STORE_OUTPUT(v < (vreal)0 ? (vreal)0 : v, y + at);
+        } else {
+            for (offset_t e = at; e < (offset_t)total; e++)
+                y[e] = x[e] < (real)0 ? (real)0 : x[e];
+        }
+    }
 }

@@ -1,9 +1,11 @@
-/* One SGD step with momentum and L2 weight decay, in place, one work-item
- * per parameter (PyTorch's SGD without dampening or Nesterov):
+/* One SGD step with momentum and L2 weight decay, in place (PyTorch's SGD
+ * without dampening or Nesterov):
  *   g = grad + weight_decay * param
  *   velocity = momentum * velocity + g     (WITH_VELOCITY=1)
- *   param -= lr * velocity                 (lr * g without velocity) */
-#include "common.h"
+ *   param -= lr * velocity                 (lr * g without velocity)
+ * Whole vectors per work-item, the tensor's last partial vector in scalars
+ * (elementwise.h). */
+#include "elementwise.h"
 
 #ifndef WITH_VELOCITY
 #ifdef CLCNN_COMPILE_ALONE
@@ -13,22 +15,41 @@
 #endif
 #endif
 
-__kernel void sgd_update(__global real *param, const __global real *grad,
 #if WITH_VELOCITY
-                         __global real *velocity,
-#endif
-                         real lr, real momentum, real weight_decay, idx_t total)
-{
-    const idx_t k = get_global_id(0);
-    if (k >= total)
-        return;
-    const real p = param[k];
-    const real g = grad[k] + weight_decay * p;
-#if WITH_VELOCITY
-    const real v = momentum * velocity[k] + g;
-    velocity[k] = v;
+#define VELOCITY_PARAM __global real *velocity,
 #else
-    const real v = g;
+#define VELOCITY_PARAM
 #endif
-    param[k] = p - lr * v;
+
+__kernel void sgd_update(__global real *param, const __global real *grad, VELOCITY_PARAM real lr, real momentum,
+                         real weight_decay, idx_t total, int chunk)
+{
+    for (int j = 0; j < chunk; j++) {
+        const offset_t at = vector_index(chunk, j) * VECTOR;
+        if (at >= (offset_t)total)
+            return;
+        if ((offset_t)total - at >= VECTOR) {
+            const vreal p = LOAD_VECTOR(param + at);
+            const vreal g = LOAD_VECTOR(grad + at) + weight_decay * p;
+#if WITH_VELOCITY
+            const vreal v = momentum * LOAD_VECTOR(velocity + at) + g;
+            VSTORE(VECTOR)(v, 0, velocity + at);
+#else
+            const vreal v = g;
+#endif
+            VSTORE(VECTOR)(p - lr * v, 0, param + at);
+        } else {
+            for (offset_t e = at; e < (offset_t)total; e++) {
+                const real p = param[e];
+                const real g = grad[e] + weight_decay * p;
+#if WITH_VELOCITY
+                const real v = momentum * velocity[e] + g;
+                velocity[e] = v;
+#else
+                const real v = g;
+#endif
+                param[e] = p - lr * v;
+            }
+        }
+    }
 }

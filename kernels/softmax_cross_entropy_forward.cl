@@ -1,12 +1,17 @@
 /* Softmax over the channel axis with cross-entropy against class labels.
- * softmax_cross_entropy_rows: one work-item per row (pixel) of K logits;
- * it subtracts the row's maximum before exp so that no exp overflows, and
- * computes the loss as log(sum) - (z[label] - max) rather than -log(p),
- * which would lose the small probabilities to underflow.
- * softmax_cross_entropy_mean: one work-group; work-item i sums the rows
- * i, i + L, i + 2L, ... in order, then a tree over the group, so the mean is
- * the same bits on every run (no atomics). */
-#include "common.h"
+ * A row (pixel) of K logits: subtract the row's maximum before exp so that
+ * no exp overflows, and compute the loss as log(sum) - (z[label] - max)
+ * rather than -log(p), which would lose the small probabilities to
+ * underflow. The row's loads and stores are whole vectors of VECTOR, its
+ * last partial vector in scalars.
+ * softmax_cross_entropy_rows: a work-item's rows (elementwise.h's layout,
+ * a row for a vector); softmax_cross_entropy_mean: then one work-group,
+ * work-item i summing the losses of rows i, i + L, i + 2L, ... in order,
+ * then a tree over the group, so the mean is the same bits on every run
+ * (no atomics). softmax_cross_entropy_one_group: both in one launch, for
+ * few rows: the same rows' losses summed in the same order, so the same
+ * bits as the two launches with the same group size. */
+#include "elementwise.h"
 
 /* The class a label stands for, or -1 unless it is an integer in [0, K)
  * (NaN fails every comparison and so is invalid too). */
@@ -15,39 +20,85 @@ int label_class(real label, int K)
     return label >= (real)0 && label < (real)K && label == floor(label) ? (int)label : -1;
 }
 
-__kernel void softmax_cross_entropy_rows(const __global real *logits, const __global real *labels,
-                                         __global real *probs, __global real *loss, int K, int rows)
+/* The largest of a vector's lanes. */
+CLCNN_INLINE real lanes_max(vreal v)
 {
-    const int r = get_global_id(0);
-    if (r >= rows)
-        return;
-    const __global real *z = logits + (idx_t)r * K;
-    __global real *p = probs + (idx_t)r * K;
+#if VECTOR == 1
+    return v;
+#else
+    real m = v[0];
+    for (int i = 1; i < VECTOR; i++)
+        m = fmax(m, v[i]);
+    return m;
+#endif
+}
+
+/* The sum of a vector's lanes, in lane order. */
+CLCNN_INLINE real lanes_sum(vreal v)
+{
+#if VECTOR == 1
+    return v;
+#else
+    real s = v[0];
+    for (int i = 1; i < VECTOR; i++)
+        s += v[i];
+    return s;
+#endif
+}
+
+/* Row r: its probabilities into p, its loss returned (NaN for an invalid
+ * label). */
+CLCNN_INLINE real softmax_row(const __global real *z, real label, __global real *p, int K)
+{
+    const int full = K - K % VECTOR;
     real top = z[0];
-    for (int c = 1; c < K; c++)
+    if (full > 0) {
+        vreal tops = LOAD_VECTOR(z);
+        for (int c = VECTOR; c < full; c += VECTOR)
+            tops = fmax(tops, LOAD_VECTOR(z + c));
+        top = lanes_max(tops);
+    }
+    for (int c = full; c < K; c++)
         top = fmax(top, z[c]);
-    real sum = 0;
-    for (int c = 0; c < K; c++) {
+    vreal sums = (vreal)0;
+    for (int c = 0; c < full; c += VECTOR) {
+        const vreal e = exp(LOAD_VECTOR(z + c) - top);
+        VSTORE(VECTOR)(e, 0, p + c);
+        sums += e;
+    }
+    real sum = lanes_sum(sums);
+    for (int c = full; c < K; c++) {
         const real e = exp(z[c] - top);
         p[c] = e;
         sum += e;
     }
-    for (int c = 0; c < K; c++)
+    for (int c = 0; c < full; c += VECTOR)
+        VSTORE(VECTOR)(LOAD_VECTOR(p + c) / sum, 0, p + c);
+    for (int c = full; c < K; c++)
         p[c] = p[c] / sum;
-    const int y = label_class(labels[r], K);
-    loss[r] = y < 0 ? (real)NAN : log(sum) - (z[y] - top);
+    const int y = label_class(label, K);
+    return y < 0 ? (real)NAN : log(sum) - (z[y] - top);
 }
 
-__kernel void softmax_cross_entropy_mean(const __global real *loss, __global real *mean, int rows,
-                                         __local real *partial)
+__kernel void softmax_cross_entropy_rows(const __global real *logits, const __global real *labels,
+                                         __global real *probs, __global real *loss, int K, int rows, int chunk)
+{
+    for (int j = 0; j < chunk; j++) {
+        const offset_t r = vector_index(chunk, j);
+        if (r >= (offset_t)rows)
+            return;
+        const offset_t at = r * (offset_t)K;
+        loss[r] = softmax_row(logits + at, labels[r], probs + at, K);
+    }
+}
+
+/* The group's sums partial[0 .. L) into mean[0], as a tree (the host
+ * launches a power-of-two group). */
+CLCNN_INLINE void group_mean(__local real *partial, real s, __global real *mean, int rows)
 {
     const int lid = get_local_id(0), group = get_local_size(0);
-    real s = 0;
-    for (int r = lid; r < rows; r += group)
-        s += loss[r];
     partial[lid] = s;
     barrier(CLK_LOCAL_MEM_FENCE);
-    /* The host launches a power-of-two group. */
     for (int span = group / 2; span > 0; span /= 2) {
         if (lid < span)
             partial[lid] += partial[lid + span];
@@ -55,4 +106,27 @@ __kernel void softmax_cross_entropy_mean(const __global real *loss, __global rea
     }
     if (lid == 0)
         mean[0] = partial[0] / (real)rows;
+}
+
+__kernel void softmax_cross_entropy_mean(const __global real *loss, __global real *mean, int rows,
+                                         __local real *partial)
+{
+    real s = 0;
+    for (int r = get_local_id(0); r < rows; r += get_local_size(0))
+        s += loss[r];
+    group_mean(partial, s, mean, rows);
+}
+
+__kernel void softmax_cross_entropy_one_group(const __global real *logits, const __global real *labels,
+                                              __global real *probs, __global real *loss, __global real *mean, int K,
+                                              int rows, __local real *partial)
+{
+    real s = 0;
+    for (int r = get_local_id(0); r < rows; r += get_local_size(0)) {
+        const offset_t at = (offset_t)r * (offset_t)K;
+        const real row_loss = softmax_row(logits + at, labels[r], probs + at, K);
+        loss[r] = row_loss;
+        s += row_loss;
+    }
+    group_mean(partial, s, mean, rows);
 }

@@ -4,6 +4,7 @@
  * invalid labels, float64 finite-difference checks of the gradients, and
  * every bad-input path (status, message naming op and argument, outputs
  * untouched). */
+#define _POSIX_C_SOURCE 200809L /* setenv, strdup */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static const shape_case relu_cases[] = {
     {"c7", {2, 3, 5, 7}},
     {"c33_past_one_group", {3, 17, 19, 33}},
     {"big_64x28x28x32", {64, 28, 28, 32}},
+    /* large enough for streaming stores */
+    {"big_stream_8x64x64x64", {8, 64, 64, 64}},
 };
 
 START_TEST(test_relu_matches_reference)
@@ -302,6 +305,60 @@ START_TEST(test_sce_invalid_labels)
         }
     }
     ck_assert_msg(isnan(mean), "mean_loss with invalid labels is %g, expected NaN", mean);
+}
+END_TEST
+
+/* The forward in one launch (few rows, softmax_one_group_rows) and in
+ * two (the rows, then the mean) gives the same bits: the same rows' losses
+ * summed in the same order. The second context, created with that key at 0,
+ * takes two launches for every row count. */
+START_TEST(test_sce_one_group_same_bits)
+{
+    const clcnn_dtype dtype = kit_case_dtype(_i);
+    if (!test_dtype_usable(ctx, dtype, "sce_one_group_same_bits"))
+        return;
+    enum { ROWS = 200, K = 37 };
+    const size_t logit_dims[4] = {ROWS / 8, 2, 4, K}, label_dims[4] = {ROWS / 8, 2, 4, 1};
+    const size_t scalar_dims[4] = {1, 1, 1, 1};
+    kit_rng rng;
+    kit_rng_init(&rng, test_case_seed(450u + (unsigned)_i));
+    double *logits = test_random_doubles(&rng, dtype, KIT_NORMAL, ROWS * K), labels[ROWS];
+    for (int r = 0; r < ROWS; r++)
+        labels[r] = (double)(kit_rng_next(&rng) % K);
+    const char *tune = getenv("CLCNN_TUNE");
+    char *saved = tune ? strdup(tune) : NULL, two_launches[512];
+    snprintf(two_launches, sizeof two_launches, "%s%ssoftmax_one_group_rows=0", tune ? tune : "", tune ? "," : "");
+    setenv("CLCNN_TUNE", two_launches, 1);
+    clcnn_context *other = NULL;
+    const clcnn_status created = clcnn_context_create(NULL, &other);
+    saved ? setenv("CLCNN_TUNE", saved, 1) : unsetenv("CLCNN_TUNE");
+    free(saved);
+    ck_assert_msg(created == CLCNN_OK, "a second context: %s", clcnn_status_string(created));
+    clcnn_context *contexts[2] = {ctx, other};
+    void *raw[2][3];
+    size_t bytes[3];
+    for (int k = 0; k < 2; k++) {
+        clcnn_context *c = contexts[k];
+        clcnn_tensor *tz = test_tensor_from(c, dtype, logit_dims, logits);
+        clcnn_tensor *ty = test_tensor_from(c, dtype, label_dims, labels);
+        clcnn_tensor *out[3] = {test_tensor_out(c, dtype, logit_dims), test_tensor_out(c, dtype, label_dims),
+                                test_tensor_out(c, dtype, scalar_dims)};
+        TEST_OK(c, clcnn_softmax_cross_entropy_forward(c, tz, ty, out[0], out[1], out[2]));
+        for (int i = 0; i < 3; i++)
+            raw[k][i] = test_tensor_get_raw(c, out[i], &bytes[i]);
+        TEST_DESTROY(tz, ty, out[0], out[1], out[2]);
+    }
+    const char *names[3] = {"probs", "loss", "mean_loss"};
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(memcmp(raw[0][i], raw[1][i], bytes[i]) == 0,
+                      "softmax_cross_entropy_forward %s, %d rows: one launch and two launches differ in their bits "
+                      "(dtype %s, seed %llu)",
+                      names[i], ROWS, kit_dtype_name(dtype), (unsigned long long)test_case_seed(450u + (unsigned)_i));
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 3; i++)
+            free(raw[k][i]);
+    free(logits);
+    clcnn_context_destroy(other);
 }
 END_TEST
 
@@ -676,6 +733,7 @@ static Suite *train_ops_suite(void)
         {"relu_nan", test_relu_nan_propagates, 2},
         {"softmax_cross_entropy", test_sce_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sce_cases)},
         {"softmax_cross_entropy_invalid_labels", test_sce_invalid_labels, 2},
+        {"softmax_cross_entropy_one_group_same_bits", test_sce_one_group_same_bits, 2},
         {"sgd_update", test_sgd_matches_reference, KIT_DTYPE_COUNT * TEST_ROWS(sgd_cases)},
         {"finite_differences_softmax_cross_entropy", test_sce_gradient_finite_differences,
          TEST_ROWS(sce_gradient_cases)},

@@ -23,6 +23,13 @@ static const zero_pad_case cases[] = {
     {"c17_pad0_copy", {2, 6, 5, 17}, 0},
     {"c33_h5_w2", {3, 5, 2, 33}, 3},
     {"big_4x30x30x33", {4, 30, 30, 33}, 2},
+    /* rows of whole vectors (copies and zeros as vectors), the training
+     * network's one channel (every vector straddles the copied part), and a
+     * padded output large enough for streaming stores */
+    {"c16_rows_of_vectors", {2, 5, 6, 16}, 1},
+    {"c1_fmnist", {3, 28, 28, 1}, 2},
+    {"c64_pad3", {2, 9, 7, 64}, 3},
+    {"big_stream_4x64x64x128", {4, 64, 64, 128}, 1},
 };
 
 START_TEST(test_zero_pad_matches_reference)

@@ -2,7 +2,7 @@
  * the element-wise kernel of sgd_update.cl. */
 #include <math.h>
 
-#include "internal.h"
+#include "elementwise.h"
 
 clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad, clcnn_tensor *velocity,
                               double lr, double momentum, double weight_decay)
@@ -35,8 +35,10 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
 
     const int with_velocity = velocity != NULL;
     cl_kernel k;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_sgd_update, param->dtype,
-                                with_velocity ? "-DWITH_VELOCITY=1" : "-DWITH_VELOCITY=0", "sgd_update", &k)))
+    /* In place: no streaming stores, the lines were just read. */
+    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_sgd_update, param->dtype,
+                                        with_velocity ? "-DWITH_VELOCITY=1" : "-DWITH_VELOCITY=0", 0, 0, "sgd_update",
+                                        &k)))
         return st;
     /* The kernel's scalars are `real`: float for float32 tensors. */
     const float lr_f = (float)lr, momentum_f = (float)momentum, decay_f = (float)weight_decay;
@@ -55,8 +57,8 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
     args[n++] = momentum_arg;
     args[n++] = decay_arg;
     args[n++] = (clcnn_arg)CLCNN_ARG(total);
-    const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
-    if ((st = clcnn__set_args(ctx, op, k, args, n)))
-        return st;
-    return clcnn__launch(ctx, op, k, 1, global, local);
+    const size_t vector = (size_t)ctx->tuning.elementwise_vector;
+    const clcnn_elementwise_plan plan =
+        clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (param->count + vector - 1) / vector);
+    return clcnn__elementwise_launch(ctx, op, k, args, n, &plan);
 }

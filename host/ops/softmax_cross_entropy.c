@@ -1,7 +1,7 @@
 /* Softmax cross-entropy forward (per-row probabilities and loss, then the
  * mean in one work-group) and backward: validation, then the kernels of
  * softmax_cross_entropy_forward.cl and softmax_cross_entropy_backward.cl. */
-#include "internal.h"
+#include "elementwise.h"
 
 /* Work-items of the mean's single work-group: a power of two (the kernel's
  * tree halves it), at most this many. */
@@ -23,6 +23,71 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
     return clcnn__check_dims(ctx, op, "labels", labels, label_dims);
 }
 
+/* The mean's work-group size: a function of the device alone, the same
+ * for the one-group kernel and the mean kernel (the smaller of their
+ * limits), so that the summation order, and the bits of the mean, never
+ * change between runs or between the two ways. */
+static clcnn_status mean_group(clcnn_context *ctx, const char *op, clcnn_dtype dt, cl_kernel *one_group,
+                               cl_kernel *mean, size_t *group)
+{
+    clcnn_status st;
+    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", 0, 0,
+                                        "softmax_cross_entropy_one_group", one_group)) ||
+        (st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", 0, 0,
+                                        "softmax_cross_entropy_mean", mean)))
+        return st;
+    size_t limit = clcnn__kernel_wg_limit(ctx, *one_group), mean_limit = clcnn__kernel_wg_limit(ctx, *mean);
+    if (mean_limit < limit)
+        limit = mean_limit;
+    *group = 1;
+    while (*group * 2 <= MEAN_GROUP_MAX && *group * 2 <= limit)
+        *group *= 2;
+    return CLCNN_OK;
+}
+
+/* Few rows: rows, losses and mean in one launch of one group. */
+static clcnn_status softmax_one_group(clcnn_context *ctx, const char *op, const clcnn_tensor *logits,
+                                      const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
+                                      clcnn_tensor *mean_loss, int n_classes, int rows)
+{
+    cl_kernel k, mean_kernel;
+    size_t group;
+    clcnn_status st = mean_group(ctx, op, logits->dtype, &k, &mean_kernel, &group);
+    if (st != CLCNN_OK)
+        return st;
+    const clcnn_arg args[] = {CLCNN_ARG(logits->mem),    CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
+                              CLCNN_ARG(loss->mem),      CLCNN_ARG(mean_loss->mem), CLCNN_ARG(n_classes),
+                              CLCNN_ARG(rows),           {group * clcnn__dtype_size(logits->dtype), NULL}};
+    const size_t global[1] = {group}, local[1] = {group};
+    if ((st = clcnn__set_args(ctx, op, k, args, 8)))
+        return st;
+    return clcnn__launch(ctx, op, k, 1, global, local);
+}
+
+/* Many rows: the rows across the device, then the mean in one group. */
+static clcnn_status softmax_two_launches(clcnn_context *ctx, const char *op, const clcnn_tensor *logits,
+                                         const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
+                                         clcnn_tensor *mean_loss, int n_classes, int rows)
+{
+    cl_kernel rows_kernel, one_group, mean_kernel;
+    size_t group;
+    clcnn_status st = mean_group(ctx, op, logits->dtype, &one_group, &mean_kernel, &group);
+    if (st != CLCNN_OK || (st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward,
+                                                            logits->dtype, "", 0, 0, "softmax_cross_entropy_rows",
+                                                            &rows_kernel)))
+        return st;
+    const clcnn_arg row_args[] = {CLCNN_ARG(logits->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
+                                  CLCNN_ARG(loss->mem),   CLCNN_ARG(n_classes),   CLCNN_ARG(rows)};
+    const clcnn_arg mean_args[] = {CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows),
+                                   {group * clcnn__dtype_size(logits->dtype), NULL}};
+    const size_t mean_global[1] = {group}, mean_local[1] = {group};
+    const clcnn_elementwise_plan plan = clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (size_t)rows);
+    if ((st = clcnn__set_args(ctx, op, mean_kernel, mean_args, 4)) ||
+        (st = clcnn__elementwise_launch(ctx, op, rows_kernel, row_args, 6, &plan)))
+        return st;
+    return clcnn__launch(ctx, op, mean_kernel, 1, mean_global, mean_local);
+}
+
 clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn_tensor *logits,
                                                  const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
                                                  clcnn_tensor *mean_loss)
@@ -40,29 +105,10 @@ clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn
     if ((st = clcnn__check_outputs(ctx, op, dt, outs, 3, ins, 2, 0)))
         return st;
 
-    cl_kernel rows_kernel, mean_kernel;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", "softmax_cross_entropy_rows",
-                                &rows_kernel)) ||
-        (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", "softmax_cross_entropy_mean",
-                                &mean_kernel)))
-        return st;
-    /* The group size is a function of the device alone, so the summation
-     * order (and the bits of the mean) never changes between runs. */
-    size_t group = 1, limit = clcnn__kernel_wg_limit(ctx, mean_kernel);
-    while (group * 2 <= MEAN_GROUP_MAX && group * 2 <= limit)
-        group *= 2;
     const int n_classes = (int)logits->dims[3], rows = (int)loss->count;
-    const clcnn_arg row_args[] = {CLCNN_ARG(logits->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
-                                  CLCNN_ARG(loss->mem),   CLCNN_ARG(n_classes),   CLCNN_ARG(rows)};
-    const clcnn_arg mean_args[] = {
-        CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows), {group * clcnn__dtype_size(dt), NULL}};
-    const size_t row_global[1] = {(size_t)rows}, row_local[1] = {(size_t)ctx->tuning.elementwise_local};
-    const size_t mean_global[1] = {group}, mean_local[1] = {group};
-    if ((st = clcnn__set_args(ctx, op, rows_kernel, row_args, 6)) ||
-        (st = clcnn__set_args(ctx, op, mean_kernel, mean_args, 4)) ||
-        (st = clcnn__launch(ctx, op, rows_kernel, 1, row_global, row_local)))
-        return st;
-    return clcnn__launch(ctx, op, mean_kernel, 1, mean_global, mean_local);
+    return rows <= ctx->tuning.softmax_one_group_rows
+               ? softmax_one_group(ctx, op, logits, labels, probs, loss, mean_loss, n_classes, rows)
+               : softmax_two_launches(ctx, op, logits, labels, probs, loss, mean_loss, n_classes, rows);
 }
 
 clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcnn_tensor *probs,
@@ -78,15 +124,19 @@ clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcn
         (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "probs", probs)) ||
         (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "labels", labels)))
         return st;
+    /* Each row of K is row_vectors vectors, its last one partial where K
+     * is not a multiple of the vector; at most probs' elements in all. */
+    const int n_classes = (int)probs->dims[3], rows = (int)labels->count;
+    const int vector = ctx->tuning.elementwise_vector, row_vectors = (n_classes + vector - 1) / vector;
+    const int vectors = rows * row_vectors;
     cl_kernel k;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_backward, probs->dtype, "",
-                                "softmax_cross_entropy_backward", &k)))
+    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_backward, probs->dtype, "",
+                                        dlogits->bytes, n_classes % vector == 0, "softmax_cross_entropy_backward",
+                                        &k)))
         return st;
-    const int n_classes = (int)probs->dims[3], rows = (int)labels->count, total = (int)probs->count;
     const clcnn_arg args[] = {CLCNN_ARG(probs->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(dlogits->mem),
-                              CLCNN_ARG(n_classes),  CLCNN_ARG(rows),        CLCNN_ARG(total)};
-    const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
-    if ((st = clcnn__set_args(ctx, op, k, args, 6)))
-        return st;
-    return clcnn__launch(ctx, op, k, 1, global, local);
+                              CLCNN_ARG(n_classes),  CLCNN_ARG(rows),        CLCNN_ARG(row_vectors),
+                              CLCNN_ARG(vectors)};
+    const clcnn_elementwise_plan plan = clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (size_t)vectors);
+    return clcnn__elementwise_launch(ctx, op, k, args, 7, &plan);
 }

@@ -1,7 +1,7 @@
 /* Zero padding as an op of its own (convolution never materialises it). */
 #include <limits.h>
 
-#include "internal.h"
+#include "elementwise.h"
 
 clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
@@ -18,15 +18,20 @@ clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, 
         (st = clcnn__check_distinct(ctx, op, "x_pad", x_pad, "x", x)))
         return st;
 
-    cl_kernel k;
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_zero_pad, x->dtype, "", "zero_pad", &k)))
-        return st;
+    /* Each output row (image, h) is row_vectors vectors, its last one
+     * partial where the row is not a multiple of the vector. */
     const int n_H = (int)x->dims[1], n_W = (int)x->dims[2], n_C = (int)x->dims[3];
-    const int total = (int)x_pad->count; /* < 2^31: checked by clcnn__check_tensor */
-    const clcnn_arg args[] = {CLCNN_ARG(x->mem), CLCNN_ARG(x_pad->mem), CLCNN_ARG(n_H),  CLCNN_ARG(n_W),
-                              CLCNN_ARG(n_C),    CLCNN_ARG(pad),        CLCNN_ARG(total)};
-    const size_t global[1] = {(size_t)total}, local[1] = {(size_t)ctx->tuning.elementwise_local};
-    if ((st = clcnn__set_args(ctx, op, k, args, 7)))
+    const size_t row_length = x_pad->dims[2] * x_pad->dims[3], vector = (size_t)ctx->tuning.elementwise_vector;
+    const int row_vectors = (int)((row_length + vector - 1) / vector);
+    /* At most x_pad's elements, so below 2^31 (clcnn__check_tensor). */
+    const size_t vectors = x_pad->dims[0] * x_pad->dims[1] * (size_t)row_vectors;
+    cl_kernel k;
+    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_zero_pad, x->dtype, "", x_pad->bytes,
+                                        row_length % vector == 0, "zero_pad", &k)))
         return st;
-    return clcnn__launch(ctx, op, k, 1, global, local);
+    const int vector_count = (int)vectors;
+    const clcnn_arg args[] = {CLCNN_ARG(x->mem), CLCNN_ARG(x_pad->mem), CLCNN_ARG(n_H),         CLCNN_ARG(n_W),
+                              CLCNN_ARG(n_C),    CLCNN_ARG(pad),        CLCNN_ARG(row_vectors), CLCNN_ARG(vector_count)};
+    const clcnn_elementwise_plan plan = clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, vectors);
+    return clcnn__elementwise_launch(ctx, op, k, args, 8, &plan);
 }

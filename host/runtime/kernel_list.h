@@ -21,6 +21,7 @@
 #define CLCNN_KERNEL_HEADERS(H)                                                                                        \
     H(common)                                                                                                          \
     H(conv_common)                                                                                                     \
+    H(elementwise)                                                                                                     \
     H(local_gemm)                                                                                                      \
     H(pool_common)                                                                                                     \
     H(shape_params)

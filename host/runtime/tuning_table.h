@@ -51,8 +51,18 @@
       "pixels (or blocks) along a row per work-item in "                                                               \
       "pooling")                                                                                                       \
     X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
-    X(int, elementwise_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                    \
-      "work-items per group of zero_pad, ReLU, softmax, SGD")
+    X(int, elementwise_local, GROUP, 1, 1024, 1, 256, "1", "256",                                                      \
+      "work-items per group of zero_pad, ReLU, softmax cross-entropy, SGD")                                            \
+    X(int, elementwise_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                        \
+      "elements per load and store in zero_pad, ReLU, softmax cross-entropy, SGD (1 to 16)")                           \
+    X(int, elementwise_chunk, COUNT, 1, 65536, 256, 4, "256", "4",                                                     \
+      "most vectors (softmax forward: rows) per work-item in those ops")                                               \
+    X(int, elementwise_spread, COUNT, 1, 1024, 4, 4, "4", "4",                                                         \
+      "groups per compute unit those ops keep, at least, where the tensor has enough vectors (fewer vectors per "      \
+      "work-item first)")                                                                                              \
+    X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
+      "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
+      "above, a launch for the rows and one for the mean")
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives
