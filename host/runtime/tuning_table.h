@@ -60,6 +60,8 @@
     X(int, elementwise_spread, COUNT, 1, 1024, 4, 4, "4", "4",                                                         \
       "groups per compute unit those ops keep, at least, where the tensor has enough vectors (fewer vectors per "      \
       "work-item first)")                                                                                              \
+    X(int, sum_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                            \
+      "work-items per group of the kernels that add conv's partial sums (dW, db, depthwise dW)")                       \
     X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
       "above, a launch for the rows and one for the mean")

@@ -591,7 +591,7 @@ static clcnn_status sum_chunks(clcnn_context *ctx, const char *op, cl_kernel k, 
                                int chunks)
 {
     const clcnn_arg args[] = {CLCNN_ARG(part), CLCNN_ARG(out), CLCNN_ARG(n), CLCNN_ARG(chunks)};
-    const size_t global[1] = {(size_t)n}, local[1] = {(size_t)ctx->tuning.elementwise_local};
+    const size_t global[1] = {(size_t)n}, local[1] = {(size_t)ctx->tuning.sum_local};
     clcnn_status st = clcnn__set_args(ctx, op, k, args, 4);
     return st ? st : clcnn__launch(ctx, op, k, 1, global, local);
 }

@@ -287,7 +287,7 @@ clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op
     const int n = (int)dw->count;
     const clcnn_arg sum_args[] = {CLCNN_ARG(plan->filter_part), CLCNN_ARG(dw->mem), CLCNN_ARG(n),
                                   CLCNN_ARG(plan->filter_chunks)};
-    const size_t sum_global[1] = {(size_t)n}, sum_local[1] = {(size_t)ctx->tuning.elementwise_local};
+    const size_t sum_global[1] = {(size_t)n}, sum_local[1] = {(size_t)ctx->tuning.sum_local};
     if ((st = clcnn__set_args(ctx, op, plan->filter_sum, sum_args, 4)))
         return st;
     return clcnn__launch(ctx, op, plan->filter_sum, 1, sum_global, sum_local);

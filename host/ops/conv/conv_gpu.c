@@ -292,7 +292,7 @@ clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const 
             CLCNN_ARG(plan->split_pixels), {plan->filter_tile_bytes[0], NULL}, {plan->filter_tile_bytes[1], NULL}};
         const clcnn_arg sargs[] = {CLCNN_ARG(plan->part),      CLCNN_ARG(dw_mem),   CLCNN_ARG(db_mem),
                                    CLCNN_ARG(filter_elements), CLCNN_ARG(elements), CLCNN_ARG(plan->splits)};
-        const size_t sglobal[1] = {(size_t)elements}, slocal[1] = {(size_t)ctx->tuning.elementwise_local};
+        const size_t sglobal[1] = {(size_t)elements}, slocal[1] = {(size_t)ctx->tuning.sum_local};
         if ((st = clcnn__set_args(ctx, op, plan->filter, args, (int)(sizeof args / sizeof args[0]))) ||
             (st = clcnn__launch(ctx, op, plan->filter, 3, plan->filter_global, plan->filter_local)) ||
             (st = clcnn__set_args(ctx, op, plan->filter_sum, sargs, (int)(sizeof sargs / sizeof sargs[0]))) ||
