@@ -75,11 +75,12 @@ typedef struct bench_layer {
 #define NET_CONV(name, ...) CONV(name, SUITE_NETWORKS, __VA_ARGS__)
 #define NET_CONV_EX(name, ...) CONV_EX(name, SUITE_NETWORKS, __VA_ARGS__)
 #define NET_POOL(name, ...) POOL(name, SUITE_NETWORKS, __VA_ARGS__)
-#define OTHER(name, kind, m, h, w, c, pad)                                                                             \
+#define OTHER_IN(suite, name, kind, m, h, w, c, pad)                                                                   \
     {                                                                                                                  \
-        name, kind, SUITE_TABLE, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, \
-            0                                                                                                          \
+        name, kind, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, 0     \
     }
+#define OTHER(name, ...) OTHER_IN(SUITE_TABLE, name, __VA_ARGS__)
+#define NET_OTHER(name, ...) OTHER_IN(SUITE_NETWORKS, name, __VA_ARGS__)
 
 /* The project's original speed table (walkthrough, Fashion-MNIST, ResNet
  * 3x3 layers, VGG's first, three max and average pools); a layer of each kind the 0.2 API added;
@@ -151,6 +152,11 @@ static const bench_layer layers[] = {
     NET_POOL("r50_maxpool", 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
     NET_POOL("r50_gap", 8, 7, 7, 2048, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
     NET_POOL("mb2_gap", 8, 7, 7, 1280, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
+    /* element-wise ops on tensors larger than a CPU's last-level cache:
+     * ResNet-50's stem output, padded for its max pool; AlexNet's fc6 */
+    NET_OTHER("r50_pad112", LAYER_PAD, 8, 112, 112, 64, 1),
+    NET_OTHER("r50_relu112", LAYER_ACTIVATION, 8, 112, 112, 64, 0),
+    NET_OTHER("alex_sgd_fc6", LAYER_PARAMETER, 6, 6, 256, 4096, 0),
 };
 
 /* The training network's optimiser: `clcnn train`'s defaults. */

@@ -10,6 +10,13 @@ clcnn is faster), then the geometric mean of the ratio per op.
   python3 tools/torch_bench.py --suite networks             # CPU (oneDNN), all cores
   python3 tools/torch_bench.py --suite table --repeat 20
   python3 tools/torch_bench.py --device cuda --clcnn-device nvidia   # cuDNN, TF32 off
+  python3 tools/torch_bench.py --suite all --op relu_forward --op relu_backward \
+      --op zero_pad --op sgd_update --c-loop build/tools/c_loop_bench
+
+--c-loop adds, for the element-wise rows, the same op as a plain C loop over
+the same buffers (tools/c_loop_bench.c: -O2, OpenMP on every core) and the
+column `of C`: the C loop's ms / clcnn's ms, the share of the machine's
+plain-loop speed that clcnn reaches.
 
 On a shared machine a layer's time drifts by 2x over minutes, so the
 whole comparison runs --rounds times (clcnn's suite, then PyTorch on every
@@ -147,6 +154,19 @@ def other_fns(row, device, layout):
     raise ValueError("no PyTorch counterpart for " + op)
 
 
+C_LOOP_OPS = ("relu_forward", "relu_backward", "zero_pad", "sgd_update")
+
+
+def c_loop_ms(program, row, repeat):
+    """The row's op as tools/c_loop_bench's plain C loop: median ms."""
+    command = [program, row["op"]] + [str(d) for d in row["input"]]
+    if row["op"] == "zero_pad":
+        command.append(str(row["pad"]))
+    command += ["--repeat", str(repeat)]
+    result = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return float(result.stdout)
+
+
 def torch_ms(row, device, time_fn):
     """The faster of NCHW and channels_last (one layout for the others)."""
     if "conv" in row:
@@ -173,6 +193,8 @@ def main():
     parser.add_argument("--clcnn-device", default=None, help="clcnn's --device SPEC")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="PyTorch's CPU threads (default: every core)")
+    parser.add_argument("--c-loop", default=None,
+                        help="tools/c_loop_bench, for a plain C loop's time on the element-wise rows")
     args = parser.parse_args()
 
     command = [args.clcnn, "bench", "--json", "--no-reference", "--suite", args.suite,
@@ -202,11 +224,13 @@ def main():
         bench = json.loads(result.stdout)
         for row in bench["rows"]:
             entry = rows.setdefault((row["layer"], row["op"], row["mode"]),
-                                    {"row": row, "clcnn": [], "torch": [], "note": None})
+                                    {"row": row, "clcnn": [], "torch": [], "c": [], "note": None})
             if row["error"] or row["median_ms"] is None:
                 entry["note"] = "clcnn failed: %s" % row["error"]
                 continue
             entry["clcnn"].append(row["median_ms"])
+            if args.c_loop and row["op"] in C_LOOP_OPS:
+                entry["c"].append(c_loop_ms(args.c_loop, row, args.repeat))
             try:
                 entry["torch"].append(torch_ms(row, device, time_fn))
             except (ValueError, RuntimeError) as error:
@@ -218,8 +242,9 @@ def main():
     print("PyTorch %s on %s; median of %d runs each, then the median over %d rounds; "
           "ratio = PyTorch ms / clcnn ms (above 1: clcnn is faster)\n" % (
               torch.__version__, torch_name, args.repeat, args.rounds))
-    print("%-13s %-30s %-7s %-46s %10s %10s %7s  %s" % ("layer", "op", "mode", "shape", "clcnn ms",
-                                                         "torch ms", "ratio", "rounds"))
+    print("%-13s %-30s %-7s %-46s %10s %10s %7s  %-9s %s" % ("layer", "op", "mode", "shape", "clcnn ms",
+                                                              "torch ms", "ratio", "rounds",
+                                                              "C ms   of C" if args.c_loop else ""))
     ratios = {}
     for (layer, op, mode), entry in rows.items():
         row = entry["row"]
@@ -240,8 +265,11 @@ def main():
         ratio = theirs / ours
         per_round = [t / c for c, t in zip(entry["clcnn"], entry["torch"])]
         ratios.setdefault(op + (" " + mode if mode else ""), []).append(ratio)
-        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx  %.2f-%.2f" % (
-            layer, op, mode or "", shape, ours, theirs, ratio, min(per_round), max(per_round)))
+        c_loop = ""
+        if entry["c"]:
+            c_loop = "%8.3f %5.2fx" % (median(entry["c"]), median(entry["c"]) / ours)
+        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx  %.2f-%.2f %s" % (
+            layer, op, mode or "", shape, ours, theirs, ratio, min(per_round), max(per_round), c_loop))
     print("\ngeometric mean of the ratio per op (rows):")
     for key, values in ratios.items():
         mean = math.exp(sum(math.log(v) for v in values) / len(values))
