@@ -116,7 +116,7 @@ static const pool_case cases[] = {
     {"global_padded_asym_excl_c24", 3, 6, 4, 24, PARAMS(8, 5, 3, 2, 2, 0, 0, 1, 0), KIT_INTEGERS},
     {"global_m16_c40", 16, 3, 3, 40, PARAMS(3, 3, 1, 1, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_m1_c2048", 1, 4, 4, 2048, PARAMS(4, 4, 2, 2, 0, 0, 0, 0, 1), KIT_RELU},
-    {"global_7x7_m3_c1280_ties", 3, 7, 7, 1280, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
+    {"big_global_7x7_m3_c1280_ties", 3, 7, 7, 1280, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
     /* Windows of more than 256 positions (an int argmax) with padding, and
      * padded windows past POOL_RECOMPUTE_MAX_ELEMENTS (the argmax pass). */
     {"argmax_int_padded", 2, 20, 18, 17, PARAMS(17, 16, 2, 1, 5, 3, 7, 2, 0), KIT_INTEGERS},
