@@ -28,7 +28,11 @@
  * (bh, bw) = rows [bh * stride_h, +stride_h) x columns
  * [bw * stride_w, +stride_w) can only be covered by window (bh, bw).
  * pool_backward_blocks writes whole blocks, so the block's pixels share
- * their one covering window, whose argmax is found once, in registers. */
+ * their one covering window, whose argmax is found once, in registers.
+ *
+ * Global pooling (one window over the whole padded input) takes
+ * pool_backward_global_max or pool_backward_global_average, one pass that
+ * writes whole images (at the end of this file). */
 #include "pool_common.h"
 
 /* Most windows that cover one input row (or column). */
