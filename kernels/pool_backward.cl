@@ -28,7 +28,11 @@
  * (bh, bw) = rows [bh * stride_h, +stride_h) x columns
  * [bw * stride_w, +stride_w) can only be covered by window (bh, bw).
  * pool_backward_blocks writes whole blocks, so the block's pixels share
- * their one covering window, whose argmax is found once, in registers. */
+ * their one covering window, whose argmax is found once, in registers.
+ *
+ * Global pooling (one window over the whole padded input) takes
+ * pool_backward_global_max or pool_backward_global_average, one pass that
+ * writes whole images (at the end of this file). */
 #include "pool_common.h"
 
 /* Most windows that cover one input row (or column). */
@@ -263,4 +267,63 @@ __kernel void pool_backward_blocks(const __global real *da, const __global real 
             }
         }
     }
+}
+
+/* Global pooling (the one window covers the whole padded input, the host's
+ * test): every input pixel gets its share of the image's one dA, so an
+ * item takes a run of channels of one image and computes their shares
+ * once, CHANNEL_BLOCK vectors at a time (a division per vector, not per
+ * pixel), then stores them to every pixel of the image in address order:
+ * plain vector stores, no guard in the loop. Max gives dA to the first
+ * maximum of the window (found once per channel vector, as in
+ * pool_backward_blocks) and 0 elsewhere. The rows are the images. */
+CLCNN_INLINE void backward_global(int is_max, const __global real *da, const __global real *a_prev,
+                                  __global real *da_prev, int rows, POOL_SHAPE_PARAMS)
+{
+    const int c0 = (int)get_global_id(0) * channels, i = (int)get_global_id(2);
+    if (c0 >= n_C || i >= rows)
+        return;
+    const int c_end = min(channels, n_C - c0);
+    const idx_t pixels = (idx_t)n_H_prev * n_W_prev;
+    const __global real *image = a_prev + (idx_t)i * pixels * n_C;
+    __global real *out = da_prev + (idx_t)i * pixels * n_C;
+    for (int step = 0; step < c_end; step += VECTOR * CHANNEL_BLOCK) {
+        const int c = c0 + VECTOR_AT(step, c_end);
+        vreal share[CHANNEL_BLOCK];
+        vmask where[CHANNEL_BLOCK];
+        _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++)
+        {
+            share[v] = LOAD(da + (idx_t)i * n_C + c + v * VECTOR);
+            if (is_max)
+                where[v] = first_max_position(image + c + v * VECTOR, -PAD_TOP, -PAD_LEFT, n_H_prev, n_W_prev,
+                                              n_C, f_h, f_w);
+            else
+                share[v] = share[v] / DIVISOR(n_H_prev, n_W_prev);
+            /* +0: the reference's 0 + share, so a -0 share stores +0. */
+            share[v] += (real)0;
+        }
+        __global real *pixel = out + c;
+        for (int y = 0; y < n_H_prev; y++) {
+            for (int x = 0; x < n_W_prev; x++, pixel += n_C) {
+                const vmask here = (vmask)((y + PAD_TOP) * WINDOW_W + x + PAD_LEFT);
+                _Pragma("unroll") for (int v = 0; v < CHANNEL_BLOCK; v++)
+                {
+                    const vmask mine = where[v] == here;
+                    STORE(is_max ? select((vreal)0, share[v], mine) : share[v], pixel + v * VECTOR);
+                }
+            }
+        }
+    }
+}
+
+__kernel void pool_backward_global_max(const __global real *da, const __global real *a_prev,
+                                       __global real *da_prev, int rows, POOL_SHAPE_PARAMS)
+{
+    backward_global(1, da, a_prev, da_prev, rows, POOL_SHAPE);
+}
+
+__kernel void pool_backward_global_average(const __global real *da, __global real *da_prev, int rows,
+                                           POOL_SHAPE_PARAMS)
+{
+    backward_global(0, da, da, da_prev, rows, POOL_SHAPE);
 }

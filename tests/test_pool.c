@@ -108,6 +108,15 @@ static const pool_case cases[] = {
     {"global_7x7_stride_max", 1, 7, 7, 3, PARAMS(7, 7, INT_MAX, INT_MAX, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_5x9", 2, 5, 9, 1, PARAMS(5, 9, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
     {"global_17x16_int", 1, 17, 16, 3, PARAMS(17, 16, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
+    /* Global windows over a padded input (the window is the padded input,
+     * so every pixel is in it), with both divisors; channel counts that no
+     * vector wider than 4 or 8 divides; many images, one image with many
+     * channels, and a real network's head with ties. */
+    {"global_padded_incl_c20", 2, 5, 6, 20, PARAMS(7, 8, 1, 1, 1, 1, 1, 1, 1), KIT_NORMAL},
+    {"global_padded_asym_excl_c24", 3, 6, 4, 24, PARAMS(8, 5, 3, 2, 2, 0, 0, 1, 0), KIT_INTEGERS},
+    {"global_m16_c40", 16, 3, 3, 40, PARAMS(3, 3, 1, 1, 0, 0, 0, 0, 1), KIT_RELU},
+    {"global_m1_c2048", 1, 4, 4, 2048, PARAMS(4, 4, 2, 2, 0, 0, 0, 0, 1), KIT_RELU},
+    {"big_global_7x7_m3_c1280_ties", 3, 7, 7, 1280, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
     /* Windows of more than 256 positions (an int argmax) with padding, and
      * padded windows past POOL_RECOMPUTE_MAX_ELEMENTS (the argmax pass). */
     {"argmax_int_padded", 2, 20, 18, 17, PARAMS(17, 16, 2, 1, 5, 3, 7, 2, 0), KIT_INTEGERS},

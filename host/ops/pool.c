@@ -35,10 +35,11 @@ typedef struct pool_shape {
 } pool_shape;
 
 /* Fills s from a_prev and params that have passed validation. Along an
- * axis with one output, every stride of at least the window gives the
- * same window, the same covering and the same blocks, so one above the
- * window is lowered to it: the kernels' index arithmetic then never meets
- * a stride near INT_MAX. */
+ * axis with one output, every stride gives the same one window, so the
+ * stride is set to the window: the kernels' index arithmetic then never
+ * meets a stride near INT_MAX, and a stride below the window (global
+ * pooling with stride 1) no longer looks like overlapping windows, which
+ * would cost max pooling's backward a second launch (the argmax pass). */
 static void pool_shape_init(const clcnn_tensor *a_prev, const clcnn_pool_params *params, pool_shape *s)
 {
     const size_t *d = a_prev->dims;
@@ -50,9 +51,9 @@ static void pool_shape_init(const clcnn_tensor *a_prev, const clcnn_pool_params 
     const long long padded_w = (long long)d[2] + params->pad_left + params->pad_right;
     s->n_H = (int)((padded_h - params->f_h) / params->stride_h + 1);
     s->n_W = (int)((padded_w - params->f_w) / params->stride_w + 1);
-    if (s->n_H == 1 && params->stride_h > params->f_h)
+    if (s->n_H == 1)
         s->p.stride_h = params->f_h;
-    if (s->n_W == 1 && params->stride_w > params->f_w)
+    if (s->n_W == 1)
         s->p.stride_w = params->f_w;
     s->out_dims[0] = d[0];
     s->out_dims[1] = (size_t)s->n_H;
@@ -317,6 +318,18 @@ static clcnn_status enqueue(clcnn_context *ctx, const char *op, const pool_plan 
     return st ? st : clcnn__launch(ctx, op, kernel, 3, global, local);
 }
 
+/* Global pooling: one output pixel per image whose window covers the
+ * whole padded input, so that every input pixel is in it (an output of
+ * 1 x 1 alone is not enough: a window smaller than the input with a stride
+ * past the rest also gives one). Its backward takes pool_backward.cl's
+ * global kernels. */
+static int pool_is_global(const pool_shape *s)
+{
+    const clcnn_pool_params *q = &s->p;
+    return s->n_H == 1 && s->n_W == 1 && q->f_h == s->n_H_prev + q->pad_top + q->pad_bottom &&
+           q->f_w == s->n_W_prev + q->pad_left + q->pad_right;
+}
+
 /* Pooling forward of a validated shape; checks the output, then enqueues. */
 static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
                                      const pool_shape *s, clcnn_pool_mode mode, clcnn_tensor *a)
@@ -337,6 +350,29 @@ static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const c
     return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W, rows);
 }
 
+/* Global pooling's backward, one launch: an item per run of channels of
+ * an image (the "rows" are the images, with one unit each). */
+static clcnn_status pool_backward_global(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
+                                         const clcnn_tensor *a_prev, const pool_shape *s, clcnn_pool_mode mode,
+                                         clcnn_tensor *da_prev)
+{
+    const int m = (int)a_prev->dims[0], use_max = mode == CLCNN_POOL_MAX;
+    pool_plan p;
+    plan_pool(ctx, s, da_prev->bytes, m, 1, &p);
+    cl_kernel k;
+    clcnn_status st = clcnn__get_kernel(ctx, op, CLCNN_FILE_pool_backward, a_prev->dtype, p.options,
+                                        use_max ? "pool_backward_global_max" : "pool_backward_global_average", &k);
+    if (st)
+        return st;
+    const clcnn_arg max_args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(a_prev->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(m),
+                                  POOL_SHAPE_ARGS(*s, p)};
+    const clcnn_arg average_args[] = {CLCNN_ARG(da->mem), CLCNN_ARG(da_prev->mem), CLCNN_ARG(m),
+                                      POOL_SHAPE_ARGS(*s, p)};
+    if (use_max)
+        return enqueue(ctx, op, &p, k, max_args, (int)(sizeof max_args / sizeof max_args[0]), s->n_C, 1, m);
+    return enqueue(ctx, op, &p, k, average_args, (int)(sizeof average_args / sizeof average_args[0]), s->n_C, 1, m);
+}
+
 /* Pooling backward of a validated shape; checks da and da_prev, then
  * enqueues. */
 static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
@@ -355,6 +391,8 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     const clcnn_dtype dt = a_prev->dtype;
     const clcnn_pool_params *q = &s->p;
     const int m = (int)a_prev->dims[0];
+    if (pool_is_global(s))
+        return pool_backward_global(ctx, op, da, a_prev, s, mode, da_prev);
     /* Windows that neither overlap nor reach into padding take one pass
      * over stride_h x stride_w blocks, the others gather per input pixel. */
     const int blocks =

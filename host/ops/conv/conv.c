@@ -559,8 +559,13 @@ static clcnn_status plan_backward_bias(clcnn_context *ctx, const char *op, clcnn
     p->bias_chunk = chunk_size_for(s->n_pixels, ctx->tuning.filter_bias_chunks, 256);
     p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
     snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
-    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias", &p->bias)) ||
-        (st =
+    if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias", &p->bias)))
+        return st;
+    /* One chunk (small layers, fully connected ones above all) is db
+     * itself: no partial sums and no launch to add them up. */
+    if (p->bias_chunks == 1)
+        return CLCNN_OK;
+    if ((st =
              clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "bias_sum_chunks", &p->bias_sum)) ||
         (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_BIAS_PARTS,
                                (size_t)p->bias_chunks * s->n_C * clcnn__dtype_size(dt), &p->bias_part)))
@@ -705,18 +710,21 @@ static clcnn_status run_backward_filter(clcnn_context *ctx, const char *op, cons
                                 : CLCNN_OK;
 }
 
-/* db: chunks of pixels summed per channel, then the chunks summed. */
+/* db: chunks of pixels summed per channel, then the chunks summed; one
+ * chunk is written to db directly. */
 static clcnn_status run_backward_bias(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
                                       const clcnn_tensor *dz, clcnn_tensor *db)
 {
-    const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(p->bias_part), CLCNN_ARG(s->n_C), CLCNN_ARG(s->n_pixels),
+    const cl_mem part = p->bias_chunks == 1 ? db->mem : p->bias_part;
+    const clcnn_arg args[] = {CLCNN_ARG(dz->mem), CLCNN_ARG(part), CLCNN_ARG(s->n_C), CLCNN_ARG(s->n_pixels),
                               CLCNN_ARG(p->bias_chunk)};
     const size_t global[2] = {clcnn__div_up((size_t)s->n_C, (size_t)p->vec_bias), (size_t)p->bias_chunks};
     const size_t local[2] = {1, 1};
     clcnn_status st;
     if ((st = clcnn__set_args(ctx, op, p->bias, args, 5)) || (st = clcnn__launch(ctx, op, p->bias, 2, global, local)))
         return st;
-    return sum_chunks(ctx, op, p->bias_sum, p->bias_part, db->mem, s->n_C, p->bias_chunks);
+    return p->bias_chunks > 1 ? sum_chunks(ctx, op, p->bias_sum, p->bias_part, db->mem, s->n_C, p->bias_chunks)
+                              : CLCNN_OK;
 }
 
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
