@@ -21,11 +21,14 @@ reader=$!
 exec 3>"$dir/pipe"
 # -cl-opt-disable: the uninitialised-value plugin cannot follow the LLVM
 # `freeze` instructions that optimisation introduces (Oclgrind 21 aborts).
-# CLCNN_OCLGRIND_NO_UNINIT=1 leaves that plugin out: in a process that runs
-# conv backward on several shapes it reports dW partial sums as
-# uninitialised, although a run that fills every workspace with NaN before
-# each use (so that an unwritten element would show) matches the reference
-# everywhere: a false report of the plugin, not of the kernels.
+# CLCNN_OCLGRIND_NO_UNINIT=1 leaves that plugin out, for programs that run
+# many shapes in one process: the plugin keeps a released buffer's record
+# of defined bytes for the next buffer in its slot, and so reports loads of
+# workspaces and outputs that were written (and, for host writes at an
+# offset, of sub-buffers); tests/oclgrind_uninit_repro.c shows both
+# without clcnn, and test oclgrind_uninit_repro fails once Oclgrind is
+# fixed. tests/oclgrind_check.sh gives every op the plugin, one shape per
+# process.
 # CLCNN_OCLGRIND_OPTIMIZE=1 (with CLCNN_OCLGRIND_NO_UNINIT=1) builds the
 # kernels optimised, as devices do: local-memory GEMMs then simulate many
 # times faster.
