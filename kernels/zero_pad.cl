@@ -22,15 +22,20 @@ __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, in
     const int n_H_pad = n_H + 2 * pad;
     const offset_t row_length = (offset_t)(n_W + 2 * pad) * (offset_t)n_C;
     const offset_t copied = (offset_t)n_W * (offset_t)n_C, lead = (offset_t)pad * (offset_t)n_C;
-    for (int j = 0; j < chunk; j++) {
-        const offset_t q = vector_index(chunk, j);
+    /* The work-item's vectors are `step` apart: its first one's row (image,
+     * h) and place in the row are divided out once, the others' carried
+     * forward. */
+    const int step = (int)get_local_size(0);
+    offset_t q = vector_index(chunk, 0);
+    const offset_t first_row = q / (offset_t)row_vectors;
+    int v = (int)(q - first_row * (offset_t)row_vectors), h_pad = (int)(first_row % (offset_t)n_H_pad);
+    offset_t image = first_row / (offset_t)n_H_pad;
+    for (int j = 0; j < chunk; j++, q += (offset_t)step) {
         if (q >= (offset_t)vectors)
             return;
-        const offset_t row = q / (offset_t)row_vectors, at = (q % (offset_t)row_vectors) * VECTOR;
-        const int h = (int)(row % (offset_t)n_H_pad) - pad;
-        const offset_t image = row / (offset_t)n_H_pad;
-        __global real *out = x_pad + row * row_length;
-        const int inside = h >= 0 && h < n_H;
+        const offset_t at = (offset_t)v * VECTOR;
+        const int h = h_pad - pad, inside = h >= 0 && h < n_H;
+        __global real *out = x_pad + (image * (offset_t)n_H_pad + (offset_t)h_pad) * row_length;
         const __global real *in = x + (image * (offset_t)n_H + (offset_t)(inside ? h : 0)) * copied;
         if (row_length - at < VECTOR)
             pad_elements(in, inside, out, at, row_length, lead, copied);
@@ -40,5 +45,10 @@ __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, in
             STORE_OUTPUT(LOAD_VECTOR(in + (at - lead)), out + at);
         else
             pad_elements(in, inside, out, at, at + VECTOR, lead, copied);
+        for (v += step; v >= row_vectors; v -= row_vectors)
+            if (++h_pad == n_H_pad) {
+                h_pad = 0;
+                image++;
+            }
     }
 }
