@@ -35,8 +35,9 @@ clcnn_status clcnn__elementwise_kernel(clcnn_context *ctx, const char *op, clcnn
 clcnn_status clcnn__elementwise_launch(clcnn_context *ctx, const char *op, cl_kernel kernel, const clcnn_arg *args,
                                        int count, const clcnn_elementwise_plan *plan)
 {
+    /* Every caller passes a fixed count, at most CLCNN_ELEMENTWISE_MAX_ARGS. */
     clcnn_arg all[CLCNN_ELEMENTWISE_MAX_ARGS + 1];
-    for (int i = 0; i < count && i < CLCNN_ELEMENTWISE_MAX_ARGS; i++)
+    for (int i = 0; i < count; i++)
         all[i] = args[i];
     all[count] = (clcnn_arg)CLCNN_ARG(plan->chunk);
     clcnn_status st = clcnn__set_args(ctx, op, kernel, all, count + 1);
