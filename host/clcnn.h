@@ -53,7 +53,7 @@
  * - Nothing in the library prints, exits or aborts.
  *
  * Diagnostics (for tools and experiments, not needed to run a network):
- * clcnn_context_config, clcnn_context_workspace_bytes,
+ * clcnn_context_config, clcnn_context_tuning_notes, clcnn_context_workspace_bytes,
  * clcnn_context_build_warnings, clcnn_context_profile,
  * clcnn_context_launches. */
 #ifndef CLCNN_H
@@ -72,9 +72,9 @@ extern "C" {
 #endif
 
 #define CLCNN_VERSION_MAJOR 0
-#define CLCNN_VERSION_MINOR 2
+#define CLCNN_VERSION_MINOR 3
 #define CLCNN_VERSION_PATCH 0
-#define CLCNN_VERSION_STRING "0.2.0"
+#define CLCNN_VERSION_STRING "0.3.0"
 
 typedef enum clcnn_status {
     CLCNN_OK = 0,
@@ -95,7 +95,7 @@ typedef struct clcnn_tensor clcnn_tensor;
 
 /* A static, never-NULL name for a status ("CLCNN_ERROR_SHAPE: ..."). */
 CLCNN_API const char *clcnn_status_string(clcnn_status status);
-/* The library's CLCNN_VERSION_STRING, e.g. "0.2.0": that of the library
+/* The library's CLCNN_VERSION_STRING, e.g. "0.3.0": that of the library
  * loaded, which may differ from the header a program was built with. */
 CLCNN_API const char *clcnn_version(void);
 
@@ -153,6 +153,18 @@ CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype
 /* The kernels' tile configuration for this device, in the form the
  * CLCNN_TUNE environment variable accepts ("table=cpu,conv_tile_pixels=8,..."). */
 CLCNN_API const char *clcnn_context_config(const clcnn_context *ctx);
+/* The context's tuning from now on: CLCNN_TUNE's syntax ("key=value,...",
+ * a CHOICE key's value by name or number, "table=cpu|gpu" to start from
+ * that column), applied over what the context has: the default column,
+ * then CLCNN_TUNE's keys, then earlier calls' keys. An unknown key or a
+ * value out of range is CLCNN_ERROR_INVALID_ARGUMENT and changes nothing;
+ * "" changes nothing. Layers planned from now on use it; clcnn_context_config
+ * shows the result. (0.3) */
+CLCNN_API clcnn_status clcnn_context_set_tuning(clcnn_context *ctx, const char *config);
+/* What the context noted about its tuning, one line each: the items of
+ * CLCNN_TUNE it skipped and why (an unknown key, a value out of range);
+ * empty when it took everything. (0.3) */
+CLCNN_API const char *clcnn_context_tuning_notes(const clcnn_context *ctx);
 /* Bytes of scratch device memory the context holds for reuse (W transposed,
  * dW and db partial sums, pooling's argmax); bounded by the largest layer
  * run so far. */

@@ -2,7 +2,9 @@
  * holds every key of the table, in its order, with a value in the key's
  * range, and ends with the last key's `=value` (never cut short); given
  * back as CLCNN_TUNE it gives the same string; and each old name that
- * CLCNN_TUNING_ALIASES lists still sets its key.
+ * CLCNN_TUNING_ALIASES lists still sets its key. CLCNN_TUNE's bad items are
+ * named in clcnn_context_tuning_notes; clcnn_context_set_tuning layers over
+ * the column and CLCNN_TUNE and refuses bad items whole.
  * Exit 77 without an OpenCL device, unless CLCNN_REQUIRE_DEVICE=1. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdio.h>
@@ -31,6 +33,14 @@ static const struct {
     CLCNN_TUNING_ALIASES(CLCNN_X)
 #undef CLCNN_X
 };
+
+static const struct {
+    const char *key, *names;
+} choices[] = {
+#define CLCNN_X(key, names) {#key, names},
+    CLCNN_TUNING_CHOICES(CLCNN_X)
+#undef CLCNN_X
+        {NULL, NULL}};
 
 static int failures;
 
@@ -61,14 +71,40 @@ static int config_under(const char *spec, char *out, size_t capacity)
     return 0;
 }
 
+/* The value of `key` written at text: a number, or for a CHOICE key one
+ * of its names (its place in the list); *end is where it stops. -1 when
+ * it is neither. */
+static long parse_value(const char *key, const char *text, const char **end)
+{
+    for (int c = 0; choices[c].key; c++) {
+        if (strcmp(choices[c].key, key) != 0)
+            continue;
+        const size_t length = strcspn(text, ",");
+        long value = 0;
+        for (const char *name = choices[c].names; name; value++) {
+            const size_t n = strcspn(name, "|");
+            if (n == length && strncmp(name, text, n) == 0) {
+                *end = text + n;
+                return value;
+            }
+            name = name[n] ? name + n + 1 : NULL;
+        }
+    }
+    char *stop;
+    long v = strtol(text, &stop, 10);
+    *end = stop;
+    return stop > text ? v : -1;
+}
+
 /* The value config gives `key`, or -1 when it has no such item. */
 static long value_of(const char *config, const char *key)
 {
     size_t n = strlen(key);
     for (const char *at = config; at; at = strchr(at, ',')) {
         at += *at == ',';
+        const char *end;
         if (strncmp(at, key, n) == 0 && at[n] == '=')
-            return strtol(at + n + 1, NULL, 10);
+            return parse_value(key, at + n + 1, &end);
     }
     return -1;
 }
@@ -87,13 +123,154 @@ static void check_form(const char *config)
             EXPECT(0, "config lacks ,%s= where expected (key %zu of %zu): ...%s", keys[k].name, k + 1, KEY_COUNT, at);
             return;
         }
-        char *stop;
-        long v = strtol(at + n + 2, &stop, 10);
+        const char *stop;
+        long v = parse_value(keys[k].name, at + n + 2, &stop);
         EXPECT(stop > at + n + 2 && v >= keys[k].lo && v <= keys[k].hi, "config gives %s=%.12s, outside [%ld, %ld]",
                keys[k].name, at + n + 2, keys[k].lo, keys[k].hi);
         at = stop;
     }
     EXPECT(*at == '\0', "config runs on after the last key %s: %s", keys[KEY_COUNT - 1].name, at);
+}
+
+/* A new context under CLCNN_TUNE=spec, or NULL (the reason printed). */
+static clcnn_context *context_under(const char *spec)
+{
+    setenv("CLCNN_TUNE", spec, 1);
+    clcnn_context *ctx = NULL;
+    if (clcnn_context_create(NULL, &ctx) != CLCNN_OK) {
+        fprintf(stderr, "clcnn_context_create: %s\n", clcnn_context_last_error(ctx));
+        clcnn_context_destroy(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* CLCNN_TUNE's bad items are skipped, each named in the tuning notes, and
+ * its good items still apply; a clean CLCNN_TUNE leaves no notes. */
+static int check_env_notes(void)
+{
+    const char *bad[] = {"conv_vector=99", "no_such_key=3", "table=tpu", "conv_tile_pixels=x", "conv_local"};
+    char spec[256];
+    snprintf(spec, sizeof spec, "%s,conv_local=16,%s,%s,%s,%s", bad[0], bad[1], bad[2], bad[3], bad[4]);
+    clcnn_context *ctx = context_under(spec);
+    if (ctx == NULL)
+        return 1;
+    const char *notes = clcnn_context_tuning_notes(ctx);
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        EXPECT(strstr(notes, bad[b]) != NULL, "CLCNN_TUNE=%s: the notes do not name %s:\n%s", spec, bad[b], notes);
+    EXPECT(value_of(clcnn_context_config(ctx), "conv_local") == 16, "CLCNN_TUNE=%s did not set conv_local=16: %s", spec,
+           clcnn_context_config(ctx));
+    EXPECT(strstr(clcnn_context_config(ctx), "table=cpu") || strstr(clcnn_context_config(ctx), "table=gpu"),
+           "config lost its table: %s", clcnn_context_config(ctx));
+    clcnn_context_destroy(ctx);
+    if ((ctx = context_under("table=gpu,conv_local=16")) == NULL)
+        return 1;
+    EXPECT(clcnn_context_tuning_notes(ctx)[0] == '\0', "a clean CLCNN_TUNE left notes: %s",
+           clcnn_context_tuning_notes(ctx));
+    clcnn_context_destroy(ctx);
+    return 0;
+}
+
+/* clcnn_context_set_tuning(ctx, config) refused: the status, the message
+ * naming `names`, and the config as it was. */
+static void expect_refused(clcnn_context *ctx, const char *config, const char *names)
+{
+    char before[4096];
+    snprintf(before, sizeof before, "%s", clcnn_context_config(ctx));
+    clcnn_status st = clcnn_context_set_tuning(ctx, config);
+    EXPECT(st == CLCNN_ERROR_INVALID_ARGUMENT, "set_tuning(%s) gave %s, not CLCNN_ERROR_INVALID_ARGUMENT",
+           config ? config : "NULL", clcnn_status_string(st));
+    EXPECT(strstr(clcnn_context_last_error(ctx), names) != NULL, "set_tuning(%s): the message does not name %s: %s",
+           config ? config : "NULL", names, clcnn_context_last_error(ctx));
+    EXPECT(strcmp(before, clcnn_context_config(ctx)) == 0, "set_tuning(%s) refused but changed the config:\n  %s\n  %s",
+           config ? config : "NULL", before, clcnn_context_config(ctx));
+}
+
+static void expect_value(clcnn_context *ctx, const char *key, long want, const char *after)
+{
+    EXPECT(value_of(clcnn_context_config(ctx), key) == want, "after %s, %s is %ld, not %ld: %s", after, key,
+           value_of(clcnn_context_config(ctx), key), want, clcnn_context_config(ctx));
+}
+
+/* Precedence: the column, CLCNN_TUNE's keys over it, set_tuning's over
+ * those; a refused call changes nothing; the config given back is taken. */
+static int check_set_tuning(void)
+{
+    clcnn_context *ctx = context_under("table=cpu,conv_local=16");
+    if (ctx == NULL)
+        return 1;
+    EXPECT(clcnn_context_set_tuning(ctx, "") == CLCNN_OK, "set_tuning(\"\") failed: %s", clcnn_context_last_error(ctx));
+    expect_value(ctx, "conv_local", 16, "CLCNN_TUNE=conv_local=16");
+    EXPECT(clcnn_context_set_tuning(ctx, "conv_vector=8") == CLCNN_OK, "set_tuning(conv_vector=8): %s",
+           clcnn_context_last_error(ctx));
+    expect_value(ctx, "conv_vector", 8, "conv_vector=8");
+    expect_value(ctx, "conv_local", 16, "conv_vector=8 (CLCNN_TUNE's conv_local=16 stays)");
+    expect_refused(ctx, "conv_local=4,conv_vector=32", "conv_vector=32");
+    expect_refused(ctx, "conv_local=4,bogus_key=1", "bogus_key");
+    expect_refused(ctx, "conv_local=4,table=tpu", "table=tpu");
+    expect_refused(ctx, "conv_local", "conv_local");
+    expect_refused(ctx, "conv_local=4x", "conv_local=4x");
+    expect_refused(ctx, NULL, "NULL");
+    /* The GPU column under CLCNN_TUNE's key and the earlier call's. */
+    EXPECT(clcnn_context_set_tuning(ctx, "table=gpu") == CLCNN_OK, "set_tuning(table=gpu): %s",
+           clcnn_context_last_error(ctx));
+    EXPECT(strncmp(clcnn_context_config(ctx), "table=gpu,", 10) == 0, "table=gpu gave %s", clcnn_context_config(ctx));
+    expect_value(ctx, "conv_local", 16, "table=gpu");
+    expect_value(ctx, "conv_vector", 8, "table=gpu");
+    EXPECT(clcnn_context_set_tuning(ctx, "conv_local=32") == CLCNN_OK, "set_tuning(conv_local=32): %s",
+           clcnn_context_last_error(ctx));
+    expect_value(ctx, "conv_local", 32, "conv_local=32 over CLCNN_TUNE's 16");
+    char config[4096];
+    snprintf(config, sizeof config, "%s", clcnn_context_config(ctx));
+    EXPECT(clcnn_context_set_tuning(ctx, config) == CLCNN_OK && strcmp(config, clcnn_context_config(ctx)) == 0,
+           "the config given back changed it:\n  %s\n  %s", config, clcnn_context_config(ctx));
+    EXPECT(clcnn_context_set_tuning(NULL, "conv_local=4") == CLCNN_ERROR_INVALID_ARGUMENT,
+           "set_tuning on a NULL context was not refused");
+    clcnn_context_destroy(ctx);
+    return 0;
+}
+
+/* The launches of one 3x3 conv forward with 16 output channels: how many
+ * channel vectors its grid has across (global[1]), or -1. */
+static long forward_channel_items(clcnn_context *ctx)
+{
+    const size_t a_dims[4] = {1, 6, 6, 3}, w_dims[4] = {3, 3, 3, 16}, z_dims[4] = {1, 6, 6, 16};
+    clcnn_tensor *a = NULL, *w = NULL, *z = NULL;
+    long items = -1;
+    clcnn_launch launch;
+    size_t count = 0;
+    const clcnn_conv_params params = clcnn_conv_params_default(1, 1);
+    if (clcnn_tensor_create(ctx, CLCNN_FLOAT32, a_dims, &a) == CLCNN_OK &&
+        clcnn_tensor_create(ctx, CLCNN_FLOAT32, w_dims, &w) == CLCNN_OK &&
+        clcnn_tensor_create(ctx, CLCNN_FLOAT32, z_dims, &z) == CLCNN_OK && clcnn_context_profile(ctx, 1) == CLCNN_OK &&
+        clcnn_conv_forward_ex(ctx, a, w, NULL, &params, CLCNN_ACTIVATION_NONE, z) == CLCNN_OK &&
+        clcnn_context_launches(ctx, &launch, 1, &count) == CLCNN_OK && count == 1)
+        items = (long)launch.global[1];
+    clcnn_context_profile(ctx, 0);
+    clcnn_tensor_destroy(a);
+    clcnn_tensor_destroy(w);
+    clcnn_tensor_destroy(z);
+    return items;
+}
+
+/* A layer planned after clcnn_context_set_tuning takes its values: conv
+ * forward's channel vectors follow conv_vector (the CPU column's register
+ * tiles: one launch). */
+static int check_set_tuning_plans(void)
+{
+    clcnn_context *ctx = context_under("table=cpu,conv_vector=16");
+    if (ctx == NULL)
+        return 1;
+    const long before = forward_channel_items(ctx);
+    EXPECT(clcnn_context_set_tuning(ctx, "conv_vector=4") == CLCNN_OK, "set_tuning(conv_vector=4): %s",
+           clcnn_context_last_error(ctx));
+    const long after = forward_channel_items(ctx);
+    EXPECT(before == 1 && after == 4,
+           "conv forward's channel items: %ld under conv_vector=16, %ld after "
+           "set_tuning(conv_vector=4); want 1 and 4",
+           before, after);
+    clcnn_context_destroy(ctx);
+    return 0;
 }
 
 int main(void)
@@ -128,6 +305,8 @@ int main(void)
         EXPECT(value_of(again, aliases[a].name) == want, "CLCNN_TUNE=%s gives %s=%ld, not %ld", spec, aliases[a].name,
                value_of(again, aliases[a].name), want);
     }
+    if (check_env_notes() || check_set_tuning() || check_set_tuning_plans())
+        return 1;
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
     return failures != 0;

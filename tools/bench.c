@@ -1269,7 +1269,7 @@ static int open_bench(bench *b, const char *device)
     fprintf(b->progress, "clcnn %s bench on %s, %s\n", clcnn_version(), clcnn_context_device_name(b->ctx),
             kit_dtype_name(b->dtype));
     /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
-    fprintf(b->progress, "config: %s\n", clcnn_context_config(b->ctx));
+    fprintf(b->progress, "config: %s\n%s", clcnn_context_config(b->ctx), clcnn_context_tuning_notes(b->ctx));
     fprintf(b->progress, "median and min of %ld runs after a warm-up; %s\n\n", b->repeat,
             b->reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
                          : "the CPU reference is not run (--no-reference)");

@@ -49,6 +49,18 @@ typedef struct clcnn_device_facts {
     unsigned long long local_mem;
 } clcnn_device_facts;
 
+#define CLCNN_TUNING_COUNT_KEY(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) +1
+enum { CLCNN_TUNING_KEY_COUNT = 0 CLCNN_TUNING_KEYS(CLCNN_TUNING_COUNT_KEY) };
+
+/* Keys one source of tuning sets (CLCNN_TUNE, clcnn_context_set_tuning, a
+ * row of the tuning database), by their place in the table, and the
+ * default column it asks for (-1: it does not say). */
+typedef struct clcnn_tuning_overrides {
+    int table;
+    unsigned char set[CLCNN_TUNING_KEY_COUNT];
+    int value[CLCNN_TUNING_KEY_COUNT];
+} clcnn_tuning_overrides;
+
 /* A testing hook, not an API: CLCNN_FAULT_INJECT="alloc:N" makes the Nth
  * device allocation of a context (tensor or workspace, counted from 1) fail
  * with CL_MEM_OBJECT_ALLOCATION_FAILURE, "enqueue:N" its Nth kernel enqueue
@@ -76,9 +88,15 @@ struct clcnn_context {
     char device_name[256];
     char *kernel_dir;    /* CLCNN_KERNEL_DIR at creation, or NULL */
     char *extra_options; /* CLCNN_BUILD_OPTIONS at creation, or NULL */
+    /* The tuning: the default column (from the device type), under what
+     * CLCNN_TUNE sets, under what clcnn_context_set_tuning set (tuning.c). */
+    clcnn_device_facts facts;
+    int default_table;
+    clcnn_tuning_overrides tune_env, tune_user;
     clcnn_tuning tuning;
-    char config[CLCNN_CONFIG_CAPACITY]; /* tuning as text, for clcnn_context_config */
-    clcnn_program *programs;            /* the cache: built on first use, kept */
+    char config[CLCNN_CONFIG_CAPACITY];      /* tuning as text, for clcnn_context_config */
+    char tuning_notes[CLCNN_ERROR_CAPACITY]; /* for clcnn_context_tuning_notes */
+    clcnn_program *programs;                 /* the cache: built on first use, kept */
     cl_mem workspace[CLCNN_WORKSPACE_SLOTS];
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
@@ -147,8 +165,13 @@ void clcnn__context_setup(clcnn_context *ctx);
 
 /* Device selection (device.c). */
 clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
-/* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE (tuning.c). */
+/* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE, noting
+ * the items of CLCNN_TUNE it cannot take (tuning.c). */
 void clcnn__tuning_init(clcnn_context *ctx);
+/* 0 when every item of spec (CLCNN_TUNE's syntax) names a key and a value
+ * in its range, and `table=` only where allow_table; else -1, with why in
+ * why[0 .. capacity). */
+int clcnn__tuning_check_spec(const char *spec, int allow_table, char *why, size_t capacity);
 /* Whether the device lists the extension `name` (a whole word of CL_DEVICE_EXTENSIONS). */
 int clcnn__device_has_extension(cl_device_id device, const char *name);
 

@@ -5,12 +5,16 @@
  * parsing and the config string (tuning.c), and docs/tuning.md's table of keys,
  * which tests/test_tuning_table.c compares with this file.
  *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
- *            down), GROUP (a work-group size: capped by the device), FLAG
+ *            down), GROUP (a work-group size: capped by the device), FLAG,
+ *            CHOICE (which kernel: 0 the planner's rules, 1.. one kernel
+ *            where it can run the layer; its names in CLCNN_TUNING_CHOICES)
  *   cpu, gpu the default on CPUs and on everything else (GPUs,
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
  *   *_doc    those defaults in words, as docs/tuning.md shows them
- * Values outside [lo, hi] in CLCNN_TUNE are ignored. CLCNN_TUNING_ALIASES
+ * An unknown key or a value outside [lo, hi] is refused by
+ * clcnn_context_set_tuning, and in CLCNN_TUNE it is skipped and named in
+ * clcnn_context_tuning_notes. CLCNN_TUNING_ALIASES
  * below lists the old names of renamed keys, which CLCNN_TUNE still takes. This header has no
  * dependencies, so a test can include it on its own. */
 #ifndef CLCNN_TUNING_TABLE_H
@@ -65,6 +69,10 @@
     X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
       "above, a launch for the rows and one for the mean")
+
+/* The names of each CHOICE key's values, in value order: CLCNN_TUNE and
+ * the config string take and give these. Each row X(key, "name0|name1|..."). */
+#define CLCNN_TUNING_CHOICES(X)
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives

@@ -144,7 +144,7 @@ def devices(spec=None):
 
 
 def version():
-    """The library's version, "0.2.0"."""
+    """The library's version, "0.3.0"."""
     return _text(_library.load().clcnn_version())
 
 
@@ -312,6 +312,16 @@ class Context:
     def config(self):
         """The kernels' tile configuration, in CLCNN_TUNE's form."""
         return _text(self._lib.clcnn_context_config(self._live_handle()))
+
+    def set_tuning(self, config):
+        """Sets tuning keys from now on, in CLCNN_TUNE's form ("conv_vector=8,...");
+        an unknown key or a value out of range raises and changes nothing."""
+        self._check(self._lib.clcnn_context_set_tuning(self._live_handle(), config.encode()))
+
+    @property
+    def tuning_notes(self):
+        """The items of CLCNN_TUNE the context skipped, and why; "" when none."""
+        return _text(self._lib.clcnn_context_tuning_notes(self._live_handle()))
 
     @property
     def workspace_bytes(self):

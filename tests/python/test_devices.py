@@ -39,6 +39,17 @@ def test_diagnostics(ctx):
     ctx.finish()
 
 
+def test_set_tuning():
+    ctx = clcnn.Context()
+    before = ctx.config
+    with pytest.raises(clcnn.Error, match="no_such_key"):
+        ctx.set_tuning("conv_local=4,no_such_key=1")
+    assert ctx.config == before
+    ctx.set_tuning("conv_local=4")
+    assert ",conv_local=4," in ctx.config
+    assert ctx.tuning_notes == "" or "CLCNN_TUNE" in ctx.tuning_notes
+
+
 def _c_layout():
     helper = os.environ.get("CLCNN_STRUCT_LAYOUT")
     if not helper:
