@@ -584,6 +584,16 @@ static void test_identity_and_names(void)
     CHECK(clcnn__tuning_db_file_name(&spaced, spaced_name, sizeof spaced_name) == 0);
     CHECK(strcmp(name, spaced_name) == 0);
     CHECK(clcnn__tuning_db_file_name(&id, name, 20) == -1);
+    clcnn_device_info info = {0};
+    snprintf(info.platform, sizeof info.platform, "%s", id.platform);
+    snprintf(info.name, sizeof info.name, "%s", id.device);
+    snprintf(info.driver_version, sizeof info.driver_version, "%s", id.driver);
+    snprintf(info.opencl_version, sizeof info.opencl_version, "OpenCL 3.0");
+    info.compute_units = 16;
+    clcnn_tuning_identity of;
+    clcnn__tuning_identity_of(&info, &of);
+    CHECK(strcmp(of.platform, id.platform) == 0 && strcmp(of.device, id.device) == 0 &&
+          strcmp(of.driver, id.driver) == 0 && of.compute_units == 16 && of.table_hash == id.table_hash);
 }
 
 int main(void)

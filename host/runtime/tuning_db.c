@@ -74,6 +74,16 @@ uint64_t clcnn__tuning_table_hash(void)
     return h;
 }
 
+void clcnn__tuning_identity_of(const clcnn_device_info *info, clcnn_tuning_identity *id)
+{
+    memset(id, 0, sizeof *id);
+    snprintf(id->platform, sizeof id->platform, "%s", info->platform);
+    snprintf(id->device, sizeof id->device, "%s", info->name);
+    snprintf(id->driver, sizeof id->driver, "%s", info->driver_version);
+    id->compute_units = info->compute_units;
+    id->table_hash = clcnn__tuning_table_hash();
+}
+
 clcnn_tuning_env clcnn__tuning_env(void)
 {
     const clcnn_tuning_env env = {getenv("CLCNN_TUNING"), getenv("CLCNN_TUNING_DIR"), getenv("XDG_DATA_HOME"),

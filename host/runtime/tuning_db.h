@@ -70,6 +70,9 @@ typedef struct clcnn_tuning_layer_key {
  * has another hash and is not applied. */
 uint64_t clcnn__tuning_table_hash(void);
 
+/* A device's identity from clcnn_devices' record, with this build's table hash. */
+void clcnn__tuning_identity_of(const clcnn_device_info *info, clcnn_tuning_identity *id);
+
 /* The process environment (getenv; the only place this module reads it). */
 clcnn_tuning_env clcnn__tuning_env(void);
 
@@ -86,8 +89,9 @@ int clcnn__tuning_db_dir(const clcnn_tuning_env *env, int ignore_off, char *dir,
  * of platform, device, driver and table hash. 0, or -1 if cap is short. */
 int clcnn__tuning_db_file_name(const clcnn_tuning_identity *id, char *name, size_t cap);
 
-/* Reads the device's database into *db (which it empties first; free it
- * with clcnn__tuning_db_free whatever the result): the exact file if it
+/* Reads the device's database into *db (overwritten: pass a zeroed or
+ * freed one; free it with clcnn__tuning_db_free whatever the result),
+ * which then has this device's identity: the exact file if it
  * exists, else a file for the same platform, device, driver and table with
  * another compute-unit count (the nearest count), with a note. Files for
  * other devices, drivers or tables are ignored with a note; a damaged
