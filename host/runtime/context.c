@@ -194,6 +194,7 @@ void clcnn_context_destroy(clcnn_context *ctx)
         clReleaseContext(ctx->context);
     free(ctx->kernel_dir);
     free(ctx->extra_options);
+    clcnn__tuning_release(ctx);
     free(ctx);
 }
 

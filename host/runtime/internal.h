@@ -11,6 +11,7 @@
 
 #include "clcnn.h"
 #include "program.h"
+#include "tuning_db.h"
 #include "tuning_table.h"
 
 #define CLCNN_ERROR_CAPACITY 8192
@@ -93,6 +94,7 @@ struct clcnn_context {
     clcnn_device_facts facts;
     int default_table;
     clcnn_tuning_overrides tune_env, tune_user;
+    clcnn_tuning_db tuning_db; /* this device's rows (tuning_db.c); empty without a file */
     clcnn_tuning tuning;
     char config[CLCNN_CONFIG_CAPACITY];      /* tuning as text, for clcnn_context_config */
     char tuning_notes[CLCNN_ERROR_CAPACITY]; /* for clcnn_context_tuning_notes */
@@ -172,6 +174,15 @@ void clcnn__tuning_init(clcnn_context *ctx);
  * in its range, and `table=` only where allow_table; else -1, with why in
  * why[0 .. capacity). */
 int clcnn__tuning_check_spec(const char *spec, int allow_table, char *why, size_t capacity);
+/* Plans one layer under its own tuning: ctx->tuning becomes the column,
+ * the database's class row and exact row for `key`, CLCNN_TUNE's keys and
+ * clcnn_context_set_tuning's, in that order, until clcnn__tuning_layer_end
+ * puts back the context's (saved here). Without database rows for the
+ * layer, nothing changes. */
+void clcnn__tuning_layer_begin(clcnn_context *ctx, const clcnn_tuning_layer_key *key, clcnn_tuning *saved);
+void clcnn__tuning_layer_end(clcnn_context *ctx, const clcnn_tuning *saved);
+/* Releases what clcnn__tuning_init read (the database). */
+void clcnn__tuning_release(clcnn_context *ctx);
 /* Whether the device lists the extension `name` (a whole word of CL_DEVICE_EXTENSIONS). */
 int clcnn__device_has_extension(cl_device_id device, const char *name);
 

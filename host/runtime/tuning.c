@@ -207,16 +207,18 @@ static int table_of(const clcnn_context *ctx)
                                       : ctx->default_table;
 }
 
-/* ctx->tuning and ctx->config from the column and the overrides: vectors
+/* *t from the column, the database's rows for a layer (layers[0 ..
+ * n_layers), lowest first), CLCNN_TUNE's keys and set_tuning's: vectors
  * rounded down to a power of two, work-groups capped by the device. */
-static void compose(clcnn_context *ctx)
+static void compose_into(const clcnn_context *ctx, const clcnn_tuning_overrides *layers, int n_layers, clcnn_tuning *t)
 {
     const clcnn_device_facts *dev = &ctx->facts;
     const int gpu_table = table_of(ctx);
-    clcnn_tuning *t = &ctx->tuning;
 #define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) t->name = gpu_table ? (gpu) : (cpu);
     CLCNN_TUNING_KEYS(CLCNN_X)
 #undef CLCNN_X
+    for (int l = 0; l < n_layers; l++)
+        apply(t, &layers[l]);
     apply(t, &ctx->tune_env);
     apply(t, &ctx->tune_user);
     for (size_t k = 0; k < KEY_COUNT; k++) {
@@ -227,6 +229,14 @@ static void compose(clcnn_context *ctx)
         if (keys[k].kind == KIND_GROUP && (size_t)*v > ctx->max_work_group_size)
             *v = (int)ctx->max_work_group_size;
     }
+}
+
+/* ctx->tuning and ctx->config, for layers without rows of their own. */
+static void compose(clcnn_context *ctx)
+{
+    const int gpu_table = table_of(ctx);
+    clcnn_tuning *t = &ctx->tuning;
+    compose_into(ctx, NULL, 0, t);
     size_t used = (size_t)snprintf(ctx->config, sizeof ctx->config, "table=%s", gpu_table ? "gpu" : "cpu");
     for (size_t k = 0; k < KEY_COUNT && used < sizeof ctx->config; k++) {
         const char *names = names_of(&keys[k]);
@@ -240,6 +250,73 @@ static void compose(clcnn_context *ctx)
         else
             used += (size_t)snprintf(ctx->config + used, sizeof ctx->config - used, ",%s=%d", keys[k].name, v);
     }
+}
+
+static int check_row_spec(const char *spec, char *why, size_t capacity)
+{
+    return clcnn__tuning_check_spec(spec, 0, why, capacity);
+}
+
+static void device_text(const clcnn_context *ctx, cl_device_info what, char *out, size_t capacity)
+{
+    out[0] = '\0';
+    if (clGetDeviceInfo(ctx->device, what, capacity - 1, out, NULL) != CL_SUCCESS)
+        out[0] = '\0';
+    out[capacity - 1] = '\0';
+}
+
+/* Opens this device's tuning database (CLCNN_TUNING=off: none), noting
+ * which file applies, or why none does. */
+static void open_database(clcnn_context *ctx)
+{
+    clcnn_tuning_identity id = {.compute_units = ctx->compute_units, .table_hash = clcnn__tuning_table_hash()};
+    if (clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof id.platform - 1, id.platform, NULL) != CL_SUCCESS)
+        id.platform[0] = '\0';
+    device_text(ctx, CL_DEVICE_NAME, id.device, sizeof id.device);
+    device_text(ctx, CL_DRIVER_VERSION, id.driver, sizeof id.driver);
+    const clcnn_tuning_env env = clcnn__tuning_env();
+    const size_t used = strlen(ctx->tuning_notes);
+    char *notes = ctx->tuning_notes + used;
+    const size_t room = sizeof ctx->tuning_notes - used;
+    memset(&ctx->tuning_db, 0, sizeof ctx->tuning_db);
+    const clcnn_tuning_db_source source =
+        clcnn__tuning_db_open(&ctx->tuning_db, &id, &env, check_row_spec, notes, room);
+    if (source == CLCNN_TUNING_DB_EXACT || source == CLCNN_TUNING_DB_OTHER_UNITS) {
+        const size_t at = strlen(notes);
+        snprintf(notes + at, room - at, "tuning database: %s (%zu rows)\n", ctx->tuning_db.path, ctx->tuning_db.count);
+    }
+}
+
+void clcnn__tuning_release(clcnn_context *ctx)
+{
+    clcnn__tuning_db_free(&ctx->tuning_db);
+}
+
+/* The overrides of a spec already checked (a database row). */
+static void overrides_of(const char *spec, clcnn_tuning_overrides *o)
+{
+    char why[256];
+    no_overrides(o);
+    parse_spec(spec, 0, 1, o, why, sizeof why, NULL, 0);
+}
+
+void clcnn__tuning_layer_begin(clcnn_context *ctx, const clcnn_tuning_layer_key *key, clcnn_tuning *saved)
+{
+    *saved = ctx->tuning;
+    const char *exact = NULL, *class_spec = NULL;
+    if (ctx->tuning_db.count > 0)
+        clcnn__tuning_db_lookup(&ctx->tuning_db, key, &exact, &class_spec);
+    if (exact == NULL && class_spec == NULL)
+        return;
+    clcnn_tuning_overrides layers[2];
+    overrides_of(class_spec ? class_spec : "", &layers[0]);
+    overrides_of(exact ? exact : "", &layers[1]);
+    compose_into(ctx, layers, 2, &ctx->tuning);
+}
+
+void clcnn__tuning_layer_end(clcnn_context *ctx, const clcnn_tuning *saved)
+{
+    ctx->tuning = *saved;
 }
 
 void clcnn__tuning_init(clcnn_context *ctx)
@@ -258,6 +335,7 @@ void clcnn__tuning_init(clcnn_context *ctx)
     char why[256];
     parse_spec(getenv("CLCNN_TUNE"), 1, 0, &ctx->tune_env, why, sizeof why, ctx->tuning_notes,
                sizeof ctx->tuning_notes);
+    open_database(ctx);
     compose(ctx);
 }
 
