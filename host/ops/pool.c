@@ -31,6 +31,7 @@
 typedef struct pool_shape {
     int n_H_prev, n_W_prev, n_C, n_H, n_W;
     clcnn_pool_params p;
+    clcnn_pool_params given; /* as the caller gave them: the tuning database's key */
     size_t out_dims[4];
 } pool_shape;
 
@@ -43,7 +44,7 @@ typedef struct pool_shape {
 static void pool_shape_init(const clcnn_tensor *a_prev, const clcnn_pool_params *params, pool_shape *s)
 {
     const size_t *d = a_prev->dims;
-    s->p = *params;
+    s->p = s->given = *params;
     s->n_H_prev = (int)d[1];
     s->n_W_prev = (int)d[2];
     s->n_C = (int)d[3];
@@ -331,8 +332,8 @@ static int pool_is_global(const pool_shape *s)
 }
 
 /* Pooling forward of a validated shape; checks the output, then enqueues. */
-static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
-                                     const pool_shape *s, clcnn_pool_mode mode, clcnn_tensor *a)
+static clcnn_status pool_forward_planned(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                         const pool_shape *s, clcnn_pool_mode mode, clcnn_tensor *a)
 {
     clcnn_status st;
     if ((st = clcnn__check_tensor(ctx, op, "a", a, a_prev->dtype)) ||
@@ -375,9 +376,9 @@ static clcnn_status pool_backward_global(clcnn_context *ctx, const char *op, con
 
 /* Pooling backward of a validated shape; checks da and da_prev, then
  * enqueues. */
-static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
-                                      const clcnn_tensor *a_prev, const pool_shape *s, clcnn_pool_mode mode,
-                                      clcnn_tensor *da_prev)
+static clcnn_status pool_backward_planned(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
+                                          const clcnn_tensor *a_prev, const pool_shape *s, clcnn_pool_mode mode,
+                                          clcnn_tensor *da_prev)
 {
     clcnn_status st;
     if ((st = clcnn__check_tensor(ctx, op, "da", da, a_prev->dtype)) ||
@@ -451,6 +452,39 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     const clcnn_arg args[] = {CLCNN_ARG(da->mem),      CLCNN_ARG(positions),  CLCNN_ARG(a_prev->mem),
                               CLCNN_ARG(da_prev->mem), CLCNN_ARG(input_rows), POOL_SHAPE_ARGS(*s, p)};
     return enqueue(ctx, op, &p, gather, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
+}
+
+/* Puts ctx->tuning under the tuning database's rows for this layer (op
+ * "pool_forward" or "pool_backward"), saving the context's in *saved. */
+static void begin_layer(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const pool_shape *s,
+                        clcnn_pool_mode mode, clcnn_tuning *saved)
+{
+    clcnn_tuning_layer_key key;
+    if (ctx->tuning_db.count == 0 ||
+        clcnn__tuning_pool_key(&key, op, a_prev->dtype, a_prev->dims, &s->given, mode) != 0)
+        key.exact[0] = key.class_key[0] = '\0';
+    clcnn__tuning_layer_begin(ctx, &key, saved);
+}
+
+static clcnn_status pool_forward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev,
+                                     const pool_shape *s, clcnn_pool_mode mode, clcnn_tensor *a)
+{
+    clcnn_tuning saved;
+    begin_layer(ctx, "pool_forward", a_prev, s, mode, &saved);
+    const clcnn_status st = pool_forward_planned(ctx, op, a_prev, s, mode, a);
+    clcnn__tuning_layer_end(ctx, &saved);
+    return st;
+}
+
+static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
+                                      const clcnn_tensor *a_prev, const pool_shape *s, clcnn_pool_mode mode,
+                                      clcnn_tensor *da_prev)
+{
+    clcnn_tuning saved;
+    begin_layer(ctx, "pool_backward", a_prev, s, mode, &saved);
+    const clcnn_status st = pool_backward_planned(ctx, op, da, a_prev, s, mode, da_prev);
+    clcnn__tuning_layer_end(ctx, &saved);
+    return st;
 }
 
 clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride, clcnn_pool_mode mode,

@@ -304,6 +304,43 @@ static clcnn_status run_forward(clcnn_context *ctx, const char *op, const conv_s
     return st ? st : clcnn__launch(ctx, op, f->kernel, 2, f->global, f->local);
 }
 
+/* Puts ctx->tuning under the tuning database's rows for this layer (op
+ * "conv_forward" or "conv_backward"), saving the context's in *saved. */
+static void begin_layer(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                        const clcnn_conv_params *params, clcnn_tuning *saved)
+{
+    clcnn_tuning_layer_key key;
+    if (ctx->tuning_db.count == 0 ||
+        clcnn__tuning_conv_key(&key, op, a_prev->dtype, a_prev->dims, w->dims, params) != 0)
+        key.exact[0] = key.class_key[0] = '\0';
+    clcnn__tuning_layer_begin(ctx, &key, saved);
+}
+
+/* The forward of a validated layer, planned under the layer's tuning. */
+static clcnn_status conv_forward_planned(clcnn_context *ctx, const char *op, const conv_shape *shape,
+                                         const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                         clcnn_activation act, clcnn_tensor *z)
+{
+    conv_shape s = *shape;
+    clcnn_status st;
+    const clcnn_dtype dt = a_prev->dtype;
+    view_as_gemm(&s);
+    if (clcnn__depthwise_applies(&s))
+        return clcnn__depthwise_forward(ctx, op, &s, a_prev, w, b, act, z);
+    /* Work-group tiles in local memory (conv_gpu.c), where the tuning asks
+     * for them and the device runs them; else the register tiles below. */
+    int done = 0;
+    char epilogue[32];
+    epilogue_options(epilogue, sizeof epilogue, b != NULL, act);
+    if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
+        return st;
+    forward_plan f;
+    if ((st = plan_tiled_forward(ctx, op, dt, &s, epilogue, &f)))
+        return st;
+    /* Without a bias the kernel never reads b: any buffer stands in. */
+    return run_forward(ctx, op, &s, &f, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, const clcnn_conv_params *params, clcnn_activation act,
                                  int walkthrough, clcnn_tensor *z)
@@ -324,21 +361,11 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
         (st = clcnn__check_distinct(ctx, op, "z", z, "w", w)) || (st = clcnn__check_distinct(ctx, op, "z", z, "b", b)))
         return st;
 
-    view_as_gemm(&s);
-    if (clcnn__depthwise_applies(&s))
-        return clcnn__depthwise_forward(ctx, op, &s, a_prev, w, b, act, z);
-    /* Work-group tiles in local memory (conv_gpu.c), where the tuning asks
-     * for them and the device runs them; else the register tiles below. */
-    int done = 0;
-    char epilogue[32];
-    epilogue_options(epilogue, sizeof epilogue, b != NULL, act);
-    if ((st = clcnn__conv_gpu_forward(ctx, op, &s, a_prev, w, b, epilogue, z, &done)) || done)
-        return st;
-    forward_plan f;
-    if ((st = plan_tiled_forward(ctx, op, dt, &s, epilogue, &f)))
-        return st;
-    /* Without a bias the kernel never reads b: any buffer stands in. */
-    return run_forward(ctx, op, &s, &f, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
+    clcnn_tuning saved;
+    begin_layer(ctx, "conv_forward", a_prev, w, params, &saved);
+    st = conv_forward_planned(ctx, op, &s, a_prev, w, b, act, z);
+    clcnn__tuning_layer_end(ctx, &saved);
+    return st;
 }
 
 clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -526,9 +553,8 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
         snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", BLOCK_PIXELS);
     }
     /* Not for grouped layers, where the blocks were measured no faster. */
-    p->filter_block_rows = cpu && !p->filter_by_rows && s->groups == 1
-                               ? (s->n_W < BLOCK_PIXELS ? BLOCK_PIXELS / s->n_W : 1)
-                               : 0;
+    p->filter_block_rows =
+        cpu && !p->filter_by_rows && s->groups == 1 ? (s->n_W < BLOCK_PIXELS ? BLOCK_PIXELS / s->n_W : 1) : 0;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
                                 p->filter_by_rows   ? "conv_backward_filter_rows"
                                 : p->filter_blocked ? "conv_backward_filter_blocked"
@@ -727,6 +753,36 @@ static clcnn_status run_backward_bias(clcnn_context *ctx, const char *op, const 
                               : CLCNN_OK;
 }
 
+/* The backward of a validated layer, planned under the layer's tuning. */
+static clcnn_status conv_backward_planned(clcnn_context *ctx, const char *op, const conv_shape *shape,
+                                          const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                          clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
+{
+    conv_shape s = *shape;
+    clcnn_status st;
+    const clcnn_dtype dt = a_prev->dtype;
+    view_as_gemm(&s);
+    /* The GPU's GEMM kernels (conv_gpu.c) take the outputs they run; the
+     * rest are planned and run below. */
+    clcnn_conv_gpu_plan gpu;
+    if ((st = clcnn__conv_gpu_plan_backward(ctx, op, &s, dz, a_prev, w, &da_prev, &dw, &db, &gpu)))
+        return st;
+    backward_plan p = {0};
+    if ((st = plan_backward(ctx, op, dt, &s, da_prev != NULL, dw != NULL, db != NULL, &p)))
+        return st;
+    if ((st = clcnn__conv_gpu_backward(ctx, op, &s, &gpu)))
+        return st;
+
+    if (p.depthwise && ((da_prev && (st = clcnn__depthwise_backward_data(ctx, op, &s, &p.dw, dz, w, da_prev))) ||
+                        (dw && (st = clcnn__depthwise_backward_filter(ctx, op, &s, &p.dw, a_prev, dz, dw)))))
+        return st;
+    if ((da_prev && !p.depthwise && (st = run_backward_data(ctx, op, &s, &p, dz, w, da_prev))) ||
+        (dw && !p.depthwise && (st = run_backward_filter(ctx, op, &s, &p, a_prev, dz, dw))) ||
+        (db && (st = run_backward_bias(ctx, op, &s, &p, dz, db))))
+        return st;
+    return CLCNN_OK;
+}
+
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
                                   const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_conv_params *params,
                                   int walkthrough, clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
@@ -748,26 +804,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
     if ((st = clcnn__check_outputs(ctx, op, dt, outs, 3, ins, 3, 1)))
         return st;
 
-    view_as_gemm(&s);
-    /* The GPU's GEMM kernels (conv_gpu.c) take the outputs they run; the
-     * rest are planned and run below. */
-    clcnn_conv_gpu_plan gpu;
-    if ((st = clcnn__conv_gpu_plan_backward(ctx, op, &s, dz, a_prev, w, &da_prev, &dw, &db, &gpu)))
-        return st;
-    backward_plan p = {0};
-    if ((st = plan_backward(ctx, op, dt, &s, da_prev != NULL, dw != NULL, db != NULL, &p)))
-        return st;
-    if ((st = clcnn__conv_gpu_backward(ctx, op, &s, &gpu)))
-        return st;
-
-    if (p.depthwise && ((da_prev && (st = clcnn__depthwise_backward_data(ctx, op, &s, &p.dw, dz, w, da_prev))) ||
-                        (dw && (st = clcnn__depthwise_backward_filter(ctx, op, &s, &p.dw, a_prev, dz, dw)))))
-        return st;
-    if ((da_prev && !p.depthwise && (st = run_backward_data(ctx, op, &s, &p, dz, w, da_prev))) ||
-        (dw && !p.depthwise && (st = run_backward_filter(ctx, op, &s, &p, a_prev, dz, dw))) ||
-        (db && (st = run_backward_bias(ctx, op, &s, &p, dz, db))))
-        return st;
-    return CLCNN_OK;
+    clcnn_tuning saved;
+    begin_layer(ctx, "conv_backward", a_prev, w, params, &saved);
+    st = conv_backward_planned(ctx, op, &s, dz, a_prev, w, da_prev, dw, db);
+    clcnn__tuning_layer_end(ctx, &saved);
+    return st;
 }
 
 clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
