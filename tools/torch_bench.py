@@ -13,6 +13,12 @@ clcnn is faster), then the geometric mean of the ratio per op.
   python3 tools/torch_bench.py --suite all --op relu_forward --op relu_backward \
       --op zero_pad --op sgd_update --c-loop build/tools/c_loop_bench
 
+--untuned also runs clcnn with CLCNN_TUNING=off in every round (the
+built-in columns, no tuning database) and adds its ms and ratio, so that a
+table shows before and after `clcnn tune` from one run. --plot FILE.svg
+draws each row's ratio (and the untuned one, with --untuned) as bars
+around the line at 1.0; it needs Debian's python3-matplotlib.
+
 --c-loop adds, for the element-wise rows, the same op as a plain C loop over
 the same buffers (tools/c_loop_bench.c: -O2, OpenMP on every core) and the
 column `of C`: the C loop's ms / clcnn's ms, the share of the machine's
@@ -178,6 +184,45 @@ def torch_ms(row, device, time_fn):
     return min(time_fn(make(row, device, layout)) for layout in ("nchw", "nhwc"))
 
 
+def run_bench(command, env=None):
+    """clcnn bench --json's result, with env's variables set."""
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, **(env or {})))
+    if result.returncode != 0 or not result.stdout.strip():
+        sys.exit("torch_bench: %s failed (exit %d)" % (" ".join(command), result.returncode))
+    return json.loads(result.stdout)
+
+
+def new_entry(row):
+    return {"row": row, "clcnn": [], "torch": [], "c": [], "untuned": [], "note": None}
+
+
+def plot(path, title, bars, untuned):
+    """Horizontal bars of each row's ratio (label, ratio, untuned ratio or
+    None), the line at 1.0, into the SVG file path."""
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+    height = 0.8 / (2 if untuned else 1)
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(bars) + 1.5))
+    ys = range(len(bars))
+    if untuned:
+        ax.barh([y + height for y in ys], [b[2] or 0 for b in bars], height, color="#bbbbbb",
+                label="untuned (CLCNN_TUNING=off)")
+    ax.barh(list(ys), [b[1] for b in bars], height,
+            color=["#1f77b4" if "forward" in b[0] else "#d62728" for b in bars],
+            label="clcnn (blue: forward, red: backward)")
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks([y + (height / 2 if untuned else 0) for y in ys])
+    ax.set_yticklabels([b[0] for b in bars], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("PyTorch ms / clcnn ms (above 1: clcnn is faster)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -195,7 +240,12 @@ def main():
                         help="PyTorch's CPU threads (default: every core)")
     parser.add_argument("--c-loop", default=None,
                         help="tools/c_loop_bench, for a plain C loop's time on the element-wise rows")
+    parser.add_argument("--untuned", action="store_true",
+                        help="also time clcnn with CLCNN_TUNING=off (before tuning) in every round")
+    parser.add_argument("--plot", default=None, help="draw the ratios into this SVG file (python3-matplotlib)")
     args = parser.parse_args()
+    if args.plot:
+        import matplotlib  # noqa: F401 -- fail before the rounds, not after them
 
     command = [args.clcnn, "bench", "--json", "--no-reference", "--suite", args.suite,
                "--repeat", str(args.repeat)]
@@ -216,15 +266,16 @@ def main():
             torch.get_num_threads(), "on" if torch.backends.mkldnn.is_available() else "off")
     time_fn = timer(device, args.repeat)
 
-    rows = {}  # (layer, op, mode) -> {"row", "clcnn": [ms per round], "torch": [...], "note"}
+    rows = {}  # (layer, op, mode) -> {"row", "clcnn": [ms per round], "torch", "c", "untuned", "note"}
     for round_index in range(args.rounds):
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        if result.returncode != 0 or not result.stdout.strip():
-            sys.exit("torch_bench: %s failed (exit %d)" % (" ".join(command), result.returncode))
-        bench = json.loads(result.stdout)
+        bench = run_bench(command)
+        if args.untuned:
+            for row in run_bench(command, {"CLCNN_TUNING": "off"})["rows"]:
+                entry = rows.setdefault((row["layer"], row["op"], row["mode"]), new_entry(row))
+                if not row["error"] and row["median_ms"] is not None:
+                    entry["untuned"].append(row["median_ms"])
         for row in bench["rows"]:
-            entry = rows.setdefault((row["layer"], row["op"], row["mode"]),
-                                    {"row": row, "clcnn": [], "torch": [], "c": [], "note": None})
+            entry = rows.setdefault((row["layer"], row["op"], row["mode"]), new_entry(row))
             if row["error"] or row["median_ms"] is None:
                 entry["note"] = "clcnn failed: %s" % row["error"]
                 continue
@@ -242,10 +293,11 @@ def main():
     print("PyTorch %s on %s; median of %d runs each, then the median over %d rounds; "
           "ratio = PyTorch ms / clcnn ms (above 1: clcnn is faster)\n" % (
               torch.__version__, torch_name, args.repeat, args.rounds))
-    print("%-13s %-30s %-7s %-46s %10s %10s %7s  %-9s %s" % ("layer", "op", "mode", "shape", "clcnn ms",
-                                                              "torch ms", "ratio", "rounds",
-                                                              "C ms   of C" if args.c_loop else ""))
-    ratios = {}
+    print("%-13s %-30s %-7s %-46s %10s %10s %7s  %-9s %s%s" % ("layer", "op", "mode", "shape", "clcnn ms",
+                                                                "torch ms", "ratio", "rounds",
+                                                                "C ms   of C" if args.c_loop else "",
+                                                                "untuned ms  ratio" if args.untuned else ""))
+    ratios, untuned_ratios, bars = {}, {}, []
     for (layer, op, mode), entry in rows.items():
         row = entry["row"]
         shape = "%s -> %s" % ("x".join(map(str, row["input"])), "x".join(map(str, row["output"])))
@@ -265,15 +317,29 @@ def main():
         ratio = theirs / ours
         per_round = [t / c for c, t in zip(entry["clcnn"], entry["torch"])]
         ratios.setdefault(op + (" " + mode if mode else ""), []).append(ratio)
-        c_loop = ""
+        c_loop, before, untuned_ratio = "", "", None
         if entry["c"]:
             c_loop = "%8.3f %5.2fx" % (median(entry["c"]), median(entry["c"]) / ours)
-        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx  %.2f-%.2f %s" % (
-            layer, op, mode or "", shape, ours, theirs, ratio, min(per_round), max(per_round), c_loop))
-    print("\ngeometric mean of the ratio per op (rows):")
+        if entry["untuned"]:
+            untuned_ratio = theirs / median(entry["untuned"])
+            untuned_ratios.setdefault(op + (" " + mode if mode else ""), []).append(untuned_ratio)
+            before = "%10.3f %5.2fx" % (median(entry["untuned"]), untuned_ratio)
+        bars.append(("%s %s%s" % (layer, op, " " + mode if mode else ""), ratio, untuned_ratio))
+        print("%-13s %-30s %-7s %-46s %10.3f %10.3f %6.2fx  %.2f-%.2f %s%s" % (
+            layer, op, mode or "", shape, ours, theirs, ratio, min(per_round), max(per_round), c_loop, before))
+    print("\ngeometric mean of the ratio per op (rows)%s:" % (", untuned" if args.untuned else ""))
     for key, values in ratios.items():
-        mean = math.exp(sum(math.log(v) for v in values) / len(values))
-        print("  %-28s %6.2fx  (%d)" % (key, mean, len(values)))
+        before = untuned_ratios.get(key)
+        print("  %-28s %6.2fx  (%d)%s" % (key, geomean(values), len(values),
+                                          "  %6.2fx" % geomean(before) if before else ""))
+    if args.plot:
+        plot(args.plot, "clcnn %s on %s, %s, next to PyTorch %s (%s)" % (
+            bench["version"], bench["device"], bench["dtype"], torch.__version__, torch_name), bars, args.untuned)
+        print("\nplot: %s" % args.plot)
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 if __name__ == "__main__":
