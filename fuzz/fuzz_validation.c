@@ -348,6 +348,55 @@ static void step_transfer(reader *r, int write)
     free(host);
 }
 
+/* Pieces of tuning specs: every key's name, the column names, a CHOICE
+ * name, numbers in and out of range, separators. */
+static const char *const spec_tokens[] = {
+#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) #name,
+    CLCNN_TUNING_KEYS(CLCNN_X)
+#undef CLCNN_X
+        "table",
+    "cpu",
+    "gpu",
+    "auto",
+    "=",
+    "=",
+    ",",
+    ",",
+    "0",
+    "1",
+    "2",
+    "4",
+    "7",
+    "16",
+    "-1",
+    "99999999999",
+    "x",
+    "",
+};
+
+/* clcnn_context_set_tuning with a spec of tokens: CLCNN_OK, or
+ * CLCNN_ERROR_INVALID_ARGUMENT with the config as it was; a config the
+ * context gives is taken back as it is. */
+static void step_tuning(reader *r, clcnn_context *c)
+{
+    char spec[256] = "", before[CLCNN_CONFIG_CAPACITY];
+    const int n = next_byte(r) % 12;
+    for (int i = 0; i < n; i++) {
+        const size_t used = strlen(spec);
+        snprintf(spec + used, sizeof spec - used, "%s",
+                 spec_tokens[next_byte(r) % (sizeof spec_tokens / sizeof spec_tokens[0])]);
+    }
+    snprintf(before, sizeof before, "%s", clcnn_context_config(c));
+    clcnn_status st = clcnn_context_set_tuning(c, spec);
+    if (!usable(c) || (st != CLCNN_OK && st != CLCNN_ERROR_INVALID_ARGUMENT))
+        return;
+    if (st != CLCNN_OK && strcmp(before, clcnn_context_config(c)) != 0)
+        die("context_set_tuning", "a refused spec changed the config", st, INVALID, c);
+    snprintf(before, sizeof before, "%s", clcnn_context_config(c));
+    if ((st = clcnn_context_set_tuning(c, before)) != CLCNN_OK || strcmp(before, clcnn_context_config(c)) != 0)
+        die("context_set_tuning", "the context's own config was not taken back as it is", st, 0, c);
+}
+
 static void step_misc(reader *r)
 {
     clcnn_context *c = next_context(r);
@@ -365,6 +414,10 @@ static void step_misc(reader *r)
         die("accessors", "a NULL string", CLCNN_OK, 0, c);
     (void)clcnn_context_supports_dtype(c, (clcnn_dtype)any);
     (void)clcnn_context_workspace_bytes(c);
+    if (clcnn_context_tuning_notes(c) == NULL)
+        die("accessors", "a NULL string", CLCNN_OK, 0, c);
+    if (any & 1)
+        step_tuning(r, c);
 }
 
 static void step_destroy(reader *r)
