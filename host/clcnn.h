@@ -54,7 +54,7 @@
  *
  * Diagnostics (for tools and experiments, not needed to run a network):
  * clcnn_context_config, clcnn_context_tuning_notes, clcnn_context_workspace_bytes,
- * clcnn_context_build_warnings, clcnn_context_profile,
+ * clcnn_context_build_warnings, clcnn_context_plan, clcnn_context_profile,
  * clcnn_context_launches. */
 #ifndef CLCNN_H
 #define CLCNN_H
@@ -174,6 +174,14 @@ CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
  * options; empty when every build was silent. A kernel that warns may run
  * slower than intended, so the tests require this to stay empty. */
 CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
+
+/* The plan the op calls since the previous call of this took: each kernel
+ * they asked for, in order, one line "FILE ENTRY DTYPE OPTIONS" (the kernel
+ * file, its kernel, float32/float64 and the -D options the planner chose:
+ * tiles, vectors, the kernel's variant), then forgets them. Valid until the
+ * next call. A kernel asked for twice is listed twice; what passes 8 KiB
+ * is counted, not kept. Launch geometry: clcnn_context_launches. (0.3) */
+CLCNN_API const char *clcnn_context_plan(clcnn_context *ctx);
 
 /* One kernel launch of an op, as clcnn_context_launches reports it. */
 typedef struct clcnn_launch {

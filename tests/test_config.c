@@ -261,10 +261,19 @@ static int check_set_tuning_plans(void)
     clcnn_context *ctx = context_under("table=cpu,conv_vector=16");
     if (ctx == NULL)
         return 1;
+    clcnn_context_plan(ctx);
     const long before = forward_channel_items(ctx);
+    char plan[4096];
+    snprintf(plan, sizeof plan, "%s", clcnn_context_plan(ctx));
+    static const char head[] = "conv_forward.cl conv_forward float32 ";
+    EXPECT(strncmp(plan, head, sizeof head - 1) == 0 && strstr(plan, " -DVECTOR=16") &&
+               strchr(plan, '\n') == plan + strlen(plan) - 1,
+           "the plan of one conv forward under conv_vector=16 is not its one kernel with -DVECTOR=16: %s", plan);
+    EXPECT(clcnn_context_plan(ctx)[0] == '\0', "the plan was not forgotten once read: %s", clcnn_context_plan(ctx));
     EXPECT(clcnn_context_set_tuning(ctx, "conv_vector=4") == CLCNN_OK, "set_tuning(conv_vector=4): %s",
            clcnn_context_last_error(ctx));
     const long after = forward_channel_items(ctx);
+    EXPECT(strstr(clcnn_context_plan(ctx), " -DVECTOR=4") != NULL, "the plan under conv_vector=4 lacks -DVECTOR=4");
     EXPECT(before == 1 && after == 4,
            "conv forward's channel items: %ld under conv_vector=16, %ld after "
            "set_tuning(conv_vector=4); want 1 and 4",

@@ -103,8 +103,12 @@ struct clcnn_context {
     size_t workspace_bytes[CLCNN_WORKSPACE_SLOTS];
     char last_error[CLCNN_ERROR_CAPACITY];
     char build_warnings[CLCNN_ERROR_CAPACITY]; /* the non-empty logs of successful builds */
-    clcnn_fault fault;                         /* testing hook, see clcnn_fault */
-    int own_queue;                             /* the queue is clcnn's (clcnn_context_create), not a caller's */
+    /* clcnn_context_plan: the kernels ops took since it was last called,
+     * and the copy it hands out. */
+    char plan_log[CLCNN_ERROR_CAPACITY], plan_read[CLCNN_ERROR_CAPACITY + 64];
+    unsigned long plan_dropped;
+    clcnn_fault fault; /* testing hook, see clcnn_fault */
+    int own_queue;     /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
      * of them) record their events for clcnn_context_launches; the rest are
      * only counted. */

@@ -245,6 +245,16 @@ static clcnn_program *find_program(clcnn_context *ctx, clcnn_kernel_file file, c
     return NULL;
 }
 
+/* Notes the kernel an op takes in the plan log (clcnn_context_plan). */
+static void log_plan(clcnn_context *ctx, const clcnn_program *p, const char *entry)
+{
+    const size_t used = strlen(ctx->plan_log), room = sizeof ctx->plan_log - used;
+    const int n = snprintf(ctx->plan_log + used, room, "%s %s %s%s%s\n", file_names[p->file], entry,
+                           clcnn__dtype_name(p->dtype), p->options[0] ? " " : "", p->options);
+    if (n < 0 || (size_t)n >= room)
+        ctx->plan_log[used] = '\0', ctx->plan_dropped++;
+}
+
 clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
                                const char *options, const char *entry, cl_kernel *out)
 {
@@ -272,6 +282,7 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
     for (int i = 0; i < p->n_kernels; i++)
         if (strcmp(p->kernels[i].entry, entry) == 0) {
             *out = p->kernels[i].kernel;
+            log_plan(ctx, p, entry);
             return CLCNN_OK;
         }
     if (p->n_kernels == MAX_KERNELS_PER_PROGRAM)
@@ -296,7 +307,21 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
     p->kernels[p->n_kernels].wg_limit = limit ? limit : 1;
     p->n_kernels++;
     *out = k;
+    log_plan(ctx, p, entry);
     return CLCNN_OK;
+}
+
+const char *clcnn_context_plan(clcnn_context *ctx)
+{
+    if (ctx == NULL)
+        return "";
+    if (ctx->plan_dropped)
+        snprintf(ctx->plan_read, sizeof ctx->plan_read, "%s(%lu more not kept)\n", ctx->plan_log, ctx->plan_dropped);
+    else
+        snprintf(ctx->plan_read, sizeof ctx->plan_read, "%s", ctx->plan_log);
+    ctx->plan_log[0] = '\0';
+    ctx->plan_dropped = 0;
+    return ctx->plan_read;
 }
 
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)

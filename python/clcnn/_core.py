@@ -318,6 +318,11 @@ class Context:
         an unknown key or a value out of range raises and changes nothing."""
         self._check(self._lib.clcnn_context_set_tuning(self._live_handle(), config.encode()))
 
+    def plan(self):
+        """The kernels the ops since the last call took, one line each: file,
+        kernel, dtype and the -D options the planner chose; then forgets them."""
+        return _text(self._lib.clcnn_context_plan(self._live_handle()))
+
     @property
     def tuning_notes(self):
         """The items of CLCNN_TUNE the context skipped, and why; "" when none."""

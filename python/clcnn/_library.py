@@ -138,6 +138,7 @@ PROTOTYPES = {
     "clcnn_context_config": (ctypes.c_char_p, [_handle]),
     "clcnn_context_set_tuning": (_status, [_handle, ctypes.c_char_p]),
     "clcnn_context_tuning_notes": (ctypes.c_char_p, [_handle]),
+    "clcnn_context_plan": (ctypes.c_char_p, [_handle]),
     "clcnn_context_workspace_bytes": (ctypes.c_size_t, [_handle]),
     "clcnn_context_build_warnings": (ctypes.c_char_p, [_handle]),
     "clcnn_tensor_create": (_status, [_handle, _int, _dims, ctypes.POINTER(_handle)]),

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 
+import numpy as np
 import pytest
 
 import clcnn
@@ -47,7 +48,11 @@ def test_set_tuning():
     assert ctx.config == before
     ctx.set_tuning("conv_local=4")
     assert ",conv_local=4," in ctx.config
-    assert ctx.tuning_notes == "" or "CLCNN_TUNE" in ctx.tuning_notes
+    ctx.plan()
+    ctx.relu_forward(ctx.tensor(np.ones((1, 2, 2, 3), np.float32)))
+    assert ctx.plan().startswith("relu_forward.cl relu_forward float32 ")
+    assert ctx.plan() == ""
+    assert "CLCNN_TUNE:" not in ctx.tuning_notes
 
 
 def _c_layout():
