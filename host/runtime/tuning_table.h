@@ -46,6 +46,22 @@
       "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
       "1: dW with at most 4 input channels takes a whole kernel row per work-item")                                    \
+    X(int, depthwise_whole_pixels, FLAG, 0, 1, 1, 0, "1", "0",                                                         \
+      "1: a depthwise forward or dA work-item takes all of a pixel's channels (fewer where the launch would have "     \
+      "under depthwise_min_items items); 0: one vector")                                                               \
+    X(int, depthwise_min_items, COUNT, 1, 1 << 20, 256, 256, "256", "256",                                             \
+      "fewest work-items a depthwise launch keeps by giving each fewer channels (depthwise_whole_pixels)")             \
+    X(int, depthwise_window_per_tile, COUNT, 0, 16, 2, 2, "2", "2",                                                    \
+      "the depthwise window along w is compiled in where a tile's input columns are at most this many per pixel of "   \
+      "the tile plus depthwise_window_extra")                                                                          \
+    X(int, depthwise_window_extra, COUNT, 0, 64, 4, 4, "4", "4",                                                       \
+      "input columns past depthwise_window_per_tile per pixel that still compile the window in")                       \
+    X(int, depthwise_filter_chunk_pixels, COUNT, 1, 1 << 30, 64, 64, "64", "64",                                       \
+      "fewest output pixels per chunk of depthwise dW's reduction (whole output rows)")                                \
+    X(int, depthwise_filter_max_chunks, COUNT, 1, 4096, 256, 256, "256", "256",                                        \
+      "most chunks of depthwise dW's reduction")                                                                       \
+    X(int, depthwise_filter_tap_tiles, COUNT, 1, 16, 2, 2, "2", "2",                                                   \
+      "depthwise dW: the taps of a work-item's kernel rows fit in this many times filter_tile_rows vectors")           \
     X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")                           \
     X(int, pool_tile, COUNT, 1, 16, 4, 1, "4", "1",                                                                    \
       "pixels (or blocks) along a row per work-item in "                                                               \
