@@ -45,7 +45,66 @@
     X(int, use_local_gemm_filter, FLAG, 0, 1, 0, 1, "0", "1",                                                          \
       "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
-      "1: dW with at most 4 input channels takes a whole kernel row per work-item")                                    \
+      "1: dW with few input channels (filter_rows_max_channels) takes a whole kernel row per work-item")               \
+    X(int, data_as_forward_min_rows, COUNT, 0, 1 << 30, 256, 256, "256", "256",                                        \
+      "rows of the GEMM view (fully connected, pointwise) from which conv dA is the forward kernel over dZ and W "     \
+      "transposed")                                                                                                    \
+    X(int, data_matrix_min_channels, COUNT, 0, 1 << 30, 32, 32, "32", "32",                                            \
+      "output channels from which dA of the GEMM view with fewer rows is conv_backward_data_matrix")                   \
+    X(int, data_matrix_channels, COUNT, 1, 16, 4, 4, "4", "4",                                                         \
+      "input channels per work-item of conv_backward_data_matrix")                                                     \
+    X(int, data_dot_max_channels, COUNT, 0, 16, 4, 4, "4", "4",                                                        \
+      "most input channels of an ungrouped layer whose dA is dot products across the output channels "                 \
+      "(conv_backward_data_dot) rather than the forward at stride 1")                                                  \
+    X(int, data_dot_min_out_channels, COUNT, 1, 1 << 30, 8, 8, "8", "8",                                               \
+      "fewest output channels for conv_backward_data_dot (below, the gather)")                                         \
+    X(int, data_dot_lanes, COUNT, 1, 4096, 96, 96, "96", "96",                                                         \
+      "most lanes of partial sums per work-item of conv_backward_data_dot (tile x input channels x vector): the "      \
+      "vector narrows, down to 4, to keep within them")                                                                \
+    X(int, filter_rows_max_channels, COUNT, 0, 16, 4, 4, "4", "4",                                                     \
+      "most input channels for which filter_by_rows applies")                                                          \
+    X(int, filter_rows_len_tiles, COUNT, 1, 4, 2, 2, "2", "2",                                                         \
+      "longest kernel row (f_w x input channels) filter_by_rows takes, in filter_tile_rows")                           \
+    X(int, use_filter_blocked, FLAG, 0, 1, 1, 0, "1", "0",                                                             \
+      "1: dW of the GEMM view is conv_backward_filter_blocked (work-groups take the pixels in blocks between "         \
+      "barriers, dW written directly)")                                                                                \
+    X(int, use_filter_block_rows, FLAG, 0, 1, 1, 0, "1", "0",                                                          \
+      "1: conv_backward_filter on ungrouped layers takes each chunk's rows in blocks of about filter_block_pixels "    \
+      "between barriers")                                                                                              \
+    X(int, filter_block_pixels, COUNT, 1, 1 << 16, 64, 64, "64", "64",                                                 \
+      "output pixels the items of a dW work-group take together between barriers")                                     \
+    X(int, filter_block_group, COUNT, 1, 64, 8, 8, "8", "8",                                                           \
+      "most work-items along each of the two dims of a dW work-group that shares blocks")                              \
+    X(int, filter_blocked_min_groups, COUNT, 1, 1 << 16, 4, 4, "4", "4",                                               \
+      "work-groups conv_backward_filter_blocked keeps, at least, as its groups grow")                                  \
+    X(int, conv_min_groups, COUNT, 1, 1 << 16, 16, 16, "16", "16",                                                     \
+      "work-groups conv_backward_filter and conv_backward_data_matrix keep, at least, as their groups grow")           \
+    X(int, filter_chunk_min_pixels, COUNT, 1, 1 << 30, 64, 64, "64", "64",                                             \
+      "fewest output pixels per chunk of conv dW's reduction (whole output rows)")                                     \
+    X(int, filter_chunk_reads, COUNT, 0, 1 << 16, 3, 0, "3", "0",                                                      \
+      "if not 0, dW takes no more chunks than keep their partial sums within this many times what the reduction "      \
+      "reads (A_prev and dZ); 0: no such cap")                                                                         \
+    X(int, bias_chunk_min_pixels, COUNT, 1, 1 << 30, 256, 256, "256", "256",                                           \
+      "fewest pixels per chunk of db's reduction")                                                                     \
+    X(int, forward_tile_overhead, COUNT, 0, 1 << 16, 12, 12, "12", "12",                                               \
+      "a conv forward tile's fixed work per reduction step, in pixels' worth, against which conv_forward_tile picks "  \
+      "the tile of a wide row")                                                                                        \
+    X(int, weights_local_in, GROUP, 1, 1024, 16, 16, "16", "16",                                                       \
+      "work-items per group along the input channels (written) of transpose_weights, turn_weights and "                \
+      "residue_filters")                                                                                               \
+    X(int, weights_local_out, GROUP, 1, 1024, 4, 4, "4", "4",                                                          \
+      "work-items per group along the output channels of those kernels")                                               \
+    X(int, gemm_narrow_columns, COUNT, 0, 1 << 16, 16, 16, "16", "16",                                                 \
+      "most columns (channels of a group) for which a local-memory GEMM takes the narrow blockings (32 x 16)")         \
+    X(int, gemm_medium_columns, COUNT, 0, 1 << 16, 32, 32, "32", "32",                                                 \
+      "most columns for which it takes the medium ones (32 x 32); wider GEMMs take 64 x 64 first")                     \
+    X(int, gemm_split_blocks, COUNT, 1, 1 << 20, 1024, 1024, "1024", "1024",                                           \
+      "blocks (of the first wide blocking, 64 x 64) the split dW GEMM aims at in all, splits included")                \
+    X(int, gemm_split_min_pixels, COUNT, 1, 1 << 30, 256, 256, "256", "256",                                           \
+      "fewest output pixels per split of the dW GEMM")                                                                 \
+    X(int, gemm_split_most, COUNT, 1, 4096, 128, 128, "128", "128", "most splits of the dW GEMM")                      \
+    X(int, gemm_split_align, COUNT, 1, 4096, 16, 16, "16", "16",                                                       \
+      "pixels a split of the dW GEMM rounds up to (16: whole K steps of every blocking)")                              \
     X(int, depthwise_whole_pixels, FLAG, 0, 1, 1, 0, "1", "0",                                                         \
       "1: a depthwise forward or dA work-item takes all of a pixel's channels (fewer where the launch would have "     \
       "under depthwise_min_items items); 0: one vector")                                                               \
