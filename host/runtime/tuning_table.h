@@ -5,7 +5,8 @@
  * parsing and the config string (tuning.c), and docs/tuning.md's table of keys,
  * which tests/test_tuning_table.c compares with this file.
  *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
- *            down), GROUP (a work-group size: capped by the device), FLAG
+ *            down), GROUP (a work-group size: capped by the device), FLAG,
+ *            CHOICE (0 auto, then a kernel of CLCNN_TUNING_CHOICES)
  *   cpu, gpu the default on CPUs and on everything else (GPUs,
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
@@ -15,6 +16,14 @@
  * dependencies, so a test can include it on its own. */
 #ifndef CLCNN_TUNING_TABLE_H
 #define CLCNN_TUNING_TABLE_H
+
+/* The kernels a CHOICE key can force, in value order after 0 (auto: the
+ * planner's rules); the names are CLCNN_TUNE's values, the order the
+ * planners' enums (host/ops/conv/conv.h). */
+#define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
+#define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
+#define CLCNN_CHOICE_COUNT(name) +1
+#define CLCNN_CHOICE_NAME(name) "|" #name
 
 #define CLCNN_TUNING_KEYS(X)                                                                                           \
     X(int, conv_forward_tile, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4,                                         \
@@ -46,6 +55,12 @@
       "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
       "1: dW with few input channels (filter_rows_max_channels) takes a whole kernel row per work-item")               \
+    X(int, conv_data, CHOICE, 0, 0 CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",                  \
+      "conv dA's kernel: auto (the planner's rules), gemm, forward, matrix, dot or gather, forced where it runs the "  \
+      "layer (depthwise layers aside), else auto")                                                                     \
+    X(int, conv_filter, CHOICE, 0, 0 CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",              \
+      "conv dW's kernel: auto (the planner's rules), gemm (with db), blocked, rows or tiles, forced where it runs "    \
+      "the layer (depthwise layers aside), else auto")                                                                 \
     X(int, data_as_forward_min_rows, COUNT, 0, 1 << 30, 256, 256, "256", "256",                                        \
       "rows of the GEMM view (fully connected, pointwise) from which conv dA is the forward kernel over dZ and W "     \
       "transposed")                                                                                                    \
@@ -140,6 +155,11 @@
     X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
       "above, a launch for the rows and one for the mean")
+
+/* The names of each CHOICE key's values, value 0 first, '|' between. */
+#define CLCNN_TUNING_CHOICES(X)                                                                                        \
+    X(conv_data, "auto" CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_NAME))                                                    \
+    X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives

@@ -206,7 +206,11 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     const size_t elem = clcnn__dtype_size(dt);
     const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
     clcnn_status st;
-    if (*da_prev && t->use_local_gemm_data) {
+    /* The GEMMs where conv_data and conv_filter force them, or leave the
+     * choice to the tuning's flags. */
+    const clcnn_conv_data_kernel data = clcnn__conv_data_forced(t, s);
+    const clcnn_conv_filter_kernel filter = clcnn__conv_filter_forced(t, s);
+    if (*da_prev && (data == CLCNN_CONV_DATA_gemm || (data == CLCNN_CONV_DATA_auto && t->use_local_gemm_data))) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group, 1,
                                 "", &g)))
@@ -226,7 +230,8 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
             local_size(&g.blocking, plan->data_local);
         }
     }
-    if ((*dw || *db) && t->use_local_gemm_filter) {
+    if ((*dw || *db) &&
+        (filter == CLCNN_CONV_FILTER_gemm || (filter == CLCNN_CONV_FILTER_auto && t->use_local_gemm_filter))) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm", s->out_group,
                                 0, "", &g)))
