@@ -76,6 +76,9 @@
     X(int, data_dot_lanes, COUNT, 1, 4096, 96, 96, "96", "96",                                                         \
       "most lanes of partial sums per work-item of conv_backward_data_dot (tile x input channels x vector): the "      \
       "vector narrows, down to 4, to keep within them")                                                                \
+    X(int, narrow_vector_min, VECTOR, 1, 16, 4, 4, "4", "4",                                                           \
+      "narrowest vector to which conv_backward_data_dot and conv_backward_filter_rows narrow theirs, to keep their "   \
+      "partial sums within data_dot_lanes or the dW tile")                                                             \
     X(int, filter_rows_max_channels, COUNT, 0, 16, 4, 4, "4", "4",                                                     \
       "most input channels for which filter_by_rows applies")                                                          \
     X(int, filter_rows_len_tiles, COUNT, 1, 4, 2, 2, "2", "2",                                                         \
@@ -86,6 +89,8 @@
     X(int, use_filter_block_rows, FLAG, 0, 1, 1, 0, "1", "0",                                                          \
       "1: conv_backward_filter on ungrouped layers takes each chunk's rows in blocks of about filter_block_pixels "    \
       "between barriers")                                                                                              \
+    X(int, filter_block_rows_grouped, FLAG, 0, 1, 0, 0, "0", "0",                                                      \
+      "1: use_filter_block_rows applies to grouped layers too (measured no faster on a CPU)")                          \
     X(int, filter_block_pixels, COUNT, 1, 1 << 16, 64, 64, "64", "64",                                                 \
       "output pixels the items of a dW work-group take together between barriers")                                     \
     X(int, filter_block_group, COUNT, 1, 64, 8, 8, "8", "8",                                                           \

@@ -479,7 +479,7 @@ static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn
             return st;
     } else if (p->data_kernel == CLCNN_CONV_DATA_dot) {
         int vec = clcnn__vector_for(t->conv_vector, s->n_C);
-        while (vec > 4 && p->tile_data * s->n_C_prev * vec > t->data_dot_lanes)
+        while (vec > t->narrow_vector_min && p->tile_data * s->n_C_prev * vec > t->data_dot_lanes)
             vec /= 2;
         p->vec_data = vec;
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d", p->tile_data, vec,
@@ -569,7 +569,7 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
     if (p->filter_kernel == CLCNN_CONV_FILTER_rows) {
         /* The vector narrows to keep the row's accumulators in registers. */
         const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
-        while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
+        while (p->vec_filter > t->narrow_vector_min && row_len * p->vec_filter > budget)
             p->vec_filter /= 2;
         snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
                  p->vec_filter);
@@ -582,8 +582,10 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
         const size_t used = strlen(options);
         snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", t->filter_block_pixels);
     }
-    /* Not for grouped layers, where the blocks were measured no faster. */
-    p->filter_block_rows = t->use_filter_block_rows && p->filter_kernel == CLCNN_CONV_FILTER_tiles && s->groups == 1
+    /* Not for grouped layers unless filter_block_rows_grouped, where the
+     * blocks were measured no faster. */
+    p->filter_block_rows = t->use_filter_block_rows && p->filter_kernel == CLCNN_CONV_FILTER_tiles &&
+                                   (s->groups == 1 || t->filter_block_rows_grouped)
                                ? (s->n_W < t->filter_block_pixels ? t->filter_block_pixels / s->n_W : 1)
                                : 0;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
