@@ -22,6 +22,7 @@
  * planners' enums (host/ops/conv/conv.h). */
 #define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
 #define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
+#define CLCNN_DEPTHWISE_DATA_KERNELS(X) X(forward) X(gather)
 #define CLCNN_CHOICE_COUNT(name) +1
 #define CLCNN_CHOICE_NAME(name) "|" #name
 
@@ -61,6 +62,10 @@
     X(int, conv_filter, CHOICE, 0, 0 CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",              \
       "conv dW's kernel: auto (the planner's rules), gemm (with db), blocked, rows or tiles, forced where it runs "    \
       "the layer (depthwise layers aside), else auto")                                                                 \
+    X(int, depthwise_data, CHOICE, 0, 0 CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",        \
+      "depthwise dA's kernel: auto (the planner's rules), forward (depthwise_forward over dZ, at stride 1 with one "   \
+      "output channel per input channel) or gather (depthwise_backward_data), forced where it runs the layer, else "   \
+      "auto")                                                                                                          \
     X(int, data_as_forward_min_rows, COUNT, 0, 1 << 30, 256, 256, "256", "256",                                        \
       "rows of the GEMM view (fully connected, pointwise) from which conv dA is the forward kernel over dZ and W "     \
       "transposed")                                                                                                    \
@@ -164,7 +169,8 @@
 /* The names of each CHOICE key's values, value 0 first, '|' between. */
 #define CLCNN_TUNING_CHOICES(X)                                                                                        \
     X(conv_data, "auto" CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_NAME))                                                    \
-    X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))
+    X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))                                                \
+    X(depthwise_data, "auto" CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_NAME))
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives

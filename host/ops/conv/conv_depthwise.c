@@ -142,10 +142,12 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
  * is the forward over dZ with that window (FLIP_WINDOW) on
  * clcnn__turned_shape. The forward's kernel is the faster of the two on
  * CPUs, where it keeps whole pixels per item in address order (the other
- * keeps one tap residue's columns). */
-static int data_as_forward(const clcnn_conv_shape *s)
+ * keeps one tap residue's columns); depthwise_data=gather keeps the other
+ * (depthwise_backward_data, which runs every layer). */
+static int data_as_forward(const clcnn_tuning *t, const clcnn_conv_shape *s)
 {
-    return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev;
+    return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev &&
+           t->depthwise_data != CLCNN_DEPTHWISE_DATA_gather;
 }
 
 /* dW: how many kernel rows a work-item takes (KH_BLOCK), the most whose
@@ -199,7 +201,7 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
     clcnn_status st;
     *plan = (clcnn_depthwise_plan){0};
     const size_t data_bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
-    if (want_data && data_as_forward(s)) {
+    if (want_data && data_as_forward(t, s)) {
         plan->data_as_forward = 1;
         plan->data_shape = clcnn__turned_shape(s);
         row_plan p;
