@@ -20,6 +20,15 @@
 #ifndef CLCNN_TUNING_TABLE_H
 #define CLCNN_TUNING_TABLE_H
 
+/* The kernels a CHOICE key can force, in value order after 0 (auto: the
+ * planner's rules); the names are CLCNN_TUNE's values, the order the
+ * planners' enums (host/ops/conv/conv.h). */
+#define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
+#define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
+#define CLCNN_DEPTHWISE_DATA_KERNELS(X) X(forward) X(gather)
+#define CLCNN_CHOICE_COUNT(name) +1
+#define CLCNN_CHOICE_NAME(name) "|" #name
+
 #define CLCNN_TUNING_KEYS(X)                                                                                           \
     X(int, conv_forward_tile, COUNT, 1, 16, dev->simd_floats >= 16 ? 8 : 6, 4,                                         \
       "8 with 16-float SIMD (AVX-512), else 6", "4",                                                                   \
@@ -49,7 +58,97 @@
     X(int, use_local_gemm_filter, FLAG, 0, 1, 0, 1, "0", "1",                                                          \
       "1: conv dW and db are that GEMM split along the pixels, then summed (where a blocking fits)")                   \
     X(int, filter_by_rows, FLAG, 0, 1, 1, 0, "1", "0 (not yet measured on a GPU)",                                     \
-      "1: dW with at most 4 input channels takes a whole kernel row per work-item")                                    \
+      "1: dW with few input channels (filter_rows_max_channels) takes a whole kernel row per work-item")               \
+    X(int, conv_data, CHOICE, 0, 0 CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",                  \
+      "conv dA's kernel: auto (the planner's rules), gemm, forward, matrix, dot or gather, forced where it runs the "  \
+      "layer (depthwise layers aside), else auto")                                                                     \
+    X(int, conv_filter, CHOICE, 0, 0 CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",              \
+      "conv dW's kernel: auto (the planner's rules), gemm (with db), blocked, rows or tiles, forced where it runs "    \
+      "the layer (depthwise layers aside), else auto")                                                                 \
+    X(int, depthwise_data, CHOICE, 0, 0 CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",        \
+      "depthwise dA's kernel: auto (the planner's rules), forward (depthwise_forward over dZ, at stride 1 with one "   \
+      "output channel per input channel) or gather (depthwise_backward_data), forced where it runs the layer, else "   \
+      "auto")                                                                                                          \
+    X(int, data_as_forward_min_rows, COUNT, 0, 1 << 30, 256, 256, "256", "256",                                        \
+      "rows of the GEMM view (fully connected, pointwise) from which conv dA is the forward kernel over dZ and W "     \
+      "transposed")                                                                                                    \
+    X(int, data_matrix_min_channels, COUNT, 0, 1 << 30, 32, 32, "32", "32",                                            \
+      "output channels from which dA of the GEMM view with fewer rows is conv_backward_data_matrix")                   \
+    X(int, data_matrix_channels, COUNT, 1, 16, 4, 4, "4", "4",                                                         \
+      "input channels per work-item of conv_backward_data_matrix")                                                     \
+    X(int, data_dot_max_channels, COUNT, 0, 16, 4, 4, "4", "4",                                                        \
+      "most input channels of an ungrouped layer whose dA is dot products across the output channels "                 \
+      "(conv_backward_data_dot) rather than the forward at stride 1")                                                  \
+    X(int, data_dot_min_out_channels, COUNT, 1, 1 << 30, 8, 8, "8", "8",                                               \
+      "fewest output channels for conv_backward_data_dot (below, the gather)")                                         \
+    X(int, data_dot_lanes, COUNT, 1, 4096, 96, 96, "96", "96",                                                         \
+      "most lanes of partial sums per work-item of conv_backward_data_dot (tile x input channels x vector): the "      \
+      "vector narrows, down to 4, to keep within them")                                                                \
+    X(int, narrow_vector_min, VECTOR, 1, 16, 4, 4, "4", "4",                                                           \
+      "narrowest vector to which conv_backward_data_dot and conv_backward_filter_rows narrow theirs, to keep their "   \
+      "partial sums within data_dot_lanes or the dW tile")                                                             \
+    X(int, filter_rows_max_channels, COUNT, 0, 16, 4, 4, "4", "4",                                                     \
+      "most input channels for which filter_by_rows applies")                                                          \
+    X(int, filter_rows_len_tiles, COUNT, 1, 4, 2, 2, "2", "2",                                                         \
+      "longest kernel row (f_w x input channels) filter_by_rows takes, in filter_tile_rows")                           \
+    X(int, use_filter_blocked, FLAG, 0, 1, 1, 0, "1", "0",                                                             \
+      "1: dW of the GEMM view is conv_backward_filter_blocked (work-groups take the pixels in blocks between "         \
+      "barriers, dW written directly)")                                                                                \
+    X(int, use_filter_block_rows, FLAG, 0, 1, 1, 0, "1", "0",                                                          \
+      "1: conv_backward_filter on ungrouped layers takes each chunk's rows in blocks of about filter_block_pixels "    \
+      "between barriers")                                                                                              \
+    X(int, filter_block_rows_grouped, FLAG, 0, 1, 0, 0, "0", "0",                                                      \
+      "1: use_filter_block_rows applies to grouped layers too (measured no faster on a CPU)")                          \
+    X(int, filter_block_pixels, COUNT, 1, 1 << 16, 64, 64, "64", "64",                                                 \
+      "output pixels the items of a dW work-group take together between barriers")                                     \
+    X(int, filter_block_group, COUNT, 1, 64, 8, 8, "8", "8",                                                           \
+      "most work-items along each of the two dims of a dW work-group that shares blocks")                              \
+    X(int, filter_blocked_min_groups, COUNT, 1, 1 << 16, 4, 4, "4", "4",                                               \
+      "work-groups conv_backward_filter_blocked keeps, at least, as its groups grow")                                  \
+    X(int, conv_min_groups, COUNT, 1, 1 << 16, 16, 16, "16", "16",                                                     \
+      "work-groups conv_backward_filter and conv_backward_data_matrix keep, at least, as their groups grow")           \
+    X(int, filter_chunk_min_pixels, COUNT, 1, 1 << 30, 64, 64, "64", "64",                                             \
+      "fewest output pixels per chunk of conv dW's reduction (whole output rows)")                                     \
+    X(int, filter_chunk_reads, COUNT, 0, 1 << 16, 3, 0, "3", "0",                                                      \
+      "if not 0, dW takes no more chunks than keep their partial sums within this many times what the reduction "      \
+      "reads (A_prev and dZ); 0: no such cap")                                                                         \
+    X(int, bias_chunk_min_pixels, COUNT, 1, 1 << 30, 256, 256, "256", "256",                                           \
+      "fewest pixels per chunk of db's reduction")                                                                     \
+    X(int, forward_tile_overhead, COUNT, 0, 1 << 16, 12, 12, "12", "12",                                               \
+      "a conv forward tile's fixed work per reduction step, in pixels' worth, against which conv_forward_tile picks "  \
+      "the tile of a wide row")                                                                                        \
+    X(int, weights_local_in, GROUP, 1, 1024, 16, 16, "16", "16",                                                       \
+      "work-items per group along the input channels (written) of transpose_weights, turn_weights and "                \
+      "residue_filters")                                                                                               \
+    X(int, weights_local_out, GROUP, 1, 1024, 4, 4, "4", "4",                                                          \
+      "work-items per group along the output channels of those kernels")                                               \
+    X(int, gemm_narrow_columns, COUNT, 0, 1 << 16, 16, 16, "16", "16",                                                 \
+      "most columns (channels of a group) for which a local-memory GEMM takes the narrow blockings (32 x 16)")         \
+    X(int, gemm_medium_columns, COUNT, 0, 1 << 16, 32, 32, "32", "32",                                                 \
+      "most columns for which it takes the medium ones (32 x 32); wider GEMMs take 64 x 64 first")                     \
+    X(int, gemm_split_blocks, COUNT, 1, 1 << 20, 1024, 1024, "1024", "1024",                                           \
+      "blocks (of the first wide blocking, 64 x 64) the split dW GEMM aims at in all, splits included")                \
+    X(int, gemm_split_min_pixels, COUNT, 1, 1 << 30, 256, 256, "256", "256",                                           \
+      "fewest output pixels per split of the dW GEMM")                                                                 \
+    X(int, gemm_split_most, COUNT, 1, 4096, 128, 128, "128", "128", "most splits of the dW GEMM")                      \
+    X(int, gemm_split_align, COUNT, 1, 4096, 16, 16, "16", "16",                                                       \
+      "pixels a split of the dW GEMM rounds up to (16: whole K steps of every blocking)")                              \
+    X(int, depthwise_whole_pixels, FLAG, 0, 1, 1, 0, "1", "0",                                                         \
+      "1: a depthwise forward or dA work-item takes all of a pixel's channels (fewer where the launch would have "     \
+      "under depthwise_min_items items); 0: one vector")                                                               \
+    X(int, depthwise_min_items, COUNT, 1, 1 << 20, 256, 256, "256", "256",                                             \
+      "fewest work-items a depthwise launch keeps by giving each fewer channels (depthwise_whole_pixels)")             \
+    X(int, depthwise_window_per_tile, COUNT, 0, 16, 2, 2, "2", "2",                                                    \
+      "the depthwise window along w is compiled in where a tile's input columns are at most this many per pixel of "   \
+      "the tile plus depthwise_window_extra")                                                                          \
+    X(int, depthwise_window_extra, COUNT, 0, 64, 4, 4, "4", "4",                                                       \
+      "input columns past depthwise_window_per_tile per pixel that still compile the window in")                       \
+    X(int, depthwise_filter_chunk_pixels, COUNT, 1, 1 << 30, 64, 64, "64", "64",                                       \
+      "fewest output pixels per chunk of depthwise dW's reduction (whole output rows)")                                \
+    X(int, depthwise_filter_max_chunks, COUNT, 1, 4096, 256, 256, "256", "256",                                        \
+      "most chunks of depthwise dW's reduction")                                                                       \
+    X(int, depthwise_filter_tap_tiles, COUNT, 1, 16, 2, 2, "2", "2",                                                   \
+      "depthwise dW: the taps of a work-item's kernel rows fit in this many times filter_tile_rows vectors")           \
     X(int, pool_vector, VECTOR, 1, 16, 16, 4, "16", "4", "widest channel vector in pooling")                           \
     X(int, pool_tile, COUNT, 1, 16, 4, 1, "4", "1",                                                                    \
       "pixels (or blocks) along a row per work-item in "                                                               \
@@ -70,9 +169,12 @@
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
       "above, a launch for the rows and one for the mean")
 
-/* The names of each CHOICE key's values, in value order: CLCNN_TUNE and
- * the config string take and give these. Each row X(key, "name0|name1|..."). */
-#define CLCNN_TUNING_CHOICES(X)
+/* The names of each CHOICE key's values, value 0 first, '|' between: CLCNN_TUNE
+ * and the config string take and give these. Each row X(key, "name0|name1|..."). */
+#define CLCNN_TUNING_CHOICES(X)                                                                                        \
+    X(conv_data, "auto" CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_NAME))                                                    \
+    X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))                                                \
+    X(depthwise_data, "auto" CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_NAME))
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives

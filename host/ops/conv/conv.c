@@ -11,18 +11,15 @@
 
 typedef clcnn_conv_shape conv_shape;
 
-/* Work-groups a launch keeps, at least, when the host groups items: many
- * more than the cores of a CPU, so that POCL can balance them. */
-#define MIN_GROUPS 16
+/* Forced by conv_data, conv_backward_data_dot keeps TILE_PIXELS x
+ * CHANNELS_PREV vectors of partial sums: at most the input channels that
+ * data_dot_max_channels may give it. */
+#define DOT_MOST_CHANNELS 16
 
-/* Rows of the GEMM view from which dA runs as a forward convolution with W
- * transposed (plan_backward). */
-#define DATA_AS_FORWARD_MIN_ROWS 256
-
-/* dW on CPUs: output pixels a work-group's items take together between
- * barriers (conv_backward_filter_blocked, conv_backward_filter's
- * block_rows), so that their slice of A_prev and dZ stays in cache. */
-#define BLOCK_PIXELS 64
+/* Forced by conv_filter, conv_backward_filter_rows keeps a kernel row of
+ * ROW_LEN = f_w * n_C_prev accumulators: at most the row that
+ * filter_rows_len_tiles and filter_tile_rows may give it. */
+#define ROWS_MOST_LEN 64
 
 /* A params field out of range, named as the caller wrote it: the
  * walkthrough's ops take `stride` and `pad`, the _ex ops a params struct. */
@@ -217,28 +214,23 @@ int clcnn__tile_for_width(int tuned, int width)
     return tuned;
 }
 
-/* A forward tile's fixed work per reduction step (the index arithmetic
- * and the loads of W), in pixels' worth: measured costs of tiles of
- * several widths on one row fit FORWARD_TILE_OVERHEAD + t per tile of t
- * pixels. */
-#define FORWARD_TILE_OVERHEAD 12
-
 /* The forward's tile along a row of `width` output pixels: all of it when
  * it is at most one pixel wider than the tuned tile (the pixel past the
  * registers spills a little, which costs less than a second tile's fixed
  * work on such a row, but more than it saves on wider rows), else the tile
  * t from half the tuned one up to it with the least cost for the row,
- * ceil(width / t) tiles of FORWARD_TILE_OVERHEAD + t (the larger on a
- * tie). A tile need not divide the row: a partial last tile moves left
- * (conv_forward.cl). */
-static int forward_tile(int tuned, int width)
+ * ceil(width / t) tiles of overhead + t (the larger on a tie), overhead
+ * being a tile's fixed work per reduction step (the index arithmetic and
+ * the loads of W) in pixels' worth (forward_tile_overhead). A tile need
+ * not divide the row: a partial last tile moves left (conv_forward.cl). */
+static int forward_tile(int tuned, int overhead, int width)
 {
     if (width <= tuned + 1)
         return width;
     int best = tuned;
     long long best_cost = LLONG_MAX;
     for (int tile = tuned; tile >= 1 && 2 * tile >= tuned; tile--) {
-        const long long cost = (long long)clcnn__div_up((size_t)width, (size_t)tile) * (FORWARD_TILE_OVERHEAD + tile);
+        const long long cost = (long long)clcnn__div_up((size_t)width, (size_t)tile) * (overhead + tile);
         if (cost < best_cost) {
             best = tile;
             best_cost = cost;
@@ -284,7 +276,8 @@ static clcnn_status plan_tiled_forward(clcnn_context *ctx, const char *op, clcnn
                                        const char *epilogue, forward_plan *f)
 {
     const clcnn_tuning *t = &ctx->tuning;
-    const int vec = clcnn__vector_for(t->conv_vector, s->out_group), tile = forward_tile(t->conv_forward_tile, s->n_W);
+    const int vec = clcnn__vector_for(t->conv_vector, s->out_group),
+              tile = forward_tile(t->conv_forward_tile, t->forward_tile_overhead, s->n_W);
     char options[192];
     snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DDILATED_OR_GROUPED=%d%s", tile, vec,
              s->dilation_w != 1 || s->groups != 1, epilogue);
@@ -395,19 +388,16 @@ static int chunk_size_for(int n_pixels, int max_chunks, int min_per_chunk)
 }
 
 typedef struct backward_plan {
-    int data_dot;       /* dA by conv_backward_data_dot (few input channels) */
-    int filter_by_rows; /* dW by conv_backward_filter_rows (few input channels) */
-    cl_kernel reorder;  /* W for dA: transpose_weights, or turn_weights for dA as a forward */
+    clcnn_conv_data_kernel data_kernel;     /* dA's kernel (never _auto or _gemm) */
+    clcnn_conv_filter_kernel filter_kernel; /* dW's kernel (never _auto or _gemm) */
+    cl_kernel reorder;                      /* W for dA: transpose_weights, or turn_weights for dA as a forward */
     cl_kernel data, filter, filter_sum, bias, bias_sum;
     cl_mem wt, filter_part, bias_part;
     int tile_data; /* dA pixels per work-item, along a stride-residue chain */
     int vec_data, vec_filter, vec_bias, filter_rows, filter_chunk, filter_chunks, bias_chunk, bias_chunks;
-    int data_as_forward;   /* dA by the forward kernel on dZ and W reordered (turned, or transposed) */
-    conv_shape data_shape; /* its shape: the layer's, input and output channels swapped */
+    conv_shape data_shape; /* dA as a forward: the layer's shape, input and output channels swapped */
     forward_plan data_plan;
-    int data_matrix;                  /* dA by conv_backward_data_matrix (the GEMM view) */
-    int filter_blocked;               /* dW by conv_backward_filter_blocked (the GEMM view on CPUs) */
-    int filter_block_rows;            /* conv_backward_filter's rows between barriers (CPUs), or 0 */
+    int filter_block_rows;            /* conv_backward_filter's rows between barriers, or 0 */
     int matrix_rows, matrix_channels; /* its tile: rows times input channels per work-item */
     int depthwise;                    /* dA and dW by conv_depthwise.c's kernels */
     clcnn_depthwise_plan dw;
@@ -419,14 +409,42 @@ static size_t weight_count(const conv_shape *s)
     return (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
 }
 
-/* dA's kernels: which one runs, built, with W's reordered copy sized. */
-static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
-                                       backward_plan *p)
+/* Whether dA runs as a forward convolution: at stride 1 with the pads
+ * within the window (clcnn__turned_shape), or in the GEMM view, where W
+ * turned is W transposed. */
+static int data_forward_runs(const conv_shape *s)
 {
-    const clcnn_tuning *t = &ctx->tuning;
-    const size_t wt_bytes = weight_count(s) * clcnn__dtype_size(dt);
-    char options[128];
-    clcnn_status st;
+    return s->gemm_view || (s->stride_h == 1 && s->stride_w == 1 && s->pad_top <= (s->f_h - 1) * s->dilation_h &&
+                            s->pad_left <= (s->f_w - 1) * s->dilation_w);
+}
+
+/* The kernel a CHOICE key's value `key` forces where runs[key] says that
+ * kernel runs the layer, else 0 (auto). */
+static int forced_kernel(int key, const int *runs, size_t count)
+{
+    return key > 0 && (size_t)key < count && runs[key] ? key : 0;
+}
+
+clcnn_conv_data_kernel clcnn__conv_data_forced(const clcnn_tuning *t, const conv_shape *s)
+{
+    const int runs[] = {
+        [CLCNN_CONV_DATA_auto] = 1,
+        [CLCNN_CONV_DATA_gemm] = 1, /* where a blocking fits: conv_gpu.c */
+        [CLCNN_CONV_DATA_forward] = data_forward_runs(s),
+        [CLCNN_CONV_DATA_matrix] = s->gemm_view,
+        [CLCNN_CONV_DATA_dot] = s->groups == 1 && s->n_C_prev <= DOT_MOST_CHANNELS,
+        [CLCNN_CONV_DATA_gather] = 1,
+    };
+    return (clcnn_conv_data_kernel)forced_kernel(t->conv_data, runs, sizeof runs / sizeof runs[0]);
+}
+
+/* dA's kernel: the one conv_data forces, else by the rules below (the
+ * GPU's GEMM, where it runs, was planned by conv_gpu.c). */
+static clcnn_conv_data_kernel data_kernel_for(const clcnn_tuning *t, const conv_shape *s)
+{
+    const clcnn_conv_data_kernel forced = clcnn__conv_data_forced(t, s);
+    if (forced != CLCNN_CONV_DATA_auto && forced != CLCNN_CONV_DATA_gemm)
+        return forced;
     /* With many rows (a pointwise layer), dA = dZ W^T is a forward
      * convolution of dZ with W transposed to (1, 1, n_C, n_C_prev): the
      * forward kernel's tile, one vector of W per broadcast row value, where
@@ -438,22 +456,35 @@ static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn
      * pads (f - 1) * dilation - pad, output dA's size. The forward kernel
      * runs it faster than the gather per input pixel (layers with few
      * input channels keep the dot products below). */
-    const int turned = !s->gemm_view && s->stride_h == 1 && s->stride_w == 1 &&
-                       s->pad_top <= (s->f_h - 1) * s->dilation_h && s->pad_left <= (s->f_w - 1) * s->dilation_w &&
-                       !(s->n_C_prev <= 4 && s->groups == 1);
-    p->data_as_forward = turned || (s->gemm_view && s->n_pixels >= DATA_AS_FORWARD_MIN_ROWS);
+    const int few_channels = s->n_C_prev <= t->data_dot_max_channels && s->groups == 1;
+    if (s->gemm_view ? s->n_pixels >= t->data_as_forward_min_rows : data_forward_runs(s) && !few_channels)
+        return CLCNN_CONV_DATA_forward;
     /* With fewer rows and a reduction of a few vectors or more, dA is dot
      * products of rows of dZ and of W as it is: no transpose of W, which
      * for a fully connected layer is the largest tensor of the call. */
-    p->data_matrix = !p->data_as_forward && s->gemm_view && s->n_C >= 32;
-    /* With 4 input channels or fewer, a vector across them would be mostly
+    if (s->gemm_view && s->n_C >= t->data_matrix_min_channels)
+        return CLCNN_CONV_DATA_matrix;
+    /* With few input channels, a vector across them would be mostly
      * empty: vectorise dA's reduction over the output channels instead,
-     * with at most 96 lanes of partial sums per work-item (12 vector
-     * registers of 8 floats for a 4-pixel tile). */
-    p->data_dot = !p->data_matrix && s->n_C_prev <= 4 && s->n_C >= 8 && s->groups == 1;
+     * with at most data_dot_lanes lanes of partial sums per work-item
+     * (96: 12 vector registers of 8 floats for a 4-pixel tile). */
+    if (few_channels && s->n_C >= t->data_dot_min_out_channels)
+        return CLCNN_CONV_DATA_dot;
+    return CLCNN_CONV_DATA_gather;
+}
+
+/* dA's kernels: which one runs, built, with W's reordered copy sized. */
+static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn_dtype dt, const conv_shape *s,
+                                       backward_plan *p)
+{
+    const clcnn_tuning *t = &ctx->tuning;
+    const size_t wt_bytes = weight_count(s) * clcnn__dtype_size(dt);
+    char options[128];
+    clcnn_status st;
+    p->data_kernel = data_kernel_for(t, s);
     p->tile_data =
         clcnn__tile_for_width(t->conv_tile_pixels, (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)s->stride_w));
-    if (p->data_as_forward) {
+    if (p->data_kernel == CLCNN_CONV_DATA_forward) {
         p->data_shape = clcnn__turned_shape(s);
         p->vec_data = clcnn__vector_for(t->conv_vector, s->in_group);
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d", p->tile_data, p->vec_data);
@@ -462,20 +493,20 @@ static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn
                  clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "turn_weights", &p->reorder)) ||
             (st = clcnn__workspace(ctx, op, CLCNN_WORKSPACE_WEIGHTS_T, wt_bytes, &p->wt)))
             return st;
-    } else if (p->data_matrix) {
+    } else if (p->data_kernel == CLCNN_CONV_DATA_matrix) {
         /* rows x channels vector accumulators plus one load per row: half
          * the forward's pixel tile of rows keeps them in registers. */
         p->vec_data = clcnn__vector_for(t->conv_vector, s->n_C);
         p->matrix_rows = t->conv_tile_pixels > 1 ? t->conv_tile_pixels / 2 : 1;
-        p->matrix_channels = 4;
+        p->matrix_channels = t->data_matrix_channels;
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DK_TILE=%d", p->matrix_rows, p->vec_data,
                  p->matrix_channels);
         if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_data, dt, options, "conv_backward_data_matrix",
                                     &p->data)))
             return st;
-    } else if (p->data_dot) {
+    } else if (p->data_kernel == CLCNN_CONV_DATA_dot) {
         int vec = clcnn__vector_for(t->conv_vector, s->n_C);
-        while (vec > 4 && p->tile_data * s->n_C_prev * vec > 96)
+        while (vec > t->narrow_vector_min && p->tile_data * s->n_C_prev * vec > t->data_dot_lanes)
             vec /= 2;
         p->vec_data = vec;
         snprintf(options, sizeof options, "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d", p->tile_data, vec,
@@ -496,23 +527,59 @@ static clcnn_status plan_backward_data(clcnn_context *ctx, const char *op, clcnn
     return CLCNN_OK;
 }
 
-/* dW's chunks: whole output rows (m * n_H of them), as many as the tuning
- * allows. The partial sums cost chunks x |dW| written and read again: on
- * CPUs keep that within 3x what the reduction reads (A_prev and dZ), so
- * that deep layers, where dW is as large as the activations, get fewer
- * chunks. GPUs need the chunks for parallelism and keep them until
- * measured. */
-static void plan_filter_chunks(const clcnn_context *ctx, const conv_shape *s, backward_plan *p)
+/* dW's chunks: whole output rows (m * n_H of them) of at least
+ * filter_chunk_min_pixels pixels, as many as the tuning allows. The partial
+ * sums cost chunks x |dW| written and read again: the CPU column keeps that
+ * within filter_chunk_reads (3) times what the reduction reads (A_prev and
+ * dZ), so that deep layers, where dW is as large as the activations, get
+ * fewer chunks. GPUs need the chunks for parallelism and keep them until
+ * measured (0: no cap). */
+static void plan_filter_chunks(const clcnn_tuning *t, const conv_shape *s, backward_plan *p)
 {
-    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     const size_t w_count = weight_count(s);
     const int out_rows = s->m * s->n_H;
     const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
-    int max_chunks = ctx->tuning.filter_bias_chunks;
-    if (cpu && (size_t)max_chunks > 3 * reads / w_count)
-        max_chunks = (int)(3 * reads / w_count);
-    p->filter_chunk = chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up(64, (size_t)s->n_W));
+    const size_t cap = (size_t)t->filter_chunk_reads * reads / w_count;
+    int max_chunks = t->filter_bias_chunks;
+    if (t->filter_chunk_reads && (size_t)max_chunks > cap)
+        max_chunks = (int)cap;
+    p->filter_chunk =
+        chunk_size_for(out_rows, max_chunks, (int)clcnn__div_up((size_t)t->filter_chunk_min_pixels, (size_t)s->n_W));
     p->filter_chunks = (int)clcnn__div_up((size_t)out_rows, (size_t)p->filter_chunk);
+}
+
+clcnn_conv_filter_kernel clcnn__conv_filter_forced(const clcnn_tuning *t, const conv_shape *s)
+{
+    const int runs[] = {
+        [CLCNN_CONV_FILTER_auto] = 1,
+        [CLCNN_CONV_FILTER_gemm] = 1, /* where a blocking fits: conv_gpu.c */
+        [CLCNN_CONV_FILTER_blocked] = s->gemm_view,
+        [CLCNN_CONV_FILTER_rows] = s->groups == 1 && s->dilation_w == 1 && s->f_w * s->n_C_prev <= ROWS_MOST_LEN,
+        [CLCNN_CONV_FILTER_tiles] = 1,
+    };
+    return (clcnn_conv_filter_kernel)forced_kernel(t->conv_filter, runs, sizeof runs / sizeof runs[0]);
+}
+
+/* dW's kernel: the one conv_filter forces, else by the rules below (the
+ * GPU's GEMM, where it runs, was planned by conv_gpu.c). */
+static clcnn_conv_filter_kernel filter_kernel_for(const clcnn_tuning *t, const conv_shape *s)
+{
+    const clcnn_conv_filter_kernel forced = clcnn__conv_filter_forced(t, s);
+    if (forced != CLCNN_CONV_FILTER_auto && forced != CLCNN_CONV_FILTER_gemm)
+        return forced;
+    /* Few input channels (an RGB or grey image), where the tuning asks for
+     * it (filter_by_rows): a work-item takes a whole kernel row (f_w *
+     * n_C_prev values, contiguous in A_prev), as long as that tile stays
+     * about the size of the tuned one. */
+    if (t->filter_by_rows && s->n_C_prev <= t->filter_rows_max_channels &&
+        s->f_w * s->n_C_prev <= t->filter_rows_len_tiles * t->filter_tile_rows && s->groups == 1 && s->dilation_w == 1)
+        return CLCNN_CONV_FILTER_rows;
+    /* The GEMM view in the CPU column: the pixels in blocks per work-group
+     * (conv_backward_filter_blocked), dW written directly. */
+    if (t->use_filter_blocked && s->gemm_view)
+        return CLCNN_CONV_FILTER_blocked;
+    /* Otherwise tiles of input channels at one tap, all of them when they fit. */
+    return CLCNN_CONV_FILTER_tiles;
 }
 
 /* dW's kernel and chunk sum, built, with the partial sums' workspace. */
@@ -520,23 +587,16 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
                                          backward_plan *p)
 {
     const clcnn_tuning *t = &ctx->tuning;
-    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     const size_t w_count = weight_count(s);
     char options[128];
     clcnn_status st;
     p->vec_filter = clcnn__vector_for(t->conv_vector, s->out_group);
-    plan_filter_chunks(ctx, s, p);
-    /* Few input channels (an RGB or grey image), where the device table
-     * asks for it (filter_by_rows): a work-item takes a whole kernel row
-     * (f_w * n_C_prev values, contiguous in A_prev), as long as that
-     * tile stays about the size of the tuned one; the vector narrows to
-     * keep the accumulators in registers. Otherwise tiles of input
-     * channels at one tap, all of them when they fit. */
-    const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
-    p->filter_by_rows = t->filter_by_rows && s->n_C_prev <= 4 && row_len <= 2 * t->filter_tile_rows && s->groups == 1 &&
-                        s->dilation_w == 1;
-    if (p->filter_by_rows) {
-        while (p->vec_filter > 4 && row_len * p->vec_filter > budget)
+    plan_filter_chunks(t, s, p);
+    p->filter_kernel = filter_kernel_for(t, s);
+    if (p->filter_kernel == CLCNN_CONV_FILTER_rows) {
+        /* The vector narrows to keep the row's accumulators in registers. */
+        const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
+        while (p->vec_filter > t->narrow_vector_min && row_len * p->vec_filter > budget)
             p->vec_filter /= 2;
         snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
                  p->vec_filter);
@@ -544,21 +604,21 @@ static clcnn_status plan_backward_filter(clcnn_context *ctx, const char *op, clc
         p->filter_rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
         snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->filter_rows, p->vec_filter);
     }
-    /* The GEMM view on CPUs: the pixels in blocks per work-group
-     * (conv_backward_filter_blocked), dW written directly. */
-    p->filter_blocked = cpu && s->gemm_view && !p->filter_by_rows;
-    if (p->filter_blocked) {
+    if (p->filter_kernel == CLCNN_CONV_FILTER_blocked) {
         p->filter_chunks = 1;
         const size_t used = strlen(options);
-        snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", BLOCK_PIXELS);
+        snprintf(options + used, sizeof options - used, " -DBLOCK_PIXELS=%d", t->filter_block_pixels);
     }
-    /* Not for grouped layers, where the blocks were measured no faster. */
-    p->filter_block_rows =
-        cpu && !p->filter_by_rows && s->groups == 1 ? (s->n_W < BLOCK_PIXELS ? BLOCK_PIXELS / s->n_W : 1) : 0;
+    /* Not for grouped layers unless filter_block_rows_grouped, where the
+     * blocks were measured no faster. */
+    p->filter_block_rows = t->use_filter_block_rows && p->filter_kernel == CLCNN_CONV_FILTER_tiles &&
+                                   (s->groups == 1 || t->filter_block_rows_grouped)
+                               ? (s->n_W < t->filter_block_pixels ? t->filter_block_pixels / s->n_W : 1)
+                               : 0;
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options,
-                                p->filter_by_rows   ? "conv_backward_filter_rows"
-                                : p->filter_blocked ? "conv_backward_filter_blocked"
-                                                    : "conv_backward_filter",
+                                p->filter_kernel == CLCNN_CONV_FILTER_rows      ? "conv_backward_filter_rows"
+                                : p->filter_kernel == CLCNN_CONV_FILTER_blocked ? "conv_backward_filter_blocked"
+                                                                                : "conv_backward_filter",
                                 &p->filter)) ||
         (st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_filter, dt, options, "filter_sum_chunks",
                                 &p->filter_sum)))
@@ -582,7 +642,7 @@ static clcnn_status plan_backward_bias(clcnn_context *ctx, const char *op, clcnn
     char options[128];
     clcnn_status st;
     p->vec_bias = clcnn__vector_for(ctx->tuning.conv_vector, s->n_C);
-    p->bias_chunk = chunk_size_for(s->n_pixels, ctx->tuning.filter_bias_chunks, 256);
+    p->bias_chunk = chunk_size_for(s->n_pixels, ctx->tuning.filter_bias_chunks, ctx->tuning.bias_chunk_min_pixels);
     p->bias_chunks = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)p->bias_chunk);
     snprintf(options, sizeof options, "-DVECTOR=%d", p->vec_bias);
     if ((st = clcnn__get_kernel(ctx, op, CLCNN_FILE_conv_backward_bias, dt, options, "conv_backward_bias", &p->bias)))
@@ -639,7 +699,7 @@ static clcnn_status reorder_weights(clcnn_context *ctx, const char *op, const co
     /* Groups of 64 (16 along cp, the written dimension): with one item per
      * group, POCL's per-group cost made the transpose a large part of dA on
      * deep layers. */
-    const size_t local[3] = {16, 4, 1};
+    const size_t local[3] = {(size_t)ctx->tuning.weights_local_in, (size_t)ctx->tuning.weights_local_out, 1};
     clcnn_status st = clcnn__set_args(ctx, op, p->reorder, args, (int)(sizeof args / sizeof args[0]));
     return st ? st : clcnn__launch(ctx, op, p->reorder, 3, global, local);
 }
@@ -650,18 +710,18 @@ static clcnn_status run_backward_data(clcnn_context *ctx, const char *op, const 
 {
     const clcnn_tuning *t = &ctx->tuning;
     clcnn_status st;
-    if (p->data_as_forward)
+    if (p->data_kernel == CLCNN_CONV_DATA_forward)
         return (st = reorder_weights(ctx, op, s, p, w))
                    ? st
                    : run_forward(ctx, op, &p->data_shape, &p->data_plan, dz->mem, p->wt, p->wt, da_prev->mem);
-    if (p->data_matrix) {
+    if (p->data_kernel == CLCNN_CONV_DATA_matrix) {
         const clcnn_arg args[] = {CLCNN_ARG(dz->mem),     CLCNN_ARG(w->mem),      CLCNN_ARG(da_prev->mem),
                                   CLCNN_ARG(s->n_pixels), CLCNN_ARG(s->n_C_prev), CLCNN_ARG(s->n_C)};
         const size_t global[2] = {clcnn__div_up((size_t)s->n_pixels, (size_t)p->matrix_rows),
                                   clcnn__div_up((size_t)s->n_C_prev, (size_t)p->matrix_channels)};
         /* Neighbouring channel tiles share a group, while groups stay many. */
         size_t along = 1;
-        while (along * 2 <= (size_t)t->conv_local && global[1] / (along * 2) * global[0] >= MIN_GROUPS)
+        while (along * 2 <= (size_t)t->conv_local && global[1] / (along * 2) * global[0] >= (size_t)t->conv_min_groups)
             along *= 2;
         const size_t matrix_local[2] = {1, along};
         st = clcnn__set_args(ctx, op, p->data, args, (int)(sizeof args / sizeof args[0]));
@@ -674,7 +734,7 @@ static clcnn_status run_backward_data(clcnn_context *ctx, const char *op, const 
     const int tiles = (int)clcnn__div_up((size_t)per_residue, (size_t)p->tile_data);
     const size_t rows = (size_t)s->m * s->n_H_prev * residues * tiles;
     const size_t local[2] = {(size_t)t->conv_local, 1};
-    if (p->data_dot) {
+    if (p->data_kernel == CLCNN_CONV_DATA_dot) {
         const clcnn_arg args[] = {CLCNN_ARG(dz->mem),        CLCNN_ARG(w->mem),   CLCNN_ARG(da_prev->mem),
                                   CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(residues), CLCNN_ARG(tiles)};
         const size_t global[2] = {rows, 1};
@@ -695,36 +755,38 @@ static clcnn_status run_backward_data(clcnn_context *ctx, const char *op, const 
 static clcnn_status run_backward_filter(clcnn_context *ctx, const char *op, const conv_shape *s, const backward_plan *p,
                                         const clcnn_tensor *a_prev, const clcnn_tensor *dz, clcnn_tensor *dw)
 {
+    const clcnn_tuning *t = &ctx->tuning;
+    const size_t side = (size_t)t->filter_block_group;
     clcnn_status st;
-    if (p->filter_blocked) {
+    if (p->filter_kernel == CLCNN_CONV_FILTER_blocked) {
         const clcnn_arg args[] = {CLCNN_ARG(a_prev->mem), CLCNN_ARG(dz->mem),     CLCNN_ARG(dw->mem),
                                   CLCNN_ARG(s->n_pixels), CLCNN_ARG(s->n_C_prev), CLCNN_ARG(s->n_C)};
         const size_t global[2] = {clcnn__div_up((size_t)s->n_C_prev, (size_t)p->filter_rows),
                                   clcnn__div_up((size_t)s->n_C, (size_t)p->vec_filter)};
-        /* Groups of up to 8 x 8 items share the blocks. */
-        const size_t most[2] = {8, 8};
+        /* Groups of up to side x side items share the blocks. */
+        const size_t most[2] = {side, side};
         size_t local[2];
-        blocked_groups(global, most, 1, MIN_GROUPS / 4, local);
+        blocked_groups(global, most, 1, (size_t)t->filter_blocked_min_groups, local);
         st = clcnn__set_args(ctx, op, p->filter, args, (int)(sizeof args / sizeof args[0]));
         return st ? st : clcnn__launch(ctx, op, p->filter, 2, global, local);
     }
     /* Work-items along dim 0: kernel rows, or (tap, channel tile) pairs. */
-    const size_t tap_items = p->filter_by_rows
-                                 ? (size_t)s->f_h
-                                 : (size_t)s->f_h * s->f_w * clcnn__div_up((size_t)s->in_group, (size_t)p->filter_rows);
+    const int by_rows = p->filter_kernel == CLCNN_CONV_FILTER_rows;
+    const size_t tap_items =
+        by_rows ? (size_t)s->f_h : (size_t)s->f_h * s->f_w * clcnn__div_up((size_t)s->in_group, (size_t)p->filter_rows);
     clcnn_arg args[] = {CLCNN_ARG(a_prev->mem),    CLCNN_ARG(dz->mem),         CLCNN_ARG(p->filter_part),
                         CLCNN_CONV_SHAPE_ARGS(*s), CLCNN_ARG(p->filter_chunk), CLCNN_ARG(p->filter_block_rows)};
-    const int n_args = (int)(sizeof args / sizeof args[0]) - (p->filter_by_rows ? 1 : 0);
+    const int n_args = (int)(sizeof args / sizeof args[0]) - (by_rows ? 1 : 0);
     const size_t global[3] = {tap_items, (size_t)s->groups * clcnn__div_up((size_t)s->out_group, (size_t)p->vec_filter),
                               (size_t)p->filter_chunks};
     /* Items of one chunk share a group, up to conv_local of them (with
-     * barrier blocks, up to 8 x 8 across taps and channel vectors, which
+     * barrier blocks, up to side x side across taps and channel vectors, which
      * share the blocks), as long as there are groups enough for every
      * core: a group per item costs POCL its per-group overhead on each
      * of the many small items of a fully connected layer's dW. */
     size_t local[3] = {1, 1, 1};
-    const size_t most[2] = {p->filter_block_rows ? 8 : (size_t)ctx->tuning.conv_local, p->filter_block_rows ? 8 : 1};
-    blocked_groups(global, most, global[2], MIN_GROUPS, local);
+    const size_t most[2] = {p->filter_block_rows ? side : (size_t)t->conv_local, p->filter_block_rows ? side : 1};
+    blocked_groups(global, most, global[2], (size_t)t->conv_min_groups, local);
     const int n = (int)(dw->count);
     /* One chunk: its partial sums are dW itself. */
     if (p->filter_chunks == 1)

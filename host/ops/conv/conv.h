@@ -36,6 +36,36 @@ int clcnn__vector_for(int tuned, int channels);
  * tiles instead of 3 x 8 + 4, 7-wide rows one tile of 7 (docs/performance.md). */
 int clcnn__tile_for_width(int tuned, int width);
 
+/* The kernels of conv dA and dW and of depthwise dA, in the order of the
+ * conv_data, conv_filter and depthwise_data keys' values
+ * (CLCNN_CONV_DATA_KERNELS, CLCNN_CONV_FILTER_KERNELS,
+ * CLCNN_DEPTHWISE_DATA_KERNELS, tuning_table.h); _auto leaves the choice to
+ * the planner's rules. */
+#define CLCNN_CONV_DATA_ENUM(name) CLCNN_CONV_DATA_##name,
+typedef enum clcnn_conv_data_kernel {
+    CLCNN_CONV_DATA_auto,
+    CLCNN_CONV_DATA_KERNELS(CLCNN_CONV_DATA_ENUM)
+} clcnn_conv_data_kernel;
+#undef CLCNN_CONV_DATA_ENUM
+#define CLCNN_CONV_FILTER_ENUM(name) CLCNN_CONV_FILTER_##name,
+typedef enum clcnn_conv_filter_kernel {
+    CLCNN_CONV_FILTER_auto,
+    CLCNN_CONV_FILTER_KERNELS(CLCNN_CONV_FILTER_ENUM)
+} clcnn_conv_filter_kernel;
+#undef CLCNN_CONV_FILTER_ENUM
+#define CLCNN_DEPTHWISE_DATA_ENUM(name) CLCNN_DEPTHWISE_DATA_##name,
+typedef enum clcnn_depthwise_data_kernel {
+    CLCNN_DEPTHWISE_DATA_auto,
+    CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_DEPTHWISE_DATA_ENUM)
+} clcnn_depthwise_data_kernel;
+#undef CLCNN_DEPTHWISE_DATA_ENUM
+/* The kernel the tuning's conv_data (conv_filter) forces where that kernel
+ * runs the layer s (seen as a GEMM where it is one), else _auto; both
+ * conv.c and conv_gpu.c plan by it, so that a forced kernel that cannot run
+ * leaves the whole choice to the rules. */
+clcnn_conv_data_kernel clcnn__conv_data_forced(const clcnn_tuning *t, const clcnn_conv_shape *s);
+clcnn_conv_filter_kernel clcnn__conv_filter_forced(const clcnn_tuning *t, const clcnn_conv_shape *s);
+
 /* ---- depthwise convolution (conv_depthwise.c, kernels/conv_depthwise.cl) ----
  * One input channel per group (groups == n_C_prev > 1, w (f_h, f_w, 1,
  * n_C_prev * multiplier)): no reduction over channels, a per-channel

@@ -10,23 +10,9 @@
 
 #include "conv.h"
 
-/* dW's reduction over the m * n_H output rows is cut into chunks of whole
- * rows by the shape alone, never by the device, so that every device that
- * runs these kernels adds the same terms in the same order: at least
- * FILTER_CHUNK_PIXELS output pixels per chunk, so that a chunk's fixed costs
- * stay small, and at most FILTER_MAX_CHUNKS, which gives a GPU enough
- * work-items (chunks x channel vectors) on small images. */
-#define FILTER_CHUNK_PIXELS 64
-#define FILTER_MAX_CHUNKS 256
-
 int clcnn__depthwise_applies(const clcnn_conv_shape *s)
 {
     return s->groups > 1 && s->groups == s->n_C_prev;
-}
-
-static int is_cpu(const clcnn_context *ctx)
-{
-    return (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
 /* Work-group sizes over a grid of `global`: powers of two (POCL compiles a
@@ -48,29 +34,28 @@ static void group_shape(const size_t global[3], size_t items, size_t local[3])
     }
 }
 
-/* On CPUs an item takes all of a pixel's channels unless that leaves fewer
- * items than this, too few to share among the cores in balance (deep
- * layers on small images: 8x7x7x960 has 56 rows of one tile each). */
-#define CPU_MIN_ITEMS 256
-
 /* The window along w as constants (FILTER_W, STRIDE_W, DILATION_W), so
  * that a tile's taps share their loads through registers, when the input
  * columns of a tile's kernel row fit in about as many registers again as
- * its accumulators. */
-static int window_fits(int tile, int f_w, int stride_w, int dilation_w)
+ * its accumulators (depthwise_window_per_tile, 2, columns per pixel of the
+ * tile, and depthwise_window_extra, 4, more). */
+static int window_fits(const clcnn_tuning *t, int tile, int f_w, int stride_w, int dilation_w)
 {
     const long long columns = (long long)(tile - 1) * stride_w + (long long)(f_w - 1) * dilation_w + 1;
-    return columns <= 2LL * tile + 4;
+    return columns <= (long long)t->depthwise_window_per_tile * tile + t->depthwise_window_extra;
 }
 
 /* The launch of forward or dA over rows of `width` pixels (output pixels;
  * input pixels of one stride residue) and `n_channels` channels: VECTOR
  * channels at a time, `channels` per work-item, TILE pixels per item, and
- * the kernel's -D options. CPUs: all channels per item (unless too few
- * items, CPU_MIN_ITEMS), so that it reads and writes whole pixels in
- * address order, which the hardware prefetchers follow far better than
- * items that each take a slice of every pixel (pooling's items do the
- * same). GPUs: one vector per item, for parallelism and coalescing. */
+ * the kernel's -D options. The CPU column (depthwise_whole_pixels): all
+ * channels per item, so that it reads and writes whole pixels in address
+ * order, which the hardware prefetchers follow far better than items that
+ * each take a slice of every pixel (pooling's items do the same), unless
+ * that leaves fewer items than depthwise_min_items, too few to share among
+ * the cores in balance (deep layers on small images: 8x7x7x960 has 56 rows
+ * of one tile each). The GPU column: one vector per item, for parallelism
+ * and coalescing. */
 typedef struct row_plan {
     int vector, tile, channels;
     int window; /* the window along w passed as constants */
@@ -86,9 +71,9 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
     const size_t vectors = clcnn__div_up((size_t)n_channels, (size_t)p->vector);
     const size_t tiles = clcnn__div_up((size_t)width, (size_t)p->tile);
     size_t per_item = 1;
-    if (is_cpu(ctx)) {
-        const size_t pixel_items = rows * tiles;
-        const size_t splits = pixel_items >= CPU_MIN_ITEMS ? 1 : clcnn__div_up(CPU_MIN_ITEMS, pixel_items);
+    if (ctx->tuning.depthwise_whole_pixels) {
+        const size_t pixel_items = rows * tiles, least = (size_t)ctx->tuning.depthwise_min_items;
+        const size_t splits = pixel_items >= least ? 1 : clcnn__div_up(least, pixel_items);
         per_item = splits >= vectors ? 1 : clcnn__div_up(vectors, splits);
     }
     p->channels = (int)per_item * p->vector;
@@ -97,7 +82,7 @@ static void plan_rows(const clcnn_context *ctx, const clcnn_conv_shape *s, int n
     p->global[2] = rows;
     int used = snprintf(p->options, sizeof p->options, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d", p->tile,
                         p->vector, s->n_C / s->n_C_prev, s->f_w);
-    p->window = window && window_fits(p->tile, s->f_w, s->stride_w, s->dilation_w);
+    p->window = window && window_fits(&ctx->tuning, p->tile, s->f_w, s->stride_w, s->dilation_w);
     if (p->window)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
                          " -DFILTER_H=%d -DSTRIDE_W=%d -DDILATION_W=%d", s->f_h, s->stride_w, s->dilation_w);
@@ -157,18 +142,20 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
  * is the forward over dZ with that window (FLIP_WINDOW) on
  * clcnn__turned_shape. The forward's kernel is the faster of the two on
  * CPUs, where it keeps whole pixels per item in address order (the other
- * keeps one tap residue's columns). */
-static int data_as_forward(const clcnn_conv_shape *s)
+ * keeps one tap residue's columns); depthwise_data=gather keeps the other
+ * (depthwise_backward_data, which runs every layer). */
+static int data_as_forward(const clcnn_tuning *t, const clcnn_conv_shape *s)
 {
-    return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev;
+    return s->stride_h == 1 && s->stride_w == 1 && s->n_C == s->n_C_prev &&
+           t->depthwise_data != CLCNN_DEPTHWISE_DATA_gather;
 }
 
 /* dW: how many kernel rows a work-item takes (KH_BLOCK), the most whose
- * taps fit in about twice the tuned dW tile of accumulators
- * (filter_tile_rows vectors), balanced over the blocks of f_h. */
+ * taps fit in depthwise_filter_tap_tiles (2) times the tuned dW tile of
+ * accumulators (filter_tile_rows vectors), balanced over the blocks of f_h. */
 static int kh_block_for(const clcnn_tuning *t, int f_h, int f_w)
 {
-    int block = 2 * t->filter_tile_rows / f_w;
+    int block = t->depthwise_filter_tap_tiles * t->filter_tile_rows / f_w;
     if (block < 1)
         block = 1;
     if (block > f_h)
@@ -177,18 +164,24 @@ static int kh_block_for(const clcnn_tuning *t, int f_h, int f_w)
     return (f_h + blocks - 1) / blocks;
 }
 
-/* dW's chunks (see FILTER_CHUNK_PIXELS): also no more than keeps the partial
- * sums, written and read once more, within what the reduction itself reads
- * (A_prev and dZ), which matters on deep layers with small images, and
- * within the int offsets of the kernels. */
-static int chunk_rows_for(const clcnn_conv_shape *s)
+/* dW's reduction over the m * n_H output rows is cut into chunks of whole
+ * rows by the shape and keys whose defaults are the same in both columns,
+ * never by the device, so that every device that runs these kernels adds
+ * the same terms in the same order: at least depthwise_filter_chunk_pixels
+ * output pixels per chunk, so that a chunk's fixed costs stay small, and at
+ * most depthwise_filter_max_chunks, which gives a GPU enough work-items
+ * (chunks x channel vectors) on small images; also no more than keeps the
+ * partial sums, written and read once more, within what the reduction
+ * itself reads (A_prev and dZ), which matters on deep layers with small
+ * images, and within the int offsets of the kernels. */
+static int chunk_rows_for(const clcnn_tuning *t, const clcnn_conv_shape *s)
 {
     const size_t out_rows = (size_t)s->m * s->n_H;
     const size_t w_count = (size_t)s->f_h * s->f_w * s->n_C;
     const size_t reads = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev + (size_t)s->n_pixels * s->n_C;
-    size_t chunks = clcnn__div_up((size_t)s->n_pixels, FILTER_CHUNK_PIXELS);
-    if (chunks > FILTER_MAX_CHUNKS)
-        chunks = FILTER_MAX_CHUNKS;
+    size_t chunks = clcnn__div_up((size_t)s->n_pixels, (size_t)t->depthwise_filter_chunk_pixels);
+    if (chunks > (size_t)t->depthwise_filter_max_chunks)
+        chunks = (size_t)t->depthwise_filter_max_chunks;
     if (chunks > reads / w_count)
         chunks = reads / w_count;
     if (chunks > INT_MAX / w_count)
@@ -208,7 +201,7 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
     clcnn_status st;
     *plan = (clcnn_depthwise_plan){0};
     const size_t data_bytes = (size_t)s->m * s->n_H_prev * s->n_W_prev * s->n_C_prev * clcnn__dtype_size(dtype);
-    if (want_data && data_as_forward(s)) {
+    if (want_data && data_as_forward(t, s)) {
         plan->data_as_forward = 1;
         plan->data_shape = clcnn__turned_shape(s);
         row_plan p;
@@ -238,7 +231,7 @@ clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, 
     if (want_filter) {
         plan->filter_vector = clcnn__vector_for(t->depthwise_vector, s->n_C);
         plan->filter_kh_block = kh_block_for(t, s->f_h, s->f_w);
-        plan->filter_chunk_rows = chunk_rows_for(s);
+        plan->filter_chunk_rows = chunk_rows_for(t, s);
         plan->filter_chunks = (int)clcnn__div_up((size_t)s->m * s->n_H, (size_t)plan->filter_chunk_rows);
         snprintf(options, sizeof options,
                  "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d -DCHANNELS=%d -DFILTER_DILATION_W=%d",

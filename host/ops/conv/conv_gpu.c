@@ -25,9 +25,10 @@ typedef struct gemm_blocking {
  * group). Wide: 256 work-items of 4 x 4 in 64 x 64 blocks (16 x 16 items,
  * as GPU GEMMs run), the same in half the local memory (float64 within
  * 16 KiB), then 64 items in 32 x 32 blocks for devices with small
- * work-groups. 32 columns or fewer: 32 x 32 blocks first, and 16 or fewer:
- * 32 x 16 blocks of 8 x 8 items of 4 x 2, so that fewer items compute
- * columns that do not exist (and small layers get more work-groups).
+ * work-groups. gemm_medium_columns (32) or fewer: 32 x 32 blocks first, and
+ * gemm_narrow_columns (16) or fewer: 32 x 16 blocks of 8 x 8 items of 4 x 2,
+ * so that fewer items compute columns that do not exist (and small layers
+ * get more work-groups).
  * Every entry divides into whole loads per work-item in each kernel
  * (their #error checks). */
 static const gemm_blocking wide_blockings[] = {
@@ -36,14 +37,15 @@ static const gemm_blocking medium_blockings[] = {{32, 32, 4, 4, 16}, {32, 32, 4,
 static const gemm_blocking narrow_blockings[] = {{32, 16, 4, 2, 16}, {32, 16, 4, 2, 8}};
 
 /* dW's split of its reduction over the output pixels: enough splits that
- * the GEMM has about SPLIT_BLOCKS blocks of 64 x 64 in all (several per
- * compute unit of a large GPU), each split at least SPLIT_PIXELS pixels so
- * that the partial sums stay small next to what the GEMM reads, and at
- * most SPLIT_MOST splits, so that each sum of the splits stays short. A
- * function of the shape alone, never of the device, so that every device
- * running these kernels adds the same terms in the same order; rounded to
- * whole K steps. */
-enum { SPLIT_BLOCKS = 1024, SPLIT_PIXELS = 256, SPLIT_MOST = 128, SPLIT_ALIGN = 16 };
+ * the GEMM has about gemm_split_blocks blocks of the first wide blocking in
+ * all (several per compute unit of a large GPU), each split at least
+ * gemm_split_min_pixels pixels so that the partial sums stay small next to
+ * what the GEMM reads, and at most gemm_split_most splits, so that each sum
+ * of the splits stays short; rounded up to gemm_split_align pixels (whole
+ * K steps: a split's last step is masked). A function of the shape and of
+ * keys whose defaults are the same in both columns, never of the device,
+ * so that every device running these kernels adds the same terms in the
+ * same order. */
 
 static int threads_of(const gemm_blocking *b)
 {
@@ -84,10 +86,12 @@ static clcnn_status set_tiles(clcnn_context *ctx, const char *op, const gemm_ker
 static clcnn_status pick_blocking(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dt,
                                   const char *entry, int columns, int a_pad, const char *extra, gemm_kernel *out)
 {
-    const gemm_blocking *list = columns <= 16 ? narrow_blockings : columns <= 32 ? medium_blockings : wide_blockings;
-    const size_t length = columns <= 16   ? sizeof narrow_blockings / sizeof narrow_blockings[0]
-                          : columns <= 32 ? sizeof medium_blockings / sizeof medium_blockings[0]
-                                          : sizeof wide_blockings / sizeof wide_blockings[0];
+    const int narrow = columns <= ctx->tuning.gemm_narrow_columns;
+    const int medium = !narrow && columns <= ctx->tuning.gemm_medium_columns;
+    const gemm_blocking *list = narrow ? narrow_blockings : medium ? medium_blockings : wide_blockings;
+    const size_t length = narrow   ? sizeof narrow_blockings / sizeof narrow_blockings[0]
+                          : medium ? sizeof medium_blockings / sizeof medium_blockings[0]
+                                   : sizeof wide_blockings / sizeof wide_blockings[0];
     const size_t elem = clcnn__dtype_size(dt);
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < length; i++) {
@@ -170,20 +174,22 @@ clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const c
     return CLCNN_OK;
 }
 
-/* Pixels per split of dW's reduction (see SPLIT_BLOCKS). */
-static int split_pixels_for(const clcnn_conv_shape *s)
+/* Pixels per split of dW's reduction (see wide_blockings). */
+static int split_pixels_for(const clcnn_tuning *t, const clcnn_conv_shape *s)
 {
     const size_t rows = (size_t)s->f_h * s->f_w * s->in_group + 1;
-    const size_t blocks = clcnn__div_up(rows, 64) * clcnn__div_up((size_t)s->out_group, 64) * (size_t)s->groups;
-    size_t splits = clcnn__div_up(SPLIT_BLOCKS, blocks);
-    size_t most = clcnn__div_up((size_t)s->n_pixels, SPLIT_PIXELS);
-    if (most > SPLIT_MOST)
-        most = SPLIT_MOST;
+    const gemm_blocking *unit = &wide_blockings[0];
+    const size_t blocks = clcnn__div_up(rows, (size_t)unit->group_m) *
+                          clcnn__div_up((size_t)s->out_group, (size_t)unit->group_n) * (size_t)s->groups;
+    size_t splits = clcnn__div_up((size_t)t->gemm_split_blocks, blocks);
+    size_t most = clcnn__div_up((size_t)s->n_pixels, (size_t)t->gemm_split_min_pixels);
+    if (most > (size_t)t->gemm_split_most)
+        most = (size_t)t->gemm_split_most;
     if (splits > most)
         splits = most;
     if (splits < 1)
         splits = 1;
-    return (int)clcnn__round_up(clcnn__div_up((size_t)s->n_pixels, splits), SPLIT_ALIGN);
+    return (int)clcnn__round_up(clcnn__div_up((size_t)s->n_pixels, splits), (size_t)t->gemm_split_align);
 }
 
 clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
@@ -200,7 +206,11 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
     const size_t elem = clcnn__dtype_size(dt);
     const size_t w_count = (size_t)s->f_h * s->f_w * s->in_group * s->n_C;
     clcnn_status st;
-    if (*da_prev && t->use_local_gemm_data) {
+    /* The GEMMs where conv_data and conv_filter force them, or leave the
+     * choice to the tuning's flags. */
+    const clcnn_conv_data_kernel data = clcnn__conv_data_forced(t, s);
+    const clcnn_conv_filter_kernel filter = clcnn__conv_filter_forced(t, s);
+    if (*da_prev && (data == CLCNN_CONV_DATA_gemm || (data == CLCNN_CONV_DATA_auto && t->use_local_gemm_data))) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_data, dt, "conv_backward_data_gemm", s->in_group, 1,
                                 "", &g)))
@@ -220,7 +230,8 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
             local_size(&g.blocking, plan->data_local);
         }
     }
-    if ((*dw || *db) && t->use_local_gemm_filter) {
+    if ((*dw || *db) &&
+        (filter == CLCNN_CONV_FILTER_gemm || (filter == CLCNN_CONV_FILTER_auto && t->use_local_gemm_filter))) {
         gemm_kernel g;
         if ((st = pick_blocking(ctx, op, CLCNN_FILE_conv_backward_filter, dt, "conv_backward_filter_gemm", s->out_group,
                                 0, "", &g)))
@@ -228,7 +239,7 @@ clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, c
         if (g.kernel) {
             plan->filter_rows = *dw ? s->f_h * s->f_w * s->in_group : 0;
             plan->bias_row = *db != NULL;
-            plan->split_pixels = split_pixels_for(s);
+            plan->split_pixels = split_pixels_for(t, s);
             plan->splits = (int)clcnn__div_up((size_t)s->n_pixels, (size_t)plan->split_pixels);
             const size_t rows = (size_t)plan->filter_rows + plan->bias_row;
             if ((size_t)plan->splits * rows * s->n_C > INT_MAX)
@@ -270,7 +281,7 @@ clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const 
     if (plan->data) {
         const clcnn_arg fargs[] = {CLCNN_ARG(plan->w->mem), CLCNN_ARG(plan->filters), CLCNN_CONV_SHAPE_ARGS(*s)};
         const size_t fglobal[3] = {(size_t)s->in_group, (size_t)s->n_C, (size_t)s->f_h * s->f_w};
-        const size_t flocal[3] = {16, 4, 1};
+        const size_t flocal[3] = {(size_t)ctx->tuning.weights_local_in, (size_t)ctx->tuning.weights_local_out, 1};
         const clcnn_arg args[] = {CLCNN_ARG(plan->dz->mem),         CLCNN_ARG(plan->filters),
                                   CLCNN_ARG(plan->da_prev->mem),    CLCNN_CONV_SHAPE_ARGS(*s),
                                   {plan->data_tile_bytes[0], NULL}, {plan->data_tile_bytes[1], NULL}};
