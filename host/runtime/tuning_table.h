@@ -51,6 +51,12 @@
       "pixels (or blocks) along a row per work-item in "                                                               \
       "pooling")                                                                                                       \
     X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
+    X(int, use_stream_stores, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
+      "1: pooling, depthwise conv and the element-wise ops write an output of stream_min_kib or more with "            \
+      "non-temporal stores, where every store is aligned")                                                             \
+    X(int, stream_min_kib, COUNT, 0, 1 << 21, 8192, 8192, "8192 (8 MiB)", "8192 (8 MiB)",                              \
+      "smallest output in KiB that use_stream_stores streams: larger than a core's own caches, so it has left them "   \
+      "before its next use")                                                                                           \
     X(int, elementwise_local, GROUP, 1, 1024, 1, 256, "1", "256",                                                      \
       "work-items per group of zero_pad, ReLU, softmax cross-entropy, SGD")                                            \
     X(int, elementwise_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                        \
