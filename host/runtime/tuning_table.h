@@ -51,6 +51,29 @@
       "pixels (or blocks) along a row per work-item in "                                                               \
       "pooling")                                                                                                       \
     X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
+    X(int, pool_whole_pixels, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
+      "1: a pooling work-item takes all of a pixel's channels (outside one-window pooling), the last vector "          \
+      "overlapping the one before where it does not divide n_C; 0: one vector that divides n_C")                       \
+    X(int, pool_row_groups, FLAG, 0, 1, 1, 0, "1", "0",                                                                \
+      "1: pooling's work-groups take whole rows, in power-of-two shapes; 0: channels first, then along a row, then "   \
+      "rows")                                                                                                          \
+    X(int, pool_global_runs, FLAG, 0, 1, 1, 0, "1", "0",                                                               \
+      "1: where pooling has one output pixel per image, a work-item takes a run of channel vectors, as many as "       \
+      "leave pool_global_min_items items; 0: one vector")                                                              \
+    X(int, pool_global_min_items, COUNT, 1, 1 << 20, 64, 64, "64", "64",                                               \
+      "work-items a launch of pooling with one output pixel per image keeps, at least, under pool_global_runs")        \
+    X(int, pool_channel_block, VECTOR, 1, 16, 4, 4, "4", "4",                                                          \
+      "channel vectors a tap of pooling with one output pixel per image reads at once, the most that divide the "      \
+      "item's")                                                                                                        \
+    X(int, pool_const_window, COUNT, 0, 16, 4, 4, "4", "4",                                                            \
+      "windows and strides up to this on both axes are compiled into pooling's kernels as constants (a program per "   \
+      "window and strides)")                                                                                           \
+    X(int, pool_recompute_max_elements, COUNT, 0, 1 << 24, 8192, 8192, "8192", "8192",                                 \
+      "max pooling backward of at most this many input elements with windows that overlap or reach into padding "      \
+      "rescans the covering windows in its gather instead of launching the argmax pass first (the launch costs "       \
+      "more than the rescans), as far as pool_recompute_max_loads allows")                                             \
+    X(int, pool_recompute_max_loads, COUNT, 0, 1 << 30, 1 << 20, 1 << 20, "1048576", "1048576",                        \
+      "most elements those rescans load in all, so that large windows do not make the gather quadratic in the window") \
     X(int, use_stream_stores, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
       "1: pooling, depthwise conv and the element-wise ops write an output of stream_min_kib or more with "            \
       "non-temporal stores, where every store is aligned")                                                             \
