@@ -8,7 +8,11 @@
 
 #include "internal.h"
 
-#define MAX_KERNELS_PER_PROGRAM 4
+/* Kernels one program (a file built with one set of options) hands out: as
+ * many as the file with the most entries has (conv_backward_data.cl: 7),
+ * since tuning keys decide which kernels share a set of options, and any
+ * values in range may ask one program for all of its file's kernels. */
+#define MAX_KERNELS_PER_PROGRAM 8
 
 struct clcnn_program {
     clcnn_kernel_file file;
