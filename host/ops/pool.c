@@ -366,6 +366,48 @@ static clcnn_status pool_backward_global(clcnn_context *ctx, const char *op, con
     return enqueue(ctx, op, &p, k, average_args, (int)(sizeof average_args / sizeof average_args[0]), s->n_C, 1, m);
 }
 
+/* Pooling backward's kernels, in the order of the pool_backward key's
+ * names (CLCNN_TUNING_CHOICES in tuning_table.h). */
+typedef enum pool_backward_way {
+    POOL_BACKWARD_AUTO,
+    POOL_BACKWARD_GLOBAL,    /* pool_backward_global_max or _average */
+    POOL_BACKWARD_BLOCKS,    /* pool_backward_blocks */
+    POOL_BACKWARD_GATHER,    /* pool_backward_average, or pool_argmax then pool_backward_max */
+    POOL_BACKWARD_RECOMPUTE, /* max: pool_backward_max rescanning the covering windows */
+} pool_backward_way;
+
+/* Which kernels compute pooling backward of shape s with `count` input
+ * elements: the pool_backward key's where they can run this shape, else
+ * the planner's own. Global pooling takes its one launch; windows that
+ * neither overlap nor reach into padding take one pass over stride_h x
+ * stride_w blocks; the others gather per input pixel, max after an argmax
+ * pass or, on tiny tensors, where a launch costs more than scanning each
+ * covering window again, without. */
+static pool_backward_way plan_pool_backward(const clcnn_tuning *t, const pool_shape *s, size_t count,
+                                            clcnn_pool_mode mode)
+{
+    const clcnn_pool_params *q = &s->p;
+    const int global = pool_is_global(s), use_max = mode == CLCNN_POOL_MAX;
+    const int blocks =
+        !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h && q->f_w <= q->stride_w;
+    const pool_backward_way forced = (pool_backward_way)t->pool_backward;
+    if ((forced == POOL_BACKWARD_GLOBAL && global) || (forced == POOL_BACKWARD_BLOCKS && blocks) ||
+        forced == POOL_BACKWARD_GATHER || (forced == POOL_BACKWARD_RECOMPUTE && use_max))
+        return forced;
+    if (global)
+        return POOL_BACKWARD_GLOBAL;
+    if (blocks)
+        return POOL_BACKWARD_BLOCKS;
+    if (!use_max)
+        return POOL_BACKWARD_GATHER;
+    const int cover_h = (q->f_h - 1) / q->stride_h + 1, cover_w = (q->f_w - 1) / q->stride_w + 1;
+    const double rescan_loads =
+        (double)count * (cover_h < s->n_H ? cover_h : s->n_H) * (cover_w < s->n_W ? cover_w : s->n_W) * q->f_h * q->f_w;
+    return count <= (size_t)t->pool_recompute_max_elements && rescan_loads <= t->pool_recompute_max_loads
+               ? POOL_BACKWARD_RECOMPUTE
+               : POOL_BACKWARD_GATHER;
+}
+
 /* Pooling backward of a validated shape; checks da and da_prev, then
  * enqueues. */
 static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
@@ -384,12 +426,10 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
     const clcnn_dtype dt = a_prev->dtype;
     const clcnn_pool_params *q = &s->p;
     const int m = (int)a_prev->dims[0];
-    if (pool_is_global(s))
+    const pool_backward_way way = plan_pool_backward(&ctx->tuning, s, a_prev->count, mode);
+    if (way == POOL_BACKWARD_GLOBAL)
         return pool_backward_global(ctx, op, da, a_prev, s, mode, da_prev);
-    /* Windows that neither overlap nor reach into padding take one pass
-     * over stride_h x stride_w blocks, the others gather per input pixel. */
-    const int blocks =
-        !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h && q->f_w <= q->stride_w;
+    const int blocks = way == POOL_BACKWARD_BLOCKS;
     const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
     const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
     pool_plan p;
@@ -415,16 +455,10 @@ static clcnn_status pool_backward_run(clcnn_context *ctx, const char *op, const 
         return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
     }
 
-    /* Max: the argmax pass, then the gather; on tiny tensors, where a
-     * launch costs more than scanning each covering window again, a gather
-     * built to do that alone. The kernels and the workspace come first, so
-     * that nothing can fail after an enqueue. */
-    const int cover_h = (q->f_h - 1) / q->stride_h + 1, cover_w = (q->f_w - 1) / q->stride_w + 1;
-    const double rescan_loads = (double)a_prev->count * (cover_h < s->n_H ? cover_h : s->n_H) *
-                                (cover_w < s->n_W ? cover_w : s->n_W) * q->f_h * q->f_w;
-    const clcnn_tuning *t = &ctx->tuning;
-    const int recompute =
-        a_prev->count <= (size_t)t->pool_recompute_max_elements && rescan_loads <= t->pool_recompute_max_loads;
+    /* Max: the argmax pass, then the gather, or a gather built to rescan
+     * the windows alone. The kernels and the workspace come first, so that
+     * nothing can fail after an enqueue. */
+    const int recompute = way == POOL_BACKWARD_RECOMPUTE;
     cl_kernel argmax = NULL, gather;
     cl_mem positions = da->mem; /* not read when recomputing */
     if (recompute) {

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-typedef enum key_kind { KIND_COUNT, KIND_VECTOR, KIND_GROUP, KIND_FLAG } key_kind;
+typedef enum key_kind { KIND_COUNT, KIND_VECTOR, KIND_GROUP, KIND_FLAG, KIND_CHOICE } key_kind;
 
 typedef struct tuning_key {
     const char *name;

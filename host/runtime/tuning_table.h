@@ -5,7 +5,8 @@
  * parsing and the config string (tuning.c), and docs/tuning.md's table of keys,
  * which tests/test_tuning_table.c compares with this file.
  *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
- *            down), GROUP (a work-group size: capped by the device), FLAG
+ *            down), GROUP (a work-group size: capped by the device), FLAG,
+ *            CHOICE (which kernel: CLCNN_TUNING_CHOICES below names the values)
  *   cpu, gpu the default on CPUs and on everything else (GPUs,
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
@@ -74,6 +75,10 @@
       "more than the rescans), as far as pool_recompute_max_loads allows")                                             \
     X(int, pool_recompute_max_loads, COUNT, 0, 1 << 30, 1 << 20, 1 << 20, "1048576", "1048576",                        \
       "most elements those rescans load in all, so that large windows do not make the gather quadratic in the window") \
+    X(int, pool_backward, CHOICE, 0, 4, 0, 0, "0 (auto)", "0 (auto)",                                                  \
+      "pooling backward's kernels, where they can run the shape (else auto): 1 global (pool_backward_global_*), 2 "    \
+      "blocks (pool_backward_blocks), 3 gather (pool_backward_average; max: pool_argmax, then pool_backward_max), 4 "  \
+      "recompute (max: pool_backward_max rescanning the windows)")                                                     \
     X(int, use_stream_stores, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
       "1: pooling, depthwise conv and the element-wise ops write an output of stream_min_kib or more with "            \
       "non-temporal stores, where every store is aligned")                                                             \
@@ -103,5 +108,11 @@
     X(conv_local_tiles, use_local_gemm_forward)                                                                        \
     X(data_local_tiles, use_local_gemm_data)                                                                           \
     X(filter_local_tiles, use_local_gemm_filter)
+
+/* The names a key of kind CHOICE takes, in value order (a number is taken
+ * too): 0 is auto, the planner's own rules; a named kernel runs where it
+ * can run the shape, and elsewhere the planner falls back to auto. Each row
+ * X(key, "names"). */
+#define CLCNN_TUNING_CHOICES(X) X(pool_backward, "auto|global|blocks|gather|recompute")
 
 #endif
