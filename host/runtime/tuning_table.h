@@ -98,7 +98,10 @@
       "work-items per group of the kernels that add conv's partial sums (dW, db, depthwise dW)")                       \
     X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
-      "above, a launch for the rows and one for the mean")
+      "above, a launch for the rows and one for the mean")                                                             \
+    X(int, softmax_mean_local, GROUP, 1, 1024, 256, 256, "256", "256",                                                 \
+      "most work-items (rounded down to a power of two) of the one group that adds softmax cross-entropy's losses "    \
+      "into their mean; the same for both ways of the forward, so that their bits agree")
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives
