@@ -526,11 +526,16 @@ END_TEST
  * least 4 bytes (an int) for each window of any case. */
 static int size_argmax_workspace(void)
 {
-    /* Forced to rescan the windows (pool_backward=4 in CLCNN_TUNE), max
-     * backward takes no argmax pass and has no workspace. */
-    const char *forced = strstr(clcnn_context_config(ctx), ",pool_backward=4");
-    if (forced && (forced[16] == ',' || forced[16] == '\0'))
-        return 0;
+    /* Forced to rescan the windows (pool_backward=4, recompute, in
+     * CLCNN_TUNE), max backward takes no argmax pass and has no workspace.
+     * The config string gives the value as a number or as its name. */
+    static const char *const forced[] = {",pool_backward=4", ",pool_backward=recompute"};
+    for (int k = 0; k < 2; k++) {
+        const char *at = strstr(clcnn_context_config(ctx), forced[k]);
+        const char after = at ? at[strlen(forced[k])] : 'x';
+        if (after == ',' || after == '\0')
+            return 0;
+    }
     const pool_case *tables[] = {cases, gradient_cases};
     const size_t counts[] = {N_CASES, N_GRADIENT_CASES};
     /* At least this many, so that the inputs (2 x (windows + 1)) are too

@@ -6,7 +6,8 @@
  * which tests/test_tuning_table.c compares with this file.
  *   kind     COUNT (any value in range), VECTOR (a power of two: rounded
  *            down), GROUP (a work-group size: capped by the device), FLAG,
- *            CHOICE (which kernel: CLCNN_TUNING_CHOICES below names the values)
+ *            CHOICE (which kernel: 0 the planner's rules, 1.. one kernel
+ *            where it can run the layer; its names in CLCNN_TUNING_CHOICES)
  *   cpu, gpu the default on CPUs and on everything else (GPUs,
  *            accelerators), as expressions over `const clcnn_device_facts
  *            *dev`; CLCNN_TUNE=table=cpu|gpu picks the column on any device
@@ -103,6 +104,10 @@
       "most work-items (rounded down to a power of two) of the one group that adds softmax cross-entropy's losses "    \
       "into their mean; the same for both ways of the forward, so that their bits agree")
 
+/* The names of each CHOICE key's values, in value order: CLCNN_TUNE and
+ * the config string take and give these. Each row X(key, "name0|name1|..."). */
+#define CLCNN_TUNING_CHOICES(X) X(pool_backward, "auto|global|blocks|gather|recompute")
+
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives
  * the new names only. Each row X(old, key). */
@@ -111,11 +116,5 @@
     X(conv_local_tiles, use_local_gemm_forward)                                                                        \
     X(data_local_tiles, use_local_gemm_data)                                                                           \
     X(filter_local_tiles, use_local_gemm_filter)
-
-/* The names a key of kind CHOICE takes, in value order (a number is taken
- * too): 0 is auto, the planner's own rules; a named kernel runs where it
- * can run the shape, and elsewhere the planner falls back to auto. Each row
- * X(key, "names"). */
-#define CLCNN_TUNING_CHOICES(X) X(pool_backward, "auto|global|blocks|gather|recompute")
 
 #endif
