@@ -97,12 +97,12 @@
       "work-item first)")                                                                                              \
     X(int, sum_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                            \
       "work-items per group of the kernels that add conv's partial sums (dW, db, depthwise dW)")                       \
-    X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
-      "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
-      "above, a launch for the rows and one for the mean")                                                             \
     X(int, softmax_mean_local, GROUP, 1, 1024, 256, 256, "256", "256",                                                 \
       "most work-items (rounded down to a power of two) of the one group that adds softmax cross-entropy's losses "    \
-      "into their mean; the same for both ways of the forward, so that their bits agree")
+      "into their mean; the same for both ways of the forward, so that their bits agree")                              \
+    X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
+      "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
+      "above, a launch for the rows and one for the mean")
 
 /* The names of each CHOICE key's values, in value order: CLCNN_TUNE and
  * the config string take and give these. Each row X(key, "name0|name1|..."). */
