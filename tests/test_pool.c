@@ -488,6 +488,31 @@ START_TEST(test_pool_ex_bad_params)
 }
 END_TEST
 
+/* All of pool_backward.cl's backward kernels from one program: max and
+ * average backward with overlapping windows (pool_argmax,
+ * pool_backward_max, pool_backward_average) and global pooling's
+ * (pool_backward_global_max, _average), whose options the CPU column makes
+ * the same (no window compiled in, no padding, 16-wide vectors of 32
+ * channels, one vector per tap). A program once handed out 4 kernels, and
+ * the fifth request failed. */
+START_TEST(test_pool_backward_kernels_of_one_program)
+{
+    const size_t dims[2][4] = {{1, 24, 24, 32}, {1, 11, 14, 32}}, out_dims[2][4] = {{1, 20, 20, 32}, {1, 1, 1, 32}};
+    const clcnn_pool_params params[2] = {{5, 5, 1, 1, 0, 0, 0, 0, 0}, {11, 14, 1, 1, 0, 0, 0, 0, 0}};
+    const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVERAGE};
+    kit_watch watch = {0};
+    for (int k = 0; k < 2; k++) {
+        clcnn_tensor *a_prev = test_watch_input(&watch, ctx, CLCNN_FLOAT32, dims[k], 1);
+        clcnn_tensor *da = test_watch_input(&watch, ctx, CLCNN_FLOAT32, out_dims[k], 2);
+        clcnn_tensor *da_prev = test_watch_output(&watch, ctx, CLCNN_FLOAT32, dims[k]);
+        for (int mode = 0; mode < 2; mode++)
+            TEST_OK(ctx, clcnn_pool_backward_ex(ctx, da, a_prev, &params[k], modes[mode], da_prev));
+    }
+    TEST_OK(ctx, clcnn_context_finish(ctx));
+    kit_watch_release(&watch);
+}
+END_TEST
+
 /* Oclgrind's uninitialised-value plugin keeps the shadow of a released
  * buffer, keyed by the buffer's index, and a later buffer that gets the
  * same index inherits it: past the old size its stores are dropped and its
@@ -501,6 +526,16 @@ END_TEST
  * least 4 bytes (an int) for each window of any case. */
 static int size_argmax_workspace(void)
 {
+    /* Forced to rescan the windows (pool_backward=4, recompute, in
+     * CLCNN_TUNE), max backward takes no argmax pass and has no workspace.
+     * The config string gives the value as a number or as its name. */
+    static const char *const forced[] = {",pool_backward=4", ",pool_backward=recompute"};
+    for (int k = 0; k < 2; k++) {
+        const char *at = strstr(clcnn_context_config(ctx), forced[k]);
+        const char after = at ? at[strlen(forced[k])] : 'x';
+        if (after == ',' || after == '\0')
+            return 0;
+    }
     const pool_case *tables[] = {cases, gradient_cases};
     const size_t counts[] = {N_CASES, N_GRADIENT_CASES};
     /* At least this many, so that the inputs (2 x (windows + 1)) are too
@@ -549,6 +584,7 @@ static Suite *pool_suite(void)
     test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences, (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
+    test_add_loop(suite, "kernels_of_one_program", test_pool_backward_kernels_of_one_program, 1);
     return suite;
 }
 

@@ -13,19 +13,6 @@
 /* The kernels' shape arguments, one list for both sides. */
 #include "shape_params.h"
 
-/* Up to this many input elements, max pool backward with overlapping
- * windows skips the argmax pass and rescans the windows: its launch costs
- * more than the rescans. */
-#define POOL_RECOMPUTE_MAX_ELEMENTS 8192
-/* ... as long as the rescans load at most this many elements in all, so
- * that large windows (global pooling of a small tensor) do not make the
- * gather quadratic in the window. */
-#define POOL_RECOMPUTE_MAX_LOADS (1 << 20)
-
-/* CPUs: work-items a launch keeps, at least, where each would otherwise
- * take whole pixels (global pooling's forward has one pixel per image). */
-#define POOL_CPU_MIN_ITEMS 64
-
 /* A validated call's geometry: the input and output extents and the params
  * as the kernels take them. */
 typedef struct pool_shape {
@@ -199,19 +186,21 @@ typedef struct pool_plan {
 } pool_plan;
 
 /* The launch plan for the shape s, for a call that writes `out_bytes`.
- * The widths come from the device table (pool_vector, pool_tile,
- * pool_local in tuning_table.h, overridable with CLCNN_TUNE).
- * CPUs (POCL runs a work-group as a loop over its items): loads of up to 16
- * channels (two or four SIMD registers); all of n_C per item, so that an
- * item reads whole pixels in address order, which the hardware prefetchers
- * follow far better than items that each take a slice of every pixel; and 4 units
- * along w per item to amortise its index arithmetic. A large output is
- * written with non-temporal stores (clcnn__stream_stores). When the output has one pixel per image (global
- * pooling), items of all of n_C would number only m, too few to share
- * among the cores: there an item takes one vector of channels, as on GPUs.
- * GPUs: 4 channels and one unit per item, for parallelism and coalescing.
- * Small windows are compiled in as constants (unrolled loops, shifts for
- * the divisions); a program per (window, strides) is cheap for these few.
+ * Every choice comes from the tuning (the pool_* keys in tuning_table.h,
+ * overridable with CLCNN_TUNE). The CPU column (POCL runs a work-group as a
+ * loop over its items): loads of up to 16 channels (two or four SIMD
+ * registers); all of n_C per item (pool_whole_pixels), so that an item
+ * reads whole pixels in address order, which the hardware prefetchers
+ * follow far better than items that each take a slice of every pixel; and
+ * 4 units along w per item to amortise its index arithmetic. A large
+ * output is written with non-temporal stores (clcnn__stream_stores). When
+ * the output has one pixel per image (global pooling), items of all of n_C
+ * would number only m, too few to share among the cores: there an item
+ * takes a run of channel vectors (pool_global_runs). The GPU column: 4
+ * channels and one unit per item, for parallelism and coalescing.
+ * Windows and strides up to pool_const_window are compiled in as constants
+ * (unrolled loops, shifts for the divisions); a program per (window,
+ * strides) is cheap for these few.
  * Padding is compiled in or out (POOL_PADDED), so that windows without it
  * pay nothing for it. */
 static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_bytes, int rows, int units,
@@ -219,24 +208,23 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
 {
     const clcnn_pool_params *q = &s->p;
     const int one_window = s->n_H == 1 && s->n_W == 1;
-    const int cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const clcnn_tuning *t = &ctx->tuning;
     /* Items of all of n_C: the widest vector that fits in n_C; when it does
      * not divide n_C, each pixel's last vector overlaps the one before
      * (CHANNEL_TAIL), which keeps the whole width for any n_C >= 16
      * instead of falling back to narrower vectors, down to scalar.
      * Items of one vector: a vector that divides n_C, since an overlap
      * there would be written by two work-items. */
-    const int whole_pixels = cpu && !one_window;
-    const clcnn_tuning *t = &ctx->tuning;
+    const int whole_pixels = t->pool_whole_pixels && !one_window;
     p->vector = t->pool_vector;
     while (p->vector > 1 && (whole_pixels ? p->vector > s->n_C : s->n_C % p->vector != 0))
         p->vector /= 2;
     const int tail = s->n_C % p->vector != 0;
     p->channels = whole_pixels ? s->n_C : p->vector;
     p->tile = t->pool_tile;
-    if (cpu && one_window) {
+    if (t->pool_global_runs && one_window) {
         /* Global pooling: as many whole vectors per item as leave
-         * POOL_CPU_MIN_ITEMS items over the `rows` x `units` of the main
+         * pool_global_min_items items over the `rows` x `units` of the main
          * pass (all of n_C for the backward's many input pixels, a run of
          * channels for the forward's one pixel per image), so that an item
          * reads and writes runs of channels rather than one vector of each
@@ -244,23 +232,28 @@ static void plan_pool(const clcnn_context *ctx, const pool_shape *s, size_t out_
         const int vectors = s->n_C / p->vector;
         const long long pixel_items = (long long)rows * (long long)clcnn__div_up((size_t)units, (size_t)p->tile);
         int per_item = vectors;
-        while (per_item > 1 && (vectors % per_item != 0 || pixel_items * (vectors / per_item) < POOL_CPU_MIN_ITEMS))
+        while (per_item > 1 &&
+               (vectors % per_item != 0 || pixel_items * (vectors / per_item) < t->pool_global_min_items))
             per_item--;
         p->channels = per_item * p->vector;
     }
-    /* Global pooling on CPUs: the forward's taps read up to 4 vectors at
-     * once, as many as divide the item's. */
+    /* One-window pooling: the taps read up to pool_channel_block vectors
+     * at once, as many as divide the item's (whole-pixel items may end in
+     * an overlapping vector, which a block would step past). */
     const int item_vectors = p->channels / p->vector;
-    const int block = !(cpu && one_window) ? 1 : item_vectors % 4 == 0 ? 4 : item_vectors % 2 == 0 ? 2 : 1;
+    int block = one_window ? t->pool_channel_block : 1;
+    while (block > 1 && item_vectors % block != 0)
+        block /= 2;
     p->local = t->pool_local;
-    p->row_groups = cpu;
+    p->row_groups = t->pool_row_groups;
     p->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
     /* A tail's overlapping vectors are unaligned. */
     const int stream = clcnn__stream_stores(ctx, out_bytes, !tail);
 
     int used = snprintf(p->options, sizeof p->options, "-DVECTOR=%d -DTILE_W=%d -DPOOL_PADDED=%d -DCHANNEL_BLOCK=%d%s",
                         p->vector, p->tile, p->padded, block, tail ? " -DCHANNEL_TAIL=1" : "");
-    if (q->f_h <= 4 && q->f_w <= 4 && q->stride_h <= 4 && q->stride_w <= 4)
+    const int fixed = t->pool_const_window;
+    if (q->f_h <= fixed && q->f_w <= fixed && q->stride_h <= fixed && q->stride_w <= fixed)
         used += snprintf(p->options + used, sizeof p->options - (size_t)used,
                          " -DPOOL_F_H=%d -DPOOL_F_W=%d -DPOOL_STRIDE_H=%d -DPOOL_STRIDE_W=%d", q->f_h, q->f_w,
                          q->stride_h, q->stride_w);
@@ -374,6 +367,51 @@ static clcnn_status pool_backward_global(clcnn_context *ctx, const char *op, con
     return enqueue(ctx, op, &p, k, average_args, (int)(sizeof average_args / sizeof average_args[0]), s->n_C, 1, m);
 }
 
+/* Pooling backward's kernels, in the order of the pool_backward key's
+ * names (CLCNN_TUNING_CHOICES in tuning_table.h). */
+#define POOL_BACKWARD_ENUM(name) POOL_BACKWARD_##name,
+typedef enum pool_backward_way {
+    POOL_BACKWARD_auto,
+    /* global: pool_backward_global_max or _average; blocks:
+     * pool_backward_blocks; gather: pool_backward_average, or pool_argmax
+     * then pool_backward_max; recompute: max, pool_backward_max rescanning
+     * the covering windows */
+    CLCNN_POOL_BACKWARD_KERNELS(POOL_BACKWARD_ENUM)
+} pool_backward_way;
+#undef POOL_BACKWARD_ENUM
+
+/* Which kernels compute pooling backward of shape s with `count` input
+ * elements: the pool_backward key's where they can run this shape, else
+ * the planner's own. Global pooling takes its one launch; windows that
+ * neither overlap nor reach into padding take one pass over stride_h x
+ * stride_w blocks; the others gather per input pixel, max after an argmax
+ * pass or, on tiny tensors, where a launch costs more than scanning each
+ * covering window again, without. */
+static pool_backward_way plan_pool_backward(const clcnn_tuning *t, const pool_shape *s, size_t count,
+                                            clcnn_pool_mode mode)
+{
+    const clcnn_pool_params *q = &s->p;
+    const int global = pool_is_global(s), use_max = mode == CLCNN_POOL_MAX;
+    const int blocks =
+        !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h && q->f_w <= q->stride_w;
+    const pool_backward_way forced = (pool_backward_way)t->pool_backward;
+    if ((forced == POOL_BACKWARD_global && global) || (forced == POOL_BACKWARD_blocks && blocks) ||
+        forced == POOL_BACKWARD_gather || (forced == POOL_BACKWARD_recompute && use_max))
+        return forced;
+    if (global)
+        return POOL_BACKWARD_global;
+    if (blocks)
+        return POOL_BACKWARD_blocks;
+    if (!use_max)
+        return POOL_BACKWARD_gather;
+    const int cover_h = (q->f_h - 1) / q->stride_h + 1, cover_w = (q->f_w - 1) / q->stride_w + 1;
+    const double rescan_loads =
+        (double)count * (cover_h < s->n_H ? cover_h : s->n_H) * (cover_w < s->n_W ? cover_w : s->n_W) * q->f_h * q->f_w;
+    return count <= (size_t)t->pool_recompute_max_elements && rescan_loads <= t->pool_recompute_max_loads
+               ? POOL_BACKWARD_recompute
+               : POOL_BACKWARD_gather;
+}
+
 /* Pooling backward of a validated shape; checks da and da_prev, then
  * enqueues. */
 static clcnn_status pool_backward_planned(clcnn_context *ctx, const char *op, const clcnn_tensor *da,
@@ -392,12 +430,10 @@ static clcnn_status pool_backward_planned(clcnn_context *ctx, const char *op, co
     const clcnn_dtype dt = a_prev->dtype;
     const clcnn_pool_params *q = &s->p;
     const int m = (int)a_prev->dims[0];
-    if (pool_is_global(s))
+    const pool_backward_way way = plan_pool_backward(&ctx->tuning, s, a_prev->count, mode);
+    if (way == POOL_BACKWARD_global)
         return pool_backward_global(ctx, op, da, a_prev, s, mode, da_prev);
-    /* Windows that neither overlap nor reach into padding take one pass
-     * over stride_h x stride_w blocks, the others gather per input pixel. */
-    const int blocks =
-        !(q->pad_top || q->pad_bottom || q->pad_left || q->pad_right) && q->f_h <= q->stride_h && q->f_w <= q->stride_w;
+    const int blocks = way == POOL_BACKWARD_blocks;
     const int block_rows = m * (int)clcnn__div_up((size_t)s->n_H_prev, (size_t)q->stride_h);
     const int block_cols = (int)clcnn__div_up((size_t)s->n_W_prev, (size_t)q->stride_w);
     pool_plan p;
@@ -423,14 +459,10 @@ static clcnn_status pool_backward_planned(clcnn_context *ctx, const char *op, co
         return enqueue(ctx, op, &p, k, args, (int)(sizeof args / sizeof args[0]), s->n_C, s->n_W_prev, input_rows);
     }
 
-    /* Max: the argmax pass, then the gather; on tiny tensors, where a
-     * launch costs more than scanning each covering window again, a gather
-     * built to do that alone. The kernels and the workspace come first, so
-     * that nothing can fail after an enqueue. */
-    const int cover_h = (q->f_h - 1) / q->stride_h + 1, cover_w = (q->f_w - 1) / q->stride_w + 1;
-    const double rescan_loads = (double)a_prev->count * (cover_h < s->n_H ? cover_h : s->n_H) *
-                                (cover_w < s->n_W ? cover_w : s->n_W) * q->f_h * q->f_w;
-    const int recompute = a_prev->count <= POOL_RECOMPUTE_MAX_ELEMENTS && rescan_loads <= POOL_RECOMPUTE_MAX_LOADS;
+    /* Max: the argmax pass, then the gather, or a gather built to rescan
+     * the windows alone. The kernels and the workspace come first, so that
+     * nothing can fail after an enqueue. */
+    const int recompute = way == POOL_BACKWARD_recompute;
     cl_kernel argmax = NULL, gather;
     cl_mem positions = da->mem; /* not read when recomputing */
     if (recompute) {

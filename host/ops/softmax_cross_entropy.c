@@ -3,10 +3,6 @@
  * softmax_cross_entropy_forward.cl and softmax_cross_entropy_backward.cl. */
 #include "elementwise.h"
 
-/* Work-items of the mean's single work-group: a power of two (the kernel's
- * tree halves it), at most this many. */
-#define MEAN_GROUP_MAX 256
-
 /* Checks logits-like `scores` (m, n_H, n_W, K) and labels (m, n_H, n_W, 1). */
 static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, const char *scores_name,
                                             const clcnn_tensor *scores, const clcnn_tensor *labels,
@@ -23,8 +19,9 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
     return clcnn__check_dims(ctx, op, "labels", labels, label_dims);
 }
 
-/* The mean's work-group size: a function of the device alone, the same
- * for the one-group kernel and the mean kernel (the smaller of their
+/* The mean's work-group size: a power of two (the kernel's tree halves
+ * it) up to softmax_mean_local, a function of the tuning and the device
+ * alone, the same for the one-group kernel and the mean kernel (the smaller of their
  * limits), so that the summation order, and the bits of the mean, never
  * change between runs or between the two ways. */
 static clcnn_status mean_group(clcnn_context *ctx, const char *op, clcnn_dtype dt, cl_kernel *one_group,
@@ -40,7 +37,7 @@ static clcnn_status mean_group(clcnn_context *ctx, const char *op, clcnn_dtype d
     if (mean_limit < limit)
         limit = mean_limit;
     *group = 1;
-    while (*group * 2 <= MEAN_GROUP_MAX && *group * 2 <= limit)
+    while (*group * 2 <= (size_t)ctx->tuning.softmax_mean_local && *group * 2 <= limit)
         *group *= 2;
     return CLCNN_OK;
 }

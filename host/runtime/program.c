@@ -8,7 +8,11 @@
 
 #include "internal.h"
 
-#define MAX_KERNELS_PER_PROGRAM 4
+/* Kernels one program (a file built with one set of options) hands out: as
+ * many as the file with the most entries has (conv_backward_data.cl: 7),
+ * since tuning keys decide which kernels share a set of options, and any
+ * values in range may ask one program for all of its file's kernels. */
+#define MAX_KERNELS_PER_PROGRAM 8
 
 struct clcnn_program {
     clcnn_kernel_file file;
@@ -333,16 +337,13 @@ size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
     return 1;
 }
 
-/* CPUs write an output from this size on with non-temporal stores: larger
- * than a core's own caches, it has left them before its next use, and such
- * stores skip reading each line before overwriting it. A fixed size, not a
- * fraction of CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report
- * a whole host's last-level cache, and then a fraction never fires. */
-#define STREAM_MIN_BYTES ((size_t)8 << 20)
-
+/* Non-temporal stores skip reading each line before overwriting it. The
+ * threshold is a size of its own (stream_min_kib), not a fraction of
+ * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
+ * host's last-level cache, and then a fraction never fires. */
 int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned)
 {
-    return (ctx->device_type & CL_DEVICE_TYPE_CPU) && out_bytes >= STREAM_MIN_BYTES && aligned;
+    return ctx->tuning.use_stream_stores && out_bytes >= (size_t)ctx->tuning.stream_min_kib << 10 && aligned;
 }
 
 void clcnn__release_programs(clcnn_context *ctx)

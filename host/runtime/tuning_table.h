@@ -22,10 +22,11 @@
 
 /* The kernels a CHOICE key can force, in value order after 0 (auto: the
  * planner's rules); the names are CLCNN_TUNE's values, the order the
- * planners' enums (host/ops/conv/conv.h). */
+ * planners' enums (host/ops/conv/conv.h, host/ops/pool.c). */
 #define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
 #define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
 #define CLCNN_DEPTHWISE_DATA_KERNELS(X) X(forward) X(gather)
+#define CLCNN_POOL_BACKWARD_KERNELS(X) X(global) X(blocks) X(gather) X(recompute)
 #define CLCNN_CHOICE_COUNT(name) +1
 #define CLCNN_CHOICE_NAME(name) "|" #name
 
@@ -154,6 +155,39 @@
       "pixels (or blocks) along a row per work-item in "                                                               \
       "pooling")                                                                                                       \
     X(int, pool_local, GROUP, 1, 1024, 64, 256, "64", "256", "work-items per group in pooling")                        \
+    X(int, pool_whole_pixels, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
+      "1: a pooling work-item takes all of a pixel's channels (outside one-window pooling), the last vector "          \
+      "overlapping the one before where it does not divide n_C; 0: one vector that divides n_C")                       \
+    X(int, pool_row_groups, FLAG, 0, 1, 1, 0, "1", "0",                                                                \
+      "1: pooling's work-groups take whole rows, in power-of-two shapes; 0: channels first, then along a row, then "   \
+      "rows")                                                                                                          \
+    X(int, pool_global_runs, FLAG, 0, 1, 1, 0, "1", "0",                                                               \
+      "1: where pooling has one output pixel per image, a work-item takes a run of channel vectors, as many as "       \
+      "leave pool_global_min_items items; 0: one vector")                                                              \
+    X(int, pool_global_min_items, COUNT, 1, 1 << 20, 64, 64, "64", "64",                                               \
+      "work-items a launch of pooling with one output pixel per image keeps, at least, under pool_global_runs")        \
+    X(int, pool_channel_block, VECTOR, 1, 16, 4, 4, "4", "4",                                                          \
+      "channel vectors a tap of pooling with one output pixel per image reads at once, the most that divide the "      \
+      "item's")                                                                                                        \
+    X(int, pool_const_window, COUNT, 0, 16, 4, 4, "4", "4",                                                            \
+      "windows and strides up to this on both axes are compiled into pooling's kernels as constants (a program per "   \
+      "window and strides)")                                                                                           \
+    X(int, pool_recompute_max_elements, COUNT, 0, 1 << 24, 8192, 8192, "8192", "8192",                                 \
+      "max pooling backward of at most this many input elements with windows that overlap or reach into padding "      \
+      "rescans the covering windows in its gather instead of launching the argmax pass first (the launch costs "       \
+      "more than the rescans), as far as pool_recompute_max_loads allows")                                             \
+    X(int, pool_recompute_max_loads, COUNT, 0, 1 << 30, 1 << 20, 1 << 20, "1048576", "1048576",                        \
+      "most elements those rescans load in all, so that large windows do not make the gather quadratic in the window") \
+    X(int, pool_backward, CHOICE, 0, 0 CLCNN_POOL_BACKWARD_KERNELS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",          \
+      "pooling backward's kernels, where they can run the shape (else auto): 1 global (pool_backward_global_*), 2 "    \
+      "blocks (pool_backward_blocks), 3 gather (pool_backward_average; max: pool_argmax, then pool_backward_max), 4 "  \
+      "recompute (max: pool_backward_max rescanning the windows)")                                                     \
+    X(int, use_stream_stores, FLAG, 0, 1, 1, 0, "1", "0",                                                              \
+      "1: pooling, depthwise conv and the element-wise ops write an output of stream_min_kib or more with "            \
+      "non-temporal stores, where every store is aligned")                                                             \
+    X(int, stream_min_kib, COUNT, 0, 1 << 21, 8192, 8192, "8192 (8 MiB)", "8192 (8 MiB)",                              \
+      "smallest output in KiB that use_stream_stores streams: larger than a core's own caches, so it has left them "   \
+      "before its next use")                                                                                           \
     X(int, elementwise_local, GROUP, 1, 1024, 1, 256, "1", "256",                                                      \
       "work-items per group of zero_pad, ReLU, softmax cross-entropy, SGD")                                            \
     X(int, elementwise_vector, VECTOR, 1, 16, 16, 4, "16", "4",                                                        \
@@ -165,6 +199,9 @@
       "work-item first)")                                                                                              \
     X(int, sum_local, GROUP, 1, 1024, 64, 256, "64", "256",                                                            \
       "work-items per group of the kernels that add conv's partial sums (dW, db, depthwise dW)")                       \
+    X(int, softmax_mean_local, GROUP, 1, 1024, 256, 256, "256", "256",                                                 \
+      "most work-items (rounded down to a power of two) of the one group that adds softmax cross-entropy's losses "    \
+      "into their mean; the same for both ways of the forward, so that their bits agree")                              \
     X(int, softmax_one_group_rows, COUNT, 0, 1 << 20, 256, 256, "256", "256",                                          \
       "most rows for which softmax cross-entropy forward is one launch of one group (rows and mean together); "        \
       "above, a launch for the rows and one for the mean")
@@ -174,7 +211,8 @@
 #define CLCNN_TUNING_CHOICES(X)                                                                                        \
     X(conv_data, "auto" CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_NAME))                                                    \
     X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))                                                \
-    X(depthwise_data, "auto" CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_NAME))
+    X(depthwise_data, "auto" CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_NAME))                                          \
+    X(pool_backward, "auto" CLCNN_POOL_BACKWARD_KERNELS(CLCNN_CHOICE_NAME))
 
 /* Names of renamed keys that CLCNN_TUNE still accepts, so that settings
  * written for older builds keep their meaning; the config string gives
