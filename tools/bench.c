@@ -413,21 +413,6 @@ typedef struct bench_options {
     int any_layer, any_op, suites;
 } bench_options;
 
-static int parse_suite(const char *text, int *suites)
-{
-    if (strcmp(text, "table") == 0)
-        *suites = SUITE_TABLE;
-    else if (strcmp(text, "networks") == 0)
-        *suites = SUITE_NETWORKS;
-    else if (strcmp(text, "all") == 0)
-        *suites = SUITE_TABLE | SUITE_NETWORKS;
-    else {
-        fprintf(stderr, "clcnn bench: unknown --suite \"%s\" (table, networks or all)\n", text);
-        return -1;
-    }
-    return 0;
-}
-
 /* Reads the options into b and o; returns -1 to go on, else the exit
  * status. */
 static int parse_options(int argc, char **argv, bench *b, bench_options *o)
@@ -456,7 +441,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
             o->layer_wanted[k] = o->any_layer = 1;
             break;
         case 'o':
-            if ((k = cli_find_name(optarg, bench_op_table, sizeof bench_op_table[0], bench_op_count)) < 0)
+            if ((k = bench_find_op(optarg)) < 0)
                 return cli_unknown_name(COMMAND, "--op", optarg, bench_op_table, sizeof bench_op_table[0],
                                         bench_op_count);
             o->op_named[k] = o->any_op = 1;
@@ -471,7 +456,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
             break;
         case 'j': b->json = 1; break;
         case 's':
-            if (parse_suite(optarg, &o->suites))
+            if (bench_parse_suite(COMMAND, optarg, &o->suites))
                 return CLI_EXIT_USAGE;
             break;
         case 'd': o->device = optarg; break;

@@ -631,6 +631,26 @@ const int bench_op_count = COUNT(bench_op_table);
 _Static_assert(COUNT(bench_layer_table) <= BENCH_MAX_LAYERS, "BENCH_MAX_LAYERS");
 _Static_assert(COUNT(bench_op_table) <= BENCH_MAX_OPS, "BENCH_MAX_OPS");
 
+int bench_parse_suite(const char *command, const char *text, int *suites)
+{
+    if (strcmp(text, "table") == 0)
+        *suites = SUITE_TABLE;
+    else if (strcmp(text, "networks") == 0)
+        *suites = SUITE_NETWORKS;
+    else if (strcmp(text, "all") == 0)
+        *suites = SUITE_TABLE | SUITE_NETWORKS;
+    else {
+        fprintf(stderr, "clcnn %s: unknown --suite \"%s\" (table, networks or all)\n", command, text);
+        return -1;
+    }
+    return 0;
+}
+
+int bench_find_op(const char *name)
+{
+    return cli_find_name(name, bench_op_table, sizeof bench_op_table[0], bench_op_count);
+}
+
 int bench_find_layer(const char *name)
 {
     for (int i = 0; i < bench_layer_count; i++)

@@ -104,6 +104,11 @@ extern const bench_op bench_op_table[];
 extern const int bench_op_count;
 #define BENCH_MAX_OPS 64
 
+/* --suite's value (table, networks, all) into *suites: 0, or -1 after
+ * printing "clcnn COMMAND: unknown --suite ...". */
+int bench_parse_suite(const char *command, const char *text, int *suites);
+/* The index of the op called name, or -1. */
+int bench_find_op(const char *name);
 /* "AxBxCxD". */
 void bench_dims_text(char *out, size_t capacity, const size_t d[4]);
 /* The index of the layer called name, or -1. */
