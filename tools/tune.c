@@ -651,11 +651,11 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
     const char *existing = clcnn__tuning_db_find(&tu->db, t.key.exact);
     printf("%s  (%s %s%s%s)\n", t.key.exact, layer->name, op->name, t.row.mode ? " " : "",
            t.row.mode ? t.row.mode : "");
-    tu->rows_left--;
     if (existing && !tu->force) {
         printf("  in the database already (%s): skipped (--force searches it again)\n", existing);
         return 0;
     }
+    tu->rows_left = tu->rows_left > 1 ? tu->rows_left - 1 : 0;
     t.deadline_s = cli_now() + fmax(0.0, tu->deadline_s - cli_now()) / (tu->rows_left + 1);
     int untuned[KEY_COUNT], start[KEY_COUNT], values[KEY_COUNT], order[KEY_COUNT];
     start_values(tu, &t, untuned, start);
