@@ -283,6 +283,15 @@ static void on_interrupt(int signal_number)
     interrupted = 1;
 }
 
+/* Catches ^C from now on. Called before each candidate: the OpenCL
+ * compiler (LLVM) installs handlers of its own when it builds a kernel. */
+static void watch_interrupt(void)
+{
+    struct sigaction action = {.sa_handler = on_interrupt};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+}
+
 static int is_output(const bench_row *r, int i)
 {
     return r->arg[i].fill == FILL_NONE;
@@ -553,6 +562,7 @@ static void search(tuner *tu, tune_item *t, int values[], const int order[], int
             int c[MAX_CANDIDATES];
             const int n = candidates(k, values[k], tu->max_group, c);
             for (int j = 0; j < n; j++) {
+                watch_interrupt();
                 if (out_of_time(tu, t))
                     return;
                 if (c[j] != values[k])
@@ -894,8 +904,7 @@ int cli_tune(int argc, char **argv)
                 kit_dtype_name(tu.dtype));
         exit_status = CLI_EXIT_FAILURE;
     } else if ((exit_status = open_tuner(&tu, o.device)) == 0) {
-        struct sigaction action = {.sa_handler = on_interrupt};
-        sigaction(SIGINT, &action, NULL);
+        watch_interrupt();
         visit_rows(&tu, &o, 0);
         tu.start_s = cli_now();
         tu.deadline_s = tu.start_s + 60.0 * (double)o.budget_minutes;
