@@ -616,8 +616,10 @@ static int record_row(tuner *tu, const tune_item *t, const int untuned[], const 
 }
 
 /* Prints the row before and after: the keys that changed, old and new,
- * and the speedup, timed once more against the start. */
-static void report_row(tuner *tu, tune_item *t, const int start[], const int values[])
+ * timed once more against each other, and the speedup. When that timing
+ * does not confirm the change (faster beyond the spread), values go back
+ * to start. */
+static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
 {
     int changed[KEY_COUNT], any = 0;
     for (int k = 0; k < KEY_COUNT; k++)
@@ -630,9 +632,11 @@ static void report_row(tuner *tu, tune_item *t, const int start[], const int val
     spec_of(start, changed, old_spec, sizeof old_spec);
     spec_of(values, changed, new_spec, sizeof new_spec);
     timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
-    compare_times(tu, t, start, values, &old, &new);
-    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx\n", old_spec, old.median, new_spec, new.median,
-           old.median / new.median);
+    const int confirmed = compare_times(tu, t, start, values, &old, &new) == 0 && faster(&old, &new);
+    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,
+           old.median / new.median, confirmed ? "" : "  not confirmed against the start: not kept");
+    if (!confirmed)
+        memcpy(values, start, sizeof start[0] * KEY_COUNT);
 }
 
 /* The item's row and its database keys: 0, or -1 (a layer the op does not take). */
