@@ -27,6 +27,9 @@
 /* Timed samples of each side of a comparison, alternated; a sample repeats
  * the op until it lasts SAMPLE_MIN_S. */
 #define SAMPLES 7
+/* A candidate all of whose first EARLY_SAMPLES samples are slower than
+ * all of the incumbent's is not timed further. */
+#define EARLY_SAMPLES 3
 #define SAMPLE_MIN_S 10e-3
 #define SAMPLE_MAX_REPEAT 1000
 /* A candidate wins when faster by more than the spread (the range of its
@@ -466,20 +469,36 @@ typedef struct timing {
     double median, low, high;
 } timing;
 
-static timing timing_of(double samples[SAMPLES])
+/* The timing of samples[0 .. n), n >= 3 (sorts them). */
+static timing timing_of(double *samples, int n)
 {
-    const double median = bench_median(samples, SAMPLES); /* sorts them */
-    return (timing){median, samples[1], samples[SAMPLES - 2]};
+    const double median = bench_median(samples, n);
+    return (timing){median, samples[1], samples[n - 2]};
 }
 
-/* Times a against b in alternated samples (a b, b a, a b, ...). 0, or -1
- * if a run failed. */
-static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], timing *ta, timing *tb)
+/* Whether every one of b's first n samples is slower than all of a's: b
+ * cannot win, and a comparison may stop there. */
+static int clearly_slower(const double *a, const double *b, int n)
+{
+    double a_max = a[0], b_min = b[0];
+    for (int i = 1; i < n; i++) {
+        a_max = fmax(a_max, a[i]);
+        b_min = fmin(b_min, b[i]);
+    }
+    return b_min > a_max;
+}
+
+/* Times a against b in alternated samples (a b, b a, a b, ...), SAMPLES
+ * each, or EARLY_SAMPLES when early and b is clearly slower by then. 0, or
+ * -1 if a run failed. */
+static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], int early, timing *ta, timing *tb)
 {
     double sa[SAMPLES], sb[SAMPLES];
     double repeat = t->run_s > 0 ? ceil(SAMPLE_MIN_S / t->run_s) : 1;
     const int n = repeat > SAMPLE_MAX_REPEAT ? SAMPLE_MAX_REPEAT : (int)repeat;
-    for (int i = 0; i < SAMPLES; i++) {
+    int taken = 0;
+    while (taken < SAMPLES && !(early && taken == EARLY_SAMPLES && clearly_slower(sa, sb, taken))) {
+        const int i = taken++;
         if (i % 2 == 0) {
             sa[i] = sample_ms(tu, t, a, n);
             sb[i] = sample_ms(tu, t, b, n);
@@ -490,8 +509,8 @@ static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], 
         if (isnan(sa[i]) || isnan(sb[i]))
             return -1;
     }
-    *ta = timing_of(sa);
-    *tb = timing_of(sb);
+    *ta = timing_of(sa, taken);
+    *tb = timing_of(sb, taken);
     return 0;
 }
 
@@ -536,7 +555,7 @@ static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
         return 0;
     }
     timing inc, cand;
-    if (compare_times(tu, t, values, candidate, &inc, &cand) != 0) {
+    if (compare_times(tu, t, values, candidate, 1, &inc, &cand) != 0) {
         fprintf(stderr, "a timed run failed, ");
         print_time_left(tu, stderr);
         fputc('\n', stderr);
@@ -632,7 +651,7 @@ static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
     spec_of(start, changed, old_spec, sizeof old_spec);
     spec_of(values, changed, new_spec, sizeof new_spec);
     timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
-    const int confirmed = compare_times(tu, t, start, values, &old, &new) == 0 && faster(&old, &new);
+    const int confirmed = compare_times(tu, t, start, values, 0, &old, &new) == 0 && faster(&old, &new);
     printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,
            old.median / new.median, confirmed ? "" : "  not confirmed against the start: not kept");
     if (!confirmed)
