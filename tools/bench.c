@@ -16,9 +16,8 @@
 #define COMMAND "bench"
 #define DEFAULT_REPEAT 10
 /* The reference is skipped when its estimated time passes this; the
- * estimate assumes REFERENCE_FLOPS_PER_S. */
+ * estimate assumes BENCH_REFERENCE_FLOPS_PER_S. */
 #define REFERENCE_LIMIT_S 10.0
-#define REFERENCE_FLOPS_PER_S 0.5e9
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- timing ---- */
@@ -95,7 +94,7 @@ static void time_row(bench *b, bench_row *r)
     r->median_ms = bench_median(times, b->repeat);
     free(times);
 
-    double estimate_s = r->work / REFERENCE_FLOPS_PER_S;
+    double estimate_s = r->work / BENCH_REFERENCE_FLOPS_PER_S;
     if (!b->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run (--no-reference)");
     } else if (!r->op->reference) {

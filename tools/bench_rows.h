@@ -8,6 +8,9 @@
 #include "cli.h"
 
 #define MAX_OPERANDS 6
+/* What the CPU reference is assumed to compute per second (of a row's
+ * work), for estimates of its time. */
+#define BENCH_REFERENCE_FLOPS_PER_S 0.5e9
 
 /* ---- the shapes ---- */
 

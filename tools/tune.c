@@ -689,6 +689,12 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
         return 0;
     }
     tu->rows_left = tu->rows_left > 1 ? tu->rows_left - 1 : 0;
+    /* The reference, then its terms: about twice its work. */
+    const double reference_s = 2.0 * t.row.work / BENCH_REFERENCE_FLOPS_PER_S;
+    if (cli_now() + reference_s > tu->deadline_s) {
+        printf("  not searched: its reference (about %.0f s) does not fit the budget left\n", reference_s);
+        return 0;
+    }
     t.deadline_s = cli_now() + fmax(0.0, tu->deadline_s - cli_now()) / (tu->rows_left + 1);
     int untuned[KEY_COUNT], start[KEY_COUNT], values[KEY_COUNT], order[KEY_COUNT];
     start_values(tu, &t, untuned, start);
