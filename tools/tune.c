@@ -708,15 +708,17 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
         printf("  FAILED: %s\n", t.row.error);
         result = -1;
     } else {
-        if (check_candidate(tu, &t, start, why, sizeof why) != 0)
-            printf("  the starting plan fails its check: %s\n", why);
+        if (check_candidate(tu, &t, start, why, sizeof why) != 0) {
+            printf("  FAILED: the plan the library would use fails its check: %s\n", why);
+            result = -1;
+        }
         memcpy(values, start, sizeof values);
         search(tu, &t, values, order, kept);
         if (interrupted) {
             printf("  interrupted: this row is not written\n");
         } else {
             report_row(tu, &t, start, values);
-            result = record_row(tu, &t, untuned, values);
+            result = record_row(tu, &t, untuned, values) != 0 ? -1 : result;
         }
     }
     fflush(stdout);
