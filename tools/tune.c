@@ -87,29 +87,34 @@ typedef struct tune_family {
 
 static const tune_family families[] = {
     {"conv_forward", "depthwise",
-     "depthwise_tile,depthwise_vector,conv_local,depthwise_whole_pixels,depthwise_min_items,"
-     "depthwise_window_per_tile,depthwise_window_extra"},
+     "depthwise_tile,depthwise_vector,conv_local,"
+     "depthwise_whole_pixels,depthwise_min_items,depthwise_window_per_tile,depthwise_window_extra"},
     {"conv_forward", "!depthwise",
-     "use_local_gemm_forward,conv_forward_tile,conv_vector,conv_local,forward_tile_overhead,weights_local_in,"
-     "weights_local_out,gemm_narrow_columns,gemm_medium_columns,conv_min_groups"},
+     "use_local_gemm_forward,conv_forward_tile,conv_vector,conv_local,"
+     "forward_tile_overhead,weights_local_in,weights_local_out,gemm_narrow_columns,gemm_medium_columns,"
+     "conv_min_groups"},
     {"conv_backward", "depthwise",
+     "depthwise_data,"
      "depthwise_tile,depthwise_vector,conv_tile_pixels,conv_vector,conv_local,sum_local,filter_bias_chunks,"
      "depthwise_whole_pixels,depthwise_min_items,depthwise_filter_chunk_pixels,depthwise_filter_max_chunks,"
      "depthwise_filter_tap_tiles"},
     {"conv_backward", "!depthwise",
      "conv_data,conv_filter,use_local_gemm_data,use_local_gemm_filter,filter_by_rows,use_filter_blocked,"
-     "use_filter_block_rows,conv_tile_pixels,conv_vector,conv_local,filter_tile_rows,filter_bias_chunks,sum_local,"
+     "use_filter_block_rows,filter_block_rows_grouped,"
+     "conv_tile_pixels,conv_vector,conv_local,filter_tile_rows,filter_bias_chunks,sum_local,"
      "data_as_forward_min_rows,data_matrix_min_channels,data_matrix_channels,data_dot_max_channels,"
-     "data_dot_min_out_channels,data_dot_lanes,filter_rows_max_channels,filter_rows_len_tiles,filter_block_pixels,"
-     "filter_block_group,filter_blocked_min_groups,conv_min_groups,filter_chunk_min_pixels,filter_chunk_reads,"
-     "bias_chunk_min_pixels,gemm_split_blocks,gemm_split_min_pixels,gemm_split_most,gemm_split_align"},
+     "data_dot_min_out_channels,data_dot_lanes,narrow_vector_min,filter_rows_max_channels,filter_rows_len_tiles,"
+     "filter_block_pixels,filter_block_group,filter_blocked_min_groups,conv_min_groups,filter_chunk_min_pixels,"
+     "filter_chunk_reads,bias_chunk_min_pixels,gemm_split_blocks,gemm_split_min_pixels,gemm_split_most,"
+     "gemm_split_align"},
     {"pool_forward", "",
-     "pool_vector,pool_tile,pool_local,pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,"
-     "pool_channel_block,pool_const_window,use_stream_stores,stream_min_kib"},
+     "pool_vector,pool_tile,pool_local,"
+     "pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,pool_channel_block,pool_const_window,"
+     "use_stream_stores,stream_min_kib"},
     {"pool_backward", "",
-     "pool_backward,pool_vector,pool_tile,pool_local,pool_whole_pixels,pool_row_groups,pool_global_runs,"
-     "pool_global_min_items,pool_channel_block,pool_const_window,pool_recompute_max_elements,"
-     "pool_recompute_max_loads,use_stream_stores,stream_min_kib"},
+     "pool_backward,pool_vector,pool_tile,pool_local,"
+     "pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,pool_channel_block,pool_const_window,"
+     "pool_recompute_max_elements,pool_recompute_max_loads,use_stream_stores,stream_min_kib"},
 };
 #define FAMILY_COUNT ((int)(sizeof families / sizeof families[0]))
 
