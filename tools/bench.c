@@ -1,730 +1,24 @@
 /* `clcnn bench`: times every public op on the shapes of the design notes
- * and of the training network (`clcnn train`). Two tables drive it: layers[]
- * holds the shapes, each of one kind, and ops[] the ops, each timed on every
- * layer of its kind (pooling: in each mode the layer names). A row: a
- * warm-up run (kernel builds happen there), then N timed runs, each between
- * two clcnn_context_finish calls on a monotonic clock; the median and the
- * minimum, the rate (GFLOP/s for convolutions, GB/s for the rest: bytes
- * read and written), and the CPU reference's time once for the speedup.
- * ops[] comes from the op table: adding an op there is writing its
- * shape_, run_ and reference_ functions here and its BENCH_ line (and
- * layers of a new kind, if it needs one). */
+ * and of the training network (`clcnn train`): the rows of bench_rows.h,
+ * each op on every layer of its kind (pooling: in each mode the layer
+ * names). A row: a warm-up run (kernel builds happen there), then N timed
+ * runs, each between two clcnn_context_finish calls on a monotonic clock;
+ * the median and the minimum, the rate (GFLOP/s for convolutions, GB/s for
+ * the rest: bytes read and written), and the CPU reference's time once for
+ * the speedup. */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/op_table.h"
-#include "cli.h"
-#include "clcnn_reference.h"
+#include "bench_rows.h"
 
 #define COMMAND "bench"
 #define DEFAULT_REPEAT 10
 /* The reference is skipped when its estimated time passes this; the
- * estimate assumes REFERENCE_FLOPS_PER_S. */
+ * estimate assumes BENCH_REFERENCE_FLOPS_PER_S. */
 #define REFERENCE_LIMIT_S 10.0
-#define REFERENCE_FLOPS_PER_S 0.5e9
-#define MAX_OPERANDS 6
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-/* ---- the shapes ---- */
-
-typedef enum layer_kind {
-    LAYER_CONV,       /* conv_*: a_prev, window f_h x f_w, c_out filters, conv params */
-    LAYER_POOL,       /* pool_*: a_prev, pool params, modes */
-    LAYER_PAD,        /* zero_pad: x, pad */
-    LAYER_ACTIVATION, /* relu_*: x */
-    LAYER_LOSS,       /* softmax_cross_entropy_*: logits (m, 1, 1, classes) */
-    LAYER_PARAMETER   /* sgd_update: a parameter tensor, with momentum */
-} layer_kind;
-
-enum { MODE_MAX = 1, MODE_AVERAGE = 2 };
-
-/* Which list a layer belongs to: the table (--suite table, the default)
- * or the layer classes of real networks (--suite networks). */
-typedef enum bench_suite { SUITE_TABLE = 1, SUITE_NETWORKS = 2 } bench_suite;
-
-typedef struct bench_layer {
-    const char *name;
-    layer_kind kind;
-    bench_suite suite;
-    size_t dims[4];         /* the input: a_prev, x, logits or the parameter */
-    size_t f_h, f_w, c_out; /* conv: window and filters */
-    clcnn_conv_params conv;
-    clcnn_pool_params pool;
-    int pad;   /* zero_pad */
-    int modes; /* pooling: which modes are timed */
-} bench_layer;
-
-/* A convolution with the walkthrough's params (square window f, stride,
- * pad), one with any params, and pooling likewise. */
-#define CONV(name, suite, m, h, w, c, f, c_out, stride, pad)                                                           \
-    {                                                                                                                  \
-        name, LAYER_CONV, suite, {m, h, w, c}, f, f, c_out, {stride, stride, pad, pad, pad, pad, 1, 1, 1},             \
-            {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0                                                                          \
-    }
-#define CONV_EX(name, suite, m, h, w, c, f_h, f_w, c_out, ...)                                                         \
-    {                                                                                                                  \
-        name, LAYER_CONV, suite, {m, h, w, c}, f_h, f_w, c_out, {__VA_ARGS__}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0       \
-    }
-#define POOL(name, suite, m, h, w, c, modes, ...)                                                                      \
-    {                                                                                                                  \
-        name, LAYER_POOL, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {__VA_ARGS__}, 0, modes           \
-    }
-/* The networks suite's rows. */
-#define NET_CONV(name, ...) CONV(name, SUITE_NETWORKS, __VA_ARGS__)
-#define NET_CONV_EX(name, ...) CONV_EX(name, SUITE_NETWORKS, __VA_ARGS__)
-#define NET_POOL(name, ...) POOL(name, SUITE_NETWORKS, __VA_ARGS__)
-#define OTHER_IN(suite, name, kind, m, h, w, c, pad)                                                                   \
-    {                                                                                                                  \
-        name, kind, suite, {m, h, w, c}, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0}, pad, 0     \
-    }
-#define OTHER(name, ...) OTHER_IN(SUITE_TABLE, name, __VA_ARGS__)
-#define NET_OTHER(name, ...) OTHER_IN(SUITE_NETWORKS, name, __VA_ARGS__)
-
-/* The project's original speed table (walkthrough, Fashion-MNIST, ResNet
- * 3x3 layers, VGG's first, three max and average pools); a layer of each kind the 0.2 API added;
- * the training network's (batch 64): conv 5x5x32 pad 2 > relu > max pool 2
- * > conv 5x5x64 pad 2 > relu > max pool 2 > fully connected 10 > softmax;
- * then the networks suite: layer classes of ResNet-50, MobileNet v2, VGG,
- * AlexNet, DeepLab v3 and the training network, a few shapes each. */
-static const bench_layer layers[] = {
-    CONV("walkthrough", SUITE_TABLE, 10, 4, 4, 3, 2, 8, 2, 2),
-    CONV("fmnist1", SUITE_TABLE, 64, 28, 28, 1, 5, 32, 1, 2),
-    CONV("fmnist2", SUITE_TABLE, 64, 14, 14, 32, 5, 64, 1, 2),
-    CONV("res56", SUITE_TABLE, 8, 56, 56, 64, 3, 64, 1, 1),
-    CONV("res28", SUITE_TABLE, 8, 28, 28, 128, 3, 128, 1, 1),
-    CONV("res14", SUITE_TABLE, 8, 14, 14, 256, 3, 256, 1, 1),
-    CONV("res56s2", SUITE_TABLE, 8, 56, 56, 64, 3, 128, 2, 1),
-    CONV("vgg1", SUITE_TABLE, 2, 224, 224, 3, 3, 64, 1, 1),
-    /* stride, stride, pads top bottom left right, dilation, dilation, groups */
-    CONV_EX("dw56", SUITE_TABLE, 8, 56, 56, 144, 3, 3, 144, 1, 1, 1, 1, 1, 1, 1, 1, 144),
-    CONV_EX("group28", SUITE_TABLE, 8, 28, 28, 256, 3, 3, 256, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    CONV_EX("dil33", SUITE_TABLE, 4, 33, 33, 256, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
-    /* f_h, f_w, stride_h, stride_w, pads top bottom left right, count_include_pad */
-    POOL("pool112", SUITE_TABLE, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 0, 0, 0, 0, 1),
-    POOL("pool56", SUITE_TABLE, 8, 56, 56, 64, MODE_MAX | MODE_AVERAGE, 2, 2, 2, 2, 0, 0, 0, 0, 1),
-    POOL("pool28", SUITE_TABLE, 64, 28, 28, 32, MODE_MAX, 2, 2, 2, 2, 0, 0, 0, 0, 1),
-    POOL("pool112p", SUITE_TABLE, 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
-    POOL("gap7", SUITE_TABLE, 8, 7, 7, 512, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
-    OTHER("pad1", LAYER_PAD, 64, 28, 28, 1, 2),
-    OTHER("pad2", LAYER_PAD, 64, 14, 14, 32, 2),
-    OTHER("relu1", LAYER_ACTIVATION, 64, 28, 28, 32, 0),
-    OTHER("relu2", LAYER_ACTIVATION, 64, 14, 14, 64, 0),
-    OTHER("softmax10", LAYER_LOSS, 64, 1, 1, 10, 0),
-    OTHER("sgd_conv2", LAYER_PARAMETER, 5, 5, 32, 64, 0),
-    OTHER("sgd_fc", LAYER_PARAMETER, 7, 7, 64, 10, 0),
-    /* ---- --suite networks ---- */
-    /* pointwise 1x1, stride 1 (ResNet-50 bottlenecks, MobileNet v2) and 2 (downsampling) */
-    NET_CONV("r50_1x1_64", 8, 56, 56, 64, 1, 256, 1, 0),
-    NET_CONV("r50_1x1_512", 8, 28, 28, 512, 1, 128, 1, 0),
-    NET_CONV("r50_1x1_1024", 8, 14, 14, 256, 1, 1024, 1, 0),
-    NET_CONV("mb2_1x1_24", 8, 56, 56, 24, 1, 144, 1, 0),
-    NET_CONV("mb2_1x1_576", 8, 14, 14, 576, 1, 96, 1, 0),
-    NET_CONV("r50_1x1_s2", 8, 56, 56, 256, 1, 512, 2, 0),
-    NET_CONV("r50_1x1_s2b", 8, 28, 28, 512, 1, 1024, 2, 0),
-    /* fully connected as a convolution: the window is the input */
-    NET_CONV("fc_train", 64, 7, 7, 64, 7, 10, 1, 0),
-    NET_CONV("fc_r50", 8, 1, 1, 2048, 1, 1000, 1, 0),
-    NET_CONV("fc_alexnet", 8, 6, 6, 256, 6, 1024, 1, 0),
-    /* stems: large windows and strides on 1 to 3 channels */
-    NET_CONV("stem_r50", 8, 224, 224, 3, 7, 64, 2, 3),
-    NET_CONV("stem_alexnet", 8, 224, 224, 3, 11, 64, 4, 2),
-    NET_CONV("stem_mb2", 8, 224, 224, 3, 3, 32, 2, 1),
-    NET_CONV("stem_train", 64, 28, 28, 1, 5, 32, 1, 2),
-    /* deep layers with a small spatial size */
-    NET_CONV("deep7_512", 8, 7, 7, 512, 3, 512, 1, 1),
-    NET_CONV("deep7_2048", 8, 7, 7, 2048, 1, 512, 1, 0),
-    /* depthwise 3x3 (MobileNet v2), stride 1 and 2 */
-    NET_CONV_EX("mb2_dw112", 8, 112, 112, 32, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    NET_CONV_EX("mb2_dw112s2", 8, 112, 112, 96, 3, 3, 96, 2, 2, 1, 1, 1, 1, 1, 1, 96),
-    NET_CONV_EX("mb2_dw28", 8, 28, 28, 192, 3, 3, 192, 1, 1, 1, 1, 1, 1, 1, 1, 192),
-    NET_CONV_EX("mb2_dw14s2", 8, 14, 14, 576, 3, 3, 576, 2, 2, 1, 1, 1, 1, 1, 1, 576),
-    NET_CONV_EX("mb2_dw7", 8, 7, 7, 960, 3, 3, 960, 1, 1, 1, 1, 1, 1, 1, 1, 960),
-    /* grouped 3x3 (ResNeXt-50 32x4d) */
-    NET_CONV_EX("rx50_g56", 8, 56, 56, 128, 3, 3, 128, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    NET_CONV_EX("rx50_g14", 8, 14, 14, 512, 3, 3, 512, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    NET_CONV_EX("rx50_g7", 8, 7, 7, 1024, 3, 3, 1024, 1, 1, 1, 1, 1, 1, 1, 1, 32),
-    /* dilated 3x3 (DeepLab v3's ASPP at output stride 16), dilation 2 and 6 */
-    NET_CONV_EX("aspp_d2", 2, 33, 33, 512, 3, 3, 256, 1, 1, 2, 2, 2, 2, 2, 2, 1),
-    NET_CONV_EX("aspp_d6", 2, 33, 33, 512, 3, 3, 256, 1, 1, 6, 6, 6, 6, 6, 6, 1),
-    /* padded max pool (the ResNet stem's) and global average pool */
-    NET_POOL("r50_maxpool", 8, 112, 112, 64, MODE_MAX, 3, 3, 2, 2, 1, 1, 1, 1, 1),
-    NET_POOL("r50_gap", 8, 7, 7, 2048, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
-    NET_POOL("mb2_gap", 8, 7, 7, 1280, MODE_AVERAGE, 7, 7, 1, 1, 0, 0, 0, 0, 1),
-    /* element-wise ops on tensors larger than a CPU's last-level cache:
-     * ResNet-50's stem output, padded for its max pool; AlexNet's fc6 */
-    NET_OTHER("r50_pad112", LAYER_PAD, 8, 112, 112, 64, 1),
-    NET_OTHER("r50_relu112", LAYER_ACTIVATION, 8, 112, 112, 64, 0),
-    NET_OTHER("alex_sgd_fc6", LAYER_PARAMETER, 6, 6, 256, 4096, 0),
-};
-
-/* The training network's optimiser: `clcnn train`'s defaults. */
-#define TRAIN_LR 0.01
-#define TRAIN_MOMENTUM 0.9
-
-/* ---- a row: one op on one layer ---- */
-
-typedef enum fill { FILL_NONE, FILL_NORMAL, FILL_LABELS } fill;
-
-typedef struct operand {
-    size_t dims[4];
-    fill fill; /* inputs get values; outputs are left as created */
-    clcnn_tensor *tensor;
-    double *host; /* the reference's copy */
-} operand;
-
-/* --kernels: the kernels one run of an op launches, as the library's
- * profiling reports them (clcnn_context_launches), with the median of
- * each launch's device time over the timed runs. */
-#define MAX_LAUNCHES 16
-typedef struct bench_launch {
-    clcnn_launch launch;
-    double median_ms;
-} bench_launch;
-
-typedef struct bench_row {
-    const bench_layer *layer;
-    const struct bench_op *op;
-    const char *mode; /* pooling: "max"/"average"; NULL otherwise */
-    clcnn_pool_mode pool_mode;
-    char shape[256];
-    operand arg[MAX_OPERANDS];
-    int count;
-    int has_weights;
-    size_t input_dims[4], weight_dims[4], output_dims[4];
-    double flops; /* convolutions: per run */
-    double bytes; /* the rest: read and written per run */
-    double work;  /* operations, for the reference's time estimate */
-    double median_ms, min_ms;
-    double reference_ms; /* NAN when not run */
-    char reference_note[64];
-    char error[512];
-    bench_launch launches[MAX_LAUNCHES];
-    size_t launch_count; /* per run; those past MAX_LAUNCHES are not kept */
-} bench_row;
-
-/* A row of the ops table. */
-typedef struct bench_op {
-    const char *name;
-    layer_kind kind;
-    int only_when_named; /* timed only when --op names it */
-    /* The operands (in the order run and reference use them), the rate's
-     * count, the shape text. */
-    void (*shape)(bench_row *row, clcnn_dtype dtype);
-    clcnn_status (*run)(clcnn_context *ctx, const bench_row *row);
-    /* NULL: no fair comparison (the reference computes more). */
-    void (*reference)(bench_row *row);
-} bench_op;
-
-#define HOST(r, i) ((r)->arg[i].host)
-
-static int add(bench_row *r, const size_t dims[4], fill fill)
-{
-    operand *o = &r->arg[r->count];
-    memcpy(o->dims, dims, sizeof o->dims);
-    o->fill = fill;
-    return r->count++;
-}
-
-static void dims_text(char *out, size_t capacity, const size_t d[4])
-{
-    snprintf(out, capacity, "%zux%zux%zux%zu", d[0], d[1], d[2], d[3]);
-}
-
-/* "IN -> OUT" and the rest of the shape column. */
-static void shape_text(bench_row *r, const size_t in[4], const size_t out[4], const char *rest)
-{
-    char a[96], b[96];
-    dims_text(a, sizeof a, in);
-    dims_text(b, sizeof b, out);
-    snprintf(r->shape, sizeof r->shape, "%s -> %s%s", a, b, rest);
-}
-
-/* Bytes of n elements of dtype. */
-static double bytes_of(clcnn_dtype dtype, size_t n)
-{
-    return (double)n * (double)kit_dtype_size(dtype);
-}
-
-/* -- convolutions: 0 a_prev, 1 w, 2 b, 3 Z; backward 0 dZ, 1 a_prev, 2 w, 3 dA, 4 dW, 5 db -- */
-
-/* Whether the layer's params are the walkthrough's: then the walkthrough's
- * ops run it (clcnn_conv_forward, _backward), else the _ex ops. */
-static int conv_is_walkthrough(const bench_layer *l)
-{
-    const clcnn_conv_params d = clcnn_conv_params_default(l->conv.stride_h, l->conv.pad_top);
-    return l->f_h == l->f_w && memcmp(&d, &l->conv, sizeof d) == 0;
-}
-
-static void conv_dims(const bench_layer *l, size_t w_dims[4], size_t b_dims[4], size_t z_dims[4])
-{
-    const size_t w[4] = {l->f_h, l->f_w, l->dims[3] / (size_t)l->conv.groups, l->c_out};
-    const size_t b[4] = {1, 1, 1, l->c_out};
-    memcpy(w_dims, w, sizeof w);
-    memcpy(b_dims, b, sizeof b);
-    clcnn_ref_conv_output_dims_ex(l->dims, w_dims, &l->conv, z_dims);
-}
-
-/* Forward's FLOPs: 2 * m*n_H*n_W*n_C * f_h*f_w*n_C_prev/groups. */
-static double conv_forward_flops(const bench_layer *l, const size_t z[4])
-{
-    return 2.0 * (double)kit_elements(z) * (double)(l->f_h * l->f_w) * (double)(l->dims[3] / (size_t)l->conv.groups);
-}
-
-/* Depthwise layers are memory-bound, like pooling: rated in GB/s (a_prev,
- * w and z read or written once each). */
-static int conv_rated_in_bytes(const bench_layer *l)
-{
-    return l->conv.groups > 1 && (size_t)l->conv.groups == l->dims[3];
-}
-
-static void conv_common(bench_row *r, const size_t z_dims[4], const size_t w_dims[4])
-{
-    const bench_layer *l = r->layer;
-    const clcnn_conv_params *p = &l->conv;
-    char rest[96];
-    int used = l->f_h == l->f_w ? snprintf(rest, sizeof rest, " f%zu", l->f_h)
-                                : snprintf(rest, sizeof rest, " f%zux%zu", l->f_h, l->f_w);
-    used += p->stride_h == p->stride_w
-                ? snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h)
-                : snprintf(rest + used, sizeof rest - (size_t)used, " s%dx%d", p->stride_h, p->stride_w);
-    if (p->pad_top == p->pad_bottom && p->pad_top == p->pad_left && p->pad_top == p->pad_right)
-        used += snprintf(rest + used, sizeof rest - (size_t)used, " p%d", p->pad_top);
-    else
-        used += snprintf(rest + used, sizeof rest - (size_t)used, " p%d,%d,%d,%d", p->pad_top, p->pad_bottom,
-                         p->pad_left, p->pad_right);
-    if (p->dilation_h > 1 || p->dilation_w > 1)
-        used += snprintf(rest + used, sizeof rest - (size_t)used, " d%d", p->dilation_h);
-    if (p->groups > 1)
-        snprintf(rest + used, sizeof rest - (size_t)used, " g%d", p->groups);
-    shape_text(r, l->dims, z_dims, rest);
-    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
-    memcpy(r->weight_dims, w_dims, sizeof r->weight_dims);
-    memcpy(r->output_dims, z_dims, sizeof r->output_dims);
-    r->has_weights = 1;
-}
-
-static void shape_conv_forward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t w_dims[4], b_dims[4], z_dims[4];
-    conv_dims(r->layer, w_dims, b_dims, z_dims);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, w_dims, FILL_NORMAL);
-    add(r, b_dims, FILL_NORMAL);
-    add(r, z_dims, FILL_NONE);
-    conv_common(r, z_dims, w_dims);
-    r->work = conv_forward_flops(r->layer, z_dims);
-    if (conv_rated_in_bytes(r->layer))
-        r->bytes = bytes_of(dtype, kit_elements(r->layer->dims) + kit_elements(w_dims) + kit_elements(z_dims));
-    else
-        r->flops = r->work;
-}
-
-static void conv_backward_operands(bench_row *r, size_t z_dims[4])
-{
-    size_t w_dims[4], b_dims[4];
-    conv_dims(r->layer, w_dims, b_dims, z_dims);
-    add(r, z_dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, w_dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NONE);
-    add(r, w_dims, FILL_NONE);
-    add(r, b_dims, FILL_NONE);
-    conv_common(r, z_dims, w_dims);
-}
-
-/* dA + dW + db count twice forward's FLOPs; depthwise layers read dZ,
- * a_prev and w and write dA and dW (db is small). */
-static void shape_conv_backward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t z_dims[4];
-    conv_backward_operands(r, z_dims);
-    r->work = 2.0 * conv_forward_flops(r->layer, z_dims);
-    const size_t a = kit_elements(r->layer->dims), w = kit_elements(DIMS(r, 2));
-    if (conv_rated_in_bytes(r->layer))
-        r->bytes = bytes_of(dtype, kit_elements(z_dims) + 2 * a + 2 * w);
-    else
-        r->flops = r->work;
-}
-
-/* dA alone, or dW alone: forward's FLOPs. */
-static void shape_conv_backward_part(bench_row *r, clcnn_dtype dtype)
-{
-    (void)dtype;
-    size_t z_dims[4];
-    conv_backward_operands(r, z_dims);
-    r->flops = r->work = conv_forward_flops(r->layer, z_dims);
-}
-
-/* db alone: one add per element of dZ. */
-static void shape_conv_backward_bias(bench_row *r, clcnn_dtype dtype)
-{
-    (void)dtype;
-    size_t z_dims[4];
-    conv_backward_operands(r, z_dims);
-    r->flops = r->work = (double)kit_elements(z_dims);
-}
-
-static clcnn_status run_conv_forward_ex(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_conv_forward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &r->layer->conv, CLCNN_ACTIVATION_NONE,
-                                 TENSOR(r, 3));
-}
-
-/* The walkthrough's op where it can express the layer, else the _ex op. */
-static clcnn_status run_conv_forward(clcnn_context *ctx, const bench_row *r)
-{
-    const bench_layer *l = r->layer;
-    if (conv_is_walkthrough(l))
-        return clcnn_conv_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top,
-                                  TENSOR(r, 3));
-    return run_conv_forward_ex(ctx, r);
-}
-
-static void reference_conv_forward(bench_row *r)
-{
-    clcnn_ref_conv_forward_ex(HOST(r, 0), DIMS(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), &r->layer->conv,
-                              CLCNN_ACTIVATION_NONE, HOST(r, 3));
-}
-
-/* conv_backward with the outputs in `outputs` (bit 0 dA, 1 dW, 2 db):
- * the walkthrough's op where it can express the layer, unless ex, else the
- * _ex op. */
-static clcnn_status run_conv_backward_outputs(clcnn_context *ctx, const bench_row *r, int outputs, int ex)
-{
-    const bench_layer *l = r->layer;
-    clcnn_tensor *da = outputs & 1 ? TENSOR(r, 3) : NULL, *dw = outputs & 2 ? TENSOR(r, 4) : NULL;
-    clcnn_tensor *db = outputs & 4 ? TENSOR(r, 5) : NULL;
-    if (!ex && conv_is_walkthrough(l))
-        return clcnn_conv_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), l->conv.stride_h, l->conv.pad_top, da,
-                                   dw, db);
-    return clcnn_conv_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), &l->conv, da, dw, db);
-}
-
-static clcnn_status run_conv_backward(clcnn_context *ctx, const bench_row *r)
-{
-    return run_conv_backward_outputs(ctx, r, 7, 0);
-}
-
-static clcnn_status run_conv_backward_ex(clcnn_context *ctx, const bench_row *r)
-{
-    return run_conv_backward_outputs(ctx, r, 7, 1);
-}
-
-static clcnn_status run_conv_backward_data(clcnn_context *ctx, const bench_row *r)
-{
-    return run_conv_backward_outputs(ctx, r, 1, 0);
-}
-
-static clcnn_status run_conv_backward_filter(clcnn_context *ctx, const bench_row *r)
-{
-    return run_conv_backward_outputs(ctx, r, 2, 0);
-}
-
-static clcnn_status run_conv_backward_bias(clcnn_context *ctx, const bench_row *r)
-{
-    return run_conv_backward_outputs(ctx, r, 4, 0);
-}
-
-static void reference_conv_backward(bench_row *r)
-{
-    clcnn_ref_conv_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), HOST(r, 2), DIMS(r, 2), &r->layer->conv, HOST(r, 3),
-                               HOST(r, 4), HOST(r, 5));
-}
-
-/* -- pooling: forward 0 a_prev, 1 A; backward 0 dA, 1 a_prev, 2 dA_prev -- */
-
-/* Whether the layer's params are the walkthrough's: then the walkthrough's
- * ops run it (clcnn_pool_forward, _backward), else the _ex ops. */
-static int pool_is_walkthrough(const bench_layer *l)
-{
-    const clcnn_pool_params d = clcnn_pool_params_default(l->pool.f_h, l->pool.stride_h);
-    return memcmp(&d, &l->pool, sizeof d) == 0;
-}
-
-static void pool_common(bench_row *r, const size_t out_dims[4])
-{
-    const bench_layer *l = r->layer;
-    const clcnn_pool_params *p = &l->pool;
-    char rest[64];
-    int used = p->f_h == p->f_w ? snprintf(rest, sizeof rest, " f%d", p->f_h)
-                                : snprintf(rest, sizeof rest, " f%dx%d", p->f_h, p->f_w);
-    used += snprintf(rest + used, sizeof rest - (size_t)used, " s%d", p->stride_h);
-    if (p->pad_top || p->pad_bottom || p->pad_left || p->pad_right)
-        snprintf(rest + used, sizeof rest - (size_t)used, " p%d", p->pad_top);
-    shape_text(r, l->dims, out_dims, rest);
-    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
-    memcpy(r->output_dims, out_dims, sizeof r->output_dims);
-    /* One operation per window element, for the reference's estimate. */
-    r->work = (double)kit_elements(out_dims) * (double)(p->f_h * p->f_w) * 2.0;
-}
-
-/* Reads A_prev, writes A. */
-static void shape_pool_forward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t out_dims[4];
-    clcnn_ref_pool_output_dims_ex(r->layer->dims, &r->layer->pool, out_dims);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, out_dims, FILL_NONE);
-    pool_common(r, out_dims);
-    r->bytes = bytes_of(dtype, kit_elements(r->layer->dims)) + bytes_of(dtype, kit_elements(out_dims));
-}
-
-/* Reads dA (and A_prev for max, to find each window's maximum), writes
- * dA_prev. */
-static void shape_pool_backward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t out_dims[4];
-    clcnn_ref_pool_output_dims_ex(r->layer->dims, &r->layer->pool, out_dims);
-    add(r, out_dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NONE);
-    pool_common(r, out_dims);
-    double in = bytes_of(dtype, kit_elements(r->layer->dims));
-    r->bytes = bytes_of(dtype, kit_elements(out_dims)) + in + (r->pool_mode == CLCNN_POOL_MAX ? in : 0.0);
-}
-
-static clcnn_status run_pool_forward_ex(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_pool_forward_ex(ctx, TENSOR(r, 0), &r->layer->pool, r->pool_mode, TENSOR(r, 1));
-}
-
-static clcnn_status run_pool_forward(clcnn_context *ctx, const bench_row *r)
-{
-    const bench_layer *l = r->layer;
-    if (pool_is_walkthrough(l))
-        return clcnn_pool_forward(ctx, TENSOR(r, 0), l->pool.f_h, l->pool.stride_h, r->pool_mode, TENSOR(r, 1));
-    return run_pool_forward_ex(ctx, r);
-}
-
-static void reference_pool_forward(bench_row *r)
-{
-    clcnn_ref_pool_forward_ex(HOST(r, 0), DIMS(r, 0), &r->layer->pool, r->pool_mode, HOST(r, 1));
-}
-
-static clcnn_status run_pool_backward_ex(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_pool_backward_ex(ctx, TENSOR(r, 0), TENSOR(r, 1), &r->layer->pool, r->pool_mode, TENSOR(r, 2));
-}
-
-static clcnn_status run_pool_backward(clcnn_context *ctx, const bench_row *r)
-{
-    const bench_layer *l = r->layer;
-    if (pool_is_walkthrough(l))
-        return clcnn_pool_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), l->pool.f_h, l->pool.stride_h, r->pool_mode,
-                                   TENSOR(r, 2));
-    return run_pool_backward_ex(ctx, r);
-}
-
-static void reference_pool_backward(bench_row *r)
-{
-    clcnn_ref_pool_backward_ex(HOST(r, 0), HOST(r, 1), DIMS(r, 1), &r->layer->pool, r->pool_mode, HOST(r, 2));
-}
-
-/* -- zero_pad: 0 x, 1 x_pad; reads x, writes x_pad -- */
-
-static void shape_zero_pad(bench_row *r, clcnn_dtype dtype)
-{
-    const bench_layer *l = r->layer;
-    const size_t pad = (size_t)l->pad;
-    const size_t out_dims[4] = {l->dims[0], l->dims[1] + 2 * pad, l->dims[2] + 2 * pad, l->dims[3]};
-    add(r, l->dims, FILL_NORMAL);
-    add(r, out_dims, FILL_NONE);
-    char rest[32];
-    snprintf(rest, sizeof rest, " p%d", l->pad);
-    shape_text(r, l->dims, out_dims, rest);
-    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
-    memcpy(r->output_dims, out_dims, sizeof r->output_dims);
-    r->work = (double)kit_elements(out_dims);
-    r->bytes = bytes_of(dtype, kit_elements(l->dims)) + bytes_of(dtype, kit_elements(out_dims));
-}
-
-static clcnn_status run_zero_pad(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_zero_pad(ctx, TENSOR(r, 0), r->layer->pad, TENSOR(r, 1));
-}
-
-static void reference_zero_pad(bench_row *r)
-{
-    clcnn_ref_zero_pad(HOST(r, 0), DIMS(r, 0), r->layer->pad, HOST(r, 1));
-}
-
-/* -- element-wise ops on the layer's tensor: `tensors` of them read or written -- */
-
-static void elementwise_common(bench_row *r, clcnn_dtype dtype, int tensors, const char *rest)
-{
-    const bench_layer *l = r->layer;
-    shape_text(r, l->dims, l->dims, rest);
-    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
-    memcpy(r->output_dims, l->dims, sizeof r->output_dims);
-    r->work = (double)kit_elements(l->dims);
-    r->bytes = tensors * bytes_of(dtype, kit_elements(l->dims));
-}
-
-/* relu_forward: 0 x, 1 y. Reads x, writes y. */
-static void shape_relu_forward(bench_row *r, clcnn_dtype dtype)
-{
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NONE);
-    elementwise_common(r, dtype, 2, "");
-}
-
-/* relu_backward: 0 dy, 1 x, 2 dx. Reads dy and x, writes dx. */
-static void shape_relu_backward(bench_row *r, clcnn_dtype dtype)
-{
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NONE);
-    elementwise_common(r, dtype, 3, "");
-}
-
-static clcnn_status run_relu_forward(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_relu_forward(ctx, TENSOR(r, 0), TENSOR(r, 1));
-}
-
-static void reference_relu_forward(bench_row *r)
-{
-    clcnn_ref_relu_forward(HOST(r, 0), kit_elements(DIMS(r, 0)), HOST(r, 1));
-}
-
-static clcnn_status run_relu_backward(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_relu_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2));
-}
-
-static void reference_relu_backward(bench_row *r)
-{
-    clcnn_ref_relu_backward(HOST(r, 0), HOST(r, 1), kit_elements(DIMS(r, 0)), HOST(r, 2));
-}
-
-/* -- softmax cross-entropy: forward 0 logits, 1 labels, 2 probs, 3 loss,
- * 4 mean_loss; backward 0 probs, 1 labels, 2 dlogits -- */
-
-static void loss_common(bench_row *r, size_t label_dims[4])
-{
-    const bench_layer *l = r->layer;
-    memcpy(label_dims, l->dims, 4 * sizeof *label_dims);
-    label_dims[3] = 1;
-    memcpy(r->input_dims, l->dims, sizeof r->input_dims);
-    memcpy(r->output_dims, l->dims, sizeof r->output_dims);
-    shape_text(r, l->dims, l->dims, "");
-    r->work = (double)kit_elements(l->dims);
-}
-
-/* Reads logits and labels, writes probs, loss and the mean. */
-static void shape_softmax_cross_entropy_forward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t label_dims[4];
-    const size_t scalar_dims[4] = {1, 1, 1, 1};
-    loss_common(r, label_dims);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, label_dims, FILL_LABELS);
-    add(r, r->layer->dims, FILL_NONE);
-    add(r, label_dims, FILL_NONE);
-    add(r, scalar_dims, FILL_NONE);
-    size_t n = kit_elements(r->layer->dims), rows = kit_elements(label_dims);
-    r->bytes = bytes_of(dtype, 2 * n + 2 * rows + 1);
-}
-
-/* Reads probs and labels, writes dlogits. */
-static void shape_softmax_cross_entropy_backward(bench_row *r, clcnn_dtype dtype)
-{
-    size_t label_dims[4];
-    loss_common(r, label_dims);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, label_dims, FILL_LABELS);
-    add(r, r->layer->dims, FILL_NONE);
-    size_t n = kit_elements(r->layer->dims), rows = kit_elements(label_dims);
-    r->bytes = bytes_of(dtype, 2 * n + rows);
-}
-
-static clcnn_status run_softmax_cross_entropy_forward(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_softmax_cross_entropy_forward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TENSOR(r, 3),
-                                               TENSOR(r, 4));
-}
-
-static void reference_softmax_cross_entropy_forward(bench_row *r)
-{
-    clcnn_ref_softmax_cross_entropy_forward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2), HOST(r, 3), HOST(r, 4));
-}
-
-static clcnn_status run_softmax_cross_entropy_backward(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_softmax_cross_entropy_backward(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2));
-}
-
-static void reference_softmax_cross_entropy_backward(bench_row *r)
-{
-    clcnn_ref_softmax_cross_entropy_backward(HOST(r, 0), DIMS(r, 0), HOST(r, 1), HOST(r, 2));
-}
-
-/* -- sgd_update with momentum, in place: 0 param, 1 grad, 2 velocity --
- * Reads param, grad and velocity, writes param and velocity. */
-static void shape_sgd_update(bench_row *r, clcnn_dtype dtype)
-{
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NORMAL);
-    add(r, r->layer->dims, FILL_NORMAL);
-    char rest[48];
-    snprintf(rest, sizeof rest, " momentum %g", TRAIN_MOMENTUM);
-    elementwise_common(r, dtype, 5, rest);
-}
-
-static clcnn_status run_sgd_update(clcnn_context *ctx, const bench_row *r)
-{
-    return clcnn_sgd_update(ctx, TENSOR(r, 0), TENSOR(r, 1), TENSOR(r, 2), TRAIN_LR, TRAIN_MOMENTUM, 0.0);
-}
-
-static void reference_sgd_update(bench_row *r)
-{
-    clcnn_ref_sgd_update(HOST(r, 0), HOST(r, 1), HOST(r, 2), kit_elements(DIMS(r, 0)), TRAIN_LR, TRAIN_MOMENTUM, 0.0);
-}
-
-/* The table: a row for every op of the op table (host/api/op_table.h),
- * with the shape_, run_ and reference_ functions named after it, then the
- * parts of conv_backward. BENCH_<op> says which layers an op is timed on
- * and whether only when --op names it: the _ex ops are, as their
- * walkthrough op's row runs them already on every layer the walkthrough's
- * arguments cannot express. The conv_backward_* parts time one output of
- * conv_backward each (the others NULL); the reference computes all three,
- * so they have none. */
-#define BENCH_zero_pad LAYER_PAD, 0
-#define BENCH_conv_forward LAYER_CONV, 0
-#define BENCH_conv_backward LAYER_CONV, 0
-#define BENCH_pool_forward LAYER_POOL, 0
-#define BENCH_pool_backward LAYER_POOL, 0
-#define BENCH_conv_forward_ex LAYER_CONV, 1
-#define BENCH_conv_backward_ex LAYER_CONV, 1
-#define BENCH_pool_forward_ex LAYER_POOL, 1
-#define BENCH_pool_backward_ex LAYER_POOL, 1
-#define BENCH_relu_forward LAYER_ACTIVATION, 0
-#define BENCH_relu_backward LAYER_ACTIVATION, 0
-#define BENCH_softmax_cross_entropy_forward LAYER_LOSS, 0
-#define BENCH_softmax_cross_entropy_backward LAYER_LOSS, 0
-#define BENCH_sgd_update LAYER_PARAMETER, 0
-#define shape_conv_forward_ex shape_conv_forward
-#define shape_conv_backward_ex shape_conv_backward
-#define shape_pool_forward_ex shape_pool_forward
-#define shape_pool_backward_ex shape_pool_backward
-#define reference_conv_forward_ex reference_conv_forward
-#define reference_conv_backward_ex reference_conv_backward
-#define reference_pool_forward_ex reference_pool_forward
-#define reference_pool_backward_ex reference_pool_backward
-#define BENCH_ROW(name, operands) {#name, BENCH_##name, shape_##name, run_##name, reference_##name},
-#define BENCH_PART(name, shape) {#name, LAYER_CONV, 1, shape, run_##name, NULL},
-/* clang-format off */
-static const bench_op ops[] = {
-    CLCNN_OPS(BENCH_ROW)
-    BENCH_PART(conv_backward_data, shape_conv_backward_part)
-    BENCH_PART(conv_backward_filter, shape_conv_backward_part)
-    BENCH_PART(conv_backward_bias, shape_conv_backward_bias)
-};
-/* clang-format on */
-#undef BENCH_ROW
-#undef BENCH_PART
 
 /* ---- timing ---- */
 
@@ -742,63 +36,11 @@ typedef struct bench {
     int op_width; /* of the op column: the longest op name timed */
 } bench;
 
-static double median(double *values, long n)
-{
-    /* n is small: insertion sort. */
-    for (long i = 1; i < n; i++)
-        for (long j = i; j > 0 && values[j - 1] > values[j]; j--) {
-            double t = values[j];
-            values[j] = values[j - 1];
-            values[j - 1] = t;
-        }
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
-/* Creates the row's tensors and host arrays: inputs random, labels valid
- * classes, outputs left as created. */
-static int prepare(bench *b, bench_row *r)
-{
-    for (int k = 0; k < r->count; k++) {
-        operand *o = &r->arg[k];
-        size_t n = kit_elements(o->dims);
-        o->host = malloc((n ? n : 1) * sizeof *o->host);
-        if (!o->host) {
-            snprintf(r->error, sizeof r->error, "out of host memory");
-            return -1;
-        }
-        kit_rng rng;
-        kit_rng_init(&rng, (uint64_t)k + 1);
-        if (o->fill == FILL_NORMAL)
-            kit_rng_fill(&rng, b->dtype, KIT_NORMAL, o->host, n);
-        else if (o->fill == FILL_LABELS)
-            for (size_t i = 0; i < n; i++)
-                o->host[i] = (double)kit_rng_below(&rng, r->layer->dims[3]);
-        clcnn_status status = clcnn_tensor_create(b->ctx, b->dtype, o->dims, &o->tensor);
-        if (status == CLCNN_OK && o->fill != FILL_NONE)
-            status = kit_tensor_write(o->tensor, o->host);
-        if (status != CLCNN_OK) {
-            snprintf(r->error, sizeof r->error, "creating a tensor: %s", clcnn_context_last_error(b->ctx));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void release(bench_row *r)
-{
-    for (int k = 0; k < r->count; k++) {
-        clcnn_tensor_destroy(r->arg[k].tensor);
-        free(r->arg[k].host);
-        r->arg[k].tensor = NULL;
-        r->arg[k].host = NULL;
-    }
-}
-
 static void time_row(bench *b, bench_row *r)
 {
     r->reference_ms = NAN;
     r->median_ms = r->min_ms = NAN;
-    if (prepare(b, r) != 0)
+    if (bench_prepare(b->ctx, b->dtype, r) != 0)
         return;
     double *times = malloc((size_t)b->repeat * sizeof *times);
     if (!times) {
@@ -842,17 +84,17 @@ static void time_row(bench *b, bench_row *r)
     r->launch_count = launch_count;
     for (size_t k = 0; b->kernels && k < launch_count && k < MAX_LAUNCHES; k++) {
         r->launches[k].launch = launches[k];
-        r->launches[k].median_ms = median(launch_ms + k * (size_t)b->repeat, b->repeat);
+        r->launches[k].median_ms = bench_median(launch_ms + k * (size_t)b->repeat, b->repeat);
     }
     free(launch_ms);
     r->min_ms = times[0];
     for (long i = 1; i < b->repeat; i++)
         if (times[i] < r->min_ms)
             r->min_ms = times[i];
-    r->median_ms = median(times, b->repeat);
+    r->median_ms = bench_median(times, b->repeat);
     free(times);
 
-    double estimate_s = r->work / REFERENCE_FLOPS_PER_S;
+    double estimate_s = r->work / BENCH_REFERENCE_FLOPS_PER_S;
     if (!b->reference) {
         snprintf(r->reference_note, sizeof r->reference_note, "not run (--no-reference)");
     } else if (!r->op->reference) {
@@ -1053,9 +295,9 @@ static void print_json(const bench *b)
 static void print_ops_of_kind(layer_kind kind)
 {
     const char *separator = "";
-    for (int k = 0; k < COUNT(ops); k++) {
-        if (ops[k].kind == kind && !ops[k].only_when_named) {
-            printf("%s%s", separator, ops[k].name);
+    for (int k = 0; k < bench_op_count; k++) {
+        if (bench_op_table[k].kind == kind && !bench_op_table[k].only_when_named) {
+            printf("%s%s", separator, bench_op_table[k].name);
             separator = ", ";
         }
     }
@@ -1081,10 +323,10 @@ static void print_help(void)
           "                  all: both\n"
           "  --layer NAME    repeatable, default the suite's (any layer may be named):\n",
           stdout);
-    for (int i = 0; i < COUNT(layers); i++) {
-        const bench_layer *l = &layers[i];
+    for (int i = 0; i < bench_layer_count; i++) {
+        const bench_layer *l = &bench_layer_table[i];
         char dims[48];
-        dims_text(dims, sizeof dims, l->dims);
+        bench_dims_text(dims, sizeof dims, l->dims);
         printf("                  %-12s %s", l->name, dims);
         if (l->kind == LAYER_CONV)
             printf(" f%zux%zu c%zu s%dx%d p%d,%d,%d,%d d%dx%d g%d", l->f_h, l->f_w, l->c_out, l->conv.stride_h,
@@ -1102,18 +344,18 @@ static void print_help(void)
         printf("%s)\n", l->suite == SUITE_NETWORKS ? "; suite networks" : "");
     }
     fputs("  --op OP         repeatable, default all:\n", stdout);
-    for (int k = 0; k < COUNT(ops); k++)
-        if (!ops[k].only_when_named)
-            printf("                  %s\n", ops[k].name);
+    for (int k = 0; k < bench_op_count; k++)
+        if (!bench_op_table[k].only_when_named)
+            printf("                  %s\n", bench_op_table[k].name);
     fputs("                  and, only when named, the _ex ops (the rows above run them\n"
           "                  where the walkthrough's arguments cannot express a layer;\n"
           "                  named, they run on every layer of their kind) and one output\n"
           "                  of conv_backward each (dA, dW or db: forward's FLOPs for dA\n"
           "                  and dW, one add per element of dZ for db):\n",
           stdout);
-    for (int k = 0; k < COUNT(ops); k++)
-        if (ops[k].only_when_named)
-            printf("                  %s\n", ops[k].name);
+    for (int k = 0; k < bench_op_count; k++)
+        if (bench_op_table[k].only_when_named)
+            printf("                  %s\n", bench_op_table[k].name);
     fputs("  --dtype f32|f64 default f32\n"
           "  --repeat N      timed runs per row (default 10)\n"
           "  --json          print one JSON object on stdout (progress goes to stderr)\n"
@@ -1123,14 +365,6 @@ static void print_help(void)
           "                  runs, from profiling events; profiling adds some launch time)\n",
           stdout);
     cli_print_device_help(stdout);
-}
-
-static int find_layer(const char *name)
-{
-    for (int i = 0; i < COUNT(layers); i++)
-        if (strcmp(name, layers[i].name) == 0)
-            return i;
-    return -1;
 }
 
 static bench_row *new_row(bench *b)
@@ -1162,7 +396,7 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
     }
     op->shape(r, b->dtype);
     time_row(b, r);
-    release(r);
+    bench_release(r);
     if (r->error[0])
         b->failures++;
     print_row(b->progress, b->op_width, r);
@@ -1174,24 +408,9 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
 /* What the command line asks for besides what goes into bench. */
 typedef struct bench_options {
     const char *device;
-    int layer_wanted[COUNT(layers)], op_named[COUNT(ops)];
+    int layer_wanted[BENCH_MAX_LAYERS], op_named[BENCH_MAX_OPS];
     int any_layer, any_op, suites;
 } bench_options;
-
-static int parse_suite(const char *text, int *suites)
-{
-    if (strcmp(text, "table") == 0)
-        *suites = SUITE_TABLE;
-    else if (strcmp(text, "networks") == 0)
-        *suites = SUITE_NETWORKS;
-    else if (strcmp(text, "all") == 0)
-        *suites = SUITE_TABLE | SUITE_NETWORKS;
-    else {
-        fprintf(stderr, "clcnn bench: unknown --suite \"%s\" (table, networks or all)\n", text);
-        return -1;
-    }
-    return 0;
-}
 
 /* Reads the options into b and o; returns -1 to go on, else the exit
  * status. */
@@ -1214,15 +433,16 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
         int k;
         switch (option) {
         case 'l':
-            if ((k = find_layer(optarg)) < 0) {
+            if ((k = bench_find_layer(optarg)) < 0) {
                 fprintf(stderr, "clcnn bench: unknown --layer \"%s\" (see clcnn bench --help)\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             o->layer_wanted[k] = o->any_layer = 1;
             break;
         case 'o':
-            if ((k = cli_find_name(optarg, CLI_ROWS(ops))) < 0)
-                return cli_unknown_name(COMMAND, "--op", optarg, CLI_ROWS(ops));
+            if ((k = bench_find_op(optarg)) < 0)
+                return cli_unknown_name(COMMAND, "--op", optarg, bench_op_table, sizeof bench_op_table[0],
+                                        bench_op_count);
             o->op_named[k] = o->any_op = 1;
             break;
         case 't':
@@ -1235,7 +455,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
             break;
         case 'j': b->json = 1; break;
         case 's':
-            if (parse_suite(optarg, &o->suites))
+            if (bench_parse_suite(COMMAND, optarg, &o->suites))
                 return CLI_EXIT_USAGE;
             break;
         case 'd': o->device = optarg; break;
@@ -1280,16 +500,17 @@ static int open_bench(bench *b, const char *device)
 /* Times every wanted op on every wanted layer of its kind. */
 static void bench_layers(bench *b, const bench_options *o, const int op_wanted[])
 {
-    for (int i = 0; i < COUNT(layers); i++) {
-        const bench_layer *layer = &layers[i];
+    for (int i = 0; i < bench_layer_count; i++) {
+        const bench_layer *layer = &bench_layer_table[i];
         if (o->any_layer ? !o->layer_wanted[i] : !(layer->suite & o->suites))
             continue;
         /* Pooling runs each mode the layer names; the rest once. */
         for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
             if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
                 continue;
-            for (int k = 0; k < COUNT(ops); k++)
-                if (op_wanted[k] && ops[k].kind == layer->kind && bench_one(b, layer, &ops[k], mode) != 0)
+            for (int k = 0; k < bench_op_count; k++)
+                if (op_wanted[k] && bench_op_table[k].kind == layer->kind &&
+                    bench_one(b, layer, &bench_op_table[k], mode) != 0)
                     b->failures++;
         }
     }
@@ -1303,11 +524,11 @@ int cli_bench(int argc, char **argv)
     if (exit_status >= 0)
         return exit_status;
     /* The ops to time: those named, else all but those timed only when named. */
-    int op_wanted[COUNT(ops)];
+    int op_wanted[BENCH_MAX_OPS];
     b.op_width = 13;
-    for (int k = 0; k < COUNT(ops); k++) {
-        op_wanted[k] = o.any_op ? o.op_named[k] : !ops[k].only_when_named;
-        int width = (int)strlen(ops[k].name);
+    for (int k = 0; k < bench_op_count; k++) {
+        op_wanted[k] = o.any_op ? o.op_named[k] : !bench_op_table[k].only_when_named;
+        int width = (int)strlen(bench_op_table[k].name);
         if (op_wanted[k] && width > b.op_width)
             b.op_width = width;
     }

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"demo", cli_demo, "replay the numpy walkthrough on the device, next to the CPU reference"},
     {"check", cli_check, "randomized self-test of every op against the CPU reference"},
     {"bench", cli_bench, "time every op on the layer shapes of the design notes"},
+    {"tune", cli_tune, "search each layer's tuning keys and write the device's tuning database"},
     {"train", cli_train, "train the walkthrough's ConvNet on Fashion-MNIST, on the device"},
 };
 

@@ -1,0 +1,70 @@
+#!/bin/bash
+# `clcnn tune` end to end, into a temporary CLCNN_TUNING_DIR: --dry-run
+# writes nothing; a run writes the device's database, which a fresh
+# process (clcnn bench) applies and names in its header; a rerun skips the
+# row and leaves the file as it was; --force searches it again. The layer
+# is the walkthrough's conv_forward started from the GPU column
+# (CLCNN_TUNE=table=gpu), where the local-memory GEMM's barriers cost a
+# CPU several times the direct kernel: a win far beyond any spread, so
+# that a row is written on any CPU device. On another device type (whose
+# column that is) only --dry-run is checked. Usage: test_cli_tune.sh CLCNN
+set -u
+clcnn=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export CLCNN_TUNING_DIR=$tmp/db CLCNN_TUNE=table=gpu
+unset CLCNN_TUNING
+tune=("$clcnn" tune --layer walkthrough --op conv_forward --budget 1)
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# Runs tune with extra arguments, output in $tmp/$1.txt; exits with tune's
+# status when it fails (77: no device).
+run() {
+    local name=$1
+    shift
+    "${tune[@]}" "$@" >"$tmp/$name.txt" 2>"$tmp/$name.err"
+    local status=$?
+    cat "$tmp/$name.txt"
+    if [ $status -ne 0 ]; then
+        cat "$tmp/$name.err"
+        exit $status
+    fi
+}
+
+run dry --dry-run
+grep -q -- "--dry-run: nothing is written" "$tmp/dry.txt" || fail "--dry-run does not say so"
+[ -z "$(ls -A "$CLCNN_TUNING_DIR" 2>/dev/null)" ] || fail "--dry-run wrote $(ls "$CLCNN_TUNING_DIR")"
+
+if ! "$clcnn" devices --json | grep -q '"type": "CPU", [^}]*"chosen": true'; then
+    echo "PASS (--dry-run only: the chosen device is no CPU)"
+    exit 0
+fi
+
+run first
+files=("$CLCNN_TUNING_DIR"/*.tuning)
+[ ${#files[@]} -eq 1 ] && [ -f "${files[0]}" ] || fail "no database file in $CLCNN_TUNING_DIR"
+file=${files[0]}
+grep -q "^conv_forward/f32/a10x4x4x3/w2x2x3x8/s2x2/p2x2x2x2/d1x1/g1 .*use_local_gemm_forward=0" "$file" ||
+    fail "the row is not in $file: $(cat "$file")"
+grep -q "1 written to $file" "$tmp/first.txt" || fail "tune does not name the file it wrote"
+
+# A fresh process reads it: bench's header names the file and its rows.
+"$clcnn" bench --layer walkthrough --op conv_forward --repeat 1 --no-reference >"$tmp/bench.txt" 2>&1 ||
+    fail "bench: $(cat "$tmp/bench.txt")"
+grep -qF "tuning database: $file (1 rows)" "$tmp/bench.txt" || fail "bench does not apply $file: $(cat "$tmp/bench.txt")"
+
+cp "$file" "$tmp/before"
+run second
+grep -q "skipped (--force searches it again)" "$tmp/second.txt" || fail "the rerun does not skip the row"
+grep -q "^tune: " "$tmp/second.err" && fail "the rerun searched: $(cat "$tmp/second.err")"
+cmp -s "$file" "$tmp/before" || fail "the rerun changed $file"
+
+run forced --force --dry-run
+grep -q "skipped" "$tmp/forced.txt" && fail "--force skipped the row"
+grep -q "^tune: walkthrough conv_forward " "$tmp/forced.err" || fail "--force did not search"
+cmp -s "$file" "$tmp/before" || fail "--force --dry-run changed $file"
+echo PASS

@@ -1,0 +1,959 @@
+/* `clcnn tune`: searches the tuning keys of each layer and op of bench's
+ * rows (bench_rows.h) on the device, and writes the winners into the
+ * device's tuning database (host/runtime/tuning_db.h; docs/tuning.md).
+ * One context tries every candidate (clcnn_context_set_tuning sets every
+ * key of the table each time, so nothing of an earlier layer leaks in).
+ * A layer's search starts where the library would plan it (the column,
+ * the database's class row, its exact row, CLCNN_TUNE's keys) and is a
+ * coordinate descent over the keys families[] names for the op: every
+ * candidate is checked against the double reference (KIT_TOLERANCE *
+ * eps * sum|terms|) and for the same bits on two runs before it is
+ * timed, and replaces the incumbent only when faster by more than the
+ * spread of alternated samples. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_rows.h"
+#include "runtime/tuning_db.h"
+#include "runtime/tuning_table.h"
+
+#define COMMAND "tune"
+#define DEFAULT_BUDGET_MINUTES 10
+/* Timed samples of each side of a comparison, alternated; a sample repeats
+ * the op until it lasts SAMPLE_MIN_S. */
+#define SAMPLES 7
+/* A candidate all of whose first EARLY_SAMPLES samples are slower than
+ * all of the incumbent's is not timed further. */
+#define EARLY_SAMPLES 3
+#define SAMPLE_MIN_S 10e-3
+#define SAMPLE_MAX_REPEAT 1000
+/* A candidate wins when faster by more than the spread (the range of its
+ * samples, less the fastest and the slowest, lies below the incumbent's)
+ * and its median by SPREAD_FLOOR. */
+#define SPREAD_FLOOR 0.03
+/* Coordinate descent stops after this many passes over the keys, or
+ * after a pass that changed nothing. */
+#define MAX_PASSES 2
+/* COUNT keys also try the current value +-1 when their range is this narrow. */
+#define NARROW_RANGE 64
+#define MAX_CANDIDATES 32
+#define SPEC_CAPACITY 4096
+
+/* ---- the keys: tuning_table.h's, values by index ---- */
+
+typedef enum key_kind { KIND_COUNT, KIND_VECTOR, KIND_GROUP, KIND_FLAG, KIND_CHOICE } key_kind;
+
+typedef struct tune_key {
+    const char *name;
+    key_kind kind;
+    int lo, hi;
+} tune_key;
+
+static const tune_key keys[] = {
+#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) {#name, KIND_##kind, lo, hi},
+    CLCNN_TUNING_KEYS(CLCNN_X)
+#undef CLCNN_X
+};
+#define KEY_COUNT ((int)(sizeof keys / sizeof keys[0]))
+
+typedef struct key_names {
+    const char *key, *names;
+} key_names;
+
+static const key_names choices[] = {
+#define CLCNN_X(key, names) {#key, names},
+    CLCNN_TUNING_CHOICES(CLCNN_X)
+#undef CLCNN_X
+        {NULL, NULL}};
+
+static const key_names aliases[] = {
+#define CLCNN_X(old_name, name) {#old_name, #name},
+    CLCNN_TUNING_ALIASES(CLCNN_X)
+#undef CLCNN_X
+        {NULL, NULL}};
+
+/* The keys each op searches, in the order tried: kernel choices first,
+ * then the geometry, then the thresholds. classes: "" every layer, "C"
+ * only layers of class C, "!C" all others (clcnn__tuning_conv_class).
+ * Names missing from tuning_table.h are passed over. */
+typedef struct tune_family {
+    const char *op, *classes, *keys;
+} tune_family;
+
+static const tune_family families[] = {
+    {"conv_forward", "depthwise",
+     "depthwise_tile,depthwise_vector,conv_local,"
+     "depthwise_whole_pixels,depthwise_min_items,depthwise_window_per_tile,depthwise_window_extra"},
+    {"conv_forward", "!depthwise",
+     "use_local_gemm_forward,conv_forward_tile,conv_vector,conv_local,"
+     "forward_tile_overhead,weights_local_in,weights_local_out,gemm_narrow_columns,gemm_medium_columns,"
+     "conv_min_groups"},
+    {"conv_backward", "depthwise",
+     "depthwise_data,"
+     "depthwise_tile,depthwise_vector,conv_tile_pixels,conv_vector,conv_local,sum_local,filter_bias_chunks,"
+     "depthwise_whole_pixels,depthwise_min_items,depthwise_filter_chunk_pixels,depthwise_filter_max_chunks,"
+     "depthwise_filter_tap_tiles"},
+    {"conv_backward", "!depthwise",
+     "conv_data,conv_filter,use_local_gemm_data,use_local_gemm_filter,filter_by_rows,use_filter_blocked,"
+     "use_filter_block_rows,filter_block_rows_grouped,"
+     "conv_tile_pixels,conv_vector,conv_local,filter_tile_rows,filter_bias_chunks,sum_local,"
+     "data_as_forward_min_rows,data_matrix_min_channels,data_matrix_channels,data_dot_max_channels,"
+     "data_dot_min_out_channels,data_dot_lanes,narrow_vector_min,filter_rows_max_channels,filter_rows_len_tiles,"
+     "filter_block_pixels,filter_block_group,filter_blocked_min_groups,conv_min_groups,filter_chunk_min_pixels,"
+     "filter_chunk_reads,bias_chunk_min_pixels,gemm_split_blocks,gemm_split_min_pixels,gemm_split_most,"
+     "gemm_split_align"},
+    {"pool_forward", "",
+     "pool_vector,pool_tile,pool_local,"
+     "pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,pool_channel_block,pool_const_window,"
+     "use_stream_stores,stream_min_kib"},
+    {"pool_backward", "",
+     "pool_backward,pool_vector,pool_tile,pool_local,"
+     "pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,pool_channel_block,pool_const_window,"
+     "pool_recompute_max_elements,pool_recompute_max_loads,use_stream_stores,stream_min_kib"},
+};
+#define FAMILY_COUNT ((int)(sizeof families / sizeof families[0]))
+
+static int key_index(const char *name, size_t length)
+{
+    for (const key_names *a = aliases; a->key; a++)
+        if (strlen(a->key) == length && strncmp(a->key, name, length) == 0) {
+            name = a->names;
+            length = strlen(name);
+        }
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (strlen(keys[k].name) == length && strncmp(keys[k].name, name, length) == 0)
+            return k;
+    return -1;
+}
+
+/* The names of a CHOICE key's values ("auto|a|b"), or NULL. */
+static const char *names_of(int k)
+{
+    for (const key_names *c = choices; c->key; c++)
+        if (strcmp(c->key, keys[k].name) == 0)
+            return c->names;
+    return NULL;
+}
+
+/* The value named text[0 .. length) of key k, else its number; -1 if neither. */
+static int parse_value(int k, const char *text, size_t length)
+{
+    const char *names = names_of(k);
+    int value = 0;
+    for (const char *at = names; at; value++) {
+        const char *end = strchr(at, '|');
+        const size_t n = end ? (size_t)(end - at) : strlen(at);
+        if (n == length && strncmp(at, text, n) == 0)
+            return value;
+        at = end ? end + 1 : NULL;
+    }
+    char digits[16], *stop;
+    if (length == 0 || length >= sizeof digits)
+        return -1;
+    memcpy(digits, text, length);
+    digits[length] = '\0';
+    long v = strtol(digits, &stop, 10);
+    return *stop == '\0' && v >= keys[k].lo && v <= keys[k].hi ? (int)v : -1;
+}
+
+/* Sets values[] from a spec in CLCNN_TUNE's syntax; set[] (may be NULL)
+ * marks the keys it names. Items the library refuses (table=, unknown
+ * keys, values out of range) are passed over: the context notes them. */
+static void apply_spec(const char *spec, int values[], int set[])
+{
+    while (spec && *spec) {
+        const char *end = strchr(spec, ','), *eq = strchr(spec, '=');
+        const size_t length = end ? (size_t)(end - spec) : strlen(spec);
+        if (eq && eq < spec + length) {
+            const int k = key_index(spec, (size_t)(eq - spec));
+            const int v = k >= 0 ? parse_value(k, eq + 1, length - (size_t)(eq - spec) - 1) : -1;
+            if (v >= 0) {
+                values[k] = v;
+                if (set)
+                    set[k] = 1;
+            }
+        }
+        spec = end ? end + 1 : NULL;
+    }
+}
+
+/* "key=value,..." of the keys with which[k] (NULL: all), CHOICE values by name. */
+static void spec_of(const int values[], const int which[], char *out, size_t capacity)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int k = 0; k < KEY_COUNT && used < capacity; k++) {
+        if (which && !which[k])
+            continue;
+        const char *name = names_of(k);
+        for (int i = 0; name && i < values[k]; i++)
+            name = strchr(name, '|') ? strchr(name, '|') + 1 : NULL;
+        const char *comma = used ? "," : "";
+        if (name)
+            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%.*s", comma, keys[k].name,
+                                     (int)strcspn(name, "|"), name);
+        else
+            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%d", comma, keys[k].name, values[k]);
+    }
+}
+
+/* The keys the op searches on this layer, in order: *count of them. */
+static int searched_keys(const char *op, const char *layer_class, int order[KEY_COUNT])
+{
+    int count = 0, taken[KEY_COUNT] = {0};
+    for (int f = 0; f < FAMILY_COUNT; f++) {
+        const char *classes = families[f].classes;
+        const int negate = classes[0] == '!';
+        if (strcmp(families[f].op, op) != 0 ||
+            (classes[0] && (strcmp(classes + negate, layer_class ? layer_class : "") == 0) == negate))
+            continue;
+        for (const char *at = families[f].keys; at && *at;) {
+            const char *end = strchr(at, ',');
+            const int k = key_index(at, end ? (size_t)(end - at) : strlen(at));
+            if (k >= 0 && !taken[k])
+                order[count++] = k, taken[k] = 1;
+            at = end ? end + 1 : NULL;
+        }
+    }
+    return count;
+}
+
+/* The values key k tries from v (v itself not among them). */
+static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
+{
+    const tune_key *key = &keys[k];
+    int n = 0, c[MAX_CANDIDATES + 4];
+    if (key->kind == KIND_COUNT) {
+        const int narrow = key->hi - key->lo <= NARROW_RANGE;
+        c[n++] = v / 2, c[n++] = v ? 2 * v : 1;
+        if (narrow)
+            c[n++] = v - 1, c[n++] = v + 1;
+    } else if (key->kind == KIND_FLAG || key->kind == KIND_CHOICE) {
+        for (int x = key->lo; x <= key->hi && n < MAX_CANDIDATES; x++)
+            c[n++] = x;
+    } else {
+        const int cap = key->kind == KIND_GROUP ? 256 : key->hi;
+        for (int x = 1; x <= cap && n < MAX_CANDIDATES; x *= 2)
+            c[n++] = x;
+        if (key->kind == KIND_GROUP && max_group <= (size_t)key->hi)
+            c[n++] = (int)max_group;
+    }
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        int dup =
+            c[i] == v || c[i] < key->lo || c[i] > key->hi || (key->kind == KIND_GROUP && (size_t)c[i] > max_group);
+        for (int j = 0; j < count && !dup; j++)
+            dup = out[j] == c[i];
+        if (!dup && count < MAX_CANDIDATES)
+            out[count++] = c[i];
+    }
+    return count;
+}
+
+/* ---- the tuner ---- */
+
+typedef struct tuner {
+    clcnn_context *ctx;
+    clcnn_dtype dtype;
+    size_t max_group;           /* the device's work-group limit */
+    int base[KEY_COUNT];        /* the context's config: the column and CLCNN_TUNE */
+    int env_set[KEY_COUNT];     /* the keys CLCNN_TUNE sets: the library takes them over any row */
+    clcnn_tuning_db db;         /* the rows so far */
+    char dir[1024], path[1600]; /* the database's directory and file */
+    double start_s, deadline_s; /* the budget */
+    int force, dry_run;
+    int rows_left;                /* rows still to search, for each one's share of the budget */
+    int found, written, failures; /* rows with a change; written; failed */
+} tuner;
+
+/* One layer and op being tuned: bench's row, the reference's outputs and
+ * their terms. */
+typedef struct tune_item {
+    bench_row row;
+    clcnn_dtype dtype;
+    clcnn_tuning_layer_key key;
+    double *terms[MAX_OPERANDS]; /* outputs only */
+    double *got;                 /* the largest output's size */
+    double run_s;                /* one run's time, for the samples' repeat */
+    double deadline_s;           /* this row's share of the budget */
+} tune_item;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int signal_number)
+{
+    (void)signal_number;
+    interrupted = 1;
+}
+
+/* Catches ^C from now on. Called before each candidate: the OpenCL
+ * compiler (LLVM) installs handlers of its own when it builds a kernel. */
+static void watch_interrupt(void)
+{
+    struct sigaction action = {.sa_handler = on_interrupt};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+}
+
+static int is_output(const bench_row *r, int i)
+{
+    return r->arg[i].fill == FILL_NONE;
+}
+
+/* The outputs' sum|terms| (kit): 0, or -1 when out of memory. */
+static int compute_terms(tune_item *t)
+{
+    bench_row *r = &t->row;
+    double **tm = t->terms;
+    const char *op = r->op->name;
+    if (strcmp(op, "conv_forward") == 0)
+        return kit_conv_forward_terms(r->arg[0].host, DIMS(r, 0), r->arg[1].host, DIMS(r, 1), r->arg[2].host,
+                                      &r->layer->conv, tm[3]);
+    if (strcmp(op, "conv_backward") == 0)
+        return kit_conv_backward_terms(r->arg[0].host, r->arg[1].host, DIMS(r, 1), r->arg[2].host, DIMS(r, 2),
+                                       &r->layer->conv, tm[3], tm[4], tm[5]);
+    if (strcmp(op, "pool_forward") == 0)
+        return kit_pool_forward_terms(r->arg[0].host, DIMS(r, 0), &r->layer->pool, r->pool_mode, tm[1]);
+    return kit_pool_backward_terms(r->arg[0].host, r->arg[1].host, DIMS(r, 1), &r->layer->pool, r->pool_mode, tm[2]);
+}
+
+static void item_release(tune_item *t)
+{
+    for (int i = 0; i < MAX_OPERANDS; i++)
+        free(t->terms[i]);
+    free(t->got);
+    bench_release(&t->row);
+}
+
+/* The row's tensors, its reference and the terms: 0, or -1 with row.error. */
+static int item_prepare(tuner *tu, tune_item *t)
+{
+    bench_row *r = &t->row;
+    if (bench_prepare(tu->ctx, tu->dtype, r) != 0)
+        return -1;
+    size_t largest = 1;
+    for (int i = 0; i < r->count; i++) {
+        if (!is_output(r, i))
+            continue;
+        const size_t n = kit_elements(DIMS(r, i));
+        largest = n > largest ? n : largest;
+        if (!(t->terms[i] = malloc((n ? n : 1) * sizeof *t->terms[i]))) {
+            snprintf(r->error, sizeof r->error, "out of host memory");
+            return -1;
+        }
+    }
+    t->got = malloc(largest * sizeof *t->got);
+    if (!t->got || compute_terms(t) != 0) {
+        snprintf(r->error, sizeof r->error, "out of host memory");
+        return -1;
+    }
+    r->op->reference(r);
+    return 0;
+}
+
+/* Runs the op under values: 0, or -1 with why. */
+static int run_with(tuner *tu, tune_item *t, const int values[], char *why, size_t capacity)
+{
+    char spec[SPEC_CAPACITY];
+    spec_of(values, NULL, spec, sizeof spec);
+    clcnn_status status = clcnn_context_set_tuning(tu->ctx, spec);
+    if (status == CLCNN_OK)
+        status = t->row.op->run(tu->ctx, &t->row);
+    if (status == CLCNN_OK)
+        status = clcnn_context_finish(tu->ctx);
+    if (status != CLCNN_OK) {
+        snprintf(why, capacity, "%s", clcnn_context_last_error(tu->ctx));
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the outputs with NaN, so that an element a plan leaves unwritten
+ * shows: 0, or -1 with why. */
+static int poison_outputs(tune_item *t, char *why, size_t capacity)
+{
+    const bench_row *r = &t->row;
+    for (int i = 0; i < r->count; i++) {
+        if (!is_output(r, i))
+            continue;
+        const size_t n = kit_elements(DIMS(r, i));
+        for (size_t e = 0; e < n; e++)
+            t->got[e] = NAN;
+        if (kit_tensor_write(TENSOR(r, i), t->got) != CLCNN_OK) {
+            snprintf(why, capacity, "writing an output failed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The outputs against the reference: 0, or -1 with why. */
+static int compare_outputs(tune_item *t, char *why, size_t capacity)
+{
+    bench_row *r = &t->row;
+    for (int i = 0; i < r->count; i++) {
+        if (!is_output(r, i))
+            continue;
+        const size_t n = kit_elements(DIMS(r, i));
+        size_t worst = 0;
+        if (kit_tensor_read(TENSOR(r, i), t->got) != CLCNN_OK) {
+            snprintf(why, capacity, "reading output %d failed", i);
+            return -1;
+        }
+        const double error = kit_scaled_error(t->got, r->arg[i].host, t->terms[i], n, t->dtype, &worst);
+        if (!(error <= KIT_TOLERANCE)) {
+            char text[200];
+            snprintf(why, capacity, "output %d at %zu is off by %.3g eps*sum|terms| (bound %g): %s", i, worst, error,
+                     KIT_TOLERANCE, kit_mismatch_text(text, sizeof text, t->got[worst], r->arg[i].host[worst]));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether the op under values matches the reference and gives the same
+ * bits on a second run: 0, or -1 with why. Sets t->run_s. */
+static int check_candidate(tuner *tu, tune_item *t, const int values[], char *why, size_t capacity)
+{
+    const bench_row *r = &t->row;
+    void *first[MAX_OPERANDS] = {NULL};
+    size_t bytes[MAX_OPERANDS] = {0};
+    int result = -1;
+    if (poison_outputs(t, why, capacity) || run_with(tu, t, values, why, capacity) || compare_outputs(t, why, capacity))
+        return -1;
+    for (int i = 0; i < r->count; i++)
+        if (is_output(r, i) && kit_tensor_read_raw(TENSOR(r, i), &first[i], &bytes[i]) != CLCNN_OK) {
+            snprintf(why, capacity, "reading output %d failed", i);
+            goto done;
+        }
+    const double start = cli_now();
+    if (poison_outputs(t, why, capacity) || run_with(tu, t, values, why, capacity))
+        goto done;
+    t->run_s = cli_now() - start;
+    for (int i = 0; i < r->count; i++) {
+        int equal = 0;
+        if (is_output(r, i) &&
+            (kit_tensor_equals_raw(TENSOR(r, i), first[i], bytes[i], &equal) != CLCNN_OK || !equal)) {
+            snprintf(why, capacity, "output %d is not the same bits on two runs", i);
+            goto done;
+        }
+    }
+    result = 0;
+done:
+    for (int i = 0; i < MAX_OPERANDS; i++)
+        free(first[i]);
+    return result;
+}
+
+/* One sample: the op under values, repeated `repeat` times; ms per run,
+ * or NAN when a run fails. */
+static double sample_ms(tuner *tu, tune_item *t, const int values[], int repeat)
+{
+    char spec[SPEC_CAPACITY];
+    spec_of(values, NULL, spec, sizeof spec);
+    if (clcnn_context_set_tuning(tu->ctx, spec) != CLCNN_OK)
+        return NAN;
+    const double start = cli_now();
+    for (int i = 0; i < repeat; i++)
+        if (t->row.op->run(tu->ctx, &t->row) != CLCNN_OK)
+            return NAN;
+    if (clcnn_context_finish(tu->ctx) != CLCNN_OK)
+        return NAN;
+    return 1e3 * (cli_now() - start) / repeat;
+}
+
+/* A side of a comparison: its samples' median and their range less the
+ * fastest and the slowest (one sample another process slowed, or sped by
+ * a lull, moves neither). */
+typedef struct timing {
+    double median, low, high;
+} timing;
+
+/* The timing of samples[0 .. n), n >= 3 (sorts them). */
+static timing timing_of(double *samples, int n)
+{
+    const double median = bench_median(samples, n);
+    return (timing){median, samples[1], samples[n - 2]};
+}
+
+/* Whether every one of b's first n samples is slower than all of a's: b
+ * cannot win, and a comparison may stop there. */
+static int clearly_slower(const double *a, const double *b, int n)
+{
+    double a_max = a[0], b_min = b[0];
+    for (int i = 1; i < n; i++) {
+        a_max = fmax(a_max, a[i]);
+        b_min = fmin(b_min, b[i]);
+    }
+    return b_min > a_max;
+}
+
+/* Times a against b in alternated samples (a b, b a, a b, ...), SAMPLES
+ * each, or EARLY_SAMPLES when early and b is clearly slower by then. 0, or
+ * -1 if a run failed. */
+static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], int early, timing *ta, timing *tb)
+{
+    double sa[SAMPLES], sb[SAMPLES];
+    double repeat = t->run_s > 0 ? ceil(SAMPLE_MIN_S / t->run_s) : 1;
+    const int n = repeat > SAMPLE_MAX_REPEAT ? SAMPLE_MAX_REPEAT : (int)repeat;
+    int taken = 0;
+    while (taken < SAMPLES && !(early && taken == EARLY_SAMPLES && clearly_slower(sa, sb, taken))) {
+        const int i = taken++;
+        if (i % 2 == 0) {
+            sa[i] = sample_ms(tu, t, a, n);
+            sb[i] = sample_ms(tu, t, b, n);
+        } else {
+            sb[i] = sample_ms(tu, t, b, n);
+            sa[i] = sample_ms(tu, t, a, n);
+        }
+        if (isnan(sa[i]) || isnan(sb[i]))
+            return -1;
+    }
+    *ta = timing_of(sa, taken);
+    *tb = timing_of(sb, taken);
+    return 0;
+}
+
+/* Whether b is faster than a by more than the spread: b's range lies below
+ * a's, and b's median is SPREAD_FLOOR below a's. */
+static int faster(const timing *a, const timing *b)
+{
+    return b->high < a->low && b->median < a->median * (1.0 - SPREAD_FLOOR);
+}
+
+static void print_time_left(const tuner *tu, FILE *out)
+{
+    const double left = fmax(0.0, tu->deadline_s - cli_now());
+    fprintf(out, "%dm%02ds left", (int)(left / 60), (int)fmod(left, 60));
+}
+
+/* Whether the row's share of the budget, or all of it, is spent, or ^C came. */
+static int out_of_time(const tuner *tu, const tune_item *t)
+{
+    const double now = cli_now();
+    return interrupted || now >= t->deadline_s || now >= tu->deadline_s;
+}
+
+/* Checks and times values[k] = v against the incumbent; takes it when it
+ * wins. Returns 1 when taken. */
+static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
+{
+    int candidate[KEY_COUNT];
+    memcpy(candidate, values, sizeof candidate);
+    candidate[k] = v;
+    char setting[160], why[600];
+    int one[KEY_COUNT] = {0};
+    one[k] = 1;
+    spec_of(candidate, one, setting, sizeof setting);
+    fprintf(stderr, "tune: %s %s%s%s %s: ", t->row.layer->name, t->row.op->name, t->row.mode ? " " : "",
+            t->row.mode ? t->row.mode : "", setting);
+    if (check_candidate(tu, t, candidate, why, sizeof why) != 0) {
+        fprintf(stderr, "discarded, ");
+        print_time_left(tu, stderr);
+        fputc('\n', stderr);
+        printf("  discarded %s: %s\n", setting, why);
+        return 0;
+    }
+    timing inc, cand;
+    if (compare_times(tu, t, values, candidate, 1, &inc, &cand) != 0) {
+        fprintf(stderr, "a timed run failed, ");
+        print_time_left(tu, stderr);
+        fputc('\n', stderr);
+        return 0;
+    }
+    const int wins = faster(&inc, &cand);
+    fprintf(stderr, "%.3f ms (%.3f to %.3f) against %.3f (%.3f to %.3f): %s, ", cand.median, cand.low, cand.high,
+            inc.median, inc.low, inc.high, wins ? "taken" : "not taken");
+    print_time_left(tu, stderr);
+    fputc('\n', stderr);
+    if (wins)
+        values[k] = v;
+    return wins;
+}
+
+/* Coordinate descent from values (in and out) over the op's keys. */
+static void search(tuner *tu, tune_item *t, int values[], const int order[], int count)
+{
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        int changed = 0;
+        for (int i = 0; i < count; i++) {
+            const int k = order[i];
+            int c[MAX_CANDIDATES];
+            const int n = candidates(k, values[k], tu->max_group, c);
+            for (int j = 0; j < n; j++) {
+                watch_interrupt();
+                if (out_of_time(tu, t))
+                    return;
+                if (c[j] != values[k])
+                    changed |= try_candidate(tu, t, values, k, c[j]);
+            }
+        }
+        if (!changed)
+            return;
+    }
+}
+
+/* The layer's row key and the values it starts from: untuned (the column,
+ * the class row, CLCNN_TUNE) and start (with its exact row too). */
+static void start_values(const tuner *tu, const tune_item *t, int untuned[], int start[])
+{
+    const char *exact = NULL, *class_spec = NULL;
+    const char *env = getenv("CLCNN_TUNE");
+    clcnn__tuning_db_lookup(&tu->db, &t->key, &exact, &class_spec);
+    memcpy(untuned, tu->base, sizeof tu->base);
+    apply_spec(class_spec, untuned, NULL);
+    apply_spec(env, untuned, NULL);
+    memcpy(start, untuned, sizeof tu->base);
+    apply_spec(exact, start, NULL);
+    apply_spec(env, start, NULL);
+}
+
+/* The row's spec (the keys that differ from untuned) into the database,
+ * written at once unless --dry-run: 0, or -1. */
+static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[])
+{
+    int differs[KEY_COUNT];
+    char spec[SPEC_CAPACITY], message[1200];
+    for (int k = 0; k < KEY_COUNT; k++)
+        differs[k] = values[k] != untuned[k];
+    spec_of(values, differs, spec, sizeof spec);
+    if (!spec[0] && !clcnn__tuning_db_find(&tu->db, t->key.exact))
+        return 0;
+    tu->found += spec[0] != '\0';
+    if (clcnn__tuning_db_set(&tu->db, t->key.exact, spec[0] ? spec : NULL, NULL, message, sizeof message) != 0) {
+        fprintf(stderr, "clcnn tune: %s\n", message);
+        return -1;
+    }
+    if (tu->dry_run)
+        return 0;
+    if (clcnn__tuning_db_write(&tu->db, tu->dir, 1, tu->path, sizeof tu->path, message, sizeof message) != 0) {
+        fprintf(stderr, "clcnn tune: %s\n", message);
+        return -1;
+    }
+    tu->written++;
+    return 0;
+}
+
+/* Prints the row before and after: the keys that changed, old and new,
+ * timed once more against each other, and the speedup. When that timing
+ * does not confirm the change (faster beyond the spread), values go back
+ * to start. */
+static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
+{
+    int changed[KEY_COUNT], any = 0;
+    for (int k = 0; k < KEY_COUNT; k++)
+        any |= changed[k] = values[k] != start[k];
+    if (!any) {
+        printf("  unchanged: no candidate was faster by more than the spread\n");
+        return;
+    }
+    char old_spec[SPEC_CAPACITY], new_spec[SPEC_CAPACITY];
+    spec_of(start, changed, old_spec, sizeof old_spec);
+    spec_of(values, changed, new_spec, sizeof new_spec);
+    timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
+    const int confirmed = compare_times(tu, t, start, values, 0, &old, &new) == 0 && faster(&old, &new);
+    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,
+           old.median / new.median, confirmed ? "" : "  not confirmed against the start: not kept");
+    if (!confirmed)
+        memcpy(values, start, sizeof start[0] * KEY_COUNT);
+}
+
+/* The item's row and its database keys: 0, or -1 (a layer the op does not take). */
+static int item_setup(const tuner *tu, tune_item *t, const bench_layer *layer, const bench_op *op, int mode)
+{
+    memset(t, 0, sizeof *t);
+    t->dtype = tu->dtype;
+    t->row.layer = layer;
+    t->row.op = op;
+    if (layer->kind == LAYER_POOL) {
+        t->row.mode = mode == MODE_MAX ? "max" : "average";
+        t->row.pool_mode = mode == MODE_MAX ? CLCNN_POOL_MAX : CLCNN_POOL_AVERAGE;
+    }
+    op->shape(&t->row, tu->dtype);
+    if (layer->kind == LAYER_CONV)
+        return clcnn__tuning_conv_key(&t->key, op->name, tu->dtype, layer->dims, t->row.weight_dims, &layer->conv);
+    return clcnn__tuning_pool_key(&t->key, op->name, tu->dtype, layer->dims, &layer->pool, t->row.pool_mode);
+}
+
+/* Searches one layer and op, and records its row. 0, or -1 on a failure. */
+static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int mode)
+{
+    tune_item t;
+    if (item_setup(tu, &t, layer, op, mode) != 0)
+        return -1;
+    const char *existing = clcnn__tuning_db_find(&tu->db, t.key.exact);
+    printf("%s  (%s %s%s%s)\n", t.key.exact, layer->name, op->name, t.row.mode ? " " : "",
+           t.row.mode ? t.row.mode : "");
+    if (existing && !tu->force) {
+        printf("  in the database already (%s): skipped (--force searches it again)\n", existing);
+        return 0;
+    }
+    tu->rows_left = tu->rows_left > 1 ? tu->rows_left - 1 : 0;
+    /* The reference, then its terms: about twice its work. */
+    const double reference_s = 2.0 * t.row.work / BENCH_REFERENCE_FLOPS_PER_S;
+    if (cli_now() + reference_s > tu->deadline_s) {
+        printf("  not searched: its reference (about %.0f s) does not fit the budget left\n", reference_s);
+        return 0;
+    }
+    t.deadline_s = cli_now() + fmax(0.0, tu->deadline_s - cli_now()) / (tu->rows_left + 1);
+    int untuned[KEY_COUNT], start[KEY_COUNT], values[KEY_COUNT], order[KEY_COUNT];
+    start_values(tu, &t, untuned, start);
+    int count = searched_keys(op->name, layer->kind == LAYER_CONV ? t.key.class_name : "", order), kept = 0;
+    for (int i = 0; i < count; i++)
+        if (!tu->env_set[order[i]])
+            order[kept++] = order[i];
+    char why[600];
+    int result = 0;
+    if (item_prepare(tu, &t) != 0) {
+        printf("  FAILED: %s\n", t.row.error);
+        result = -1;
+    } else {
+        if (check_candidate(tu, &t, start, why, sizeof why) != 0) {
+            printf("  FAILED: the plan the library would use fails its check: %s\n", why);
+            result = -1;
+        }
+        memcpy(values, start, sizeof values);
+        search(tu, &t, values, order, kept);
+        if (interrupted) {
+            printf("  interrupted: this row is not written\n");
+        } else {
+            report_row(tu, &t, start, values);
+            result = record_row(tu, &t, untuned, values) != 0 ? -1 : result;
+        }
+    }
+    fflush(stdout);
+    item_release(&t);
+    return result;
+}
+
+/* ---- the command ---- */
+
+/* The ops tune searches: those whose rows the library looks up. */
+static const char *const tuned_ops[] = {"conv_forward", "conv_backward", "pool_forward", "pool_backward"};
+#define TUNED_OP_COUNT ((int)(sizeof tuned_ops / sizeof tuned_ops[0]))
+
+typedef struct tune_options {
+    const char *device;
+    int layer_wanted[BENCH_MAX_LAYERS], op_wanted[TUNED_OP_COUNT];
+    int any_layer, any_op, suites;
+    long budget_minutes;
+} tune_options;
+
+static void print_help(void)
+{
+    fputs("usage: clcnn tune [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
+          "                  [--budget MINUTES] [--dry-run] [--force] [--dtype f32|f64]\n"
+          "                  [--device SPEC]\n\n"
+          "Searches the tuning keys of each layer and op on the device and writes the\n"
+          "winners into the device's tuning database (docs/tuning.md), which every\n"
+          "program using clcnn then reads. Per layer and op: a coordinate descent over\n"
+          "the op's keys and kernel choices from the plan the library would use; each\n"
+          "candidate is checked against the CPU reference (double, 8 eps*sum|terms|) and\n"
+          "for the same bits on two runs, then timed against the incumbent in 7\n"
+          "alternated samples each, and taken only when faster by more than the samples'\n"
+          "spread (at least 3%). A row holds the keys that differ from the untuned plan\n"
+          "and is written as soon as its layer is done; a row with no change is not\n"
+          "written. Progress, with the time left, goes to stderr.\n\n"
+          "  --suite S         the layers of clcnn bench's suite S (default table;\n"
+          "                    networks, all), or those --layer names (clcnn bench --help)\n"
+          "  --layer NAME      repeatable: a convolution or pooling layer of clcnn bench\n"
+          "  --op OP           repeatable, default all: conv_forward, conv_backward,\n"
+          "                    pool_forward, pool_backward\n"
+          "  --budget MINUTES  the whole search's time (default 10); each row gets its\n"
+          "                    share of what is left, and its best so far is written\n"
+          "                    when its share is spent. ^C stops without writing the row\n"
+          "                    in progress\n"
+          "  --force           search rows the database has already (else skipped)\n"
+          "  --dry-run         search and print, write nothing\n"
+          "  --dtype f32|f64   default f32\n",
+          stdout);
+    cli_print_device_help(stdout);
+}
+
+/* The index of the tuned op called name, or -1 with a message. */
+static int find_op(const char *name)
+{
+    for (int k = 0; k < TUNED_OP_COUNT; k++)
+        if (strcmp(name, tuned_ops[k]) == 0)
+            return k;
+    fprintf(stderr, "clcnn tune: unknown --op \"%s\" (conv_forward, conv_backward, pool_forward, pool_backward)\n",
+            name);
+    return -1;
+}
+
+/* Reads the options; returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, tuner *tu, tune_options *o)
+{
+    static const struct option options[] = {
+        {"suite", required_argument, NULL, 's'},
+        {"layer", required_argument, NULL, 'l'},
+        {"op", required_argument, NULL, 'o'},
+        {"budget", required_argument, NULL, 'b'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"force", no_argument, NULL, 'f'},
+        {"dtype", required_argument, NULL, 't'},
+        CLI_OPTION_DEVICE,
+        CLI_OPTION_HELP,
+        CLI_OPTIONS_END,
+    };
+    for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
+        int k;
+        switch (option) {
+        case 's':
+            if (bench_parse_suite(COMMAND, optarg, &o->suites))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'l':
+            if ((k = bench_find_layer(optarg)) < 0 ||
+                (bench_layer_table[k].kind != LAYER_CONV && bench_layer_table[k].kind != LAYER_POOL)) {
+                fprintf(stderr, "clcnn tune: \"%s\" is no convolution or pooling layer (see clcnn bench --help)\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            o->layer_wanted[k] = o->any_layer = 1;
+            break;
+        case 'o':
+            if ((k = find_op(optarg)) < 0)
+                return CLI_EXIT_USAGE;
+            o->op_wanted[k] = o->any_op = 1;
+            break;
+        case 'b':
+            if (cli_parse_long(COMMAND, "--budget", optarg, 1, 100000, &o->budget_minutes))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'n': tu->dry_run = 1; break;
+        case 'f': tu->force = 1; break;
+        case 't':
+            if (cli_parse_dtype(COMMAND, optarg, &tu->dtype))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'd': o->device = optarg; break;
+        default: return cli_option_exit(option, print_help);
+        }
+    }
+    return -1;
+}
+
+/* Visits every wanted layer, op and pooling mode: counts the rows to
+ * search (run 0, into tu->rows_left) or searches them (run 1). */
+static void visit_rows(tuner *tu, const tune_options *o, int run)
+{
+    for (int i = 0; i < bench_layer_count && !interrupted && (!run || cli_now() < tu->deadline_s); i++) {
+        const bench_layer *layer = &bench_layer_table[i];
+        if ((layer->kind != LAYER_CONV && layer->kind != LAYER_POOL) ||
+            (o->any_layer ? !o->layer_wanted[i] : !(layer->suite & o->suites)))
+            continue;
+        for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
+            if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
+                continue;
+            for (int k = 0; k < TUNED_OP_COUNT; k++) {
+                const int op = bench_find_op(tuned_ops[k]);
+                if ((o->any_op && !o->op_wanted[k]) || bench_op_table[op].kind != layer->kind)
+                    continue;
+                tune_item t;
+                if (!run) {
+                    if (item_setup(tu, &t, layer, &bench_op_table[op], mode) == 0 &&
+                        (tu->force || !clcnn__tuning_db_find(&tu->db, t.key.exact)))
+                        tu->rows_left++;
+                    continue;
+                }
+                if (interrupted || cli_now() >= tu->deadline_s)
+                    return;
+                if (tune_row(tu, layer, &bench_op_table[op], mode) != 0)
+                    tu->failures++;
+            }
+        }
+    }
+}
+
+/* The device's identity as the library computes it when it opens the
+ * database (the chosen record of clcnn_devices_list), and its work-group
+ * limit: 0, or the exit status. */
+static int device_identity(const char *device, clcnn_tuning_identity *id, size_t *max_group)
+{
+    size_t count = 0;
+    if (clcnn_devices_list(device, NULL, 0, &count) != CLCNN_OK || count == 0)
+        return CLI_EXIT_FAILURE;
+    clcnn_device_info *devices = calloc(count, sizeof *devices);
+    int found = 0;
+    if (devices && clcnn_devices_list(device, devices, count, &count) == CLCNN_OK)
+        for (size_t i = 0; i < count && !found; i++)
+            if (devices[i].chosen) {
+                clcnn__tuning_identity_of(&devices[i], id);
+                *max_group = devices[i].max_work_group_size;
+                found = 1;
+            }
+    free(devices);
+    if (!found)
+        fprintf(stderr, "clcnn tune: no device record for the chosen device\n");
+    return found ? 0 : CLI_EXIT_FAILURE;
+}
+
+/* Opens the database of the context's device (whatever CLCNN_TUNING
+ * says: tune writes it), and the start values. 0, or the exit status. */
+static int open_tuner(tuner *tu, const char *device)
+{
+    clcnn_tuning_identity id;
+    int exit_status = device_identity(device, &id, &tu->max_group);
+    if (exit_status != 0)
+        return exit_status;
+    clcnn_tuning_env env = clcnn__tuning_env();
+    env.tuning = NULL;
+    char notes[2048] = "", name[512];
+    if (clcnn__tuning_db_dir(&env, 1, tu->dir, sizeof tu->dir, notes, sizeof notes) != 0 ||
+        clcnn__tuning_db_file_name(&id, name, sizeof name) != 0) {
+        fprintf(stderr, "clcnn tune: no directory for the tuning database: %s", notes);
+        return CLI_EXIT_FAILURE;
+    }
+    snprintf(tu->path, sizeof tu->path, "%s/%s", tu->dir, name);
+    const clcnn_tuning_db_source source = clcnn__tuning_db_open(&tu->db, &id, &env, NULL, notes, sizeof notes);
+    apply_spec(clcnn_context_config(tu->ctx), tu->base, NULL);
+    int ignored[KEY_COUNT];
+    apply_spec(getenv("CLCNN_TUNE"), ignored, tu->env_set);
+    printf("clcnn %s tune on %s, %s\nconfig: %s\n%s", clcnn_version(), clcnn_context_device_name(tu->ctx),
+           kit_dtype_name(tu->dtype), clcnn_context_config(tu->ctx), notes);
+    printf("database: %s (%s, %zu rows)%s\n\n", tu->path,
+           source == CLCNN_TUNING_DB_EXACT         ? "read"
+           : source == CLCNN_TUNING_DB_OTHER_UNITS ? "rows of another compute-unit count"
+                                                   : "new",
+           tu->db.count, tu->dry_run ? "; --dry-run: nothing is written" : "");
+    return 0;
+}
+
+int cli_tune(int argc, char **argv)
+{
+    tuner tu = {.dtype = CLCNN_FLOAT32};
+    tune_options o = {.suites = SUITE_TABLE, .budget_minutes = DEFAULT_BUDGET_MINUTES};
+    int exit_status = parse_options(argc, argv, &tu, &o);
+    if (exit_status >= 0)
+        return exit_status;
+    exit_status = cli_open_context(COMMAND, o.device, &tu.ctx);
+    if (exit_status != CLI_EXIT_OK)
+        return exit_status;
+    if (!clcnn_context_supports_dtype(tu.ctx, tu.dtype)) {
+        fprintf(stderr, "clcnn tune: %s has no %s; use --dtype f32\n", clcnn_context_device_name(tu.ctx),
+                kit_dtype_name(tu.dtype));
+        exit_status = CLI_EXIT_FAILURE;
+    } else if ((exit_status = open_tuner(&tu, o.device)) == 0) {
+        watch_interrupt();
+        visit_rows(&tu, &o, 0);
+        tu.start_s = cli_now();
+        tu.deadline_s = tu.start_s + 60.0 * (double)o.budget_minutes;
+        visit_rows(&tu, &o, 1);
+        signal(SIGINT, SIG_DFL);
+        printf("\n%d rows with a change, %d written%s%s%s\n", tu.found, tu.written, tu.written ? " to " : "",
+               tu.written ? tu.path : "",
+               interrupted                  ? "; interrupted"
+               : cli_now() >= tu.deadline_s ? "; the budget is spent"
+                                            : "");
+        exit_status = tu.failures ? CLI_EXIT_FAILURE : interrupted ? 130 : CLI_EXIT_OK;
+    }
+    clcnn__tuning_db_free(&tu.db);
+    clcnn_context_destroy(tu.ctx);
+    return exit_status;
+}
