@@ -29,6 +29,7 @@ typedef struct bench {
     int json;
     int reference;
     int kernels; /* --kernels */
+    int plan;    /* --plan */
     FILE *progress;
     bench_row *rows;
     int row_count, row_capacity;
@@ -56,7 +57,11 @@ static void time_row(bench *b, bench_row *r)
     }
     clcnn_launch launches[MAX_LAUNCHES];
     size_t launch_count = 0;
+    clcnn_context_plan(b->ctx);
     clcnn_status status = r->op->run(b->ctx, r);
+    /* The plan of one run: the warm-up's (every run plans the same). */
+    if (b->plan)
+        snprintf(r->plan, sizeof r->plan, "%s", clcnn_context_plan(b->ctx));
     if (status == CLCNN_OK)
         status = clcnn_context_finish(b->ctx);
     /* The warm-up's launches (and the kernel builds') are not reported. */
@@ -158,6 +163,17 @@ static void sizes_text(char *out, size_t capacity, const size_t sizes[3], unsign
     size_t used = 0;
     for (unsigned d = 0; d < dims && d < 3 && used < capacity; d++)
         used += (size_t)snprintf(out + used, capacity - used, "%s%zu", d ? "x" : "", sizes[d]);
+}
+
+/* --plan: the kernels and their -D options under the row, one per line. */
+static void print_plan(FILE *out, const bench_row *r)
+{
+    for (const char *line = r->plan; *line;) {
+        const size_t n = strcspn(line, "\n");
+        fprintf(out, "    plan: %.*s\n", (int)n, line);
+        line += n + (line[n] == '\n');
+    }
+    fflush(out);
 }
 
 /* --kernels: one line per launch under the row. */
@@ -271,6 +287,10 @@ static void print_json(const bench *b)
         json_string_or_null(out, r->reference_note);
         fputs(", \"error\": ", out);
         json_string_or_null(out, r->error);
+        if (b->plan) {
+            fputs(", \"plan\": ", out);
+            json_string(out, r->plan);
+        }
         if (b->kernels) {
             fputs(", \"kernels\": [", out);
             for (size_t k = 0; k < r->launch_count && k < MAX_LAUNCHES; k++) {
@@ -307,7 +327,7 @@ static void print_help(void)
 {
     fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
           "                   [--dtype f32|f64] [--repeat N] [--json] [--no-reference]\n"
-          "                   [--kernels] [--device SPEC]\n\n"
+          "                   [--kernels] [--plan] [--device SPEC]\n\n"
           "Times the ops on the shapes of the design notes and of the training network\n"
           "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
           "(each run between two clcnn_context_finish), GFLOP/s for convolutions\n"
@@ -362,7 +382,11 @@ static void print_help(void)
           "  --no-reference  skip the CPU reference\n"
           "  --kernels       under each row, every kernel one run of the op launches: its\n"
           "                  global and local sizes and its device time (median over the\n"
-          "                  runs, from profiling events; profiling adds some launch time)\n",
+          "                  runs, from profiling events; profiling adds some launch time)\n"
+          "  --plan          under each row, the plan the library made for it on this\n"
+          "                  device under its tuning (the column, the tuning database's\n"
+          "                  rows, CLCNN_TUNE): each kernel the op takes, with its -D\n"
+          "                  options (tiles, vectors, the kernel's variant)\n",
           stdout);
     cli_print_device_help(stdout);
 }
@@ -400,6 +424,8 @@ static int bench_one(bench *b, const bench_layer *layer, const bench_op *op, int
     if (r->error[0])
         b->failures++;
     print_row(b->progress, b->op_width, r);
+    if (b->plan && !r->error[0])
+        print_plan(b->progress, r);
     if (b->kernels && !r->error[0])
         print_launches(b->progress, r);
     return 0;
@@ -427,6 +453,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
         CLI_OPTION_HELP,
         {"suite", required_argument, NULL, 's'},
         {"kernels", no_argument, NULL, 'k'},
+        {"plan", no_argument, NULL, 'p'},
         CLI_OPTIONS_END,
     };
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
@@ -461,6 +488,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
         case 'd': o->device = optarg; break;
         case 'n': b->reference = 0; break;
         case 'k': b->kernels = 1; break;
+        case 'p': b->plan = 1; break;
         default: return cli_option_exit(option, print_help);
         }
     }

@@ -85,6 +85,7 @@ typedef struct bench_row {
     char error[512];
     bench_launch launches[MAX_LAUNCHES];
     size_t launch_count; /* per run; those past MAX_LAUNCHES are not kept */
+    char plan[2048];     /* --plan: clcnn_context_plan after one run */
 } bench_row;
 
 /* A row of the ops table. */
