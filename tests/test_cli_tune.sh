@@ -44,7 +44,14 @@ if ! "$clcnn" devices --json | grep -q '"type": "CPU", [^}]*"chosen": true'; the
     exit 0
 fi
 
-run first
+# Timing decides whether the row is written. ctest runs this test alone
+# (RUN_SERIAL), but on a busy machine a win can still drown in the spread,
+# so the search is tried up to three times.
+for attempt in 1 2 3; do
+    run first
+    [ -n "$(ls -A "$CLCNN_TUNING_DIR" 2>/dev/null)" ] && break
+    echo "(attempt $attempt wrote no row: the machine was too noisy to tell; again)"
+done
 files=("$CLCNN_TUNING_DIR"/*.tuning)
 [ ${#files[@]} -eq 1 ] && [ -f "${files[0]}" ] || fail "no database file in $CLCNN_TUNING_DIR"
 file=${files[0]}
