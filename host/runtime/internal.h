@@ -174,10 +174,6 @@ clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
 /* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE, noting
  * the items of CLCNN_TUNE it cannot take (tuning.c). */
 void clcnn__tuning_init(clcnn_context *ctx);
-/* 0 when every item of spec (CLCNN_TUNE's syntax) names a key and a value
- * in its range, and `table=` only where allow_table; else -1, with why in
- * why[0 .. capacity). */
-int clcnn__tuning_check_spec(const char *spec, int allow_table, char *why, size_t capacity);
 /* Plans one layer under its own tuning: ctx->tuning becomes the column,
  * the database's class row and exact row for `key`, CLCNN_TUNE's keys and
  * clcnn_context_set_tuning's, in that order, until clcnn__tuning_layer_end
@@ -232,6 +228,17 @@ size_t clcnn__workspace_total(const clcnn_context *ctx);
 clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
                                const char *options, const char *entry, cl_kernel *out);
 void clcnn__release_programs(clcnn_context *ctx);
+/* A kernel as a plan names it (the ops' pure planners): entry of file,
+ * built with these -D options for the call's dtype. */
+#define CLCNN_PLAN_OPTIONS_CAPACITY 256
+typedef struct clcnn_kernel_plan {
+    clcnn_kernel_file file;
+    const char *entry; /* a string literal; NULL: no such launch */
+    char options[CLCNN_PLAN_OPTIONS_CAPACITY];
+} clcnn_kernel_plan;
+/* clcnn__get_kernel for what plan names. */
+clcnn_status clcnn__get_planned_kernel(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                       const clcnn_kernel_plan *plan, cl_kernel *out);
 
 /* Kernel launch helpers (program.c). */
 typedef struct clcnn_arg {

@@ -315,6 +315,12 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
     return CLCNN_OK;
 }
 
+clcnn_status clcnn__get_planned_kernel(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                       const clcnn_kernel_plan *plan, cl_kernel *out)
+{
+    return clcnn__get_kernel(ctx, op, plan->file, dtype, plan->options, plan->entry, out);
+}
+
 const char *clcnn_context_plan(clcnn_context *ctx)
 {
     if (ctx == NULL)
