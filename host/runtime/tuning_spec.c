@@ -9,29 +9,20 @@
 
 #include "tuning_spec.h"
 
-typedef enum key_kind { KIND_COUNT, KIND_VECTOR, KIND_GROUP, KIND_FLAG, KIND_CHOICE } key_kind;
-
-typedef struct tuning_key {
-    const char *name;
-    size_t offset;
-    key_kind kind;
-    int lo, hi;
-} tuning_key;
-
 /* Values are parsed as int. */
 #define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                             \
     _Static_assert(_Generic(((clcnn_tuning *)0)->name, int : 1, default : 0), "tuning key " #name " is not int");
 CLCNN_TUNING_KEYS(CLCNN_X)
 #undef CLCNN_X
 
-static const tuning_key keys[] = {
+const clcnn_tuning_key clcnn__tuning_keys[CLCNN_TUNING_KEY_COUNT] = {
 #define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                             \
-    {#name, offsetof(clcnn_tuning, name), KIND_##kind, lo, hi},
+    {#name, offsetof(clcnn_tuning, name), CLCNN_TUNING_KIND_##kind, lo, hi},
     CLCNN_TUNING_KEYS(CLCNN_X)
 #undef CLCNN_X
 };
-#define KEY_COUNT (sizeof keys / sizeof keys[0])
-_Static_assert(KEY_COUNT == CLCNN_TUNING_KEY_COUNT, "the table's key count");
+#define keys clcnn__tuning_keys
+#define KEY_COUNT ((size_t)CLCNN_TUNING_KEY_COUNT)
 
 typedef struct key_names {
     const char *key, *names; /* "name0|name1|...": the values 0, 1, ... of a CHOICE key */
@@ -53,13 +44,13 @@ static const key_alias aliases[] = {
 #undef CLCNN_X
 };
 
-static int *field(clcnn_tuning *t, const tuning_key *key)
+static int *field(clcnn_tuning *t, const clcnn_tuning_key *key)
 {
     return (int *)((char *)t + key->offset);
 }
 
 /* The names of a CHOICE key's values, or NULL. */
-static const char *names_of(const tuning_key *key)
+static const char *names_of(const clcnn_tuning_key *key)
 {
     for (const key_names *c = choices; c->key; c++)
         if (strcmp(c->key, key->name) == 0)
@@ -82,7 +73,7 @@ static int value_named(const char *names, const char *text, size_t length)
 }
 
 /* The key that name[0 .. length) names, under its name or an old one. */
-static const tuning_key *key_named(const char *name, size_t length)
+int clcnn__tuning_key_index(const char *name, size_t length)
 {
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
         if (strlen(aliases[a].old_name) == length && strncmp(aliases[a].old_name, name, length) == 0) {
@@ -91,8 +82,8 @@ static const tuning_key *key_named(const char *name, size_t length)
         }
     for (size_t k = 0; k < KEY_COUNT; k++)
         if (strlen(keys[k].name) == length && strncmp(keys[k].name, name, length) == 0)
-            return &keys[k];
-    return NULL;
+            return (int)k;
+    return -1;
 }
 
 static int fail_item(char *why, size_t capacity, const char *fmt, ...)
@@ -139,7 +130,8 @@ static int parse_item(const char *item, size_t length, int allow_table, clcnn_tu
         o->table = table;
         return 0;
     }
-    const tuning_key *key = key_named(item, key_length);
+    const int index = clcnn__tuning_key_index(item, key_length);
+    const clcnn_tuning_key *key = index >= 0 ? &keys[index] : NULL;
     if (key == NULL)
         return fail_item(why, capacity, "'%.*s': no key is named %.*s (docs/tuning.md lists them)", n, item,
                          (int)key_length, item);
@@ -208,27 +200,48 @@ void clcnn__tuning_compose(const clcnn_device_facts *dev, int gpu_table, const c
         apply(t, sources[s]);
     for (size_t k = 0; k < KEY_COUNT; k++) {
         int *v = field(t, &keys[k]);
-        if (keys[k].kind == KIND_VECTOR)
+        if (keys[k].kind == CLCNN_TUNING_KIND_VECTOR)
             while (*v & (*v - 1))
                 *v &= *v - 1;
-        if (keys[k].kind == KIND_GROUP && (size_t)*v > dev->max_work_group_size)
+        if (keys[k].kind == CLCNN_TUNING_KIND_GROUP && (size_t)*v > dev->max_work_group_size)
             *v = (int)dev->max_work_group_size;
     }
 }
 
-void clcnn__tuning_config(const clcnn_tuning *t, int gpu_table, char *out, size_t capacity)
+void clcnn__tuning_spec_of(const int values[], const unsigned char *which, char *out, size_t capacity)
 {
-    size_t used = (size_t)snprintf(out, capacity, "table=%s", gpu_table ? "gpu" : "cpu");
+    size_t used = 0;
+    out[0] = '\0';
     for (size_t k = 0; k < KEY_COUNT && used < capacity; k++) {
-        const char *names = names_of(&keys[k]);
-        const int v = *field((clcnn_tuning *)t, &keys[k]);
-        const char *name = names;
-        for (int i = 0; name && i < v; i++)
+        if (which && !which[k])
+            continue;
+        const char *name = names_of(&keys[k]), *comma = used ? "," : "";
+        for (int i = 0; name && i < values[k]; i++)
             name = strchr(name, '|') ? strchr(name, '|') + 1 : NULL;
         if (name)
-            used += (size_t)snprintf(out + used, capacity - used, ",%s=%.*s", keys[k].name, (int)strcspn(name, "|"),
-                                     name);
+            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%.*s", comma, keys[k].name,
+                                     (int)strcspn(name, "|"), name);
         else
-            used += (size_t)snprintf(out + used, capacity - used, ",%s=%d", keys[k].name, v);
+            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%d", comma, keys[k].name, values[k]);
     }
+}
+
+const char *clcnn__tuning_choice_names(int k)
+{
+    return k >= 0 && (size_t)k < KEY_COUNT ? names_of(&keys[k]) : NULL;
+}
+
+void clcnn__tuning_values(const clcnn_tuning *t, int values[])
+{
+    for (size_t k = 0; k < KEY_COUNT; k++)
+        values[k] = *field((clcnn_tuning *)t, &keys[k]);
+}
+
+void clcnn__tuning_config(const clcnn_tuning *t, int gpu_table, char *out, size_t capacity)
+{
+    int values[CLCNN_TUNING_KEY_COUNT];
+    clcnn__tuning_values(t, values);
+    const int used = snprintf(out, capacity, "table=%s,", gpu_table ? "gpu" : "cpu");
+    if (used > 0 && (size_t)used < capacity)
+        clcnn__tuning_spec_of(values, NULL, out + used, capacity - (size_t)used);
 }

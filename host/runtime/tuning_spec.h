@@ -6,6 +6,33 @@
 
 #include "internal.h"
 
+/* The table's keys, in its order (a key's index is its place in
+ * clcnn_tuning_overrides' arrays): name, field, kind and range. */
+typedef enum clcnn_tuning_kind {
+    CLCNN_TUNING_KIND_COUNT,
+    CLCNN_TUNING_KIND_VECTOR, /* rounded down to a power of two */
+    CLCNN_TUNING_KIND_GROUP,  /* capped by the device's work-group limit */
+    CLCNN_TUNING_KIND_FLAG,
+    CLCNN_TUNING_KIND_CHOICE /* values named by CLCNN_TUNING_CHOICES */
+} clcnn_tuning_kind;
+typedef struct clcnn_tuning_key {
+    const char *name;
+    size_t offset; /* of its int in clcnn_tuning */
+    clcnn_tuning_kind kind;
+    int lo, hi;
+} clcnn_tuning_key;
+extern const clcnn_tuning_key clcnn__tuning_keys[CLCNN_TUNING_KEY_COUNT];
+/* The index of the key name[0 .. length) names, under its name or an old
+ * one (CLCNN_TUNING_ALIASES), else -1. */
+int clcnn__tuning_key_index(const char *name, size_t length);
+/* "name0|name1|...", the names of CHOICE key k's values 0, 1, ...; else NULL. */
+const char *clcnn__tuning_choice_names(int k);
+/* values[k] = t's value of key k, for every key. */
+void clcnn__tuning_values(const clcnn_tuning *t, int values[]);
+/* "key=value,..." of the keys k with which[k] (which NULL: every key), a
+ * CHOICE key's value by its name. */
+void clcnn__tuning_spec_of(const int values[], const unsigned char *which, char *out, size_t capacity);
+
 /* No key set and no column named. */
 void clcnn__tuning_no_overrides(clcnn_tuning_overrides *o);
 /* Parses spec's comma-separated `key=value` items (CLCNN_TUNE's syntax:
