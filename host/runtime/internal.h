@@ -107,6 +107,7 @@ struct clcnn_context {
      * and the copy it hands out. */
     char plan_log[CLCNN_ERROR_CAPACITY], plan_read[CLCNN_ERROR_CAPACITY + 64];
     unsigned long plan_dropped;
+    clcnn_build_stats builds; /* clcnn_context_build_stats (program.c) */
     clcnn_fault fault; /* testing hook, see clcnn_fault */
     int own_queue;     /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
