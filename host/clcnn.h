@@ -171,8 +171,10 @@ CLCNN_API const char *clcnn_context_tuning_notes(const clcnn_context *ctx);
 CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
 /* What the OpenCL compiler said about the kernels this context built and
  * that built with messages (warnings), each headed by its file and
- * options; empty when every build was silent. A kernel that warns may run
- * slower than intended, so the tests require this to stay empty. */
+ * options, and a line "program cache: ..." when clcnn's program-binary
+ * cache (CLCNN_CACHE) could not be written; empty when every build was
+ * silent. A kernel that warns may run slower than intended, so the tests
+ * require this to stay empty. */
 CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
 
 /* The plan the op calls since the previous call of this took: each kernel
@@ -193,6 +195,7 @@ CLCNN_API const char *clcnn_context_plan(clcnn_context *ctx);
  * Counters only grow; compare two readings to see what a call cost. (0.3) */
 typedef struct clcnn_build_stats {
     size_t programs;
+    size_t cached_programs; /* of them, loaded from clcnn's program-binary cache (CLCNN_CACHE) */
     double build_seconds;
     size_t first_launches;
     double first_launch_seconds;

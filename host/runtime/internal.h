@@ -68,9 +68,14 @@ typedef struct clcnn_tuning_overrides {
  * with CL_OUT_OF_RESOURCES, so that tests reach the failure paths a real
  * device seldom takes. Read once at context creation; the counters always
  * run (the fuzzer reads them to see that a refused call enqueued nothing). */
-typedef enum clcnn_fault_point { CLCNN_FAULT_ALLOC = 0, CLCNN_FAULT_ENQUEUE = 1 } clcnn_fault_point;
+typedef enum clcnn_fault_point {
+    CLCNN_FAULT_ALLOC = 0,
+    CLCNN_FAULT_ENQUEUE = 1,
+    CLCNN_FAULT_CACHE_WRITE = 2, /* "cache_write:N": the Nth program-cache write finds its directory unwritable */
+    CLCNN_FAULT_POINTS
+} clcnn_fault_point;
 typedef struct clcnn_fault {
-    unsigned long count[2]; /* allocations and enqueues so far, by clcnn_fault_point */
+    unsigned long count[CLCNN_FAULT_POINTS]; /* events so far, by clcnn_fault_point */
     int point;              /* the counter that fails, or -1 */
     unsigned long at;       /* the value of that counter that fails */
 } clcnn_fault;
@@ -108,6 +113,12 @@ struct clcnn_context {
     char plan_log[CLCNN_ERROR_CAPACITY], plan_read[CLCNN_ERROR_CAPACITY + 64];
     unsigned long plan_dropped;
     clcnn_build_stats builds; /* clcnn_context_build_stats (program.c) */
+    /* The program-binary cache (program_cache.c). */
+    struct {
+        int on, unwritable;
+        char dir[1024];
+        char identity[1536]; /* the header lines every file of this device starts with */
+    } cache;
     clcnn_fault fault; /* testing hook, see clcnn_fault */
     int own_queue;     /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "program_cache.h"
 
 /* Kernels one program (a file built with one set of options) hands out: as
  * many as the file with the most entries has (conv_backward_data.cl: 7),
@@ -220,23 +221,33 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
     char *source = load_source(ctx, op, file, 0, &length, &st);
     if (source == NULL)
         return st;
-    cl_int err;
-    p->program = clCreateProgramWithSource(ctx->context, 1, (const char **)&source, &length, &err);
-    free(source);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
-
     char options[2048];
     snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s", p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "",
              p->options, ctx->extra_options ? ctx->extra_options : "");
     const double start = seconds_now();
+    if (clcnn__program_cache_load(ctx, source, length, options, &p->program)) {
+        free(source);
+        ctx->builds.build_seconds += seconds_now() - start;
+        ctx->builds.programs++;
+        ctx->builds.cached_programs++;
+        return CLCNN_OK;
+    }
+    cl_int err;
+    p->program = clCreateProgramWithSource(ctx->context, 1, (const char **)&source, &length, &err);
+    if (err != CL_SUCCESS) {
+        free(source);
+        return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
+    }
     err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
     ctx->builds.build_seconds += seconds_now() - start;
     if (err == CL_SUCCESS) {
         ctx->builds.programs++;
         keep_build_log(ctx, p, options);
+        clcnn__program_cache_store(ctx, p->program, source, length, options);
+        free(source);
         return CLCNN_OK;
     }
+    free(source);
     /* Where the source came from decides what the user can do about it. */
     char where[1024];
     if (ctx->kernel_dir)

@@ -57,6 +57,7 @@ class BuildStats(ctypes.Structure):
     """clcnn_build_stats (clcnn.h, version 0.3)."""
     _fields_ = [
         ("programs", ctypes.c_size_t),
+        ("cached_programs", ctypes.c_size_t),
         ("build_seconds", ctypes.c_double),
         ("first_launches", ctypes.c_size_t),
         ("first_launch_seconds", ctypes.c_double),

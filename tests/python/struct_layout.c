@@ -58,6 +58,7 @@ int main(void)
 #if CLCNN_VERSION_MAJOR > 0 || CLCNN_VERSION_MINOR >= 3
     STRUCT(", ", clcnn_build_stats);
     FIELD(clcnn_build_stats, programs);
+    FIELD(clcnn_build_stats, cached_programs);
     FIELD(clcnn_build_stats, build_seconds);
     FIELD(clcnn_build_stats, first_launches);
     FIELD(clcnn_build_stats, first_launch_seconds);

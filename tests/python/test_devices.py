@@ -57,7 +57,7 @@ def test_set_tuning():
 
 def test_build_stats():
     ctx = clcnn.Context()
-    assert ctx.build_stats() == {"programs": 0, "build_seconds": 0.0, "first_launches": 0,
+    assert ctx.build_stats() == {"programs": 0, "cached_programs": 0, "build_seconds": 0.0, "first_launches": 0,
                                  "first_launch_seconds": 0.0}
     x = ctx.tensor(np.ones((1, 2, 2, 3), np.float32))
     ctx.relu_forward(x)
