@@ -268,6 +268,11 @@ size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
  * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h); aligned: every
  * vector store of the kernel is aligned, as such stores require. */
 int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned);
+/* The same by the tuning alone, for the pure planners. */
+static inline int clcnn__stream_stores_tuned(const clcnn_tuning *t, size_t out_bytes, int aligned)
+{
+    return t->use_stream_stores && out_bytes >= (size_t)t->stream_min_kib << 10 && aligned;
+}
 
 static inline size_t clcnn__round_up(size_t x, size_t to)
 {

@@ -419,7 +419,7 @@ static int first_launch(clcnn_context *ctx, cl_kernel kernel, cl_uint dims, cons
  * host's last-level cache, and then a fraction never fires. */
 int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned)
 {
-    return ctx->tuning.use_stream_stores && out_bytes >= (size_t)ctx->tuning.stream_min_kib << 10 && aligned;
+    return clcnn__stream_stores_tuned(&ctx->tuning, out_bytes, aligned);
 }
 
 void clcnn__release_programs(clcnn_context *ctx)
