@@ -108,8 +108,8 @@ struct clcnn_context {
     char plan_log[CLCNN_ERROR_CAPACITY], plan_read[CLCNN_ERROR_CAPACITY + 64];
     unsigned long plan_dropped;
     clcnn_build_stats builds; /* clcnn_context_build_stats (program.c) */
-    clcnn_fault fault; /* testing hook, see clcnn_fault */
-    int own_queue;     /* the queue is clcnn's (clcnn_context_create), not a caller's */
+    clcnn_fault fault;        /* testing hook, see clcnn_fault */
+    int own_queue;            /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
      * of them) record their events for clcnn_context_launches; the rest are
      * only counted. */
@@ -257,6 +257,15 @@ size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
  * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h); aligned: every
  * vector store of the kernel is aligned, as such stores require. */
 int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned);
+/* The same from a tuning alone, for the planners. Non-temporal stores
+ * skip reading each line before overwriting it. The threshold is a size of
+ * its own (stream_min_kib), not a fraction of
+ * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
+ * host's last-level cache, and then a fraction never fires. */
+static inline int clcnn__tuning_stream_stores(const clcnn_tuning *t, size_t out_bytes, int aligned)
+{
+    return t->use_stream_stores && out_bytes >= (size_t)t->stream_min_kib << 10 && aligned;
+}
 
 static inline size_t clcnn__round_up(size_t x, size_t to)
 {
