@@ -151,9 +151,11 @@ static void plan_launch(const clcnn_pool_shape *s, const clcnn_pool_geometry *g,
          * compiles a kernel for each work-group size it meets, so exact
          * shapes cost a compile per new shape (`clcnn check` on random
          * shapes spent most of its time there), and 7 sizes bound that. The
-         * launch rounds the global size up; the extra items return. */
+         * launch rounds the global size up; the extra items return.
+         * `along` stays within pool_local, which need not be a power of
+         * two, so that a group keeps at least one row. */
         size_t along = 1;
-        while (along < tiles && along < (size_t)g->local)
+        while (along < tiles && along * 2 <= (size_t)g->local)
             along *= 2;
         local[0] = 1;
         local[1] = along;
