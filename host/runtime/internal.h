@@ -265,11 +265,13 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
 /* Largest work-group size `kernel` may run with on this device. */
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
 /* Whether an op whose kernel writes out_bytes asks for non-temporal stores
- * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h); aligned: every
- * vector store of the kernel is aligned, as such stores require. */
-int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned);
-/* The same by the tuning alone, for the pure planners. */
-static inline int clcnn__stream_stores_tuned(const clcnn_tuning *t, size_t out_bytes, int aligned)
+ * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h) under the tuning t;
+ * aligned: every vector store of the kernel is aligned, as such stores
+ * require. Non-temporal stores skip reading each line before overwriting it. The threshold is a size of
+ * its own (stream_min_kib), not a fraction of
+ * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
+ * host's last-level cache, and then a fraction never fires. */
+static inline int clcnn__tuning_stream_stores(const clcnn_tuning *t, size_t out_bytes, int aligned)
 {
     return t->use_stream_stores && out_bytes >= (size_t)t->stream_min_kib << 10 && aligned;
 }

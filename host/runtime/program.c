@@ -413,15 +413,6 @@ static int first_launch(clcnn_context *ctx, cl_kernel kernel, cl_uint dims, cons
     return 1;
 }
 
-/* Non-temporal stores skip reading each line before overwriting it. The
- * threshold is a size of its own (stream_min_kib), not a fraction of
- * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
- * host's last-level cache, and then a fraction never fires. */
-int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned)
-{
-    return clcnn__stream_stores_tuned(&ctx->tuning, out_bytes, aligned);
-}
-
 void clcnn__release_programs(clcnn_context *ctx)
 {
     clcnn_program *p = ctx->programs;

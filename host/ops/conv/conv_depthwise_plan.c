@@ -87,7 +87,7 @@ static void plan_rows(const clcnn_tuning *t, const clcnn_conv_shape *s, int n_ch
     if (p->window)
         used += snprintf(options + used, capacity - (size_t)used, " -DFILTER_H=%d -DSTRIDE_W=%d -DDILATION_W=%d",
                          s->f_h, s->stride_w, s->dilation_w);
-    if (clcnn__stream_stores_tuned(t, out_bytes, n_channels % p->vector == 0))
+    if (clcnn__tuning_stream_stores(t, out_bytes, n_channels % p->vector == 0))
         snprintf(options + used, capacity - (size_t)used, " -DSTREAM_STORES=1");
 }
 
