@@ -376,6 +376,50 @@ CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, 
 CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
                                         clcnn_tensor *velocity, double lr, double momentum, double weight_decay);
 
+/* ---- compiling ahead (0.3) ---- */
+/* A network's layers for clcnn_context_prepare: each entry names an op
+ * and the shapes it will be called with. */
+typedef enum clcnn_prepare_op {
+    CLCNN_PREPARE_CONV_FORWARD = 0,  /* clcnn_conv_forward_ex: input a_prev, weights w, conv, has_bias, act */
+    CLCNN_PREPARE_CONV_BACKWARD = 1, /* clcnn_conv_backward_ex: input a_prev, weights w, conv, gradients */
+    CLCNN_PREPARE_POOL_FORWARD = 2,  /* clcnn_pool_forward_ex: input a_prev, pool, mode */
+    CLCNN_PREPARE_POOL_BACKWARD = 3, /* clcnn_pool_backward_ex: input a_prev, pool, mode */
+    CLCNN_PREPARE_RELU_FORWARD = 4,  /* input x */
+    CLCNN_PREPARE_RELU_BACKWARD = 5, /* input x */
+    CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_FORWARD = 6,  /* input logits */
+    CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_BACKWARD = 7, /* input logits */
+    CLCNN_PREPARE_SGD_UPDATE = 8,                     /* input param; momentum (0: no velocity) */
+    CLCNN_PREPARE_ZERO_PAD = 9                        /* input x, pad */
+} clcnn_prepare_op;
+/* conv backward's outputs (gradients): any of these or'ed; 0 means all three. */
+#define CLCNN_PREPARE_DA 1
+#define CLCNN_PREPARE_DW 2
+#define CLCNN_PREPARE_DB 4
+typedef struct clcnn_layer_spec {
+    clcnn_prepare_op op;
+    clcnn_dtype dtype;
+    size_t input_dims[4];
+    size_t weight_dims[4];  /* conv ops: w's dims */
+    clcnn_conv_params conv; /* conv ops */
+    clcnn_pool_params pool; /* pool ops */
+    clcnn_pool_mode mode;   /* pool ops */
+    int has_bias;           /* conv forward: with b */
+    clcnn_activation act;   /* conv forward */
+    int gradients;          /* conv backward: CLCNN_PREPARE_DA | _DW | _DB, 0 for all */
+    int pad;                /* zero_pad */
+    double momentum;        /* sgd_update */
+} clcnn_layer_spec;
+/* Compiles ahead what layers[0 .. count) will need: every program their
+ * plans take is built, and each of their kernels is launched once at the
+ * work-group sizes the plan uses, on scratch tensors of the layer's shapes
+ * filled with zeros (drivers such as POCL generate machine code at a
+ * kernel's first launch per work-group size), so that the network's first
+ * real call runs at speed. The scratch tensors are freed before it
+ * returns; the work it launched is finished. Each layer is validated as its
+ * op validates it; on an error it stops at the first layer that fails, in
+ * the list's order, and the message names the layer's index and op. */
+CLCNN_API clcnn_status clcnn_context_prepare(clcnn_context *ctx, const clcnn_layer_spec *layers, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

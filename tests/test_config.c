@@ -317,6 +317,73 @@ static int check_build_stats(void)
     return 0;
 }
 
+/* A tensor of dims with values (i * 7 % 11 - 5) / 4, or NULL. */
+static clcnn_tensor *filled(clcnn_context *ctx, const size_t dims[4])
+{
+    clcnn_tensor *t = NULL;
+    const size_t n = dims[0] * dims[1] * dims[2] * dims[3];
+    float *v = malloc(n * sizeof *v);
+    if (v && clcnn_tensor_create(ctx, CLCNN_FLOAT32, dims, &t) == CLCNN_OK) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = (float)((long)(i * 7 % 11) - 5) / 4.0f;
+        clcnn_tensor_write(t, v, n * sizeof *v);
+    }
+    free(v);
+    return t;
+}
+
+/* clcnn_context_prepare builds and launches ahead exactly what the layers'
+ * calls take: after it, the calls themselves build no program and make no
+ * first launch. Bad layers are refused with their index. */
+static int check_prepare(void)
+{
+    clcnn_context *ctx = context_under("");
+    if (ctx == NULL)
+        return 1;
+    const size_t a_dims[4] = {2, 9, 9, 5}, w_dims[4] = {3, 3, 5, 12}, z_dims[4] = {2, 5, 5, 12};
+    const size_t b_dims[4] = {1, 1, 1, 12}, p_dims[4] = {2, 2, 2, 12};
+    clcnn_conv_params conv = clcnn_conv_params_default(2, 1);
+    clcnn_pool_params pool = clcnn_pool_params_default(2, 2);
+    clcnn_layer_spec layers[3] = {
+        {.op = CLCNN_PREPARE_CONV_FORWARD, .input_dims = {2, 9, 9, 5}, .weight_dims = {3, 3, 5, 12}, .conv = conv,
+         .has_bias = 1, .act = CLCNN_ACTIVATION_RELU},
+        {.op = CLCNN_PREPARE_CONV_BACKWARD, .input_dims = {2, 9, 9, 5}, .weight_dims = {3, 3, 5, 12}, .conv = conv},
+        {.op = CLCNN_PREPARE_POOL_BACKWARD, .input_dims = {2, 5, 5, 12}, .pool = pool, .mode = CLCNN_POOL_AVERAGE},
+    };
+    clcnn_build_stats prepared, ran;
+    EXPECT(clcnn_context_prepare(ctx, layers, 3) == CLCNN_OK, "prepare: %s", clcnn_context_last_error(ctx));
+    clcnn_context_build_stats(ctx, &prepared);
+    clcnn_tensor *a = filled(ctx, a_dims), *w = filled(ctx, w_dims), *b = filled(ctx, b_dims), *z = filled(ctx, z_dims);
+    clcnn_tensor *da = filled(ctx, a_dims), *dw = filled(ctx, w_dims), *db = filled(ctx, b_dims);
+    clcnn_tensor *p = filled(ctx, p_dims), *dz = filled(ctx, z_dims);
+    EXPECT(clcnn_conv_forward_ex(ctx, a, w, b, &conv, CLCNN_ACTIVATION_RELU, z) == CLCNN_OK &&
+               clcnn_conv_backward_ex(ctx, z, a, w, &conv, da, dw, db) == CLCNN_OK &&
+               clcnn_pool_backward_ex(ctx, p, z, &pool, CLCNN_POOL_AVERAGE, dz) == CLCNN_OK &&
+               clcnn_context_finish(ctx) == CLCNN_OK,
+           "the layers' calls: %s", clcnn_context_last_error(ctx));
+    clcnn_context_build_stats(ctx, &ran);
+    EXPECT(prepared.programs > 0 && ran.programs == prepared.programs && ran.first_launches == prepared.first_launches,
+           "prepare built %zu programs with %zu first launches, the calls after it %zu and %zu more; want none more",
+           prepared.programs, prepared.first_launches, ran.programs - prepared.programs,
+           ran.first_launches - prepared.first_launches);
+    clcnn_tensor *all[] = {a, w, b, z, da, dw, db, p, dz};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        clcnn_tensor_destroy(all[i]);
+    /* The first bad layer, by its index; a bad op; no list. */
+    layers[1].weight_dims[2] = 4;
+    EXPECT(clcnn_context_prepare(ctx, layers, 3) != CLCNN_OK &&
+               strstr(clcnn_context_last_error(ctx), "layers[1] (conv_backward)") != NULL,
+           "a conv layer of mismatched channels at index 1: '%s'", clcnn_context_last_error(ctx));
+    layers[0].op = (clcnn_prepare_op)99;
+    EXPECT(clcnn_context_prepare(ctx, layers, 3) == CLCNN_ERROR_INVALID_ARGUMENT &&
+               strstr(clcnn_context_last_error(ctx), "layers[0].op is 99") != NULL,
+           "op 99: '%s'", clcnn_context_last_error(ctx));
+    EXPECT(clcnn_context_prepare(ctx, NULL, 1) == CLCNN_ERROR_INVALID_ARGUMENT, "NULL layers were not refused");
+    EXPECT(clcnn_context_prepare(ctx, NULL, 0) == CLCNN_OK, "no layers: %s", clcnn_context_last_error(ctx));
+    clcnn_context_destroy(ctx);
+    return 0;
+}
+
 int main(void)
 {
     char first[4096], again[4096];
@@ -349,7 +416,7 @@ int main(void)
         EXPECT(value_of(again, aliases[a].name) == want, "CLCNN_TUNE=%s gives %s=%ld, not %ld", spec, aliases[a].name,
                value_of(again, aliases[a].name), want);
     }
-    if (check_env_notes() || check_set_tuning() || check_set_tuning_plans() || check_build_stats())
+    if (check_env_notes() || check_set_tuning() || check_set_tuning_plans() || check_build_stats() || check_prepare())
         return 1;
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
