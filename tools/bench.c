@@ -58,8 +58,14 @@ static void time_row(bench *b, bench_row *r)
     clcnn_launch launches[MAX_LAUNCHES];
     size_t launch_count = 0;
     clcnn_build_stats before, after;
-    clcnn_context_plan(b->ctx);
+    clcnn_layer_spec spec;
+    bench_layer_spec(r->layer, r->op, r->pool_mode, b->dtype, &spec);
+    /* Compiled ahead, as a network would (clcnn_context_prepare), so the
+     * warm-up finds every kernel built. */
     clcnn_status status = clcnn_context_build_stats(b->ctx, &before);
+    if (status == CLCNN_OK)
+        status = clcnn_context_prepare(b->ctx, &spec, 1);
+    clcnn_context_plan(b->ctx);
     if (status == CLCNN_OK)
         status = r->op->run(b->ctx, r);
     /* The plan of one run: the warm-up's (every run plans the same). */
@@ -544,23 +550,12 @@ static int open_bench(bench *b, const char *device)
     return CLI_EXIT_OK;
 }
 
-/* Times every wanted op on every wanted layer of its kind. */
-static void bench_layers(bench *b, const bench_options *o, const int op_wanted[])
+static int visit_row(void *arg, const bench_layer *layer, const bench_op *op, int mode)
 {
-    for (int i = 0; i < bench_layer_count; i++) {
-        const bench_layer *layer = &bench_layer_table[i];
-        if (o->any_layer ? !o->layer_wanted[i] : !(layer->suite & o->suites))
-            continue;
-        /* Pooling runs each mode the layer names; the rest once. */
-        for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
-            if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
-                continue;
-            for (int k = 0; k < bench_op_count; k++)
-                if (op_wanted[k] && bench_op_table[k].kind == layer->kind &&
-                    bench_one(b, layer, &bench_op_table[k], mode) != 0)
-                    b->failures++;
-        }
-    }
+    bench *b = arg;
+    if (bench_one(b, layer, op, mode) != 0)
+        b->failures++;
+    return 0;
 }
 
 int cli_bench(int argc, char **argv)
@@ -582,7 +577,7 @@ int cli_bench(int argc, char **argv)
     exit_status = open_bench(&b, o.device);
     if (exit_status != CLI_EXIT_OK)
         return exit_status;
-    bench_layers(&b, &o, op_wanted);
+    bench_visit(o.suites, o.any_layer ? o.layer_wanted : NULL, op_wanted, visit_row, &b);
     if (b.row_count == 0)
         fprintf(stderr, "clcnn bench: no rows: the --layer and --op given select nothing\n");
     /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):

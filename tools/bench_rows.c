@@ -708,3 +708,63 @@ void bench_release(bench_row *r)
         r->arg[k].host = NULL;
     }
 }
+
+int bench_layer_spec(const bench_layer *l, const bench_op *op, clcnn_pool_mode mode, clcnn_dtype dtype,
+                     clcnn_layer_spec *spec)
+{
+    size_t b_dims[4], z_dims[4];
+    memset(spec, 0, sizeof *spec);
+    spec->dtype = dtype;
+    memcpy(spec->input_dims, l->dims, sizeof spec->input_dims);
+    const int forward = strstr(op->name, "forward") != NULL;
+    switch (l->kind) {
+    case LAYER_CONV:
+        conv_dims(l, spec->weight_dims, b_dims, z_dims);
+        spec->conv = l->conv;
+        spec->op = forward ? CLCNN_PREPARE_CONV_FORWARD : CLCNN_PREPARE_CONV_BACKWARD;
+        spec->has_bias = 1;
+        spec->gradients = strcmp(op->name, "conv_backward_data") == 0     ? CLCNN_PREPARE_DA
+                          : strcmp(op->name, "conv_backward_filter") == 0 ? CLCNN_PREPARE_DW
+                          : strcmp(op->name, "conv_backward_bias") == 0   ? CLCNN_PREPARE_DB
+                                                                          : 0;
+        break;
+    case LAYER_POOL:
+        spec->op = forward ? CLCNN_PREPARE_POOL_FORWARD : CLCNN_PREPARE_POOL_BACKWARD;
+        spec->pool = l->pool;
+        spec->mode = mode;
+        break;
+    case LAYER_PAD:
+        spec->op = CLCNN_PREPARE_ZERO_PAD;
+        spec->pad = l->pad;
+        break;
+    case LAYER_ACTIVATION:
+        spec->op = forward ? CLCNN_PREPARE_RELU_FORWARD : CLCNN_PREPARE_RELU_BACKWARD;
+        break;
+    case LAYER_LOSS:
+        spec->op = forward ? CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_FORWARD : CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_BACKWARD;
+        break;
+    case LAYER_PARAMETER:
+        spec->op = CLCNN_PREPARE_SGD_UPDATE;
+        spec->momentum = TRAIN_MOMENTUM;
+        break;
+    }
+    return 0;
+}
+
+void bench_visit(int suites, const int *layer_wanted, const int op_wanted[],
+                 int (*visit)(void *arg, const bench_layer *layer, const bench_op *op, int mode), void *arg)
+{
+    for (int i = 0; i < bench_layer_count; i++) {
+        const bench_layer *layer = &bench_layer_table[i];
+        if (layer_wanted ? !layer_wanted[i] : !(layer->suite & suites))
+            continue;
+        /* Pooling runs each mode the layer names; the rest once. */
+        for (int mode = MODE_MAX; mode <= MODE_AVERAGE; mode <<= 1) {
+            if (layer->kind == LAYER_POOL ? !(layer->modes & mode) : mode != MODE_MAX)
+                continue;
+            for (int k = 0; k < bench_op_count; k++)
+                if (op_wanted[k] && bench_op_table[k].kind == layer->kind)
+                    visit(arg, layer, &bench_op_table[k], mode);
+        }
+    }
+}

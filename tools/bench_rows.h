@@ -126,6 +126,16 @@ double bench_median(double *values, long n);
 /* Creates the row's tensors and host arrays: inputs random, labels valid
  * classes, outputs left as created. 0, or -1 with r->error. */
 int bench_prepare(clcnn_context *ctx, clcnn_dtype dtype, bench_row *r);
+/* The row of op on layer l (pooling in `mode`) as clcnn_context_prepare
+ * takes it: the same op, shapes, params and outputs the row runs. */
+int bench_layer_spec(const bench_layer *l, const bench_op *op, clcnn_pool_mode mode, clcnn_dtype dtype,
+                     clcnn_layer_spec *spec);
+/* Calls visit for each row: each op with op_wanted[op] on each layer of its
+ * kind in `suites` (or, when layer_wanted is not NULL, with
+ * layer_wanted[layer]), pooling in each mode the layer names (MODE_MAX,
+ * MODE_AVERAGE); the order bench and prepare go in. */
+void bench_visit(int suites, const int *layer_wanted, const int op_wanted[],
+                 int (*visit)(void *arg, const bench_layer *layer, const bench_op *op, int mode), void *arg);
 /* Destroys the row's tensors and frees its host arrays. */
 void bench_release(bench_row *r);
 

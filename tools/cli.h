@@ -22,6 +22,7 @@ int cli_demo(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
+int cli_prepare(int argc, char **argv);
 int cli_train(int argc, char **argv); /* train.c */
 
 /* ---- option parsing (main.c) ---- */

@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"check", cli_check, "randomized self-test of every op against the CPU reference"},
     {"bench", cli_bench, "time every op on the layer shapes of the design notes"},
     {"tune", cli_tune, "search each layer's tuning keys and write the device's tuning database"},
+    {"prepare", cli_prepare, "compile ahead every kernel of a suite of layers, filling the caches"},
     {"train", cli_train, "train the walkthrough's ConvNet on Fashion-MNIST, on the device"},
 };
 

@@ -214,6 +214,8 @@ int cli_train(int argc, char **argv)
     if (o.eval_only) {
         printf("data: %s, %zu test images\n", o.data_dir, test_count);
         fflush(stdout);
+        if ((rc = train_prepare(&net, 0, test_count, &o)) != CLI_EXIT_OK)
+            goto done;
         evaluation e;
         if ((rc = train_evaluate(&net, &test_set, test_count, &e)) != CLI_EXIT_OK)
             goto done;
@@ -226,7 +228,8 @@ int cli_train(int argc, char **argv)
            o.epochs == 1 ? "" : "s", o.batch, o.lr, o.cosine ? " (cosine decay to 0)" : "", o.momentum, o.weight_decay,
            o.seed);
     fflush(stdout);
-    if ((rc = train_run(&net, &train_set, train_count, &test_set, test_count, &o)) != CLI_EXIT_OK)
+    if ((rc = train_prepare(&net, train_count, test_count, &o)) != CLI_EXIT_OK ||
+        (rc = train_run(&net, &train_set, train_count, &test_set, test_count, &o)) != CLI_EXIT_OK)
         goto done;
     if (o.save_path != NULL) {
         if (network_save(&net, o.save_path) != 0) {

@@ -22,6 +22,10 @@ typedef struct train_options {
     int eval_only;
 } train_options;
 
+/* Compiles ahead every kernel training (train_count images, none: only
+ * evaluation) and evaluating test_count images take, the epochs' last,
+ * shorter batch included, and prints how long it took; the exit status. */
+int train_prepare(network *net, size_t train_count, size_t test_count, const train_options *o);
 /* o->epochs passes over the first train_count images of train_set, each
  * followed by the loss and accuracy on the first test_count of test.
  * Returns the exit status (failures printed). */

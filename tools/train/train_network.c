@@ -217,3 +217,71 @@ clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double
     }
     return CLCNN_OK;
 }
+
+/* A layer spec of op on the tensor t's dims. */
+static clcnn_layer_spec spec_of(clcnn_prepare_op op, clcnn_dtype dtype, const clcnn_tensor *t)
+{
+    clcnn_layer_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.op = op;
+    spec.dtype = dtype;
+    clcnn_tensor_dims(t, spec.input_dims);
+    return spec;
+}
+
+/* Conv layer l on input t: forward (with bias and act) or backward (with
+ * gradients). */
+static clcnn_layer_spec conv_spec(clcnn_prepare_op op, clcnn_dtype dtype, const clcnn_tensor *t, int l,
+                                  clcnn_activation act, int gradients)
+{
+    clcnn_layer_spec spec = spec_of(op, dtype, t);
+    memcpy(spec.weight_dims, LAYERS[l].w_dims, sizeof spec.weight_dims);
+    spec.conv = clcnn_conv_params_default(1, LAYERS[l].pad);
+    spec.has_bias = 1;
+    spec.act = act;
+    spec.gradients = gradients;
+    return spec;
+}
+
+clcnn_status network_prepare(network *net, size_t size, int training, double momentum)
+{
+    batch_buffers *bb;
+    clcnn_status st = network_batch(net, size, training, &bb);
+    if (st != CLCNN_OK)
+        return st;
+    const clcnn_dtype dt = net->dtype;
+    const clcnn_activation relu = CLCNN_ACTIVATION_RELU, none = CLCNN_ACTIVATION_NONE;
+    const clcnn_pool_params pool = clcnn_pool_params_default(2, 2);
+    clcnn_layer_spec specs[32];
+    int n = 0;
+    /* network_forward's calls, in its order. */
+    specs[n++] = conv_spec(CLCNN_PREPARE_CONV_FORWARD, dt, bb->x, CONV1, relu, 0);
+    specs[n] = spec_of(CLCNN_PREPARE_POOL_FORWARD, dt, bb->a1);
+    specs[n++].pool = pool;
+    specs[n++] = conv_spec(CLCNN_PREPARE_CONV_FORWARD, dt, bb->p1, CONV2, relu, 0);
+    specs[n] = spec_of(CLCNN_PREPARE_POOL_FORWARD, dt, bb->a2);
+    specs[n++].pool = pool;
+    specs[n++] = conv_spec(CLCNN_PREPARE_CONV_FORWARD, dt, bb->p2, FC, none, 0);
+    specs[n++] = spec_of(CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_FORWARD, dt, bb->logits);
+    if (training) {
+        /* network_backward_and_update's. */
+        specs[n++] = spec_of(CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_BACKWARD, dt, bb->logits);
+        specs[n++] = conv_spec(CLCNN_PREPARE_CONV_BACKWARD, dt, bb->p2, FC, none, 0);
+        specs[n] = spec_of(CLCNN_PREPARE_POOL_BACKWARD, dt, bb->a2);
+        specs[n++].pool = pool;
+        specs[n++] = spec_of(CLCNN_PREPARE_RELU_BACKWARD, dt, bb->a2);
+        specs[n++] = conv_spec(CLCNN_PREPARE_CONV_BACKWARD, dt, bb->p1, CONV2, none, 0);
+        specs[n] = spec_of(CLCNN_PREPARE_POOL_BACKWARD, dt, bb->a1);
+        specs[n++].pool = pool;
+        specs[n++] = spec_of(CLCNN_PREPARE_RELU_BACKWARD, dt, bb->a1);
+        specs[n++] =
+            conv_spec(CLCNN_PREPARE_CONV_BACKWARD, dt, bb->x, CONV1, none, CLCNN_PREPARE_DW | CLCNN_PREPARE_DB);
+        for (int l = 0; l < N_LAYERS; l++) {
+            specs[n] = spec_of(CLCNN_PREPARE_SGD_UPDATE, dt, net->w[l]);
+            specs[n++].momentum = momentum;
+            specs[n] = spec_of(CLCNN_PREPARE_SGD_UPDATE, dt, net->b[l]);
+            specs[n++].momentum = momentum;
+        }
+    }
+    return clcnn_context_prepare(net->ctx, specs, (size_t)n);
+}

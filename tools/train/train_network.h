@@ -70,6 +70,10 @@ clcnn_status network_batch(network *net, size_t size, int with_gradients, batch_
 clcnn_status network_upload_batch(network *net, batch_buffers *bb, const dataset *d, const size_t *order, size_t first);
 /* Logits, probabilities and the batch's losses. */
 clcnn_status network_forward(network *net, batch_buffers *bb);
+/* Compiles ahead every kernel a batch of `size` takes (with training: the
+ * backward pass and the updates with this momentum too), so that the first
+ * step runs at speed (clcnn_context_prepare). */
+clcnn_status network_prepare(network *net, size_t size, int training, double momentum);
 /* Gradients of the batch's mean loss, then one SGD step per parameter. */
 clcnn_status network_backward_and_update(network *net, batch_buffers *bb, double lr, double momentum,
                                          double weight_decay);
