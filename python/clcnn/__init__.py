@@ -21,7 +21,7 @@ numpy is needed only where arrays are: `import clcnn` works without it.
 The library is found as clcnn._library describes (CLCNN_LIBRARY first).
 """
 
-from ._core import (Context, Device, Error, Status, Tensor, conv_params, devices, pool_params,
+from ._core import (Context, Device, Error, Status, Tensor, conv_params, devices, layer, pool_params,
                     version)
 from ._library import LibraryNotFoundError
 
@@ -31,4 +31,4 @@ for _public in (Context, Device, Error, Status, Tensor, LibraryNotFoundError):
 del _public
 
 __all__ = ["Context", "Device", "Error", "LibraryNotFoundError", "Status", "Tensor", "conv_params",
-           "devices", "pool_params", "version"]
+           "devices", "layer", "pool_params", "version"]

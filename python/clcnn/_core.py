@@ -191,6 +191,41 @@ def pool_params(f, stride=None, pad=0, count_include_pad=True):
     return p
 
 
+_GRADIENTS = {"da": 1, "dw": 2, "db": 4}
+
+
+def layer(op, input, weights=None, params=None, mode="max", bias=True, activation=None, gradients=None, pad=0,
+          momentum=0.0, dtype="float32"):
+    """One layer for Context.prepare: op is a name of clcnn_prepare_op
+    ("conv_forward", "conv_backward", "pool_forward", ..., "zero_pad"),
+    input the input's shape (a_prev, x, logits or the parameter), weights
+    w's shape (conv), params a conv_params (conv; None: the default) or a
+    pool_params (pooling), mode "max" or "average" (pooling), bias and
+    activation (conv forward), gradients some of "da", "dw", "db" (conv
+    backward; None: all three), pad (zero_pad), momentum (sgd_update)."""
+    if op not in _library.PREPARE_OPS:
+        raise Error(Status.ERROR_INVALID_ARGUMENT, f"layer op is {op!r}; use one of {', '.join(_library.PREPARE_OPS)}")
+    spec = _library.LayerSpec()
+    spec.op = _library.PREPARE_OPS.index(op)
+    spec.dtype = _DTYPES[_dtype_name(dtype)]
+    spec.input_dims[:] = tuple(input)
+    if op.startswith("conv"):
+        spec.weight_dims[:] = tuple(weights)
+        spec.conv = params if params is not None else conv_params()
+    if op.startswith("pool"):
+        spec.pool = params
+        spec.mode = _pool_mode(mode)
+    spec.has_bias = int(bool(bias))
+    spec.act = _activation(activation)
+    unknown = [g for g in gradients or () if g not in _GRADIENTS]
+    if unknown:
+        raise Error(Status.ERROR_INVALID_ARGUMENT, f"gradients {unknown!r}; use 'da', 'dw', 'db'")
+    spec.gradients = sum(_GRADIENTS[g] for g in set(gradients or ()))
+    spec.pad = pad
+    spec.momentum = momentum
+    return spec
+
+
 # ---- tensors ----
 
 def _dims_array(shape):
@@ -330,6 +365,14 @@ class Context:
         stats = _library.BuildStats()
         self._check(self._lib.clcnn_context_build_stats(self._live_handle(), ctypes.byref(stats)))
         return {name: getattr(stats, name) for name, _ in stats._fields_}
+
+    def prepare(self, layers):
+        """Compiles ahead every kernel these layers (clcnn.layer(...) each)
+        will take, so that their first calls run at speed
+        (clcnn_context_prepare)."""
+        layers = list(layers)
+        array = (_library.LayerSpec * len(layers))(*layers)
+        self._check(self._need("clcnn_context_prepare")(self._live_handle(), array, len(layers)))
 
     @property
     def tuning_notes(self):

@@ -53,6 +53,10 @@ class DeviceInfo(ctypes.Structure):
     ]
 
 
+class LayerSpec(ctypes.Structure):
+    """clcnn_layer_spec (clcnn.h, version 0.3); its struct fields follow below ConvParams."""
+
+
 class BuildStats(ctypes.Structure):
     """clcnn_build_stats (clcnn.h, version 0.3)."""
     _fields_ = [
@@ -76,6 +80,26 @@ class PoolParams(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int) for name in (
         "f_h", "f_w", "stride_h", "stride_w", "pad_top", "pad_bottom", "pad_left", "pad_right",
         "count_include_pad")]
+
+
+LayerSpec._fields_ = [
+    ("op", ctypes.c_int),  # clcnn_prepare_op
+    ("dtype", ctypes.c_int),
+    ("input_dims", ctypes.c_size_t * 4),
+    ("weight_dims", ctypes.c_size_t * 4),
+    ("conv", ConvParams),
+    ("pool", PoolParams),
+    ("mode", ctypes.c_int),
+    ("has_bias", ctypes.c_int),
+    ("act", ctypes.c_int),
+    ("gradients", ctypes.c_int),
+    ("pad", ctypes.c_int),
+    ("momentum", ctypes.c_double),
+]
+
+# clcnn_prepare_op's values, in clcnn.h's order.
+PREPARE_OPS = ("conv_forward", "conv_backward", "pool_forward", "pool_backward", "relu_forward", "relu_backward",
+               "softmax_cross_entropy_forward", "softmax_cross_entropy_backward", "sgd_update", "zero_pad")
 
 
 # ---- the ops: host/api/op_table.h, entry for entry ----
@@ -151,6 +175,7 @@ PROTOTYPES = {
     "clcnn_context_tuning_notes": (ctypes.c_char_p, [_handle]),
     "clcnn_context_plan": (ctypes.c_char_p, [_handle]),
     "clcnn_context_build_stats": (_status, [_handle, ctypes.POINTER(BuildStats)]),
+    "clcnn_context_prepare": (_status, [_handle, ctypes.POINTER(LayerSpec), ctypes.c_size_t]),
     "clcnn_context_workspace_bytes": (ctypes.c_size_t, [_handle]),
     "clcnn_context_build_warnings": (ctypes.c_char_p, [_handle]),
     "clcnn_tensor_create": (_status, [_handle, _int, _dims, ctypes.POINTER(_handle)]),

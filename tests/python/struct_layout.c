@@ -63,6 +63,20 @@ int main(void)
     FIELD(clcnn_build_stats, first_launches);
     FIELD(clcnn_build_stats, first_launch_seconds);
     printf("}}");
+    STRUCT(", ", clcnn_layer_spec);
+    FIELD(clcnn_layer_spec, op);
+    FIELD(clcnn_layer_spec, dtype);
+    FIELD(clcnn_layer_spec, input_dims);
+    FIELD(clcnn_layer_spec, weight_dims);
+    FIELD(clcnn_layer_spec, conv);
+    FIELD(clcnn_layer_spec, pool);
+    FIELD(clcnn_layer_spec, mode);
+    FIELD(clcnn_layer_spec, has_bias);
+    FIELD(clcnn_layer_spec, act);
+    FIELD(clcnn_layer_spec, gradients);
+    FIELD(clcnn_layer_spec, pad);
+    FIELD(clcnn_layer_spec, momentum);
+    printf("}}");
 #endif
     printf("}\n");
     return 0;

@@ -79,7 +79,8 @@ def _c_layout():
 @pytest.mark.parametrize("name,mirror", [("clcnn_device_info", _library.DeviceInfo),
                                          ("clcnn_conv_params", _library.ConvParams),
                                          ("clcnn_pool_params", _library.PoolParams),
-                                         ("clcnn_build_stats", _library.BuildStats)])
+                                         ("clcnn_build_stats", _library.BuildStats),
+                                         ("clcnn_layer_spec", _library.LayerSpec)])
 def test_struct_mirrors_match_the_c_layout(name, mirror):
     layout = _c_layout()
     if name not in layout:
@@ -91,3 +92,25 @@ def test_struct_mirrors_match_the_c_layout(name, mirror):
     for field, (offset, size) in c["fields"].items():
         described = getattr(mirror, field)
         assert (described.offset, described.size) == (offset, size), f"{name}.{field}"
+
+
+def test_prepare_builds_what_the_calls_take():
+    ctx = clcnn.Context()
+    params = clcnn.conv_params(stride=2, pad=1)
+    ctx.prepare([clcnn.layer("conv_forward", (2, 9, 9, 5), (3, 3, 5, 12), params, activation="relu"),
+                 clcnn.layer("pool_forward", (2, 5, 5, 12), params=clcnn.pool_params(2), mode="average")])
+    prepared = ctx.build_stats()
+    assert prepared["programs"] >= 2
+    a = ctx.tensor(np.ones((2, 9, 9, 5), np.float32))
+    w = ctx.tensor(np.ones((3, 3, 5, 12), np.float32))
+    b = ctx.tensor(np.zeros((1, 1, 1, 12), np.float32))
+    z = ctx.conv_forward_ex(a, w, b, params, "relu")
+    ctx.pool_forward_ex(z, clcnn.pool_params(2), "average")
+    ctx.finish()
+    after = ctx.build_stats()
+    assert (after["programs"], after["first_launches"]) == (prepared["programs"], prepared["first_launches"])
+    with pytest.raises(clcnn.Error, match=r"layers\[0\] \(conv_forward\)"):
+        ctx.prepare([clcnn.layer("conv_forward", (2, 9, 9, 4), (3, 3, 5, 12))])
+    with pytest.raises(clcnn.Error, match="layer op"):
+        clcnn.layer("no_such_op", (1, 1, 1, 1))
+
