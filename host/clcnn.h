@@ -54,7 +54,7 @@
  *
  * Diagnostics (for tools and experiments, not needed to run a network):
  * clcnn_context_config, clcnn_context_tuning_notes, clcnn_context_workspace_bytes,
- * clcnn_context_build_warnings, clcnn_context_plan, clcnn_context_profile,
+ * clcnn_context_build_warnings, clcnn_context_build_stats, clcnn_context_plan, clcnn_context_profile,
  * clcnn_context_launches. */
 #ifndef CLCNN_H
 #define CLCNN_H
@@ -171,8 +171,10 @@ CLCNN_API const char *clcnn_context_tuning_notes(const clcnn_context *ctx);
 CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
 /* What the OpenCL compiler said about the kernels this context built and
  * that built with messages (warnings), each headed by its file and
- * options; empty when every build was silent. A kernel that warns may run
- * slower than intended, so the tests require this to stay empty. */
+ * options, and a line "program cache: ..." when clcnn's program-binary
+ * cache (CLCNN_CACHE) could not be written; empty when every build was
+ * silent. A kernel that warns may run slower than intended, so the tests
+ * require this to stay empty. */
 CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
 
 /* The plan the op calls since the previous call of this took: each kernel
@@ -182,6 +184,23 @@ CLCNN_API const char *clcnn_context_build_warnings(const clcnn_context *ctx);
  * next call. A kernel asked for twice is listed twice; what passes 8 KiB
  * is counted, not kept. Launch geometry: clcnn_context_launches. (0.3) */
 CLCNN_API const char *clcnn_context_plan(clcnn_context *ctx);
+
+/* What compiling kernels has cost this context since its creation. A
+ * program is one kernel file built for one dtype and one set of -D
+ * options; build_seconds is the wall time of building programs and
+ * creating their kernels. Drivers such as POCL compile a kernel's machine
+ * code at its first enqueue for each work-group size, so each such first
+ * launch runs alone (the queue is drained before it and waited for after
+ * it) and its wall time, code generation and one run, is counted apart.
+ * Counters only grow; compare two readings to see what a call cost. (0.3) */
+typedef struct clcnn_build_stats {
+    size_t programs;
+    size_t cached_programs; /* of them, loaded from clcnn's program-binary cache (CLCNN_CACHE) */
+    double build_seconds;
+    size_t first_launches;
+    double first_launch_seconds;
+} clcnn_build_stats;
+CLCNN_API clcnn_status clcnn_context_build_stats(clcnn_context *ctx, clcnn_build_stats *stats);
 
 /* One kernel launch of an op, as clcnn_context_launches reports it. */
 typedef struct clcnn_launch {

@@ -61,7 +61,7 @@ typedef int idx_t;
 
 
 /* STORE_OUTPUT(v, p): stores v, a vreal of the including kernel, at p.
- * With STREAM_STORES (the host's choice, clcnn__stream_stores, for an
+ * With STREAM_STORES (the host's choice, clcnn__tuning_stream_stores, for an
  * output too large to stay in a CPU's caches) the stores are non-temporal:
  * they skip reading each line before overwriting it. Such stores must be
  * aligned, so the host asks only where every store is aligned to a vreal. */

@@ -138,6 +138,7 @@ def ctypes_of(library, ctype):
         "clcnn_context **": ctypes.POINTER(handle), "clcnn_tensor **": ctypes.POINTER(handle),
         "size_t *": ctypes.POINTER(ctypes.c_size_t), "const size_t *": ctypes.POINTER(ctypes.c_size_t),
         "clcnn_device_info *": ctypes.POINTER(library.DeviceInfo),
+        "clcnn_build_stats *": ctypes.POINTER(library.BuildStats),
         "clcnn_conv_params": library.ConvParams, "clcnn_pool_params": library.PoolParams,
         "const clcnn_conv_params *": ctypes.POINTER(library.ConvParams),
         "const clcnn_pool_params *": ctypes.POINTER(library.PoolParams),

@@ -282,6 +282,41 @@ static int check_set_tuning_plans(void)
     return 0;
 }
 
+/* clcnn_context_build_stats counts each program once, when it is built,
+ * and each kernel's first launch at a work-group size once; the same
+ * layer again adds nothing, a layer under other -D options a program. */
+static int check_build_stats(void)
+{
+    clcnn_context *ctx = context_under("table=cpu,conv_vector=16");
+    if (ctx == NULL)
+        return 1;
+    clcnn_build_stats fresh, one, again, other;
+    EXPECT(clcnn_context_build_stats(ctx, NULL) == CLCNN_ERROR_INVALID_ARGUMENT, "build_stats(NULL) was not refused");
+    EXPECT(clcnn_context_build_stats(ctx, &fresh) == CLCNN_OK && fresh.programs == 0 && fresh.first_launches == 0 &&
+               fresh.build_seconds == 0 && fresh.first_launch_seconds == 0,
+           "a fresh context's build stats are not zero: %zu programs, %zu first launches", fresh.programs,
+           fresh.first_launches);
+    forward_channel_items(ctx);
+    clcnn_context_build_stats(ctx, &one);
+    forward_channel_items(ctx);
+    clcnn_context_build_stats(ctx, &again);
+    clcnn_context_set_tuning(ctx, "conv_vector=4");
+    forward_channel_items(ctx);
+    clcnn_context_build_stats(ctx, &other);
+    EXPECT(one.programs == 1 && one.first_launches == 1 && one.build_seconds > 0 && one.first_launch_seconds > 0,
+           "one conv forward: %zu programs in %g s, %zu first launches in %g s; want 1 and 1, times above 0",
+           one.programs, one.build_seconds, one.first_launches, one.first_launch_seconds);
+    EXPECT(again.programs == 1 && again.first_launches == 1 && again.build_seconds == one.build_seconds &&
+               again.first_launch_seconds == one.first_launch_seconds,
+           "the same conv forward again built or counted a first launch: %zu programs, %zu first launches",
+           again.programs, again.first_launches);
+    EXPECT(other.programs == 2 && other.first_launches == 2,
+           "the conv forward under conv_vector=4: %zu programs, %zu first launches in all; want 2 and 2", other.programs,
+           other.first_launches);
+    clcnn_context_destroy(ctx);
+    return 0;
+}
+
 int main(void)
 {
     char first[4096], again[4096];
@@ -314,7 +349,7 @@ int main(void)
         EXPECT(value_of(again, aliases[a].name) == want, "CLCNN_TUNE=%s gives %s=%ld, not %ld", spec, aliases[a].name,
                value_of(again, aliases[a].name), want);
     }
-    if (check_env_notes() || check_set_tuning() || check_set_tuning_plans())
+    if (check_env_notes() || check_set_tuning() || check_set_tuning_plans() || check_build_stats())
         return 1;
     if (failures)
         fprintf(stderr, "%d failures\n", failures);

@@ -102,7 +102,7 @@ static const pool_case cases[] = {
     {"global_7x7", 3, 7, 7, 64, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL},
     {"global_7x7_ties_c63", 1, 7, 7, 63, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
     /* Global average on CPUs: items of runs of channels read 4 (m 8) or 2
-     * (m 4) vectors per tap (host/ops/pool.c, CHANNEL_BLOCK). */
+     * (m 4) vectors per tap (host/ops/pool_plan.c, CHANNEL_BLOCK). */
     {"global_7x7_m8_c512_blocks_of_4", 8, 7, 7, 512, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_7x7_m4_c512_blocks_of_2", 4, 7, 7, 512, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL},
     {"global_7x7_stride_max", 1, 7, 7, 3, PARAMS(7, 7, INT_MAX, INT_MAX, 0, 0, 0, 0, 1), KIT_RELU},
@@ -540,7 +540,7 @@ static int size_argmax_workspace(void)
     const size_t counts[] = {N_CASES, N_GRADIENT_CASES};
     /* At least this many, so that the inputs (2 x (windows + 1)) are too
      * many for max backward to rescan windows instead of taking the
-     * argmax pass (host/ops/pool.c); the check of the workspace's size below
+     * argmax pass (host/ops/pool_plan.c); the check of the workspace's size below
      * would tell if that changed. */
     size_t positions = 8192;
     for (int t = 0; t < 2; t++)

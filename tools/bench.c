@@ -57,13 +57,21 @@ static void time_row(bench *b, bench_row *r)
     }
     clcnn_launch launches[MAX_LAUNCHES];
     size_t launch_count = 0;
+    clcnn_build_stats before, after;
     clcnn_context_plan(b->ctx);
-    clcnn_status status = r->op->run(b->ctx, r);
+    clcnn_status status = clcnn_context_build_stats(b->ctx, &before);
+    if (status == CLCNN_OK)
+        status = r->op->run(b->ctx, r);
     /* The plan of one run: the warm-up's (every run plans the same). */
     if (b->plan)
         snprintf(r->plan, sizeof r->plan, "%s", clcnn_context_plan(b->ctx));
     if (status == CLCNN_OK)
         status = clcnn_context_finish(b->ctx);
+    if (status == CLCNN_OK && (status = clcnn_context_build_stats(b->ctx, &after)) == CLCNN_OK) {
+        r->programs = after.programs - before.programs;
+        r->build_s = after.build_seconds - before.build_seconds;
+        r->first_launch_s = after.first_launch_seconds - before.first_launch_seconds;
+    }
     /* The warm-up's launches (and the kernel builds') are not reported. */
     if (status == CLCNN_OK && b->kernels)
         status = clcnn_context_launches(b->ctx, NULL, 0, &launch_count);
@@ -127,8 +135,8 @@ static void format_rate(const bench_row *r, char *out, size_t capacity)
 
 static void print_row_header(FILE *out, int op_width)
 {
-    fprintf(out, "%-12s %-*s %-7s %-40s %9s %9s %15s %10s %8s\n", "layer", op_width, "op", "mode", "shape", "median ms",
-            "min ms", "rate", "ref ms", "speedup");
+    fprintf(out, "%-12s %-*s %-7s %-40s %9s %9s %15s %10s %8s %8s %5s\n", "layer", op_width, "op", "mode", "shape",
+            "median ms", "min ms", "rate", "ref ms", "speedup", "build s", "progs");
 }
 
 static void print_row(FILE *out, int op_width, const bench_row *r)
@@ -151,9 +159,9 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
     /* A skipped reference says why after the row; --no-reference says it
      * once in the header. */
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
-    fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s%s%s\n", r->layer->name, op_width, r->op->name, mode,
-            r->shape, r->median_ms, r->min_ms, rate, reference, speedup, skipped ? "  reference " : "",
-            skipped ? r->reference_note : "");
+    fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s %8.2f %5zu%s%s\n", r->layer->name, op_width,
+            r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
+            r->build_s + r->first_launch_s, r->programs, skipped ? "  reference " : "", skipped ? r->reference_note : "");
     fflush(out);
 }
 
@@ -239,6 +247,13 @@ static void print_json(const bench *b)
     fputs(", \"config\": ", out);
     json_string(out, clcnn_context_config(b->ctx));
     fprintf(out, ", \"workspace_bytes\": %zu", clcnn_context_workspace_bytes(b->ctx));
+    clcnn_build_stats builds = {0};
+    clcnn_context_build_stats(b->ctx, &builds);
+    fprintf(out, ", \"builds\": {\"programs\": %zu, \"build_s\": ", builds.programs);
+    json_number(out, builds.build_seconds);
+    fprintf(out, ", \"first_launches\": %zu, \"first_launch_s\": ", builds.first_launches);
+    json_number(out, builds.first_launch_seconds);
+    fputc('}', out);
     fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", kit_dtype_name(b->dtype), b->repeat);
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
@@ -283,6 +298,10 @@ static void print_json(const bench *b)
         json_number(out, r->reference_ms);
         fputs(", \"speedup\": ", out);
         json_number(out, r->reference_ms / r->median_ms);
+        fprintf(out, ", \"programs\": %zu, \"build_s\": ", r->programs);
+        json_number(out, r->build_s);
+        fputs(", \"first_launch_s\": ", out);
+        json_number(out, r->first_launch_s);
         fputs(", \"reference_note\": ", out);
         json_string_or_null(out, r->reference_note);
         fputs(", \"error\": ", out);
@@ -569,6 +588,13 @@ int cli_bench(int argc, char **argv)
     /* Scratch memory (W transposed, dW/db partial sums, pooling argmax):
      * bounded by the largest layer and reused across calls. */
     fprintf(b.progress, "\nworkspace held by the context: %zu bytes\n", clcnn_context_workspace_bytes(b.ctx));
+    /* Cold, compiling can take longer than the runs: say how long. */
+    clcnn_build_stats builds = {0};
+    clcnn_context_build_stats(b.ctx, &builds);
+    fprintf(b.progress,
+            "builds: %zu programs in %.2f s (clBuildProgram), %zu first launches in %.2f s (code generation and one run "
+            "each)\n",
+            builds.programs, builds.build_seconds, builds.first_launches, builds.first_launch_seconds);
     if (b.json)
         print_json(&b);
     exit_status = b.failures || b.row_count == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;

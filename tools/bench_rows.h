@@ -86,6 +86,10 @@ typedef struct bench_row {
     bench_launch launches[MAX_LAUNCHES];
     size_t launch_count; /* per run; those past MAX_LAUNCHES are not kept */
     char plan[2048];     /* --plan: clcnn_context_plan after one run */
+    /* What the row's first run compiled (clcnn_build_stats): programs
+     * built, their build seconds and the first launches' seconds. */
+    size_t programs;
+    double build_s, first_launch_s;
 } bench_row;
 
 /* A row of the ops table. */

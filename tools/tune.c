@@ -20,7 +20,7 @@
 
 #include "bench_rows.h"
 #include "runtime/tuning_db.h"
-#include "runtime/tuning_table.h"
+#include "runtime/tuning_spec.h"
 
 #define COMMAND "tune"
 #define DEFAULT_BUDGET_MINUTES 10
@@ -44,38 +44,10 @@
 #define MAX_CANDIDATES 32
 #define SPEC_CAPACITY 4096
 
-/* ---- the keys: tuning_table.h's, values by index ---- */
+/* ---- the keys: tuning_table.h's, values by index (tuning_spec.h) ---- */
 
-typedef enum key_kind { KIND_COUNT, KIND_VECTOR, KIND_GROUP, KIND_FLAG, KIND_CHOICE } key_kind;
-
-typedef struct tune_key {
-    const char *name;
-    key_kind kind;
-    int lo, hi;
-} tune_key;
-
-static const tune_key keys[] = {
-#define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc) {#name, KIND_##kind, lo, hi},
-    CLCNN_TUNING_KEYS(CLCNN_X)
-#undef CLCNN_X
-};
-#define KEY_COUNT ((int)(sizeof keys / sizeof keys[0]))
-
-typedef struct key_names {
-    const char *key, *names;
-} key_names;
-
-static const key_names choices[] = {
-#define CLCNN_X(key, names) {#key, names},
-    CLCNN_TUNING_CHOICES(CLCNN_X)
-#undef CLCNN_X
-        {NULL, NULL}};
-
-static const key_names aliases[] = {
-#define CLCNN_X(old_name, name) {#old_name, #name},
-    CLCNN_TUNING_ALIASES(CLCNN_X)
-#undef CLCNN_X
-        {NULL, NULL}};
+#define keys clcnn__tuning_keys
+#define KEY_COUNT CLCNN_TUNING_KEY_COUNT
 
 /* The keys each op searches, in the order tried: kernel choices first,
  * then the geometry, then the thresholds. classes: "" every layer, "C"
@@ -118,88 +90,21 @@ static const tune_family families[] = {
 };
 #define FAMILY_COUNT ((int)(sizeof families / sizeof families[0]))
 
-static int key_index(const char *name, size_t length)
-{
-    for (const key_names *a = aliases; a->key; a++)
-        if (strlen(a->key) == length && strncmp(a->key, name, length) == 0) {
-            name = a->names;
-            length = strlen(name);
-        }
-    for (int k = 0; k < KEY_COUNT; k++)
-        if (strlen(keys[k].name) == length && strncmp(keys[k].name, name, length) == 0)
-            return k;
-    return -1;
-}
-
-/* The names of a CHOICE key's values ("auto|a|b"), or NULL. */
-static const char *names_of(int k)
-{
-    for (const key_names *c = choices; c->key; c++)
-        if (strcmp(c->key, keys[k].name) == 0)
-            return c->names;
-    return NULL;
-}
-
-/* The value named text[0 .. length) of key k, else its number; -1 if neither. */
-static int parse_value(int k, const char *text, size_t length)
-{
-    const char *names = names_of(k);
-    int value = 0;
-    for (const char *at = names; at; value++) {
-        const char *end = strchr(at, '|');
-        const size_t n = end ? (size_t)(end - at) : strlen(at);
-        if (n == length && strncmp(at, text, n) == 0)
-            return value;
-        at = end ? end + 1 : NULL;
-    }
-    char digits[16], *stop;
-    if (length == 0 || length >= sizeof digits)
-        return -1;
-    memcpy(digits, text, length);
-    digits[length] = '\0';
-    long v = strtol(digits, &stop, 10);
-    return *stop == '\0' && v >= keys[k].lo && v <= keys[k].hi ? (int)v : -1;
-}
-
 /* Sets values[] from a spec in CLCNN_TUNE's syntax; set[] (may be NULL)
  * marks the keys it names. Items the library refuses (table=, unknown
  * keys, values out of range) are passed over: the context notes them. */
-static void apply_spec(const char *spec, int values[], int set[])
+static void apply_spec(const char *spec, int values[], unsigned char set[])
 {
-    while (spec && *spec) {
-        const char *end = strchr(spec, ','), *eq = strchr(spec, '=');
-        const size_t length = end ? (size_t)(end - spec) : strlen(spec);
-        if (eq && eq < spec + length) {
-            const int k = key_index(spec, (size_t)(eq - spec));
-            const int v = k >= 0 ? parse_value(k, eq + 1, length - (size_t)(eq - spec) - 1) : -1;
-            if (v >= 0) {
-                values[k] = v;
-                if (set)
-                    set[k] = 1;
-            }
+    clcnn_tuning_overrides o;
+    char why[256];
+    clcnn__tuning_no_overrides(&o);
+    clcnn__tuning_parse(spec, 0, 0, &o, why, sizeof why, NULL, 0);
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (o.set[k]) {
+            values[k] = o.value[k];
+            if (set)
+                set[k] = 1;
         }
-        spec = end ? end + 1 : NULL;
-    }
-}
-
-/* "key=value,..." of the keys with which[k] (NULL: all), CHOICE values by name. */
-static void spec_of(const int values[], const int which[], char *out, size_t capacity)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int k = 0; k < KEY_COUNT && used < capacity; k++) {
-        if (which && !which[k])
-            continue;
-        const char *name = names_of(k);
-        for (int i = 0; name && i < values[k]; i++)
-            name = strchr(name, '|') ? strchr(name, '|') + 1 : NULL;
-        const char *comma = used ? "," : "";
-        if (name)
-            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%.*s", comma, keys[k].name,
-                                     (int)strcspn(name, "|"), name);
-        else
-            used += (size_t)snprintf(out + used, capacity - used, "%s%s=%d", comma, keys[k].name, values[k]);
-    }
 }
 
 /* The keys the op searches on this layer, in order: *count of them. */
@@ -214,7 +119,7 @@ static int searched_keys(const char *op, const char *layer_class, int order[KEY_
             continue;
         for (const char *at = families[f].keys; at && *at;) {
             const char *end = strchr(at, ',');
-            const int k = key_index(at, end ? (size_t)(end - at) : strlen(at));
+            const int k = clcnn__tuning_key_index(at, end ? (size_t)(end - at) : strlen(at));
             if (k >= 0 && !taken[k])
                 order[count++] = k, taken[k] = 1;
             at = end ? end + 1 : NULL;
@@ -226,27 +131,27 @@ static int searched_keys(const char *op, const char *layer_class, int order[KEY_
 /* The values key k tries from v (v itself not among them). */
 static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
 {
-    const tune_key *key = &keys[k];
+    const clcnn_tuning_key *key = &keys[k];
     int n = 0, c[MAX_CANDIDATES + 4];
-    if (key->kind == KIND_COUNT) {
+    if (key->kind == CLCNN_TUNING_KIND_COUNT) {
         const int narrow = key->hi - key->lo <= NARROW_RANGE;
         c[n++] = v / 2, c[n++] = v ? 2 * v : 1;
         if (narrow)
             c[n++] = v - 1, c[n++] = v + 1;
-    } else if (key->kind == KIND_FLAG || key->kind == KIND_CHOICE) {
+    } else if (key->kind == CLCNN_TUNING_KIND_FLAG || key->kind == CLCNN_TUNING_KIND_CHOICE) {
         for (int x = key->lo; x <= key->hi && n < MAX_CANDIDATES; x++)
             c[n++] = x;
     } else {
-        const int cap = key->kind == KIND_GROUP ? 256 : key->hi;
+        const int cap = key->kind == CLCNN_TUNING_KIND_GROUP ? 256 : key->hi;
         for (int x = 1; x <= cap && n < MAX_CANDIDATES; x *= 2)
             c[n++] = x;
-        if (key->kind == KIND_GROUP && max_group <= (size_t)key->hi)
+        if (key->kind == CLCNN_TUNING_KIND_GROUP && max_group <= (size_t)key->hi)
             c[n++] = (int)max_group;
     }
     int count = 0;
     for (int i = 0; i < n; i++) {
         int dup =
-            c[i] == v || c[i] < key->lo || c[i] > key->hi || (key->kind == KIND_GROUP && (size_t)c[i] > max_group);
+            c[i] == v || c[i] < key->lo || c[i] > key->hi || (key->kind == CLCNN_TUNING_KIND_GROUP && (size_t)c[i] > max_group);
         for (int j = 0; j < count && !dup; j++)
             dup = out[j] == c[i];
         if (!dup && count < MAX_CANDIDATES)
@@ -262,7 +167,7 @@ typedef struct tuner {
     clcnn_dtype dtype;
     size_t max_group;           /* the device's work-group limit */
     int base[KEY_COUNT];        /* the context's config: the column and CLCNN_TUNE */
-    int env_set[KEY_COUNT];     /* the keys CLCNN_TUNE sets: the library takes them over any row */
+    unsigned char env_set[KEY_COUNT];     /* the keys CLCNN_TUNE sets: the library takes them over any row */
     clcnn_tuning_db db;         /* the rows so far */
     char dir[1024], path[1600]; /* the database's directory and file */
     double start_s, deadline_s; /* the budget */
@@ -360,7 +265,7 @@ static int item_prepare(tuner *tu, tune_item *t)
 static int run_with(tuner *tu, tune_item *t, const int values[], char *why, size_t capacity)
 {
     char spec[SPEC_CAPACITY];
-    spec_of(values, NULL, spec, sizeof spec);
+    clcnn__tuning_spec_of(values, NULL, spec, sizeof spec);
     clcnn_status status = clcnn_context_set_tuning(tu->ctx, spec);
     if (status == CLCNN_OK)
         status = t->row.op->run(tu->ctx, &t->row);
@@ -455,7 +360,7 @@ done:
 static double sample_ms(tuner *tu, tune_item *t, const int values[], int repeat)
 {
     char spec[SPEC_CAPACITY];
-    spec_of(values, NULL, spec, sizeof spec);
+    clcnn__tuning_spec_of(values, NULL, spec, sizeof spec);
     if (clcnn_context_set_tuning(tu->ctx, spec) != CLCNN_OK)
         return NAN;
     const double start = cli_now();
@@ -547,9 +452,9 @@ static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
     memcpy(candidate, values, sizeof candidate);
     candidate[k] = v;
     char setting[160], why[600];
-    int one[KEY_COUNT] = {0};
+    unsigned char one[KEY_COUNT] = {0};
     one[k] = 1;
-    spec_of(candidate, one, setting, sizeof setting);
+    clcnn__tuning_spec_of(candidate, one, setting, sizeof setting);
     fprintf(stderr, "tune: %s %s%s%s %s: ", t->row.layer->name, t->row.op->name, t->row.mode ? " " : "",
             t->row.mode ? t->row.mode : "", setting);
     if (check_candidate(tu, t, candidate, why, sizeof why) != 0) {
@@ -617,11 +522,11 @@ static void start_values(const tuner *tu, const tune_item *t, int untuned[], int
  * written at once unless --dry-run: 0, or -1. */
 static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[])
 {
-    int differs[KEY_COUNT];
+    unsigned char differs[KEY_COUNT];
     char spec[SPEC_CAPACITY], message[1200];
     for (int k = 0; k < KEY_COUNT; k++)
         differs[k] = values[k] != untuned[k];
-    spec_of(values, differs, spec, sizeof spec);
+    clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
     if (!spec[0] && !clcnn__tuning_db_find(&tu->db, t->key.exact))
         return 0;
     tu->found += spec[0] != '\0';
@@ -645,7 +550,8 @@ static int record_row(tuner *tu, const tune_item *t, const int untuned[], const 
  * to start. */
 static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
 {
-    int changed[KEY_COUNT], any = 0;
+    unsigned char changed[KEY_COUNT];
+    int any = 0;
     for (int k = 0; k < KEY_COUNT; k++)
         any |= changed[k] = values[k] != start[k];
     if (!any) {
@@ -653,8 +559,8 @@ static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
         return;
     }
     char old_spec[SPEC_CAPACITY], new_spec[SPEC_CAPACITY];
-    spec_of(start, changed, old_spec, sizeof old_spec);
-    spec_of(values, changed, new_spec, sizeof new_spec);
+    clcnn__tuning_spec_of(start, changed, old_spec, sizeof old_spec);
+    clcnn__tuning_spec_of(values, changed, new_spec, sizeof new_spec);
     timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
     const int confirmed = compare_times(tu, t, start, values, 0, &old, &new) == 0 && faster(&old, &new);
     printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,

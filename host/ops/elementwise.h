@@ -12,12 +12,18 @@ typedef struct clcnn_elementwise_plan {
     int chunk;
 } clcnn_elementwise_plan;
 
-/* The plan for `vectors` units on a device of `compute_units`, from the
- * tuning alone (a pure function). */
+/* The plan for `vectors` units (at least 1) on a device of `compute_units`
+ * (at least 1: the context makes it so), from the tuning alone (pure). */
 clcnn_elementwise_plan clcnn__elementwise_plan(const clcnn_tuning *tuning, unsigned compute_units, size_t vectors);
 
+/* The kernel `entry` of `file` with -DVECTOR=elementwise_vector,
+ * -DSTREAM_STORES=1 where the tuning streams `out_bytes` stored at aligned
+ * vectors, and `options` (pure). */
+void clcnn__elementwise_kernel_plan(const clcnn_tuning *tuning, clcnn_kernel_file file, const char *entry,
+                                    const char *options, size_t out_bytes, int aligned, clcnn_kernel_plan *kernel);
+
 /* Builds (or finds) `entry` of `file` with -DVECTOR=elementwise_vector,
- * -DSTREAM_STORES=1 where clcnn__stream_stores says so for `out_bytes`
+ * -DSTREAM_STORES=1 where clcnn__tuning_stream_stores says so for `out_bytes`
  * stored at aligned vectors, and `options`. */
 clcnn_status clcnn__elementwise_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
                                        const char *options, size_t out_bytes, int aligned, const char *entry,

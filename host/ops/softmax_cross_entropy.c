@@ -1,7 +1,8 @@
 /* Softmax cross-entropy forward (per-row probabilities and loss, then the
- * mean in one work-group) and backward: validation, then the kernels of
+ * mean in one work-group) and backward: validation, the plan
+ * (softmax_cross_entropy_plan.c), then the kernels of
  * softmax_cross_entropy_forward.cl and softmax_cross_entropy_backward.cl. */
-#include "elementwise.h"
+#include "softmax_cross_entropy_plan.h"
 
 /* Checks logits-like `scores` (m, n_H, n_W, K) and labels (m, n_H, n_W, 1). */
 static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, const char *scores_name,
@@ -19,41 +20,34 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
     return clcnn__check_dims(ctx, op, "labels", labels, label_dims);
 }
 
-/* The mean's work-group size: a power of two (the kernel's tree halves
- * it) up to softmax_mean_local, a function of the tuning and the device
- * alone, the same for the one-group kernel and the mean kernel (the smaller of their
- * limits), so that the summation order, and the bits of the mean, never
- * change between runs or between the two ways. */
-static clcnn_status mean_group(clcnn_context *ctx, const char *op, clcnn_dtype dt, cl_kernel *one_group,
-                               cl_kernel *mean, size_t *group)
+/* Builds the one-group and the mean kernels, whose limits set the mean's
+ * group (clcnn__softmax_mean_group) for either way. */
+static clcnn_status mean_group(clcnn_context *ctx, const char *op, clcnn_dtype dt,
+                               const clcnn_softmax_forward_plan *plan, cl_kernel *one_group, cl_kernel *mean,
+                               size_t *group)
 {
     clcnn_status st;
-    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", 0, 0,
-                                        "softmax_cross_entropy_one_group", one_group)) ||
-        (st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward, dt, "", 0, 0,
-                                        "softmax_cross_entropy_mean", mean)))
+    if ((st = clcnn__get_planned_kernel(ctx, op, dt, &plan->one, one_group)) ||
+        (st = clcnn__get_planned_kernel(ctx, op, dt, &plan->mean, mean)))
         return st;
     size_t limit = clcnn__kernel_wg_limit(ctx, *one_group), mean_limit = clcnn__kernel_wg_limit(ctx, *mean);
-    if (mean_limit < limit)
-        limit = mean_limit;
-    *group = 1;
-    while (*group * 2 <= (size_t)ctx->tuning.softmax_mean_local && *group * 2 <= limit)
-        *group *= 2;
+    *group = clcnn__softmax_mean_group(&ctx->tuning, mean_limit < limit ? mean_limit : limit);
     return CLCNN_OK;
 }
 
 /* Few rows: rows, losses and mean in one launch of one group. */
-static clcnn_status softmax_one_group(clcnn_context *ctx, const char *op, const clcnn_tensor *logits,
-                                      const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
-                                      clcnn_tensor *mean_loss, int n_classes, int rows)
+static clcnn_status softmax_one_group(clcnn_context *ctx, const char *op, const clcnn_softmax_forward_plan *plan,
+                                      const clcnn_tensor *logits, const clcnn_tensor *labels, clcnn_tensor *probs,
+                                      clcnn_tensor *loss, clcnn_tensor *mean_loss, int n_classes, int rows)
 {
     cl_kernel k, mean_kernel;
     size_t group;
-    clcnn_status st = mean_group(ctx, op, logits->dtype, &k, &mean_kernel, &group);
+    clcnn_status st = mean_group(ctx, op, logits->dtype, plan, &k, &mean_kernel, &group);
     if (st != CLCNN_OK)
         return st;
-    const clcnn_arg args[] = {CLCNN_ARG(logits->mem),    CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
-                              CLCNN_ARG(loss->mem),      CLCNN_ARG(mean_loss->mem), CLCNN_ARG(n_classes),
+    const clcnn_arg args[] = {CLCNN_ARG(logits->mem),    CLCNN_ARG(labels->mem),
+                              CLCNN_ARG(probs->mem),     CLCNN_ARG(loss->mem),
+                              CLCNN_ARG(mean_loss->mem), CLCNN_ARG(n_classes),
                               CLCNN_ARG(rows),           {group * clcnn__dtype_size(logits->dtype), NULL}};
     const size_t global[1] = {group}, local[1] = {group};
     if ((st = clcnn__set_args(ctx, op, k, args, 8)))
@@ -62,25 +56,24 @@ static clcnn_status softmax_one_group(clcnn_context *ctx, const char *op, const 
 }
 
 /* Many rows: the rows across the device, then the mean in one group. */
-static clcnn_status softmax_two_launches(clcnn_context *ctx, const char *op, const clcnn_tensor *logits,
-                                         const clcnn_tensor *labels, clcnn_tensor *probs, clcnn_tensor *loss,
-                                         clcnn_tensor *mean_loss, int n_classes, int rows)
+static clcnn_status softmax_two_launches(clcnn_context *ctx, const char *op, const clcnn_softmax_forward_plan *plan,
+                                         const clcnn_tensor *logits, const clcnn_tensor *labels, clcnn_tensor *probs,
+                                         clcnn_tensor *loss, clcnn_tensor *mean_loss, int n_classes, int rows)
 {
     cl_kernel rows_kernel, one_group, mean_kernel;
     size_t group;
-    clcnn_status st = mean_group(ctx, op, logits->dtype, &one_group, &mean_kernel, &group);
-    if (st != CLCNN_OK || (st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_forward,
-                                                            logits->dtype, "", 0, 0, "softmax_cross_entropy_rows",
-                                                            &rows_kernel)))
+    clcnn_status st = mean_group(ctx, op, logits->dtype, plan, &one_group, &mean_kernel, &group);
+    if (st != CLCNN_OK || (st = clcnn__get_planned_kernel(ctx, op, logits->dtype, &plan->rows, &rows_kernel)))
         return st;
     const clcnn_arg row_args[] = {CLCNN_ARG(logits->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(probs->mem),
                                   CLCNN_ARG(loss->mem),   CLCNN_ARG(n_classes),   CLCNN_ARG(rows)};
-    const clcnn_arg mean_args[] = {CLCNN_ARG(loss->mem), CLCNN_ARG(mean_loss->mem), CLCNN_ARG(rows),
+    const clcnn_arg mean_args[] = {CLCNN_ARG(loss->mem),
+                                   CLCNN_ARG(mean_loss->mem),
+                                   CLCNN_ARG(rows),
                                    {group * clcnn__dtype_size(logits->dtype), NULL}};
     const size_t mean_global[1] = {group}, mean_local[1] = {group};
-    const clcnn_elementwise_plan plan = clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (size_t)rows);
     if ((st = clcnn__set_args(ctx, op, mean_kernel, mean_args, 4)) ||
-        (st = clcnn__elementwise_launch(ctx, op, rows_kernel, row_args, 6, &plan)))
+        (st = clcnn__elementwise_launch(ctx, op, rows_kernel, row_args, 6, &plan->rows_launch)))
         return st;
     return clcnn__launch(ctx, op, mean_kernel, 1, mean_global, mean_local);
 }
@@ -103,9 +96,11 @@ clcnn_status clcnn_softmax_cross_entropy_forward(clcnn_context *ctx, const clcnn
         return st;
 
     const int n_classes = (int)logits->dims[3], rows = (int)loss->count;
-    return rows <= ctx->tuning.softmax_one_group_rows
-               ? softmax_one_group(ctx, op, logits, labels, probs, loss, mean_loss, n_classes, rows)
-               : softmax_two_launches(ctx, op, logits, labels, probs, loss, mean_loss, n_classes, rows);
+    clcnn_softmax_forward_plan plan;
+    clcnn__softmax_plan_forward(rows, ctx->compute_units, &ctx->tuning, &plan);
+    return plan.one_group
+               ? softmax_one_group(ctx, op, &plan, logits, labels, probs, loss, mean_loss, n_classes, rows)
+               : softmax_two_launches(ctx, op, &plan, logits, labels, probs, loss, mean_loss, n_classes, rows);
 }
 
 clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcnn_tensor *probs,
@@ -121,19 +116,14 @@ clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, const clcn
         (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "probs", probs)) ||
         (st = clcnn__check_distinct(ctx, op, "dlogits", dlogits, "labels", labels)))
         return st;
-    /* Each row of K is row_vectors vectors, its last one partial where K
-     * is not a multiple of the vector; at most probs' elements in all. */
     const int n_classes = (int)probs->dims[3], rows = (int)labels->count;
-    const int vector = ctx->tuning.elementwise_vector, row_vectors = (n_classes + vector - 1) / vector;
-    const int vectors = rows * row_vectors;
+    clcnn_softmax_backward_plan plan;
+    clcnn__softmax_plan_backward(n_classes, rows, probs->dtype, ctx->compute_units, &ctx->tuning, &plan);
     cl_kernel k;
-    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_softmax_cross_entropy_backward, probs->dtype, "",
-                                        dlogits->bytes, n_classes % vector == 0, "softmax_cross_entropy_backward",
-                                        &k)))
+    if ((st = clcnn__get_planned_kernel(ctx, op, probs->dtype, &plan.kernel, &k)))
         return st;
-    const clcnn_arg args[] = {CLCNN_ARG(probs->mem), CLCNN_ARG(labels->mem), CLCNN_ARG(dlogits->mem),
-                              CLCNN_ARG(n_classes),  CLCNN_ARG(rows),        CLCNN_ARG(row_vectors),
-                              CLCNN_ARG(vectors)};
-    const clcnn_elementwise_plan plan = clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (size_t)vectors);
-    return clcnn__elementwise_launch(ctx, op, k, args, 7, &plan);
+    const clcnn_arg args[] = {CLCNN_ARG(probs->mem),  CLCNN_ARG(labels->mem), CLCNN_ARG(dlogits->mem),
+                              CLCNN_ARG(n_classes),   CLCNN_ARG(rows),        CLCNN_ARG(plan.row_vectors),
+                              CLCNN_ARG(plan.vectors)};
+    return clcnn__elementwise_launch(ctx, op, k, args, 7, &plan.launch);
 }

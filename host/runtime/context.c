@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "program_cache.h"
 
 static char *dup_env(const char *name)
 {
@@ -46,12 +47,13 @@ static void query_device(clcnn_context *ctx)
 /* Reads the CLCNN_FAULT_INJECT testing hook (see clcnn_fault in internal.h). */
 static clcnn_status read_fault_spec(clcnn_context *ctx)
 {
-    static const char *const points[] = {[CLCNN_FAULT_ALLOC] = "alloc", [CLCNN_FAULT_ENQUEUE] = "enqueue"};
+    static const char *const points[CLCNN_FAULT_POINTS] = {
+        [CLCNN_FAULT_ALLOC] = "alloc", [CLCNN_FAULT_ENQUEUE] = "enqueue", [CLCNN_FAULT_CACHE_WRITE] = "cache_write"};
     const char *spec = getenv("CLCNN_FAULT_INJECT");
     ctx->fault.point = -1;
     if (spec == NULL || *spec == '\0')
         return CLCNN_OK;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < CLCNN_FAULT_POINTS; p++) {
         size_t len = strlen(points[p]);
         if (strncmp(spec, points[p], len) == 0 && spec[len] == ':' && isdigit((unsigned char)spec[len + 1])) {
             char *end;
@@ -74,7 +76,9 @@ cl_int clcnn__fault_point(clcnn_context *ctx, clcnn_fault_point point)
     unsigned long n = ++ctx->fault.count[point];
     if (ctx->fault.point != (int)point || n != ctx->fault.at)
         return CL_SUCCESS;
-    return point == CLCNN_FAULT_ALLOC ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_OUT_OF_RESOURCES;
+    return point == CLCNN_FAULT_ALLOC ? CL_MEM_OBJECT_ALLOCATION_FAILURE
+           : point == CLCNN_FAULT_ENQUEUE ? CL_OUT_OF_RESOURCES
+                                         : CL_INVALID_VALUE;
 }
 
 clcnn_status clcnn__context_alloc(clcnn_context **out)
@@ -94,6 +98,7 @@ void clcnn__context_setup(clcnn_context *ctx)
     ctx->kernel_dir = dup_env("CLCNN_KERNEL_DIR");
     ctx->extra_options = dup_env("CLCNN_BUILD_OPTIONS");
     clcnn__tuning_init(ctx);
+    clcnn__program_cache_init(ctx);
     ctx->last_error[0] = '\0';
 }
 

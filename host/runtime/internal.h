@@ -68,9 +68,14 @@ typedef struct clcnn_tuning_overrides {
  * with CL_OUT_OF_RESOURCES, so that tests reach the failure paths a real
  * device seldom takes. Read once at context creation; the counters always
  * run (the fuzzer reads them to see that a refused call enqueued nothing). */
-typedef enum clcnn_fault_point { CLCNN_FAULT_ALLOC = 0, CLCNN_FAULT_ENQUEUE = 1 } clcnn_fault_point;
+typedef enum clcnn_fault_point {
+    CLCNN_FAULT_ALLOC = 0,
+    CLCNN_FAULT_ENQUEUE = 1,
+    CLCNN_FAULT_CACHE_WRITE = 2, /* "cache_write:N": the Nth program-cache write finds its directory unwritable */
+    CLCNN_FAULT_POINTS
+} clcnn_fault_point;
 typedef struct clcnn_fault {
-    unsigned long count[2]; /* allocations and enqueues so far, by clcnn_fault_point */
+    unsigned long count[CLCNN_FAULT_POINTS]; /* events so far, by clcnn_fault_point */
     int point;              /* the counter that fails, or -1 */
     unsigned long at;       /* the value of that counter that fails */
 } clcnn_fault;
@@ -107,6 +112,13 @@ struct clcnn_context {
      * and the copy it hands out. */
     char plan_log[CLCNN_ERROR_CAPACITY], plan_read[CLCNN_ERROR_CAPACITY + 64];
     unsigned long plan_dropped;
+    clcnn_build_stats builds; /* clcnn_context_build_stats (program.c) */
+    /* The program-binary cache (program_cache.c). */
+    struct {
+        int on, unwritable;
+        char dir[1024];
+        char identity[1536]; /* the header lines every file of this device starts with */
+    } cache;
     clcnn_fault fault; /* testing hook, see clcnn_fault */
     int own_queue;     /* the queue is clcnn's (clcnn_context_create), not a caller's */
     /* clcnn_context_profile: while `profiling`, launches (CLCNN_LAUNCHES_KEPT
@@ -174,10 +186,6 @@ clcnn_status clcnn__select_device(clcnn_context *ctx, const char *spec);
 /* Sets ctx->tuning and ctx->config from the device and CLCNN_TUNE, noting
  * the items of CLCNN_TUNE it cannot take (tuning.c). */
 void clcnn__tuning_init(clcnn_context *ctx);
-/* 0 when every item of spec (CLCNN_TUNE's syntax) names a key and a value
- * in its range, and `table=` only where allow_table; else -1, with why in
- * why[0 .. capacity). */
-int clcnn__tuning_check_spec(const char *spec, int allow_table, char *why, size_t capacity);
 /* Plans one layer under its own tuning: ctx->tuning becomes the column,
  * the database's class row and exact row for `key`, CLCNN_TUNE's keys and
  * clcnn_context_set_tuning's, in that order, until clcnn__tuning_layer_end
@@ -232,6 +240,17 @@ size_t clcnn__workspace_total(const clcnn_context *ctx);
 clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_file file, clcnn_dtype dtype,
                                const char *options, const char *entry, cl_kernel *out);
 void clcnn__release_programs(clcnn_context *ctx);
+/* A kernel as a plan names it (the ops' pure planners): entry of file,
+ * built with these -D options for the call's dtype. */
+#define CLCNN_PLAN_OPTIONS_CAPACITY 256
+typedef struct clcnn_kernel_plan {
+    clcnn_kernel_file file;
+    const char *entry; /* a string literal; NULL: no such launch */
+    char options[CLCNN_PLAN_OPTIONS_CAPACITY];
+} clcnn_kernel_plan;
+/* clcnn__get_kernel for what plan names. */
+clcnn_status clcnn__get_planned_kernel(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                       const clcnn_kernel_plan *plan, cl_kernel *out);
 
 /* Kernel launch helpers (program.c). */
 typedef struct clcnn_arg {
@@ -246,9 +265,16 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
 /* Largest work-group size `kernel` may run with on this device. */
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel);
 /* Whether an op whose kernel writes out_bytes asks for non-temporal stores
- * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h); aligned: every
- * vector store of the kernel is aligned, as such stores require. */
-int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned);
+ * (-DSTREAM_STORES=1, STORE_OUTPUT in kernels/common.h) under the tuning t;
+ * aligned: every vector store of the kernel is aligned, as such stores
+ * require. Non-temporal stores skip reading each line before overwriting it. The threshold is a size of
+ * its own (stream_min_kib), not a fraction of
+ * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
+ * host's last-level cache, and then a fraction never fires. */
+static inline int clcnn__tuning_stream_stores(const clcnn_tuning *t, size_t out_bytes, int aligned)
+{
+    return t->use_stream_stores && out_bytes >= (size_t)t->stream_min_kib << 10 && aligned;
+}
 
 static inline size_t clcnn__round_up(size_t x, size_t to)
 {

@@ -1,18 +1,24 @@
 /* The program cache: kernel sources (embedded, or read from
  * CLCNN_KERNEL_DIR), built once per (file, dtype, options) and kept in the
  * context with their kernels; and the launch helpers. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
+#include "program_cache.h"
 
 /* Kernels one program (a file built with one set of options) hands out: as
  * many as the file with the most entries has (conv_backward_data.cl: 7),
  * since tuning keys decide which kernels share a set of options, and any
  * values in range may ask one program for all of its file's kernels. */
 #define MAX_KERNELS_PER_PROGRAM 8
+/* The work-group sizes of a kernel whose first launch is counted
+ * (clcnn_build_stats): ops launch a kernel at one or two. */
+#define FIRST_LAUNCHES_KEPT 8
 
 struct clcnn_program {
     clcnn_kernel_file file;
@@ -23,6 +29,8 @@ struct clcnn_program {
         const char *entry; /* points to a string literal of the caller */
         cl_kernel kernel;
         size_t wg_limit;
+        size_t launched[FIRST_LAUNCHES_KEPT][3]; /* the local sizes it was launched with */
+        int n_launched;
     } kernels[MAX_KERNELS_PER_PROGRAM];
     int n_kernels;
     clcnn_program *next;
@@ -198,6 +206,13 @@ static void keep_build_log(clcnn_context *ctx, const clcnn_program *p, const cha
     free(log);
 }
 
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
 {
     const char *file = file_names[p->file];
@@ -206,20 +221,33 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
     char *source = load_source(ctx, op, file, 0, &length, &st);
     if (source == NULL)
         return st;
-    cl_int err;
-    p->program = clCreateProgramWithSource(ctx->context, 1, (const char **)&source, &length, &err);
-    free(source);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
-
     char options[2048];
     snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s", p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "",
              p->options, ctx->extra_options ? ctx->extra_options : "");
-    err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
-    if (err == CL_SUCCESS) {
-        keep_build_log(ctx, p, options);
+    const double start = seconds_now();
+    if (clcnn__program_cache_load(ctx, source, length, options, &p->program)) {
+        free(source);
+        ctx->builds.build_seconds += seconds_now() - start;
+        ctx->builds.programs++;
+        ctx->builds.cached_programs++;
         return CLCNN_OK;
     }
+    cl_int err;
+    p->program = clCreateProgramWithSource(ctx->context, 1, (const char **)&source, &length, &err);
+    if (err != CL_SUCCESS) {
+        free(source);
+        return clcnn__cl_fail(ctx, op, "clCreateProgramWithSource", err);
+    }
+    err = clBuildProgram(p->program, 1, &ctx->device, options, NULL, NULL);
+    ctx->builds.build_seconds += seconds_now() - start;
+    if (err == CL_SUCCESS) {
+        ctx->builds.programs++;
+        keep_build_log(ctx, p, options);
+        clcnn__program_cache_store(ctx, p->program, source, length, options);
+        free(source);
+        return CLCNN_OK;
+    }
+    free(source);
     /* Where the source came from decides what the user can do about it. */
     char where[1024];
     if (ctx->kernel_dir)
@@ -294,7 +322,9 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
                            "%s: more than %d kernels requested from %s (a clcnn bug; please report it)", op,
                            MAX_KERNELS_PER_PROGRAM, file_names[file]);
     cl_int err;
+    const double start = seconds_now();
     cl_kernel k = clCreateKernel(p->program, entry, &err);
+    ctx->builds.build_seconds += seconds_now() - start;
     if (err == CL_INVALID_KERNEL_NAME)
         return clcnn__fail(ctx, CLCNN_ERROR_KERNEL_BUILD, "%s: kernels/%s has no kernel '%s'%s", op, file_names[file],
                            entry,
@@ -309,9 +339,27 @@ clcnn_status clcnn__get_kernel(clcnn_context *ctx, const char *op, clcnn_kernel_
     p->kernels[p->n_kernels].entry = entry;
     p->kernels[p->n_kernels].kernel = k;
     p->kernels[p->n_kernels].wg_limit = limit ? limit : 1;
+    p->kernels[p->n_kernels].n_launched = 0;
     p->n_kernels++;
     *out = k;
     log_plan(ctx, p, entry);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__get_planned_kernel(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
+                                       const clcnn_kernel_plan *plan, cl_kernel *out)
+{
+    return clcnn__get_kernel(ctx, op, plan->file, dtype, plan->options, plan->entry, out);
+}
+
+clcnn_status clcnn_context_build_stats(clcnn_context *ctx, clcnn_build_stats *stats)
+{
+    clcnn_status st = clcnn__check_context(ctx, "clcnn_context_build_stats");
+    if (st != CLCNN_OK)
+        return st;
+    if (stats == NULL)
+        return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_context_build_stats: stats is NULL");
+    *stats = ctx->builds;
     return CLCNN_OK;
 }
 
@@ -328,22 +376,41 @@ const char *clcnn_context_plan(clcnn_context *ctx)
     return ctx->plan_read;
 }
 
-size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
+/* The cache's record of kernel: its program's entry i, or NULL for a
+ * kernel the cache did not hand out. */
+static clcnn_program *program_of(clcnn_context *ctx, cl_kernel kernel, int *i)
 {
     for (clcnn_program *p = ctx->programs; p; p = p->next)
-        for (int i = 0; i < p->n_kernels; i++)
-            if (p->kernels[i].kernel == kernel)
-                return p->kernels[i].wg_limit;
-    return 1;
+        for (*i = 0; *i < p->n_kernels; (*i)++)
+            if (p->kernels[*i].kernel == kernel)
+                return p;
+    return NULL;
 }
 
-/* Non-temporal stores skip reading each line before overwriting it. The
- * threshold is a size of its own (stream_min_kib), not a fraction of
- * CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: a virtual machine may report a whole
- * host's last-level cache, and then a fraction never fires. */
-int clcnn__stream_stores(const clcnn_context *ctx, size_t out_bytes, int aligned)
+size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
 {
-    return ctx->tuning.use_stream_stores && out_bytes >= (size_t)ctx->tuning.stream_min_kib << 10 && aligned;
+    int i;
+    const clcnn_program *p = program_of(ctx, kernel, &i);
+    return p ? p->kernels[i].wg_limit : 1;
+}
+
+/* Whether this is kernel's first launch at the local size l (dims of
+ * them), which it then records: POCL compiles a kernel's machine code at
+ * its first enqueue per local size. */
+static int first_launch(clcnn_context *ctx, cl_kernel kernel, cl_uint dims, const size_t l[])
+{
+    int i;
+    clcnn_program *p = program_of(ctx, kernel, &i);
+    if (p == NULL)
+        return 0;
+    const size_t size[3] = {l[0], dims > 1 ? l[1] : 1, dims > 2 ? l[2] : 1};
+    for (int j = 0; j < p->kernels[i].n_launched; j++)
+        if (memcmp(p->kernels[i].launched[j], size, sizeof size) == 0)
+            return 0;
+    if (p->kernels[i].n_launched == FIRST_LAUNCHES_KEPT)
+        return 0;
+    memcpy(p->kernels[i].launched[p->kernels[i].n_launched++], size, sizeof size);
+    return 1;
 }
 
 void clcnn__release_programs(clcnn_context *ctx)
@@ -379,6 +446,7 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
 {
     size_t g[3], l[3];
     size_t limit = clcnn__kernel_wg_limit(ctx, kernel), group = 1;
+    double started = 0;
     for (cl_uint d = 0; d < dims; d++) {
         l[d] = local ? local[d] : 1;
         /* Shrink the group until it fits the kernel's and the device's limit. */
@@ -391,8 +459,17 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
     cl_event event = NULL;
     cl_event *keep = ctx->profiling && ctx->launch_count < CLCNN_LAUNCHES_KEPT ? &event : NULL;
     cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ENQUEUE);
+    /* A first launch runs alone, so that its wall time is its own code
+     * generation and run (clcnn_build_stats). */
+    const int first = err == CL_SUCCESS && first_launch(ctx, kernel, dims, l);
+    if (first && (err = clFinish(ctx->queue)) == CL_SUCCESS)
+        started = seconds_now();
     if (err == CL_SUCCESS)
         err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, l, 0, NULL, keep);
+    if (first && err == CL_SUCCESS && (err = clFinish(ctx->queue)) == CL_SUCCESS) {
+        ctx->builds.first_launches++;
+        ctx->builds.first_launch_seconds += seconds_now() - started;
+    }
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, op, "clEnqueueNDRangeKernel", err);
     if (keep) {

@@ -2,26 +2,21 @@
  * device's, reading one (all or nothing), setting rows, writing one
  * atomically, and the keys of a layer. The format is in docs/tuning.md,
  * "The tuning database". */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync, opendir, mkdir */
+#define _POSIX_C_SOURCE 200809L /* opendir */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tuning_db.h"
+#include "user_files.h"
 #include "tuning_table.h"
 
 /* The first line of every file; the number is the format's version. */
 #define MAGIC "clcnn-tuning-db 1"
 #define LINE_CAPACITY 4096
-#define PATH_CAPACITY 1024
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define PATH_CAPACITY CLCNN_PATH_CAPACITY
 /* Rows a file may hold: far above any suite, low enough that a header
  * with a runaway count is named as damage rather than trusted. */
 #define MAX_ROWS 1000000UL
@@ -32,34 +27,15 @@
 /* The class "small_window": the windows pool.cl unrolls. */
 #define SMALL_POOL_WINDOW 4
 
-/* Appends to a caller's buffer of notes, cut short at its capacity. */
-static void note(char *buf, size_t cap, const char *format, ...)
-{
-    if (buf == NULL || cap == 0)
-        return;
-    size_t used = strnlen(buf, cap);
-    if (used >= cap - 1) {
-        buf[cap - 1] = '\0';
-        return;
-    }
-    va_list args;
-    va_start(args, format);
-    vsnprintf(buf + used, cap - used, format, args);
-    va_end(args);
-}
-
+/* A string's FNV-1a, from h. */
 static uint64_t fnv(uint64_t h, const char *s)
 {
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= FNV_PRIME;
-    }
-    return h;
+    return clcnn__fnv(h, s, strlen(s));
 }
 
 uint64_t clcnn__tuning_table_hash(void)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = CLCNN_FNV_OFFSET;
     char range[64];
 #define CLCNN_X(type, name, kind, lo, hi, cpu, gpu, cpu_doc, gpu_doc, doc)                                             \
     snprintf(range, sizeof range, ":%lld:%lld;", (long long)(lo), (long long)(hi));                                    \
@@ -95,23 +71,19 @@ int clcnn__tuning_db_dir(const clcnn_tuning_env *env, int ignore_off, char *dir,
                          size_t notes_cap)
 {
     if (!ignore_off && env->tuning && strcmp(env->tuning, "off") == 0) {
-        note(notes, notes_cap, "CLCNN_TUNING=off: no tuning database is read\n");
+        clcnn__note(notes, notes_cap, "CLCNN_TUNING=off: no tuning database is read\n");
         return -1;
     }
-    int n;
-    if (env->tuning_dir && env->tuning_dir[0])
-        n = snprintf(dir, cap, "%s", env->tuning_dir);
-    else if (env->xdg_data_home && env->xdg_data_home[0] == '/') /* XDG: a relative path is ignored */
-        n = snprintf(dir, cap, "%s/clcnn/tuning", env->xdg_data_home);
-    else if (env->home && env->home[0])
-        n = snprintf(dir, cap, "%s/.local/share/clcnn/tuning", env->home);
-    else {
-        note(notes, notes_cap, "none of CLCNN_TUNING_DIR, XDG_DATA_HOME, HOME is set: no tuning database is read\n");
+    if (!(env->tuning_dir && env->tuning_dir[0]) && !(env->xdg_data_home && env->xdg_data_home[0] == '/') &&
+        !(env->home && env->home[0])) {
+        clcnn__note(notes, notes_cap,
+                    "none of CLCNN_TUNING_DIR, XDG_DATA_HOME, HOME is set: no tuning database is read\n");
         return -1;
     }
-    if (n < 0 || (size_t)n >= cap) {
-        note(notes, notes_cap, "the tuning directory's path is longer than %zu characters: no tuning database\n",
-             cap - 1);
+    if (clcnn__user_dir(env->tuning_dir, env->xdg_data_home, env->home, "clcnn/tuning", ".local/share/clcnn/tuning", dir,
+                        cap)) {
+        clcnn__note(notes, notes_cap,
+                    "the tuning directory's path is longer than %zu characters: no tuning database\n", cap - 1);
         return -1;
     }
     return 0;
@@ -150,7 +122,7 @@ static uint64_t identity_hash(const clcnn_tuning_identity *id)
 {
     char table[17];
     snprintf(table, sizeof table, "%016llx", (unsigned long long)id->table_hash);
-    return fnv(fnv(fnv(fnv(fnv(fnv(fnv(FNV_OFFSET, id->platform), "\n"), id->device), "\n"), id->driver), "\n"), table);
+    return fnv(fnv(fnv(fnv(fnv(fnv(fnv(CLCNN_FNV_OFFSET, id->platform), "\n"), id->device), "\n"), id->driver), "\n"), table);
 }
 
 int clcnn__tuning_db_file_name(const clcnn_tuning_identity *id, char *name, size_t cap)
@@ -317,7 +289,7 @@ int clcnn__tuning_db_set(clcnn_tuning_db *db, const char *key, const char *spec,
     if (msg && cap)
         msg[0] = '\0';
     if (key_problem(key, why, sizeof why) || (spec && spec_problem(spec, check, why, sizeof why))) {
-        note(msg, cap, "tuning database row %s: %s", key, why);
+        clcnn__note(msg, cap, "tuning database row %s: %s", key, why);
         return -1;
     }
     clcnn_tuning_row *row = find_row(db, key);
@@ -332,7 +304,7 @@ int clcnn__tuning_db_set(clcnn_tuning_db *db, const char *key, const char *spec,
         char *spec_at;
         char *block = row_block(key, spec, &spec_at);
         if (block == NULL) {
-            note(msg, cap, "tuning database row %s: out of memory", key);
+            clcnn__note(msg, cap, "tuning database row %s: out of memory", key);
             return -1;
         }
         free(row->key);
@@ -345,7 +317,7 @@ int clcnn__tuning_db_set(clcnn_tuning_db *db, const char *key, const char *spec,
     while (at < db->count && strcmp(db->rows[at].key, key) < 0)
         at++;
     if (insert_row(db, at, key, spec, 0)) {
-        note(msg, cap, "tuning database row %s: out of memory", key);
+        clcnn__note(msg, cap, "tuning database row %s: out of memory", key);
         return -1;
     }
     return 0;
@@ -568,7 +540,7 @@ clcnn_tuning_db_source clcnn__tuning_db_load(clcnn_tuning_db *db, const char *pa
     clean_identity(id, &db->id);
     reader *r = malloc(sizeof *r);
     if (r == NULL) {
-        note(notes, notes_cap, "tuning database %s: out of memory; not read\n", path);
+        clcnn__note(notes, notes_cap, "tuning database %s: out of memory; not read\n", path);
         return CLCNN_TUNING_DB_REFUSED;
     }
     clcnn_tuning_identity file;
@@ -579,7 +551,7 @@ clcnn_tuning_db_source clcnn__tuning_db_load(clcnn_tuning_db *db, const char *pa
     if (opened > 0) {
         identity_mismatch(&file, &db->id, allow_other_units, what, sizeof what);
         if (what[0]) {
-            note(notes, notes_cap, "tuning database %s: written for %s: ignored\n", path, what);
+            clcnn__note(notes, notes_cap, "tuning database %s: written for %s: ignored\n", path, what);
             source = CLCNN_TUNING_DB_NONE;
         } else if (read_rows(r, rows, check, db) == 0) {
             source = file.compute_units == db->id.compute_units ? CLCNN_TUNING_DB_EXACT : CLCNN_TUNING_DB_OTHER_UNITS;
@@ -591,7 +563,7 @@ clcnn_tuning_db_source clcnn__tuning_db_load(clcnn_tuning_db *db, const char *pa
         source = CLCNN_TUNING_DB_NONE;
     }
     if (source == CLCNN_TUNING_DB_REFUSED) {
-        note(notes, notes_cap, "tuning database %s: %s; refused, nothing of it applies\n", path, r->why);
+        clcnn__note(notes, notes_cap, "tuning database %s: %s; refused, nothing of it applies\n", path, r->why);
         clcnn__tuning_db_free(db);
     }
     free(r);
@@ -599,12 +571,6 @@ clcnn_tuning_db_source clcnn__tuning_db_load(clcnn_tuning_db *db, const char *pa
 }
 
 /* ---- which file is the device's ---- */
-
-static int join(char *path, size_t cap, const char *dir, const char *name)
-{
-    int n = snprintf(path, cap, "%s/%s", dir, name);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
 
 static int name_compare(const void *a, const void *b)
 {
@@ -659,11 +625,11 @@ static int nearest_other_units(const char *dir, const char *own, const clcnn_tun
         char path[PATH_CAPACITY], what[1024];
         clcnn_tuning_identity file;
         unsigned long long rows;
-        if (join(path, sizeof path, dir, names[i]))
+        if (clcnn__join_path(path, sizeof path, dir, names[i]))
             continue;
         int opened = open_file(r, path, &file, &rows);
         if (opened < 0)
-            note(notes, notes_cap, "tuning database %s: %s; ignored\n", path, r->why);
+            clcnn__note(notes, notes_cap, "tuning database %s: %s; ignored\n", path, r->why);
         if (opened <= 0)
             continue;
         fclose(r->fp);
@@ -671,8 +637,8 @@ static int nearest_other_units(const char *dir, const char *own, const clcnn_tun
         unsigned long long distance = file.compute_units > id->compute_units ? file.compute_units - id->compute_units
                                                                              : id->compute_units - file.compute_units;
         if (what[0])
-            note(notes, notes_cap, "tuning database %s: written for %s: ignored\n", path, what);
-        else if (distance < best_distance && join(best, best_cap, dir, names[i]) == 0)
+            clcnn__note(notes, notes_cap, "tuning database %s: written for %s: ignored\n", path, what);
+        else if (distance < best_distance && clcnn__join_path(best, best_cap, dir, names[i]) == 0)
             best_distance = distance;
     }
     for (size_t i = 0; i < count; i++)
@@ -691,8 +657,8 @@ clcnn_tuning_db_source clcnn__tuning_db_open(clcnn_tuning_db *db, const clcnn_tu
     char dir[PATH_CAPACITY], name[256], path[PATH_CAPACITY];
     if (clcnn__tuning_db_dir(env, 0, dir, sizeof dir, notes, notes_cap))
         return CLCNN_TUNING_DB_OFF;
-    if (clcnn__tuning_db_file_name(id, name, sizeof name) || join(path, sizeof path, dir, name)) {
-        note(notes, notes_cap, "the tuning database's path under %s is too long: no tuning database\n", dir);
+    if (clcnn__tuning_db_file_name(id, name, sizeof name) || clcnn__join_path(path, sizeof path, dir, name)) {
+        clcnn__note(notes, notes_cap, "the tuning database's path under %s is too long: no tuning database\n", dir);
         return CLCNN_TUNING_DB_OFF;
     }
     clcnn_tuning_db_source source = clcnn__tuning_db_load(db, path, id, 0, check, notes, notes_cap);
@@ -702,7 +668,7 @@ clcnn_tuning_db_source clcnn__tuning_db_open(clcnn_tuning_db *db, const clcnn_tu
         return CLCNN_TUNING_DB_NONE;
     source = clcnn__tuning_db_load(db, path, id, 1, check, notes, notes_cap);
     if (source == CLCNN_TUNING_DB_OTHER_UNITS)
-        note(notes, notes_cap,
+        clcnn__note(notes, notes_cap,
              "tuning database %s: written for %u compute units, this device has %u; used because there is no "
              "file for %u (%s)\n",
              path, db->file_compute_units, db->id.compute_units, db->id.compute_units, name);
@@ -710,35 +676,6 @@ clcnn_tuning_db_source clcnn__tuning_db_open(clcnn_tuning_db *db, const clcnn_tu
 }
 
 /* ---- writing ---- */
-
-/* mkdir -p: each missing directory of path, then path itself. */
-static int make_dirs(const char *path, char *msg, size_t cap)
-{
-    char partial[PATH_CAPACITY];
-    if (path[0] == '\0' || snprintf(partial, sizeof partial, "%s", path) >= (int)sizeof partial) {
-        note(msg, cap, "tuning directory '%s': the path is empty or too long", path);
-        return -1;
-    }
-    for (char *s = partial + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(partial, 0777) != 0 && errno != EEXIST) {
-            note(msg, cap, "tuning directory %s: cannot create %s (%s)", path, partial, strerror(errno));
-            return -1;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        note(msg, cap, "tuning directory %s: not a directory", path);
-        return -1;
-    }
-    return 0;
-}
 
 /* The file's text: the same rows give the same bytes (no date, no host). */
 static int write_rows(FILE *fp, const clcnn_tuning_db *db)
@@ -755,15 +692,9 @@ static int write_rows(FILE *fp, const clcnn_tuning_db *db)
     return ferror(fp) ? -1 : 0;
 }
 
-/* A directory's entries on disk (after a rename into it). */
-static int sync_dir(const char *dir)
+static int write_rows_of(FILE *fp, const void *db)
 {
-    int fd = open(dir, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int failed = fsync(fd) != 0 && errno != EINVAL; /* some file systems cannot sync a directory */
-    close(fd);
-    return failed ? -1 : 0;
+    return write_rows(fp, db);
 }
 
 int clcnn__tuning_db_write(const clcnn_tuning_db *db, const char *dir, int sync, char *path, size_t path_cap, char *msg,
@@ -771,38 +702,14 @@ int clcnn__tuning_db_write(const clcnn_tuning_db *db, const char *dir, int sync,
 {
     if (msg && cap)
         msg[0] = '\0';
-    char name[256], final[PATH_CAPACITY], temporary[PATH_CAPACITY], dot_name[260];
-    if (clcnn__tuning_db_file_name(&db->id, name, sizeof name) || join(final, sizeof final, dir, name) ||
-        snprintf(dot_name, sizeof dot_name, ".%s.XXXXXX", name) >= (int)sizeof dot_name ||
-        join(temporary, sizeof temporary, dir, dot_name)) {
-        note(msg, cap, "tuning database under %s: the path is too long", dir);
+    char name[256];
+    if (clcnn__tuning_db_file_name(&db->id, name, sizeof name)) {
+        clcnn__note(msg, cap, "tuning database under %s: the path is too long", dir);
         return -1;
     }
-    if (make_dirs(dir, msg, cap))
+    if (clcnn__make_dirs(dir, "tuning directory", msg, cap))
         return -1;
-    int fd = mkstemp(temporary);
-    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (fp == NULL) {
-        note(msg, cap, "tuning database %s: cannot create a temporary file in %s (%s)", final, dir, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    fchmod(fd, 0644); /* mkstemp's 0600 would keep the file from others sharing the directory */
-    int failed = write_rows(fp, db) || (sync && (fflush(fp) != 0 || fsync(fd) != 0));
-    failed = fclose(fp) != 0 || failed;
-    if (failed || rename(temporary, final) != 0) {
-        note(msg, cap, "tuning database %s: cannot write it (%s)", final, strerror(errno));
-        unlink(temporary);
-        return -1;
-    }
-    if (sync && sync_dir(dir)) {
-        note(msg, cap, "tuning database %s: written, but its directory cannot be synced (%s)", final, strerror(errno));
-        return -1;
-    }
-    if (path && path_cap)
-        snprintf(path, path_cap, "%s", final);
-    return 0;
+    return clcnn__write_atomic(dir, name, write_rows_of, db, sync, path, path_cap, msg, cap);
 }
 
 /* ---- the keys of a layer ---- */

@@ -323,6 +323,14 @@ class Context:
         kernel, dtype and the -D options the planner chose; then forgets them."""
         return _text(self._lib.clcnn_context_plan(self._live_handle()))
 
+    def build_stats(self):
+        """What compiling kernels has cost this context so far: a dict of
+        programs, build_seconds, first_launches and first_launch_seconds
+        (clcnn_context_build_stats)."""
+        stats = _library.BuildStats()
+        self._check(self._lib.clcnn_context_build_stats(self._live_handle(), ctypes.byref(stats)))
+        return {name: getattr(stats, name) for name, _ in stats._fields_}
+
     @property
     def tuning_notes(self):
         """The items of CLCNN_TUNE the context skipped, and why; "" when none."""

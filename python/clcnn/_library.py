@@ -53,6 +53,17 @@ class DeviceInfo(ctypes.Structure):
     ]
 
 
+class BuildStats(ctypes.Structure):
+    """clcnn_build_stats (clcnn.h, version 0.3)."""
+    _fields_ = [
+        ("programs", ctypes.c_size_t),
+        ("cached_programs", ctypes.c_size_t),
+        ("build_seconds", ctypes.c_double),
+        ("first_launches", ctypes.c_size_t),
+        ("first_launch_seconds", ctypes.c_double),
+    ]
+
+
 class ConvParams(ctypes.Structure):
     """clcnn_conv_params (clcnn.h, version 0.2)."""
     _fields_ = [(name, ctypes.c_int) for name in (
@@ -139,6 +150,7 @@ PROTOTYPES = {
     "clcnn_context_set_tuning": (_status, [_handle, ctypes.c_char_p]),
     "clcnn_context_tuning_notes": (ctypes.c_char_p, [_handle]),
     "clcnn_context_plan": (ctypes.c_char_p, [_handle]),
+    "clcnn_context_build_stats": (_status, [_handle, ctypes.POINTER(BuildStats)]),
     "clcnn_context_workspace_bytes": (ctypes.c_size_t, [_handle]),
     "clcnn_context_build_warnings": (ctypes.c_char_p, [_handle]),
     "clcnn_tensor_create": (_status, [_handle, _int, _dims, ctypes.POINTER(_handle)]),

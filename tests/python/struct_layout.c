@@ -55,6 +55,15 @@ int main(void)
     FIELD(clcnn_pool_params, count_include_pad);
     printf("}}");
 #endif
+#if CLCNN_VERSION_MAJOR > 0 || CLCNN_VERSION_MINOR >= 3
+    STRUCT(", ", clcnn_build_stats);
+    FIELD(clcnn_build_stats, programs);
+    FIELD(clcnn_build_stats, cached_programs);
+    FIELD(clcnn_build_stats, build_seconds);
+    FIELD(clcnn_build_stats, first_launches);
+    FIELD(clcnn_build_stats, first_launch_seconds);
+    printf("}}");
+#endif
     printf("}\n");
     return 0;
 }

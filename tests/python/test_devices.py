@@ -55,6 +55,20 @@ def test_set_tuning():
     assert "CLCNN_TUNE:" not in ctx.tuning_notes
 
 
+def test_build_stats():
+    ctx = clcnn.Context()
+    assert ctx.build_stats() == {"programs": 0, "cached_programs": 0, "build_seconds": 0.0, "first_launches": 0,
+                                 "first_launch_seconds": 0.0}
+    x = ctx.tensor(np.ones((1, 2, 2, 3), np.float32))
+    ctx.relu_forward(x)
+    ctx.finish()
+    once = ctx.build_stats()
+    assert once["programs"] == 1 and once["first_launches"] == 1 and once["build_seconds"] > 0
+    ctx.relu_forward(x)
+    ctx.finish()
+    assert ctx.build_stats() == once
+
+
 def _c_layout():
     helper = os.environ.get("CLCNN_STRUCT_LAYOUT")
     if not helper:
@@ -64,7 +78,8 @@ def _c_layout():
 
 @pytest.mark.parametrize("name,mirror", [("clcnn_device_info", _library.DeviceInfo),
                                          ("clcnn_conv_params", _library.ConvParams),
-                                         ("clcnn_pool_params", _library.PoolParams)])
+                                         ("clcnn_pool_params", _library.PoolParams),
+                                         ("clcnn_build_stats", _library.BuildStats)])
 def test_struct_mirrors_match_the_c_layout(name, mirror):
     layout = _c_layout()
     if name not in layout:

@@ -61,7 +61,7 @@ typedef enum clcnn_depthwise_data_kernel {
     CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_DEPTHWISE_DATA_ENUM)
 } clcnn_depthwise_data_kernel;
 #undef CLCNN_DEPTHWISE_DATA_ENUM
-/* ---- depthwise convolution (conv_depthwise.c, kernels/conv_depthwise.cl) ----
+/* ---- depthwise convolution (conv_depthwise.c, conv_depthwise_plan.c, kernels/conv_depthwise.cl) ----
  * One input channel per group (groups == n_C_prev > 1, w (f_h, f_w, 1,
  * n_C_prev * multiplier)): no reduction over channels, a per-channel
  * stencil that is memory-bound, vectorised along channels. conv.c hands
@@ -73,18 +73,47 @@ clcnn_status clcnn__depthwise_forward(clcnn_context *ctx, const char *op, const 
                                       const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
                                       clcnn_activation act, clcnn_tensor *z);
 
+/* The planner (conv_depthwise_plan.c, pure: no context, no OpenCL). */
+/* A launch over rows of pixels, forward or dA: VECTOR channels per load,
+ * `channels` per work-item, TILE pixels per item along a row. The grid
+ * need not be a multiple of the work-group: the launch rounds it up and
+ * the extra items return at once. */
+typedef struct clcnn_depthwise_rows_plan {
+    clcnn_kernel_plan kernel;
+    size_t global[3], local[3];
+    int vector, tile, channels;
+    int window; /* the window along w compiled in (-DFILTER_H ...) */
+} clcnn_depthwise_rows_plan;
+/* The forward of layer s (act RELU: relu). */
+void clcnn__depthwise_plan_forward(const clcnn_conv_shape *s, clcnn_dtype dt, int has_bias, int relu,
+                                   const clcnn_device_facts *dev, const clcnn_tuning *t, clcnn_depthwise_rows_plan *p);
+/* dA and dW (db stays with conv.c's bias kernels). */
+typedef struct clcnn_depthwise_backward_plan {
+    clcnn_depthwise_data_kernel data_kernel; /* dA's kernel; _auto: no dA */
+    clcnn_depthwise_rows_plan data;
+    clcnn_conv_shape data_shape; /* _forward: the forward's shape, dZ into dA (clcnn__turned_shape) */
+    int data_residues;           /* _gather: stride residues along w, in the grid's dim 1 */
+    /* dW by chunks of output rows into partial sums (filter), then their
+     * sum in chunk order (filter_sum); entries NULL without dW. */
+    clcnn_kernel_plan filter, filter_sum;
+    size_t filter_global[3], filter_local[3];
+    size_t sum_global, sum_local;
+    int filter_vector, filter_kh_block, filter_chunk_rows, filter_chunks;
+    size_t filter_count;      /* |dW|: f_h * f_w * n_C */
+    size_t filter_part_bytes; /* workspace of the partial sums: chunks x |dW| */
+} clcnn_depthwise_backward_plan;
+void clcnn__depthwise_plan_gradients(const clcnn_conv_shape *s, clcnn_dtype dt, int want_data, int want_filter,
+                                     const clcnn_device_facts *dev, const clcnn_tuning *t,
+                                     clcnn_depthwise_backward_plan *plan);
+
 /* What the backward enqueues need, made by clcnn__depthwise_plan_backward
- * before the call's first enqueue: every kernel built and the workspace
- * sized, so that nothing can fail once one kernel runs. */
+ * before the call's first enqueue: the plan's kernels built and the
+ * workspace sized, so that nothing can fail once one kernel runs. */
 typedef struct clcnn_depthwise_plan {
+    clcnn_depthwise_backward_plan plan;
     cl_kernel data;               /* dA, or NULL when not wanted */
     cl_kernel filter, filter_sum; /* dW and its chunk sum, or NULL */
-    cl_mem filter_part;           /* dW's partial sums: chunks x |dW| */
-    int data_as_forward;          /* dA by depthwise_forward over dZ (conv_depthwise.c) */
-    clcnn_conv_shape data_shape;  /* dA: the forward's shape, where it is one */
-    int data_channels;            /* dA: channels per work-item */
-    size_t data_global[3];        /* dA: its grid */
-    int filter_vector, filter_kh_block, filter_chunk_rows, filter_chunks;
+    cl_mem filter_part;           /* dW's partial sums */
 } clcnn_depthwise_plan;
 clcnn_status clcnn__depthwise_plan_backward(clcnn_context *ctx, const char *op, clcnn_dtype dtype,
                                             const clcnn_conv_shape *s, int want_data, int want_filter,
