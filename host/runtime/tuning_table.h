@@ -22,7 +22,7 @@
 
 /* The kernels a CHOICE key can force, in value order after 0 (auto: the
  * planner's rules); the names are CLCNN_TUNE's values, the order the
- * planners' enums (host/ops/conv/conv.h, host/ops/pool_plan.h). */
+ * planners' enums (host/ops/conv/conv.h, conv_plan.h, host/ops/pool_plan.h). */
 #define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
 #define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
 /* The blockings of the local-memory GEMMs (conv_plan.c), by name: mMnNkK,
