@@ -62,7 +62,7 @@ static const tune_family families[] = {
      "depthwise_tile,depthwise_vector,conv_local,"
      "depthwise_whole_pixels,depthwise_min_items,depthwise_window_per_tile,depthwise_window_extra"},
     {"conv_forward", "!depthwise",
-     "use_local_gemm_forward,conv_forward_tile,conv_vector,conv_local,"
+     "use_local_gemm_forward,gemm_blocking,conv_forward_tile,conv_vector,conv_local,"
      "forward_tile_overhead,weights_local_in,weights_local_out,gemm_narrow_columns,gemm_medium_columns,"
      "conv_min_groups"},
     {"conv_backward", "depthwise",
@@ -71,7 +71,7 @@ static const tune_family families[] = {
      "depthwise_whole_pixels,depthwise_min_items,depthwise_filter_chunk_pixels,depthwise_filter_max_chunks,"
      "depthwise_filter_tap_tiles"},
     {"conv_backward", "!depthwise",
-     "conv_data,conv_filter,use_local_gemm_data,use_local_gemm_filter,filter_by_rows,use_filter_blocked,"
+     "conv_data,conv_filter,use_local_gemm_data,use_local_gemm_filter,gemm_blocking,filter_by_rows,use_filter_blocked,"
      "use_filter_block_rows,filter_block_rows_grouped,"
      "conv_tile_pixels,conv_vector,conv_local,filter_tile_rows,filter_bias_chunks,sum_local,"
      "data_as_forward_min_rows,data_matrix_min_channels,data_matrix_channels,data_dot_max_channels,"

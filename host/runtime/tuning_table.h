@@ -22,9 +22,13 @@
 
 /* The kernels a CHOICE key can force, in value order after 0 (auto: the
  * planner's rules); the names are CLCNN_TUNE's values, the order the
- * planners' enums (host/ops/conv/conv.h, host/ops/pool_plan.h). */
+ * planners' enums (host/ops/conv/conv.h, conv_plan.h, host/ops/pool_plan.h). */
 #define CLCNN_CONV_DATA_KERNELS(X) X(gemm) X(forward) X(matrix) X(dot) X(gather)
 #define CLCNN_CONV_FILTER_KERNELS(X) X(gemm) X(blocked) X(rows) X(tiles)
+/* The blockings of the local-memory GEMMs (conv_plan.c), by name: mMnNkK,
+ * M x N the block of the output a work-group computes, K the depth of one
+ * step; their order is the gemm_blocking key's values. */
+#define CLCNN_GEMM_BLOCKINGS(X) X(m64n64k16) X(m64n64k8) X(m32n32k16) X(m32n32k8) X(m32n16k16) X(m32n16k8)
 #define CLCNN_DEPTHWISE_DATA_KERNELS(X) X(forward) X(gather)
 #define CLCNN_POOL_BACKWARD_KERNELS(X) X(global) X(blocks) X(gather) X(recompute)
 #define CLCNN_CHOICE_COUNT(name) +1
@@ -127,6 +131,9 @@
       "most columns (channels of a group) for which a local-memory GEMM takes the narrow blockings (32 x 16)")         \
     X(int, gemm_medium_columns, COUNT, 0, 1 << 16, 32, 32, "32", "32",                                                 \
       "most columns for which it takes the medium ones (32 x 32); wider GEMMs take 64 x 64 first")                     \
+    X(int, gemm_blocking, CHOICE, 0, 0 CLCNN_GEMM_BLOCKINGS(CLCNN_CHOICE_COUNT), 0, 0, "auto", "auto",                 \
+      "the local-memory GEMMs' blocking: auto (the list for the GEMM's width), or m64n64k16, m64n64k8, m32n32k16, "  \
+      "m32n32k8, m32n16k16 or m32n16k8 tried first, where the device runs it")                                       \
     X(int, gemm_split_blocks, COUNT, 1, 1 << 20, 1024, 1024, "1024", "1024",                                           \
       "blocks (of the first wide blocking, 64 x 64) the split dW GEMM aims at in all, splits included")                \
     X(int, gemm_split_min_pixels, COUNT, 1, 1 << 30, 256, 256, "256", "256",                                           \
@@ -211,6 +218,7 @@
 #define CLCNN_TUNING_CHOICES(X)                                                                                        \
     X(conv_data, "auto" CLCNN_CONV_DATA_KERNELS(CLCNN_CHOICE_NAME))                                                    \
     X(conv_filter, "auto" CLCNN_CONV_FILTER_KERNELS(CLCNN_CHOICE_NAME))                                                \
+    X(gemm_blocking, "auto" CLCNN_GEMM_BLOCKINGS(CLCNN_CHOICE_NAME))                                                   \
     X(depthwise_data, "auto" CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_CHOICE_NAME))                                          \
     X(pool_backward, "auto" CLCNN_POOL_BACKWARD_KERNELS(CLCNN_CHOICE_NAME))
 

@@ -1,5 +1,6 @@
-/* What the convolution files share (conv.c and the kernels' planners):
- * the validated shape of a call. */
+/* What the convolution files share (conv.c, conv_gpu.c, conv_depthwise.c
+ * and the planner, conv_plan.c): the validated shape of a call, the
+ * kernels the CHOICE keys name. The plans are in conv_plan.h. */
 #ifndef CLCNN_CONV_H
 #define CLCNN_CONV_H
 
@@ -14,7 +15,7 @@ typedef struct clcnn_conv_shape {
     int stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
     int groups, in_group, out_group; /* channels per group: n_C_prev / groups, n_C / groups */
     int n_pixels;                    /* m * n_H * n_W: rows of the implicit GEMM */
-    int gemm_view;                   /* seen as one row of n_pixels pixels (conv.c, view_as_gemm) */
+    int gemm_view;                   /* seen as one row of n_pixels pixels (conv_plan.c, view_as_gemm) */
 } clcnn_conv_shape;
 
 /* The shape arguments every conv kernel takes, for the clcnn_conv_shape s:
@@ -22,6 +23,7 @@ typedef struct clcnn_conv_shape {
 #define CLCNN_CONV_SHAPE_ARG(s, unused, where, name) CLCNN_ARG((s).name)
 #define CLCNN_CONV_SHAPE_ARGS(s) CLCNN_CONV_SHAPE(CLCNN_CONV_SHAPE_ARG, CLCNN_COMMA, s, )
 
+/* The shape helpers below are defined with the planner (conv_plan.c). */
 /* The shape of dA at stride 1 seen as a forward convolution of dZ with W
  * turned by 180 degrees: input and output swapped, pads
  * (f - 1) * dilation - pad on the top and left (negative for a pad past
@@ -59,13 +61,6 @@ typedef enum clcnn_depthwise_data_kernel {
     CLCNN_DEPTHWISE_DATA_KERNELS(CLCNN_DEPTHWISE_DATA_ENUM)
 } clcnn_depthwise_data_kernel;
 #undef CLCNN_DEPTHWISE_DATA_ENUM
-/* The kernel the tuning's conv_data (conv_filter) forces where that kernel
- * runs the layer s (seen as a GEMM where it is one), else _auto; both
- * conv.c and conv_gpu.c plan by it, so that a forced kernel that cannot run
- * leaves the whole choice to the rules. */
-clcnn_conv_data_kernel clcnn__conv_data_forced(const clcnn_tuning *t, const clcnn_conv_shape *s);
-clcnn_conv_filter_kernel clcnn__conv_filter_forced(const clcnn_tuning *t, const clcnn_conv_shape *s);
-
 /* ---- depthwise convolution (conv_depthwise.c, conv_depthwise_plan.c, kernels/conv_depthwise.cl) ----
  * One input channel per group (groups == n_C_prev > 1, w (f_h, f_w, 1,
  * n_C_prev * multiplier)): no reduction over channels, a per-channel
@@ -129,40 +124,5 @@ clcnn_status clcnn__depthwise_backward_data(clcnn_context *ctx, const char *op, 
 clcnn_status clcnn__depthwise_backward_filter(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
                                               const clcnn_depthwise_plan *plan, const clcnn_tensor *a_prev,
                                               const clcnn_tensor *dz, clcnn_tensor *dw);
-
-/* ---- GEMMs tiled in local memory, for GPUs (conv_gpu.c) ----
- * Forward, dA and dW with db as GEMMs whose blocks are staged in local
- * memory, where the tuning table asks for them (its GPU column) and a
- * blocking fits the device; otherwise conv.c's register-tiled kernels run.
- * Validation is done before any of them is called. */
-
-/* z = act(conv(a_prev, w) + b) by conv_forward_local, with the epilogue's
- * -D options; *done 0 (nothing enqueued) where it does not apply. */
-clcnn_status clcnn__conv_gpu_forward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
-                                     const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
-                                     const char *epilogue, clcnn_tensor *z, int *done);
-
-/* What the backward enqueue needs, made before the call's first enqueue:
- * every kernel built (blocking chosen), the workspace sized. */
-typedef struct clcnn_conv_gpu_plan {
-    const clcnn_tensor *dz, *a_prev, *w;
-    clcnn_tensor *da_prev, *dw, *db; /* the outputs taken; NULL: left to conv.c or not asked */
-    cl_kernel residue_filters, data; /* dA: sub-filters per stride residue, the GEMM */
-    cl_kernel filter, filter_sum;    /* dW and db: the split GEMM, the sum of its splits */
-    cl_mem filters, part;            /* workspace: the sub-filters, the splits' partial sums */
-    size_t data_tile_bytes[2], data_global[3], data_local[3];
-    size_t filter_tile_bytes[2], filter_global[3], filter_local[3];
-    int filter_rows, bias_row; /* rows of the dW GEMM: taps x input channels (0 without dW), db's */
-    int split_pixels, splits;  /* dW's reduction: pixels per split, splits */
-} clcnn_conv_gpu_plan;
-/* Plans the outputs of *da_prev, *dw, *db that these kernels take and sets
- * those pointers to NULL, so that conv.c plans and runs the rest. */
-clcnn_status clcnn__conv_gpu_plan_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
-                                           const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                           clcnn_tensor **da_prev, clcnn_tensor **dw, clcnn_tensor **db,
-                                           clcnn_conv_gpu_plan *plan);
-/* Enqueues what the plan took (nothing if it took nothing). */
-clcnn_status clcnn__conv_gpu_backward(clcnn_context *ctx, const char *op, const clcnn_conv_shape *s,
-                                      const clcnn_conv_gpu_plan *plan);
 
 #endif
