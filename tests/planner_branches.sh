@@ -6,7 +6,7 @@
 # OBJECT_DIR holds the planner objects compiled with --coverage; their
 # .gcda counts are removed first, so that only this run counts.
 set -eu
-binary=$1 objects=$2
+binary=$1 objects=$(cd "$2" && pwd)
 shift 2
 find "$objects" -name '*.gcda' -delete
 "$binary"
