@@ -57,8 +57,14 @@ void clcnn__program_cache_init(clcnn_context *ctx)
     device_text(ctx->device, CL_DEVICE_VERSION, device_version, sizeof device_version);
     device_text(ctx->device, CL_DRIVER_VERSION, driver, sizeof driver);
     const char *setting = getenv("CLCNN_CACHE");
-    const int pocl = strstr(platform, "Portable Computing Language") != NULL;
-    ctx->cache.on = setting && strcmp(setting, "on") == 0 ? 1 : setting && strcmp(setting, "off") == 0 ? 0 : !pocl;
+    /* Off by default where it gains nothing or could mislead: POCL keeps
+     * its own cache; Oclgrind takes build options from its own command
+     * line (--build-options), which the key cannot see, so a binary of one
+     * run (built unoptimised for the uninitialised-value plugin) would be
+     * loaded into another. */
+    const int own_cache = strstr(platform, "Portable Computing Language") != NULL || strstr(platform, "Oclgrind") != NULL;
+    ctx->cache.on =
+        setting && strcmp(setting, "on") == 0 ? 1 : setting && strcmp(setting, "off") == 0 ? 0 : !own_cache;
     if (ctx->cache.on && clcnn__user_dir(getenv("CLCNN_CACHE_DIR"), getenv("XDG_CACHE_HOME"), getenv("HOME"),
                                          "clcnn/programs", ".cache/clcnn/programs", ctx->cache.dir,
                                          sizeof ctx->cache.dir) != 0)

@@ -15,8 +15,9 @@
 
 /* Reads CLCNN_CACHE and CLCNN_CACHE_DIR and the device's identity into
  * ctx->cache. Off by default on POCL, whose own cache already keys by
- * source and options (asking it for binaries costs a compile more);
- * CLCNN_CACHE=on turns it on there, CLCNN_CACHE=off off everywhere. */
+ * source and options (asking it for binaries costs a compile more), and on
+ * Oclgrind (see program_cache.c); CLCNN_CACHE=on turns it on there,
+ * CLCNN_CACHE=off off everywhere. */
 void clcnn__program_cache_init(clcnn_context *ctx);
 /* The program of `source` (length bytes) built with `options` from the
  * cache into *program: 1, or 0 when the cache is off, has no such file, or
