@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conv_plan.h"
+#include "planner_devices.h"
 #include "tuning_spec.h"
 
 static int failures, checks;
@@ -34,17 +35,6 @@ static const the_case *current;
                         clcnn__dtype_name(current->dt), current->spec);                                                \
         }                                                                                                              \
     } while (0)
-
-typedef struct device {
-    const char *name;
-    clcnn_device_facts facts;
-} device;
-
-/* This machine's CPU, an AVX-512 CPU, a GPU, a small device, Oclgrind's defaults. */
-static const device devices[] = {
-    {"cpu", {8, 4096, 256 * 1024}}, {"avx512", {16, 4096, 256 * 1024}}, {"gpu", {1, 1024, 48 * 1024}},
-    {"small", {4, 64, 16 * 1024}},  {"oclgrind", {4, 1024, 32 * 1024}}, {"gpu_16k", {1, 1024, 16 * 1024}},
-};
 
 /* Overrides that force each choice, and keys that move the rules' cutoffs. */
 static const char *const specs[] = {
@@ -503,20 +493,20 @@ int main(void)
             return 1;
         }
         const clcnn_tuning_overrides *const sources[] = {&o};
-        for (size_t d = 0; d < sizeof devices / sizeof devices[0]; d++)
+        for (size_t d = 0; d < PLANNER_DEVICE_COUNT; d++)
             for (int table = 0; table < 2; table++)
                 for (size_t k = 0; k < 2; k++) {
                     clcnn_tuning t;
-                    clcnn__tuning_compose(&devices[d].facts, table, sources, 1, &t);
-                    the_case c = {NULL, devices[d].name, specs[sp], table, dtypes[k]};
+                    clcnn__tuning_compose(&planner_devices[d].facts, table, sources, 1, &t);
+                    the_case c = {NULL, planner_devices[d].name, specs[sp], table, dtypes[k]};
                     current = &c;
                     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
                         c.layer = layers[i].name;
-                        run_layer(&layers[i], &t, &devices[d].facts, dtypes[k]);
+                        run_layer(&layers[i], &t, &planner_devices[d].facts, dtypes[k]);
                     }
                     c.layer = "random";
                     for (size_t i = 0; i < sizeof randoms / sizeof randoms[0]; i++)
-                        run_layer(&randoms[i], &t, &devices[d].facts, dtypes[k]);
+                        run_layer(&randoms[i], &t, &planner_devices[d].facts, dtypes[k]);
                 }
     }
     printf("test_conv_plan: %d checks, %d failures\n", checks, failures);

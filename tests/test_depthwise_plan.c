@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "planner_devices.h"
 #include "tuning_spec.h"
 
 static int failures;
@@ -24,16 +25,6 @@ static char where[512]; /* the case being checked */
             fprintf(stderr, "FAIL %s: %s (line %d)\n", where, #cond, __LINE__);                                        \
         }                                                                                                              \
     } while (0)
-
-typedef struct device {
-    const char *name;
-    clcnn_device_facts facts;
-} device;
-
-static const device devices[] = {
-    {"cpu_avx2", {8, 4096, 256u << 10}}, {"cpu_avx512", {16, 4096, 256u << 10}}, {"gpu", {1, 1024, 48u << 10}},
-    {"small", {4, 64, 16u << 10}},       {"oclgrind", {1, 1024, 32u << 10}},
-};
 
 /* Each forces a choice the defaults may not make, or a limit. */
 static const char *const overrides[] = {
@@ -303,7 +294,7 @@ static void check_layers(const char *setting, const clcnn_tuning *t, const clcnn
 int main(void)
 {
     char setting[256];
-    for (size_t d = 0; d < sizeof devices / sizeof devices[0]; d++)
+    for (size_t d = 0; d < PLANNER_DEVICE_COUNT; d++)
         for (int gpu_table = 0; gpu_table < 2; gpu_table++)
             for (size_t o = 0; o < sizeof overrides / sizeof overrides[0]; o++) {
                 clcnn_tuning_overrides parsed;
@@ -315,15 +306,15 @@ int main(void)
                 }
                 const clcnn_tuning_overrides *const sources[] = {&parsed};
                 clcnn_tuning t;
-                clcnn__tuning_compose(&devices[d].facts, gpu_table, sources, 1, &t);
-                snprintf(setting, sizeof setting, "device %s, table=%s, \"%s\"", devices[d].name,
+                clcnn__tuning_compose(&planner_devices[d].facts, gpu_table, sources, 1, &t);
+                snprintf(setting, sizeof setting, "device %s, table=%s, \"%s\"", planner_devices[d].name,
                          gpu_table ? "gpu" : "cpu", overrides[o]);
-                check_layers(setting, &t, &devices[d].facts);
+                check_layers(setting, &t, &planner_devices[d].facts);
             }
     /* A tuning composed for a larger device: the plan still keeps the
      * work-groups within this one. */
     clcnn_tuning t;
-    clcnn__tuning_compose(&devices[0].facts, 1, NULL, 0, &t);
+    clcnn__tuning_compose(&planner_devices[0].facts, 1, NULL, 0, &t);
     t.conv_local = t.sum_local = 4096;
     clcnn_device_facts tiny = {1, 16, 16u << 10};
     check_layers("device of 16 work-items under a tuning of 4096", &t, &tiny);

@@ -14,6 +14,7 @@
 
 #include "pool_plan.h"
 #include "softmax_cross_entropy_plan.h"
+#include "planner_devices.h"
 #include "tuning_spec.h"
 
 static int failures;
@@ -27,21 +28,6 @@ static char the_case[512];
                 printf("FAIL %s:%d: %s\n  case: %s\n", __FILE__, __LINE__, #cond, the_case);                           \
         }                                                                                                              \
     } while (0)
-
-typedef struct device {
-    const char *name;
-    clcnn_device_facts facts;
-    unsigned compute_units;
-} device;
-
-static const device devices[] = {
-    {"cpu (AVX2)", {.simd_floats = 8, .max_work_group_size = 4096, .local_mem = 256 << 10}, 16},
-    {"cpu (AVX-512)", {.simd_floats = 16, .max_work_group_size = 4096, .local_mem = 256 << 10}, 64},
-    {"gpu", {.simd_floats = 1, .max_work_group_size = 1024, .local_mem = 48 << 10}, 80},
-    {"small device", {.simd_floats = 1, .max_work_group_size = 64, .local_mem = 16 << 10}, 1},
-    {"oclgrind", {.simd_floats = 1, .max_work_group_size = 1024, .local_mem = 32 << 10}, 1},
-};
-#define DEVICE_COUNT (int)(sizeof devices / sizeof devices[0])
 
 /* The tuning of dev in a column under `spec` (CLCNN_TUNE's syntax). */
 static void make_tuning(const clcnn_device_facts *dev, int gpu_table, const char *spec, clcnn_tuning *t)
@@ -317,31 +303,31 @@ static void check_backward(const clcnn_pool_shape *s, clcnn_pool_mode mode, clcn
 static int pool_plans(void)
 {
     int ways[5] = {0};
-    for (int d = 0; d < DEVICE_COUNT; d++)
+    for (int d = 0; d < (int)PLANNER_DEVICE_COUNT; d++)
         for (int column = 0; column < 2; column++)
             for (int k = 0; k < POOL_SPEC_COUNT; k++) {
                 clcnn_tuning t, auto_t;
                 char auto_spec[512];
                 snprintf(auto_spec, sizeof auto_spec, "%s%spool_backward=auto", pool_specs[k],
                          pool_specs[k][0] ? "," : "");
-                make_tuning(&devices[d].facts, column, pool_specs[k], &t);
-                make_tuning(&devices[d].facts, column, auto_spec, &auto_t);
+                make_tuning(&planner_devices[d].facts, column, pool_specs[k], &t);
+                make_tuning(&planner_devices[d].facts, column, auto_spec, &auto_t);
                 for (int c = 0; c < POOL_CASE_COUNT; c++)
                     for (int mode = 0; mode < 2; mode++)
                         for (int dt = 0; dt < 2; dt++) {
                             const pool_case *pc = &pool_cases[c];
                             snprintf(the_case, sizeof the_case,
-                                     "%s, %s column, CLCNN_TUNE='%s': %s %zux%zux%zux%zu %s %s", devices[d].name,
+                                     "%s, %s column, CLCNN_TUNE='%s': %s %zux%zux%zux%zu %s %s", planner_devices[d].name,
                                      column ? "gpu" : "cpu", pool_specs[k], pc->name, pc->dims[0], pc->dims[1],
                                      pc->dims[2], pc->dims[3], mode ? "average" : "max", dt ? "float64" : "float32");
                             clcnn_pool_shape s;
                             clcnn__pool_shape_init(pc->dims, &pc->p, &s);
                             check_shape(pc, &s);
                             const clcnn_dtype dtype = dt ? CLCNN_FLOAT64 : CLCNN_FLOAT32;
-                            check_forward(&s, (clcnn_pool_mode)mode, dtype, &t, &devices[d].facts);
-                            check_backward(&s, (clcnn_pool_mode)mode, dtype, &t, &auto_t, &devices[d].facts);
+                            check_forward(&s, (clcnn_pool_mode)mode, dtype, &t, &planner_devices[d].facts);
+                            check_backward(&s, (clcnn_pool_mode)mode, dtype, &t, &auto_t, &planner_devices[d].facts);
                             clcnn_pool_backward_plan plan;
-                            clcnn__pool_plan_backward(&s, (clcnn_pool_mode)mode, dtype, &devices[d].facts, &t, &plan);
+                            clcnn__pool_plan_backward(&s, (clcnn_pool_mode)mode, dtype, &planner_devices[d].facts, &t, &plan);
                             ways[plan.way]++;
                         }
             }
@@ -387,7 +373,7 @@ static void check_kernel_options(const clcnn_tuning *t, const clcnn_kernel_plan 
     CHECK(has_option(k->options, "-DSTREAM_STORES=1") == stream);
 }
 
-static void small_case(const clcnn_tuning *t, const device *dev, int n_classes, int rows, clcnn_dtype dt)
+static void small_case(const clcnn_tuning *t, const planner_device *dev, int n_classes, int rows, clcnn_dtype dt)
 {
     clcnn_softmax_forward_plan f;
     clcnn__softmax_plan_forward(rows, dev->compute_units, t, &f);
@@ -421,23 +407,23 @@ static int small_op_plans(void)
     static const int classes[] = {1, 3, 10, 16, 1000};
     static const int row_counts[] = {1, 64, 255, 256, 257, 4096, 1 << 20};
     static const size_t limits[] = {1, 3, 64, 100, 256, 4096};
-    for (int d = 0; d < DEVICE_COUNT; d++)
+    for (int d = 0; d < (int)PLANNER_DEVICE_COUNT; d++)
         for (int column = 0; column < 2; column++)
             for (int k = 0; k < SMALL_SPEC_COUNT; k++) {
                 clcnn_tuning t;
-                make_tuning(&devices[d].facts, column, small_specs[k], &t);
+                make_tuning(&planner_devices[d].facts, column, small_specs[k], &t);
                 for (size_t c = 0; c < sizeof classes / sizeof classes[0]; c++)
                     for (size_t r = 0; r < sizeof row_counts / sizeof row_counts[0]; r++)
                         for (int dt = 0; dt < 2; dt++) {
                             snprintf(the_case, sizeof the_case,
                                      "%s, %s column, CLCNN_TUNE='%s': softmax of %d rows of %d classes, %s",
-                                     devices[d].name, column ? "gpu" : "cpu", small_specs[k], row_counts[r], classes[c],
+                                     planner_devices[d].name, column ? "gpu" : "cpu", small_specs[k], row_counts[r], classes[c],
                                      dt ? "float64" : "float32");
-                            small_case(&t, &devices[d], classes[c], row_counts[r], dt ? CLCNN_FLOAT64 : CLCNN_FLOAT32);
+                            small_case(&t, &planner_devices[d], classes[c], row_counts[r], dt ? CLCNN_FLOAT64 : CLCNN_FLOAT32);
                         }
                 for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
                     snprintf(the_case, sizeof the_case, "%s, %s column, CLCNN_TUNE='%s': mean group, limit %zu",
-                             devices[d].name, column ? "gpu" : "cpu", small_specs[k], limits[l]);
+                             planner_devices[d].name, column ? "gpu" : "cpu", small_specs[k], limits[l]);
                     const size_t group = clcnn__softmax_mean_group(&t, limits[l]);
                     const size_t most =
                         limits[l] < (size_t)t.softmax_mean_local ? limits[l] : (size_t)t.softmax_mean_local;
@@ -449,7 +435,7 @@ static int small_op_plans(void)
                 for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
                     for (int aligned = 0; aligned < 2; aligned++) {
                         snprintf(the_case, sizeof the_case, "%s, %s column, CLCNN_TUNE='%s': kernel of %zu bytes%s",
-                                 devices[d].name, column ? "gpu" : "cpu", small_specs[k], sizes[i],
+                                 planner_devices[d].name, column ? "gpu" : "cpu", small_specs[k], sizes[i],
                                  aligned ? ", aligned" : "");
                         clcnn_kernel_plan kp;
                         clcnn__elementwise_kernel_plan(&t, CLCNN_FILE_relu_forward, "relu_forward", "-DWITH_VELOCITY=1",
