@@ -255,7 +255,8 @@ static void print_json(const bench *b)
     fprintf(out, ", \"workspace_bytes\": %zu", clcnn_context_workspace_bytes(b->ctx));
     clcnn_build_stats builds = {0};
     clcnn_context_build_stats(b->ctx, &builds);
-    fprintf(out, ", \"builds\": {\"programs\": %zu, \"build_s\": ", builds.programs);
+    fprintf(out, ", \"builds\": {\"programs\": %zu, \"cached_programs\": %zu, \"build_s\": ", builds.programs,
+            builds.cached_programs);
     json_number(out, builds.build_seconds);
     fprintf(out, ", \"first_launches\": %zu, \"first_launch_s\": ", builds.first_launches);
     json_number(out, builds.first_launch_seconds);
@@ -587,9 +588,10 @@ int cli_bench(int argc, char **argv)
     clcnn_build_stats builds = {0};
     clcnn_context_build_stats(b.ctx, &builds);
     fprintf(b.progress,
-            "builds: %zu programs in %.2f s (clBuildProgram), %zu first launches in %.2f s (code generation and one run "
-            "each)\n",
-            builds.programs, builds.build_seconds, builds.first_launches, builds.first_launch_seconds);
+            "builds: %zu programs (%zu from clcnn's cache) in %.2f s (clBuildProgram), %zu first launches in %.2f s "
+            "(code generation and one run each)\n",
+            builds.programs, builds.cached_programs, builds.build_seconds, builds.first_launches,
+            builds.first_launch_seconds);
     if (b.json)
         print_json(&b);
     exit_status = b.failures || b.row_count == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
