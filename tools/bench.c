@@ -26,6 +26,7 @@ typedef struct bench {
     clcnn_context *ctx;
     clcnn_dtype dtype;
     long repeat;
+    long calls; /* --back-to-back: calls per timed run */
     int json;
     int reference;
     int kernels; /* --kernels */
@@ -83,10 +84,11 @@ static void time_row(bench *b, bench_row *r)
         status = clcnn_context_launches(b->ctx, NULL, 0, &launch_count);
     for (long i = 0; i < b->repeat && status == CLCNN_OK; i++) {
         double start = cli_now();
-        status = r->op->run(b->ctx, r);
+        for (long c = 0; c < b->calls && status == CLCNN_OK; c++)
+            status = r->op->run(b->ctx, r);
         if (status == CLCNN_OK)
             status = clcnn_context_finish(b->ctx);
-        times[i] = 1e3 * (cli_now() - start);
+        times[i] = 1e3 * (cli_now() - start) / (double)b->calls;
         if (status == CLCNN_OK && b->kernels)
             status = clcnn_context_launches(b->ctx, launches, MAX_LAUNCHES, &launch_count);
         for (size_t k = 0; b->kernels && k < launch_count && k < MAX_LAUNCHES; k++)
@@ -261,7 +263,8 @@ static void print_json(const bench *b)
     fprintf(out, ", \"first_launches\": %zu, \"first_launch_s\": ", builds.first_launches);
     json_number(out, builds.first_launch_seconds);
     fputc('}', out);
-    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"rows\": [", kit_dtype_name(b->dtype), b->repeat);
+    fprintf(out, ", \"dtype\": \"%s\", \"repeat\": %ld, \"back_to_back\": %ld, \"rows\": [", kit_dtype_name(b->dtype),
+            b->repeat, b->calls);
     for (int i = 0; i < b->row_count; i++) {
         const bench_row *r = &b->rows[i];
         fprintf(out, "%s\n  {\"layer\": \"%s\", \"op\": \"%s\", \"mode\": ", i ? "," : "", r->layer->name, r->op->name);
@@ -353,7 +356,7 @@ static void print_help(void)
 {
     fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
           "                   [--dtype f32|f64] [--repeat N] [--json] [--no-reference]\n"
-          "                   [--kernels] [--plan] [--device SPEC]\n\n"
+          "                   [--back-to-back N] [--kernels] [--plan] [--device SPEC]\n\n"
           "Times the ops on the shapes of the design notes and of the training network\n"
           "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
           "(each run between two clcnn_context_finish), GFLOP/s for convolutions\n"
@@ -404,6 +407,12 @@ static void print_help(void)
             printf("                  %s\n", bench_op_table[k].name);
     fputs("  --dtype f32|f64 default f32\n"
           "  --repeat N      timed runs per row (default 10)\n"
+          "  --back-to-back N\n"
+          "                  each timed run makes N calls of the op, one after the other\n"
+          "                  without waiting, then one clcnn_context_finish; times are per\n"
+          "                  call (default 1). What an op costs inside a network's step,\n"
+          "                  where the wait for the device (tens of microseconds on a CPU\n"
+          "                  device) comes once per step, not once per op\n"
           "  --json          print one JSON object on stdout (progress goes to stderr)\n"
           "  --no-reference  skip the CPU reference\n"
           "  --kernels       under each row, every kernel one run of the op launches: its\n"
@@ -480,6 +489,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
         {"suite", required_argument, NULL, 's'},
         {"kernels", no_argument, NULL, 'k'},
         {"plan", no_argument, NULL, 'p'},
+        {"back-to-back", required_argument, NULL, 'b'},
         CLI_OPTIONS_END,
     };
     for (int option; (option = cli_getopt(COMMAND, argc, argv, "h", options)) != -1;) {
@@ -515,6 +525,10 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
         case 'n': b->reference = 0; break;
         case 'k': b->kernels = 1; break;
         case 'p': b->plan = 1; break;
+        case 'b':
+            if (cli_parse_long(COMMAND, "--back-to-back", optarg, 1, 1000000, &b->calls))
+                return CLI_EXIT_USAGE;
+            break;
         default: return cli_option_exit(option, print_help);
         }
     }
@@ -544,6 +558,8 @@ static int open_bench(bench *b, const char *device)
             kit_dtype_name(b->dtype));
     /* The tile configuration, so a table can be reproduced (CLCNN_TUNE). */
     fprintf(b->progress, "config: %s\n%s", clcnn_context_config(b->ctx), clcnn_context_tuning_notes(b->ctx));
+    if (b->calls > 1)
+        fprintf(b->progress, "each run %ld calls back to back, one finish; times per call\n", b->calls);
     fprintf(b->progress, "median and min of %ld runs after a warm-up; %s\n\n", b->repeat,
             b->reference ? "ref: the CPU reference (clcnn_ref_*,\ndouble, one thread) run once"
                          : "the CPU reference is not run (--no-reference)");
@@ -561,11 +577,15 @@ static int visit_row(void *arg, const bench_layer *layer, const bench_op *op, in
 
 int cli_bench(int argc, char **argv)
 {
-    bench b = {.repeat = DEFAULT_REPEAT, .reference = 1, .dtype = CLCNN_FLOAT32};
+    bench b = {.repeat = DEFAULT_REPEAT, .calls = 1, .reference = 1, .dtype = CLCNN_FLOAT32};
     bench_options o = {.suites = SUITE_TABLE};
     int exit_status = parse_options(argc, argv, &b, &o);
     if (exit_status >= 0)
         return exit_status;
+    if (b.kernels && b.calls > 1) {
+        fputs("clcnn bench: --kernels times each launch of one call: leave out --back-to-back with it\n", stderr);
+        return CLI_EXIT_USAGE;
+    }
     /* The ops to time: those named, else all but those timed only when named. */
     int op_wanted[BENCH_MAX_OPS];
     b.op_width = 13;

@@ -19,6 +19,12 @@ table shows before and after `clcnn tune` from one run. --plot FILE.svg
 draws each row's ratio (and the untuned one, with --untuned) as bars
 around the line at 1.0; it needs Debian's python3-matplotlib.
 
+--back-to-back N makes each timed run N calls with one wait at the end, on
+both sides: what an op costs inside a network's step, where the wait for the
+device comes once per step. clcnn on POCL pays tens of microseconds per
+wait (waking its worker threads), which a call on a small tensor otherwise
+is mostly made of; PyTorch on the CPU runs each call to its end anyway.
+
 --c-loop adds, for the element-wise rows, the same op as a plain C loop over
 the same buffers (tools/c_loop_bench.c: -O2, OpenMP on every core) and the
 column `of C`: the C loop's ms / clcnn's ms, the share of the machine's
@@ -52,8 +58,9 @@ def median(values):
     return values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
 
 
-def timer(device, repeat):
-    """A function that times fn() repeat times after a warm-up: median ms."""
+def timer(device, repeat, calls=1):
+    """A function that times fn() repeat times after a warm-up: median ms.
+    Each timed run makes `calls` calls and waits once (CUDA), ms per call."""
     def run(fn):
         for _ in range(3):
             fn()
@@ -62,10 +69,11 @@ def timer(device, repeat):
             if device.type == "cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
-            fn()
+            for _ in range(calls):
+                fn()
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            times.append(1e3 * (time.perf_counter() - start))
+            times.append(1e3 * (time.perf_counter() - start) / calls)
         return median(times)
     return run
 
@@ -238,6 +246,9 @@ def main():
     parser.add_argument("--clcnn-device", default=None, help="clcnn's --device SPEC")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="PyTorch's CPU threads (default: every core)")
+    parser.add_argument("--back-to-back", type=int, default=1, metavar="N",
+                        help="each timed run makes N calls and waits once, on both sides (clcnn bench's "
+                             "--back-to-back): an op's cost inside a network's step")
     parser.add_argument("--c-loop", default=None,
                         help="tools/c_loop_bench, for a plain C loop's time on the element-wise rows")
     parser.add_argument("--untuned", action="store_true",
@@ -248,7 +259,7 @@ def main():
         import matplotlib  # noqa: F401 -- fail before the rounds, not after them
 
     command = [args.clcnn, "bench", "--json", "--no-reference", "--suite", args.suite,
-               "--repeat", str(args.repeat)]
+               "--repeat", str(args.repeat), "--back-to-back", str(args.back_to_back)]
     command += [item for layer in args.layer for item in ("--layer", layer)]
     command += [item for op in args.op for item in ("--op", op)]
     if args.clcnn_device:
@@ -264,7 +275,7 @@ def main():
         torch.set_num_threads(args.threads)
         torch_name = "CPU, %d threads, oneDNN %s" % (
             torch.get_num_threads(), "on" if torch.backends.mkldnn.is_available() else "off")
-    time_fn = timer(device, args.repeat)
+    time_fn = timer(device, args.repeat, args.back_to_back)
 
     rows = {}  # (layer, op, mode) -> {"row", "clcnn": [ms per round], "torch", "c", "untuned", "note"}
     for round_index in range(args.rounds):
