@@ -20,18 +20,21 @@
  * (clcnn_build_stats): ops launch a kernel at one or two. */
 #define FIRST_LAUNCHES_KEPT 8
 
+/* A kernel the cache handed out. */
+typedef struct clcnn_cached_kernel {
+    const char *entry; /* points to a string literal of the caller */
+    cl_kernel kernel;
+    size_t wg_limit;
+    size_t launched[FIRST_LAUNCHES_KEPT][3]; /* the local sizes it was launched with */
+    int n_launched;
+} clcnn_cached_kernel;
+
 struct clcnn_program {
     clcnn_kernel_file file;
     clcnn_dtype dtype;
     char *options;
     cl_program program;
-    struct {
-        const char *entry; /* points to a string literal of the caller */
-        cl_kernel kernel;
-        size_t wg_limit;
-        size_t launched[FIRST_LAUNCHES_KEPT][3]; /* the local sizes it was launched with */
-        int n_launched;
-    } kernels[MAX_KERNELS_PER_PROGRAM];
+    clcnn_cached_kernel kernels[MAX_KERNELS_PER_PROGRAM];
     int n_kernels;
     clcnn_program *next;
 };
@@ -376,40 +379,37 @@ const char *clcnn_context_plan(clcnn_context *ctx)
     return ctx->plan_read;
 }
 
-/* The cache's record of kernel: its program's entry i, or NULL for a
- * kernel the cache did not hand out. */
-static clcnn_program *program_of(clcnn_context *ctx, cl_kernel kernel, int *i)
+/* The cache's record of kernel, or NULL for a kernel the cache did not
+ * hand out. */
+static clcnn_cached_kernel *cached_kernel(clcnn_context *ctx, cl_kernel kernel)
 {
     for (clcnn_program *p = ctx->programs; p; p = p->next)
-        for (*i = 0; *i < p->n_kernels; (*i)++)
-            if (p->kernels[*i].kernel == kernel)
-                return p;
+        for (int i = 0; i < p->n_kernels; i++)
+            if (p->kernels[i].kernel == kernel)
+                return &p->kernels[i];
     return NULL;
 }
 
 size_t clcnn__kernel_wg_limit(clcnn_context *ctx, cl_kernel kernel)
 {
-    int i;
-    const clcnn_program *p = program_of(ctx, kernel, &i);
-    return p ? p->kernels[i].wg_limit : 1;
+    const clcnn_cached_kernel *k = cached_kernel(ctx, kernel);
+    return k ? k->wg_limit : 1;
 }
 
-/* Whether this is kernel's first launch at the local size l (dims of
- * them), which it then records: POCL compiles a kernel's machine code at
- * its first enqueue per local size. */
-static int first_launch(clcnn_context *ctx, cl_kernel kernel, cl_uint dims, const size_t l[])
+/* Whether this is k's first launch at the local size l (dims of them),
+ * which it then records: POCL compiles a kernel's machine code at its
+ * first enqueue per local size. */
+static int first_launch(clcnn_cached_kernel *k, cl_uint dims, const size_t l[])
 {
-    int i;
-    clcnn_program *p = program_of(ctx, kernel, &i);
-    if (p == NULL)
+    if (k == NULL)
         return 0;
     const size_t size[3] = {l[0], dims > 1 ? l[1] : 1, dims > 2 ? l[2] : 1};
-    for (int j = 0; j < p->kernels[i].n_launched; j++)
-        if (memcmp(p->kernels[i].launched[j], size, sizeof size) == 0)
+    for (int j = 0; j < k->n_launched; j++)
+        if (memcmp(k->launched[j], size, sizeof size) == 0)
             return 0;
-    if (p->kernels[i].n_launched == FIRST_LAUNCHES_KEPT)
+    if (k->n_launched == FIRST_LAUNCHES_KEPT)
         return 0;
-    memcpy(p->kernels[i].launched[p->kernels[i].n_launched++], size, sizeof size);
+    memcpy(k->launched[k->n_launched++], size, sizeof size);
     return 1;
 }
 
@@ -445,7 +445,8 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
                            const size_t local[])
 {
     size_t g[3], l[3];
-    size_t limit = clcnn__kernel_wg_limit(ctx, kernel), group = 1;
+    clcnn_cached_kernel *cached = cached_kernel(ctx, kernel);
+    size_t limit = cached ? cached->wg_limit : 1, group = 1;
     double started = 0;
     for (cl_uint d = 0; d < dims; d++) {
         l[d] = local ? local[d] : 1;
@@ -461,7 +462,7 @@ clcnn_status clcnn__launch(clcnn_context *ctx, const char *op, cl_kernel kernel,
     cl_int err = clcnn__fault_point(ctx, CLCNN_FAULT_ENQUEUE);
     /* A first launch runs alone, so that its wall time is its own code
      * generation and run (clcnn_build_stats). */
-    const int first = err == CL_SUCCESS && first_launch(ctx, kernel, dims, l);
+    const int first = err == CL_SUCCESS && first_launch(cached, dims, l);
     if (first && (err = clFinish(ctx->queue)) == CL_SUCCESS)
         started = seconds_now();
     if (err == CL_SUCCESS)
