@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clcnn.h"
+#include "test_expect.h"
 #include "tuning_table.h"
 
 typedef struct key_range {
@@ -42,16 +43,6 @@ static const struct {
 #undef CLCNN_X
         {NULL, NULL}};
 
-static int failures;
-
-#define EXPECT(cond, ...)                                                                                              \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 /* The config of a new context under CLCNN_TUNE=spec, copied into out;
  * 0, 77 (no device) or 1. */

@@ -14,19 +14,9 @@
 #include <unistd.h>
 
 #include "clcnn.h"
+#include "test_expect.h"
 #include "tuning_db.h"
 
-static int failures;
-
-#define EXPECT(cond, ...)                                                                                              \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                                            \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 /* A convolution forward with 16 output channels. */
 typedef struct layer {

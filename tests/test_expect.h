@@ -1,0 +1,22 @@
+/* The plain tests' check (those that are no Check suite): EXPECT(cond,
+ * printf-style message) counts a failure and says where and why, and the
+ * test goes on, so one run lists every failure; main returns on
+ * `failures`. */
+#ifndef CLCNN_TEST_EXPECT_H
+#define CLCNN_TEST_EXPECT_H
+
+#include <stdio.h>
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                                                              \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                                            \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+            failures++;                                                                                                \
+        }                                                                                                              \
+    } while (0)
+
+#endif
