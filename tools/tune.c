@@ -8,8 +8,8 @@
  * coordinate descent over the keys families[] names for the op: every
  * candidate is checked against the double reference (KIT_TOLERANCE *
  * eps * sum|terms|) and for the same bits on two runs before it is
- * timed, and replaces the incumbent only when faster by more than the
- * spread of alternated samples. */
+ * timed, and replaces the incumbent only when it wins by the rule of
+ * tune_rule.h in two rounds of alternated samples. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bench_rows.h"
+#include "tune_rule.h"
 #include "runtime/tuning_db.h"
 #include "runtime/tuning_spec.h"
 
@@ -27,15 +28,12 @@
 /* Timed samples of each side of a comparison, alternated; a sample repeats
  * the op until it lasts SAMPLE_MIN_S. */
 #define SAMPLES 7
+_Static_assert(SAMPLES <= TUNE_MAX_SAMPLES, "tune_judge takes at most TUNE_MAX_SAMPLES");
 /* A candidate all of whose first EARLY_SAMPLES samples are slower than
  * all of the incumbent's is not timed further. */
 #define EARLY_SAMPLES 3
 #define SAMPLE_MIN_S 10e-3
 #define SAMPLE_MAX_REPEAT 1000
-/* A candidate wins when faster by more than the spread (the range of its
- * samples, less the fastest and the slowest, lies below the incumbent's)
- * and its median by SPREAD_FLOOR. */
-#define SPREAD_FLOOR 0.03
 /* Coordinate descent stops after this many passes over the keys, or
  * after a pass that changed nothing. */
 #define MAX_PASSES 2
@@ -150,8 +148,8 @@ static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
     }
     int count = 0;
     for (int i = 0; i < n; i++) {
-        int dup =
-            c[i] == v || c[i] < key->lo || c[i] > key->hi || (key->kind == CLCNN_TUNING_KIND_GROUP && (size_t)c[i] > max_group);
+        int dup = c[i] == v || c[i] < key->lo || c[i] > key->hi ||
+                  (key->kind == CLCNN_TUNING_KIND_GROUP && (size_t)c[i] > max_group);
         for (int j = 0; j < count && !dup; j++)
             dup = out[j] == c[i];
         if (!dup && count < MAX_CANDIDATES)
@@ -165,12 +163,12 @@ static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
 typedef struct tuner {
     clcnn_context *ctx;
     clcnn_dtype dtype;
-    size_t max_group;           /* the device's work-group limit */
-    int base[KEY_COUNT];        /* the context's config: the column and CLCNN_TUNE */
-    unsigned char env_set[KEY_COUNT];     /* the keys CLCNN_TUNE sets: the library takes them over any row */
-    clcnn_tuning_db db;         /* the rows so far */
-    char dir[1024], path[1600]; /* the database's directory and file */
-    double start_s, deadline_s; /* the budget */
+    size_t max_group;                 /* the device's work-group limit */
+    int base[KEY_COUNT];              /* the context's config: the column and CLCNN_TUNE */
+    unsigned char env_set[KEY_COUNT]; /* the keys CLCNN_TUNE sets: the library takes them over any row */
+    clcnn_tuning_db db;               /* the rows so far */
+    char dir[1024], path[1600];       /* the database's directory and file */
+    double start_s, deadline_s;       /* the budget */
     int force, dry_run;
     int rows_left;                /* rows still to search, for each one's share of the budget */
     int found, written, failures; /* rows with a change; written; failed */
@@ -372,20 +370,6 @@ static double sample_ms(tuner *tu, tune_item *t, const int values[], int repeat)
     return 1e3 * (cli_now() - start) / repeat;
 }
 
-/* A side of a comparison: its samples' median and their range less the
- * fastest and the slowest (one sample another process slowed, or sped by
- * a lull, moves neither). */
-typedef struct timing {
-    double median, low, high;
-} timing;
-
-/* The timing of samples[0 .. n), n >= 3 (sorts them). */
-static timing timing_of(double *samples, int n)
-{
-    const double median = bench_median(samples, n);
-    return (timing){median, samples[1], samples[n - 2]};
-}
-
 /* Whether every one of b's first n samples is slower than all of a's: b
  * cannot win, and a comparison may stop there. */
 static int clearly_slower(const double *a, const double *b, int n)
@@ -398,37 +382,71 @@ static int clearly_slower(const double *a, const double *b, int n)
     return b_min > a_max;
 }
 
-/* Times a against b in alternated samples (a b, b a, a b, ...), SAMPLES
- * each, or EARLY_SAMPLES when early and b is clearly slower by then. 0, or
- * -1 if a run failed. */
-static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], int early, timing *ta, timing *tb)
+/* The most configurations one round alternates. */
+#define ROUND_MAX 3
+
+/* One round of alternated samples of m configurations (m <= ROUND_MAX;
+ * in order, then in reverse, ...), SAMPLES each, or EARLY_SAMPLES when
+ * early, m is 2 and the second is clearly slower by then. The count of
+ * samples taken, or -1 if a run failed. */
+static int sample_round(tuner *tu, tune_item *t, const int *const configs[], int m, int early,
+                        double samples[ROUND_MAX][SAMPLES])
 {
-    double sa[SAMPLES], sb[SAMPLES];
     double repeat = t->run_s > 0 ? ceil(SAMPLE_MIN_S / t->run_s) : 1;
     const int n = repeat > SAMPLE_MAX_REPEAT ? SAMPLE_MAX_REPEAT : (int)repeat;
     int taken = 0;
-    while (taken < SAMPLES && !(early && taken == EARLY_SAMPLES && clearly_slower(sa, sb, taken))) {
+    while (taken < SAMPLES &&
+           !(early && m == 2 && taken == EARLY_SAMPLES && clearly_slower(samples[0], samples[1], taken))) {
         const int i = taken++;
-        if (i % 2 == 0) {
-            sa[i] = sample_ms(tu, t, a, n);
-            sb[i] = sample_ms(tu, t, b, n);
-        } else {
-            sb[i] = sample_ms(tu, t, b, n);
-            sa[i] = sample_ms(tu, t, a, n);
+        for (int j = 0; j < m; j++) {
+            const int c = i % 2 == 0 ? j : m - 1 - j;
+            samples[c][i] = sample_ms(tu, t, configs[c], n);
+            if (isnan(samples[c][i]))
+                return -1;
         }
-        if (isnan(sa[i]) || isnan(sb[i]))
-            return -1;
     }
-    *ta = timing_of(sa, taken);
-    *tb = timing_of(sb, taken);
-    return 0;
+    return taken;
 }
 
-/* Whether b is faster than a by more than the spread: b's range lies below
- * a's, and b's median is SPREAD_FLOOR below a's. */
-static int faster(const timing *a, const timing *b)
+/* The median of samples[0 .. n) (a copy is sorted). */
+static double median_ms(const double *samples, int n)
 {
-    return b->high < a->low && b->median < a->median * (1.0 - SPREAD_FLOOR);
+    double copy[SAMPLES];
+    memcpy(copy, samples, sizeof copy[0] * (size_t)n);
+    return bench_median(copy, n);
+}
+
+/* Times b against a in a round of their own: TUNE_WIN when b is faster
+ * beyond the spread (tune_judge), medians in *a_ms and *b_ms; -1 if a run
+ * failed. */
+static int judge_pair(tuner *tu, tune_item *t, const int a[], const int b[], double *a_ms, double *b_ms)
+{
+    const int *const configs[2] = {a, b};
+    double s[ROUND_MAX][SAMPLES];
+    const int n = sample_round(tu, t, configs, 2, 0, s);
+    if (n < 0)
+        return -1;
+    *a_ms = median_ms(s[0], n);
+    *b_ms = median_ms(s[1], n);
+    return (int)tune_judge(s[0], s[1], n, TUNE_FLOOR);
+}
+
+static int same_values(const int a[], const int b[])
+{
+    return memcmp(a, b, sizeof a[0] * KEY_COUNT) == 0;
+}
+
+/* A tentative winner's second round: candidate against the incumbent and,
+ * where the incumbent is no longer the untuned plan, against that too, all
+ * three alternated. Whether it wins both by the rule again. */
+static int confirmed(tuner *tu, tune_item *t, const int untuned[], const int incumbent[], const int candidate[])
+{
+    const int three = !same_values(untuned, incumbent);
+    const int *const configs[ROUND_MAX] = {incumbent, candidate, untuned};
+    double s[ROUND_MAX][SAMPLES];
+    const int n = sample_round(tu, t, configs, three ? 3 : 2, 0, s);
+    return n > 0 && tune_judge(s[0], s[1], n, TUNE_FLOOR) == TUNE_WIN &&
+           (!three || tune_judge(s[2], s[1], n, TUNE_FLOOR) == TUNE_WIN);
 }
 
 static void print_time_left(const tuner *tu, FILE *out)
@@ -444,9 +462,10 @@ static int out_of_time(const tuner *tu, const tune_item *t)
     return interrupted || now >= t->deadline_s || now >= tu->deadline_s;
 }
 
-/* Checks and times values[k] = v against the incumbent; takes it when it
- * wins. Returns 1 when taken. */
-static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
+/* Checks and times values[k] = v against the incumbent (values); takes
+ * it when it wins by the rule (tune_rule.h) in one round, then again in a
+ * second (confirmed). Returns 1 when taken. */
+static int try_candidate(tuner *tu, tune_item *t, const int untuned[], int values[], int k, int v)
 {
     int candidate[KEY_COUNT];
     memcpy(candidate, values, sizeof candidate);
@@ -457,32 +476,32 @@ static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
     clcnn__tuning_spec_of(candidate, one, setting, sizeof setting);
     fprintf(stderr, "tune: %s %s%s%s %s: ", t->row.layer->name, t->row.op->name, t->row.mode ? " " : "",
             t->row.mode ? t->row.mode : "", setting);
+    const int *const configs[2] = {values, candidate};
+    double s[ROUND_MAX][SAMPLES];
+    int n = 0;
+    const char *verdict = "discarded";
     if (check_candidate(tu, t, candidate, why, sizeof why) != 0) {
-        fprintf(stderr, "discarded, ");
-        print_time_left(tu, stderr);
-        fputc('\n', stderr);
         printf("  discarded %s: %s\n", setting, why);
-        return 0;
+    } else if ((n = sample_round(tu, t, configs, 2, 1, s)) < 0) {
+        verdict = "a timed run failed";
+    } else {
+        const tune_verdict first = tune_judge(s[0], s[1], n, TUNE_FLOOR);
+        verdict = first != TUNE_WIN                              ? "not taken"
+                  : confirmed(tu, t, untuned, values, candidate) ? "taken"
+                                                                 : "not confirmed in a second round";
+        fprintf(stderr, "%.3f ms against %.3f: ", median_ms(s[1], n), median_ms(s[0], n));
     }
-    timing inc, cand;
-    if (compare_times(tu, t, values, candidate, 1, &inc, &cand) != 0) {
-        fprintf(stderr, "a timed run failed, ");
-        print_time_left(tu, stderr);
-        fputc('\n', stderr);
-        return 0;
-    }
-    const int wins = faster(&inc, &cand);
-    fprintf(stderr, "%.3f ms (%.3f to %.3f) against %.3f (%.3f to %.3f): %s, ", cand.median, cand.low, cand.high,
-            inc.median, inc.low, inc.high, wins ? "taken" : "not taken");
+    fprintf(stderr, "%s, ", verdict);
     print_time_left(tu, stderr);
     fputc('\n', stderr);
-    if (wins)
-        values[k] = v;
-    return wins;
+    if (strcmp(verdict, "taken") != 0)
+        return 0;
+    values[k] = v;
+    return 1;
 }
 
 /* Coordinate descent from values (in and out) over the op's keys. */
-static void search(tuner *tu, tune_item *t, int values[], const int order[], int count)
+static void search(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count)
 {
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         int changed = 0;
@@ -495,11 +514,39 @@ static void search(tuner *tu, tune_item *t, int values[], const int order[], int
                 if (out_of_time(tu, t))
                     return;
                 if (c[j] != values[k])
-                    changed |= try_candidate(tu, t, values, k, c[j]);
+                    changed |= try_candidate(tu, t, untuned, values, k, c[j]);
             }
         }
         if (!changed)
             return;
+    }
+}
+
+/* Where more than one key changed: each key back at its untuned value in
+ * turn, kept there unless the row with it wins by the rule, so that a row
+ * holds only the keys that each gain beyond the spread. */
+static void prefer_defaults(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count)
+{
+    int changed = 0;
+    for (int i = 0; i < count; i++)
+        changed += values[order[i]] != untuned[order[i]];
+    for (int i = count - 1; i >= 0 && changed > 1 && !interrupted && cli_now() < tu->deadline_s; i--) {
+        const int k = order[i];
+        if (values[k] == untuned[k])
+            continue;
+        int without[KEY_COUNT];
+        double with_ms, without_ms;
+        char why[600];
+        memcpy(without, values, sizeof without);
+        without[k] = untuned[k];
+        if (check_candidate(tu, t, without, why, sizeof why) != 0)
+            continue;
+        if (judge_pair(tu, t, without, values, &without_ms, &with_ms) != TUNE_WIN) {
+            printf("  %s back to %d: it gains no more than the spread there (%.3f ms, %.3f with it)\n", keys[k].name,
+                   untuned[k], without_ms, with_ms);
+            values[k] = untuned[k];
+            changed--;
+        }
     }
 }
 
@@ -544,29 +591,30 @@ static int record_row(tuner *tu, const tune_item *t, const int untuned[], const 
     return 0;
 }
 
-/* Prints the row before and after: the keys that changed, old and new,
- * timed once more against each other, and the speedup. When that timing
- * does not confirm the change (faster beyond the spread), values go back
- * to start. */
-static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
+/* Prints the row before and after: the keys that differ from the untuned
+ * plan, old and new, timed once more against each other, and the speedup.
+ * When that round does not confirm the change by the rule, values go back
+ * to the untuned plan: on a tie the untuned plan stays, and no row is
+ * written. */
+static void report_row(tuner *tu, tune_item *t, const int untuned[], int values[])
 {
     unsigned char changed[KEY_COUNT];
     int any = 0;
     for (int k = 0; k < KEY_COUNT; k++)
-        any |= changed[k] = values[k] != start[k];
+        any |= changed[k] = values[k] != untuned[k];
     if (!any) {
-        printf("  unchanged: no candidate was faster by more than the spread\n");
+        printf("  unchanged: no candidate was faster by more than the spread and %.0f%%\n", 100.0 * TUNE_FLOOR);
         return;
     }
     char old_spec[SPEC_CAPACITY], new_spec[SPEC_CAPACITY];
-    clcnn__tuning_spec_of(start, changed, old_spec, sizeof old_spec);
+    clcnn__tuning_spec_of(untuned, changed, old_spec, sizeof old_spec);
     clcnn__tuning_spec_of(values, changed, new_spec, sizeof new_spec);
-    timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
-    const int confirmed = compare_times(tu, t, start, values, 0, &old, &new) == 0 && faster(&old, &new);
-    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,
-           old.median / new.median, confirmed ? "" : "  not confirmed against the start: not kept");
-    if (!confirmed)
-        memcpy(values, start, sizeof start[0] * KEY_COUNT);
+    double old_ms = NAN, new_ms = NAN;
+    const int kept = judge_pair(tu, t, untuned, values, &old_ms, &new_ms) == TUNE_WIN;
+    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old_ms, new_spec, new_ms,
+           old_ms / new_ms, kept ? "" : "  not confirmed against the untuned plan: not kept");
+    if (!kept)
+        memcpy(values, untuned, sizeof untuned[0] * KEY_COUNT);
 }
 
 /* The item's row and its database keys: 0, or -1 (a layer the op does not take). */
@@ -624,11 +672,12 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
             result = -1;
         }
         memcpy(values, start, sizeof values);
-        search(tu, &t, values, order, kept);
+        search(tu, &t, untuned, values, order, kept);
         if (interrupted) {
             printf("  interrupted: this row is not written\n");
         } else {
-            report_row(tu, &t, start, values);
+            prefer_defaults(tu, &t, untuned, values, order, kept);
+            report_row(tu, &t, untuned, values);
             result = record_row(tu, &t, untuned, values) != 0 ? -1 : result;
         }
     }
@@ -652,20 +701,25 @@ typedef struct tune_options {
 
 static void print_help(void)
 {
-    fputs("usage: clcnn tune [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
-          "                  [--budget MINUTES] [--dry-run] [--force] [--dtype f32|f64]\n"
-          "                  [--device SPEC]\n\n"
-          "Searches the tuning keys of each layer and op on the device and writes the\n"
-          "winners into the device's tuning database (docs/tuning.md), which every\n"
-          "program using clcnn then reads. Per layer and op: a coordinate descent over\n"
-          "the op's keys and kernel choices from the plan the library would use; each\n"
-          "candidate is checked against the CPU reference (double, 8 eps*sum|terms|) and\n"
-          "for the same bits on two runs, then timed against the incumbent in 7\n"
-          "alternated samples each, and taken only when faster by more than the samples'\n"
-          "spread (at least 3%). A row holds the keys that differ from the untuned plan\n"
-          "and is written as soon as its layer is done; a row with no change is not\n"
-          "written. Progress, with the time left, goes to stderr.\n\n"
-          "  --suite S         the layers of clcnn bench's suite S (default table;\n"
+    printf("usage: clcnn tune [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
+           "                  [--budget MINUTES] [--dry-run] [--force] [--dtype f32|f64]\n"
+           "                  [--device SPEC]\n\n"
+           "Searches the tuning keys of each layer and op on the device and writes the\n"
+           "winners into the device's tuning database (docs/tuning.md), which every\n"
+           "program using clcnn then reads. Per layer and op: a coordinate descent over\n"
+           "the op's keys and kernel choices from the plan the library would use; each\n"
+           "candidate is checked against the CPU reference (double, 8 eps*sum|terms|) and\n"
+           "for the same bits on two runs, then timed against the incumbent in %d\n"
+           "alternated samples each. It wins when the median of the paired ratios is\n"
+           "below 1 by more than their spread and at least %.0f%%, and again in a second\n"
+           "round, against the untuned plan too. A key that changed goes back to its\n"
+           "untuned value unless it gains by that rule on its own; the row is timed\n"
+           "once more against the untuned plan, and on a tie the untuned plan stays.\n"
+           "A row holds the keys that differ from the untuned plan; a row with no\n"
+           "change is not written. The file is written after each layer. Progress,\n"
+           "with the time left, goes to stderr.\n\n",
+           SAMPLES, 100.0 * TUNE_FLOOR);
+    fputs("  --suite S         the layers of clcnn bench's suite S (default table;\n"
           "                    networks, all), or those --layer names (clcnn bench --help)\n"
           "  --layer NAME      repeatable: a convolution or pooling layer of clcnn bench\n"
           "  --op OP           repeatable, default all: conv_forward, conv_backward,\n"
