@@ -1,6 +1,7 @@
-/* `clcnn tune`'s decision (tools/tune_rule.c) on synthetic samples, no
+/* `clcnn tune`'s decisions (tools/tune_rule.c) on synthetic samples, no
  * device and no timing: when a candidate wins against the incumbent
- * (noise, outliers, clear, marginal and lost comparisons). The noise is a fixed pseudo-random
+ * (noise, outliers, clear, marginal and lost comparisons), and which
+ * tuned values become a class row. The noise is a fixed pseudo-random
  * sequence per seed, so that every run checks the same samples. */
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +130,55 @@ static void test_bad_samples(void)
     CHECK(tune_judge(a, b, N, TUNE_FLOOR) == TUNE_TIE);
 }
 
+/* ---- class rows: 4 members, 3 keys ---- */
+
+#define KEYS 3
+
+static void test_class_agreement(void)
+{
+    const int base[KEYS] = {16, 0, 8};
+    int values[4 * KEYS] = {8, 0, 8, /**/ 8, 1, 8, /**/ 8, 0, 4, /**/ 8, 1, 2};
+    unsigned char searched[4 * KEYS];
+    int out[KEYS];
+    memset(searched, 1, sizeof searched);
+    /* Key 0: all four agree on 8. Key 1: two of four on 1, no majority.
+     * Key 2: 4 and 2 once each. */
+    CHECK(tune_class_values(4, KEYS, values, searched, NULL, 0, base, out) == 1);
+    CHECK(out[0] == 8 && out[1] == 0 && out[2] == 8);
+
+    /* Three of four on 1 for key 1: a majority. */
+    values[2 * KEYS + 1] = 1;
+    CHECK(tune_class_values(4, KEYS, values, searched, NULL, 0, base, out) == 2);
+    CHECK(out[0] == 8 && out[1] == 1 && out[2] == 8);
+
+    /* ... unless 1 lost clearly on the fourth member's search. */
+    const tune_loss loss = {0, 1, 1};
+    CHECK(tune_class_values(4, KEYS, values, searched, &loss, 1, base, out) == 1);
+    CHECK(out[1] == 0);
+    /* A loss of another value of that key does not count. */
+    const tune_loss other = {0, 1, 2};
+    CHECK(tune_class_values(4, KEYS, values, searched, &other, 1, base, out) == 2);
+}
+
+static void test_class_voters(void)
+{
+    const int base[KEYS] = {16, 0, 8};
+    const int values[3 * KEYS] = {8, 0, 8, /**/ 8, 0, 8, /**/ 16, 0, 8};
+    unsigned char searched[3 * KEYS];
+    int out[KEYS];
+    memset(searched, 1, sizeof searched);
+    /* Two of three on 8: a majority. */
+    CHECK(tune_class_values(3, KEYS, values, searched, NULL, 0, base, out) == 1 && out[0] == 8);
+    /* One member alone is no class. */
+    CHECK(tune_class_values(1, KEYS, values, searched, NULL, 0, base, out) == 0 && out[0] == 16);
+    /* Two of two when the third did not search key 0 (its budget ran out). */
+    searched[2 * KEYS + 0] = 0;
+    CHECK(tune_class_values(3, KEYS, values, searched, NULL, 0, base, out) == 1 && out[0] == 8);
+    /* One of two voters is a tie, not a majority. */
+    searched[1 * KEYS + 0] = 0, searched[2 * KEYS + 0] = 1;
+    CHECK(tune_class_values(3, KEYS, values, searched, NULL, 0, base, out) == 0 && out[0] == 16);
+}
+
 int main(void)
 {
     test_noise_alone_never_wins();
@@ -137,6 +187,8 @@ int main(void)
     test_outliers();
     test_load_shared_by_pairs();
     test_bad_samples();
+    test_class_agreement();
+    test_class_voters();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;

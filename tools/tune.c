@@ -9,7 +9,8 @@
  * candidate is checked against the double reference (KIT_TOLERANCE *
  * eps * sum|terms|) and for the same bits on two runs before it is
  * timed, and replaces the incumbent only when it wins by the rule of
- * tune_rule.h in two rounds of alternated samples. */
+ * tune_rule.h in two rounds of alternated samples. Values the layers of
+ * one class agree on become its class row (tune_class_values). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
@@ -172,7 +173,21 @@ typedef struct tuner {
     int force, dry_run;
     int rows_left;                /* rows still to search, for each one's share of the budget */
     int found, written, failures; /* rows with a change; written; failed */
+    int dirty;                    /* the rows changed since the file was written */
+    struct tune_member *members;  /* the layers searched so far, for the class rows */
+    int member_count, member_capacity;
+    tune_loss *losses; /* values that lost clearly on them (member: index in members) */
+    int loss_count, loss_capacity;
 } tuner;
+
+/* A layer searched in this run: its keys, its tuned values (the column,
+ * its class row and exact row when searched, and what won), and the keys
+ * all of whose candidates it tried. */
+typedef struct tune_member {
+    char exact[CLCNN_TUNING_KEY_CAPACITY], class_key[128];
+    int values[KEY_COUNT];
+    unsigned char searched[KEY_COUNT];
+} tune_member;
 
 /* One layer and op being tuned: bench's row, the reference's outputs and
  * their terms. */
@@ -449,6 +464,20 @@ static int confirmed(tuner *tu, tune_item *t, const int untuned[], const int inc
            (!three || tune_judge(s[2], s[1], n, TUNE_FLOOR) == TUNE_WIN);
 }
 
+/* Notes that value v of key k lost clearly (or failed its check) on the
+ * layer being searched: it is then no class value of the layer's class. */
+static void note_loss(tuner *tu, int k, int v)
+{
+    if (tu->loss_count == tu->loss_capacity) {
+        const int capacity = tu->loss_capacity ? 2 * tu->loss_capacity : 256;
+        tune_loss *grown = realloc(tu->losses, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            return; /* the loss is not noted: the class row may take v */
+        tu->losses = grown, tu->loss_capacity = capacity;
+    }
+    tu->losses[tu->loss_count++] = (tune_loss){tu->member_count, k, v};
+}
+
 static void print_time_left(const tuner *tu, FILE *out)
 {
     const double left = fmax(0.0, tu->deadline_s - cli_now());
@@ -482,10 +511,13 @@ static int try_candidate(tuner *tu, tune_item *t, const int untuned[], int value
     const char *verdict = "discarded";
     if (check_candidate(tu, t, candidate, why, sizeof why) != 0) {
         printf("  discarded %s: %s\n", setting, why);
+        note_loss(tu, k, v);
     } else if ((n = sample_round(tu, t, configs, 2, 1, s)) < 0) {
         verdict = "a timed run failed";
     } else {
         const tune_verdict first = tune_judge(s[0], s[1], n, TUNE_FLOOR);
+        if (first == TUNE_LOSS)
+            note_loss(tu, k, v);
         verdict = first != TUNE_WIN                              ? "not taken"
                   : confirmed(tu, t, untuned, values, candidate) ? "taken"
                                                                  : "not confirmed in a second round";
@@ -500,8 +532,10 @@ static int try_candidate(tuner *tu, tune_item *t, const int untuned[], int value
     return 1;
 }
 
-/* Coordinate descent from values (in and out) over the op's keys. */
-static void search(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count)
+/* Coordinate descent from values (in and out) over the op's keys;
+ * tried[k] is set for each key all of whose candidates were tried. */
+static void search(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count,
+                   unsigned char tried[])
 {
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         int changed = 0;
@@ -516,6 +550,7 @@ static void search(tuner *tu, tune_item *t, const int untuned[], int values[], c
                 if (c[j] != values[k])
                     changed |= try_candidate(tu, t, untuned, values, k, c[j]);
             }
+            tried[k] = 1;
         }
         if (!changed)
             return;
@@ -565,23 +600,165 @@ static void start_values(const tuner *tu, const tune_item *t, int untuned[], int
     apply_spec(env, start, NULL);
 }
 
-/* The row's spec (the keys that differ from untuned) into the database,
- * written at once unless --dry-run: 0, or -1. */
-static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[])
+/* The layers of one op, dtype and class (class_of): this run's searched
+ * layers of it, then the database's exact rows of it that this run did
+ * not search; their tuned values and the keys each searched, and the
+ * losses of this run's ones (renumbered). */
+typedef struct class_group {
+    int count, loss_count;
+    int *values;                              /* count x KEY_COUNT */
+    unsigned char *searched;                  /* count x KEY_COUNT */
+    char (*exact)[CLCNN_TUNING_KEY_CAPACITY]; /* count */
+    tune_loss *losses;
+} class_group;
+
+static void group_free(class_group *g)
 {
-    unsigned char differs[KEY_COUNT];
-    char spec[SPEC_CAPACITY], message[1200];
-    for (int k = 0; k < KEY_COUNT; k++)
-        differs[k] = values[k] != untuned[k];
-    clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
-    if (!spec[0] && !clcnn__tuning_db_find(&tu->db, t->key.exact))
+    free(g->values), free(g->searched), free(g->exact), free(g->losses);
+}
+
+/* Adds the database's exact rows of the class to g: values are the
+ * column, the class row, the exact row and CLCNN_TUNE's keys (as the
+ * library plans them); searched, every key the op searches on the class. */
+static void gather_rows(const tuner *tu, const tune_item *t, class_group *g)
+{
+    int family[KEY_COUNT];
+    const char *class_key = t->key.class_key, *env = getenv("CLCNN_TUNE");
+    const int family_count =
+        searched_keys(t->row.op->name, t->row.layer->kind == LAYER_CONV ? t->key.class_name : "", family);
+    const char *class_spec = clcnn__tuning_db_find(&tu->db, class_key);
+    for (size_t r = 0; r < tu->db.count; r++) {
+        const clcnn_tuning_row *row = &tu->db.rows[r];
+        char of[128];
+        int known = 0;
+        for (int m = 0; m < tu->member_count && !known; m++)
+            known = strcmp(tu->members[m].exact, row->key) == 0;
+        if (known || clcnn__tuning_class_key_of(row->key, of, sizeof of) != 0 || strcmp(of, class_key) != 0)
+            continue;
+        int *values = g->values + (size_t)g->count * KEY_COUNT;
+        memcpy(values, tu->base, sizeof tu->base);
+        apply_spec(class_spec, values, NULL);
+        apply_spec(row->spec, values, NULL);
+        apply_spec(env, values, NULL);
+        for (int i = 0; i < family_count; i++)
+            g->searched[(size_t)g->count * KEY_COUNT + family[i]] = !tu->env_set[family[i]];
+        snprintf(g->exact[g->count++], sizeof g->exact[0], "%s", row->key);
+    }
+}
+
+/* The class group of t's layer: 0, or -1 out of memory. */
+static int gather_class(const tuner *tu, const tune_item *t, class_group *g)
+{
+    const size_t most = (size_t)tu->member_count + tu->db.count + 1;
+    g->values = malloc(most * KEY_COUNT * sizeof *g->values);
+    g->searched = calloc(most * KEY_COUNT, 1);
+    g->exact = malloc(most * sizeof *g->exact);
+    g->losses = malloc(((size_t)tu->loss_count + 1) * sizeof *g->losses);
+    int *index = malloc(most * sizeof *index);
+    if (!g->values || !g->searched || !g->exact || !g->losses || !index) {
+        free(index);
+        return -1;
+    }
+    for (int m = 0; m < tu->member_count; m++) {
+        const tune_member *member = &tu->members[m];
+        index[m] = -1;
+        if (strcmp(member->class_key, t->key.class_key) != 0)
+            continue;
+        memcpy(g->values + (size_t)g->count * KEY_COUNT, member->values, sizeof member->values);
+        memcpy(g->searched + (size_t)g->count * KEY_COUNT, member->searched, sizeof member->searched);
+        snprintf(g->exact[g->count], sizeof g->exact[0], "%s", member->exact);
+        index[m] = g->count++;
+    }
+    for (int i = 0; i < tu->loss_count; i++)
+        if (tu->losses[i].member < tu->member_count && index[tu->losses[i].member] >= 0) {
+            g->losses[g->loss_count] = tu->losses[i];
+            g->losses[g->loss_count++].member = index[tu->losses[i].member];
+        }
+    free(index);
+    gather_rows(tu, t, g);
+    return 0;
+}
+
+/* Sets the row of key to spec (NULL: no row) where it differs: 0, or -1. */
+static int set_row(tuner *tu, const char *key, const char *spec)
+{
+    const char *now = clcnn__tuning_db_find(&tu->db, key);
+    char message[1200];
+    if (now == spec || (now && spec && strcmp(now, spec) == 0))
         return 0;
-    tu->found += spec[0] != '\0';
-    if (clcnn__tuning_db_set(&tu->db, t->key.exact, spec[0] ? spec : NULL, NULL, message, sizeof message) != 0) {
+    if (clcnn__tuning_db_set(&tu->db, key, spec, NULL, message, sizeof message) != 0) {
         fprintf(stderr, "clcnn tune: %s\n", message);
         return -1;
     }
-    if (tu->dry_run)
+    tu->dirty = 1;
+    return 0;
+}
+
+/* The class row of t's layer from its group (tune_class_values), and each
+ * member's exact row as what differs from it; a member with the class
+ * row's values repeats it, so that its row says it was tuned and a rerun
+ * skips it. Neither changes a searched layer's plan. 0, or -1. */
+static int update_class(tuner *tu, const tune_item *t)
+{
+    class_group g = {0};
+    int cls[KEY_COUNT], result = -1;
+    unsigned char differs[KEY_COUNT];
+    char class_spec[SPEC_CAPACITY], spec[SPEC_CAPACITY];
+    if (gather_class(tu, t, &g) != 0) {
+        fprintf(stderr, "clcnn tune: out of host memory\n");
+        group_free(&g);
+        return -1;
+    }
+    tune_class_values(g.count, KEY_COUNT, g.values, g.searched, g.losses, g.loss_count, tu->base, cls);
+    for (int k = 0; k < KEY_COUNT; k++)
+        differs[k] = cls[k] != tu->base[k];
+    clcnn__tuning_spec_of(cls, differs, class_spec, sizeof class_spec);
+    const char *before = clcnn__tuning_db_find(&tu->db, t->key.class_key);
+    if (strcmp(before ? before : "", class_spec) != 0)
+        printf("  class row %s: %s (from %d layers of the class)\n", t->key.class_key,
+               class_spec[0] ? class_spec : "none", g.count);
+    if (set_row(tu, t->key.class_key, class_spec[0] ? class_spec : NULL) != 0)
+        goto done;
+    for (int m = 0; m < g.count; m++) {
+        const int *values = g.values + (size_t)m * KEY_COUNT;
+        for (int k = 0; k < KEY_COUNT; k++)
+            differs[k] = values[k] != cls[k];
+        clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
+        if (set_row(tu, g.exact[m], spec[0] ? spec : class_spec[0] ? class_spec : NULL) != 0)
+            goto done;
+    }
+    result = 0;
+done:
+    group_free(&g);
+    return result;
+}
+
+/* Adds the searched layer to this run's members, updates its class's
+ * rows and writes the database, unless --dry-run, where it changed:
+ * 0, or -1. */
+static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[],
+                      const unsigned char tried[])
+{
+    char message[1200];
+    if (tu->member_count == tu->member_capacity) {
+        const int capacity = tu->member_capacity ? 2 * tu->member_capacity : 16;
+        tune_member *grown = realloc(tu->members, (size_t)capacity * sizeof *grown);
+        if (!grown) {
+            fprintf(stderr, "clcnn tune: out of host memory\n");
+            return -1;
+        }
+        tu->members = grown, tu->member_capacity = capacity;
+    }
+    tune_member *m = &tu->members[tu->member_count++];
+    snprintf(m->exact, sizeof m->exact, "%s", t->key.exact);
+    snprintf(m->class_key, sizeof m->class_key, "%s", t->key.class_key);
+    memcpy(m->values, values, sizeof m->values);
+    memcpy(m->searched, tried, sizeof m->searched);
+    tu->found += !same_values(values, untuned);
+    tu->dirty = 0;
+    if (update_class(tu, t) != 0)
+        return -1;
+    if (tu->dry_run || !tu->dirty)
         return 0;
     if (clcnn__tuning_db_write(&tu->db, tu->dir, 1, tu->path, sizeof tu->path, message, sizeof message) != 0) {
         fprintf(stderr, "clcnn tune: %s\n", message);
@@ -656,11 +833,15 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
     }
     t.deadline_s = cli_now() + fmax(0.0, tu->deadline_s - cli_now()) / (tu->rows_left + 1);
     int untuned[KEY_COUNT], start[KEY_COUNT], values[KEY_COUNT], order[KEY_COUNT];
+    unsigned char tried[KEY_COUNT] = {0};
     start_values(tu, &t, untuned, start);
     int count = searched_keys(op->name, layer->kind == LAYER_CONV ? t.key.class_name : "", order), kept = 0;
     for (int i = 0; i < count; i++)
         if (!tu->env_set[order[i]])
             order[kept++] = order[i];
+    /* The losses of a row interrupted before it was recorded. */
+    while (tu->loss_count > 0 && tu->losses[tu->loss_count - 1].member >= tu->member_count)
+        tu->loss_count--;
     char why[600];
     int result = 0;
     if (item_prepare(tu, &t) != 0) {
@@ -672,13 +853,13 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
             result = -1;
         }
         memcpy(values, start, sizeof values);
-        search(tu, &t, untuned, values, order, kept);
+        search(tu, &t, untuned, values, order, kept, tried);
         if (interrupted) {
             printf("  interrupted: this row is not written\n");
         } else {
             prefer_defaults(tu, &t, untuned, values, order, kept);
             report_row(tu, &t, untuned, values);
-            result = record_row(tu, &t, untuned, values) != 0 ? -1 : result;
+            result = record_row(tu, &t, untuned, values, tried) != 0 ? -1 : result;
         }
     }
     fflush(stdout);
@@ -715,9 +896,14 @@ static void print_help(void)
            "round, against the untuned plan too. A key that changed goes back to its\n"
            "untuned value unless it gains by that rule on its own; the row is timed\n"
            "once more against the untuned plan, and on a tie the untuned plan stays.\n"
-           "A row holds the keys that differ from the untuned plan; a row with no\n"
-           "change is not written. The file is written after each layer. Progress,\n"
-           "with the time left, goes to stderr.\n\n",
+           "A row holds the keys that differ from the untuned plan.\n\n"
+           "Class rows: a value that a strict majority (two at least) of the searched\n"
+           "layers of one op, dtype and class (pointwise, stem, ...) chose, and that\n"
+           "lost clearly on none of them, goes into the class's row, which layers of\n"
+           "that class without a row of their own take; an exact row then holds what\n"
+           "differs from the class row (or repeats it, to say the layer was tuned).\n"
+           "The file is written after each layer. Progress, with the time left, goes\n"
+           "to stderr.\n\n",
            SAMPLES, 100.0 * TUNE_FLOOR);
     fputs("  --suite S         the layers of clcnn bench's suite S (default table;\n"
           "                    networks, all), or those --layer names (clcnn bench --help)\n"
@@ -914,6 +1100,8 @@ int cli_tune(int argc, char **argv)
         exit_status = tu.failures ? CLI_EXIT_FAILURE : interrupted ? 130 : CLI_EXIT_OK;
     }
     clcnn__tuning_db_free(&tu.db);
+    free(tu.members);
+    free(tu.losses);
     clcnn_context_destroy(tu.ctx);
     return exit_status;
 }

@@ -1,4 +1,4 @@
-/* `clcnn tune`'s decision (tune_rule.h). Pure: no timing, no device. */
+/* `clcnn tune`'s decisions (tune_rule.h). Pure: no timing, no device. */
 #include "tune_rule.h"
 
 /* Sorts x[0 .. n) in place (n is small: insertion sort). */
@@ -46,4 +46,44 @@ tune_verdict tune_judge(const double a[], const double b[], int n, double floor)
     if (beats(a, b, n, floor))
         return TUNE_WIN;
     return beats(b, a, n, floor) ? TUNE_LOSS : TUNE_TIE;
+}
+
+static int lost(const tune_loss losses[], int loss_count, int key, int value)
+{
+    for (int i = 0; i < loss_count; i++)
+        if (losses[i].key == key && losses[i].value == value)
+            return 1;
+    return 0;
+}
+
+/* The class value of key k: the majority's tuned value, or base[k]. */
+static int class_value(int members, int key_count, const int values[], const unsigned char searched[],
+                       const tune_loss losses[], int loss_count, int k, int base)
+{
+    int voters = 0, best = base, best_votes = 0;
+    for (int m = 0; m < members; m++) {
+        if (!searched[m * key_count + k])
+            continue;
+        voters++;
+        const int v = values[m * key_count + k];
+        int votes = 0;
+        for (int o = 0; o < members; o++)
+            votes += searched[o * key_count + k] && values[o * key_count + k] == v;
+        if (v != base && votes > best_votes)
+            best = v, best_votes = votes;
+    }
+    if (best_votes < 2 || 2 * best_votes <= voters || lost(losses, loss_count, k, best))
+        return base;
+    return best;
+}
+
+int tune_class_values(int members, int key_count, const int values[], const unsigned char searched[],
+                      const tune_loss losses[], int loss_count, const int base[], int out[])
+{
+    int differ = 0;
+    for (int k = 0; k < key_count; k++) {
+        out[k] = class_value(members, key_count, values, searched, losses, loss_count, k, base[k]);
+        differ += out[k] != base[k];
+    }
+    return differ;
 }

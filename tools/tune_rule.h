@@ -1,7 +1,8 @@
-/* `clcnn tune`'s decision, apart from any timing or device so that a
- * host-only test (tests/test_tune_rule.c) reaches it with synthetic
- * samples: when a candidate beats the incumbent (docs/tuning.md, "Tuning
- * a device"). */
+/* `clcnn tune`'s decisions, apart from any timing or device so that a
+ * host-only test (tests/test_tune_rule.c) reaches them with synthetic
+ * samples: when a candidate beats the incumbent, and which values of the
+ * layers tuned in one class become the class's row (docs/tuning.md,
+ * "Tuning a device"). */
 #ifndef CLCNN_TUNE_RULE_H
 #define CLCNN_TUNE_RULE_H
 
@@ -25,5 +26,20 @@ typedef enum tune_verdict {
  * likewise the other way round; else a tie. A sample that is not a
  * positive number makes a tie. */
 tune_verdict tune_judge(const double a[], const double b[], int n, double floor);
+
+/* A value that lost clearly (or failed its check) on a member's search. */
+typedef struct tune_loss {
+    int member, key, value;
+} tune_loss;
+
+/* The class row of `members` layers of one op, dtype and class, key by
+ * key: values[m * key_count + k] is member m's tuned value of key k,
+ * searched[m * key_count + k] whether m's search covered k (only those
+ * members vote on k). Key k takes value v != base[k] when v is the tuned
+ * value of a strict majority of the voters, of two at least, and v lost
+ * clearly on none of the members (losses). out[] gets base[] with those
+ * values; returns how many keys differ from base. */
+int tune_class_values(int members, int key_count, const int values[], const unsigned char searched[],
+                      const tune_loss losses[], int loss_count, const int base[], int out[]);
 
 #endif
