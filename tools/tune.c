@@ -755,6 +755,14 @@ static int record_row(tuner *tu, const tune_item *t, const int untuned[], const 
     memcpy(m->values, values, sizeof m->values);
     memcpy(m->searched, tried, sizeof m->searched);
     tu->found += !same_values(values, untuned);
+    /* The layer's plan as its keys that differ from the column, class
+     * row's included: what two runs compare (docs/tuning.md). */
+    unsigned char differs[KEY_COUNT];
+    char spec[SPEC_CAPACITY];
+    for (int k = 0; k < KEY_COUNT; k++)
+        differs[k] = values[k] != tu->base[k];
+    clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
+    printf("  tuned: %s\n", spec[0] ? spec : "the column's values");
     tu->dirty = 0;
     if (update_class(tu, t) != 0)
         return -1;
