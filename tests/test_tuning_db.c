@@ -530,6 +530,11 @@ static void expect_conv_class(const char *expected, size_t c, size_t h, size_t f
     const clcnn_conv_params p = {stride, stride, pad, pad, pad, pad, dilation, dilation, groups};
     const char *got = clcnn__tuning_conv_class(a, w, &p);
     CHECK(strcmp(got, expected) == 0);
+    /* The class key of the exact key (clcnn tune's class rows) is the layer's. */
+    clcnn_tuning_layer_key k;
+    char class_key[128];
+    CHECK(clcnn__tuning_conv_key(&k, "conv_backward", CLCNN_FLOAT64, a, w, &p) == 0);
+    CHECK(clcnn__tuning_class_key_of(k.exact, class_key, sizeof class_key) == 0 && strcmp(class_key, k.class_key) == 0);
     if (strcmp(got, expected) != 0)
         fprintf(stderr, "  c=%zu h=%zu f=%zux%zu s=%d p=%d d=%d g=%d: %s, expected %s\n", c, h, fh, fw, stride, pad,
                 dilation, groups, got, expected);
@@ -562,6 +567,17 @@ static void test_classes(void)
     CHECK(clcnn__tuning_pool_key(&k, "pool_backward", CLCNN_FLOAT64, big, &small, CLCNN_POOL_AVERAGE) == 0);
     CHECK(strcmp(k.exact, "pool_backward/f64/average/a8x56x56x64/f3x3/s2x2/p1x1x1x1/i1") == 0);
     CHECK(strcmp(k.class_key, "pool_backward/f64/average/class:small_window") == 0);
+    char class_key[128];
+    CHECK(clcnn__tuning_class_key_of(k.exact, class_key, sizeof class_key) == 0 && strcmp(class_key, k.class_key) == 0);
+    CHECK(clcnn__tuning_pool_key(&k, "pool_forward", CLCNN_FLOAT32, a, &global, CLCNN_POOL_MAX) == 0);
+    CHECK(clcnn__tuning_class_key_of(k.exact, class_key, sizeof class_key) == 0 &&
+          strcmp(class_key, "pool_forward/f32/max/class:global") == 0);
+    CHECK(clcnn__tuning_class_key_of(k.exact, class_key, 20) == -1);
+    /* No exact key: a class key, a key cut short, one with more after it. */
+    CHECK(clcnn__tuning_class_key_of(k.class_key, class_key, sizeof class_key) == -1);
+    CHECK(clcnn__tuning_class_key_of("conv_forward/f32/a8x7x7x512/w3x3x512", class_key, sizeof class_key) == -1);
+    CHECK(clcnn__tuning_class_key_of("pool_forward/f32/max/a8x7x7x512/f7x7/s1x1/p0x0x0x0/i1/x", class_key,
+                                     sizeof class_key) == -1);
     CHECK(clcnn__tuning_pool_key(&k, "Pool", CLCNN_FLOAT64, big, &small, CLCNN_POOL_MAX) == -1);
     CHECK(clcnn__tuning_pool_key(&k, "", CLCNN_FLOAT64, big, &small, CLCNN_POOL_MAX) == -1);
 }

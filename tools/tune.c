@@ -8,8 +8,9 @@
  * coordinate descent over the keys families[] names for the op: every
  * candidate is checked against the double reference (KIT_TOLERANCE *
  * eps * sum|terms|) and for the same bits on two runs before it is
- * timed, and replaces the incumbent only when faster by more than the
- * spread of alternated samples. */
+ * timed, and replaces the incumbent only when it wins by the rule of
+ * tune_rule.h in two rounds of alternated samples. Values the layers of
+ * one class agree on become its class row (tune_class_values). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "bench_rows.h"
+#include "tune_rule.h"
 #include "runtime/tuning_db.h"
 #include "runtime/tuning_spec.h"
 
@@ -27,15 +29,12 @@
 /* Timed samples of each side of a comparison, alternated; a sample repeats
  * the op until it lasts SAMPLE_MIN_S. */
 #define SAMPLES 7
+_Static_assert(SAMPLES <= TUNE_MAX_SAMPLES, "tune_judge takes at most TUNE_MAX_SAMPLES");
 /* A candidate all of whose first EARLY_SAMPLES samples are slower than
  * all of the incumbent's is not timed further. */
 #define EARLY_SAMPLES 3
 #define SAMPLE_MIN_S 10e-3
 #define SAMPLE_MAX_REPEAT 1000
-/* A candidate wins when faster by more than the spread (the range of its
- * samples, less the fastest and the slowest, lies below the incumbent's)
- * and its median by SPREAD_FLOOR. */
-#define SPREAD_FLOOR 0.03
 /* Coordinate descent stops after this many passes over the keys, or
  * after a pass that changed nothing. */
 #define MAX_PASSES 2
@@ -150,8 +149,8 @@ static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
     }
     int count = 0;
     for (int i = 0; i < n; i++) {
-        int dup =
-            c[i] == v || c[i] < key->lo || c[i] > key->hi || (key->kind == CLCNN_TUNING_KIND_GROUP && (size_t)c[i] > max_group);
+        int dup = c[i] == v || c[i] < key->lo || c[i] > key->hi ||
+                  (key->kind == CLCNN_TUNING_KIND_GROUP && (size_t)c[i] > max_group);
         for (int j = 0; j < count && !dup; j++)
             dup = out[j] == c[i];
         if (!dup && count < MAX_CANDIDATES)
@@ -165,16 +164,30 @@ static int candidates(int k, int v, size_t max_group, int out[MAX_CANDIDATES])
 typedef struct tuner {
     clcnn_context *ctx;
     clcnn_dtype dtype;
-    size_t max_group;           /* the device's work-group limit */
-    int base[KEY_COUNT];        /* the context's config: the column and CLCNN_TUNE */
-    unsigned char env_set[KEY_COUNT];     /* the keys CLCNN_TUNE sets: the library takes them over any row */
-    clcnn_tuning_db db;         /* the rows so far */
-    char dir[1024], path[1600]; /* the database's directory and file */
-    double start_s, deadline_s; /* the budget */
+    size_t max_group;                 /* the device's work-group limit */
+    int base[KEY_COUNT];              /* the context's config: the column and CLCNN_TUNE */
+    unsigned char env_set[KEY_COUNT]; /* the keys CLCNN_TUNE sets: the library takes them over any row */
+    clcnn_tuning_db db;               /* the rows so far */
+    char dir[1024], path[1600];       /* the database's directory and file */
+    double start_s, deadline_s;       /* the budget */
     int force, dry_run;
     int rows_left;                /* rows still to search, for each one's share of the budget */
     int found, written, failures; /* rows with a change; written; failed */
+    int dirty;                    /* the rows changed since the file was written */
+    struct tune_member *members;  /* the layers searched so far, for the class rows */
+    int member_count, member_capacity;
+    tune_loss *losses; /* values that lost clearly on them (member: index in members) */
+    int loss_count, loss_capacity;
 } tuner;
+
+/* A layer searched in this run: its keys, its tuned values (the column,
+ * its class row and exact row when searched, and what won), and the keys
+ * all of whose candidates it tried. */
+typedef struct tune_member {
+    char exact[CLCNN_TUNING_KEY_CAPACITY], class_key[128];
+    int values[KEY_COUNT];
+    unsigned char searched[KEY_COUNT];
+} tune_member;
 
 /* One layer and op being tuned: bench's row, the reference's outputs and
  * their terms. */
@@ -372,20 +385,6 @@ static double sample_ms(tuner *tu, tune_item *t, const int values[], int repeat)
     return 1e3 * (cli_now() - start) / repeat;
 }
 
-/* A side of a comparison: its samples' median and their range less the
- * fastest and the slowest (one sample another process slowed, or sped by
- * a lull, moves neither). */
-typedef struct timing {
-    double median, low, high;
-} timing;
-
-/* The timing of samples[0 .. n), n >= 3 (sorts them). */
-static timing timing_of(double *samples, int n)
-{
-    const double median = bench_median(samples, n);
-    return (timing){median, samples[1], samples[n - 2]};
-}
-
 /* Whether every one of b's first n samples is slower than all of a's: b
  * cannot win, and a comparison may stop there. */
 static int clearly_slower(const double *a, const double *b, int n)
@@ -398,37 +397,85 @@ static int clearly_slower(const double *a, const double *b, int n)
     return b_min > a_max;
 }
 
-/* Times a against b in alternated samples (a b, b a, a b, ...), SAMPLES
- * each, or EARLY_SAMPLES when early and b is clearly slower by then. 0, or
- * -1 if a run failed. */
-static int compare_times(tuner *tu, tune_item *t, const int a[], const int b[], int early, timing *ta, timing *tb)
+/* The most configurations one round alternates. */
+#define ROUND_MAX 3
+
+/* One round of alternated samples of m configurations (m <= ROUND_MAX;
+ * in order, then in reverse, ...), SAMPLES each, or EARLY_SAMPLES when
+ * early, m is 2 and the second is clearly slower by then. The count of
+ * samples taken, or -1 if a run failed. */
+static int sample_round(tuner *tu, tune_item *t, const int *const configs[], int m, int early,
+                        double samples[ROUND_MAX][SAMPLES])
 {
-    double sa[SAMPLES], sb[SAMPLES];
     double repeat = t->run_s > 0 ? ceil(SAMPLE_MIN_S / t->run_s) : 1;
     const int n = repeat > SAMPLE_MAX_REPEAT ? SAMPLE_MAX_REPEAT : (int)repeat;
     int taken = 0;
-    while (taken < SAMPLES && !(early && taken == EARLY_SAMPLES && clearly_slower(sa, sb, taken))) {
+    while (taken < SAMPLES &&
+           !(early && m == 2 && taken == EARLY_SAMPLES && clearly_slower(samples[0], samples[1], taken))) {
         const int i = taken++;
-        if (i % 2 == 0) {
-            sa[i] = sample_ms(tu, t, a, n);
-            sb[i] = sample_ms(tu, t, b, n);
-        } else {
-            sb[i] = sample_ms(tu, t, b, n);
-            sa[i] = sample_ms(tu, t, a, n);
+        for (int j = 0; j < m; j++) {
+            const int c = i % 2 == 0 ? j : m - 1 - j;
+            samples[c][i] = sample_ms(tu, t, configs[c], n);
+            if (isnan(samples[c][i]))
+                return -1;
         }
-        if (isnan(sa[i]) || isnan(sb[i]))
-            return -1;
     }
-    *ta = timing_of(sa, taken);
-    *tb = timing_of(sb, taken);
-    return 0;
+    return taken;
 }
 
-/* Whether b is faster than a by more than the spread: b's range lies below
- * a's, and b's median is SPREAD_FLOOR below a's. */
-static int faster(const timing *a, const timing *b)
+/* The median of samples[0 .. n) (a copy is sorted). */
+static double median_ms(const double *samples, int n)
 {
-    return b->high < a->low && b->median < a->median * (1.0 - SPREAD_FLOOR);
+    double copy[SAMPLES];
+    memcpy(copy, samples, sizeof copy[0] * (size_t)n);
+    return bench_median(copy, n);
+}
+
+/* Times b against a in a round of their own: TUNE_WIN when b is faster
+ * beyond the spread (tune_judge), medians in *a_ms and *b_ms; -1 if a run
+ * failed. */
+static int judge_pair(tuner *tu, tune_item *t, const int a[], const int b[], double *a_ms, double *b_ms)
+{
+    const int *const configs[2] = {a, b};
+    double s[ROUND_MAX][SAMPLES];
+    const int n = sample_round(tu, t, configs, 2, 0, s);
+    if (n < 0)
+        return -1;
+    *a_ms = median_ms(s[0], n);
+    *b_ms = median_ms(s[1], n);
+    return (int)tune_judge(s[0], s[1], n, TUNE_FLOOR);
+}
+
+static int same_values(const int a[], const int b[])
+{
+    return memcmp(a, b, sizeof a[0] * KEY_COUNT) == 0;
+}
+
+/* A tentative winner's second round: candidate against the incumbent and,
+ * where the incumbent is no longer the untuned plan, against that too, all
+ * three alternated. Whether it wins both by the rule again. */
+static int confirmed(tuner *tu, tune_item *t, const int untuned[], const int incumbent[], const int candidate[])
+{
+    const int three = !same_values(untuned, incumbent);
+    const int *const configs[ROUND_MAX] = {incumbent, candidate, untuned};
+    double s[ROUND_MAX][SAMPLES];
+    const int n = sample_round(tu, t, configs, three ? 3 : 2, 0, s);
+    return n > 0 && tune_judge(s[0], s[1], n, TUNE_FLOOR) == TUNE_WIN &&
+           (!three || tune_judge(s[2], s[1], n, TUNE_FLOOR) == TUNE_WIN);
+}
+
+/* Notes that value v of key k lost clearly (or failed its check) on the
+ * layer being searched: it is then no class value of the layer's class. */
+static void note_loss(tuner *tu, int k, int v)
+{
+    if (tu->loss_count == tu->loss_capacity) {
+        const int capacity = tu->loss_capacity ? 2 * tu->loss_capacity : 256;
+        tune_loss *grown = realloc(tu->losses, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            return; /* the loss is not noted: the class row may take v */
+        tu->losses = grown, tu->loss_capacity = capacity;
+    }
+    tu->losses[tu->loss_count++] = (tune_loss){tu->member_count, k, v};
 }
 
 static void print_time_left(const tuner *tu, FILE *out)
@@ -444,9 +491,10 @@ static int out_of_time(const tuner *tu, const tune_item *t)
     return interrupted || now >= t->deadline_s || now >= tu->deadline_s;
 }
 
-/* Checks and times values[k] = v against the incumbent; takes it when it
- * wins. Returns 1 when taken. */
-static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
+/* Checks and times values[k] = v against the incumbent (values); takes
+ * it when it wins by the rule (tune_rule.h) in one round, then again in a
+ * second (confirmed). Returns 1 when taken. */
+static int try_candidate(tuner *tu, tune_item *t, const int untuned[], int values[], int k, int v)
 {
     int candidate[KEY_COUNT];
     memcpy(candidate, values, sizeof candidate);
@@ -457,32 +505,37 @@ static int try_candidate(tuner *tu, tune_item *t, int values[], int k, int v)
     clcnn__tuning_spec_of(candidate, one, setting, sizeof setting);
     fprintf(stderr, "tune: %s %s%s%s %s: ", t->row.layer->name, t->row.op->name, t->row.mode ? " " : "",
             t->row.mode ? t->row.mode : "", setting);
+    const int *const configs[2] = {values, candidate};
+    double s[ROUND_MAX][SAMPLES];
+    int n = 0;
+    const char *verdict = "discarded";
     if (check_candidate(tu, t, candidate, why, sizeof why) != 0) {
-        fprintf(stderr, "discarded, ");
-        print_time_left(tu, stderr);
-        fputc('\n', stderr);
         printf("  discarded %s: %s\n", setting, why);
-        return 0;
+        note_loss(tu, k, v);
+    } else if ((n = sample_round(tu, t, configs, 2, 1, s)) < 0) {
+        verdict = "a timed run failed";
+    } else {
+        const tune_verdict first = tune_judge(s[0], s[1], n, TUNE_FLOOR);
+        if (first == TUNE_LOSS)
+            note_loss(tu, k, v);
+        verdict = first != TUNE_WIN                              ? "not taken"
+                  : confirmed(tu, t, untuned, values, candidate) ? "taken"
+                                                                 : "not confirmed in a second round";
+        fprintf(stderr, "%.3f ms against %.3f: ", median_ms(s[1], n), median_ms(s[0], n));
     }
-    timing inc, cand;
-    if (compare_times(tu, t, values, candidate, 1, &inc, &cand) != 0) {
-        fprintf(stderr, "a timed run failed, ");
-        print_time_left(tu, stderr);
-        fputc('\n', stderr);
-        return 0;
-    }
-    const int wins = faster(&inc, &cand);
-    fprintf(stderr, "%.3f ms (%.3f to %.3f) against %.3f (%.3f to %.3f): %s, ", cand.median, cand.low, cand.high,
-            inc.median, inc.low, inc.high, wins ? "taken" : "not taken");
+    fprintf(stderr, "%s, ", verdict);
     print_time_left(tu, stderr);
     fputc('\n', stderr);
-    if (wins)
-        values[k] = v;
-    return wins;
+    if (strcmp(verdict, "taken") != 0)
+        return 0;
+    values[k] = v;
+    return 1;
 }
 
-/* Coordinate descent from values (in and out) over the op's keys. */
-static void search(tuner *tu, tune_item *t, int values[], const int order[], int count)
+/* Coordinate descent from values (in and out) over the op's keys;
+ * tried[k] is set for each key all of whose candidates were tried. */
+static void search(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count,
+                   unsigned char tried[])
 {
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         int changed = 0;
@@ -495,11 +548,40 @@ static void search(tuner *tu, tune_item *t, int values[], const int order[], int
                 if (out_of_time(tu, t))
                     return;
                 if (c[j] != values[k])
-                    changed |= try_candidate(tu, t, values, k, c[j]);
+                    changed |= try_candidate(tu, t, untuned, values, k, c[j]);
             }
+            tried[k] = 1;
         }
         if (!changed)
             return;
+    }
+}
+
+/* Where more than one key changed: each key back at its untuned value in
+ * turn, kept there unless the row with it wins by the rule, so that a row
+ * holds only the keys that each gain beyond the spread. */
+static void prefer_defaults(tuner *tu, tune_item *t, const int untuned[], int values[], const int order[], int count)
+{
+    int changed = 0;
+    for (int i = 0; i < count; i++)
+        changed += values[order[i]] != untuned[order[i]];
+    for (int i = count - 1; i >= 0 && changed > 1 && !interrupted && cli_now() < tu->deadline_s; i--) {
+        const int k = order[i];
+        if (values[k] == untuned[k])
+            continue;
+        int without[KEY_COUNT];
+        double with_ms, without_ms;
+        char why[600];
+        memcpy(without, values, sizeof without);
+        without[k] = untuned[k];
+        if (check_candidate(tu, t, without, why, sizeof why) != 0)
+            continue;
+        if (judge_pair(tu, t, without, values, &without_ms, &with_ms) != TUNE_WIN) {
+            printf("  %s back to %d: it gains no more than the spread there (%.3f ms, %.3f with it)\n", keys[k].name,
+                   untuned[k], without_ms, with_ms);
+            values[k] = untuned[k];
+            changed--;
+        }
     }
 }
 
@@ -518,23 +600,173 @@ static void start_values(const tuner *tu, const tune_item *t, int untuned[], int
     apply_spec(env, start, NULL);
 }
 
-/* The row's spec (the keys that differ from untuned) into the database,
- * written at once unless --dry-run: 0, or -1. */
-static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[])
+/* The layers of one op, dtype and class (class_of): this run's searched
+ * layers of it, then the database's exact rows of it that this run did
+ * not search; their tuned values and the keys each searched, and the
+ * losses of this run's ones (renumbered). */
+typedef struct class_group {
+    int count, loss_count;
+    int *values;                              /* count x KEY_COUNT */
+    unsigned char *searched;                  /* count x KEY_COUNT */
+    char (*exact)[CLCNN_TUNING_KEY_CAPACITY]; /* count */
+    tune_loss *losses;
+} class_group;
+
+static void group_free(class_group *g)
 {
-    unsigned char differs[KEY_COUNT];
-    char spec[SPEC_CAPACITY], message[1200];
-    for (int k = 0; k < KEY_COUNT; k++)
-        differs[k] = values[k] != untuned[k];
-    clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
-    if (!spec[0] && !clcnn__tuning_db_find(&tu->db, t->key.exact))
+    free(g->values), free(g->searched), free(g->exact), free(g->losses);
+}
+
+/* Adds the database's exact rows of the class to g: values are the
+ * column, the class row, the exact row and CLCNN_TUNE's keys (as the
+ * library plans them); searched, every key the op searches on the class. */
+static void gather_rows(const tuner *tu, const tune_item *t, class_group *g)
+{
+    int family[KEY_COUNT];
+    const char *class_key = t->key.class_key, *env = getenv("CLCNN_TUNE");
+    const int family_count =
+        searched_keys(t->row.op->name, t->row.layer->kind == LAYER_CONV ? t->key.class_name : "", family);
+    const char *class_spec = clcnn__tuning_db_find(&tu->db, class_key);
+    for (size_t r = 0; r < tu->db.count; r++) {
+        const clcnn_tuning_row *row = &tu->db.rows[r];
+        char of[128];
+        int known = 0;
+        for (int m = 0; m < tu->member_count && !known; m++)
+            known = strcmp(tu->members[m].exact, row->key) == 0;
+        if (known || clcnn__tuning_class_key_of(row->key, of, sizeof of) != 0 || strcmp(of, class_key) != 0)
+            continue;
+        int *values = g->values + (size_t)g->count * KEY_COUNT;
+        memcpy(values, tu->base, sizeof tu->base);
+        apply_spec(class_spec, values, NULL);
+        apply_spec(row->spec, values, NULL);
+        apply_spec(env, values, NULL);
+        for (int i = 0; i < family_count; i++)
+            g->searched[(size_t)g->count * KEY_COUNT + family[i]] = !tu->env_set[family[i]];
+        snprintf(g->exact[g->count++], sizeof g->exact[0], "%s", row->key);
+    }
+}
+
+/* The class group of t's layer: 0, or -1 out of memory. */
+static int gather_class(const tuner *tu, const tune_item *t, class_group *g)
+{
+    const size_t most = (size_t)tu->member_count + tu->db.count + 1;
+    g->values = malloc(most * KEY_COUNT * sizeof *g->values);
+    g->searched = calloc(most * KEY_COUNT, 1);
+    g->exact = malloc(most * sizeof *g->exact);
+    g->losses = malloc(((size_t)tu->loss_count + 1) * sizeof *g->losses);
+    int *index = malloc(most * sizeof *index);
+    if (!g->values || !g->searched || !g->exact || !g->losses || !index) {
+        free(index);
+        return -1;
+    }
+    for (int m = 0; m < tu->member_count; m++) {
+        const tune_member *member = &tu->members[m];
+        index[m] = -1;
+        if (strcmp(member->class_key, t->key.class_key) != 0)
+            continue;
+        memcpy(g->values + (size_t)g->count * KEY_COUNT, member->values, sizeof member->values);
+        memcpy(g->searched + (size_t)g->count * KEY_COUNT, member->searched, sizeof member->searched);
+        snprintf(g->exact[g->count], sizeof g->exact[0], "%s", member->exact);
+        index[m] = g->count++;
+    }
+    for (int i = 0; i < tu->loss_count; i++)
+        if (tu->losses[i].member < tu->member_count && index[tu->losses[i].member] >= 0) {
+            g->losses[g->loss_count] = tu->losses[i];
+            g->losses[g->loss_count++].member = index[tu->losses[i].member];
+        }
+    free(index);
+    gather_rows(tu, t, g);
+    return 0;
+}
+
+/* Sets the row of key to spec (NULL: no row) where it differs: 0, or -1. */
+static int set_row(tuner *tu, const char *key, const char *spec)
+{
+    const char *now = clcnn__tuning_db_find(&tu->db, key);
+    char message[1200];
+    if (now == spec || (now && spec && strcmp(now, spec) == 0))
         return 0;
-    tu->found += spec[0] != '\0';
-    if (clcnn__tuning_db_set(&tu->db, t->key.exact, spec[0] ? spec : NULL, NULL, message, sizeof message) != 0) {
+    if (clcnn__tuning_db_set(&tu->db, key, spec, NULL, message, sizeof message) != 0) {
         fprintf(stderr, "clcnn tune: %s\n", message);
         return -1;
     }
-    if (tu->dry_run)
+    tu->dirty = 1;
+    return 0;
+}
+
+/* The class row of t's layer from its group (tune_class_values), and each
+ * member's exact row as what differs from it; a member with the class
+ * row's values repeats it, so that its row says it was tuned and a rerun
+ * skips it. Neither changes a searched layer's plan. 0, or -1. */
+static int update_class(tuner *tu, const tune_item *t)
+{
+    class_group g = {0};
+    int cls[KEY_COUNT], result = -1;
+    unsigned char differs[KEY_COUNT];
+    char class_spec[SPEC_CAPACITY], spec[SPEC_CAPACITY];
+    if (gather_class(tu, t, &g) != 0) {
+        fprintf(stderr, "clcnn tune: out of host memory\n");
+        group_free(&g);
+        return -1;
+    }
+    tune_class_values(g.count, KEY_COUNT, g.values, g.searched, g.losses, g.loss_count, tu->base, cls);
+    for (int k = 0; k < KEY_COUNT; k++)
+        differs[k] = cls[k] != tu->base[k];
+    clcnn__tuning_spec_of(cls, differs, class_spec, sizeof class_spec);
+    const char *before = clcnn__tuning_db_find(&tu->db, t->key.class_key);
+    if (strcmp(before ? before : "", class_spec) != 0)
+        printf("  class row %s: %s (from %d layers of the class)\n", t->key.class_key,
+               class_spec[0] ? class_spec : "none", g.count);
+    if (set_row(tu, t->key.class_key, class_spec[0] ? class_spec : NULL) != 0)
+        goto done;
+    for (int m = 0; m < g.count; m++) {
+        const int *values = g.values + (size_t)m * KEY_COUNT;
+        for (int k = 0; k < KEY_COUNT; k++)
+            differs[k] = values[k] != cls[k];
+        clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
+        if (set_row(tu, g.exact[m], spec[0] ? spec : class_spec[0] ? class_spec : NULL) != 0)
+            goto done;
+    }
+    result = 0;
+done:
+    group_free(&g);
+    return result;
+}
+
+/* Adds the searched layer to this run's members, updates its class's
+ * rows and writes the database, unless --dry-run, where it changed:
+ * 0, or -1. */
+static int record_row(tuner *tu, const tune_item *t, const int untuned[], const int values[],
+                      const unsigned char tried[])
+{
+    char message[1200];
+    if (tu->member_count == tu->member_capacity) {
+        const int capacity = tu->member_capacity ? 2 * tu->member_capacity : 16;
+        tune_member *grown = realloc(tu->members, (size_t)capacity * sizeof *grown);
+        if (!grown) {
+            fprintf(stderr, "clcnn tune: out of host memory\n");
+            return -1;
+        }
+        tu->members = grown, tu->member_capacity = capacity;
+    }
+    tune_member *m = &tu->members[tu->member_count++];
+    snprintf(m->exact, sizeof m->exact, "%s", t->key.exact);
+    snprintf(m->class_key, sizeof m->class_key, "%s", t->key.class_key);
+    memcpy(m->values, values, sizeof m->values);
+    memcpy(m->searched, tried, sizeof m->searched);
+    tu->found += !same_values(values, untuned);
+    /* The layer's plan as its keys that differ from the column, class
+     * row's included: what two runs compare (docs/tuning.md). */
+    unsigned char differs[KEY_COUNT];
+    char spec[SPEC_CAPACITY];
+    for (int k = 0; k < KEY_COUNT; k++)
+        differs[k] = values[k] != tu->base[k];
+    clcnn__tuning_spec_of(values, differs, spec, sizeof spec);
+    printf("  tuned: %s\n", spec[0] ? spec : "the column's values");
+    tu->dirty = 0;
+    if (update_class(tu, t) != 0)
+        return -1;
+    if (tu->dry_run || !tu->dirty)
         return 0;
     if (clcnn__tuning_db_write(&tu->db, tu->dir, 1, tu->path, sizeof tu->path, message, sizeof message) != 0) {
         fprintf(stderr, "clcnn tune: %s\n", message);
@@ -544,29 +776,30 @@ static int record_row(tuner *tu, const tune_item *t, const int untuned[], const 
     return 0;
 }
 
-/* Prints the row before and after: the keys that changed, old and new,
- * timed once more against each other, and the speedup. When that timing
- * does not confirm the change (faster beyond the spread), values go back
- * to start. */
-static void report_row(tuner *tu, tune_item *t, const int start[], int values[])
+/* Prints the row before and after: the keys that differ from the untuned
+ * plan, old and new, timed once more against each other, and the speedup.
+ * When that round does not confirm the change by the rule, values go back
+ * to the untuned plan: on a tie the untuned plan stays, and no row is
+ * written. */
+static void report_row(tuner *tu, tune_item *t, const int untuned[], int values[])
 {
     unsigned char changed[KEY_COUNT];
     int any = 0;
     for (int k = 0; k < KEY_COUNT; k++)
-        any |= changed[k] = values[k] != start[k];
+        any |= changed[k] = values[k] != untuned[k];
     if (!any) {
-        printf("  unchanged: no candidate was faster by more than the spread\n");
+        printf("  unchanged: no candidate was faster by more than the spread and %.0f%%\n", 100.0 * TUNE_FLOOR);
         return;
     }
     char old_spec[SPEC_CAPACITY], new_spec[SPEC_CAPACITY];
-    clcnn__tuning_spec_of(start, changed, old_spec, sizeof old_spec);
+    clcnn__tuning_spec_of(untuned, changed, old_spec, sizeof old_spec);
     clcnn__tuning_spec_of(values, changed, new_spec, sizeof new_spec);
-    timing old = {NAN, NAN, NAN}, new = {NAN, NAN, NAN};
-    const int confirmed = compare_times(tu, t, start, values, 0, &old, &new) == 0 && faster(&old, &new);
-    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old.median, new_spec, new.median,
-           old.median / new.median, confirmed ? "" : "  not confirmed against the start: not kept");
-    if (!confirmed)
-        memcpy(values, start, sizeof start[0] * KEY_COUNT);
+    double old_ms = NAN, new_ms = NAN;
+    const int kept = judge_pair(tu, t, untuned, values, &old_ms, &new_ms) == TUNE_WIN;
+    printf("  old: %-50s %9.3f ms\n  new: %-50s %9.3f ms  %.2fx%s\n", old_spec, old_ms, new_spec, new_ms,
+           old_ms / new_ms, kept ? "" : "  not confirmed against the untuned plan: not kept");
+    if (!kept)
+        memcpy(values, untuned, sizeof untuned[0] * KEY_COUNT);
 }
 
 /* The item's row and its database keys: 0, or -1 (a layer the op does not take). */
@@ -608,11 +841,15 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
     }
     t.deadline_s = cli_now() + fmax(0.0, tu->deadline_s - cli_now()) / (tu->rows_left + 1);
     int untuned[KEY_COUNT], start[KEY_COUNT], values[KEY_COUNT], order[KEY_COUNT];
+    unsigned char tried[KEY_COUNT] = {0};
     start_values(tu, &t, untuned, start);
     int count = searched_keys(op->name, layer->kind == LAYER_CONV ? t.key.class_name : "", order), kept = 0;
     for (int i = 0; i < count; i++)
         if (!tu->env_set[order[i]])
             order[kept++] = order[i];
+    /* The losses of a row interrupted before it was recorded. */
+    while (tu->loss_count > 0 && tu->losses[tu->loss_count - 1].member >= tu->member_count)
+        tu->loss_count--;
     char why[600];
     int result = 0;
     if (item_prepare(tu, &t) != 0) {
@@ -624,12 +861,13 @@ static int tune_row(tuner *tu, const bench_layer *layer, const bench_op *op, int
             result = -1;
         }
         memcpy(values, start, sizeof values);
-        search(tu, &t, values, order, kept);
+        search(tu, &t, untuned, values, order, kept, tried);
         if (interrupted) {
             printf("  interrupted: this row is not written\n");
         } else {
-            report_row(tu, &t, start, values);
-            result = record_row(tu, &t, untuned, values) != 0 ? -1 : result;
+            prefer_defaults(tu, &t, untuned, values, order, kept);
+            report_row(tu, &t, untuned, values);
+            result = record_row(tu, &t, untuned, values, tried) != 0 ? -1 : result;
         }
     }
     fflush(stdout);
@@ -652,20 +890,30 @@ typedef struct tune_options {
 
 static void print_help(void)
 {
-    fputs("usage: clcnn tune [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
-          "                  [--budget MINUTES] [--dry-run] [--force] [--dtype f32|f64]\n"
-          "                  [--device SPEC]\n\n"
-          "Searches the tuning keys of each layer and op on the device and writes the\n"
-          "winners into the device's tuning database (docs/tuning.md), which every\n"
-          "program using clcnn then reads. Per layer and op: a coordinate descent over\n"
-          "the op's keys and kernel choices from the plan the library would use; each\n"
-          "candidate is checked against the CPU reference (double, 8 eps*sum|terms|) and\n"
-          "for the same bits on two runs, then timed against the incumbent in 7\n"
-          "alternated samples each, and taken only when faster by more than the samples'\n"
-          "spread (at least 3%). A row holds the keys that differ from the untuned plan\n"
-          "and is written as soon as its layer is done; a row with no change is not\n"
-          "written. Progress, with the time left, goes to stderr.\n\n"
-          "  --suite S         the layers of clcnn bench's suite S (default table;\n"
+    printf("usage: clcnn tune [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
+           "                  [--budget MINUTES] [--dry-run] [--force] [--dtype f32|f64]\n"
+           "                  [--device SPEC]\n\n"
+           "Searches the tuning keys of each layer and op on the device and writes the\n"
+           "winners into the device's tuning database (docs/tuning.md), which every\n"
+           "program using clcnn then reads. Per layer and op: a coordinate descent over\n"
+           "the op's keys and kernel choices from the plan the library would use; each\n"
+           "candidate is checked against the CPU reference (double, 8 eps*sum|terms|) and\n"
+           "for the same bits on two runs, then timed against the incumbent in %d\n"
+           "alternated samples each. It wins when the median of the paired ratios is\n"
+           "below 1 by more than their spread and at least %.0f%%, and again in a second\n"
+           "round, against the untuned plan too. A key that changed goes back to its\n"
+           "untuned value unless it gains by that rule on its own; the row is timed\n"
+           "once more against the untuned plan, and on a tie the untuned plan stays.\n"
+           "A row holds the keys that differ from the untuned plan.\n\n"
+           "Class rows: a value that a strict majority (two at least) of the searched\n"
+           "layers of one op, dtype and class (pointwise, stem, ...) chose, and that\n"
+           "lost clearly on none of them, goes into the class's row, which layers of\n"
+           "that class without a row of their own take; an exact row then holds what\n"
+           "differs from the class row (or repeats it, to say the layer was tuned).\n"
+           "The file is written after each layer. Progress, with the time left, goes\n"
+           "to stderr.\n\n",
+           SAMPLES, 100.0 * TUNE_FLOOR);
+    fputs("  --suite S         the layers of clcnn bench's suite S (default table;\n"
           "                    networks, all), or those --layer names (clcnn bench --help)\n"
           "  --layer NAME      repeatable: a convolution or pooling layer of clcnn bench\n"
           "  --op OP           repeatable, default all: conv_forward, conv_backward,\n"
@@ -860,6 +1108,8 @@ int cli_tune(int argc, char **argv)
         exit_status = tu.failures ? CLI_EXIT_FAILURE : interrupted ? 130 : CLI_EXIT_OK;
     }
     clcnn__tuning_db_free(&tu.db);
+    free(tu.members);
+    free(tu.losses);
     clcnn_context_destroy(tu.ctx);
     return exit_status;
 }

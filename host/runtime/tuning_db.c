@@ -807,3 +807,29 @@ int clcnn__tuning_pool_key(clcnn_tuning_layer_key *key, const char *op, clcnn_dt
     int c = snprintf(key->class_key, sizeof key->class_key, "%s/class:%s", with_mode, key->class_name);
     return fits(n, sizeof key->exact) && fits(c, sizeof key->class_key) ? 0 : -1;
 }
+
+int clcnn__tuning_class_key_of(const char *exact, char *class_key, size_t cap)
+{
+    char op[64], dtype[16], mode[16];
+    size_t a[4], w[4];
+    clcnn_conv_params c;
+    clcnn_pool_params p;
+    int end = 0;
+    if (sscanf(exact, "%63[a-z0-9_]/%15[a-z0-9]/a%zux%zux%zux%zu/w%zux%zux%zux%zu/s%dx%d/p%dx%dx%dx%d/d%dx%d/g%d%n", op,
+               dtype, &a[0], &a[1], &a[2], &a[3], &w[0], &w[1], &w[2], &w[3], &c.stride_h, &c.stride_w, &c.pad_top,
+               &c.pad_bottom, &c.pad_left, &c.pad_right, &c.dilation_h, &c.dilation_w, &c.groups, &end) == 19 &&
+        exact[end] == '\0')
+        return fits(snprintf(class_key, cap, "%s/%s/class:%s", op, dtype, clcnn__tuning_conv_class(a, w, &c)), cap)
+                   ? 0
+                   : -1;
+    end = 0;
+    if (sscanf(exact, "%63[a-z0-9_]/%15[a-z0-9]/%15[a-z]/a%zux%zux%zux%zu/f%dx%d/s%dx%d/p%dx%dx%dx%d/i%d%n", op, dtype,
+               mode, &a[0], &a[1], &a[2], &a[3], &p.f_h, &p.f_w, &p.stride_h, &p.stride_w, &p.pad_top, &p.pad_bottom,
+               &p.pad_left, &p.pad_right, &p.count_include_pad, &end) == 16 &&
+        exact[end] == '\0')
+        return fits(snprintf(class_key, cap, "%s/%s/%s/class:%s", op, dtype, mode, clcnn__tuning_pool_class(a, &p)),
+                    cap)
+                   ? 0
+                   : -1;
+    return -1;
+}

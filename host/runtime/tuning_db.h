@@ -149,4 +149,8 @@ int clcnn__tuning_conv_key(clcnn_tuning_layer_key *key, const char *op, clcnn_dt
 int clcnn__tuning_pool_key(clcnn_tuning_layer_key *key, const char *op, clcnn_dtype dtype, const size_t a_prev_dims[4],
                            const clcnn_pool_params *params, clcnn_pool_mode mode);
 
+/* The class key of an exact row's key (as the two functions above make
+ * them): 0, or -1 for a key that is no layer's exact key or a short cap. */
+int clcnn__tuning_class_key_of(const char *exact, char *class_key, size_t cap);
+
 #endif
