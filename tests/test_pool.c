@@ -101,10 +101,13 @@ static const pool_case cases[] = {
     {"global_1x1", 3, 1, 1, 17, PARAMS(1, 1, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL},
     {"global_7x7", 3, 7, 7, 64, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL},
     {"global_7x7_ties_c63", 1, 7, 7, 63, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
-    /* Global average on CPUs: items of runs of channels read 4 (m 8) or 2
-     * (m 4) vectors per tap (host/ops/pool_plan.c, CHANNEL_BLOCK). */
+    /* Global average on CPUs: items of runs of channels read 4 (m 8), 2
+     * (m 4) or 3 (c 768: items of 6 vectors) vectors per tap, the most up to
+     * pool_channel_block that divide the item's (host/ops/pool_plan.c,
+     * CHANNEL_BLOCK). */
     {"global_7x7_m8_c512_blocks_of_4", 8, 7, 7, 512, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_7x7_m4_c512_blocks_of_2", 4, 7, 7, 512, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL},
+    {"global_7x7_m8_c768_blocks_of_3", 8, 7, 7, 768, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_7x7_stride_max", 1, 7, 7, 3, PARAMS(7, 7, INT_MAX, INT_MAX, 0, 0, 0, 0, 1), KIT_RELU},
     {"global_5x9", 2, 5, 9, 1, PARAMS(5, 9, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},
     {"global_17x16_int", 1, 17, 16, 3, PARAMS(17, 16, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS},

@@ -159,7 +159,11 @@ static void check_geometry(const clcnn_pool_shape *s, const clcnn_tuning *t, siz
     CHECK(!g->tail || (g->channels == s->n_C && g->vector <= s->n_C && s->n_C % g->vector != 0));
     CHECK(g->tail || s->n_C % g->vector == 0);
     CHECK(g->channels == s->n_C || g->channels % g->vector == 0);
-    CHECK(power_of_two(g->block) && g->block <= t->pool_channel_block && (g->channels / g->vector) % g->block == 0);
+    /* The block: the most vectors up to pool_channel_block that divide the item's. */
+    const int item_vectors = g->channels / g->vector;
+    CHECK(g->block >= 1 && (g->block <= t->pool_channel_block || !one_window) && item_vectors % g->block == 0);
+    for (int larger = g->block + 1; one_window && larger <= t->pool_channel_block; larger++)
+        CHECK(item_vectors % larger != 0);
     CHECK(one_window || g->block == 1);
     CHECK(g->tile == t->pool_tile && g->local == t->pool_local && g->row_groups == t->pool_row_groups);
     /* Non-temporal stores only aligned, only of a large output. */

@@ -102,7 +102,7 @@ static void plan_geometry(const clcnn_pool_shape *s, const clcnn_tuning *t, size
     const int item_vectors = g->channels / g->vector;
     g->block = one_window ? t->pool_channel_block : 1;
     while (g->block > 1 && item_vectors % g->block != 0)
-        g->block /= 2;
+        g->block--;
     g->local = t->pool_local;
     g->row_groups = t->pool_row_groups;
     g->padded = q->pad_top || q->pad_bottom || q->pad_left || q->pad_right;
