@@ -16,6 +16,20 @@ CLCNN_INLINE void pad_elements(const __global real *in, int inside, __global rea
         out[e] = inside && e >= lead && e - lead < copied ? in[e - lead] : (real)0;
 }
 
+/* The whole vector at `at` of an inside row that straddles the border of
+ * its copied part: built in private memory and stored at once, so that
+ * the store stays one plain vector store (element stores under a
+ * condition are what CPU compilers turn into masked stores). */
+CLCNN_INLINE vreal straddling_vector(const __global real *in, offset_t at, offset_t lead, offset_t copied)
+{
+    real lanes[VECTOR];
+    for (int k = 0; k < VECTOR; k++) {
+        const offset_t e = at + (offset_t)k;
+        lanes[k] = e >= lead && e - lead < copied ? in[e - lead] : (real)0;
+    }
+    return VLOAD(VECTOR)(0, lanes);
+}
+
 __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, int n_W, int n_C, int pad,
                        int row_vectors, int vectors, int chunk)
 {
@@ -44,7 +58,7 @@ __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, in
         else if (at >= lead && at + VECTOR <= lead + copied)
             STORE_OUTPUT(LOAD_VECTOR(in + (at - lead)), out + at);
         else
-            pad_elements(in, inside, out, at, at + VECTOR, lead, copied);
+            STORE_OUTPUT(straddling_vector(in, at, lead, copied), out + at);
         for (v += step; v >= row_vectors; v -= row_vectors)
             if (++h_pad == n_H_pad) {
                 h_pad = 0;
