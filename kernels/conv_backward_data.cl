@@ -190,22 +190,34 @@ real sum_lanes(vreal v)
 }
 
 /* CHANNELS_PREV (n_C_prev) changes results, so it has no default: the
- * kernel is compiled only where the host passes it. */
-#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
+ * kernel is compiled only where the host passes it, or passes instead
+ * CHANNELS_PREV_MOST, the most input channels of the shapes that share the
+ * program (data_dot_const_channels=0), which sizes the partial sums while
+ * the shape's n_C_prev bounds the loops at run time. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV) && !defined(CHANNELS_PREV_MOST)
 #define CHANNELS_PREV 1
 #endif
 #ifdef CHANNELS_PREV
+#define DOT_MOST CHANNELS_PREV
+#define DOT_CHANNELS CHANNELS_PREV
+#define FOR_DOT_CHANNELS(cp) _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
+#elif defined(CHANNELS_PREV_MOST)
+#define DOT_MOST CHANNELS_PREV_MOST
+#define DOT_CHANNELS n_C_prev
+#define FOR_DOT_CHANNELS(cp) _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV_MOST; cp++) if (cp < n_C_prev)
+#endif
+#ifdef DOT_MOST
 
 #define ACCUMULATE_DOT(LOAD, C_BEGIN, C_END)                                         \
     for (int c = C_BEGIN; c < C_END; c += VECTOR) {                                  \
-        vreal wv[CHANNELS_PREV];                                                     \
-        _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)                 \
+        vreal wv[DOT_MOST];                                                          \
+        FOR_DOT_CHANNELS(cp)                                                         \
             wv[cp] = LOAD(wrow + (idx_t)cp * n_C + c, n_C - c);                      \
         _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {                    \
             if (!valid[t])                                                           \
                 continue;                                                            \
             vreal g = LOAD(dz + off[t] + c, n_C - c);                                \
-            _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)             \
+            FOR_DOT_CHANNELS(cp)                                                     \
                 acc[t][cp] += g * wv[cp];                                            \
         }                                                                            \
     }
@@ -221,9 +233,9 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
         return;
     const int c_full = n_C - n_C % VECTOR;
 
-    vreal acc[TILE_PIXELS][CHANNELS_PREV];
+    vreal acc[TILE_PIXELS][DOT_MOST];
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++)
-        _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
+        _Pragma("unroll") for (int cp = 0; cp < DOT_MOST; cp++)
             acc[t][cp] = (vreal)0;
 
     int kh_step, kw_step;
@@ -237,22 +249,22 @@ __kernel void conv_backward_data_dot(const __global real *dz, const __global rea
             idx_t off[TILE_PIXELS];
             int valid[TILE_PIXELS];
             tile_sources(dz_row, r, j0, kw, 0, off, valid, pad_left, dilation_w, stride_w, n_W, n_C);
-            const __global real *wrow = w + (idx_t)(kh * f_w + kw) * CHANNELS_PREV * n_C;
+            const __global real *wrow = w + (idx_t)(kh * f_w + kw) * DOT_CHANNELS * n_C;
             ACCUMULATE_DOT(LOAD_FULL, 0, c_full)
             ACCUMULATE_DOT(LOAD_TAIL, c_full, n_C)
         }
     }
 
-    const idx_t out0 = (((idx_t)i * n_H_prev + hp) * n_W_prev + wp0) * CHANNELS_PREV;
+    const idx_t out0 = (((idx_t)i * n_H_prev + hp) * n_W_prev + wp0) * DOT_CHANNELS;
     _Pragma("unroll") for (int t = 0; t < TILE_PIXELS; t++) {
         if (wp0 + stride_w * t < n_W_prev) {
-            __global real *out = da_prev + out0 + (idx_t)t * stride_w * CHANNELS_PREV;
-            _Pragma("unroll") for (int cp = 0; cp < CHANNELS_PREV; cp++)
+            __global real *out = da_prev + out0 + (idx_t)t * stride_w * DOT_CHANNELS;
+            FOR_DOT_CHANNELS(cp)
                 out[cp] = sum_lanes(acc[t][cp]);
         }
     }
 }
-#endif /* CHANNELS_PREV */
+#endif /* DOT_MOST */
 
 /* ---- the GEMM view (fully connected, pointwise 1x1; host/ops/conv/conv.c) ----
  * There dA is a matrix product, dA (rows x k_count) = dZ (rows x n) times

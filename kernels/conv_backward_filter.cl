@@ -105,8 +105,11 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
  * order over pixels as conv_backward_filter.
  * Grid: dim 0 = kh, dim 1 = channel vectors, dim 2 = chunks. */
 /* CHANNELS_PREV (n_C_prev) and ROW_LEN change results, so they have no
- * default: the kernel is compiled only where the host passes them. */
-#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV)
+ * default: the kernel is compiled only where the host passes them, or
+ * passes instead ROW_LEN_MOST, the longest row of the shapes that share the
+ * program (filter_rows_const_row=0), which sizes the accumulators while the
+ * shape's f_w * n_C_prev bounds the loops at run time. */
+#if defined(CLCNN_COMPILE_ALONE) && !defined(CHANNELS_PREV) && !defined(ROW_LEN_MOST)
 #define CHANNELS_PREV 1
 #define ROW_LEN (5 * CHANNELS_PREV)
 #endif
@@ -114,6 +117,17 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
 #ifndef ROW_LEN
 #error "ROW_LEN must be passed with -D along with CHANNELS_PREV"
 #endif
+#define ROW_MOST ROW_LEN
+#define ROW_COUNT ROW_LEN
+#define ROW_CHANNELS CHANNELS_PREV
+#define FOR_ROW(t) _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++)
+#elif defined(ROW_LEN_MOST)
+#define ROW_MOST ROW_LEN_MOST
+#define ROW_COUNT (f_w * n_C_prev)
+#define ROW_CHANNELS n_C_prev
+#define FOR_ROW(t) _Pragma("unroll") for (int t = 0; t < ROW_LEN_MOST; t++) if (t < ROW_COUNT)
+#endif
+#ifdef ROW_MOST
 
 /* acc[t] += a[pixel wo, tap t] * dZ[pixel wo, c0 : c0 + VECTOR] for the
  * columns wo in [lo, hi); with MASKED, only the taps inside the input. */
@@ -121,9 +135,9 @@ __kernel void conv_backward_filter(const __global real *a_prev, const __global r
     for (int wo = (lo); wo < (hi); wo++) {                                           \
         const vreal g = LOAD_DZ(gp + (idx_t)wo * n_C, lanes);                        \
         const int iw0 = wo * stride_w - pad_left;                                    \
-        const idx_t a0 = a_row + (idx_t)iw0 * CHANNELS_PREV;                         \
-        _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++) {                        \
-            const int iw = iw0 + t / CHANNELS_PREV;                                  \
+        const idx_t a0 = a_row + (idx_t)iw0 * ROW_CHANNELS;                          \
+        FOR_ROW(t) {                                                                 \
+            const int iw = iw0 + t / ROW_CHANNELS;                                   \
             if (!(MASKED) || (iw >= 0 && iw < n_W_prev))                             \
                 acc[t] += a_prev[a0 + t] * g;                                        \
         }                                                                            \
@@ -147,13 +161,13 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
     const int right = n_W_prev - f_w + pad_left;
     const int full_hi = max(full_lo, right < 0 ? 0 : min(n_W, right / stride_w + 1));
 
-    VECTOR_TILE_ZERO(acc, ROW_LEN);
+    VECTOR_TILE_ZERO(acc, ROW_MOST);
     for (int r = r_begin; r < r_end; r++) {
         const int i = r / n_H, h = r - i * n_H;
         const int ih = h * stride_h - pad_top + kh * dilation_h;
         if (ih < 0 || ih >= n_H_prev)
             continue;
-        const idx_t a_row = ((idx_t)i * n_H_prev + ih) * n_W_prev * CHANNELS_PREV;
+        const idx_t a_row = ((idx_t)i * n_H_prev + ih) * n_W_prev * ROW_CHANNELS;
         const __global real *gp = dz + (idx_t)r * n_W * n_C + c0;
         if (lanes == VECTOR) {
             ACCUMULATE_COLUMNS(LOAD_FULL, 1, 0, full_lo)
@@ -164,15 +178,15 @@ __kernel void conv_backward_filter_rows(const __global real *a_prev, const __glo
         }
     }
 
-    __global real *out = part + ((idx_t)chunk * f_h + kh) * ROW_LEN * n_C + c0;
-    _Pragma("unroll") for (int t = 0; t < ROW_LEN; t++) {
+    __global real *out = part + ((idx_t)chunk * f_h + kh) * ROW_COUNT * n_C + c0;
+    FOR_ROW(t) {
         if (lanes == VECTOR)
             STORE_FULL(acc[t], out + (idx_t)t * n_C, lanes);
         else
             STORE_TAIL(acc[t], out + (idx_t)t * n_C, lanes);
     }
 }
-#endif /* CHANNELS_PREV */
+#endif /* ROW_MOST */
 
 DEFINE_SUM_CHUNKS(filter_sum_chunks)
 

@@ -58,6 +58,8 @@ static const char *const specs[] = {
     "filter_block_pixels=1,filter_block_group=64,conv_min_groups=1,filter_blocked_min_groups=1",
     "gemm_narrow_columns=0,gemm_medium_columns=0,gemm_split_blocks=1,gemm_split_most=1",
     "gemm_narrow_columns=65536,gemm_split_blocks=1048576,gemm_split_min_pixels=1",
+    "data_dot_const_channels=0,filter_rows_const_row=0,filter_by_rows=1",
+    "data_dot_const_channels=0,filter_rows_const_row=0,conv_data=dot,conv_filter=rows",
 };
 
 typedef struct layer {
@@ -310,6 +312,13 @@ static void check_data(const clcnn_tuning *t, const clcnn_conv_shape *s, const c
             EXPECT(d->vector <= t->narrow_vector_min || d->tile * s->n_C_prev * d->vector <= t->data_dot_lanes ||
                    d->vector == 1);
             EXPECT(d->reorder.kernel.entry == NULL);
+            /* Unspecialised: sized for the most channels, not the shape's. */
+            const int most = option(d->launch.kernel.options, "CHANNELS_PREV_MOST");
+            if (t->data_dot_const_channels)
+                EXPECT(option(d->launch.kernel.options, "CHANNELS_PREV") == s->n_C_prev && most == -1);
+            else
+                EXPECT(option(d->launch.kernel.options, "CHANNELS_PREV") == -1 && most >= s->n_C_prev &&
+                       (most == t->data_dot_max_channels || most == 16));
         } else {
             EXPECT(!strcmp(d->launch.kernel.entry, "conv_backward_data"));
             EXPECT(d->launch.global[1] * d->vector >= (size_t)s->n_C_prev);
@@ -348,7 +357,15 @@ static void check_filter(const clcnn_tuning *t, const clcnn_conv_shape *s, const
     EXPECT(f->launch.global[1] * f->vector >= (size_t)s->n_C);
     if (f->kernel == CLCNN_CONV_FILTER_rows) {
         EXPECT(f->launch.global[0] == (size_t)s->f_h);
-        EXPECT(option(f->launch.kernel.options, "ROW_LEN") == s->f_w * s->n_C_prev);
+        const char *options = f->launch.kernel.options;
+        const int most = option(options, "ROW_LEN_MOST");
+        if (t->filter_rows_const_row)
+            EXPECT(option(options, "ROW_LEN") == s->f_w * s->n_C_prev &&
+                   option(options, "CHANNELS_PREV") == s->n_C_prev && most == -1);
+        else
+            EXPECT(option(options, "ROW_LEN") == -1 && option(options, "CHANNELS_PREV") == -1 &&
+                   most >= s->f_w * s->n_C_prev &&
+                   (most == t->filter_rows_len_tiles * t->filter_tile_rows || most == 64));
         EXPECT(f->block_rows == 0);
     }
     if (f->kernel == CLCNN_CONV_FILTER_tiles)
@@ -479,6 +496,33 @@ static layer random_layer(void)
     return l;
 }
 
+/* Two layers with few input channels, 1 and 2 (and kernel rows of 5 and
+ * 3 of them), whose dA is conv_backward_data_dot and dW
+ * conv_backward_filter_rows: one program each under data_dot_const_channels=0
+ * and filter_rows_const_row=0, one per shape under 1. */
+static void check_shared_programs(const clcnn_device_facts *dev)
+{
+    const layer a = {"shared_a", 8, 28, 28, 1, 5, 5, 32, 1, 1, 2, 2, 2, 2, 1, 1, 1};
+    const layer b = {"shared_b", 8, 28, 28, 2, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const clcnn_conv_shape sa = shape_of(&a), sb = shape_of(&b);
+    for (int constant = 0; constant < 2; constant++) {
+        the_case c = {"shared_a and shared_b", "first", "", 1, CLCNN_FLOAT32};
+        current = &c;
+        clcnn_tuning t;
+        clcnn__tuning_compose(dev, 1, NULL, 0, &t);
+        t.data_dot_const_channels = t.filter_rows_const_row = constant;
+        t.filter_by_rows = 1;
+        t.use_local_gemm_data = t.use_local_gemm_filter = 0;
+        clcnn_conv_backward_plan pa, pb;
+        clcnn__conv_plan_backward(&sa, 0, CLCNN_FLOAT32, 1, 1, 0, dev, &t, &pa);
+        clcnn__conv_plan_backward(&sb, 0, CLCNN_FLOAT32, 1, 1, 0, dev, &t, &pb);
+        EXPECT(pa.data.kernel == CLCNN_CONV_DATA_dot && pb.data.kernel == CLCNN_CONV_DATA_dot);
+        EXPECT(pa.filter.kernel == CLCNN_CONV_FILTER_rows && pb.filter.kernel == CLCNN_CONV_FILTER_rows);
+        EXPECT((strcmp(pa.data.launch.kernel.options, pb.data.launch.kernel.options) == 0) == !constant);
+        EXPECT((strcmp(pa.filter.launch.kernel.options, pb.filter.launch.kernel.options) == 0) == !constant);
+    }
+}
+
 int main(void)
 {
     static const clcnn_dtype dtypes[] = {CLCNN_FLOAT32, CLCNN_FLOAT64};
@@ -509,6 +553,7 @@ int main(void)
                         run_layer(&randoms[i], &t, &planner_devices[d].facts, dtypes[k]);
                 }
     }
+    check_shared_programs(&planner_devices[0].facts);
     printf("test_conv_plan: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

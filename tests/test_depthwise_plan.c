@@ -46,6 +46,8 @@ static const char *const overrides[] = {
     "conv_tile_pixels=16,depthwise_tile=16,conv_vector=16,depthwise_vector=16",
     "conv_local=1024,sum_local=1024",
     "conv_local=1,sum_local=1",
+    "depthwise_const_shape=0",
+    "depthwise_const_shape=0,depthwise_data=gather,depthwise_window_per_tile=16,depthwise_window_extra=64",
 };
 
 /* A layer as conv.c validates it: n_C_prev groups of one input channel,
@@ -131,6 +133,20 @@ static int has_option(const char *options, const char *name, long value)
     return 0;
 }
 
+/* Under depthwise_const_shape=0 no option names a value of the layer's
+ * shape beyond f_w and the multiplier, which size registers: layers that
+ * share tile and vector share a program. */
+static void check_no_shape(const clcnn_kernel_plan *k, const clcnn_tuning *t)
+{
+    static const char *const shape_values[] = {
+        "-DCHANNELS=", "-DFILTER_DILATION_W=", "-DFILTER_H=", "-DSTRIDE_W=", "-DDILATION_W=", "-DOUT_W=", "-DIN_W=",
+        "-DPAD_W="};
+    if (t->depthwise_const_shape)
+        return;
+    for (size_t i = 0; i < sizeof shape_values / sizeof shape_values[0]; i++)
+        EXPECT(strstr(k->options, shape_values[i]) == NULL);
+}
+
 static void check_options(const clcnn_kernel_plan *k, const char *entry)
 {
     EXPECT(k->file == CLCNN_FILE_conv_depthwise);
@@ -176,6 +192,8 @@ static void check_rows(const clcnn_depthwise_rows_plan *p, const clcnn_tuning *t
     EXPECT(p->global[2] == rows);
     EXPECT(has_option(p->kernel.options, "TILE", p->tile) && has_option(p->kernel.options, "VECTOR", p->vector));
     EXPECT(p->window == (strstr(p->kernel.options, "-DFILTER_H=") != NULL));
+    EXPECT(!p->window || t->depthwise_const_shape);
+    check_no_shape(&p->kernel, t);
     if (strstr(p->kernel.options, "-DSTREAM_STORES=1"))
         EXPECT(t->use_stream_stores && n_channels % p->vector == 0 && out_bytes >= ((size_t)t->stream_min_kib << 10));
     check_groups(p->global, p->local, 3, 1, t->conv_local, dev);
@@ -192,7 +210,8 @@ static void check_forward(const clcnn_conv_shape *s, clcnn_dtype dt, const clcnn
             const size_t out = (size_t)s->m * s->n_H * s->n_W * s->n_C * clcnn__dtype_size(dt);
             check_rows(&p, t, dev, s->n_C, s->n_W, (size_t)s->m * s->n_H, 1, t->depthwise_vector, t->depthwise_tile,
                        out);
-            EXPECT(has_option(p.kernel.options, "CHANNELS", s->n_C));
+            EXPECT(has_option(p.kernel.options, "CHANNELS", s->n_C) == t->depthwise_const_shape);
+            check_no_shape(&p.kernel, t);
             EXPECT(bias == (strstr(p.kernel.options, "-DHAS_BIAS=1") != NULL));
             EXPECT(relu == (strstr(p.kernel.options, "-DRELU=1") != NULL));
             EXPECT(strstr(p.kernel.options, "FLIP_WINDOW") == NULL);
@@ -256,6 +275,9 @@ static void check_filter(const clcnn_conv_shape *s, clcnn_dtype dt, const clcnn_
     EXPECT((size_t)p->filter_chunks * p->filter_count <= INT_MAX || p->filter_chunks == 1);
     EXPECT(has_option(p->filter.options, "KH_BLOCK", p->filter_kh_block));
     EXPECT(has_option(p->filter.options, "VECTOR", p->filter_vector));
+    EXPECT(has_option(p->filter.options, "CHANNELS", s->n_C) == t->depthwise_const_shape);
+    EXPECT(has_option(p->filter.options, "FILTER_DILATION_W", s->dilation_w) == t->depthwise_const_shape);
+    check_no_shape(&p->filter, t);
     check_groups(p->filter_global, p->filter_local, 3, 1, t->conv_local, dev);
     EXPECT(p->sum_global == p->filter_count);
     check_groups(&p->sum_global, &p->sum_local, 1, 0, t->sum_local, dev);
@@ -291,6 +313,31 @@ static void check_layers(const char *setting, const clcnn_tuning *t, const clcnn
         }
 }
 
+/* Two layers that differ in channels, padding and dilation along w (and
+ * so in the window's constants) share their programs under
+ * depthwise_const_shape=0, and not under 1. */
+static void check_shared_programs(const clcnn_device_facts *dev)
+{
+    const layer a = {"shared_a", 2, 28, 28, 192, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const layer b = {"shared_b", 2, 28, 28, 96, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2};
+    const clcnn_conv_shape sa = shape_of(&a), sb = shape_of(&b);
+    for (int constant = 0; constant < 2; constant++) {
+        snprintf(where, sizeof where, "shared programs, depthwise_const_shape=%d", constant);
+        clcnn_tuning t;
+        clcnn__tuning_compose(dev, 1, NULL, 0, &t);
+        t.depthwise_const_shape = constant;
+        clcnn_depthwise_rows_plan fa, fb;
+        clcnn__depthwise_plan_forward(&sa, CLCNN_FLOAT32, 1, 0, dev, &t, &fa);
+        clcnn__depthwise_plan_forward(&sb, CLCNN_FLOAT32, 1, 0, dev, &t, &fb);
+        EXPECT((strcmp(fa.kernel.options, fb.kernel.options) == 0) == !constant);
+        clcnn_depthwise_backward_plan ba, bb;
+        clcnn__depthwise_plan_gradients(&sa, CLCNN_FLOAT32, 1, 1, dev, &t, &ba);
+        clcnn__depthwise_plan_gradients(&sb, CLCNN_FLOAT32, 1, 1, dev, &t, &bb);
+        EXPECT((strcmp(ba.filter.options, bb.filter.options) == 0) == !constant);
+        EXPECT((strcmp(ba.data.kernel.options, bb.data.kernel.options) == 0) == !constant);
+    }
+}
+
 int main(void)
 {
     char setting[256];
@@ -318,6 +365,7 @@ int main(void)
     t.conv_local = t.sum_local = 4096;
     clcnn_device_facts tiny = {1, 16, 16u << 10};
     check_layers("device of 16 work-items under a tuning of 4096", &t, &tiny);
+    check_shared_programs(&planner_devices[0].facts);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
     return failures != 0;

@@ -59,7 +59,8 @@ typedef struct tune_family {
 static const tune_family families[] = {
     {"conv_forward", "depthwise",
      "depthwise_tile,depthwise_vector,conv_local,"
-     "depthwise_whole_pixels,depthwise_min_items,depthwise_window_per_tile,depthwise_window_extra"},
+     "depthwise_whole_pixels,depthwise_min_items,depthwise_window_per_tile,depthwise_window_extra,"
+     "depthwise_const_shape"},
     {"conv_forward", "!depthwise",
      "use_local_gemm_forward,gemm_blocking,conv_forward_tile,conv_vector,conv_local,"
      "forward_tile_overhead,weights_local_in,weights_local_out,gemm_narrow_columns,gemm_medium_columns,"
@@ -68,7 +69,7 @@ static const tune_family families[] = {
      "depthwise_data,"
      "depthwise_tile,depthwise_vector,conv_tile_pixels,conv_vector,conv_local,sum_local,filter_bias_chunks,"
      "depthwise_whole_pixels,depthwise_min_items,depthwise_filter_chunk_pixels,depthwise_filter_max_chunks,"
-     "depthwise_filter_tap_tiles"},
+     "depthwise_filter_tap_tiles,depthwise_const_shape"},
     {"conv_backward", "!depthwise",
      "conv_data,conv_filter,use_local_gemm_data,use_local_gemm_filter,gemm_blocking,filter_by_rows,use_filter_blocked,"
      "use_filter_block_rows,filter_block_rows_grouped,"
@@ -77,7 +78,7 @@ static const tune_family families[] = {
      "data_dot_min_out_channels,data_dot_lanes,narrow_vector_min,filter_rows_max_channels,filter_rows_len_tiles,"
      "filter_block_pixels,filter_block_group,filter_blocked_min_groups,conv_min_groups,filter_chunk_min_pixels,"
      "filter_chunk_reads,bias_chunk_min_pixels,gemm_split_blocks,gemm_split_min_pixels,gemm_split_most,"
-     "gemm_split_align"},
+     "gemm_split_align,data_dot_const_channels,filter_rows_const_row"},
     {"pool_forward", "",
      "pool_vector,pool_tile,pool_local,"
      "pool_whole_pixels,pool_row_groups,pool_global_runs,pool_global_min_items,pool_channel_block,pool_const_window,"

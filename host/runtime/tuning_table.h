@@ -89,6 +89,9 @@
     X(int, data_dot_lanes, COUNT, 1, 4096, 96, 96, "96", "96",                                                         \
       "most lanes of partial sums per work-item of conv_backward_data_dot (tile x input channels x vector): the "      \
       "vector narrows, down to 4, to keep within them")                                                                \
+    X(int, data_dot_const_channels, FLAG, 0, 1, 1, 1, "1", "1",                                                        \
+      "1: conv_backward_data_dot has the input channels compiled in (a program per n_C_prev); 0: it reads them from "  \
+      "its shape arguments, its partial sums sized for data_dot_max_channels (one program for every shape)")           \
     X(int, narrow_vector_min, VECTOR, 1, 16, 4, 4, "4", "4",                                                           \
       "narrowest vector to which conv_backward_data_dot and conv_backward_filter_rows narrow theirs, to keep their "   \
       "partial sums within data_dot_lanes or the dW tile")                                                             \
@@ -96,6 +99,9 @@
       "most input channels for which filter_by_rows applies")                                                          \
     X(int, filter_rows_len_tiles, COUNT, 1, 4, 2, 2, "2", "2",                                                         \
       "longest kernel row (f_w x input channels) filter_by_rows takes, in filter_tile_rows")                           \
+    X(int, filter_rows_const_row, FLAG, 0, 1, 1, 1, "1", "1",                                                          \
+      "1: conv_backward_filter_rows has n_C_prev and the row f_w x n_C_prev compiled in (a program per pair); 0: "     \
+      "it reads them from its shape arguments, its row sized for the longest filter_by_rows takes (one program)")      \
     X(int, use_filter_blocked, FLAG, 0, 1, 1, 0, "1", "0",                                                             \
       "1: dW of the GEMM view is conv_backward_filter_blocked (work-groups take the pixels in blocks between "         \
       "barriers, dW written directly)")                                                                                \
@@ -151,6 +157,10 @@
       "the tile plus depthwise_window_extra")                                                                          \
     X(int, depthwise_window_extra, COUNT, 0, 64, 4, 4, "4", "4",                                                       \
       "input columns past depthwise_window_per_tile per pixel that still compile the window in")                       \
+    X(int, depthwise_const_shape, FLAG, 0, 1, 1, 1, "1", "1",                                                          \
+      "1: the depthwise kernels have the layer's channels, dW's dilation along w and, where it fits, the window "      \
+      "along w and the row (depthwise_window_per_tile) compiled in (a program per layer); 0: they read those from "    \
+      "their shape arguments (one program per tile, vector, f_w and multiplier)")                                      \
     X(int, depthwise_filter_chunk_pixels, COUNT, 1, 1 << 30, 64, 64, "64", "64",                                       \
       "fewest output pixels per chunk of depthwise dW's reduction (whole output rows)")                                \
     X(int, depthwise_filter_max_chunks, COUNT, 1, 4096, 256, 256, "256", "256",                                        \

@@ -42,7 +42,9 @@ static size_t group_within(int tuned, const clcnn_device_facts *dev)
  * that a tile's taps share their loads through registers, when the input
  * columns of a tile's kernel row fit in about as many registers again as
  * its accumulators (depthwise_window_per_tile, 2, columns per pixel of the
- * tile, and depthwise_window_extra, 4, more). */
+ * tile, and depthwise_window_extra, 4, more). Only where
+ * depthwise_const_shape compiles shape values in: the window and the row
+ * along w (OUT_W, IN_W, PAD_W) are the layer's own, a program per layer. */
 static int window_fits(const clcnn_tuning *t, int tile, int f_w, int stride_w, int dilation_w)
 {
     const long long columns = (long long)(tile - 1) * stride_w + (long long)(f_w - 1) * dilation_w + 1;
@@ -83,7 +85,7 @@ static void plan_rows(const clcnn_tuning *t, const clcnn_conv_shape *s, int n_ch
     const size_t capacity = sizeof p->kernel.options;
     int used = snprintf(options, capacity, "-DTILE=%d -DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d", p->tile, p->vector,
                         s->n_C / s->n_C_prev, s->f_w);
-    p->window = window && window_fits(t, p->tile, s->f_w, s->stride_w, s->dilation_w);
+    p->window = window && t->depthwise_const_shape && window_fits(t, p->tile, s->f_w, s->stride_w, s->dilation_w);
     if (p->window)
         used += snprintf(options + used, capacity - (size_t)used, " -DFILTER_H=%d -DSTRIDE_W=%d -DDILATION_W=%d",
                          s->f_h, s->stride_w, s->dilation_w);
@@ -101,7 +103,9 @@ static void plan_forward(const clcnn_conv_shape *s, size_t out_bytes, const char
     char *options = p->kernel.options;
     const size_t capacity = sizeof p->kernel.options;
     size_t used = strlen(options);
-    used += (size_t)snprintf(options + used, capacity - used, " -DCHANNELS=%d%s", s->n_C, extra);
+    if (t->depthwise_const_shape)
+        used += (size_t)snprintf(options + used, capacity - used, " -DCHANNELS=%d", s->n_C);
+    used += (size_t)snprintf(options + used, capacity - used, "%s", extra);
     if (p->window)
         snprintf(options + used, capacity - used, " -DOUT_W=%d -DIN_W=%d -DPAD_W=%d", s->n_W, s->n_W_prev, s->pad_left);
     group_shape(p->global, group_within(t->conv_local, dev), p->local);
@@ -203,9 +207,12 @@ static void plan_filter(const clcnn_conv_shape *s, clcnn_dtype dt, const clcnn_d
     plan->filter.file = plan->filter_sum.file = CLCNN_FILE_conv_depthwise;
     plan->filter.entry = "depthwise_backward_filter";
     plan->filter_sum.entry = "depthwise_filter_sum_chunks";
-    snprintf(plan->filter.options, sizeof plan->filter.options,
-             "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d -DCHANNELS=%d -DFILTER_DILATION_W=%d",
-             plan->filter_vector, s->n_C / s->n_C_prev, s->f_w, plan->filter_kh_block, s->n_C, s->dilation_w);
+    const int used = snprintf(plan->filter.options, sizeof plan->filter.options,
+                              "-DVECTOR=%d -DMULTIPLIER=%d -DFILTER_W=%d -DKH_BLOCK=%d", plan->filter_vector,
+                              s->n_C / s->n_C_prev, s->f_w, plan->filter_kh_block);
+    if (t->depthwise_const_shape)
+        snprintf(plan->filter.options + used, sizeof plan->filter.options - (size_t)used,
+                 " -DCHANNELS=%d -DFILTER_DILATION_W=%d", s->n_C, s->dilation_w);
     memcpy(plan->filter_sum.options, plan->filter.options, sizeof plan->filter.options);
     plan->filter_global[0] = clcnn__div_up((size_t)s->n_C, (size_t)plan->filter_vector);
     plan->filter_global[1] = clcnn__div_up((size_t)s->f_h, (size_t)plan->filter_kh_block);

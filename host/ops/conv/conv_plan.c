@@ -483,8 +483,15 @@ static void plan_data(const clcnn_tuning *t, const conv_shape *s, clcnn_conv_dat
         while (vec > t->narrow_vector_min && p->tile * s->n_C_prev * vec > t->data_dot_lanes)
             vec /= 2;
         p->vector = vec;
+        /* Unspecialised (data_dot_const_channels=0), the partial sums are
+         * sized for the most channels that the rules give the kernel, or
+         * that conv_data may force on it, so that the shapes share one
+         * program per tile and vector. */
+        const int most = s->n_C_prev <= t->data_dot_max_channels ? t->data_dot_max_channels : DOT_MOST_CHANNELS;
         name_kernel(&p->launch.kernel, CLCNN_FILE_conv_backward_data, "conv_backward_data_dot",
-                    "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d", p->tile, vec, s->n_C_prev);
+                    t->data_dot_const_channels ? "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV=%d"
+                                               : "-DTILE_PIXELS=%d -DVECTOR=%d -DCHANNELS_PREV_MOST=%d",
+                    p->tile, vec, t->data_dot_const_channels ? s->n_C_prev : most);
         set_launch(&p->launch, 2, rows, 1, 1, (size_t)t->conv_local, 1, 1);
     } else {
         p->vector = clcnn__vector_for(t->conv_vector, s->in_group);
@@ -569,8 +576,15 @@ static void plan_filter(const clcnn_tuning *t, const conv_shape *s, clcnn_conv_f
         const int row_len = s->f_w * s->n_C_prev, budget = t->filter_tile_rows * t->conv_vector;
         while (p->vector > t->narrow_vector_min && row_len * p->vector > budget)
             p->vector /= 2;
-        snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
-                 p->vector);
+        /* Unspecialised (filter_rows_const_row=0), the accumulators are
+         * sized for the longest row the rules, or conv_filter, give it. */
+        const int rule_most = t->filter_rows_len_tiles * t->filter_tile_rows;
+        if (t->filter_rows_const_row)
+            snprintf(options, sizeof options, "-DCHANNELS_PREV=%d -DROW_LEN=%d -DVECTOR=%d", s->n_C_prev, row_len,
+                     p->vector);
+        else
+            snprintf(options, sizeof options, "-DROW_LEN_MOST=%d -DVECTOR=%d",
+                     row_len <= rule_most ? rule_most : ROWS_MOST_LEN, p->vector);
     } else {
         p->rows = t->filter_tile_rows < s->in_group ? t->filter_tile_rows : s->in_group;
         snprintf(options, sizeof options, "-DTILE_ROWS=%d -DVECTOR=%d", p->rows, p->vector);
