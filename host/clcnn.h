@@ -1,6 +1,7 @@
 /* clcnn: the building blocks of convolutional networks as OpenCL kernels,
  * driven from C. Every op runs on one OpenCL device (a GPU, or the CPU
- * through POCL) in float32 or float64.
+ * through POCL) in float32 or float64; tensors may also be stored in
+ * float16 or bfloat16 (16-bit storage, float arithmetic; see clcnn_dtype).
  *
  * The ops
  *   clcnn_zero_pad                          pad H and W with zeros
@@ -87,7 +88,15 @@ typedef enum clcnn_status {
     CLCNN_ERROR_OPENCL = 7         /* any other OpenCL error; message names it (CL_...) */
 } clcnn_status;
 
-typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1 } clcnn_dtype;
+/* The element type of a tensor. FLOAT16 and BFLOAT16 (0.3) are storage
+ * formats on every device (no cl_khr_fp16 needed): kernels load them, compute
+ * and accumulate in float, and round once, to nearest even, when they store
+ * (float16 overflows to infinity; NaN stays NaN). Host data in
+ * clcnn_tensor_write/read is 2 bytes per element: the IEEE binary16 bits for
+ * FLOAT16, the top 16 bits of a float32 for BFLOAT16. Ops that do not take
+ * a 16-bit dtype yet refuse it with CLCNN_ERROR_UNSUPPORTED; convert with
+ * clcnn_tensor_convert. */
+typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1, CLCNN_FLOAT16 = 2, CLCNN_BFLOAT16 = 3 } clcnn_dtype;
 typedef enum clcnn_pool_mode { CLCNN_POOL_MAX = 0, CLCNN_POOL_AVERAGE = 1 } clcnn_pool_mode;
 
 typedef struct clcnn_context clcnn_context;
@@ -146,7 +155,8 @@ CLCNN_API void clcnn_context_destroy(clcnn_context *ctx); /* NULL is a no-op */
 CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
 CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
 CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
-/* Whether the context's device can run CLCNN_FLOAT64 (cl_khr_fp64). */
+/* Whether the context's device can run the dtype: FLOAT32, FLOAT16 and
+ * BFLOAT16 everywhere, FLOAT64 where it has cl_khr_fp64. */
 CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype);
 
 /* ---- diagnostics ---- */
@@ -235,7 +245,8 @@ CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype
 CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor); /* NULL is a no-op */
 CLCNN_API void clcnn_tensor_dims(const clcnn_tensor *tensor, size_t dims[4]);
 CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor);
-/* bytes must be exactly the tensor's size (elements * 4 or 8). */
+/* bytes must be exactly the tensor's size (elements * 4, 8 or 2); the
+ * bytes are the dtype's own (see clcnn_dtype), copied as they are. */
 CLCNN_API clcnn_status clcnn_tensor_write(clcnn_tensor *tensor, const void *src, size_t bytes);
 CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t bytes);
 

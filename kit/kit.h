@@ -49,10 +49,29 @@
 
 /* ---- dtypes ---- */
 
+/* The 16-bit dtypes compute in float: their eps and min_normal are
+ * float's (the arithmetic's), their storage rounding is kit_dtype_storage_unit. */
 double kit_dtype_eps(clcnn_dtype dtype);        /* FLT_EPSILON / DBL_EPSILON */
 double kit_dtype_min_normal(clcnn_dtype dtype); /* FLT_MIN / DBL_MIN */
-size_t kit_dtype_size(clcnn_dtype dtype);       /* 4 / 8 */
-const char *kit_dtype_name(clcnn_dtype dtype);  /* "float32" / "float64" */
+size_t kit_dtype_size(clcnn_dtype dtype);       /* 4 / 8 / 2 */
+const char *kit_dtype_name(clcnn_dtype dtype);  /* "float32" / "float64" / "float16" / "bfloat16" */
+/* u, the relative error of one rounding to a 16-bit storage (2^-11 for
+ * float16, 2^-8 for bfloat16); 0 for float32 and float64, whose stores do
+ * not round what their arithmetic computed. */
+double kit_dtype_storage_unit(clcnn_dtype dtype);
+/* The smallest positive value of the storage (the subnormal step): the
+ * absolute term of the 16-bit bound (docs/tolerance.md). */
+double kit_dtype_storage_tiny(clcnn_dtype dtype);
+
+/* The 16-bit formats in double arithmetic, written apart from the kernels'
+ * bit manipulations so that each checks the other: value rounded to nearest
+ * even (ties to even, overflow to infinity, NaN to a quiet NaN of its sign),
+ * and a pattern's exact value. */
+uint16_t kit_float16_from_double(double value);
+uint16_t kit_bfloat16_from_double(double value);
+double kit_float16_to_double(uint16_t bits);
+double kit_bfloat16_to_double(uint16_t bits);
+
 /* The value a tensor of dtype stores for value (float32: rounded to float). */
 double kit_round_to_dtype(clcnn_dtype dtype, double value);
 void kit_round_all(clcnn_dtype dtype, double *values, size_t n);

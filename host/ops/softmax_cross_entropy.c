@@ -11,6 +11,7 @@ static clcnn_status check_scores_and_labels(clcnn_context *ctx, const char *op, 
 {
     clcnn_status st;
     if ((st = clcnn__check_first(ctx, op, scores_name, scores)) ||
+        (st = clcnn__refuse_16bit(ctx, op, scores_name, scores)) ||
         (st = clcnn__check_tensor(ctx, op, "labels", labels, scores->dtype)))
         return st;
     label_dims[0] = scores->dims[0];
