@@ -23,7 +23,8 @@
 #define VECTOR 4
 #endif
 typedef VREAL(VECTOR) vreal;
-#define LOAD_VECTOR(p) VLOAD(VECTOR)(0, p)
+/* A whole vector from a tensor (a storage pointer), widened to vreal. */
+#define LOAD_VECTOR(p) SLOAD(VECTOR)(0, p)
 
 /* The element offsets a work-item's vectors start at are below
  * 2^31 + chunk * L * VECTOR (the host refuses tensors of 2^31 elements):
