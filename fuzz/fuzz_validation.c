@@ -243,7 +243,7 @@ static void step_create(reader *r)
     meta *m = &slots[next_byte(r) % SLOTS];
     clcnn_context *c = next_context(r);
     uint8_t d = next_byte(r);
-    clcnn_dtype dtype = (clcnn_dtype)(d < 250 ? d % 2 : d == 250 ? 2 : d == 251 ? -1 : d);
+    clcnn_dtype dtype = (clcnn_dtype)(d < 250 ? d % 2 : d == 250 ? 4 : d == 251 ? -1 : d);
     size_t dims[4];
     for (int i = 0; i < 4; i++)
         dims[i] = next_dim(r);
@@ -255,15 +255,13 @@ static void step_create(reader *r)
         mask |= INVALID;
     if (null_out || null_dims)
         mask |= INVALID;
-    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
+    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64 && dtype != CLCNN_FLOAT16 && dtype != CLCNN_BFLOAT16)
         mask |= INVALID;
     else if (dtype == CLCNN_FLOAT64 && !has_fp64)
         mask |= UNSUPPORTED;
     size_t count, bytes;
     int any_zero = !dims[0] || !dims[1] || !dims[2] || !dims[3];
-    if (!null_dims &&
-        (any_zero || !sizes_of(CLCNN_FLOAT64 == dtype ? CLCNN_FLOAT64 : CLCNN_FLOAT32, dims, &count, &bytes) ||
-         bytes > max_alloc))
+    if (!null_dims && (any_zero || !sizes_of(dtype, dims, &count, &bytes) || bytes > max_alloc))
         mask |= SHAPE;
     if (mask == 0) {
         if (bytes > FUZZ_MAX_TENSOR_BYTES) {
@@ -1183,6 +1181,29 @@ static void step_softmax_cross_entropy_forward(reader *r)
 static void step_softmax_cross_entropy_backward(reader *r)
 {
     softmax_call(r, 0);
+}
+
+static clcnn_status invoke_tensor_convert(void *p)
+{
+    three_args *a = p;
+    return clcnn_tensor_convert(a->c->ctx, T(a->x), T(a->y));
+}
+/* dst may have any dtype: only its context is the call's. */
+static void step_tensor_convert(reader *r)
+{
+    call c;
+    call_begin(&c, "tensor_convert", r);
+    three_args a = {&c, NULL, NULL, NULL}; /* src, dst */
+    a.x = pick(&c, r, NULL, 0);
+    a.y = pick(&c, r, a.x ? a.x->dims : NULL, 1);
+    need_tensor(&c, a.x, 1);
+    if (a.y == NULL || a.y->ctx != c.ctx)
+        c.mask |= INVALID;
+    else if (a.y->count > INT_MAX)
+        c.mask |= SHAPE;
+    need_dims(&c, a.y, a.x ? a.x->dims : NULL);
+    need_distinct(&c, a.y, a.x);
+    call_finish(&c, invoke_tensor_convert, &a);
 }
 
 static void step_conv_output_dims(reader *r)

@@ -16,6 +16,7 @@
  *   clcnn_relu_forward, clcnn_relu_backward
  *   clcnn_softmax_cross_entropy_forward, clcnn_softmax_cross_entropy_backward
  *   clcnn_sgd_update                        SGD with momentum and weight decay
+ *   clcnn_tensor_convert                    a tensor in another dtype (0.3)
  * The first five are the numpy walkthrough "Convolutional Neural Networks:
  * Step by Step"; host/clcnn_reference.h has its functions in plain C, in
  * double precision, as the oracle of the tests.
@@ -386,6 +387,13 @@ CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, 
  * weight_decay >= 0, all finite; float32 tensors use them rounded to float. */
 CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
                                         clcnn_tensor *velocity, double lr, double momentum, double weight_decay);
+
+/* ---- dtype conversion (0.3) ---- */
+/* dst = src converted to dst's dtype (same dims, same context), on the
+ * device, rounding to nearest even; NaN stays NaN, float16 overflow is
+ * infinity. float64 is rounded once, straight to 16 bits (never through
+ * float). src and dst are different tensors; enqueued like an op. (0.3) */
+CLCNN_API clcnn_status clcnn_tensor_convert(clcnn_context *ctx, const clcnn_tensor *src, clcnn_tensor *dst);
 
 /* ---- compiling ahead (0.3) ---- */
 /* A network's layers for clcnn_context_prepare: each entry names an op

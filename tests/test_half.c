@@ -4,6 +4,7 @@
  * formats are the kit's (kit_float16_from_double and its kin), written in
  * double arithmetic apart from the kernels' bit manipulations. */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,194 @@ START_TEST(test_kit_formats)
 }
 END_TEST
 
+/* ---- clcnn_tensor_convert ---- */
+
+/* Converts n elements of raw host data `in` (dtype from) on the device and
+ * reads the result into out (dtype to). */
+static void convert_raw(clcnn_dtype from, clcnn_dtype to, size_t n, const void *in, void *out)
+{
+    const size_t dims[4] = {1, 1, 1, n};
+    clcnn_tensor *src = NULL, *dst = NULL;
+    TEST_OK(ctx, clcnn_tensor_create(ctx, from, dims, &src));
+    TEST_OK(ctx, clcnn_tensor_create(ctx, to, dims, &dst));
+    TEST_OK(ctx, clcnn_tensor_write(src, in, n * kit_dtype_size(from)));
+    TEST_OK(ctx, clcnn_tensor_convert(ctx, src, dst));
+    TEST_OK(ctx, clcnn_tensor_read(dst, out, n * kit_dtype_size(to)));
+    TEST_DESTROY(src, dst);
+}
+
+static uint16_t to16(clcnn_dtype dtype, double value)
+{
+    return dtype == CLCNN_FLOAT16 ? kit_float16_from_double(value) : kit_bfloat16_from_double(value);
+}
+static double from16(clcnn_dtype dtype, uint16_t bits)
+{
+    return dtype == CLCNN_FLOAT16 ? kit_float16_to_double(bits) : kit_bfloat16_to_double(bits);
+}
+
+/* Whether the device's 16 bits are the kit's: the same bits, or both NaN
+ * (a NaN's payload is the device's to choose; its sign is kept). */
+static int same16(clcnn_dtype dtype, uint16_t got, uint16_t want)
+{
+    const double g = from16(dtype, got), w = from16(dtype, want);
+    return got == want || (isnan(g) && isnan(w) && (got & 0x8000) == (want & 0x8000));
+}
+
+/* Every 16-bit pattern into float32 (exact), float64 (exact) where the
+ * device has it, and the other 16-bit format (rounded once), then back:
+ * float32 to 16 bits gives the pattern again. */
+START_TEST(test_convert_every_pattern)
+{
+    const clcnn_dtype dtype = dtypes16[_i], other = dtypes16[1 - _i];
+    const size_t n = 65536;
+    uint16_t *bits = test_alloc(n * 2), *back = test_alloc(n * 2), *across = test_alloc(n * 2);
+    float *f = test_alloc(n * sizeof *f);
+    double *d = test_alloc(n * sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        bits[i] = (uint16_t)i;
+    convert_raw(dtype, CLCNN_FLOAT32, n, bits, f);
+    convert_raw(CLCNN_FLOAT32, dtype, n, f, back);
+    convert_raw(dtype, other, n, bits, across);
+    const int fp64 = clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64);
+    if (fp64)
+        convert_raw(dtype, CLCNN_FLOAT64, n, bits, d);
+    size_t bad = n;
+    const char *what = "";
+    for (size_t i = 0; i < n && bad == n; i++) {
+        const double want = from16(dtype, bits[i]);
+        if (!(f[i] == want || (isnan(f[i]) && isnan(want))) || (f[i] == 0 && !signbit(f[i]) != !signbit(want)))
+            bad = i, what = "to float32";
+        else if (fp64 && !(d[i] == want || (isnan(d[i]) && isnan(want))))
+            bad = i, what = "to float64";
+        else if (!same16(dtype, back[i], bits[i]))
+            bad = i, what = "to float32 and back";
+        else if (!same16(other, across[i], to16(other, want)))
+            bad = i, what = "to the other 16-bit format";
+    }
+    const unsigned got_back = bad < n ? back[bad] : 0, got_across = bad < n ? across[bad] : 0;
+    const double got_f = bad < n ? f[bad] : 0;
+    TEST_FREE(bits, back, across, f, d);
+    ck_assert_msg(bad == n, "%s 0x%04zx %s: float32 %a, back 0x%04x, %s 0x%04x (want 0x%04x)", kit_dtype_name(dtype),
+                  bad, what, got_f, got_back, kit_dtype_name(other), got_across,
+                  bad < n ? to16(other, from16(dtype, (uint16_t)bad)) : 0);
+}
+END_TEST
+
+/* float32 values around every 16-bit value: the value, the midpoints to
+ * its neighbours (ties: to even), one float ulp either side of them, and
+ * the specials; rounded by the device and by the kit. */
+static size_t float32_probes(clcnn_dtype dtype, float *out)
+{
+    size_t n = 0;
+    for (unsigned b = 0; b < 65536; b++) {
+        const double v = from16(dtype, (uint16_t)b), next = from16(dtype, (uint16_t)(b + 1));
+        if (isnan(v))
+            continue;
+        out[n++] = (float)v;
+        if ((b & 0x7fff) >= 0x7c00 && dtype == CLCNN_FLOAT16)
+            continue; /* infinity: no next value */
+        const double mid = isinf(next) || isnan(next) ? v + (v - from16(dtype, (uint16_t)(b - 1))) / 2 : (v + next) / 2;
+        const float m = (float)mid; /* exact: a float holds every midpoint */
+        out[n++] = m;
+        out[n++] = nextafterf(m, 0.0f);
+        out[n++] = nextafterf(m, m > 0 ? INFINITY : -INFINITY);
+    }
+    const float specials[] = {INFINITY,      -INFINITY,      NAN,       -NAN,       FLT_MAX,
+                              -FLT_MAX,      FLT_MIN,        0x1p-149f, -0x1p-149f, 0x1.fffffep-127f,
+                              0x1.fffep127f, 0x1.ffefffp15f, 65520.0f,  1e-8f,      -0.0f};
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+        out[n++] = specials[k];
+    return n;
+}
+
+START_TEST(test_convert_float32_rounds)
+{
+    const clcnn_dtype dtype = dtypes16[_i];
+    float *in = test_alloc(65536 * 4 * sizeof *in + 64 * sizeof *in);
+    const size_t n = float32_probes(dtype, in);
+    uint16_t *got = test_alloc(n * 2);
+    convert_raw(CLCNN_FLOAT32, dtype, n, in, got);
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!same16(dtype, got[i], to16(dtype, in[i])))
+            bad = i;
+    const float value = bad < n ? in[bad] : 0;
+    const unsigned device = bad < n ? got[bad] : 0;
+    TEST_FREE(in, got);
+    ck_assert_msg(bad == n, "float32 %a (index %zu) to %s: device 0x%04x, reference 0x%04x", (double)value, bad,
+                  kit_dtype_name(dtype), device, to16(dtype, value));
+}
+END_TEST
+
+/* float64 straight to 16 bits: the midpoints, and a hair (2^-40 relative)
+ * either side of them, which float cannot hold: through float they would
+ * become ties and round to even, half of them the wrong way. */
+START_TEST(test_convert_float64_rounds_once)
+{
+    const clcnn_dtype dtype = dtypes16[_i];
+    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "convert_float64_rounds_once"))
+        return;
+    double *in = test_alloc(65536 * 4 * sizeof *in);
+    size_t n = 0;
+    for (unsigned b = 0; b < 65536; b++) {
+        const double v = from16(dtype, (uint16_t)b), next = from16(dtype, (uint16_t)(b + 1));
+        if (isnan(v) || isnan(next) || isinf(next) || isinf(v) || (b & 0x7fff) == 0x7fff)
+            continue;
+        const double mid = (v + next) / 2, hair = fabs(mid) * 0x1p-40 + 0x1p-1074;
+        in[n++] = v;
+        in[n++] = mid;
+        in[n++] = mid + hair;
+        in[n++] = mid - hair;
+    }
+    uint16_t *got = test_alloc(n * 2);
+    convert_raw(CLCNN_FLOAT64, dtype, n, in, got);
+    size_t bad = n, wrong = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!same16(dtype, got[i], to16(dtype, in[i])) && wrong++ == 0)
+            bad = i;
+    const double value = bad < n ? in[bad] : 0;
+    const unsigned device = bad < n ? got[bad] : 0;
+    TEST_FREE(in, got);
+    ck_assert_msg(wrong == 0, "%zu wrong; first: float64 %a (index %zu) to %s: device 0x%04x, reference 0x%04x", wrong,
+                  value, bad, kit_dtype_name(dtype), device, to16(dtype, value));
+}
+END_TEST
+
+/* The float32 <-> float64 pairs too (rounding to nearest), and the
+ * conversion's validation. */
+START_TEST(test_convert_validates)
+{
+    const size_t dims[4] = {1, 2, 3, 4}, other_dims[4] = {1, 2, 3, 5};
+    clcnn_tensor *a = test_tensor_from(ctx, CLCNN_FLOAT16, dims, NULL);
+    clcnn_tensor *b = test_tensor_out(ctx, CLCNN_BFLOAT16, other_dims);
+    const char *op = "tensor_convert";
+    TEST_FAILS_WITH(ctx, clcnn_tensor_convert(ctx, a, b), CLCNN_ERROR_SHAPE, op);
+    TEST_MESSAGE_HAS(ctx, "dst");
+    TEST_FAILS_WITH(ctx, clcnn_tensor_convert(ctx, a, a), CLCNN_ERROR_INVALID_ARGUMENT, "dst is also src");
+    TEST_FAILS_WITH(ctx, clcnn_tensor_convert(ctx, NULL, b), CLCNN_ERROR_INVALID_ARGUMENT, "src is NULL");
+    TEST_FAILS_WITH(ctx, clcnn_tensor_convert(ctx, a, NULL), CLCNN_ERROR_INVALID_ARGUMENT, "dst is NULL");
+    clcnn_context *other = NULL;
+    TEST_OK(ctx, clcnn_context_create(NULL, &other));
+    clcnn_tensor *foreign = test_tensor_out(other, CLCNN_FLOAT32, dims);
+    TEST_FAILS_WITH(ctx, clcnn_tensor_convert(ctx, a, foreign), CLCNN_ERROR_INVALID_ARGUMENT, "another context");
+    TEST_DESTROY(a, b, foreign);
+    clcnn_context_destroy(other);
+    if (!test_dtype_usable(ctx, CLCNN_FLOAT64, "convert_validates/float64"))
+        return;
+    const double values[] = {1.0 / 3.0, -0x1.000001p0, 0x1.0000008p0, 0x1.0000018p0, 1e300, -1e-300, NAN};
+    const size_t n = sizeof values / sizeof values[0];
+    float f[7];
+    double d[7];
+    convert_raw(CLCNN_FLOAT64, CLCNN_FLOAT32, n, values, f);
+    convert_raw(CLCNN_FLOAT32, CLCNN_FLOAT64, n, f, d);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(f[i] == (float)values[i] || (isnan(f[i]) && isnan(values[i])), "float64 %a to float32: %a",
+                      values[i], (double)f[i]);
+        ck_assert_msg(d[i] == (double)f[i] || isnan(d[i]), "float32 %a to float64: %a", (double)f[i], d[i]);
+    }
+}
+END_TEST
+
 /* ---- ops that do not take 16-bit tensors yet ---- */
 
 /* Each is refused with CLCNN_ERROR_UNSUPPORTED naming the op, the dtype
@@ -147,6 +336,10 @@ static Suite *half_suite(void)
     test_add_loop(suite, "tensor_holds_bits", test_tensor_holds_bits, DTYPES16);
     test_add_loop(suite, "kit_formats", test_kit_formats, 1);
     test_add_loop(suite, "unconverted_ops_refuse", test_unconverted_ops_refuse, DTYPES16);
+    test_add_loop(suite, "convert_every_pattern", test_convert_every_pattern, DTYPES16);
+    test_add_loop(suite, "convert_float32_rounds", test_convert_float32_rounds, DTYPES16);
+    test_add_loop(suite, "convert_float64_rounds_once", test_convert_float64_rounds_once, DTYPES16);
+    test_add_loop(suite, "convert_validates", test_convert_validates, 1);
     return suite;
 }
 

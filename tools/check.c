@@ -40,8 +40,9 @@ typedef enum role { ROLE_INPUT, ROLE_OUTPUT, ROLE_IN_OUT } role;
 typedef struct operand {
     char name[24]; /* as results name it: "Z", "dA", "A(max)" */
     role role;
-    int absent; /* passed as NULL: an output not asked for */
-    int exact;  /* an output that must equal the reference (no arithmetic) */
+    int absent;        /* passed as NULL: an output not asked for */
+    int exact;         /* an output that must equal the reference (no arithmetic) */
+    clcnn_dtype dtype; /* the tensor's: the case's but for tensor_convert's dst */
     size_t dims[4];
     size_t n;
     double *values; /* inputs and in-out: what the tensor is given */
@@ -103,6 +104,7 @@ static operand *declare(check_case *c, const char *name, role role, const size_t
     o->role = role;
     memcpy(o->dims, dims, sizeof o->dims);
     o->n = kit_elements(dims);
+    o->dtype = c->dtype;
     if (role != ROLE_OUTPUT)
         o->values = doubles(o->n);
     return o;
@@ -772,6 +774,35 @@ static int reference_sgd_update(check_case *c)
     return 0;
 }
 
+/* Into float32 and the 16-bit dtypes from any dtype; float64 only from
+ * float64, the one case that knows the device has it. */
+static void draw_tensor_convert(check_case *c)
+{
+    static const clcnn_dtype targets[] = {CLCNN_FLOAT32, CLCNN_FLOAT16, CLCNN_BFLOAT16, CLCNN_FLOAT64};
+    size_t dims[4];
+    draw_elementwise_dims(c, dims);
+    const int choices = c->dtype == CLCNN_FLOAT64 ? COUNT(targets) : COUNT(targets) - 1;
+    const clcnn_dtype to = targets[kit_rng_below(&c->rng, (size_t)choices)];
+    input(c, "src", dims, KIT_NORMAL);
+    exact_output(c, "dst", dims);
+    c->arg[1].dtype = to;
+    describe_dims(c, "src", dims);
+    describe(c, ", to %s", kit_dtype_name(to));
+}
+
+static clcnn_status run_tensor_convert(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_tensor_convert(ctx, TENSOR(c, 0), TENSOR(c, 1));
+}
+
+/* Rounding to nearest even, by the kit's formats. */
+static int reference_tensor_convert(check_case *c)
+{
+    for (size_t i = 0; i < c->arg[0].n; i++)
+        REF(c, 1)[i] = kit_round_to_dtype(c->arg[1].dtype, VALUES(c, 0)[i]);
+    return 0;
+}
+
 /* The table: a row for every op of the op table (host/api/op_table.h),
  * with the draw_, run_ and reference_ functions named after it. The _ex
  * ops' references are their walkthrough op's, which take any params. */
@@ -867,7 +898,7 @@ static void run_case(const check_run *run, const check_op *op, unsigned long lon
             continue;
         if (!library_ok(
                 run, r,
-                kit_tensor_new(run->ctx, c->dtype, o->dims, o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
+                kit_tensor_new(run->ctx, o->dtype, o->dims, o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
                 "creating a tensor"))
             return;
     }
