@@ -94,9 +94,11 @@ typedef enum clcnn_status {
  * and accumulate in float, and round once, to nearest even, when they store
  * (float16 overflows to infinity; NaN stays NaN). Host data in
  * clcnn_tensor_write/read is 2 bytes per element: the IEEE binary16 bits for
- * FLOAT16, the top 16 bits of a float32 for BFLOAT16. Ops that do not take
- * a 16-bit dtype yet refuse it with CLCNN_ERROR_UNSUPPORTED; convert with
- * clcnn_tensor_convert. */
+ * FLOAT16, the top 16 bits of a float32 for BFLOAT16. The ops that take
+ * them so far: clcnn_zero_pad, clcnn_relu_forward, clcnn_relu_backward,
+ * clcnn_sgd_update (and clcnn_tensor_convert); the others refuse them with
+ * CLCNN_ERROR_UNSUPPORTED before enqueueing anything: convert to float32
+ * with clcnn_tensor_convert. */
 typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1, CLCNN_FLOAT16 = 2, CLCNN_BFLOAT16 = 3 } clcnn_dtype;
 typedef enum clcnn_pool_mode { CLCNN_POOL_MAX = 0, CLCNN_POOL_AVERAGE = 1 } clcnn_pool_mode;
 
@@ -384,7 +386,9 @@ CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, 
  * param, grad and velocity have the same dims and are three different
  * tensors; velocity starts at zero (write zeros once) and may be NULL when
  * momentum is 0 (then param -= lr * g). lr >= 0, 0 <= momentum <= 1 and
- * weight_decay >= 0, all finite; float32 tensors use them rounded to float. */
+ * weight_decay >= 0, all finite; float32 and 16-bit tensors use them
+ * rounded to float (16-bit: the step in float from the loaded values, param
+ * and velocity each rounded once as stored). */
 CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
                                         clcnn_tensor *velocity, double lr, double momentum, double weight_decay);
 

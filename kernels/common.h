@@ -103,16 +103,38 @@ CLCNN_BF16_ROUND(16, float16, uint16, ushort16)
 
 #if defined(CLCNN_STORAGE_HALF)
 typedef half storage;
+/* 8 and 16 halves move as 4s: vload_halfN and vstore_halfN_rte need only
+ * 2-byte alignment, but POCL 3.1 compiles the 8- and 16-wide ones to
+ * 16- and 32-byte aligned moves (vmovaps), which fault where a vector
+ * starts elsewhere (zero_pad's shifted copies, a row of odd length). */
+CLCNN_INLINE float8 sload_half8(size_t i, const __global half *p)
+{
+    return (float8)(vload_half4(2 * i, p), vload_half4(2 * i + 1, p));
+}
+CLCNN_INLINE float16 sload_half16(size_t i, const __global half *p)
+{
+    return (float16)(sload_half8(2 * i, p), sload_half8(2 * i + 1, p));
+}
+CLCNN_INLINE void sstore_half8(float8 v, size_t i, __global half *p)
+{
+    vstore_half4_rte(v.lo, 2 * i, p);
+    vstore_half4_rte(v.hi, 2 * i + 1, p);
+}
+CLCNN_INLINE void sstore_half16(float16 v, size_t i, __global half *p)
+{
+    sstore_half8(v.lo, 2 * i, p);
+    sstore_half8(v.hi, 2 * i + 1, p);
+}
 #define SLOAD_1 vload_half
 #define SLOAD_2 vload_half2
 #define SLOAD_4 vload_half4
-#define SLOAD_8 vload_half8
-#define SLOAD_16 vload_half16
+#define SLOAD_8 sload_half8
+#define SLOAD_16 sload_half16
 #define SSTORE_1 vstore_half_rte
 #define SSTORE_2 vstore_half2_rte
 #define SSTORE_4 vstore_half4_rte
-#define SSTORE_8 vstore_half8_rte
-#define SSTORE_16 vstore_half16_rte
+#define SSTORE_8 sstore_half8
+#define SSTORE_16 sstore_half16
 #elif defined(CLCNN_STORAGE_BF16)
 typedef ushort storage;
 /* Widening is exact: the bits become a float's top half. */

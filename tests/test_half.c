@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn_cl.h"
+#include "clcnn_reference.h"
 #include "test_util.h"
 
 static clcnn_context *ctx;
@@ -280,6 +282,234 @@ START_TEST(test_convert_validates)
 }
 END_TEST
 
+/* ---- the element-wise ops in 16 bits ---- */
+
+/* The absolute term of the bound (docs/tolerance.md): the storage's
+ * smallest subnormal step, or float's smallest normal where the device
+ * flushes float denormals (CL_DEVICE_SINGLE_FP_CONFIG without
+ * CL_FP_DENORM) and so may lose bfloat16's subnormals, which are float's. */
+static double storage_tiny(clcnn_dtype dtype)
+{
+    cl_device_id device = NULL;
+    cl_device_fp_config config = 0;
+    clGetCommandQueueInfo(clcnn_context_queue(ctx), CL_QUEUE_DEVICE, sizeof device, &device, NULL);
+    clGetDeviceInfo(device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof config, &config, NULL);
+    if (dtype == CLCNN_BFLOAT16 && !(config & CL_FP_DENORM))
+        return FLT_MIN;
+    return kit_dtype_storage_tiny(dtype);
+}
+
+/* Compares n values of a 16-bit output with the double reference: equal
+ * (NaN with NaN, infinities included), or an infinity where the float
+ * result within B of ref overflows the storage, or within
+ * B + u (|ref| + B) + tiny, B = KIT_TOLERANCE eps32 terms[i] (terms NULL:
+ * exact). Prints the case, index, values and seed of the first few
+ * failures; returns how many failed. */
+static size_t check16(const char *name, const char *what, clcnn_dtype dtype, const double *got, const double *ref,
+                      const double *terms, size_t n, uint64_t seed)
+{
+    const double u = kit_dtype_storage_unit(dtype), tiny = terms ? storage_tiny(dtype) : 0.0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double b = terms ? KIT_TOLERANCE * FLT_EPSILON * terms[i] : 0.0;
+        const double bound = terms ? b + u * (fabs(ref[i]) + b) + tiny : 0.0;
+        int ok;
+        if (isnan(got[i]) || isnan(ref[i]))
+            ok = isnan(got[i]) && isnan(ref[i]);
+        else if (terms == NULL) /* exact, the sign of a zero too */
+            ok = got[i] == ref[i] && !signbit(got[i]) == !signbit(ref[i]);
+        else if (isinf(got[i])) /* the float result, within b of ref, overflowed the storage */
+            ok = got[i] == ref[i] || (!signbit(got[i]) == !signbit(ref[i]) &&
+                                      isinf(kit_round_to_dtype(dtype, ref[i] + copysign(b, got[i]))));
+        else
+            ok = fabs(got[i] - ref[i]) <= bound;
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "%s: %s[%zu] = %a, reference %a, bound %a (seed 0x%llx)\n", name, what, i, got[i], ref[i],
+                    bound, (unsigned long long)seed);
+    }
+    return bad;
+}
+
+/* Values of every kind a 16-bit tensor holds: normal ones, zeros of both
+ * signs, subnormals of the storage, ones as large as `big` (rounded), and
+ * (with specials) infinities and NaN, all exactly representable. */
+static double *values16(kit_rng *rng, clcnn_dtype dtype, size_t n, int specials, double big)
+{
+    double *v = test_random_doubles(rng, dtype, KIT_NORMAL, n);
+    const double tiny = kit_dtype_storage_tiny(dtype), max = big;
+    for (size_t i = 0; i < n; i++) {
+        switch (kit_rng_below(rng, 16)) {
+        case 0: v[i] = kit_rng_below(rng, 2) ? 0.0 : -0.0; break;
+        case 1: v[i] = tiny * (double)(1 + kit_rng_below(rng, 500)) * (kit_rng_below(rng, 2) ? 1 : -1); break;
+        case 2: v[i] = kit_rng_below(rng, 2) ? max : -max; break;
+        case 3:
+            if (specials)
+                v[i] = kit_rng_below(rng, 3) == 0 ? NAN : kit_rng_below(rng, 2) ? INFINITY : -INFINITY;
+            break;
+        default: break;
+        }
+        v[i] = kit_round_to_dtype(dtype, v[i]);
+    }
+    return v;
+}
+
+/* The largest finite value. */
+#define LARGEST16(dtype) ((dtype) == CLCNN_FLOAT16 ? 65504.0 : 0x1.fep127)
+/* SGD's large values: float16's overflow the storage (to infinity, as they
+ * should); bfloat16's would overflow float's arithmetic itself first, which
+ * no bound covers, so they stay far below it. */
+#define SGD_BIG(dtype) ((dtype) == CLCNN_FLOAT16 ? 60000.0 : 0x1p100)
+
+typedef struct shape16 {
+    const char *name;
+    size_t dims[4];
+} shape16;
+/* Partial vectors, a tensor past one work-group, one large enough for the
+ * element-wise kernels' streaming stores in float32. */
+static const shape16 shapes16[] = {
+    {"one", {1, 1, 1, 1}}, {"c7", {2, 3, 5, 7}}, {"c33", {3, 17, 19, 33}}, {"big", {8, 64, 64, 64}}};
+#define SHAPES16 ((int)(sizeof shapes16 / sizeof shapes16[0]))
+
+/* Run _i: shape _i / 2 in dtypes16[_i % 2]. */
+#define CASE16(c, dtype, name, seed)                                                                                   \
+    const shape16 *c = &shapes16[_i / DTYPES16];                                                                       \
+    const clcnn_dtype dtype = dtypes16[_i % DTYPES16];                                                                 \
+    char name[96];                                                                                                     \
+    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));                                              \
+    const uint64_t seed = test_case_seed((unsigned)(2300 + _i));                                                       \
+    kit_rng rng;                                                                                                       \
+    kit_rng_init(&rng, seed)
+
+/* Whether a second run of `call` writes the same bytes into t. */
+#define SAME_BITS_AGAIN(t, call, same)                                                                                 \
+    do {                                                                                                               \
+        size_t bytes_;                                                                                                 \
+        void *first_ = test_tensor_get_raw(ctx, t, &bytes_);                                                           \
+        TEST_OK(ctx, call);                                                                                            \
+        same = test_raw_equal(ctx, t, first_, bytes_);                                                                 \
+        free(first_);                                                                                                  \
+    } while (0)
+
+/* ReLU both ways: selections, so exact; NaN, infinities, -0 and
+ * subnormals pass through as they are. */
+START_TEST(test_relu16)
+{
+    CASE16(c, dtype, name, seed);
+    const size_t n = kit_elements(c->dims);
+    double *x = values16(&rng, dtype, n, 1, LARGEST16(dtype)), *dy = values16(&rng, dtype, n, 1, LARGEST16(dtype));
+    double *ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
+    clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x), *ty = test_tensor_out(ctx, dtype, c->dims);
+    clcnn_tensor *tdy = test_tensor_from(ctx, dtype, c->dims, dy), *tdx = test_tensor_out(ctx, dtype, c->dims);
+    size_t bad = 0;
+    int same_y, same_dx;
+    TEST_OK(ctx, clcnn_relu_forward(ctx, tx, ty));
+    test_tensor_get(ctx, ty, got);
+    clcnn_ref_relu_forward(x, n, ref);
+    bad += check16(name, "relu_forward y", dtype, got, ref, NULL, n, seed);
+    TEST_OK(ctx, clcnn_relu_backward(ctx, tdy, tx, tdx));
+    test_tensor_get(ctx, tdx, got);
+    clcnn_ref_relu_backward(dy, x, n, ref);
+    bad += check16(name, "relu_backward dx", dtype, got, ref, NULL, n, seed);
+    SAME_BITS_AGAIN(ty, clcnn_relu_forward(ctx, tx, ty), same_y);
+    SAME_BITS_AGAIN(tdx, clcnn_relu_backward(ctx, tdy, tx, tdx), same_dx);
+    TEST_DESTROY(tx, ty, tdy, tdx);
+    TEST_FREE(x, dy, ref, got);
+    TEST_ASSERT_NO_MISMATCHES(name, "relu", bad, seed);
+    TEST_ASSERT_REPEATABLE(name, "relu", same_y && same_dx);
+}
+END_TEST
+
+/* A NaN's sign and quietness through ReLU: still a NaN. */
+START_TEST(test_relu16_nan)
+{
+    const clcnn_dtype dtype = dtypes16[_i];
+    const size_t dims[4] = {1, 1, 1, 6};
+    const uint16_t f16[6] = {0x7e00, 0xfe00, 0x7c01, 0x7c00, 0x8000, 0x0001};
+    const uint16_t bf16[6] = {0x7fc0, 0xffc0, 0x7f81, 0x7f80, 0x8000, 0x0001};
+    const uint16_t *in = dtype == CLCNN_FLOAT16 ? f16 : bf16;
+    uint16_t out[6];
+    clcnn_tensor *x = NULL, *y = NULL;
+    TEST_OK(ctx, clcnn_tensor_create(ctx, dtype, dims, &x));
+    TEST_OK(ctx, clcnn_tensor_create(ctx, dtype, dims, &y));
+    TEST_OK(ctx, clcnn_tensor_write(x, in, sizeof f16));
+    TEST_OK(ctx, clcnn_relu_forward(ctx, x, y));
+    TEST_OK(ctx, clcnn_tensor_read(y, out, sizeof out));
+    TEST_DESTROY(x, y);
+    for (int k = 0; k < 3; k++)
+        ck_assert_msg(isnan(from16(dtype, out[k])), "%s: relu of NaN 0x%04x gave 0x%04x", kit_dtype_name(dtype), in[k],
+                      out[k]);
+    /* infinity, -0 (not negative: kept) and the smallest subnormal, bit for bit */
+    for (int k = 3; k < 6; k++)
+        ck_assert_msg(out[k] == in[k], "%s: relu of 0x%04x gave 0x%04x", kit_dtype_name(dtype), in[k], out[k]);
+}
+END_TEST
+
+START_TEST(test_zero_pad16)
+{
+    CASE16(c, dtype, name, seed);
+    const int pad = 1 + (int)(_i % 3);
+    const size_t n = kit_elements(c->dims);
+    const size_t out_dims[4] = {c->dims[0], c->dims[1] + 2 * (size_t)pad, c->dims[2] + 2 * (size_t)pad, c->dims[3]};
+    const size_t m = kit_elements(out_dims);
+    double *x = values16(&rng, dtype, n, 1, LARGEST16(dtype)), *ref = test_alloc_doubles(m),
+           *got = test_alloc_doubles(m);
+    clcnn_tensor *tx = test_tensor_from(ctx, dtype, c->dims, x), *tp = test_tensor_out(ctx, dtype, out_dims);
+    int same;
+    TEST_OK(ctx, clcnn_zero_pad(ctx, tx, pad, tp));
+    test_tensor_get(ctx, tp, got);
+    clcnn_ref_zero_pad(x, c->dims, pad, ref);
+    size_t bad = check16(name, "zero_pad x_pad", dtype, got, ref, NULL, m, seed);
+    SAME_BITS_AGAIN(tp, clcnn_zero_pad(ctx, tx, pad, tp), same);
+    TEST_DESTROY(tx, tp);
+    TEST_FREE(x, ref, got);
+    TEST_ASSERT_NO_MISMATCHES(name, "zero_pad", bad, seed);
+    TEST_ASSERT_REPEATABLE(name, "zero_pad", same);
+}
+END_TEST
+
+/* SGD with and without momentum: float arithmetic on the 16-bit values,
+ * each result rounded once; params near the largest finite value
+ * overflow to infinity, tiny ones land among the subnormals. */
+START_TEST(test_sgd16)
+{
+    CASE16(c, dtype, name, seed);
+    const size_t n = kit_elements(c->dims);
+    const int with_velocity = (_i / DTYPES16) % 2 == 0;
+    const double lr = 0.75, momentum = with_velocity ? 0.875 : 0.0, decay = 0.0625;
+    double *p = values16(&rng, dtype, n, 0, SGD_BIG(dtype)), *g = values16(&rng, dtype, n, 0, SGD_BIG(dtype)),
+           *v = values16(&rng, dtype, n, 0, SGD_BIG(dtype));
+    double *p_ref = test_alloc_doubles(n), *v_ref = test_alloc_doubles(n), *got = test_alloc_doubles(n);
+    double *p_terms = test_alloc_doubles(n), *v_terms = test_alloc_doubles(n);
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, c->dims, p), *tg = test_tensor_from(ctx, dtype, c->dims, g);
+    clcnn_tensor *tv = with_velocity ? test_tensor_from(ctx, dtype, c->dims, v) : NULL;
+    TEST_OK(ctx, clcnn_sgd_update(ctx, tp, tg, tv, lr, momentum, decay));
+    memcpy(p_ref, p, n * sizeof *p);
+    memcpy(v_ref, v, n * sizeof *v);
+    /* The kernel takes the scalars as floats (exact here). */
+    kit_sgd_update_terms(p, g, with_velocity ? v : NULL, n, lr, momentum, decay, p_terms, v_terms);
+    clcnn_ref_sgd_update(p_ref, g, with_velocity ? v_ref : NULL, n, lr, momentum, decay);
+    test_tensor_get(ctx, tp, got);
+    size_t bad = check16(name, "sgd_update param", dtype, got, p_ref, p_terms, n, seed);
+    if (with_velocity) {
+        test_tensor_get(ctx, tv, got);
+        bad += check16(name, "sgd_update velocity", dtype, got, v_ref, v_terms, n, seed);
+    }
+    /* Bitwise determinism: the same inputs again give the same bits. */
+    size_t bytes;
+    void *first = test_tensor_get_raw(ctx, tp, &bytes);
+    test_tensor_set(ctx, tp, p);
+    if (with_velocity)
+        test_tensor_set(ctx, tv, v);
+    TEST_OK(ctx, clcnn_sgd_update(ctx, tp, tg, tv, lr, momentum, decay));
+    const int same = test_raw_equal(ctx, tp, first, bytes);
+    free(first);
+    TEST_DESTROY(tp, tg, tv);
+    TEST_FREE(p, g, v, p_ref, v_ref, got, p_terms, v_terms);
+    TEST_ASSERT_NO_MISMATCHES(name, "sgd_update", bad, seed);
+    TEST_ASSERT_REPEATABLE(name, "sgd_update", same);
+}
+END_TEST
+
 /* ---- ops that do not take 16-bit tensors yet ---- */
 
 /* Each is refused with CLCNN_ERROR_UNSUPPORTED naming the op, the dtype
@@ -340,6 +570,10 @@ static Suite *half_suite(void)
     test_add_loop(suite, "convert_float32_rounds", test_convert_float32_rounds, DTYPES16);
     test_add_loop(suite, "convert_float64_rounds_once", test_convert_float64_rounds_once, DTYPES16);
     test_add_loop(suite, "convert_validates", test_convert_validates, 1);
+    test_add_loop(suite, "relu", test_relu16, DTYPES16 * SHAPES16);
+    test_add_loop(suite, "relu_nan", test_relu16_nan, DTYPES16);
+    test_add_loop(suite, "zero_pad", test_zero_pad16, DTYPES16 * SHAPES16);
+    test_add_loop(suite, "sgd_update", test_sgd16, DTYPES16 * SHAPES16);
     return suite;
 }
 

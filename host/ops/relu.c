@@ -26,9 +26,8 @@ clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn
 {
     static const char op[] = "relu_forward";
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "x", x)) || (st = clcnn__refuse_16bit(ctx, op, "x", x)) ||
-        (st = clcnn__check_tensor(ctx, op, "y", y, x->dtype)) || (st = clcnn__check_dims(ctx, op, "y", y, x->dims)) ||
-        (st = clcnn__check_distinct(ctx, op, "y", y, "x", x)))
+    if ((st = clcnn__check_first(ctx, op, "x", x)) || (st = clcnn__check_tensor(ctx, op, "y", y, x->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "y", y, x->dims)) || (st = clcnn__check_distinct(ctx, op, "y", y, "x", x)))
         return st;
     const clcnn_arg tensors[] = {CLCNN_ARG(x->mem), CLCNN_ARG(y->mem)};
     return relu_launch(ctx, op, CLCNN_FILE_relu_forward, "relu_forward", y, tensors, 2);
@@ -38,8 +37,8 @@ clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, con
 {
     static const char op[] = "relu_backward";
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "dy", dy)) || (st = clcnn__refuse_16bit(ctx, op, "dy", dy)) ||
-        (st = clcnn__check_tensor(ctx, op, "x", x, dy->dtype)) || (st = clcnn__check_dims(ctx, op, "x", x, dy->dims)))
+    if ((st = clcnn__check_first(ctx, op, "dy", dy)) || (st = clcnn__check_tensor(ctx, op, "x", x, dy->dtype)) ||
+        (st = clcnn__check_dims(ctx, op, "x", x, dy->dims)))
         return st;
     const clcnn_named_output outs[] = {{"dx", dx, dy->dims}};
     const clcnn_named_input ins[] = {{"dy", dy}, {"x", x}};

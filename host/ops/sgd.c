@@ -9,7 +9,7 @@ clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clc
 {
     static const char op[] = "sgd_update";
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "param", param)) || (st = clcnn__refuse_16bit(ctx, op, "param", param)) ||
+    if ((st = clcnn__check_first(ctx, op, "param", param)) ||
         (st = clcnn__check_tensor(ctx, op, "grad", grad, param->dtype)) ||
         (st = clcnn__check_dims(ctx, op, "grad", grad, param->dims)) ||
         (st = clcnn__check_distinct(ctx, op, "param", param, "grad", grad)))

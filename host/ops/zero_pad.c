@@ -7,7 +7,7 @@ clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, 
 {
     static const char op[] = "zero_pad";
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "x", x)) || (st = clcnn__refuse_16bit(ctx, op, "x", x)))
+    if ((st = clcnn__check_first(ctx, op, "x", x)))
         return st;
     if (pad < 0)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: pad is %d; it must be at least 0", op, pad);
