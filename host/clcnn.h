@@ -96,7 +96,8 @@ typedef enum clcnn_status {
  * clcnn_tensor_write/read is 2 bytes per element: the IEEE binary16 bits for
  * FLOAT16, the top 16 bits of a float32 for BFLOAT16. The ops that take
  * them so far: clcnn_zero_pad, clcnn_relu_forward, clcnn_relu_backward,
- * clcnn_sgd_update (and clcnn_tensor_convert); the others refuse them with
+ * clcnn_sgd_update, clcnn_softmax_cross_entropy_forward and _backward (and
+ * clcnn_tensor_convert); the others refuse them with
  * CLCNN_ERROR_UNSUPPORTED before enqueueing anything: convert to float32
  * with clcnn_tensor_convert. */
 typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1, CLCNN_FLOAT16 = 2, CLCNN_BFLOAT16 = 3 } clcnn_dtype;
@@ -364,7 +365,11 @@ CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tenso
  *   loss  (m, n_H, n_W, 1)    -log probs[label] of each row
  *   mean_loss (1, 1, 1, 1)    the mean of loss over the rows
  * labels (m, n_H, n_W, 1) hold class indices 0 .. K-1 as numbers of the
- * tensors' dtype. Numerically stable (each row's maximum is subtracted
+ * tensors' dtype; with 16-bit tensors they may also be float32, the one
+ * exception to one dtype a call (bfloat16 holds integers exactly only up to
+ * 256, float16 up to 2048: 16-bit labels with more classes are refused,
+ * CLCNN_ERROR_INVALID_ARGUMENT). In 16 bits the mean is summed from the
+ * rows' unrounded float losses. Numerically stable (each row's maximum is subtracted
  * before exp; the loss is log(sum exp) - (z[label] - max)), and the mean is
  * a fixed-order reduction, so it is the same bits on every run. The host
  * cannot see the labels without reading them back, so they are not

@@ -510,6 +510,117 @@ START_TEST(test_sgd16)
 }
 END_TEST
 
+/* Softmax cross-entropy: logits rounded to the storage, labels in the
+ * logits' dtype or (the one exception) float32; probs, loss and mean
+ * rounded once from float, the mean summed from the unrounded losses. */
+typedef struct sce16_case {
+    const char *name;
+    size_t dims[4];
+    int float_labels;
+} sce16_case;
+static const sce16_case sce16_cases[] = {{"few_rows_k10", {4, 1, 1, 10}, 0},
+                                         {"few_rows_k7_float_labels", {3, 2, 1, 7}, 1},
+                                         {"many_rows_k33", {64, 3, 3, 33}, 0},
+                                         {"many_rows_k300_float_labels", {16, 2, 2, 300}, 1}};
+#define SCE16 ((int)(sizeof sce16_cases / sizeof sce16_cases[0]))
+
+/* A second context whose softmax forward always takes two launches. */
+static clcnn_context *two_launch_context(void)
+{
+    clcnn_context *other = NULL;
+    TEST_OK(ctx, clcnn_context_create(NULL, &other));
+    TEST_OK(other, clcnn_context_set_tuning(other, "softmax_one_group_rows=0"));
+    return other;
+}
+
+/* The forward's outputs on context c, as doubles (mean: out[n + rows]). */
+static void sce16_forward(clcnn_context *c, clcnn_dtype dtype, clcnn_dtype label_dtype, const size_t dims[4],
+                          const double *logits, const double *labels, double *probs, double *loss, double *mean,
+                          void **raw_mean)
+{
+    const size_t row_dims[4] = {dims[0], dims[1], dims[2], 1}, one[4] = {1, 1, 1, 1};
+    clcnn_tensor *tz = test_tensor_from(c, dtype, dims, logits),
+                 *ty = test_tensor_from(c, label_dtype, row_dims, labels);
+    clcnn_tensor *tp = test_tensor_out(c, dtype, dims), *tl = test_tensor_out(c, dtype, row_dims);
+    clcnn_tensor *tm = test_tensor_out(c, dtype, one);
+    TEST_OK(c, clcnn_softmax_cross_entropy_forward(c, tz, ty, tp, tl, tm));
+    test_tensor_get(c, tp, probs);
+    test_tensor_get(c, tl, loss);
+    test_tensor_get(c, tm, mean);
+    size_t bytes;
+    *raw_mean = test_tensor_get_raw(c, tm, &bytes);
+    TEST_DESTROY(tz, ty, tp, tl, tm);
+}
+
+START_TEST(test_sce16)
+{
+    const sce16_case *c = &sce16_cases[_i / DTYPES16];
+    const clcnn_dtype dtype = dtypes16[_i % DTYPES16], label_dtype = c->float_labels ? CLCNN_FLOAT32 : dtype;
+    char name[96];
+    snprintf(name, sizeof name, "%s/%s", c->name, kit_dtype_name(dtype));
+    const uint64_t seed = test_case_seed((unsigned)(2400 + _i));
+    kit_rng rng;
+    kit_rng_init(&rng, seed);
+    const size_t n = kit_elements(c->dims), K = c->dims[3], rows = n / K,
+                 row_dims[4] = {c->dims[0], c->dims[1], c->dims[2], 1};
+    double *z = test_random_doubles(&rng, dtype, KIT_NORMAL, n), *labels = test_alloc_doubles(rows);
+    for (size_t i = 0; i < n; i++)
+        z[i] = kit_round_to_dtype(dtype, 4.0 * z[i]);
+    for (size_t r = 0; r < rows; r++)
+        labels[r] = (double)kit_rng_below(&rng, K);
+    double *p_ref = test_alloc_doubles(n), *l_ref = test_alloc_doubles(rows), m_ref, m_terms;
+    double *p_terms = test_alloc_doubles(n), *l_terms = test_alloc_doubles(rows), *d_terms = test_alloc_doubles(n);
+    double *p = test_alloc_doubles(n), *l = test_alloc_doubles(rows), m, m_two, *d_ref = test_alloc_doubles(n);
+    double *p_two = test_alloc_doubles(n), *l_two = test_alloc_doubles(rows);
+    clcnn_ref_softmax_cross_entropy_forward(z, c->dims, labels, p_ref, l_ref, &m_ref);
+    kit_softmax_cross_entropy_forward_terms(dtype, z, c->dims, labels, p_ref, l_ref, p_terms, l_terms, &m_terms);
+    void *raw_mean, *raw_two;
+    sce16_forward(ctx, dtype, label_dtype, c->dims, z, labels, p, l, &m, &raw_mean);
+    size_t bad = check16(name, "probs", dtype, p, p_ref, p_terms, n, seed);
+    bad += check16(name, "loss", dtype, l, l_ref, l_terms, rows, seed);
+    bad += check16(name, "mean_loss", dtype, &m, &m_ref, &m_terms, 1, seed);
+    /* One launch or two: the same bits (the one context takes one launch
+     * for the few-rows cases). */
+    clcnn_context *other = two_launch_context();
+    sce16_forward(other, dtype, label_dtype, c->dims, z, labels, p_two, l_two, &m_two, &raw_two);
+    const int same_ways = memcmp(raw_mean, raw_two, 2) == 0 && memcmp(p, p_two, n * sizeof *p) == 0;
+    clcnn_context_destroy(other);
+    /* The backward from the device's probs, as a network runs it. */
+    clcnn_tensor *tp = test_tensor_from(ctx, dtype, c->dims, p), *td = test_tensor_out(ctx, dtype, c->dims);
+    clcnn_tensor *ty = test_tensor_from(ctx, label_dtype, row_dims, labels);
+    TEST_OK(ctx, clcnn_softmax_cross_entropy_backward(ctx, tp, ty, td));
+    clcnn_ref_softmax_cross_entropy_backward(p, c->dims, labels, d_ref);
+    kit_softmax_cross_entropy_backward_terms(dtype, p, c->dims, labels, d_terms);
+    test_tensor_get(ctx, td, p_two);
+    bad += check16(name, "dlogits", dtype, p_two, d_ref, d_terms, n, seed);
+    TEST_DESTROY(tp, td, ty);
+    TEST_FREE(z, labels, p_ref, l_ref, p_terms, l_terms, d_terms, p, l, d_ref, p_two, l_two, raw_mean, raw_two);
+    TEST_ASSERT_NO_MISMATCHES(name, "softmax_cross_entropy", bad, seed);
+    ck_assert_msg(same_ways, "%s: one launch and two differ", name);
+}
+END_TEST
+
+/* 16-bit labels must hold every class exactly; float32 labels always do. */
+START_TEST(test_sce16_labels_refused)
+{
+    const clcnn_dtype dtype = dtypes16[_i];
+    const size_t K = dtype == CLCNN_BFLOAT16 ? 258 : 2050;
+    const size_t dims[4] = {1, 1, 1, K}, row_dims[4] = {1, 1, 1, 1};
+    clcnn_tensor *z = test_tensor_from(ctx, dtype, dims, NULL), *y = test_tensor_from(ctx, dtype, row_dims, NULL);
+    clcnn_tensor *p = test_tensor_out(ctx, dtype, dims), *l = test_tensor_out(ctx, dtype, row_dims);
+    clcnn_tensor *m = test_tensor_out(ctx, dtype, row_dims), *y64 = NULL;
+    TEST_FAILS_WITH(ctx, clcnn_softmax_cross_entropy_forward(ctx, z, y, p, l, m), CLCNN_ERROR_INVALID_ARGUMENT,
+                    "float32 labels");
+    TEST_FAILS_WITH(ctx, clcnn_softmax_cross_entropy_backward(ctx, p, y, z), CLCNN_ERROR_INVALID_ARGUMENT, "labels");
+    if (clcnn_context_supports_dtype(ctx, CLCNN_FLOAT64)) {
+        y64 = test_tensor_out(ctx, CLCNN_FLOAT64, row_dims);
+        TEST_FAILS_WITH(ctx, clcnn_softmax_cross_entropy_forward(ctx, z, y64, p, l, m), CLCNN_ERROR_INVALID_ARGUMENT,
+                        "labels is float64");
+    }
+    TEST_DESTROY(z, y, p, l, m, y64);
+}
+END_TEST
+
 /* ---- ops that do not take 16-bit tensors yet ---- */
 
 /* Each is refused with CLCNN_ERROR_UNSUPPORTED naming the op, the dtype
@@ -518,12 +629,10 @@ START_TEST(test_unconverted_ops_refuse)
 {
     const clcnn_dtype dtype = dtypes16[_i];
     const size_t a_dims[4] = {1, 4, 4, 2}, w_dims[4] = {2, 2, 2, 2}, b_dims[4] = {1, 1, 1, 2}, z_dims[4] = {1, 3, 3, 2},
-                 p_dims[4] = {1, 2, 2, 2}, l_dims[4] = {1, 4, 4, 1}, one[4] = {1, 1, 1, 1};
+                 p_dims[4] = {1, 2, 2, 2};
     clcnn_tensor *a = test_tensor_from(ctx, dtype, a_dims, NULL), *w = test_tensor_from(ctx, dtype, w_dims, NULL);
     clcnn_tensor *b = test_tensor_from(ctx, dtype, b_dims, NULL), *z = test_tensor_out(ctx, dtype, z_dims);
     clcnn_tensor *p = test_tensor_out(ctx, dtype, p_dims), *da = test_tensor_out(ctx, dtype, a_dims);
-    clcnn_tensor *labels = test_tensor_from(ctx, dtype, l_dims, NULL), *probs = test_tensor_out(ctx, dtype, a_dims);
-    clcnn_tensor *loss = test_tensor_out(ctx, dtype, l_dims), *mean = test_tensor_out(ctx, dtype, one);
     size_t bytes;
     void *z_before = test_tensor_get_raw(ctx, z, &bytes);
     const clcnn_pool_params pool = clcnn_pool_params_default(2, 2);
@@ -543,10 +652,6 @@ START_TEST(test_unconverted_ops_refuse)
                     "pool_forward_ex");
     TEST_FAILS_WITH(ctx, clcnn_pool_backward(ctx, p, a, 2, 2, CLCNN_POOL_MAX, da), CLCNN_ERROR_UNSUPPORTED,
                     "pool_backward");
-    TEST_FAILS_WITH(ctx, clcnn_softmax_cross_entropy_forward(ctx, a, labels, probs, loss, mean),
-                    CLCNN_ERROR_UNSUPPORTED, "softmax_cross_entropy_forward");
-    TEST_FAILS_WITH(ctx, clcnn_softmax_cross_entropy_backward(ctx, a, labels, probs), CLCNN_ERROR_UNSUPPORTED,
-                    "softmax_cross_entropy_backward");
     /* clcnn_context_prepare validates each layer as its op does. */
     clcnn_layer_spec layer = {.op = CLCNN_PREPARE_POOL_FORWARD,
                               .dtype = dtype,
@@ -555,7 +660,7 @@ START_TEST(test_unconverted_ops_refuse)
                               .mode = CLCNN_POOL_MAX};
     TEST_FAILS_WITH(ctx, clcnn_context_prepare(ctx, &layer, 1), CLCNN_ERROR_UNSUPPORTED, "pool_forward");
     free(z_before);
-    TEST_DESTROY(a, w, b, z, p, da, labels, probs, loss, mean);
+    TEST_DESTROY(a, w, b, z, p, da);
     ck_assert_msg(z_kept, "conv_forward wrote to z although it refused");
 }
 END_TEST
@@ -574,6 +679,8 @@ static Suite *half_suite(void)
     test_add_loop(suite, "relu_nan", test_relu16_nan, DTYPES16);
     test_add_loop(suite, "zero_pad", test_zero_pad16, DTYPES16 * SHAPES16);
     test_add_loop(suite, "sgd_update", test_sgd16, DTYPES16 * SHAPES16);
+    test_add_loop(suite, "softmax_cross_entropy", test_sce16, DTYPES16 * SCE16);
+    test_add_loop(suite, "softmax_cross_entropy_labels", test_sce16_labels_refused, DTYPES16);
     return suite;
 }
 

@@ -23,6 +23,7 @@ typedef enum clcnn_workspace_slot {
     CLCNN_WORKSPACE_FILTER_PARTS, /* conv dW: partial sums per chunk */
     CLCNN_WORKSPACE_BIAS_PARTS,   /* conv db: partial sums per chunk */
     CLCNN_WORKSPACE_POOL_ARGMAX,  /* max pool backward: each window's argmax */
+    CLCNN_WORKSPACE_SOFTMAX_LOSSES, /* softmax forward in 16 bits: each row's loss in float */
     CLCNN_WORKSPACE_SLOTS
 } clcnn_workspace_slot;
 
