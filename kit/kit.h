@@ -150,11 +150,20 @@ double kit_error_ratio(double got, double ref, double bound);
 int kit_within(double got, double ref, double bound);
 /* bound[i] = KIT_TOLERANCE * eps(dtype) * terms[i]; bound may be terms. */
 void kit_tolerance_bounds(clcnn_dtype dtype, const double *terms, double *bound, size_t n);
+/* The error of a value stored in 16 bits (float16, bfloat16) against the
+ * double reference, scaled so that it passes when at most KIT_TOLERANCE:
+ * KIT_TOLERANCE |got - ref| / (B + u (|ref| + B) + tiny), B = KIT_TOLERANCE
+ * eps32 terms, u = kit_dtype_storage_unit (docs/tolerance.md); 0 for an
+ * infinity where the float result within B of ref overflows the storage;
+ * terms 0 demands equality. tiny: kit_dtype_storage_tiny, or float's
+ * smallest normal for bfloat16 where the device flushes float denormals. */
+double kit_storage_error(clcnn_dtype dtype, double got, double ref, double terms, double tiny);
 /* The worst scaled error of got against ref: the largest
  * |got - ref| / (eps(dtype) * terms[i]), in eps*sum|terms|; the values pass
  * when it is at most KIT_TOLERANCE. terms NULL (or a zero term) demands
- * equality: 0 or infinity; NaN counts as infinity. *worst_index (if not
- * NULL) gets the index of the worst value. */
+ * equality: 0 or infinity; NaN counts as infinity. 16-bit dtypes:
+ * kit_storage_error of each value (with the storage's subnormal step as
+ * tiny). *worst_index (if not NULL) gets the index of the worst value. */
 double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n, clcnn_dtype dtype,
                         size_t *worst_index);
 

@@ -299,33 +299,29 @@ static double storage_tiny(clcnn_dtype dtype)
     return kit_dtype_storage_tiny(dtype);
 }
 
-/* Compares n values of a 16-bit output with the double reference: equal
- * (NaN with NaN, infinities included), or an infinity where the float
- * result within B of ref overflows the storage, or within
- * B + u (|ref| + B) + tiny, B = KIT_TOLERANCE eps32 terms[i] (terms NULL:
- * exact). Prints the case, index, values and seed of the first few
+/* Compares n values of a 16-bit output with the double reference: terms
+ * NULL, equal (NaN with NaN, the sign of zero too); else within
+ * kit_storage_error's bound B + u (|ref| + B) + tiny, B = KIT_TOLERANCE
+ * eps32 terms[i], or an infinity where the float result overflows the
+ * storage. Prints the case, index, values and seed of the first few
  * failures; returns how many failed. */
 static size_t check16(const char *name, const char *what, clcnn_dtype dtype, const double *got, const double *ref,
                       const double *terms, size_t n, uint64_t seed)
 {
-    const double u = kit_dtype_storage_unit(dtype), tiny = terms ? storage_tiny(dtype) : 0.0;
+    const double tiny = terms ? storage_tiny(dtype) : 0.0;
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        const double b = terms ? KIT_TOLERANCE * FLT_EPSILON * terms[i] : 0.0;
-        const double bound = terms ? b + u * (fabs(ref[i]) + b) + tiny : 0.0;
+        double error = 0.0;
         int ok;
         if (isnan(got[i]) || isnan(ref[i]))
             ok = isnan(got[i]) && isnan(ref[i]);
         else if (terms == NULL) /* exact, the sign of a zero too */
             ok = got[i] == ref[i] && !signbit(got[i]) == !signbit(ref[i]);
-        else if (isinf(got[i])) /* the float result, within b of ref, overflowed the storage */
-            ok = got[i] == ref[i] || (!signbit(got[i]) == !signbit(ref[i]) &&
-                                      isinf(kit_round_to_dtype(dtype, ref[i] + copysign(b, got[i]))));
         else
-            ok = fabs(got[i] - ref[i]) <= bound;
+            ok = (error = kit_storage_error(dtype, got[i], ref[i], terms[i], tiny)) <= KIT_TOLERANCE;
         if (!ok && bad++ < 5)
-            fprintf(stderr, "%s: %s[%zu] = %a, reference %a, bound %a (seed 0x%llx)\n", name, what, i, got[i], ref[i],
-                    bound, (unsigned long long)seed);
+            fprintf(stderr, "%s: %s[%zu] = %a, reference %a, error %.3g (limit %g) (seed 0x%llx)\n", name, what, i,
+                    got[i], ref[i], error, KIT_TOLERANCE, (unsigned long long)seed);
     }
     return bad;
 }
