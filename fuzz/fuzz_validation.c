@@ -243,7 +243,7 @@ static void step_create(reader *r)
     meta *m = &slots[next_byte(r) % SLOTS];
     clcnn_context *c = next_context(r);
     uint8_t d = next_byte(r);
-    clcnn_dtype dtype = (clcnn_dtype)(d < 250 ? d % 2 : d == 250 ? 4 : d == 251 ? -1 : d);
+    clcnn_dtype dtype = (clcnn_dtype)(d < 248 ? d % 4 : d == 250 ? 4 : d == 251 ? -1 : d);
     size_t dims[4];
     for (int i = 0; i < 4; i++)
         dims[i] = next_dim(r);
@@ -425,6 +425,28 @@ static void step_destroy(reader *r)
 
 /* ---- op calls ---- */
 
+static int is16(clcnn_dtype dtype)
+{
+    return dtype == CLCNN_FLOAT16 || dtype == CLCNN_BFLOAT16;
+}
+
+/* The ops that take float16 and bfloat16 so far (clcnn.h, clcnn_dtype); the
+ * others refuse a 16-bit first tensor with CLCNN_ERROR_UNSUPPORTED. */
+static int takes16(const char *op)
+{
+    static const char *const ops[] = {"zero_pad",
+                                      "relu_forward",
+                                      "relu_backward",
+                                      "softmax_cross_entropy_forward",
+                                      "softmax_cross_entropy_backward",
+                                      "sgd_update",
+                                      "tensor_convert"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(op, ops[i]) == 0)
+            return 1;
+    return 0;
+}
+
 typedef struct call {
     const char *op;
     clcnn_context *ctx;  /* as passed */
@@ -467,11 +489,12 @@ static meta *pick(call *c, reader *r, const size_t *want, int output)
         else
             for (int d = 0; d < 4; d++)
                 dims[d] = 1 + next_byte(r) % 5;
-        clcnn_dtype dtype = c->n_args == 0 ? (clcnn_dtype)(next_byte(r) % 2) : c->dtype;
+        clcnn_dtype dtype = c->n_args == 0 ? (clcnn_dtype)(next_byte(r) % 4) : c->dtype;
         clcnn_context *home = c->home;
         switch (kind - 8) {
         case 1: dims[(b >> 4) & 3] += 1; break;
         case 2: dtype = dtype == CLCNN_FLOAT32 ? CLCNN_FLOAT64 : CLCNN_FLOAT32; break;
+        case 4: dtype = is16(dtype) && (b & 0x10) ? CLCNN_FLOAT32 : dtype; break; /* softmax's float32 labels */
         case 3: home = home == contexts[CTX_MAIN] ? contexts[CTX_OTHER] : contexts[CTX_MAIN]; break;
         default: break;
         }
@@ -507,6 +530,23 @@ static void need_tensor(call *c, const meta *m, int required)
         c->mask |= SHAPE;
 }
 
+/* Softmax's labels: the call's dtype, or float32 with 16-bit scores;
+ * 16-bit labels must hold every class of scores_dims exactly. */
+static void need_labels(call *c, const meta *m, const size_t *scores_dims)
+{
+    if (m != NULL && is16(c->dtype) && m->dtype == CLCNN_FLOAT32) {
+        if (m->ctx != c->ctx)
+            c->mask |= INVALID;
+        if (m->count > INT_MAX)
+            c->mask |= SHAPE;
+        return;
+    }
+    need_tensor(c, m, 1);
+    if (m != NULL && is16(m->dtype) && m->dtype == c->dtype && scores_dims &&
+        scores_dims[3] - 1 > (m->dtype == CLCNN_BFLOAT16 ? 256u : 2048u))
+        c->mask |= INVALID;
+}
+
 static void need_dims(call *c, const meta *m, const size_t *want)
 {
     if (m != NULL && want != NULL && memcmp(m->dims, want, sizeof m->dims) != 0)
@@ -522,6 +562,11 @@ static void need_distinct(call *c, const meta *out, const meta *in)
 /* Runs the call and checks the result against the harness's verdict. */
 static void call_finish(call *c, clcnn_status (*invoke)(void *), void *args)
 {
+    /* The op refuses the 16-bit tensor it checks first; one it reaches
+     * later differs from the first's dtype (INVALID, predicted already). */
+    for (int i = 0; i < c->n_args && !takes16(c->op); i++)
+        if (c->args[i] != NULL && is16(c->args[i]->dtype))
+            c->mask |= UNSUPPORTED;
     if (c->mask == 0 && c->work > FUZZ_MAX_WORK) {
         tally(c->op, OUTCOME_SKIPPED);
         goto done; /* valid, but too slow to be worth running */
@@ -1005,7 +1050,7 @@ static void softmax_call(reader *r, int forward)
     }
     need_tensor(&c, a.logits, 1);
     a.labels = pick(&c, r, row_dims, 0);
-    need_tensor(&c, a.labels, 1);
+    need_labels(&c, a.labels, d);
     need_dims(&c, a.labels, row_dims);
     a.probs = pick(&c, r, d, 1);
     need_tensor(&c, a.probs, 1);
