@@ -59,3 +59,20 @@ def test_unconverted_op_refuses_16_bit(ctx):
         ctx.pool_forward(a, 2, 2)
     assert caught.value.status == clcnn.Status.ERROR_UNSUPPORTED
     assert "float16" in caught.value.message and "clcnn_tensor_convert" in caught.value.message
+
+
+def test_softmax_bfloat16_with_float32_labels(ctx):
+    rng = np.random.default_rng(5)
+    logits = bfloat16_round(rng.standard_normal((4, 1, 1, 300)).astype(np.float32))
+    labels = rng.integers(0, 300, (4, 1, 1, 1)).astype(np.float32)
+    z = ctx.tensor(logits, "bfloat16")
+    with pytest.raises(clcnn.Error) as caught:
+        ctx.softmax_cross_entropy_forward(z, labels)  # uploaded as bfloat16: 300 classes do not fit
+    assert "float32 labels" in caught.value.message
+    probs, loss, mean = ctx.softmax_cross_entropy_forward(z, ctx.tensor(labels, "float32"))
+    shifted = logits.astype(np.float64) - logits.max(axis=3, keepdims=True)
+    ref = np.exp(shifted) / np.exp(shifted).sum(axis=3, keepdims=True)
+    assert probs.dtype == "bfloat16"
+    np.testing.assert_allclose(probs.numpy(), ref, rtol=2.0 ** -7, atol=2.0 ** -133)
+    picked = -np.log(np.take_along_axis(ref, labels.astype(np.int64), axis=3))
+    np.testing.assert_allclose(loss.numpy(), picked, rtol=2.0 ** -7)
