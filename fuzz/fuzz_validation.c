@@ -243,7 +243,7 @@ static void step_create(reader *r)
     meta *m = &slots[next_byte(r) % SLOTS];
     clcnn_context *c = next_context(r);
     uint8_t d = next_byte(r);
-    clcnn_dtype dtype = (clcnn_dtype)(d < 250 ? d % 2 : d == 250 ? 2 : d == 251 ? -1 : d);
+    clcnn_dtype dtype = (clcnn_dtype)(d < 248 ? d % 4 : d == 250 ? 4 : d == 251 ? -1 : d);
     size_t dims[4];
     for (int i = 0; i < 4; i++)
         dims[i] = next_dim(r);
@@ -255,15 +255,13 @@ static void step_create(reader *r)
         mask |= INVALID;
     if (null_out || null_dims)
         mask |= INVALID;
-    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
+    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64 && dtype != CLCNN_FLOAT16 && dtype != CLCNN_BFLOAT16)
         mask |= INVALID;
     else if (dtype == CLCNN_FLOAT64 && !has_fp64)
         mask |= UNSUPPORTED;
     size_t count, bytes;
     int any_zero = !dims[0] || !dims[1] || !dims[2] || !dims[3];
-    if (!null_dims &&
-        (any_zero || !sizes_of(CLCNN_FLOAT64 == dtype ? CLCNN_FLOAT64 : CLCNN_FLOAT32, dims, &count, &bytes) ||
-         bytes > max_alloc))
+    if (!null_dims && (any_zero || !sizes_of(dtype, dims, &count, &bytes) || bytes > max_alloc))
         mask |= SHAPE;
     if (mask == 0) {
         if (bytes > FUZZ_MAX_TENSOR_BYTES) {
@@ -427,6 +425,28 @@ static void step_destroy(reader *r)
 
 /* ---- op calls ---- */
 
+static int is16(clcnn_dtype dtype)
+{
+    return dtype == CLCNN_FLOAT16 || dtype == CLCNN_BFLOAT16;
+}
+
+/* The ops that take float16 and bfloat16 so far (clcnn.h, clcnn_dtype); the
+ * others refuse a 16-bit first tensor with CLCNN_ERROR_UNSUPPORTED. */
+static int takes16(const char *op)
+{
+    static const char *const ops[] = {"zero_pad",
+                                      "relu_forward",
+                                      "relu_backward",
+                                      "softmax_cross_entropy_forward",
+                                      "softmax_cross_entropy_backward",
+                                      "sgd_update",
+                                      "tensor_convert"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(op, ops[i]) == 0)
+            return 1;
+    return 0;
+}
+
 typedef struct call {
     const char *op;
     clcnn_context *ctx;  /* as passed */
@@ -469,11 +489,12 @@ static meta *pick(call *c, reader *r, const size_t *want, int output)
         else
             for (int d = 0; d < 4; d++)
                 dims[d] = 1 + next_byte(r) % 5;
-        clcnn_dtype dtype = c->n_args == 0 ? (clcnn_dtype)(next_byte(r) % 2) : c->dtype;
+        clcnn_dtype dtype = c->n_args == 0 ? (clcnn_dtype)(next_byte(r) % 4) : c->dtype;
         clcnn_context *home = c->home;
         switch (kind - 8) {
         case 1: dims[(b >> 4) & 3] += 1; break;
         case 2: dtype = dtype == CLCNN_FLOAT32 ? CLCNN_FLOAT64 : CLCNN_FLOAT32; break;
+        case 4: dtype = is16(dtype) && (b & 0x10) ? CLCNN_FLOAT32 : dtype; break; /* softmax's float32 labels */
         case 3: home = home == contexts[CTX_MAIN] ? contexts[CTX_OTHER] : contexts[CTX_MAIN]; break;
         default: break;
         }
@@ -509,6 +530,23 @@ static void need_tensor(call *c, const meta *m, int required)
         c->mask |= SHAPE;
 }
 
+/* Softmax's labels: the call's dtype, or float32 with 16-bit scores;
+ * 16-bit labels must hold every class of scores_dims exactly. */
+static void need_labels(call *c, const meta *m, const size_t *scores_dims)
+{
+    if (m != NULL && is16(c->dtype) && m->dtype == CLCNN_FLOAT32) {
+        if (m->ctx != c->ctx)
+            c->mask |= INVALID;
+        if (m->count > INT_MAX)
+            c->mask |= SHAPE;
+        return;
+    }
+    need_tensor(c, m, 1);
+    if (m != NULL && is16(m->dtype) && m->dtype == c->dtype && scores_dims &&
+        scores_dims[3] - 1 > (m->dtype == CLCNN_BFLOAT16 ? 256u : 2048u))
+        c->mask |= INVALID;
+}
+
 static void need_dims(call *c, const meta *m, const size_t *want)
 {
     if (m != NULL && want != NULL && memcmp(m->dims, want, sizeof m->dims) != 0)
@@ -524,6 +562,11 @@ static void need_distinct(call *c, const meta *out, const meta *in)
 /* Runs the call and checks the result against the harness's verdict. */
 static void call_finish(call *c, clcnn_status (*invoke)(void *), void *args)
 {
+    /* The op refuses the 16-bit tensor it checks first; one it reaches
+     * later differs from the first's dtype (INVALID, predicted already). */
+    for (int i = 0; i < c->n_args && !takes16(c->op); i++)
+        if (c->args[i] != NULL && is16(c->args[i]->dtype))
+            c->mask |= UNSUPPORTED;
     if (c->mask == 0 && c->work > FUZZ_MAX_WORK) {
         tally(c->op, OUTCOME_SKIPPED);
         goto done; /* valid, but too slow to be worth running */
@@ -1007,7 +1050,7 @@ static void softmax_call(reader *r, int forward)
     }
     need_tensor(&c, a.logits, 1);
     a.labels = pick(&c, r, row_dims, 0);
-    need_tensor(&c, a.labels, 1);
+    need_labels(&c, a.labels, d);
     need_dims(&c, a.labels, row_dims);
     a.probs = pick(&c, r, d, 1);
     need_tensor(&c, a.probs, 1);
@@ -1183,6 +1226,29 @@ static void step_softmax_cross_entropy_forward(reader *r)
 static void step_softmax_cross_entropy_backward(reader *r)
 {
     softmax_call(r, 0);
+}
+
+static clcnn_status invoke_tensor_convert(void *p)
+{
+    three_args *a = p;
+    return clcnn_tensor_convert(a->c->ctx, T(a->x), T(a->y));
+}
+/* dst may have any dtype: only its context is the call's. */
+static void step_tensor_convert(reader *r)
+{
+    call c;
+    call_begin(&c, "tensor_convert", r);
+    three_args a = {&c, NULL, NULL, NULL}; /* src, dst */
+    a.x = pick(&c, r, NULL, 0);
+    a.y = pick(&c, r, a.x ? a.x->dims : NULL, 1);
+    need_tensor(&c, a.x, 1);
+    if (a.y == NULL || a.y->ctx != c.ctx)
+        c.mask |= INVALID;
+    else if (a.y->count > INT_MAX)
+        c.mask |= SHAPE;
+    need_dims(&c, a.y, a.x ? a.x->dims : NULL);
+    need_distinct(&c, a.y, a.x);
+    call_finish(&c, invoke_tensor_convert, &a);
 }
 
 static void step_conv_output_dims(reader *r)

@@ -1,6 +1,7 @@
 /* clcnn: the building blocks of convolutional networks as OpenCL kernels,
  * driven from C. Every op runs on one OpenCL device (a GPU, or the CPU
- * through POCL) in float32 or float64.
+ * through POCL) in float32 or float64; tensors may also be stored in
+ * float16 or bfloat16 (16-bit storage, float arithmetic; see clcnn_dtype).
  *
  * The ops
  *   clcnn_zero_pad                          pad H and W with zeros
@@ -15,6 +16,7 @@
  *   clcnn_relu_forward, clcnn_relu_backward
  *   clcnn_softmax_cross_entropy_forward, clcnn_softmax_cross_entropy_backward
  *   clcnn_sgd_update                        SGD with momentum and weight decay
+ *   clcnn_tensor_convert                    a tensor in another dtype (0.3)
  * The first five are the numpy walkthrough "Convolutional Neural Networks:
  * Step by Step"; host/clcnn_reference.h has its functions in plain C, in
  * double precision, as the oracle of the tests.
@@ -87,7 +89,18 @@ typedef enum clcnn_status {
     CLCNN_ERROR_OPENCL = 7         /* any other OpenCL error; message names it (CL_...) */
 } clcnn_status;
 
-typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1 } clcnn_dtype;
+/* The element type of a tensor. FLOAT16 and BFLOAT16 (0.3) are storage
+ * formats on every device (no cl_khr_fp16 needed): kernels load them, compute
+ * and accumulate in float, and round once, to nearest even, when they store
+ * (float16 overflows to infinity; NaN stays NaN). Host data in
+ * clcnn_tensor_write/read is 2 bytes per element: the IEEE binary16 bits for
+ * FLOAT16, the top 16 bits of a float32 for BFLOAT16. The ops that take
+ * them so far: clcnn_zero_pad, clcnn_relu_forward, clcnn_relu_backward,
+ * clcnn_sgd_update, clcnn_softmax_cross_entropy_forward and _backward (and
+ * clcnn_tensor_convert); the others refuse them with
+ * CLCNN_ERROR_UNSUPPORTED before enqueueing anything: convert to float32
+ * with clcnn_tensor_convert. */
+typedef enum clcnn_dtype { CLCNN_FLOAT32 = 0, CLCNN_FLOAT64 = 1, CLCNN_FLOAT16 = 2, CLCNN_BFLOAT16 = 3 } clcnn_dtype;
 typedef enum clcnn_pool_mode { CLCNN_POOL_MAX = 0, CLCNN_POOL_AVERAGE = 1 } clcnn_pool_mode;
 
 typedef struct clcnn_context clcnn_context;
@@ -146,7 +159,8 @@ CLCNN_API void clcnn_context_destroy(clcnn_context *ctx); /* NULL is a no-op */
 CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
 CLCNN_API const char *clcnn_context_last_error(const clcnn_context *ctx);
 CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
-/* Whether the context's device can run CLCNN_FLOAT64 (cl_khr_fp64). */
+/* Whether the context's device can run the dtype: FLOAT32, FLOAT16 and
+ * BFLOAT16 everywhere, FLOAT64 where it has cl_khr_fp64. */
 CLCNN_API int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype);
 
 /* ---- diagnostics ---- */
@@ -235,7 +249,8 @@ CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype
 CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *tensor); /* NULL is a no-op */
 CLCNN_API void clcnn_tensor_dims(const clcnn_tensor *tensor, size_t dims[4]);
 CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *tensor);
-/* bytes must be exactly the tensor's size (elements * 4 or 8). */
+/* bytes must be exactly the tensor's size (elements * 4, 8 or 2); the
+ * bytes are the dtype's own (see clcnn_dtype), copied as they are. */
 CLCNN_API clcnn_status clcnn_tensor_write(clcnn_tensor *tensor, const void *src, size_t bytes);
 CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t bytes);
 
@@ -350,7 +365,11 @@ CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tenso
  *   loss  (m, n_H, n_W, 1)    -log probs[label] of each row
  *   mean_loss (1, 1, 1, 1)    the mean of loss over the rows
  * labels (m, n_H, n_W, 1) hold class indices 0 .. K-1 as numbers of the
- * tensors' dtype. Numerically stable (each row's maximum is subtracted
+ * tensors' dtype; with 16-bit tensors they may also be float32, the one
+ * exception to one dtype a call (bfloat16 holds integers exactly only up to
+ * 256, float16 up to 2048: 16-bit labels with more classes are refused,
+ * CLCNN_ERROR_INVALID_ARGUMENT). In 16 bits the mean is summed from the
+ * rows' unrounded float losses. Numerically stable (each row's maximum is subtracted
  * before exp; the loss is log(sum exp) - (z[label] - max)), and the mean is
  * a fixed-order reduction, so it is the same bits on every run. The host
  * cannot see the labels without reading them back, so they are not
@@ -372,9 +391,18 @@ CLCNN_API clcnn_status clcnn_softmax_cross_entropy_backward(clcnn_context *ctx, 
  * param, grad and velocity have the same dims and are three different
  * tensors; velocity starts at zero (write zeros once) and may be NULL when
  * momentum is 0 (then param -= lr * g). lr >= 0, 0 <= momentum <= 1 and
- * weight_decay >= 0, all finite; float32 tensors use them rounded to float. */
+ * weight_decay >= 0, all finite; float32 and 16-bit tensors use them
+ * rounded to float (16-bit: the step in float from the loaded values, param
+ * and velocity each rounded once as stored). */
 CLCNN_API clcnn_status clcnn_sgd_update(clcnn_context *ctx, clcnn_tensor *param, const clcnn_tensor *grad,
                                         clcnn_tensor *velocity, double lr, double momentum, double weight_decay);
+
+/* ---- dtype conversion (0.3) ---- */
+/* dst = src converted to dst's dtype (same dims, same context), on the
+ * device, rounding to nearest even; NaN stays NaN, float16 overflow is
+ * infinity. float64 is rounded once, straight to 16 bits (never through
+ * float). src and dst are different tensors; enqueued like an op. (0.3) */
+CLCNN_API clcnn_status clcnn_tensor_convert(clcnn_context *ctx, const clcnn_tensor *src, clcnn_tensor *dst);
 
 /* ---- compiling ahead (0.3) ---- */
 /* A network's layers for clcnn_context_prepare: each entry names an op

@@ -23,7 +23,19 @@
 #define VECTOR 4
 #endif
 typedef VREAL(VECTOR) vreal;
-#define LOAD_VECTOR(p) VLOAD(VECTOR)(0, p)
+/* A whole vector from a tensor (a storage pointer), widened to vreal. */
+#define LOAD_VECTOR(p) SLOAD(VECTOR)(0, p)
+
+/* Softmax cross-entropy's labels: numbers in the tensors' storage, or
+ * float with -DCLCNN_LABELS_FLOAT=1 (16-bit logits with float32 labels:
+ * bfloat16 holds integers exactly only up to 256, float16 up to 2048). */
+#ifdef CLCNN_LABELS_FLOAT
+typedef float label_storage;
+#define LOAD_LABEL(i, p) ((p)[i])
+#else
+typedef storage label_storage;
+#define LOAD_LABEL(i, p) SLOAD_1(i, p)
+#endif
 
 /* The element offsets a work-item's vectors start at are below
  * 2^31 + chunk * L * VECTOR (the host refuses tensors of 2^31 elements):

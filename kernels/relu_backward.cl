@@ -4,7 +4,7 @@
  * scalars (elementwise.h). */
 #include "elementwise.h"
 
-__kernel void relu_backward(const __global real *dy, const __global real *x, __global real *dx, idx_t total,
+__kernel void relu_backward(const __global storage *dy, const __global storage *x, __global storage *dx, idx_t total,
                             int chunk)
 {
     for (int j = 0; j < chunk; j++) {
@@ -16,8 +16,8 @@ __kernel void relu_backward(const __global real *dy, const __global real *x, __g
             STORE_OUTPUT(LOAD_VECTOR(x + at) > (vreal)0 ? g : (vreal)0, dx + at);
         } else {
             for (offset_t e = at; e < (offset_t)total; e++) {
-                const real g = dy[e];
-                dx[e] = x[e] > (real)0 ? g : (real)0;
+                const real g = SLOAD_1(e, dy);
+                SSTORE_1(SLOAD_1(e, x) > (real)0 ? g : (real)0, e, dx);
             }
         }
     }

@@ -4,7 +4,9 @@
  *   velocity = momentum * velocity + g     (WITH_VELOCITY=1)
  *   param -= lr * velocity                 (lr * g without velocity)
  * Whole vectors per work-item, the tensor's last partial vector in scalars
- * (elementwise.h). */
+ * (elementwise.h). In 16-bit storage the step is computed in float from
+ * the loaded values and each of velocity and param rounded once as it is
+ * stored (the new velocity, not its rounding, goes into param). */
 #include "elementwise.h"
 
 #ifndef WITH_VELOCITY
@@ -16,12 +18,12 @@
 #endif
 
 #if WITH_VELOCITY
-#define VELOCITY_PARAM __global real *velocity,
+#define VELOCITY_PARAM __global storage *velocity,
 #else
 #define VELOCITY_PARAM
 #endif
 
-__kernel void sgd_update(__global real *param, const __global real *grad, VELOCITY_PARAM real lr, real momentum,
+__kernel void sgd_update(__global storage *param, const __global storage *grad, VELOCITY_PARAM real lr, real momentum,
                          real weight_decay, idx_t total, int chunk)
 {
     for (int j = 0; j < chunk; j++) {
@@ -33,22 +35,22 @@ __kernel void sgd_update(__global real *param, const __global real *grad, VELOCI
             const vreal g = LOAD_VECTOR(grad + at) + weight_decay * p;
 #if WITH_VELOCITY
             const vreal v = momentum * LOAD_VECTOR(velocity + at) + g;
-            VSTORE(VECTOR)(v, 0, velocity + at);
+            SSTORE(VECTOR)(v, 0, velocity + at);
 #else
             const vreal v = g;
 #endif
-            VSTORE(VECTOR)(p - lr * v, 0, param + at);
+            SSTORE(VECTOR)(p - lr * v, 0, param + at);
         } else {
             for (offset_t e = at; e < (offset_t)total; e++) {
-                const real p = param[e];
-                const real g = grad[e] + weight_decay * p;
+                const real p = SLOAD_1(e, param);
+                const real g = SLOAD_1(e, grad) + weight_decay * p;
 #if WITH_VELOCITY
-                const real v = momentum * velocity[e] + g;
-                velocity[e] = v;
+                const real v = momentum * SLOAD_1(e, velocity) + g;
+                SSTORE_1(v, e, velocity);
 #else
                 const real v = g;
 #endif
-                param[e] = p - lr * v;
+                SSTORE_1(p - lr * v, e, param);
             }
         }
     }

@@ -12,8 +12,8 @@ int label_class(real label, int K)
     return label >= (real)0 && label < (real)K && label == floor(label) ? (int)label : -1;
 }
 
-__kernel void softmax_cross_entropy_backward(const __global real *probs, const __global real *labels,
-                                             __global real *dlogits, int K, int rows, int row_vectors, int vectors,
+__kernel void softmax_cross_entropy_backward(const __global storage *probs, const __global label_storage *labels,
+                                             __global storage *dlogits, int K, int rows, int row_vectors, int vectors,
                                              int chunk)
 {
     for (int j = 0; j < chunk; j++) {
@@ -22,7 +22,7 @@ __kernel void softmax_cross_entropy_backward(const __global real *probs, const _
             return;
         const offset_t r = q / (offset_t)row_vectors;
         const int c0 = (int)(q % (offset_t)row_vectors) * VECTOR;
-        const int y = label_class(labels[r], K);
+        const int y = label_class(LOAD_LABEL(r, labels), K);
         const offset_t at = r * (offset_t)K + (offset_t)c0;
         if (K - c0 >= VECTOR) {
             const vreal target = LANES + (real)c0 == (vreal)(real)y ? (vreal)1 : (vreal)0;
@@ -30,8 +30,9 @@ __kernel void softmax_cross_entropy_backward(const __global real *probs, const _
             STORE_OUTPUT(y < 0 ? (vreal)(real)NAN : d, dlogits + at);
         } else {
             for (int c = c0; c < K; c++)
-                dlogits[at + (offset_t)(c - c0)] =
-                    y < 0 ? (real)NAN : (probs[at + (offset_t)(c - c0)] - (y == c ? (real)1 : (real)0)) / (real)rows;
+                SSTORE_1(y < 0 ? (real)NAN
+                               : (SLOAD_1(at + (offset_t)(c - c0), probs) - (y == c ? (real)1 : (real)0)) / (real)rows,
+                         at + (offset_t)(c - c0), dlogits);
         }
     }
 }

@@ -9,28 +9,28 @@
 
 /* Elements [from, to) of output row `out`, of which [lead, lead + copied)
  * come from `in` where the row is inside the image (else all are zeros). */
-CLCNN_INLINE void pad_elements(const __global real *in, int inside, __global real *out, offset_t from, offset_t to,
-                               offset_t lead, offset_t copied)
+CLCNN_INLINE void pad_elements(const __global storage *in, int inside, __global storage *out, offset_t from,
+                               offset_t to, offset_t lead, offset_t copied)
 {
     for (offset_t e = from; e < to; e++)
-        out[e] = inside && e >= lead && e - lead < copied ? in[e - lead] : (real)0;
+        SSTORE_1(inside && e >= lead && e - lead < copied ? SLOAD_1(e - lead, in) : (real)0, e, out);
 }
 
 /* The whole vector at `at` of an inside row that straddles the border of
  * its copied part: built in private memory and stored at once, so that
  * the store stays one plain vector store (element stores under a
  * condition are what CPU compilers turn into masked stores). */
-CLCNN_INLINE vreal straddling_vector(const __global real *in, offset_t at, offset_t lead, offset_t copied)
+CLCNN_INLINE vreal straddling_vector(const __global storage *in, offset_t at, offset_t lead, offset_t copied)
 {
     real lanes[VECTOR];
     for (int k = 0; k < VECTOR; k++) {
         const offset_t e = at + (offset_t)k;
-        lanes[k] = e >= lead && e - lead < copied ? in[e - lead] : (real)0;
+        lanes[k] = e >= lead && e - lead < copied ? SLOAD_1(e - lead, in) : (real)0;
     }
     return VLOAD(VECTOR)(0, lanes);
 }
 
-__kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, int n_W, int n_C, int pad,
+__kernel void zero_pad(const __global storage *x, __global storage *x_pad, int n_H, int n_W, int n_C, int pad,
                        int row_vectors, int vectors, int chunk)
 {
     const int n_H_pad = n_H + 2 * pad;
@@ -49,8 +49,8 @@ __kernel void zero_pad(const __global real *x, __global real *x_pad, int n_H, in
             return;
         const offset_t at = (offset_t)v * VECTOR;
         const int h = h_pad - pad, inside = h >= 0 && h < n_H;
-        __global real *out = x_pad + (image * (offset_t)n_H_pad + (offset_t)h_pad) * row_length;
-        const __global real *in = x + (image * (offset_t)n_H + (offset_t)(inside ? h : 0)) * copied;
+        __global storage *out = x_pad + (image * (offset_t)n_H_pad + (offset_t)h_pad) * row_length;
+        const __global storage *in = x + (image * (offset_t)n_H + (offset_t)(inside ? h : 0)) * copied;
         if (row_length - at < VECTOR)
             pad_elements(in, inside, out, at, row_length, lead, copied);
         else if (!inside || at + VECTOR <= lead || at >= lead + copied)

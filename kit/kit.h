@@ -49,10 +49,29 @@
 
 /* ---- dtypes ---- */
 
+/* The 16-bit dtypes compute in float: their eps and min_normal are
+ * float's (the arithmetic's), their storage rounding is kit_dtype_storage_unit. */
 double kit_dtype_eps(clcnn_dtype dtype);        /* FLT_EPSILON / DBL_EPSILON */
 double kit_dtype_min_normal(clcnn_dtype dtype); /* FLT_MIN / DBL_MIN */
-size_t kit_dtype_size(clcnn_dtype dtype);       /* 4 / 8 */
-const char *kit_dtype_name(clcnn_dtype dtype);  /* "float32" / "float64" */
+size_t kit_dtype_size(clcnn_dtype dtype);       /* 4 / 8 / 2 */
+const char *kit_dtype_name(clcnn_dtype dtype);  /* "float32" / "float64" / "float16" / "bfloat16" */
+/* u, the relative error of one rounding to a 16-bit storage (2^-11 for
+ * float16, 2^-8 for bfloat16); 0 for float32 and float64, whose stores do
+ * not round what their arithmetic computed. */
+double kit_dtype_storage_unit(clcnn_dtype dtype);
+/* The smallest positive value of the storage (the subnormal step): the
+ * absolute term of the 16-bit bound (docs/tolerance.md). */
+double kit_dtype_storage_tiny(clcnn_dtype dtype);
+
+/* The 16-bit formats in double arithmetic, written apart from the kernels'
+ * bit manipulations so that each checks the other: value rounded to nearest
+ * even (ties to even, overflow to infinity, NaN to a quiet NaN of its sign),
+ * and a pattern's exact value. */
+uint16_t kit_float16_from_double(double value);
+uint16_t kit_bfloat16_from_double(double value);
+double kit_float16_to_double(uint16_t bits);
+double kit_bfloat16_to_double(uint16_t bits);
+
 /* The value a tensor of dtype stores for value (float32: rounded to float). */
 double kit_round_to_dtype(clcnn_dtype dtype, double value);
 void kit_round_all(clcnn_dtype dtype, double *values, size_t n);
@@ -131,11 +150,20 @@ double kit_error_ratio(double got, double ref, double bound);
 int kit_within(double got, double ref, double bound);
 /* bound[i] = KIT_TOLERANCE * eps(dtype) * terms[i]; bound may be terms. */
 void kit_tolerance_bounds(clcnn_dtype dtype, const double *terms, double *bound, size_t n);
+/* The error of a value stored in 16 bits (float16, bfloat16) against the
+ * double reference, scaled so that it passes when at most KIT_TOLERANCE:
+ * KIT_TOLERANCE |got - ref| / (B + u (|ref| + B) + tiny), B = KIT_TOLERANCE
+ * eps32 terms, u = kit_dtype_storage_unit (docs/tolerance.md); 0 for an
+ * infinity where the float result within B of ref overflows the storage;
+ * terms 0 demands equality. tiny: kit_dtype_storage_tiny, or float's
+ * smallest normal for bfloat16 where the device flushes float denormals. */
+double kit_storage_error(clcnn_dtype dtype, double got, double ref, double terms, double tiny);
 /* The worst scaled error of got against ref: the largest
  * |got - ref| / (eps(dtype) * terms[i]), in eps*sum|terms|; the values pass
  * when it is at most KIT_TOLERANCE. terms NULL (or a zero term) demands
- * equality: 0 or infinity; NaN counts as infinity. *worst_index (if not
- * NULL) gets the index of the worst value. */
+ * equality: 0 or infinity; NaN counts as infinity. 16-bit dtypes:
+ * kit_storage_error of each value (with the storage's subnormal step as
+ * tiny). *worst_index (if not NULL) gets the index of the worst value. */
 double kit_scaled_error(const double *got, const double *ref, const double *terms, size_t n, clcnn_dtype dtype,
                         size_t *worst_index);
 

@@ -12,15 +12,40 @@ static size_t tensor_elements(const clcnn_tensor *tensor)
     return kit_elements(dims);
 }
 
+/* copy_values for a 16-bit tensor, staged through its bit patterns
+ * (kit_float16_from_double and its kin round each value to nearest even). */
+static clcnn_status copy_values16(clcnn_tensor *write_to, const clcnn_tensor *read_from, const double *in, double *out,
+                                  size_t n, int is_float16)
+{
+    uint16_t *staged = malloc((n ? n : 1) * sizeof *staged);
+    if (!staged)
+        return CLCNN_ERROR_OUT_OF_MEMORY;
+    clcnn_status status;
+    if (write_to) {
+        for (size_t i = 0; i < n; i++)
+            staged[i] = is_float16 ? kit_float16_from_double(in[i]) : kit_bfloat16_from_double(in[i]);
+        status = clcnn_tensor_write(write_to, staged, n * sizeof *staged);
+    } else {
+        status = clcnn_tensor_read(read_from, staged, n * sizeof *staged);
+        for (size_t i = 0; status == CLCNN_OK && i < n; i++)
+            out[i] = is_float16 ? kit_float16_to_double(staged[i]) : kit_bfloat16_to_double(staged[i]);
+    }
+    free(staged);
+    return status;
+}
+
 /* Copies values into write_to (from in) or out of read_from (into out), one
  * of the two tensors being NULL; a float32 tensor is staged through floats. */
 static clcnn_status copy_values(clcnn_tensor *write_to, const clcnn_tensor *read_from, const double *in, double *out)
 {
     const clcnn_tensor *tensor = write_to ? write_to : read_from;
     size_t n = tensor_elements(tensor);
-    if (clcnn_tensor_dtype(tensor) == CLCNN_FLOAT64)
+    const clcnn_dtype dtype = clcnn_tensor_dtype(tensor);
+    if (dtype == CLCNN_FLOAT64)
         return write_to ? clcnn_tensor_write(write_to, in, n * sizeof(double))
                         : clcnn_tensor_read(read_from, out, n * sizeof(double));
+    if (dtype == CLCNN_FLOAT16 || dtype == CLCNN_BFLOAT16)
+        return copy_values16(write_to, read_from, in, out, n, dtype == CLCNN_FLOAT16);
     float *staged = malloc((n ? n : 1) * sizeof *staged);
     if (!staged)
         return CLCNN_ERROR_OUT_OF_MEMORY;

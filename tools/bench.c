@@ -169,7 +169,8 @@ static void print_row(FILE *out, int op_width, const bench_row *r)
     int skipped = isnan(r->reference_ms) && strncmp(r->reference_note, "skipped", 7) == 0;
     fprintf(out, "%-12s %-*s %-7s %-40s %9.3f %9.3f %15s %10s %8s %8.2f %5zu%s%s\n", r->layer->name, op_width,
             r->op->name, mode, r->shape, r->median_ms, r->min_ms, rate, reference, speedup,
-            r->build_s + r->first_launch_s, r->programs, skipped ? "  reference " : "", skipped ? r->reference_note : "");
+            r->build_s + r->first_launch_s, r->programs, skipped ? "  reference " : "",
+            skipped ? r->reference_note : "");
     fflush(out);
 }
 
@@ -355,7 +356,7 @@ static void print_ops_of_kind(layer_kind kind)
 static void print_help(void)
 {
     fputs("usage: clcnn bench [--suite table|networks|all] [--layer NAME]... [--op OP]...\n"
-          "                   [--dtype f32|f64] [--repeat N] [--json] [--no-reference]\n"
+          "                   [--dtype f32|f64|f16|bf16] [--repeat N] [--json] [--no-reference]\n"
           "                   [--back-to-back N] [--kernels] [--plan] [--device SPEC]\n\n"
           "Times the ops on the shapes of the design notes and of the training network\n"
           "(clcnn train, batch 64). Per row: median and min ms of N runs after a warm-up\n"
@@ -405,7 +406,8 @@ static void print_help(void)
     for (int k = 0; k < bench_op_count; k++)
         if (bench_op_table[k].only_when_named)
             printf("                  %s\n", bench_op_table[k].name);
-    fputs("  --dtype f32|f64 default f32\n"
+    fputs("  --dtype T       f32 (default), f64, f16 or bf16; an op that does not take\n"
+          "                  16-bit tensors yet shows its refusal in its row\n"
           "  --repeat N      timed runs per row (default 10)\n"
           "  --back-to-back N\n"
           "                  each timed run makes N calls of the op, one after the other\n"
@@ -509,7 +511,7 @@ static int parse_options(int argc, char **argv, bench *b, bench_options *o)
             o->op_named[k] = o->any_op = 1;
             break;
         case 't':
-            if (cli_parse_dtype(COMMAND, optarg, &b->dtype))
+            if (cli_parse_any_dtype(COMMAND, optarg, &b->dtype))
                 return CLI_EXIT_USAGE;
             break;
         case 'r':

@@ -479,6 +479,20 @@ static void shape_relu_backward(bench_row *r, clcnn_dtype dtype)
     elementwise_common(r, dtype, 3, "");
 }
 
+/* tensor_convert: 0 src, 1 dst, both of the run's dtype (a copy through
+ * the convert kernel; the cost of a conversion's traffic). */
+#define shape_tensor_convert shape_relu_forward
+
+static clcnn_status run_tensor_convert(clcnn_context *ctx, const bench_row *r)
+{
+    return clcnn_tensor_convert(ctx, TENSOR(r, 0), TENSOR(r, 1));
+}
+
+static void reference_tensor_convert(bench_row *r)
+{
+    memcpy(HOST(r, 1), HOST(r, 0), kit_elements(DIMS(r, 0)) * sizeof(double));
+}
+
 static clcnn_status run_relu_forward(clcnn_context *ctx, const bench_row *r)
 {
     return clcnn_relu_forward(ctx, TENSOR(r, 0), TENSOR(r, 1));
@@ -605,6 +619,7 @@ static void reference_sgd_update(bench_row *r)
 #define BENCH_softmax_cross_entropy_forward LAYER_LOSS, 0
 #define BENCH_softmax_cross_entropy_backward LAYER_LOSS, 0
 #define BENCH_sgd_update LAYER_PARAMETER, 0
+#define BENCH_tensor_convert LAYER_ACTIVATION, 1
 #define shape_conv_forward_ex shape_conv_forward
 #define shape_conv_backward_ex shape_conv_backward
 #define shape_pool_forward_ex shape_pool_forward
@@ -737,9 +752,7 @@ int bench_layer_spec(const bench_layer *l, const bench_op *op, clcnn_pool_mode m
         spec->op = CLCNN_PREPARE_ZERO_PAD;
         spec->pad = l->pad;
         break;
-    case LAYER_ACTIVATION:
-        spec->op = forward ? CLCNN_PREPARE_RELU_FORWARD : CLCNN_PREPARE_RELU_BACKWARD;
-        break;
+    case LAYER_ACTIVATION: spec->op = forward ? CLCNN_PREPARE_RELU_FORWARD : CLCNN_PREPARE_RELU_BACKWARD; break;
     case LAYER_LOSS:
         spec->op = forward ? CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_FORWARD : CLCNN_PREPARE_SOFTMAX_CROSS_ENTROPY_BACKWARD;
         break;

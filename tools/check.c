@@ -40,8 +40,9 @@ typedef enum role { ROLE_INPUT, ROLE_OUTPUT, ROLE_IN_OUT } role;
 typedef struct operand {
     char name[24]; /* as results name it: "Z", "dA", "A(max)" */
     role role;
-    int absent; /* passed as NULL: an output not asked for */
-    int exact;  /* an output that must equal the reference (no arithmetic) */
+    int absent;        /* passed as NULL: an output not asked for */
+    int exact;         /* an output that must equal the reference (no arithmetic) */
+    clcnn_dtype dtype; /* the tensor's: the case's but for tensor_convert's dst */
     size_t dims[4];
     size_t n;
     double *values; /* inputs and in-out: what the tensor is given */
@@ -103,6 +104,7 @@ static operand *declare(check_case *c, const char *name, role role, const size_t
     o->role = role;
     memcpy(o->dims, dims, sizeof o->dims);
     o->n = kit_elements(dims);
+    o->dtype = c->dtype;
     if (role != ROLE_OUTPUT)
         o->values = doubles(o->n);
     return o;
@@ -330,12 +332,18 @@ static void describe_pool_params(check_case *c)
              p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, p->count_include_pad);
 }
 
-/* Class labels 0 .. K-1 of the rows of logits dims. */
+/* Class labels 0 .. K-1 of the rows of logits dims. With 16-bit logits
+ * they are float32 (the one exception to one dtype a call) where the
+ * 16-bit dtype cannot hold every class exactly, and where K is odd, so
+ * that both kinds are checked. */
 static void draw_labels(check_case *c, const size_t logits_dims[4], size_t label_dims[4])
 {
     memcpy(label_dims, logits_dims, 4 * sizeof *label_dims);
     label_dims[3] = 1;
     double *labels = input_values(c, "labels", label_dims);
+    const size_t K = logits_dims[3];
+    if ((c->dtype == CLCNN_FLOAT16 && (K > 2049 || K % 2)) || (c->dtype == CLCNN_BFLOAT16 && (K > 257 || K % 2)))
+        c->arg[c->count - 1].dtype = CLCNN_FLOAT32;
     for (size_t r = 0; r < kit_elements(label_dims); r++)
         labels[r] = (double)kit_rng_below(&c->rng, logits_dims[3]);
 }
@@ -758,10 +766,12 @@ static clcnn_status run_sgd_update(clcnn_context *ctx, const check_case *c)
 
 static int reference_sgd_update(check_case *c)
 {
-    /* The device uses the scalars in the tensors' precision. */
-    double lr = kit_round_to_dtype(c->dtype, c->lr);
-    double momentum = kit_round_to_dtype(c->dtype, c->momentum);
-    double decay = kit_round_to_dtype(c->dtype, c->weight_decay);
+    /* The device uses the scalars in its arithmetic's precision (float for
+     * the 16-bit dtypes). */
+    const clcnn_dtype arithmetic = c->dtype == CLCNN_FLOAT64 ? CLCNN_FLOAT64 : CLCNN_FLOAT32;
+    double lr = kit_round_to_dtype(arithmetic, c->lr);
+    double momentum = kit_round_to_dtype(arithmetic, c->momentum);
+    double decay = kit_round_to_dtype(arithmetic, c->weight_decay);
     const operand *v = &c->arg[2];
     size_t n = c->arg[0].n;
     memcpy(REF(c, 0), VALUES(c, 0), n * sizeof(double));
@@ -769,6 +779,35 @@ static int reference_sgd_update(check_case *c)
     kit_sgd_update_terms(VALUES(c, 0), VALUES(c, 1), v->absent ? NULL : VALUES(c, 2), n, lr, momentum, decay,
                          TERMS(c, 0), TERMS(c, 2));
     clcnn_ref_sgd_update(REF(c, 0), VALUES(c, 1), v->absent ? NULL : REF(c, 2), n, lr, momentum, decay);
+    return 0;
+}
+
+/* Into float32 and the 16-bit dtypes from any dtype; float64 only from
+ * float64, the one case that knows the device has it. */
+static void draw_tensor_convert(check_case *c)
+{
+    static const clcnn_dtype targets[] = {CLCNN_FLOAT32, CLCNN_FLOAT16, CLCNN_BFLOAT16, CLCNN_FLOAT64};
+    size_t dims[4];
+    draw_elementwise_dims(c, dims);
+    const int choices = c->dtype == CLCNN_FLOAT64 ? COUNT(targets) : COUNT(targets) - 1;
+    const clcnn_dtype to = targets[kit_rng_below(&c->rng, (size_t)choices)];
+    input(c, "src", dims, KIT_NORMAL);
+    exact_output(c, "dst", dims);
+    c->arg[1].dtype = to;
+    describe_dims(c, "src", dims);
+    describe(c, ", to %s", kit_dtype_name(to));
+}
+
+static clcnn_status run_tensor_convert(clcnn_context *ctx, const check_case *c)
+{
+    return clcnn_tensor_convert(ctx, TENSOR(c, 0), TENSOR(c, 1));
+}
+
+/* Rounding to nearest even, by the kit's formats. */
+static int reference_tensor_convert(check_case *c)
+{
+    for (size_t i = 0; i < c->arg[0].n; i++)
+        REF(c, 1)[i] = kit_round_to_dtype(c->arg[1].dtype, VALUES(c, 0)[i]);
     return 0;
 }
 
@@ -800,7 +839,8 @@ typedef struct outcome {
     double worst;
     char worst_output[32];
     int failed;
-    int error; /* the library returned an error: message printed */
+    int error;       /* the library returned an error: message printed */
+    int unsupported; /* the op refused the case's 16-bit dtype (it does not take it yet) */
     char detail[512];
 } outcome;
 
@@ -867,11 +907,16 @@ static void run_case(const check_run *run, const check_op *op, unsigned long lon
             continue;
         if (!library_ok(
                 run, r,
-                kit_tensor_new(run->ctx, c->dtype, o->dims, o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
+                kit_tensor_new(run->ctx, o->dtype, o->dims, o->role == ROLE_OUTPUT ? NULL : o->values, &o->tensor),
                 "creating a tensor"))
             return;
     }
-    if (!library_ok(run, r, op->run(run->ctx, c), op->name))
+    const clcnn_status status = op->run(run->ctx, c);
+    if (status == CLCNN_ERROR_UNSUPPORTED && (c->dtype == CLCNN_FLOAT16 || c->dtype == CLCNN_BFLOAT16)) {
+        r->unsupported = 1;
+        return;
+    }
+    if (!library_ok(run, r, status, op->name))
         return;
     for (int i = 0; i < c->count; i++) {
         operand *o = &c->arg[i];
@@ -909,6 +954,11 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
         outcome r = {0};
         run_case(run, op, case_seed, &c, &r);
         release(&c);
+        if (r.unsupported) {
+            printf("%-*s %7s %6d  %-26s %8s  skipped (no %s yet)\n", run->name_width, op->name,
+                   kit_dtype_name(run->dtype), 0, "-", "", kit_dtype_name(run->dtype));
+            return 0;
+        }
         if (r.worst > worst || worst_output[0] == '\0') {
             worst = r.worst;
             snprintf(worst_output, sizeof worst_output, "%s", r.worst_output);
@@ -924,7 +974,7 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
         if (r.failed)
             printf("     %s\n", r.detail);
         printf("     replay: clcnn check --op %s --seed %llu --cases 1 --dtype %s%s%s\n", op->name, case_seed,
-               run->dtype == CLCNN_FLOAT64 ? "f64" : "f32", run->device_spec ? " --device " : "",
+               cli_dtype_flag(run->dtype), run->device_spec ? " --device " : "",
                run->device_spec ? run->device_spec : "");
     }
     char worst_text[64];
@@ -944,7 +994,7 @@ static long run_op(const check_run *run, const check_op *op, unsigned long long 
 
 static void print_help(void)
 {
-    printf("usage: clcnn check [--cases N] [--seed S] [--dtype f32|f64] [--op OP]...\n"
+    printf("usage: clcnn check [--cases N] [--seed S] [--dtype f32|f64|f16|bf16] [--op OP]...\n"
            "                   [--device SPEC] [--verbose]\n\n"
            "Runs every op on random cases (shapes, strides, pads, pool modes, and inputs\n"
            "that are normal, ReLU'd, sparse or small integers, so that max pooling sees\n"
@@ -956,7 +1006,8 @@ static void print_help(void)
            "on any failure.\n\n"
            "  --cases N       cases per op (default %d)\n"
            "  --seed S        case i uses seed S + i (default: from the clock, printed)\n"
-           "  --dtype f32|f64 default: f32, and f64 too when the device has it\n"
+           "  --dtype f32|f64|f16|bf16 default: f32, and f64 too when the device has it;\n"
+           "                  f16 and bf16 skip the ops that do not take them yet\n"
            "  --op OP         only these ops (repeatable):\n                  ",
            KIT_TOLERANCE, DEFAULT_CASES);
     cli_print_names(stdout, ",\n                  ", CLI_ROWS(ops));
@@ -1000,7 +1051,7 @@ static int parse_options(int argc, char **argv, check_options *o)
             o->have_seed = 1;
             break;
         case 't':
-            if (cli_parse_dtype(COMMAND, optarg, &o->dtype))
+            if (cli_parse_any_dtype(COMMAND, optarg, &o->dtype))
                 return CLI_EXIT_USAGE;
             o->have_dtype = 1;
             break;

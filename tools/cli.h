@@ -46,6 +46,11 @@ int cli_parse_long(const char *command, const char *option, const char *text, lo
 int cli_parse_u64(const char *command, const char *option, const char *text, unsigned long long *out);
 /* "f32"/"float32" or "f64"/"float64". */
 int cli_parse_dtype(const char *command, const char *text, clcnn_dtype *out);
+/* The same for the commands that take the 16-bit dtypes too (check, bench):
+ * f32, f64, f16 or bf16 (or the dtypes' names). */
+int cli_parse_any_dtype(const char *command, const char *text, clcnn_dtype *out);
+/* The --dtype value that names dtype: "f32", "f64", "f16", "bf16". */
+const char *cli_dtype_flag(clcnn_dtype dtype);
 /* Prints "clcnn COMMAND: unknown argument ARG (see clcnn COMMAND --help)". */
 int cli_unknown_argument(const char *command, const char *arg);
 /* The --device help text every command shows. */

@@ -111,6 +111,34 @@ int cli_parse_u64(const char *command, const char *option, const char *text, uns
     return 0;
 }
 
+/* --dtype's values, short and long, in clcnn_dtype's order. */
+static const struct {
+    const char *flag, *name;
+    clcnn_dtype dtype;
+} dtype_flags[] = {{"f32", "float32", CLCNN_FLOAT32},
+                   {"f64", "float64", CLCNN_FLOAT64},
+                   {"f16", "float16", CLCNN_FLOAT16},
+                   {"bf16", "bfloat16", CLCNN_BFLOAT16}};
+
+int cli_parse_any_dtype(const char *command, const char *text, clcnn_dtype *out)
+{
+    for (size_t i = 0; i < sizeof dtype_flags / sizeof dtype_flags[0]; i++)
+        if (strcmp(text, dtype_flags[i].flag) == 0 || strcmp(text, dtype_flags[i].name) == 0) {
+            *out = dtype_flags[i].dtype;
+            return 0;
+        }
+    fprintf(stderr, "clcnn %s: --dtype wants f32, f64, f16 or bf16, not \"%s\"\n", command, text);
+    return -1;
+}
+
+const char *cli_dtype_flag(clcnn_dtype dtype)
+{
+    for (size_t i = 0; i < sizeof dtype_flags / sizeof dtype_flags[0]; i++)
+        if (dtype_flags[i].dtype == dtype)
+            return dtype_flags[i].flag;
+    return "?";
+}
+
 int cli_parse_dtype(const char *command, const char *text, clcnn_dtype *out)
 {
     if (strcmp(text, "f32") == 0 || strcmp(text, "float32") == 0) {

@@ -53,7 +53,8 @@
                                        CLCNN_OUT(loss), CLCNN_OUT(mean_loss)))                                         \
     OP(softmax_cross_entropy_backward, (CLCNN_CTX(ctx), CLCNN_IN(probs), CLCNN_IN(labels), CLCNN_OUT(dlogits)))     \
     OP(sgd_update, (CLCNN_CTX(ctx), CLCNN_IN_OUT(param), CLCNN_IN(grad), CLCNN_IN_OUT_OPT(velocity),                 \
-                    CLCNN_DOUBLE(lr), CLCNN_DOUBLE(momentum), CLCNN_DOUBLE(weight_decay)))
+                    CLCNN_DOUBLE(lr), CLCNN_DOUBLE(momentum), CLCNN_DOUBLE(weight_decay)))                     \
+    OP(tensor_convert, (CLCNN_CTX(ctx), CLCNN_IN(src), CLCNN_OUT(dst)))
 /* clang-format on */
 
 /* `CLCNN_UNPAREN operands` drops the list's parentheses. */

@@ -27,7 +27,7 @@ static clcnn_status pool_validate(clcnn_context *ctx, const char *op, const clcn
                                   clcnn_pool_mode mode, clcnn_pool_shape *s)
 {
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)))
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) || (st = clcnn__refuse_16bit(ctx, op, "a_prev", a_prev)))
         return st;
     if (f < 1)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT, "%s: f is %d; the window must be at least 1", op, f);
@@ -94,7 +94,7 @@ static clcnn_status pool_validate_ex(clcnn_context *ctx, const char *op, const c
                                      const clcnn_pool_params *params, clcnn_pool_mode mode, clcnn_pool_shape *s)
 {
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)))
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) || (st = clcnn__refuse_16bit(ctx, op, "a_prev", a_prev)))
         return st;
     if (params == NULL)
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,

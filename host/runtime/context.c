@@ -217,7 +217,7 @@ int clcnn_context_supports_dtype(const clcnn_context *ctx, clcnn_dtype dtype)
 {
     if (ctx == NULL || ctx->queue == NULL)
         return 0;
-    return dtype == CLCNN_FLOAT32 || (dtype == CLCNN_FLOAT64 && ctx->has_fp64);
+    return dtype == CLCNN_FLOAT32 || clcnn__dtype_is_16bit(dtype) || (dtype == CLCNN_FLOAT64 && ctx->has_fp64);
 }
 
 clcnn_status clcnn_context_finish(clcnn_context *ctx)

@@ -23,6 +23,7 @@ typedef enum clcnn_workspace_slot {
     CLCNN_WORKSPACE_FILTER_PARTS, /* conv dW: partial sums per chunk */
     CLCNN_WORKSPACE_BIAS_PARTS,   /* conv db: partial sums per chunk */
     CLCNN_WORKSPACE_POOL_ARGMAX,  /* max pool backward: each window's argmax */
+    CLCNN_WORKSPACE_SOFTMAX_LOSSES, /* softmax forward in 16 bits: each row's loss in float */
     CLCNN_WORKSPACE_SLOTS
 } clcnn_workspace_slot;
 
@@ -207,6 +208,10 @@ clcnn_status clcnn__check_first(clcnn_context *ctx, const char *op, const char *
  * device runs, no dim 0, and a byte size that fits size_t; sets *count. */
 clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
                                      size_t *count);
+/* An op that does not take 16-bit dtypes yet: CLCNN_ERROR_UNSUPPORTED
+ * when t (the call's first tensor, already checked) is float16 or bfloat16,
+ * with a message saying how to run it in float32. */
+clcnn_status clcnn__refuse_16bit(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t);
 /* t is non-NULL, of ctx, of dtype, and small enough for 32-bit offsets. */
 clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,
                                  clcnn_dtype dtype);
@@ -284,13 +289,35 @@ static inline size_t clcnn__div_up(size_t x, size_t by)
 {
     return (x + by - 1) / by;
 }
+static inline int clcnn__dtype_is_16bit(clcnn_dtype d)
+{
+    return d == CLCNN_FLOAT16 || d == CLCNN_BFLOAT16;
+}
 static inline size_t clcnn__dtype_size(clcnn_dtype d)
 {
-    return d == CLCNN_FLOAT64 ? 8 : 4;
+    return d == CLCNN_FLOAT64 ? 8 : clcnn__dtype_is_16bit(d) ? 2 : 4;
 }
 static inline const char *clcnn__dtype_name(clcnn_dtype d)
 {
-    return d == CLCNN_FLOAT64 ? "float64" : d == CLCNN_FLOAT32 ? "float32" : "unknown";
+    switch (d) {
+    case CLCNN_FLOAT32: return "float32";
+    case CLCNN_FLOAT64: return "float64";
+    case CLCNN_FLOAT16: return "float16";
+    case CLCNN_BFLOAT16: return "bfloat16";
+    }
+    return "unknown";
+}
+/* The -D that selects a dtype's storage and arithmetic in kernels/common.h
+ * (part of every program's options, so of its cache key); "" for float32. */
+static inline const char *clcnn__dtype_define(clcnn_dtype d)
+{
+    switch (d) {
+    case CLCNN_FLOAT32: return "";
+    case CLCNN_FLOAT64: return "-DCLCNN_FP64=1";
+    case CLCNN_FLOAT16: return "-DCLCNN_STORAGE_HALF=1";
+    case CLCNN_BFLOAT16: return "-DCLCNN_STORAGE_BF16=1";
+    }
+    return "";
 }
 
 #endif

@@ -13,7 +13,8 @@
     X(relu_backward)                                                                                                   \
     X(softmax_cross_entropy_forward)                                                                                   \
     X(softmax_cross_entropy_backward)                                                                                  \
-    X(sgd_update)
+    X(sgd_update)                                                                                                      \
+    X(convert)
 
 /* The headers the .cl files include, H(name) for kernels/name.h: CMake reads
  * this list too and embeds them beside the .cl files, where the loader

@@ -225,8 +225,8 @@ static clcnn_status build(clcnn_context *ctx, const char *op, clcnn_program *p)
     if (source == NULL)
         return st;
     char options[2048];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s", p->dtype == CLCNN_FLOAT64 ? "-DCLCNN_FP64=1" : "",
-             p->options, ctx->extra_options ? ctx->extra_options : "");
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s %s %s", clcnn__dtype_define(p->dtype), p->options,
+             ctx->extra_options ? ctx->extra_options : "");
     const double start = seconds_now();
     if (clcnn__program_cache_load(ctx, source, length, options, &p->program)) {
         free(source);

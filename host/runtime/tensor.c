@@ -29,9 +29,10 @@ clcnn_status clcnn__check_first(clcnn_context *ctx, const char *op, const char *
 clcnn_status clcnn__check_new_tensor(clcnn_context *ctx, const char *op, clcnn_dtype dtype, const size_t dims[4],
                                      size_t *count_out)
 {
-    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64)
+    if (dtype != CLCNN_FLOAT32 && dtype != CLCNN_FLOAT64 && !clcnn__dtype_is_16bit(dtype))
         return clcnn__fail(ctx, CLCNN_ERROR_INVALID_ARGUMENT,
-                           "%s: unknown dtype %d (use CLCNN_FLOAT32 or CLCNN_FLOAT64)", op, (int)dtype);
+                           "%s: unknown dtype %d (use CLCNN_FLOAT32, CLCNN_FLOAT64, CLCNN_FLOAT16 or CLCNN_BFLOAT16)",
+                           op, (int)dtype);
     if (dtype == CLCNN_FLOAT64 && !ctx->has_fp64)
         return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
                            "%s: float64 needs cl_khr_fp64, which %s does not have; use CLCNN_FLOAT32", op,
@@ -159,6 +160,16 @@ clcnn_status clcnn_tensor_read(const clcnn_tensor *tensor, void *dst, size_t byt
         return st;
     cl_int err = clEnqueueReadBuffer(tensor->ctx->queue, tensor->mem, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(tensor->ctx, "tensor_read", "clEnqueueReadBuffer", err);
+}
+
+clcnn_status clcnn__refuse_16bit(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t)
+{
+    if (!clcnn__dtype_is_16bit(t->dtype))
+        return CLCNN_OK;
+    return clcnn__fail(ctx, CLCNN_ERROR_UNSUPPORTED,
+                       "%s: %s is %s, which %s does not take yet; convert its tensors to float32 with "
+                       "clcnn_tensor_convert, run it in float32 and convert the results back",
+                       op, name, clcnn__dtype_name(t->dtype), op);
 }
 
 clcnn_status clcnn__check_tensor(clcnn_context *ctx, const char *op, const char *name, const clcnn_tensor *t,

@@ -64,16 +64,21 @@ def _numpy():
 
 # ---- dtypes ----
 # clcnn_dtype values by name; Tensor.dtype is the name, which numpy takes
-# wherever it takes a dtype.
-_DTYPES = {"float32": 0, "float64": 1}
+# wherever it takes a dtype (but "bfloat16", which numpy lacks: such a
+# tensor takes and gives float32 arrays, see Tensor).
+_DTYPES = {"float32": 0, "float64": 1, "float16": 2, "bfloat16": 3}
+_DTYPE_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
+# The numpy dtype of the arrays a tensor of each dtype takes and gives.
+_NUMPY_DTYPES = {"float32": "float32", "float64": "float64", "float16": "float16", "bfloat16": "float32"}
 _DTYPE_NAMES = {code: name for name, code in _DTYPES.items()}
 _POOL_MODES = {"max": 0, "average": 1}
 _ACTIVATIONS = {"none": 0, "relu": 1}
 
 
 def _dtype_name(dtype):
-    """'float32' or 'float64' from a name ("float32"), a numpy type
-    (numpy.float32) or a numpy dtype (numpy.dtype("float32"))."""
+    """'float32', 'float64', 'float16' or 'bfloat16' from a name
+    ("float32"), a numpy type (numpy.float32) or a numpy dtype
+    (numpy.dtype("float32"))."""
     if isinstance(dtype, str):
         name = dtype
     elif isinstance(dtype, type):
@@ -82,7 +87,7 @@ def _dtype_name(dtype):
         name = getattr(dtype, "name", None)
     if name not in _DTYPES:
         raise Error(Status.ERROR_INVALID_ARGUMENT,
-                    f"dtype is {dtype!r}; clcnn tensors are float32 or float64")
+                    f"dtype is {dtype!r}; clcnn tensors are float32, float64, float16 or bfloat16")
     return name
 
 
@@ -234,8 +239,11 @@ def _dims_array(shape):
 
 class Tensor:
     """A 4-D NHWC array in device memory, of one Context. `shape` and
-    `dtype` ("float32" or "float64") are fixed; numpy() reads it (waiting for
-    the ops before), write() overwrites it. It keeps its Context alive."""
+    `dtype` ("float32", "float64", "float16" or "bfloat16") are fixed;
+    numpy() reads it (waiting for the ops before), write() overwrites it. It
+    keeps its Context alive. numpy has no bfloat16: a bfloat16 tensor takes
+    float32 arrays, rounded to nearest even on the device as it is written
+    (clcnn_tensor_convert), and numpy() gives float32 arrays (exact)."""
 
     def __init__(self, context, handle, shape, dtype):
         self.context = context
@@ -249,7 +257,7 @@ class Tensor:
         n = 1
         for d in self.shape:
             n *= d
-        return n * (8 if self.dtype == "float64" else 4)
+        return n * _DTYPE_BYTES[self.dtype]
 
     def _live_handle(self):
         if not self._close.alive:
@@ -259,6 +267,12 @@ class Tensor:
     def numpy(self):
         """A new numpy array with the tensor's contents."""
         np = _numpy()
+        if self.dtype == "bfloat16":
+            # A bfloat16 is the top half of a float32's bits: widening is exact.
+            bits = np.empty(self.shape, dtype=np.uint16)
+            self.context._check(self.context._lib.clcnn_tensor_read(
+                self._live_handle(), bits.ctypes.data_as(ctypes.c_void_p), bits.nbytes))
+            return (bits.astype(np.uint32) << 16).view(np.float32)
         array = np.empty(self.shape, dtype=self.dtype)
         self.context._check(self.context._lib.clcnn_tensor_read(
             self._live_handle(), array.ctypes.data_as(ctypes.c_void_p), array.nbytes))
@@ -268,13 +282,28 @@ class Tensor:
         """Overwrites the tensor with array (converted to its dtype; the
         shape must be the tensor's)."""
         np = _numpy()
-        data = np.ascontiguousarray(array, dtype=self.dtype)
+        data = np.ascontiguousarray(array, dtype=_NUMPY_DTYPES[self.dtype])
         if data.shape != self.shape:
             raise Error(Status.ERROR_SHAPE,
                         f"tensor_write: the array's shape is {data.shape} but the tensor's is {self.shape}")
+        if self.dtype == "bfloat16":
+            # Rounded where every other conversion is: on the device.
+            staged = self.context.tensor(data, "float32")
+            try:
+                self.context.tensor_convert(staged, out=self)
+            finally:
+                staged.close()
+            return self
         self.context._check(self.context._lib.clcnn_tensor_write(
             self._live_handle(), data.ctypes.data_as(ctypes.c_void_p), data.nbytes))
         return self
+
+    def astype(self, dtype):
+        """A new tensor of this one's values in dtype, converted on the device
+        (clcnn_tensor_convert: to nearest even, NaN stays NaN, float16
+        overflow is infinity)."""
+        out = self.context.empty(self.shape, dtype)
+        return self.context.tensor_convert(self, out=out)
 
     def close(self):
         """Frees the device memory now (else when the tensor is collected)."""
@@ -405,14 +434,15 @@ class Context:
 
     def tensor(self, array, dtype=None):
         """A new tensor holding a copy of array (4-D NHWC). dtype None keeps
-        a float32 or float64 array's dtype; give one to convert others."""
+        a float32, float64 or float16 array's dtype; give one to convert
+        others, or "bfloat16" (from any float array, rounded on the device)."""
         np = _numpy()
         array = np.asarray(array)
         if dtype is None:
             if array.dtype.name not in _DTYPES:
                 raise Error(Status.ERROR_INVALID_ARGUMENT,
-                            f"tensor: the array is {array.dtype.name}; pass a float32 or float64 array, or "
-                            f"dtype='float32' or 'float64' to convert it")
+                            f"tensor: the array is {array.dtype.name}; pass a float32, float64 or float16 array, "
+                            f"or dtype='float32', 'float64', 'float16' or 'bfloat16' to convert it")
             dtype = array.dtype.name
         if array.ndim != 4:
             raise Error(Status.ERROR_SHAPE,
@@ -433,7 +463,7 @@ class Context:
         name = _numpy().asarray(x).dtype.name
         if name not in _DTYPES:
             raise Error(Status.ERROR_INVALID_ARGUMENT,
-                        f"the first input is {name}; pass float32 or float64 arrays (or Tensors)")
+                        f"the first input is {name}; pass float32, float64 or float16 arrays (or Tensors)")
         return name
 
     def _output(self, out, shape, dtype):
@@ -641,6 +671,10 @@ _SPECS = {
                 "mean_loss": (1, 1, 1, 1)}),
     "softmax_cross_entropy_backward": _Spec("dlogits = (probs - onehot(labels)) / rows.",
                                             shapes={"dlogits": "probs"}),
+    "tensor_convert": _Spec(
+        "dst = src in dst's dtype, on the device (to nearest even; NaN stays\n"
+        "NaN, float16 overflow is infinity). out None: a copy in src's dtype;\n"
+        "Tensor.astype(dtype) makes the tensor for you.", shapes={"dst": "src"}),
     "sgd_update": _Spec(
         "One SGD step on the Tensor param, in place (velocity, a Tensor\n"
         "starting at zero, is updated too; None when momentum is 0). Returns\nparam.",

@@ -133,6 +133,7 @@ OPS = {
     "softmax_cross_entropy_backward": "(CLCNN_CTX(ctx), CLCNN_IN(probs), CLCNN_IN(labels), CLCNN_OUT(dlogits))",
     "sgd_update": "(CLCNN_CTX(ctx), CLCNN_IN_OUT(param), CLCNN_IN(grad), CLCNN_IN_OUT_OPT(velocity), "
                   "CLCNN_DOUBLE(lr), CLCNN_DOUBLE(momentum), CLCNN_DOUBLE(weight_decay))",
+    "tensor_convert": "(CLCNN_CTX(ctx), CLCNN_IN(src), CLCNN_OUT(dst))",
 }
 
 
@@ -198,7 +199,7 @@ OPTIONAL = {
     "clcnn_conv_params_default", "clcnn_pool_params_default",
     "clcnn_conv_forward_ex", "clcnn_conv_backward_ex",
     "clcnn_pool_forward_ex", "clcnn_pool_backward_ex",
-    "clcnn_conv_output_dims", "clcnn_pool_output_dims",
+    "clcnn_conv_output_dims", "clcnn_pool_output_dims", "clcnn_tensor_convert",
 }
 
 

@@ -79,7 +79,7 @@ def test_python_side_checks(ctx):
            ctx.tensor, np.zeros((4, 3, 3)))
     raises(clcnn.Status.ERROR_INVALID_ARGUMENT, "tensor: the array is int64", ctx.tensor,
            np.zeros((1, 1, 1, 1), np.int64))
-    raises(clcnn.Status.ERROR_INVALID_ARGUMENT, "dtype is 'float16'", ctx.empty, (1, 1, 1, 1), "float16")
+    raises(clcnn.Status.ERROR_INVALID_ARGUMENT, "dtype is 'int16'", ctx.empty, (1, 1, 1, 1), "int16")
     raises(clcnn.Status.ERROR_SHAPE, "tensor_create: dims[2] is 0", ctx.empty, (1, 1, 0, 1))
     t = ctx.empty((1, 2, 2, 1))
     raises(clcnn.Status.ERROR_SHAPE, "tensor_write: the array's shape is (1, 2, 2, 2) but the tensor's is "

@@ -58,7 +58,7 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
                                   const clcnn_conv_params *p, int walkthrough, conv_shape *s)
 {
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) ||
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) || (st = clcnn__refuse_16bit(ctx, op, "a_prev", a_prev)) ||
         (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)) || (st = check_params(ctx, op, p, walkthrough)))
         return st;
     const size_t *ad = a_prev->dims, *wd = w->dims;
