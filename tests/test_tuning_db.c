@@ -223,6 +223,13 @@ static void test_exact_and_class(void)
     CHECK(clcnn__tuning_conv_key(&other, "conv_backward", CLCNN_FLOAT32, a, w, &p) == 0);
     clcnn__tuning_db_lookup(&db, &other, &exact, &class_spec);
     CHECK(exact == NULL && class_spec == NULL);
+    /* The 16-bit dtypes by their bench names. */
+    CHECK(clcnn__tuning_conv_key(&other, "conv_forward", CLCNN_FLOAT16, a, w, &p) == 0);
+    CHECK(strncmp(other.exact, "conv_forward/f16/", 17) == 0);
+    CHECK(clcnn__tuning_conv_key(&other, "conv_forward", CLCNN_BFLOAT16, a, w, &p) == 0);
+    CHECK(strncmp(other.exact, "conv_forward/bf16/", 18) == 0);
+    clcnn__tuning_db_lookup(&db, &other, &exact, &class_spec);
+    CHECK(exact == NULL && class_spec == NULL);
     clcnn__tuning_db_free(&db);
 }
 

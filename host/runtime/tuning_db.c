@@ -764,6 +764,8 @@ static int key_start(char *start, size_t cap, const char *op, clcnn_dtype dtype)
     switch (dtype) {
     case CLCNN_FLOAT32: snprintf(start, cap, "%s/f32", op); break;
     case CLCNN_FLOAT64: snprintf(start, cap, "%s/f64", op); break;
+    case CLCNN_FLOAT16: snprintf(start, cap, "%s/f16", op); break;
+    case CLCNN_BFLOAT16: snprintf(start, cap, "%s/bf16", op); break;
     default: snprintf(start, cap, "%s/dtype%d", op, (int)dtype); break;
     }
     return 0;
