@@ -264,12 +264,44 @@ START_TEST(test_conv16_mixed_refused)
 }
 END_TEST
 
+/* A staging buffer that cannot be allocated (CLCNN_FAULT_INJECT: the 7th
+ * allocation, after the 4 tensors and the stages of a_prev and w, is b's)
+ * fails the call before it enqueues anything, z untouched; the next call
+ * runs. */
+START_TEST(test_conv16_staging_allocation_failure)
+{
+    const clcnn_dtype dtype = dtypes16[_i];
+    clcnn_context *c = NULL;
+    ck_assert_int_eq(setenv("CLCNN_FAULT_INJECT", "alloc:7", 1), 0);
+    const clcnn_status created = clcnn_context_create(NULL, &c);
+    unsetenv("CLCNN_FAULT_INJECT");
+    ck_assert_msg(created == CLCNN_OK, "context: %s", clcnn_context_last_error(c));
+    const size_t a_dims[4] = {1, 4, 4, 2}, w_dims[4] = {3, 3, 2, 2}, b_dims[4] = {1, 1, 1, 2}, z_dims[4] = {1, 4, 4, 2};
+    clcnn_tensor *a = test_tensor_from(c, dtype, a_dims, NULL), *w = test_tensor_from(c, dtype, w_dims, NULL);
+    clcnn_tensor *b = test_tensor_from(c, dtype, b_dims, NULL), *z = test_tensor_out(c, dtype, z_dims);
+    TEST_OK(c, clcnn_context_profile(c, 1));
+    size_t bytes, launches = 1;
+    void *z_before = test_tensor_get_raw(c, z, &bytes);
+    TEST_FAILS_WITH(c, clcnn_conv_forward(c, a, w, b, 1, 1, z), CLCNN_ERROR_OUT_OF_MEMORY,
+                    "conv_forward: allocating 8 bytes of device scratch memory");
+    TEST_OK(c, clcnn_context_launches(c, NULL, 0, &launches));
+    const int z_kept = test_raw_equal(c, z, z_before, bytes);
+    TEST_OK(c, clcnn_conv_forward(c, a, w, b, 1, 1, z));
+    free(z_before);
+    TEST_DESTROY(a, w, b, z);
+    clcnn_context_destroy(c);
+    ck_assert_msg(launches == 0, "conv_forward enqueued %zu kernels before failing", launches);
+    ck_assert_msg(z_kept, "conv_forward wrote to z although it failed");
+}
+END_TEST
+
 static Suite *conv_half_suite(void)
 {
     Suite *suite = suite_create("conv_half");
     test_add_loop(suite, "forward", test_conv16_forward, CASES * DTYPES16);
     test_add_loop(suite, "backward", test_conv16_backward, CASES * DTYPES16);
     test_add_loop(suite, "mixed_refused", test_conv16_mixed_refused, DTYPES16);
+    test_add_loop(suite, "staging_allocation_failure", test_conv16_staging_allocation_failure, DTYPES16);
     return suite;
 }
 
