@@ -189,8 +189,8 @@ static clcnn_status run_tiled(clcnn_context *ctx, const char *op, const conv_sha
 typedef struct stage {
     const clcnn_tensor *user; /* the call's 16-bit tensor, or NULL (not asked for) */
     clcnn_workspace_slot slot;
-    int output;               /* converted back into user at the end */
-    clcnn_tensor view;        /* float32 over the slot's buffer */
+    int output;        /* converted back into user at the end */
+    clcnn_tensor view; /* float32 over the slot's buffer */
 } stage;
 
 /* The float32 view of a stage, or NULL where the call passed none. */
@@ -500,9 +500,9 @@ static clcnn_status conv_backward_staged(clcnn_context *ctx, const char *op, con
                                          const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                          clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
 {
-    stage stages[] = {{dz, CLCNN_WORKSPACE_STAGE_Z, 0, {0}},      {a_prev, CLCNN_WORKSPACE_STAGE_A, 0, {0}},
-                      {w, CLCNN_WORKSPACE_STAGE_W, 0, {0}},       {da_prev, CLCNN_WORKSPACE_STAGE_DA, 1, {0}},
-                      {dw, CLCNN_WORKSPACE_STAGE_DW, 1, {0}},     {db, CLCNN_WORKSPACE_STAGE_B, 1, {0}}};
+    stage stages[] = {{dz, CLCNN_WORKSPACE_STAGE_Z, 0, {0}},  {a_prev, CLCNN_WORKSPACE_STAGE_A, 0, {0}},
+                      {w, CLCNN_WORKSPACE_STAGE_W, 0, {0}},   {da_prev, CLCNN_WORKSPACE_STAGE_DA, 1, {0}},
+                      {dw, CLCNN_WORKSPACE_STAGE_DW, 1, {0}}, {db, CLCNN_WORKSPACE_STAGE_B, 1, {0}}};
     const int n = (int)(sizeof stages / sizeof stages[0]);
     cl_kernel to32, to16;
     clcnn_status st;
