@@ -21,7 +21,8 @@ static clcnn_context *ctx;
 static const clcnn_dtype dtypes16[] = {CLCNN_FLOAT16, CLCNN_BFLOAT16};
 #define DTYPES16 2
 
-/* One layer: a_prev's dims, the window, n_C, the params, a bias or not,
+/* One layer ("big_" ones skipped under CLCNN_TEST_SMALL=1, as Oclgrind runs
+ * it): a_prev's dims, the window, n_C, the params, a bias or not,
  * the fused activation; walkthrough: run through clcnn_conv_forward and
  * clcnn_conv_backward (stride_h and pad_top as their stride and pad). */
 typedef struct conv16_case {
@@ -32,21 +33,38 @@ typedef struct conv16_case {
     int bias;
     clcnn_activation act;
     int walkthrough;
+    double scale; /* of every input, rounded again: float16's overflow and subnormals */
 } conv16_case;
 
-#define PARAMS(sh, sw, pt, pb, pl, pr, dh, dw, g) {sh, sw, pt, pb, pl, pr, dh, dw, g}
+#define PARAMS(sh, sw, pt, pb, pl, pr, dh, dw, g)                                                                      \
+    {                                                                                                                  \
+        sh, sw, pt, pb, pl, pr, dh, dw, g                                                                              \
+    }
 static const conv16_case cases[] = {
-    {"walkthrough", {2, 5, 7, 4}, 2, 2, 8, PARAMS(2, 2, 2, 2, 2, 2, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 1},
-    {"3x3_pad1", {2, 8, 8, 16}, 3, 3, 24, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"stride2", {1, 9, 11, 8}, 3, 3, 12, PARAMS(2, 2, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"asymmetric_pad", {2, 6, 7, 5}, 3, 2, 6, PARAMS(1, 2, 0, 2, 1, 0, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"dilation", {1, 10, 10, 6}, 3, 3, 7, PARAMS(1, 1, 2, 2, 2, 2, 2, 2, 1), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"groups", {2, 6, 6, 12}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 4), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"depthwise", {2, 9, 9, 16}, 3, 3, 16, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 16), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"1x1", {3, 7, 7, 32}, 1, 1, 16, PARAMS(1, 1, 0, 0, 0, 0, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0},
-    {"no_bias", {2, 6, 6, 8}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 0, CLCNN_ACTIVATION_NONE, 0},
-    {"relu", {2, 6, 6, 8}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_RELU, 0},
-    {"long_reduction", {1, 4, 4, 256}, 3, 3, 16, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0},
+    {"walkthrough", {2, 5, 7, 4}, 2, 2, 8, PARAMS(2, 2, 2, 2, 2, 2, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 1, 1.0},
+    {"3x3_pad1", {2, 8, 8, 16}, 3, 3, 24, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"stride2", {1, 9, 11, 8}, 3, 3, 12, PARAMS(2, 2, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"asymmetric_pad", {2, 6, 7, 5}, 3, 2, 6, PARAMS(1, 2, 0, 2, 1, 0, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"dilation", {1, 10, 10, 6}, 3, 3, 7, PARAMS(1, 1, 2, 2, 2, 2, 2, 2, 1), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"groups", {2, 6, 6, 12}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 4), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"depthwise", {2, 9, 9, 16}, 3, 3, 16, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 16), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"1x1", {3, 7, 7, 32}, 1, 1, 16, PARAMS(1, 1, 0, 0, 0, 0, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"no_bias", {2, 6, 6, 8}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 0, CLCNN_ACTIVATION_NONE, 0, 1.0},
+    {"relu", {2, 6, 6, 8}, 3, 3, 8, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_RELU, 0, 1.0},
+    {"big_long_reduction",
+     {1, 4, 4, 256},
+     3,
+     3,
+     16,
+     PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1),
+     1,
+     CLCNN_ACTIVATION_NONE,
+     0,
+     1.0},
+    /* Sums up to about 64 * 64 * 12: past float16's 65504, to infinity. */
+    {"overflow", {1, 5, 5, 8}, 3, 3, 4, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 1, CLCNN_ACTIVATION_NONE, 0, 64.0},
+    /* Products near 2^-20, no bias: float16's subnormals (below 2^-14). */
+    {"subnormal", {1, 5, 5, 4}, 3, 3, 4, PARAMS(1, 1, 1, 1, 1, 1, 1, 1, 1), 0, CLCNN_ACTIVATION_NONE, 0, 0x1p-10},
 };
 #define CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -84,6 +102,13 @@ static void problem_init(problem *p, int i)
     p->w = test_random_doubles(&rng, p->dtype, KIT_NORMAL, p->n_w);
     p->b = test_random_doubles(&rng, p->dtype, KIT_NORMAL, p->n_b);
     p->dz = test_random_doubles(&rng, p->dtype, KIT_NORMAL, p->n_z);
+    double *all[4] = {p->a, p->w, p->b, p->dz};
+    const size_t counts[4] = {p->n_a, p->n_w, p->n_b, p->n_z};
+    for (int k = 0; k < 4 && p->c->scale != 1.0; k++) {
+        for (size_t i = 0; i < counts[k]; i++)
+            all[k][i] *= p->c->scale;
+        kit_round_all(p->dtype, all[k], counts[k]);
+    }
 }
 
 static void problem_free(problem *p)
@@ -115,15 +140,15 @@ static size_t check_output(const problem *p, const char *what, const clcnn_tenso
     for (size_t i = 0; i < n; i++) {
         const double error = kit_storage_error(p->dtype, got[i], ref[i], terms[i], tiny);
         if (!(error <= KIT_TOLERANCE) && bad++ < 5)
-            fprintf(stderr, "%s: %s[%zu] = %a, reference %a, terms %g, error %.3g (limit %g) (seed 0x%llx)\n",
-                    p->name, what, i, got[i], ref[i], terms[i], error, KIT_TOLERANCE, (unsigned long long)p->seed);
+            fprintf(stderr, "%s: %s[%zu] = %a, reference %a, terms %g, error %.3g (limit %g) (seed 0x%llx)\n", p->name,
+                    what, i, got[i], ref[i], terms[i], error, KIT_TOLERANCE, (unsigned long long)p->seed);
     }
     free(got);
     return bad;
 }
 
-static clcnn_status run_forward(const problem *p, const clcnn_tensor *a, const clcnn_tensor *w,
-                                const clcnn_tensor *b, clcnn_tensor *z)
+static clcnn_status run_forward(const problem *p, const clcnn_tensor *a, const clcnn_tensor *w, const clcnn_tensor *b,
+                                clcnn_tensor *z)
 {
     const conv16_case *c = p->c;
     if (c->walkthrough)
@@ -131,8 +156,8 @@ static clcnn_status run_forward(const problem *p, const clcnn_tensor *a, const c
     return clcnn_conv_forward_ex(ctx, a, w, c->bias ? b : NULL, &c->params, c->act, z);
 }
 
-static clcnn_status run_backward(const problem *p, const clcnn_tensor *dz, const clcnn_tensor *a,
-                                 const clcnn_tensor *w, clcnn_tensor *da, clcnn_tensor *dw, clcnn_tensor *db)
+static clcnn_status run_backward(const problem *p, const clcnn_tensor *dz, const clcnn_tensor *a, const clcnn_tensor *w,
+                                 clcnn_tensor *da, clcnn_tensor *dw, clcnn_tensor *db)
 {
     const conv16_case *c = p->c;
     if (c->walkthrough)
@@ -142,14 +167,27 @@ static clcnn_status run_backward(const problem *p, const clcnn_tensor *dz, const
 
 START_TEST(test_conv16_forward)
 {
+    if (test_skip_big_case(cases[_i / DTYPES16].name))
+        return;
     problem p;
     problem_init(&p, _i);
     const double *bias = p.c->bias ? p.b : NULL;
     double *ref = test_alloc_doubles(p.n_z), *terms = test_alloc_doubles(p.n_z);
     clcnn_ref_conv_forward_ex(p.a, p.c->a_dims, p.w, p.w_dims, bias, &p.c->params, p.c->act, ref);
     ck_assert_int_eq(kit_conv_forward_terms(p.a, p.c->a_dims, p.w, p.w_dims, bias, &p.c->params, terms), 0);
-    clcnn_tensor *a = test_tensor_from(ctx, p.dtype, p.c->a_dims, p.a), *w = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
+    clcnn_tensor *a = test_tensor_from(ctx, p.dtype, p.c->a_dims, p.a),
+                 *w = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
     clcnn_tensor *b = test_tensor_from(ctx, p.dtype, p.b_dims, p.b), *z = test_tensor_out(ctx, p.dtype, p.z_dims);
+    /* The overflow and subnormal cases reach float16's ends: some results
+     * round to infinity, some to subnormals. */
+    size_t infinite = 0, subnormal = 0;
+    for (size_t i = 0; i < p.n_z; i++) {
+        const double r = kit_round_to_dtype(CLCNN_FLOAT16, ref[i]);
+        infinite += isinf(r);
+        subnormal += r != 0.0 && fabs(r) < 0x1p-14;
+    }
+    ck_assert_msg(p.c->scale <= 1.0 || infinite > 0, "%s: no result overflows float16", p.name);
+    ck_assert_msg(p.c->scale >= 1.0 || subnormal > 0, "%s: no result is a float16 subnormal", p.name);
     TEST_OK(ctx, run_forward(&p, a, w, b, z));
     const size_t bad = check_output(&p, "z", z, ref, terms, p.n_z);
     size_t bytes;
@@ -210,6 +248,8 @@ static size_t backward_call(const problem *p, const gradients *g, const clcnn_te
 
 START_TEST(test_conv16_backward)
 {
+    if (test_skip_big_case(cases[_i / DTYPES16].name))
+        return;
     problem p;
     problem_init(&p, _i);
     gradients g;
@@ -223,7 +263,8 @@ START_TEST(test_conv16_backward)
                                              g.terms[1], g.terms[2]),
                      0);
     clcnn_tensor *dz = test_tensor_from(ctx, p.dtype, p.z_dims, p.dz);
-    clcnn_tensor *a = test_tensor_from(ctx, p.dtype, p.c->a_dims, p.a), *w = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
+    clcnn_tensor *a = test_tensor_from(ctx, p.dtype, p.c->a_dims, p.a),
+                 *w = test_tensor_from(ctx, p.dtype, p.w_dims, p.w);
     int repeatable, ignored;
     size_t bad = backward_call(&p, &g, dz, a, w, WANT_ALL, 1, &repeatable);
     static const int subsets[] = {WANT_DA, WANT_DW, WANT_DB, WANT_DW | WANT_DB, WANT_DA | WANT_DB};
