@@ -435,6 +435,10 @@ static int is16(clcnn_dtype dtype)
 static int takes16(const char *op)
 {
     static const char *const ops[] = {"zero_pad",
+                                      "conv_forward",
+                                      "conv_forward_ex",
+                                      "conv_backward",
+                                      "conv_backward_ex",
                                       "relu_forward",
                                       "relu_backward",
                                       "softmax_cross_entropy_forward",

@@ -95,8 +95,10 @@ typedef enum clcnn_status {
  * (float16 overflows to infinity; NaN stays NaN). Host data in
  * clcnn_tensor_write/read is 2 bytes per element: the IEEE binary16 bits for
  * FLOAT16, the top 16 bits of a float32 for BFLOAT16. The ops that take
- * them so far: clcnn_zero_pad, clcnn_relu_forward, clcnn_relu_backward,
- * clcnn_sgd_update, clcnn_softmax_cross_entropy_forward and _backward (and
+ * them so far: clcnn_zero_pad, the conv ops (forward, backward and their
+ * _ex forms; staged through float32 workspace, docs/api.md),
+ * clcnn_relu_forward, clcnn_relu_backward, clcnn_sgd_update,
+ * clcnn_softmax_cross_entropy_forward and _backward (and
  * clcnn_tensor_convert); the others refuse them with
  * CLCNN_ERROR_UNSUPPORTED before enqueueing anything: convert to float32
  * with clcnn_tensor_convert. */

@@ -813,7 +813,8 @@ START_TEST(test_message_wording)
     TEST_FAILS_WITH(ctx, clcnn_tensor_create(ctx, CLCNN_FLOAT32, zero_dims, &t), CLCNN_ERROR_SHAPE,
                     "tensor_create: dims[2] is 0 (dims 2 x 3 x 0 x 4); every dimension must be at least 1");
     TEST_FAILS_WITH(ctx, clcnn_tensor_create(ctx, (clcnn_dtype)7, dims, &t), CLCNN_ERROR_INVALID_ARGUMENT,
-                    "tensor_create: unknown dtype 7 (use CLCNN_FLOAT32 or CLCNN_FLOAT64)");
+                    "tensor_create: unknown dtype 7 (use CLCNN_FLOAT32, CLCNN_FLOAT64, CLCNN_FLOAT16 or "
+                    "CLCNN_BFLOAT16)");
     float buffer[8];
     TEST_FAILS_WITH(ctx, clcnn_tensor_write(x, buffer, sizeof buffer), CLCNN_ERROR_INVALID_ARGUMENT,
                     "tensor_write: bytes is 32 but the 2 x 3 x 4 x 5 float32 tensor holds 480 bytes");

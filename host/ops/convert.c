@@ -2,6 +2,7 @@
  * convert.cl built for the pair of dtypes. */
 #include <stdio.h>
 
+#include "convert.h"
 #include "elementwise.h"
 
 /* The storage names convert.cl takes for SRC and DST. */
@@ -15,6 +16,27 @@ static const char *format_name(clcnn_dtype d)
     }
 }
 
+clcnn_status clcnn__convert_kernel(clcnn_context *ctx, const char *op, clcnn_dtype from, clcnn_dtype to, cl_kernel *k)
+{
+    /* The program is float64's where either side is (its `real` is double
+     * then, and the device has cl_khr_fp64: such a tensor exists). */
+    const clcnn_dtype program = from == CLCNN_FLOAT64 || to == CLCNN_FLOAT64 ? CLCNN_FLOAT64 : CLCNN_FLOAT32;
+    char options[64];
+    snprintf(options, sizeof options, "-DSRC=%s -DDST=%s", format_name(from), format_name(to));
+    return clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_convert, program, options, 0, 0, "convert", k);
+}
+
+clcnn_status clcnn__convert_launch(clcnn_context *ctx, const char *op, cl_kernel k, cl_mem src, cl_mem dst,
+                                   size_t count)
+{
+    const int total = (int)count; /* < 2^31: the callers' tensors passed clcnn__check_tensor */
+    const clcnn_arg args[] = {CLCNN_ARG(src), CLCNN_ARG(dst), CLCNN_ARG(total)};
+    const size_t vector = (size_t)ctx->tuning.elementwise_vector;
+    const clcnn_elementwise_plan plan =
+        clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (count + vector - 1) / vector);
+    return clcnn__elementwise_launch(ctx, op, k, args, 3, &plan);
+}
+
 clcnn_status clcnn_tensor_convert(clcnn_context *ctx, const clcnn_tensor *src, clcnn_tensor *dst)
 {
     static const char op[] = "tensor_convert";
@@ -25,19 +47,8 @@ clcnn_status clcnn_tensor_convert(clcnn_context *ctx, const clcnn_tensor *src, c
         (st = clcnn__check_dims(ctx, op, "dst", dst, src->dims)) ||
         (st = clcnn__check_distinct(ctx, op, "dst", dst, "src", src)))
         return st;
-    /* The program is float64's where either side is (its `real` is double
-     * then, and the device has cl_khr_fp64: such a tensor exists). */
-    const clcnn_dtype program =
-        src->dtype == CLCNN_FLOAT64 || dst->dtype == CLCNN_FLOAT64 ? CLCNN_FLOAT64 : CLCNN_FLOAT32;
-    char options[64];
-    snprintf(options, sizeof options, "-DSRC=%s -DDST=%s", format_name(src->dtype), format_name(dst->dtype));
     cl_kernel k;
-    if ((st = clcnn__elementwise_kernel(ctx, op, CLCNN_FILE_convert, program, options, 0, 0, "convert", &k)))
+    if ((st = clcnn__convert_kernel(ctx, op, src->dtype, dst->dtype, &k)))
         return st;
-    const int total = (int)src->count; /* < 2^31: checked by clcnn__check_tensor */
-    const clcnn_arg args[] = {CLCNN_ARG(src->mem), CLCNN_ARG(dst->mem), CLCNN_ARG(total)};
-    const size_t vector = (size_t)ctx->tuning.elementwise_vector;
-    const clcnn_elementwise_plan plan =
-        clcnn__elementwise_plan(&ctx->tuning, ctx->compute_units, (src->count + vector - 1) / vector);
-    return clcnn__elementwise_launch(ctx, op, k, args, 3, &plan);
+    return clcnn__convert_launch(ctx, op, k, src->mem, dst->mem, src->count);
 }

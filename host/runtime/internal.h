@@ -24,6 +24,15 @@ typedef enum clcnn_workspace_slot {
     CLCNN_WORKSPACE_BIAS_PARTS,   /* conv db: partial sums per chunk */
     CLCNN_WORKSPACE_POOL_ARGMAX,  /* max pool backward: each window's argmax */
     CLCNN_WORKSPACE_SOFTMAX_LOSSES, /* softmax forward in 16 bits: each row's loss in float */
+    /* conv in 16 bits: float32 copies of the call's tensors, which the
+     * float32 path runs on (conv.c, stage); apart from the slots above,
+     * which that path takes for itself. */
+    CLCNN_WORKSPACE_STAGE_A,  /* a_prev */
+    CLCNN_WORKSPACE_STAGE_W,  /* w */
+    CLCNN_WORKSPACE_STAGE_B,  /* b, or db */
+    CLCNN_WORKSPACE_STAGE_Z,  /* z, or dz */
+    CLCNN_WORKSPACE_STAGE_DA, /* da_prev */
+    CLCNN_WORKSPACE_STAGE_DW, /* dw */
     CLCNN_WORKSPACE_SLOTS
 } clcnn_workspace_slot;
 

@@ -1,6 +1,7 @@
 """The 16-bit dtypes from Python: numpy float16 arrays as they are, bfloat16
 from float32 arrays (rounded to nearest even on the device) back to float32,
-Tensor.astype, and ops that do not take 16-bit tensors refusing them."""
+Tensor.astype, conv in 16 bits, and ops that do not take 16-bit tensors
+refusing them."""
 
 import numpy as np
 import pytest
@@ -59,6 +60,26 @@ def test_unconverted_op_refuses_16_bit(ctx):
         ctx.pool_forward(a, 2, 2)
     assert caught.value.status == clcnn.Status.ERROR_UNSUPPORTED
     assert "float16" in caught.value.message and "clcnn_tensor_convert" in caught.value.message
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_conv_forward_16_bit(ctx, dtype):
+    """conv_forward in 16 bits within docs/tolerance.md's bound of the float32
+    result on the same (exactly converted) inputs: B + u (|r| + B) + tiny,
+    B = 8 eps32 sum|terms|, the terms' sums from the float32 op on |a|, |w|, |b|."""
+    rng = np.random.default_rng(7)
+    shapes = [(2, 6, 7, 5), (3, 3, 5, 4), (1, 1, 1, 4)]
+    host = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    a, w, b = [ctx.tensor(x).astype(dtype) for x in host]
+    a32, w32, b32 = [t.astype("float32") for t in (a, w, b)]
+    z = ctx.conv_forward(a, w, b, stride=1, pad=1)
+    assert z.dtype == dtype
+    got = z.astype("float32").numpy().astype(np.float64)
+    ref = ctx.conv_forward(a32, w32, b32, stride=1, pad=1).numpy().astype(np.float64)
+    terms = ctx.conv_forward(*[ctx.tensor(np.abs(t.numpy())) for t in (a32, w32, b32)], stride=1, pad=1).numpy()
+    u, tiny = (2.0 ** -11, 2.0 ** -24) if dtype == "float16" else (2.0 ** -8, 2.0 ** -126)
+    bound_b = 8 * np.finfo(np.float32).eps * terms.astype(np.float64)
+    assert (np.abs(got - ref) <= bound_b + u * (np.abs(ref) + bound_b) + tiny).all()
 
 
 def test_softmax_bfloat16_with_float32_labels(ctx):

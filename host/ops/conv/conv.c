@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conv_plan.h"
+#include "convert.h"
 #include "output_dims.h"
 
 typedef clcnn_conv_shape conv_shape;
@@ -58,7 +59,7 @@ static clcnn_status conv_validate(clcnn_context *ctx, const char *op, const clcn
                                   const clcnn_conv_params *p, int walkthrough, conv_shape *s)
 {
     clcnn_status st;
-    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) || (st = clcnn__refuse_16bit(ctx, op, "a_prev", a_prev)) ||
+    if ((st = clcnn__check_first(ctx, op, "a_prev", a_prev)) ||
         (st = clcnn__check_tensor(ctx, op, "w", w, a_prev->dtype)) || (st = check_params(ctx, op, p, walkthrough)))
         return st;
     const size_t *ad = a_prev->dims, *wd = w->dims;
@@ -177,6 +178,70 @@ static clcnn_status run_tiled(clcnn_context *ctx, const char *op, const conv_sha
     return launch(ctx, op, k, &f->launch, args, (int)(sizeof args / sizeof args[0]));
 }
 
+/* ---- 16-bit calls: staged through float32 workspace ----
+ * A float16 or bfloat16 call converts its inputs into float32 copies in
+ * the context's workspace (exactly: every 16-bit value is a float), runs
+ * the float32 path on views of those copies, and rounds each float32
+ * result once into its 16-bit output: loads in 16 bits, arithmetic and
+ * accumulation in float, one rounding on the store, as docs/tolerance.md's
+ * 16-bit bound assumes. The user's outputs are written by the last
+ * conversions only, so a failure before them leaves them as they were. */
+typedef struct stage {
+    const clcnn_tensor *user; /* the call's 16-bit tensor, or NULL (not asked for) */
+    clcnn_workspace_slot slot;
+    int output;        /* converted back into user at the end */
+    clcnn_tensor view; /* float32 over the slot's buffer */
+} stage;
+
+/* The float32 view of a stage, or NULL where the call passed none. */
+static clcnn_tensor *staged(stage *s)
+{
+    return s->user ? &s->view : NULL;
+}
+
+/* Sizes the staging slots and builds both conversions before anything is
+ * enqueued. The float32 path takes its own slots, never these, so growing
+ * one of its own cannot free a buffer a view holds. */
+static clcnn_status stage_prepare(clcnn_context *ctx, const char *op, clcnn_dtype dt, stage *stages, int n,
+                                  cl_kernel *to32, cl_kernel *to16)
+{
+    clcnn_status st;
+    for (int i = 0; i < n; i++) {
+        const clcnn_tensor *u = stages[i].user;
+        if (u == NULL)
+            continue;
+        clcnn_tensor *v = &stages[i].view;
+        memset(v, 0, sizeof *v);
+        v->ctx = ctx;
+        v->dtype = CLCNN_FLOAT32;
+        memcpy(v->dims, u->dims, sizeof v->dims);
+        v->count = u->count;
+        v->bytes = u->count * sizeof(float);
+        if ((st = clcnn__workspace(ctx, op, stages[i].slot, v->bytes, &v->mem)))
+            return st;
+    }
+    if ((st = clcnn__convert_kernel(ctx, op, dt, CLCNN_FLOAT32, to32)))
+        return st;
+    return clcnn__convert_kernel(ctx, op, CLCNN_FLOAT32, dt, to16);
+}
+
+/* Converts the inputs into their views (outputs 0), or the views into the
+ * outputs (outputs 1). */
+static clcnn_status stage_convert(clcnn_context *ctx, const char *op, const stage *stages, int n, cl_kernel k,
+                                  int outputs)
+{
+    clcnn_status st;
+    for (int i = 0; i < n; i++) {
+        const stage *s = &stages[i];
+        if (s->user == NULL || s->output != outputs)
+            continue;
+        const cl_mem src = outputs ? s->view.mem : s->user->mem, dst = outputs ? s->user->mem : s->view.mem;
+        if ((st = clcnn__convert_launch(ctx, op, k, src, dst, s->user->count)))
+            return st;
+    }
+    return CLCNN_OK;
+}
+
 /* The forward of a validated layer, planned under the layer's tuning. */
 static clcnn_status conv_forward_planned(clcnn_context *ctx, const char *op, const conv_shape *shape,
                                          const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
@@ -201,6 +266,26 @@ static clcnn_status conv_forward_planned(clcnn_context *ctx, const char *op, con
     return run_tiled(ctx, op, &plan.shape, k, &plan.tiled, a_prev->mem, w->mem, b ? b->mem : w->mem, z->mem);
 }
 
+/* The forward of a validated 16-bit layer on float32 copies. */
+static clcnn_status conv_forward_staged(clcnn_context *ctx, const char *op, const conv_shape *shape,
+                                        const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                        clcnn_activation act, clcnn_tensor *z)
+{
+    stage stages[] = {{a_prev, CLCNN_WORKSPACE_STAGE_A, 0, {0}},
+                      {w, CLCNN_WORKSPACE_STAGE_W, 0, {0}},
+                      {b, CLCNN_WORKSPACE_STAGE_B, 0, {0}},
+                      {z, CLCNN_WORKSPACE_STAGE_Z, 1, {0}}};
+    const int n = (int)(sizeof stages / sizeof stages[0]);
+    cl_kernel to32, to16;
+    clcnn_status st;
+    if ((st = stage_prepare(ctx, op, a_prev->dtype, stages, n, &to32, &to16)) ||
+        (st = stage_convert(ctx, op, stages, n, to32, 0)) ||
+        (st = conv_forward_planned(ctx, op, shape, staged(&stages[0]), staged(&stages[1]), staged(&stages[2]), act,
+                                   staged(&stages[3]))))
+        return st;
+    return stage_convert(ctx, op, stages, n, to16, 1);
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, const clcnn_conv_params *params, clcnn_activation act,
                                  int walkthrough, clcnn_tensor *z)
@@ -223,7 +308,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const char *op, const clcnn
 
     clcnn_tuning saved;
     begin_layer(ctx, "conv_forward", a_prev, w, params, &saved);
-    st = conv_forward_planned(ctx, op, &s, a_prev, w, b, act, z);
+    st = clcnn__dtype_is_16bit(dt) ? conv_forward_staged(ctx, op, &s, a_prev, w, b, act, z)
+                                   : conv_forward_planned(ctx, op, &s, a_prev, w, b, act, z);
     clcnn__tuning_layer_end(ctx, &saved);
     return st;
 }
@@ -409,6 +495,25 @@ static clcnn_status conv_backward_planned(clcnn_context *ctx, const char *op, co
         return st;
     return CLCNN_OK;
 }
+/* The backward of a validated 16-bit layer on float32 copies. */
+static clcnn_status conv_backward_staged(clcnn_context *ctx, const char *op, const conv_shape *shape,
+                                         const clcnn_tensor *dz, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                         clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
+{
+    stage stages[] = {{dz, CLCNN_WORKSPACE_STAGE_Z, 0, {0}},  {a_prev, CLCNN_WORKSPACE_STAGE_A, 0, {0}},
+                      {w, CLCNN_WORKSPACE_STAGE_W, 0, {0}},   {da_prev, CLCNN_WORKSPACE_STAGE_DA, 1, {0}},
+                      {dw, CLCNN_WORKSPACE_STAGE_DW, 1, {0}}, {db, CLCNN_WORKSPACE_STAGE_B, 1, {0}}};
+    const int n = (int)(sizeof stages / sizeof stages[0]);
+    cl_kernel to32, to16;
+    clcnn_status st;
+    if ((st = stage_prepare(ctx, op, a_prev->dtype, stages, n, &to32, &to16)) ||
+        (st = stage_convert(ctx, op, stages, n, to32, 0)) ||
+        (st = conv_backward_planned(ctx, op, shape, staged(&stages[0]), staged(&stages[1]), staged(&stages[2]),
+                                    staged(&stages[3]), staged(&stages[4]), staged(&stages[5]))))
+        return st;
+    return stage_convert(ctx, op, stages, n, to16, 1);
+}
+
 static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcnn_tensor *dz,
                                   const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_conv_params *params,
                                   int walkthrough, clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
@@ -432,7 +537,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const char *op, const clcn
 
     clcnn_tuning saved;
     begin_layer(ctx, "conv_backward", a_prev, w, params, &saved);
-    st = conv_backward_planned(ctx, op, &s, dz, a_prev, w, da_prev, dw, db);
+    st = clcnn__dtype_is_16bit(dt) ? conv_backward_staged(ctx, op, &s, dz, a_prev, w, da_prev, dw, db)
+                                   : conv_backward_planned(ctx, op, &s, dz, a_prev, w, da_prev, dw, db);
     clcnn__tuning_layer_end(ctx, &saved);
     return st;
 }
