@@ -250,10 +250,12 @@ CLCNN_API clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor
 CLCNN_API clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                            const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev,
                                            clcnn_tensor *dw, clcnn_tensor *db);
+/* Max mode: a window with a NaN gives NaN, as in PyTorch. */
 CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride,
                                           clcnn_pool_mode mode, clcnn_tensor *a);
 /* Max mode gives each window's gradient to its first maximum in row-major
- * (h, then w) order. */
+ * (h, then w) order, or to its last NaN where it holds one: the element
+ * PyTorch's max_pool2d picks. */
 CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                            int f, int stride, clcnn_pool_mode mode, clcnn_tensor *da_prev);
 
