@@ -341,9 +341,10 @@ CLCNN_API clcnn_status clcnn_pool_output_dims(clcnn_context *ctx, const size_t a
 
 /* y = x where x >= 0, else 0, element-wise; y has x's dims. NaN stays NaN. */
 CLCNN_API clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn_tensor *y);
-/* dx = dy where x > 0, else 0 (the gradient at 0 is 0); all three have the
- * same dims. x may be relu_forward's input or its output y: they are
- * positive at the same places, so a caller may keep only y. */
+/* dx = 0 where x <= 0, else dy (the gradient at 0 is 0; where x is NaN, dy,
+ * as PyTorch gives); all three have the same dims. x may be relu_forward's
+ * input or its output y: they are positive, or NaN, at the same places, so
+ * a caller may keep only y. */
 CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x,
                                            clcnn_tensor *dx);
 /* Softmax over the channel axis and cross-entropy against class labels, for

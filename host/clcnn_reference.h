@@ -72,7 +72,7 @@ CLCNN_API void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev
 /* ---- training ops (reference/train_ops.c) ---- */
 /* y[i] = x[i] < 0 ? 0 : x[i] over n elements (NaN stays NaN). */
 CLCNN_API void clcnn_ref_relu_forward(const double *x, size_t n, double *y);
-/* dx[i] = x[i] > 0 ? dy[i] : 0 over n elements. */
+/* dx[i] = x[i] <= 0 ? 0 : dy[i] over n elements (a NaN x passes dy[i]). */
 CLCNN_API void clcnn_ref_relu_backward(const double *dy, const double *x, size_t n, double *dx);
 /* logits (m, n_H, n_W, K) -> probs (same dims), loss (m, n_H, n_W) and the
  * mean of loss; labels (m, n_H, n_W) hold class indices. A label that is not

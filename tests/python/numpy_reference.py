@@ -137,7 +137,7 @@ def relu_forward(x):
 
 
 def relu_backward(dy, x):
-    return np.where(x > 0, dy, 0.0)
+    return np.where(x <= 0, 0.0, dy)
 
 
 def softmax_cross_entropy_forward(logits, labels):

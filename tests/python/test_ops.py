@@ -128,6 +128,7 @@ def test_relu(ctx, dtype):
     rng = np.random.default_rng(4)
     x = rounded(rng, (3, 4, 5, 7), dtype)
     x[0, 0, 0, :3] = 0.0
+    x[0, 0, 1, :2] = np.nan  # NaN stays NaN and passes dy back, as in PyTorch
     x_t = ctx.tensor(x, dtype)
     y = ctx.relu_forward(x_t)
     np.testing.assert_array_equal(y.numpy(), ref.relu_forward(x))
