@@ -143,7 +143,10 @@ CLCNN_INLINE vreal window_max(const __global real *win, int2 taps_h, int2 taps_w
             if (kh >= taps_h.y || kw >= taps_w.y)
                 continue;
             const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
-            const vmask take = (v > best) | isnan(v);
+            /* v != v, not isnan(v): POCL's isnan is integer arithmetic,
+             * three instructions per vector where the unordered compare
+             * is one. */
+            const vmask take = (v > best) | (v != v);
             best = select(best, v, take);
             *where = select(*where, (vmask)((taps_h.x + kh) * WINDOW_W + taps_w.x + kw), take);
         }
