@@ -267,10 +267,12 @@ CLCNN_API clcnn_status clcnn_conv_forward(clcnn_context *ctx, const clcnn_tensor
 CLCNN_API clcnn_status clcnn_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                            const clcnn_tensor *w, int stride, int pad, clcnn_tensor *da_prev,
                                            clcnn_tensor *dw, clcnn_tensor *db);
+/* Max mode: a window with a NaN gives NaN, as in PyTorch. */
 CLCNN_API clcnn_status clcnn_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, int f, int stride,
                                           clcnn_pool_mode mode, clcnn_tensor *a);
 /* Max mode gives each window's gradient to its first maximum in row-major
- * (h, then w) order. */
+ * (h, then w) order, or to its last NaN where it holds one: the element
+ * PyTorch's max_pool2d picks. */
 CLCNN_API clcnn_status clcnn_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                            int f, int stride, clcnn_pool_mode mode, clcnn_tensor *da_prev);
 
@@ -356,9 +358,10 @@ CLCNN_API clcnn_status clcnn_pool_output_dims(clcnn_context *ctx, const size_t a
 
 /* y = x where x >= 0, else 0, element-wise; y has x's dims. NaN stays NaN. */
 CLCNN_API clcnn_status clcnn_relu_forward(clcnn_context *ctx, const clcnn_tensor *x, clcnn_tensor *y);
-/* dx = dy where x > 0, else 0 (the gradient at 0 is 0); all three have the
- * same dims. x may be relu_forward's input or its output y: they are
- * positive at the same places, so a caller may keep only y. */
+/* dx = 0 where x <= 0, else dy (the gradient at 0 is 0; where x is NaN, dy,
+ * as PyTorch gives); all three have the same dims. x may be relu_forward's
+ * input or its output y: they are positive, or NaN, at the same places, so
+ * a caller may keep only y. */
 CLCNN_API clcnn_status clcnn_relu_backward(clcnn_context *ctx, const clcnn_tensor *dy, const clcnn_tensor *x,
                                            clcnn_tensor *dx);
 /* Softmax over the channel axis and cross-entropy against class labels, for

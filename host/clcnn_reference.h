@@ -2,7 +2,8 @@
  * precision, same names prefixed clcnn_ref_. It is the oracle of the tests
  * and of `clcnn check`. It needs no OpenCL. Unlike the walkthrough, its
  * conv_backward writes dA_prev, and its max-pool backward (and the mask)
- * give the gradient to the first maximum of a window in row-major order.
+ * give the gradient to the first maximum of a window in row-major order
+ * (to its last NaN where it holds one, as PyTorch does).
  *
  * All arrays are dense, row-major; 4-D tensors are NHWC and carry their dims
  * as size_t[4]. Arguments are assumed valid (the library validates; the
@@ -35,7 +36,8 @@ CLCNN_API void clcnn_ref_conv_forward(const double *a_prev, const size_t a_dims[
 CLCNN_API void clcnn_ref_conv_backward(const double *dz, const double *a_prev, const size_t a_dims[4], const double *w,
                                        const size_t w_dims[4], int stride, int pad, double *da_prev, double *dw,
                                        double *db);
-/* mask (n_h, n_w): 1 at the first maximum of x in row-major order, 0 elsewhere. */
+/* mask (n_h, n_w): 1 at the first maximum of x in row-major order (the
+ * last NaN where x holds one), 0 elsewhere. */
 CLCNN_API void clcnn_ref_create_mask_from_window(const double *x, size_t n_h, size_t n_w, double *mask);
 /* a (n_h, n_w) = dz / (n_h * n_w) everywhere. */
 CLCNN_API void clcnn_ref_distribute_value(double dz, size_t n_h, size_t n_w, double *a);
@@ -70,7 +72,7 @@ CLCNN_API void clcnn_ref_pool_backward_ex(const double *da, const double *a_prev
 /* ---- training ops (reference/train_ops.c) ---- */
 /* y[i] = x[i] < 0 ? 0 : x[i] over n elements (NaN stays NaN). */
 CLCNN_API void clcnn_ref_relu_forward(const double *x, size_t n, double *y);
-/* dx[i] = x[i] > 0 ? dy[i] : 0 over n elements. */
+/* dx[i] = x[i] <= 0 ? 0 : dy[i] over n elements (a NaN x passes dy[i]). */
 CLCNN_API void clcnn_ref_relu_backward(const double *dy, const double *x, size_t n, double *dx);
 /* logits (m, n_H, n_W, K) -> probs (same dims), loss (m, n_H, n_W) and the
  * mean of loss; labels (m, n_H, n_W) hold class indices. A label that is not

@@ -3,8 +3,9 @@
  * the windows that cover it. Average gives each window's dA / divisor to
  * its in-image taps (the divisor is f_h * f_w, or the number of those taps
  * with count_include_pad 0); max gives it to the window's first maximum
- * in row-major order among its in-image taps, so ties (e.g. whole windows
- * of 0 after ReLU) keep the gradient's sum and padding never takes any.
+ * in row-major order among its in-image taps (its last NaN where it holds
+ * one: window_max in pool_common.h), so ties (e.g. whole windows of 0
+ * after ReLU) keep the gradient's sum and padding never takes any.
  * Sums run over the covering windows in (h, w) order from +0, the
  * reference's order, so float64 results match it bit for bit.
  *

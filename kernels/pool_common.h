@@ -120,12 +120,15 @@ typedef CLCNN_CAT(MASK_BASE, VSUFFIX) vmask;
 #define STORE(v, p) STORE_OUTPUT(v, p)
 #endif
 
-/* The first maximum per lane of a window's in-image taps, taps_h.y rows
- * of taps_w.y from win, rows row_pitch apart: strict > in row-major order,
- * like the reference, so that ties and -0 give the same element and the
- * same bits. *where = its position kh * WINDOW_W + kw in the whole window,
- * whose first in-image tap is (taps_h.x, taps_w.x); once inlined, a caller
- * that ignores it pays nothing. f_h and f_w: the window, as WINDOW_H and
+/* The maximum per lane of a window's in-image taps, taps_h.y rows of
+ * taps_w.y from win, rows row_pitch apart, taken in row-major order as
+ * the reference takes it: the first maximum (strict >, so that ties and -0
+ * give the same element and the same bits), except that a NaN beats every
+ * value and a later NaN an earlier one, PyTorch's (v > best || isnan(v)):
+ * any NaN in a window gives NaN, its last one, and takes the gradient.
+ * *where = its position kh * WINDOW_W + kw in the whole window, whose
+ * first in-image tap is (taps_h.x, taps_w.x); once inlined, a caller that
+ * ignores it pays nothing. f_h and f_w: the window, as WINDOW_H and
  * WINDOW_W read it where the host does not pass it as constants. */
 CLCNN_INLINE vreal window_max(const __global real *win, int2 taps_h, int2 taps_w, idx_t row_pitch, int n_C,
                               int f_h, int f_w, vmask *where)
@@ -140,9 +143,12 @@ CLCNN_INLINE vreal window_max(const __global real *win, int2 taps_h, int2 taps_w
             if (kh >= taps_h.y || kw >= taps_w.y)
                 continue;
             const vreal v = LOAD(win + kh * row_pitch + kw * n_C);
-            const vmask greater = v > best;
-            best = select(best, v, greater);
-            *where = select(*where, (vmask)((taps_h.x + kh) * WINDOW_W + taps_w.x + kw), greater);
+            /* v != v, not isnan(v): POCL's isnan is integer arithmetic,
+             * three instructions per vector where the unordered compare
+             * is one. */
+            const vmask take = (v > best) | (v != v);
+            best = select(best, v, take);
+            *where = select(*where, (vmask)((taps_h.x + kh) * WINDOW_W + taps_w.x + kw), take);
         }
     }
     return best;

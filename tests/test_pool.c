@@ -27,6 +27,21 @@ typedef struct pool_case {
     kit_pattern input;
 } pool_case;
 
+/* NaN and infinities put into a case's input (inject_specials). */
+typedef enum specials {
+    NO_SPECIALS,
+    /* Each element NaN with probability 1/8, +inf 1/16, -inf 1/16: windows
+     * with NaN at any tap, several NaNs, NaN beside infinities. */
+    DENSE_SPECIALS,
+    /* NaN 1/64, +inf 1/64, -inf 1/64: large windows with one NaN or none. */
+    SPARSE_SPECIALS,
+    /* Column w of channel c NaN where bit w % 4 of c % 16 is set: with 1 x 4
+     * windows at stride 4, the 16 channels of a group hold NaN at every
+     * subset of the taps (first, middle, last, several, all); the rest
+     * the case's input with 1/8 +inf and 1/8 -inf. */
+    NAN_SUBSETS,
+} specials;
+
 /* The walkthrough's hyperparameters (clcnn_pool_params_default): these
  * cases also run clcnn_pool_forward and clcnn_pool_backward. */
 #define WALK(f, stride)                                                                                                \
@@ -128,6 +143,29 @@ static const pool_case cases[] = {
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
+/* Cases with NaN and infinities (inject_specials), after `cases` in the
+ * loops: max pooling gives NaN for any NaN in a window, its last one,
+ * which also takes the gradient, as PyTorch does; padding beside NaN;
+ * ties among the other values. The
+ * kernels of every path: the blocks (1 x 4 windows), the rescanning
+ * gather and, past pool_recompute_max_elements, the argmax pass with a
+ * channel tail, global pooling with an int argmax, one channel. */
+static const struct special_case {
+    pool_case c;
+    specials specials;
+} special_cases[] = {
+    {{"nan_subsets_1x4_s4", 2, 3, 16, 48, PARAMS(1, 4, 1, 4, 0, 0, 0, 0, 1), KIT_INTEGERS}, NAN_SUBSETS},
+    {{"nan_subsets_padded_1x4_s3", 1, 3, 13, 32, PARAMS(1, 4, 1, 3, 0, 0, 2, 1, 0), KIT_NORMAL}, NAN_SUBSETS},
+    {{"nan_overlap_f3_s1", 2, 9, 10, 17, WALK(3, 1), KIT_INTEGERS}, DENSE_SPECIALS},
+    {{"nan_f2_s2_c1", 3, 8, 9, 1, WALK(2, 2), KIT_QUANTIZED}, DENSE_SPECIALS},
+    {{"nan_argmax_f3_s1_c20", 2, 15, 16, 20, WALK(3, 1), KIT_RELU}, DENSE_SPECIALS},
+    {{"nan_stem_f3_s2_p1", 2, 10, 9, 24, PARAMS(3, 3, 2, 2, 1, 1, 1, 1, 1), KIT_RELU}, DENSE_SPECIALS},
+    {{"nan_padded_rect_excl", 2, 7, 8, 17, PARAMS(3, 2, 2, 1, 2, 1, 1, 1, 0), KIT_INTEGERS}, DENSE_SPECIALS},
+    {{"nan_global_7x7", 3, 7, 7, 64, PARAMS(7, 7, 1, 1, 0, 0, 0, 0, 1), KIT_NORMAL}, SPARSE_SPECIALS},
+    {{"nan_global_17x16_int_c3", 2, 17, 16, 3, PARAMS(17, 16, 1, 1, 0, 0, 0, 0, 1), KIT_INTEGERS}, SPARSE_SPECIALS},
+};
+#define N_SPECIAL_CASES (sizeof special_cases / sizeof special_cases[0])
+
 /* Small shapes for the finite-difference check; max mode gets distinct
  * input values far apart compared with the step, so no perturbation moves a
  * window's maximum. */
@@ -162,8 +200,45 @@ static int is_walkthrough(const clcnn_pool_params *q)
     return memcmp(q, &d, sizeof d) == 0;
 }
 
+/* A quiet NaN whose payload (1 to 63) sits in the top bits of the
+ * significand, below the quiet bit, so that it survives the conversion to
+ * every dtype (float32 keeps the top 23 bits): the NaN that max pooling
+ * copies out of a window names its tap. */
+static double tagged_nan(unsigned payload, int negative)
+{
+    const uint64_t bits =
+        (negative ? (uint64_t)1 << 63 : 0) | UINT64_C(0x7ff8000000000000) | (uint64_t)(1 + payload % 63) << 45;
+    double value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+/* Puts NaN and infinities into case c's input a. */
+static void inject_specials(const pool_case *c, specials specials, kit_rng *rng, double *a, size_t n)
+{
+    for (size_t k = 0; k < n && specials != NO_SPECIALS; k++) {
+        const unsigned draw = (unsigned)(kit_rng_next(rng) % 64), tag = (unsigned)(k / c->n_C);
+        const size_t w = k / c->n_C % c->n_W_prev, ch = k % c->n_C;
+        int nan = 0;
+        unsigned inf_below = 0; /* +inf under this draw, -inf under twice it */
+        if (specials == DENSE_SPECIALS)
+            nan = draw < 8, inf_below = 4;
+        else if (specials == SPARSE_SPECIALS)
+            nan = draw < 1, inf_below = 1;
+        else
+            nan = (ch % 16 >> w % 4) & 1, inf_below = 8;
+        const unsigned rest = (unsigned)(kit_rng_next(rng) % 64);
+        if (nan)
+            a[k] = tagged_nan(tag, draw & 1);
+        else if (rest < inf_below)
+            a[k] = INFINITY;
+        else if (rest < 2 * inf_below)
+            a[k] = -INFINITY;
+    }
+}
+
 /* 0, with nothing to free, when the case is skipped here (test_case_begin). */
-static int problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, unsigned seed_index)
+static int problem_init(pool_problem *p, const pool_case *c, specials specials, clcnn_dtype dtype, unsigned seed_index)
 {
     memset(p, 0, sizeof *p);
     if (!test_case_begin(&p->tc, ctx, c->name, dtype, seed_index))
@@ -177,6 +252,7 @@ static int problem_init(pool_problem *p, const pool_case *c, clcnn_dtype dtype, 
     p->n_a = kit_elements(p->a_dims);
     p->n_out = kit_elements(p->out_dims);
     p->a_prev = test_random_doubles(&p->tc.rng, dtype, c->input, p->n_a);
+    inject_specials(c, specials, &p->tc.rng, p->a_prev, p->n_a);
     p->da = test_random_doubles(&p->tc.rng, dtype, KIT_NORMAL, p->n_out);
     return 1;
 }
@@ -197,12 +273,36 @@ static void run_ex(const pool_problem *p, clcnn_pool_mode mode, int backward, cl
         TEST_OK(ctx, clcnn_pool_forward_ex(ctx, t_in, &p->params, mode, t_out));
 }
 
+/* Where ref is NaN, got must be NaN, with ref's bits where `same_bits`
+ * (max pooling copies a window's NaN; a sum's NaN has no set bits); both
+ * are then made 0, for check_close to compare the rest (which counts a NaN
+ * in got alone). The mismatches. */
+static size_t check_nans(const char *case_name, const char *what, int same_bits, double *got, double *ref, size_t n)
+{
+    size_t mismatches = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!isnan(ref[k]))
+            continue;
+        if (!isnan(got[k]) || (same_bits && memcmp(&got[k], &ref[k], sizeof got[k]) != 0)) {
+            if (mismatches++ < 10) {
+                uint64_t got_bits, ref_bits;
+                memcpy(&got_bits, &got[k], sizeof got_bits);
+                memcpy(&ref_bits, &ref[k], sizeof ref_bits);
+                fprintf(stderr, "case %s, %s: element %zu is %g (bits %016llx as a double), want NaN (bits %016llx)\n",
+                        case_name, what, k, got[k], (unsigned long long)got_bits, (unsigned long long)ref_bits);
+            }
+        }
+        got[k] = ref[k] = 0.0;
+    }
+    return mismatches;
+}
+
 /* Runs one op (forward or backward) in one mode, compares it with ref
- * within bound (NULL: exactly), and checks that a second run over the same
+ * within bound (NULL: exactly) and check_nans, and checks that a second run over the same
  * output is bitwise equal (*repeatable) and, for the walkthrough's
  * params, that the walkthrough's op gives the same bits (*same_as_ex). */
 static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backward, clcnn_tensor *t_in,
-                          clcnn_tensor *t_da, const double *ref, const double *bound, int *repeatable, int *same_as_ex)
+                          clcnn_tensor *t_da, double *ref, const double *bound, int *repeatable, int *same_as_ex)
 {
     const size_t *out_dims = backward ? p->a_dims : p->out_dims;
     size_t n = backward ? p->n_a : p->n_out;
@@ -212,7 +312,8 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
     test_tensor_get(ctx, t_out, got);
     char what[64];
     snprintf(what, sizeof what, "pool_%s_ex %s", backward ? "backward" : "forward", mode_name(mode));
-    size_t mismatches = check_close(p->tc.name, what, got, ref, bound, n, p->tc.seed);
+    size_t mismatches = check_nans(p->tc.name, what, mode == CLCNN_POOL_MAX, got, ref, n);
+    mismatches += check_close(p->tc.name, what, got, ref, bound, n, p->tc.seed);
 
     size_t bytes;
     void *first = test_tensor_get_raw(ctx, t_out, &bytes);
@@ -239,13 +340,16 @@ static size_t run_pool_op(const pool_problem *p, clcnn_pool_mode mode, int backw
     return mismatches;
 }
 
-/* Case loop_index of the table (dtypes alternating), forward or backward,
- * in every mode. */
+/* Case loop_index of cases, then of special_cases (dtypes alternating),
+ * forward or backward, in every mode. */
 static void check_pool_matches_reference(int loop_index, int backward)
 {
     const clcnn_dtype dtype = kit_case_dtype(loop_index);
+    const size_t row = (size_t)loop_index / KIT_DTYPE_COUNT;
+    const struct special_case *special = row < N_CASES ? NULL : &special_cases[row - N_CASES];
     pool_problem p;
-    if (!problem_init(&p, &cases[loop_index / KIT_DTYPE_COUNT], dtype, (backward ? 1000u : 0u) + (unsigned)loop_index))
+    if (!problem_init(&p, special ? &special->c : &cases[row], special ? special->specials : NO_SPECIALS, dtype,
+                      (backward ? 1000u : 0u) + (unsigned)loop_index))
         return;
     const char *op = backward ? "pool_backward_ex" : "pool_forward_ex";
     const size_t n = backward ? p.n_a : p.n_out;
@@ -316,7 +420,7 @@ START_TEST(test_pool_gradient_finite_differences)
 {
     clcnn_pool_mode mode = modes[_i % 2];
     pool_problem p;
-    if (!problem_init(&p, &gradient_cases[_i / 2], CLCNN_FLOAT64, 2000u + (unsigned)_i))
+    if (!problem_init(&p, &gradient_cases[_i / 2], NO_SPECIALS, CLCNN_FLOAT64, 2000u + (unsigned)_i))
         return;
     size_t len = strlen(p.tc.name);
     snprintf(p.tc.name + len, sizeof p.tc.name - len, "/%s", mode_name(mode));
@@ -546,9 +650,9 @@ static int size_argmax_workspace(void)
      * argmax pass (host/ops/pool_plan.c); the check of the workspace's size below
      * would tell if that changed. */
     size_t positions = 8192;
-    for (int t = 0; t < 2; t++)
-        for (size_t k = 0; k < counts[t]; k++) {
-            const pool_case *c = &tables[t][k];
+    for (int t = 0; t < 3; t++)
+        for (size_t k = 0; k < (t < 2 ? counts[t] : N_SPECIAL_CASES); k++) {
+            const pool_case *c = t < 2 ? &tables[t][k] : &special_cases[k].c;
             const size_t a_dims[4] = {c->m, c->n_H_prev, c->n_W_prev, c->n_C};
             size_t out_dims[4];
             if (clcnn_ref_pool_output_dims_ex(a_dims, &c->params, out_dims) == 0 &&
@@ -583,8 +687,10 @@ static Suite *pool_suite(void)
     if (size_argmax_workspace() != 0)
         return NULL;
     Suite *suite = suite_create("pool");
-    test_add_loop(suite, "forward", test_pool_forward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
-    test_add_loop(suite, "backward", test_pool_backward_matches_reference, (int)(KIT_DTYPE_COUNT * N_CASES));
+    test_add_loop(suite, "forward", test_pool_forward_matches_reference,
+                  (int)(KIT_DTYPE_COUNT * (N_CASES + N_SPECIAL_CASES)));
+    test_add_loop(suite, "backward", test_pool_backward_matches_reference,
+                  (int)(KIT_DTYPE_COUNT * (N_CASES + N_SPECIAL_CASES)));
     test_add_loop(suite, "finite_differences", test_pool_gradient_finite_differences, (int)(2 * N_GRADIENT_CASES));
     test_add_loop(suite, "ex_bad_params", test_pool_ex_bad_params, 1);
     test_add_loop(suite, "kernels_of_one_program", test_pool_backward_kernels_of_one_program, 1);

@@ -74,6 +74,12 @@ static const struct mask_case {
     {"tie in row 0", 2, 3, {1, 7, 7, 7, 0, -1}, 1},       {"tie of negatives", 3, 1, {-2, -1, -1}, 1},
     {"-0 ties +0", 2, 2, {-0.0, 0.0, -1, -2}, 0},         {"1x1", 1, 1, {5}, 0},
     {"3x3 last", 3, 3, {1, 2, 3, 4, 5, 6, 7, 8, 9}, 8},
+    /* A NaN beats every value and a later NaN an earlier one, as in
+     * PyTorch (the NaN's place takes max pooling's gradient). */
+    {"NaN first", 2, 2, {NAN, 9, 1, 2}, 0},                {"NaN in the middle", 1, 3, {1, NAN, 9}, 1},
+    {"NaN last", 2, 2, {9, 1, 2, NAN}, 3},                 {"last of 3 NaN", 2, 3, {NAN, 1, NAN, 9, NAN, 2}, 4},
+    {"NaN after +inf", 2, 2, {INFINITY, 1, NAN, 2}, 2},    {"all NaN", 1, 3, {NAN, NAN, NAN}, 2},
+    {"first +inf", 1, 3, {1, INFINITY, INFINITY}, 1},      {"all -inf", 2, 1, {-INFINITY, -INFINITY}, 0},
 };
 
 START_TEST(test_create_mask_from_window)
@@ -535,6 +541,11 @@ static const struct pool_hand_case {
     {"2 channels max", {1, 2, 2, 2}, 2, 2, CLCNN_POOL_MAX, {1, 8, 5, 2, 3, 4, 2, 7}, {5, 8}},
     {"2 channels average", {1, 2, 2, 2}, 2, 2, CLCNN_POOL_AVERAGE, {1, 8, 5, 2, 3, 4, 2, 7}, {11.0 / 4, 21.0 / 4}},
     {"batch of 2 max, 1x3", {2, 1, 3, 1}, 1, 2, CLCNN_POOL_MAX, {1, 2, 3, 4, 5, 6}, {1, 3, 4, 6}},
+    /* Any NaN in a window gives NaN; infinities are values like others. */
+    {"max with NaN and infinities", {1, 2, 6, 1}, 2, 2, CLCNN_POOL_MAX,
+     {NAN, 1, -INFINITY, -INFINITY, 1, INFINITY, 5, 9, -INFINITY, -INFINITY, 9, NAN}, {NAN, -INFINITY, NAN}},
+    {"average with NaN and infinities", {1, 2, 6, 1}, 2, 2, CLCNN_POOL_AVERAGE,
+     {NAN, 1, 1, INFINITY, 1, -INFINITY, 5, 9, 1, 1, INFINITY, 1}, {NAN, INFINITY, NAN}},
 #undef POOL_4X4
 };
 
@@ -565,7 +576,9 @@ START_TEST(test_pool_forward_hand)
     fill_nan(a, MAX_HAND + 1);
     clcnn_ref_pool_forward(c->a_prev, c->dims, c->f, c->stride, c->mode, a);
     for (size_t k = 0; k < n_out; k++) {
-        if (c->mode == CLCNN_POOL_MAX)
+        if (isnan(c->a[k]))
+            ck_assert_msg(isnan(a[k]), "%s: a[%zu] is %g, want NaN", c->name, k, a[k]);
+        else if (c->mode == CLCNN_POOL_MAX)
             expect_equal(c->name, "a", k, a[k], c->a[k]); /* max must be exact */
         else
             expect_close(c->name, "a", k, a[k], c->a[k], 4 * DBL_EPSILON * fabs(c->a[k]));
@@ -594,6 +607,12 @@ static const struct pool_backward_hand_case {
      * (1,0)->(1,0) (1,1)->(1,1) (1,2)->(1,2) */
     {"max plateau f2 s1 overlapping", {1, 3, 4, 1}, 2, 1, CLCNN_POOL_MAX, {1, 5, 5, 1, 5, 5, 5, 5, 1, 1, 1, 1},
      {1, 2, 3, 4, 5, 6}, {0, 3, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}},
+    /* windows (0,0): NaN at (0,0), 5, (1,0) 7, NaN at (1,1) -> (1,1);
+     * (0,1): 1, NaN at (0,3), NaN at (1,2), +inf -> (1,2); (0,2): NaN at
+     * (0,4) only -> (0,4); (0,3): -inf, -inf, 2, +inf at (1,7) -> (1,7) */
+    {"max with NaN: the last NaN of a window", {1, 2, 8, 1}, 2, 2, CLCNN_POOL_MAX,
+     {NAN, 5, 1, NAN, NAN, 9, -INFINITY, -INFINITY, 7, NAN, NAN, INFINITY, 8, 9, 2, INFINITY},
+     {1, 2, 3, 4}, {0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 4}},
     {"max f2 s3: uncovered inputs get 0", {1, 5, 5, 1}, 2, 3, CLCNN_POOL_MAX,
      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24}, {1, 2, 3, 4},
      {0, 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4}},

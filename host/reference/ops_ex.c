@@ -11,6 +11,7 @@
 #include "clcnn_reference.h"
 #include "window.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Output extent of one axis, or 0 when the (effective) window does not fit. */
@@ -220,7 +221,7 @@ size_t clcnn__ref_first_max(const double *window, size_t n_h, size_t n_w, size_t
     for (size_t h = 0; h < n_h; h++)
         for (size_t w = 0; w < n_w; w++) {
             size_t offset = h * row_stride + w * col_stride;
-            if (window[offset] > window[best])
+            if (window[offset] > window[best] || isnan(window[offset]))
                 best = offset;
         }
     return best;

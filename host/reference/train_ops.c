@@ -13,7 +13,7 @@ void clcnn_ref_relu_forward(const double *x, size_t n, double *y)
 void clcnn_ref_relu_backward(const double *dy, const double *x, size_t n, double *dx)
 {
     for (size_t i = 0; i < n; i++)
-        dx[i] = x[i] > 0.0 ? dy[i] : 0.0;
+        dx[i] = x[i] <= 0.0 ? 0.0 : dy[i];
 }
 
 /* The class a label stands for, or -1 unless it is an integer in [0, K). */

@@ -7,8 +7,11 @@
 
 #include <stddef.h>
 
-/* Offset of the first maximum of an (n_h, n_w) window in row-major order; a
- * later element must be strictly greater to win, so ties go to the first. */
+/* Offset of the element of an (n_h, n_w) window that max pooling takes, in
+ * row-major order: a later element must be strictly greater to win, so
+ * ties go to the first maximum, except that a NaN beats every value and a
+ * later NaN an earlier one (PyTorch's val > maxval || isnan(val)): a
+ * window with a NaN gives its last NaN and the gradient goes there. */
 size_t clcnn__ref_first_max(const double *window, size_t n_h, size_t n_w, size_t row_stride, size_t col_stride);
 
 /* Average pooling's gradient share of one element: dz over the count of

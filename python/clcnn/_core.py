@@ -663,7 +663,7 @@ _SPECS = {
     "pool_backward_ex": _Spec("da_prev from da, for pool_forward_ex with the same params.",
                               defaults={"mode": "max"}, shapes={"da_prev": "a_prev"}),
     "relu_forward": _Spec("max(x, 0) element-wise.", shapes={"y": "x"}),
-    "relu_backward": _Spec("dy where x > 0, else 0; x is relu_forward's input or output.", shapes={"dx": "dy"}),
+    "relu_backward": _Spec("dy where x > 0 or NaN, else 0; x is relu_forward's input or output.", shapes={"dx": "dy"}),
     "softmax_cross_entropy_forward": _Spec(
         "(probs, loss, mean_loss) for logits (m, n_H, n_W, K) and labels\n"
         "(m, n_H, n_W, 1) holding class indices (any numeric array).",

@@ -18,7 +18,9 @@ the walkthrough is wrong or silent:
   dA_prev_pad but never copies it into dA_prev, so its dA_prev is all zeros.
 - In max pooling backward (and create_mask_from_window) a window's gradient
   goes to its first maximum in row-major order, not to every element equal
-  to the maximum: with ties, the walkthrough multiplies the gradient.
+  to the maximum: with ties, the walkthrough multiplies the gradient. A
+  window with a NaN pools to NaN and gives the gradient to its last NaN,
+  as PyTorch does.
 
 conv_single_step, create_mask_from_window and distribute_value work on one
 window and run in numpy: on the device each would cost uploads, a kernel
@@ -102,10 +104,12 @@ def conv_backward(dZ, cache):
 
 
 def create_mask_from_window(x):
-    """A boolean array of x's shape, True at x's first maximum (row-major)."""
+    """A boolean array of x's shape, True at x's first maximum (row-major),
+    or at its last NaN where x holds one."""
     x = np.asarray(x)
     mask = np.zeros(x.shape, dtype=bool)
-    mask[np.unravel_index(np.argmax(x), x.shape)] = True
+    nans = np.flatnonzero(np.isnan(x))
+    mask[np.unravel_index(nans[-1] if nans.size else np.argmax(x), x.shape)] = True
     return mask
 
 

@@ -114,13 +114,16 @@ def pool_forward(a, f, stride, mode="max", pad=(0, 0, 0, 0), count_include_pad=T
 
 
 def pool_backward(da, a, f, stride, mode="max", pad=(0, 0, 0, 0), count_include_pad=True):
-    """Max: each window's gradient to its first maximum (row-major)."""
+    """Max: each window's gradient to its first maximum (row-major), or to
+    its last NaN where it holds one (as PyTorch)."""
     pt, pb, pl, pr = pad
     _, H, W, _ = a.shape
     windows, n_H, n_W = _pool_windows(a, f, stride, pad, -np.inf if mode == "max" else 0.0)
     dap = np.zeros((a.shape[0], H + pt + pb, W + pl + pr, a.shape[3]))
     if mode == "max":
-        first = windows.argmax(axis=-1)
+        nans = np.isnan(windows)
+        last_nan = windows.shape[-1] - 1 - nans[..., ::-1].argmax(axis=-1)
+        first = np.where(nans.any(axis=-1), last_nan, windows.argmax(axis=-1))
     else:
         share = da / _average_divisor(a, f, stride, pad, count_include_pad)
     for k in range(f[0] * f[1]):
@@ -134,7 +137,7 @@ def relu_forward(x):
 
 
 def relu_backward(dy, x):
-    return np.where(x > 0, dy, 0.0)
+    return np.where(x <= 0, 0.0, dy)
 
 
 def softmax_cross_entropy_forward(logits, labels):

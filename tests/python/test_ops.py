@@ -107,10 +107,28 @@ def test_max_pool_ties_go_to_the_first_maximum(ctx, dtype):
     assert got[0, 0, 0, 0] == da[0, 0, 0, 0] and got[0, 0, 1, 0] == 0 and got[0, 1, 1, 0] == 0
 
 
+def test_max_pool_nan_as_pytorch(ctx, dtype):
+    """A NaN anywhere in a window pools to NaN, and the window's gradient
+    goes to its last NaN (row-major), as torch's max_pool2d does; ties
+    among the other values still go to the first maximum."""
+    rng = np.random.default_rng(5)
+    a = np.round(rounded(rng, (2, 7, 7, 5), dtype))
+    a[rng.random(a.shape) < 0.15] = np.nan
+    a[0, 0, 0, :] = [np.nan, np.inf, -np.inf, 1.0, np.nan]
+    da = rounded(rng, (2, 3, 3, 5), dtype)
+    got = ctx.pool_forward(ctx.tensor(a, dtype), 3, 2, "max").numpy()
+    np.testing.assert_array_equal(got, ref.pool_forward(a, (3, 3), (2, 2), "max"))
+    assert np.isnan(got).any() and not np.isnan(got).all()
+    got = ctx.pool_backward(ctx.tensor(da, dtype), ctx.tensor(a, dtype), 3, 2, "max").numpy()
+    assert_close("da_prev", got, ref.pool_backward(da, a, (3, 3), (2, 2), "max"),
+                 ref.pool_backward(np.abs(da), a, (3, 3), (2, 2), "max"), dtype)
+
+
 def test_relu(ctx, dtype):
     rng = np.random.default_rng(4)
     x = rounded(rng, (3, 4, 5, 7), dtype)
     x[0, 0, 0, :3] = 0.0
+    x[0, 0, 1, :2] = np.nan  # NaN stays NaN and passes dy back, as in PyTorch
     x_t = ctx.tensor(x, dtype)
     y = ctx.relu_forward(x_t)
     np.testing.assert_array_equal(y.numpy(), ref.relu_forward(x))

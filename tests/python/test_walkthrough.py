@@ -141,6 +141,9 @@ def test_create_mask_from_window_and_distribute_value():
     # With ties only the first maximum: what the device's max pooling does.
     np.testing.assert_array_equal(wt.create_mask_from_window(np.array([[1.0, 3.0], [3.0, 2.0]])),
                                   [[False, True], [False, False]])
+    # With NaN the last NaN, as PyTorch's max pooling.
+    np.testing.assert_array_equal(wt.create_mask_from_window(np.array([[np.nan, 9.0], [np.nan, 2.0]])),
+                                  [[False, False], [True, False]])
     a = wt.distribute_value(2, (2, 2))
     np.testing.assert_array_equal(a, notebook.distribute_value(2, (2, 2)))
     np.testing.assert_array_equal(a, [[0.5, 0.5], [0.5, 0.5]])
