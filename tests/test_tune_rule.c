@@ -7,16 +7,8 @@
 #include <string.h>
 
 #include "tune_rule.h"
+#include "test_expect.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: %s: failed: %s\n", __FILE__, __LINE__, __func__, #cond);                           \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 #define N 7
 #define SEEDS 500

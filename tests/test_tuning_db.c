@@ -13,16 +13,8 @@
 
 #include "tuning_db.h"
 #include "tuning_table.h"
+#include "test_expect.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: %s: failed: %s\n", __FILE__, __LINE__, __func__, #cond);                           \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 #define CHECK_NOTE(notes, text)                                                                                        \
     do {                                                                                                               \
